@@ -1,0 +1,42 @@
+/*
+ * collector.h - when to ask each target, and where the answers go.
+ *
+ * Threads: collector_new/start/stop are called from the main thread. Each
+ * target gets a worker thread that owns its connection; a watchdog thread
+ * abandons a worker stuck past its deadline and starts a fresh one, so a
+ * hung host never holds up the others and quitting never waits for it.
+ */
+#ifndef DBFLEET_COLLECTOR_H
+#define DBFLEET_COLLECTOR_H
+
+#include "store.h"
+
+struct collector_target {
+	char name[64];
+	char engine[32];      /* "postgres"; empty: from the dsn's scheme */
+	char dsn[512];        /* conninfo or URI; never holds a password we print */
+	double interval_s;
+	double timeout_s;     /* connect and query deadline */
+};
+
+#define COLLECTOR_MAX_THREADS 64 /* live workers, abandoned ones included */
+#define COLLECTOR_TOP_QUERIES 100
+
+struct collector;
+
+/* Workers for 'n' targets publishing into 'st'; NULL with 'err' filled. */
+struct collector *collector_new(struct store *st, const struct collector_target *t, size_t n,
+				struct err *err);
+/* Start the workers and the watchdog; 0 or -1 with 'err'. */
+int collector_start(struct collector *c, struct err *err);
+/* Tell every thread to stop; waits for none of them. NULL-safe. */
+void collector_stop(struct collector *c);
+
+/* 1 if 'name' is an engine dbfleet has. */
+int collector_engine_known(const char *name);
+/* The engine a DSN names ("postgresql://..."), or NULL. */
+const char *collector_engine_for_dsn(const char *dsn);
+/* "host:port" of a DSN without connecting (for topology), "" if unknown. */
+void collector_endpoint(const char *dsn, char *out, size_t n);
+
+#endif

@@ -1,0 +1,118 @@
+/*
+ * model.h - the plain data dbfleet passes along its one-way data path.
+ *
+ * Engines fill these structs, collectors add rates and publish them in the
+ * store, panes draw them. The header holds types only (no functions, no
+ * locks) and includes nothing but libc, so engines/ can fill it without
+ * reaching into the store and panes/ can read it without seeing an engine.
+ */
+#ifndef DBFLEET_MODEL_H
+#define DBFLEET_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ERR_MSG_MAX 256
+
+/* An error with context for the user: "connect: timeout after 3s". */
+struct err {
+	int code; /* enum err_code */
+	char msg[ERR_MSG_MAX];
+};
+
+enum err_code {
+	ERR_NONE = 0,
+	ERR_FAIL,     /* generic failure: refused, bad query, lost connection */
+	ERR_TIMEOUT,  /* a deadline was missed */
+	ERR_AUTH,     /* authentication or authorisation failed at connect */
+	ERR_CONFIG,   /* bad input from the user */
+};
+
+/* Unknown numbers are -1 (counts) or a negative double. */
+struct db_health {
+	char version[64];        /* "PostgreSQL 15.18" */
+	int server_version_num;
+	int is_replica;
+	double uptime_s;
+	int conns_used;          /* client backends */
+	int conns_max;           /* usable: max_connections minus reserved */
+	int active;
+	int idle_in_xact;
+	int waiting_on_lock;
+	double longest_xact_s;   /* -1: no open transaction */
+	int64_t xact_total;      /* commits + rollbacks, all databases */
+	int64_t blks_hit;
+	int64_t blks_read;
+	int64_t xid_age;         /* oldest datfrozenxid age */
+	int64_t db_size_bytes;   /* -1 until the (rare) size probe ran */
+	double server_now;       /* server clock, epoch seconds: rates use it */
+	/* derived by collectors from two samples */
+	double tps;              /* -1 until two samples */
+	double cache_hit_pct;    /* -1 until two samples with reads */
+};
+
+/* One standby as its primary sees it (pg_stat_replication). */
+struct db_replica {
+	char name[64];           /* application_name */
+	char client[64];         /* client_addr */
+	char state[24];
+	char sync_state[16];
+	int64_t lag_bytes;       /* current WAL minus replay LSN */
+	double write_lag_s;      /* -1 = NULL */
+	double flush_lag_s;
+	double replay_lag_s;
+};
+
+/* The standby's own view of itself (pg_stat_wal_receiver and friends). */
+struct db_standby {
+	int64_t replay_backlog_bytes; /* received minus replayed */
+	double lag_s;                 /* idle-safe: 0 when all received WAL is replayed */
+	int paused;
+	int streaming;                /* a WAL receiver row exists */
+	char sender_host[64];
+	int sender_port;
+};
+
+/* One pg_stat_statements row with the rates collectors derive. */
+struct db_query {
+	int64_t queryid;
+	uint32_t dbid, userid;
+	int toplevel;
+	double calls, total_ms, rows;
+	char *text;              /* owned; NULL until fetched */
+	double calls_s, ms_s, rows_s, mean_ms; /* -1 until two samples */
+};
+
+struct db_session {
+	int pid;
+	char user[64], db[64], app[64], client[64];
+	char state[32], wait[64];
+	char backend_start[40];  /* identity with pid: text, microseconds */
+	double query_age_s;      /* -1 = none */
+	double xact_age_s;
+	int nblockers;
+	int blockers[8];         /* pids this one waits for */
+	int is_blocker;          /* derived: someone waits for this pid */
+	int is_self;             /* dbfleet's own connection */
+	char *query;             /* owned, raw: sanitise before display */
+};
+
+/* Everything one sample of one target holds. */
+struct db_sample {
+	struct db_health health;
+	struct db_replica *replicas;
+	size_t nreplicas;
+	struct db_standby standby;  /* valid when health.is_replica */
+	struct db_query *queries;
+	size_t nqueries;
+	struct db_session *sessions;
+	size_t nsessions;
+	/* Messages the panes show instead of blanks (missing extension, privilege). */
+	char queries_note[200];
+	char privilege_note[200];
+	/* dbfleet's own cost on this server, from its round trips */
+	int statements;
+	double roundtrip_ms;
+};
+
+#endif

@@ -1,0 +1,28 @@
+/* rates.h - deltas between samples (collectors/ internal, unit tested). */
+#ifndef DBFLEET_RATES_H
+#define DBFLEET_RATES_H
+
+#include "model.h"
+
+struct rate_key {
+	uint32_t userid, dbid;
+	int64_t queryid;
+	int toplevel;
+	double calls, total_ms, rows;
+};
+
+/* What one target's previous sample left behind; zero it to start. */
+struct rate_state {
+	double t;            /* server clock of the previous sample, 0 = none */
+	int64_t xact, hit, read;
+	struct rate_key *keys; /* sorted */
+	size_t nkeys;
+};
+
+/* Fill the rates of 'cur' from 'st', then remember 'cur'. 0, or -1 on OOM. */
+int rates_apply(struct rate_state *st, struct db_sample *cur);
+void rates_release(struct rate_state *st);
+/* Keep the 'n' busiest statements of 'cur' (by time per second, then total). */
+void rates_keep_top(struct db_sample *cur, size_t n);
+
+#endif

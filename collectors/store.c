@@ -1,0 +1,211 @@
+/*
+ * store.c - per-target snapshots and history rings.
+ *
+ * DESIGN: one mutex guards every field of every slot (status, the snapshot
+ * pointer, the rings). Holders only copy or swap pointers under it, so it is
+ * held for microseconds. Snapshots are freed by reference count outside the
+ * lock. Wake-ups go through a non-blocking pipe: a full pipe already means
+ * "look", so a failed write is fine (redis bio.c's completion pipe).
+ */
+#include "store.h"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../engines/engine.h"
+
+struct ring {
+	double v[STORE_HISTORY];
+	size_t head, len;
+};
+
+struct slot {
+	struct target_status status;   /* guarded by store.mu */
+	struct snapshot *snap;         /* guarded by store.mu */
+	struct ring hist[HIST_N];      /* guarded by store.mu */
+};
+
+struct store {
+	pthread_mutex_t mu;
+	size_t n;
+	struct slot *slots;
+	int wake[2];
+};
+
+struct store *store_new(size_t n)
+{
+	struct store *s = calloc(1, sizeof *s);
+	if (!s)
+		return NULL;
+	s->slots = calloc(n ? n : 1, sizeof *s->slots);
+	if (!s->slots || pipe(s->wake) < 0) {
+		free(s->slots);
+		free(s);
+		return NULL;
+	}
+	for (int i = 0; i < 2; i++) {
+		fcntl(s->wake[i], F_SETFL, O_NONBLOCK);
+		fcntl(s->wake[i], F_SETFD, FD_CLOEXEC);
+	}
+	pthread_mutex_init(&s->mu, NULL);
+	s->n = n;
+	return s;
+}
+
+void store_free(struct store **sp)
+{
+	struct store *s = sp ? *sp : NULL;
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->n; i++)
+		snapshot_release(&s->slots[i].snap);
+	close(s->wake[0]);
+	close(s->wake[1]);
+	pthread_mutex_destroy(&s->mu);
+	free(s->slots);
+	free(s);
+	*sp = NULL;
+}
+
+size_t store_count(const struct store *s)
+{
+	return s->n;
+}
+
+void store_describe(struct store *s, size_t t, const char *name, const char *engine,
+		    const char *endpoint, double interval_s, double timeout_s)
+{
+	struct target_status *st = &s->slots[t].status;
+	pthread_mutex_lock(&s->mu);
+	snprintf(st->name, sizeof st->name, "%s", name);
+	snprintf(st->engine, sizeof st->engine, "%s", engine);
+	snprintf(st->endpoint, sizeof st->endpoint, "%s", endpoint);
+	st->interval_s = interval_s;
+	st->timeout_s = timeout_s;
+	pthread_mutex_unlock(&s->mu);
+}
+
+int store_wake_fd(const struct store *s)
+{
+	return s->wake[0];
+}
+
+void store_drain(struct store *s)
+{
+	char buf[256];
+	while (read(s->wake[0], buf, sizeof buf) > 0)
+		;
+}
+
+static void wake(struct store *s)
+{
+	ssize_t rc = write(s->wake[1], "", 1);
+	(void)rc; /* full pipe: a wake-up is already pending */
+}
+
+static void ring_push(struct ring *r, double v)
+{
+	r->v[(r->head + r->len) % STORE_HISTORY] = v;
+	if (r->len < STORE_HISTORY)
+		r->len++;
+	else
+		r->head = (r->head + 1) % STORE_HISTORY;
+}
+
+static double lag_bytes_of(const struct db_sample *x)
+{
+	if (x->health.is_replica)
+		return (double)x->standby.replay_backlog_bytes;
+	double worst = 0;
+	for (size_t i = 0; i < x->nreplicas; i++)
+		if ((double)x->replicas[i].lag_bytes > worst)
+			worst = (double)x->replicas[i].lag_bytes;
+	return worst;
+}
+
+void store_publish(struct store *s, size_t t, struct snapshot *snap)
+{
+	struct slot *sl = &s->slots[t];
+	const struct db_sample *x = &snap->s;
+	pthread_mutex_lock(&s->mu);
+	struct snapshot *old = sl->snap;
+	sl->snap = snap;
+	sl->status.state = TARGET_OK;
+	sl->status.error[0] = '\0';
+	sl->status.last_ok = snap->mono;
+	ring_push(&sl->hist[HIST_TPS], x->health.tps);
+	ring_push(&sl->hist[HIST_LAG_BYTES], lag_bytes_of(x));
+	ring_push(&sl->hist[HIST_LAG_S], x->health.is_replica ? x->standby.lag_s : 0);
+	ring_push(&sl->hist[HIST_CONNS], x->health.conns_used);
+	pthread_mutex_unlock(&s->mu);
+	snapshot_release(&old);
+	wake(s);
+}
+
+void store_set_state(struct store *s, size_t t, enum target_state st, const struct err *err)
+{
+	struct slot *sl = &s->slots[t];
+	pthread_mutex_lock(&s->mu);
+	sl->status.state = st;
+	snprintf(sl->status.error, sizeof sl->status.error, "%s", err ? err->msg : "");
+	pthread_mutex_unlock(&s->mu);
+	wake(s);
+}
+
+struct snapshot *store_get(struct store *s, size_t t, struct target_status *status)
+{
+	struct slot *sl = &s->slots[t];
+	pthread_mutex_lock(&s->mu);
+	struct snapshot *snap = sl->snap;
+	if (snap)
+		atomic_fetch_add(&snap->refs, 1);
+	if (status)
+		*status = sl->status;
+	pthread_mutex_unlock(&s->mu);
+	return snap;
+}
+
+size_t store_history(struct store *s, size_t t, enum hist_metric m, double *out, size_t max)
+{
+	const struct ring *r = &s->slots[t].hist[m];
+	pthread_mutex_lock(&s->mu);
+	size_t n = r->len < max ? r->len : max;
+	for (size_t i = 0; i < n; i++)
+		out[i] = r->v[(r->head + r->len - n + i) % STORE_HISTORY];
+	pthread_mutex_unlock(&s->mu);
+	return n;
+}
+
+struct snapshot *snapshot_new(void)
+{
+	struct snapshot *p = calloc(1, sizeof *p);
+	if (p)
+		atomic_init(&p->refs, 1);
+	return p;
+}
+
+void snapshot_release(struct snapshot **p)
+{
+	if (!p || !*p)
+		return;
+	if (atomic_fetch_sub(&(*p)->refs, 1) == 1) {
+		engine_sample_release(&(*p)->s);
+		free(*p);
+	}
+	*p = NULL;
+}
+
+double store_now(void)
+{
+	return engine_now();
+}
+
+const char *target_state_name(enum target_state st)
+{
+	static const char *const names[] = {"connecting", "ok", "STALLED", "DOWN", "AUTH FAILED"};
+	return (unsigned)st < sizeof names / sizeof names[0] ? names[st] : "?";
+}

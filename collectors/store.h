@@ -1,0 +1,84 @@
+/*
+ * store.h - the latest immutable snapshot and history rings of each target.
+ *
+ * Threads: collector workers publish, the UI thread reads. A snapshot is
+ * never changed after store_publish(); readers hold a reference and draw
+ * from it outside the lock. One byte on the wake-up fd per publish or state
+ * change tells the UI to look.
+ */
+#ifndef DBFLEET_STORE_H
+#define DBFLEET_STORE_H
+
+#include "model.h"
+
+#include <stdatomic.h>
+
+enum target_state {
+	TARGET_CONNECTING = 0,
+	TARGET_OK,
+	TARGET_STALLED, /* a deadline was missed: the server did not answer in time */
+	TARGET_DOWN,    /* refused, lost, or failed with an error */
+	TARGET_AUTH,    /* authentication failed: no retry storm, shown plainly */
+};
+
+struct snapshot {
+	atomic_int refs;
+	struct db_sample s;
+	double mono;          /* when it was taken, engine monotonic seconds */
+	double cost_ms_s;     /* dbfleet's own server time per second of wall time */
+};
+
+/* The status of one target, copied out under the lock. */
+struct target_status {
+	char name[64];
+	char engine[16];
+	char endpoint[96];    /* host:port, for matching replicas to primaries */
+	enum target_state state;
+	char error[ERR_MSG_MAX];
+	double last_ok;       /* monotonic time of the last good sample, 0 = never */
+	double interval_s;
+	double timeout_s;
+};
+
+enum hist_metric { HIST_TPS, HIST_LAG_BYTES, HIST_LAG_S, HIST_CONNS, HIST_N };
+
+#define STORE_HISTORY 1200 /* samples kept: 10 minutes at 0.5 s, 40 at 2 s */
+
+struct store;
+
+/* A store for 'n' targets; NULL on failure. */
+struct store *store_new(size_t n);
+/* Free the store and every snapshot it holds; NULL-safe, sets *s to NULL. */
+void store_free(struct store **s);
+
+size_t store_count(const struct store *s);
+/* Set the fixed description of target 't' (before any worker starts). */
+void store_describe(struct store *s, size_t t, const char *name, const char *engine,
+		    const char *endpoint, double interval_s, double timeout_s);
+
+/* The read end to poll() for wake-ups, and draining it. */
+int store_wake_fd(const struct store *s);
+void store_drain(struct store *s);
+
+/* Publish a new snapshot for 't' (takes ownership), state OK. Any thread. */
+void store_publish(struct store *s, size_t t, struct snapshot *snap);
+/* Record a state change with its error (NULL for none). Any thread. */
+void store_set_state(struct store *s, size_t t, enum target_state st, const struct err *err);
+
+/* Copy the status of 't' and take a reference to its snapshot (NULL if none). */
+struct snapshot *store_get(struct store *s, size_t t, struct target_status *status);
+/* Copy up to 'max' most recent values of 'm' for 't', oldest first; count. */
+size_t store_history(struct store *s, size_t t, enum hist_metric m, double *out, size_t max);
+
+/* A new snapshot with one reference; NULL on OOM. */
+struct snapshot *snapshot_new(void);
+/* Drop a reference; frees on the last. NULL-safe, sets *p to NULL. */
+void snapshot_release(struct snapshot **p);
+
+/* The monotonic clock snapshots are stamped with, in seconds. */
+double store_now(void);
+
+/* Words for a state, for panes and the status bar. */
+const char *target_state_name(enum target_state st);
+
+#endif

@@ -1,0 +1,60 @@
+/* engine.c - the engine registry and what every engine shares. */
+#include "engine.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+static const struct {
+	const char *name;
+	const struct engine_ops *ops;
+} registry[] = {
+	{"postgres", &engine_postgres_ops},
+	{"postgresql", &engine_postgres_ops},
+	{"pg", &engine_postgres_ops},
+};
+
+const struct engine_ops *engine_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof registry / sizeof registry[0]; i++)
+		if (strcasecmp(name, registry[i].name) == 0)
+			return registry[i].ops;
+	return NULL;
+}
+
+const struct engine_ops *engine_for_dsn(const char *dsn)
+{
+	const char *colon = strstr(dsn, "://");
+	if (!colon)
+		/* a bare libpq conninfo ("host=... dbname=...") */
+		return strchr(dsn, '=') ? &engine_postgres_ops : NULL;
+	char scheme[16];
+	size_t n = (size_t)(colon - dsn);
+	if (n == 0 || n >= sizeof scheme)
+		return NULL;
+	memcpy(scheme, dsn, n);
+	scheme[n] = '\0';
+	return engine_find(scheme);
+}
+
+double engine_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void engine_sample_release(struct db_sample *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->nqueries; i++)
+		free(s->queries[i].text);
+	for (size_t i = 0; i < s->nsessions; i++)
+		free(s->sessions[i].query);
+	free(s->queries);
+	free(s->sessions);
+	free(s->replicas);
+	memset(s, 0, sizeof *s);
+}

@@ -1,0 +1,52 @@
+/*
+ * engine.h - one kind of database behind one ops table (curl's TLS backends).
+ *
+ * Threads: a connection belongs to the thread that opened it; every call
+ * below may block on the network but never past the deadline it is given
+ * (monotonic seconds, engine_now()). A call that still hangs (a stopped
+ * server can defeat every driver timeout) is the caller's to abandon: the
+ * engine keeps no global state that such a thread could hold.
+ */
+#ifndef DBFLEET_ENGINE_H
+#define DBFLEET_ENGINE_H
+
+#include "../collectors/model.h"
+
+enum engine_caps {
+	ENGINE_CAP_REPLICATION = 1 << 0,
+	ENGINE_CAP_QUERIES = 1 << 1,
+	ENGINE_CAP_SESSIONS = 1 << 2,
+};
+
+struct engine_conn;
+
+struct engine_ops {
+	const char *name;   /* "postgres" */
+	unsigned caps;      /* enum engine_caps */
+	/* Open a connection for 'dsn' (conninfo or URI); NULL with 'err' filled. */
+	struct engine_conn *(*connect)(const char *dsn, double timeout_s, struct err *err);
+	/* Fill 'out' (zeroed by the caller) with one sample; 0 or -1 with 'err'. */
+	int (*sample)(struct engine_conn *c, struct db_sample *out, double deadline, struct err *err);
+	/* Cached text of a statement, or NULL (then fetched on a later sample). */
+	const char *(*query_text)(struct engine_conn *c, int64_t queryid);
+	/* "host:port" a DSN points at, without connecting; "" if unknown. */
+	void (*endpoint)(const char *dsn, char *out, size_t n);
+	/* Close and free; NULL-safe. */
+	void (*close)(struct engine_conn *c);
+};
+
+/* The engine named 'name' ("postgres", "postgresql", "pg"), or NULL. */
+const struct engine_ops *engine_find(const char *name);
+
+/* The engine a DSN's scheme names ("postgresql://"), or NULL. */
+const struct engine_ops *engine_for_dsn(const char *dsn);
+
+/* Monotonic clock in seconds: what deadlines are measured in. */
+double engine_now(void);
+
+/* Free what a sample owns (texts, arrays) and zero it. */
+void engine_sample_release(struct db_sample *s);
+
+extern const struct engine_ops engine_postgres_ops;
+
+#endif

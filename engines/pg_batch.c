@@ -1,0 +1,307 @@
+/* pg_batch.c - build one sample's batch of statements and read its results. */
+#include "pg_private.h"
+
+#include <string.h>
+
+static int appendf(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+#include <stdarg.h>
+
+static int appendf(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -1;
+	if (*len + (size_t)n + 1 > *cap) {
+		size_t ncap = (*cap + (size_t)n + 1) * 2;
+		char *nb = realloc(*buf, ncap);
+		if (!nb)
+			return -1;
+		*buf = nb;
+		*cap = ncap;
+	}
+	va_start(ap, fmt);
+	vsnprintf(*buf + *len, *cap - *len, fmt, ap);
+	va_end(ap);
+	*len += (size_t)n;
+	return 0;
+}
+
+char *pg_build_batch(struct engine_conn *c)
+{
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	int rc = appendf(&buf, &len, &cap, "%s%s%s%s", PG_SQL_HEALTH, PG_SQL_REPLICAS,
+			 PG_SQL_STANDBY, PG_SQL_SESSIONS);
+	c->batch_pss = c->pss && !c->pss_error[0];
+	if (c->batch_pss)
+		rc |= appendf(&buf, &len, &cap, PG_SQL_PSS, c->pss_v19 ? "toplevel" : "true",
+			      c->pss_v18 ? "total_exec_time" : "total_time", c->pss_schema);
+	c->batch_size = engine_now() >= c->size_due;
+	if (c->batch_size)
+		rc |= appendf(&buf, &len, &cap, "%s", PG_SQL_SIZE);
+	c->batch_texts = c->batch_pss && c->nwant > 0;
+	if (c->batch_texts) {
+		char ids[PG_TEXT_FETCH_MAX * 21 + 1];
+		size_t o = 0;
+		for (size_t i = 0; i < c->nwant; i++)
+			o += (size_t)snprintf(ids + o, sizeof ids - o, "%s%lld", i ? "," : "",
+					      (long long)c->want[i]);
+		rc |= appendf(&buf, &len, &cap, PG_SQL_TEXTS, PG_TEXT_MAX, c->pss_schema, ids);
+	}
+	if (rc) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static void parse_health(PGresult *r, struct db_health *h)
+{
+	h->server_version_num = (int)ival(r, 0, 0, 0);
+	copy(h->version, sizeof h->version, val(r, 0, 1));
+	h->is_replica = bval(r, 0, 2);
+	h->uptime_s = dval(r, 0, 3, -1);
+	h->server_now = dval(r, 0, 4, 0);
+	h->conns_used = (int)ival(r, 0, 5, -1);
+	h->active = (int)ival(r, 0, 6, -1);
+	h->idle_in_xact = (int)ival(r, 0, 7, -1);
+	h->waiting_on_lock = (int)ival(r, 0, 8, -1);
+	h->longest_xact_s = dval(r, 0, 9, -1);
+	h->conns_max = (int)ival(r, 0, 10, -1);
+	h->xact_total = ival(r, 0, 11, -1);
+	h->blks_hit = ival(r, 0, 12, -1);
+	h->blks_read = ival(r, 0, 13, -1);
+	h->xid_age = ival(r, 0, 14, -1);
+	h->tps = -1;
+	h->cache_hit_pct = -1;
+}
+
+static int parse_replicas(PGresult *r, struct db_sample *out)
+{
+	int n = PQntuples(r);
+	if (n == 0)
+		return 0;
+	out->replicas = calloc((size_t)n, sizeof *out->replicas);
+	if (!out->replicas)
+		return -1;
+	for (int i = 0; i < n; i++) {
+		struct db_replica *x = &out->replicas[i];
+		copy(x->name, sizeof x->name, val(r, i, 0));
+		copy(x->client, sizeof x->client, val(r, i, 1));
+		copy(x->state, sizeof x->state, val(r, i, 2));
+		copy(x->sync_state, sizeof x->sync_state, val(r, i, 3));
+		x->lag_bytes = ival(r, i, 4, -1);
+		x->write_lag_s = dval(r, i, 5, -1);
+		x->flush_lag_s = dval(r, i, 6, -1);
+		x->replay_lag_s = dval(r, i, 7, -1);
+	}
+	out->nreplicas = (size_t)n;
+	return 0;
+}
+
+static void parse_standby(PGresult *r, struct db_standby *s)
+{
+	s->replay_backlog_bytes = ival(r, 0, 0, 0);
+	s->lag_s = dval(r, 0, 1, -1);
+	s->paused = bval(r, 0, 2);
+	s->streaming = bval(r, 0, 3);
+	copy(s->sender_host, sizeof s->sender_host, val(r, 0, 4));
+	s->sender_port = (int)ival(r, 0, 5, 0);
+}
+
+/* "{12,34}" -> pids */
+static void parse_pids(const char *s, struct db_session *x)
+{
+	while (*s && x->nblockers < (int)(sizeof x->blockers / sizeof x->blockers[0])) {
+		while (*s == '{' || *s == ',')
+			s++;
+		char *end;
+		long pid = strtol(s, &end, 10);
+		if (end == s)
+			break;
+		x->blockers[x->nblockers++] = (int)pid;
+		s = end;
+	}
+}
+
+static int parse_sessions(PGresult *r, struct db_sample *out)
+{
+	int n = PQntuples(r);
+	if (n == 0)
+		return 0;
+	out->sessions = calloc((size_t)n, sizeof *out->sessions);
+	if (!out->sessions)
+		return -1;
+	out->nsessions = (size_t)n;
+	for (int i = 0; i < n; i++) {
+		struct db_session *x = &out->sessions[i];
+		x->pid = (int)ival(r, i, 0, 0);
+		copy(x->user, sizeof x->user, val(r, i, 1));
+		copy(x->db, sizeof x->db, val(r, i, 2));
+		copy(x->app, sizeof x->app, val(r, i, 3));
+		copy(x->client, sizeof x->client, val(r, i, 4));
+		copy(x->state, sizeof x->state, val(r, i, 5));
+		copy(x->wait, sizeof x->wait, val(r, i, 6));
+		copy(x->backend_start, sizeof x->backend_start, val(r, i, 7));
+		x->query_age_s = dval(r, i, 8, -1);
+		x->xact_age_s = dval(r, i, 9, -1);
+		parse_pids(val(r, i, 10), x);
+		x->is_self = bval(r, i, 11);
+		if (!(x->query = strdup(val(r, i, 12))))
+			return -1;
+	}
+	/* mark blockers: a pid someone waits for */
+	for (size_t i = 0; i < out->nsessions; i++)
+		for (int b = 0; b < out->sessions[i].nblockers; b++)
+			for (size_t j = 0; j < out->nsessions; j++)
+				if (out->sessions[j].pid == out->sessions[i].blockers[b])
+					out->sessions[j].is_blocker = 1;
+	return 0;
+}
+
+static int parse_pss(PGresult *r, struct db_sample *out)
+{
+	int n = PQntuples(r);
+	if (n == 0)
+		return 0;
+	out->queries = calloc((size_t)n, sizeof *out->queries);
+	if (!out->queries)
+		return -1;
+	out->nqueries = (size_t)n;
+	for (int i = 0; i < n; i++) {
+		struct db_query *q = &out->queries[i];
+		q->userid = (uint32_t)ival(r, i, 0, 0);
+		q->dbid = (uint32_t)ival(r, i, 1, 0);
+		q->toplevel = bval(r, i, 2);
+		q->queryid = ival(r, i, 3, 0);
+		q->calls = dval(r, i, 4, 0);
+		q->total_ms = dval(r, i, 5, 0);
+		q->rows = dval(r, i, 6, 0);
+		q->calls_s = q->ms_s = q->rows_s = q->mean_ms = -1;
+	}
+	return 0;
+}
+
+static struct text_entry *text_find(struct engine_conn *c, int64_t id)
+{
+	for (size_t i = 0; i < c->ntexts; i++)
+		if (c->texts[i].queryid == id)
+			return &c->texts[i];
+	return NULL;
+}
+
+static void parse_texts(struct engine_conn *c, PGresult *r)
+{
+	for (int i = 0; i < PQntuples(r); i++) {
+		int64_t id = ival(r, i, 0, 0);
+		if (text_find(c, id))
+			continue;
+		if (c->ntexts == c->captexts) {
+			size_t ncap = c->captexts ? c->captexts * 2 : 64;
+			struct text_entry *nt = realloc(c->texts, ncap * sizeof *nt);
+			if (!nt)
+				return;
+			c->texts = nt;
+			c->captexts = ncap;
+		}
+		char *t = strdup(val(r, i, 1));
+		if (!t)
+			return;
+		c->texts[c->ntexts++] = (struct text_entry){id, t, c->nsample};
+	}
+	c->nwant = 0;
+}
+
+const char *pg_query_text(struct engine_conn *c, int64_t queryid)
+{
+	struct text_entry *e = text_find(c, queryid);
+	if (e) {
+		e->last_used = c->nsample;
+		return e->text;
+	}
+	if (c->nwant >= PG_TEXT_FETCH_MAX)
+		return NULL;
+	for (size_t i = 0; i < c->nwant; i++)
+		if (c->want[i] == queryid)
+			return NULL;
+	if (!c->want && !(c->want = malloc(PG_TEXT_FETCH_MAX * sizeof *c->want)))
+		return NULL;
+	c->want[c->nwant++] = queryid;
+	return NULL;
+}
+
+void pg_texts_expire(struct engine_conn *c)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < c->ntexts; i++) {
+		if (c->nsample - c->texts[i].last_used > 30)
+			free(c->texts[i].text);
+		else
+			c->texts[o++] = c->texts[i];
+	}
+	c->ntexts = o;
+}
+
+static void notes(struct engine_conn *c, struct db_sample *out)
+{
+	if (!c->monitor)
+		snprintf(out->privilege_note, sizeof out->privilege_note,
+			 "role '%.40s' lacks pg_monitor: other users' sessions, queries and lag are hidden"
+			 " (fix: GRANT pg_monitor TO %.40s;)", c->role, c->role);
+	if (!c->pss)
+		snprintf(out->queries_note, sizeof out->queries_note,
+			 "pg_stat_statements is not installed: add it to shared_preload_libraries,"
+			 " restart, then CREATE EXTENSION pg_stat_statements;");
+	else if (c->pss_error[0])
+		snprintf(out->queries_note, sizeof out->queries_note, "pg_stat_statements: %s",
+			 c->pss_error);
+}
+
+int pg_parse_batch(struct engine_conn *c, PGresult **r, int n, struct db_sample *out, struct err *err)
+{
+	int want = 4 + c->batch_pss + c->batch_size + c->batch_texts;
+	for (int i = 0; i < n && i < want; i++) {
+		if (PQresultStatus(r[i]) == PGRES_TUPLES_OK)
+			continue;
+		if (i >= 4 && c->batch_pss) {
+			/* pss failed (not preloaded, no privilege): keep the rest, say why */
+			pg_set_err(err, ERR_FAIL, "read", PQresultErrorField(r[i], PG_DIAG_MESSAGE_PRIMARY)
+				   ? PQresultErrorField(r[i], PG_DIAG_MESSAGE_PRIMARY) : "error");
+			copy(c->pss_error, sizeof c->pss_error, err->msg + 6);
+			err->code = ERR_NONE;
+			n = i;
+			break;
+		}
+		pg_set_err(err, ERR_FAIL, "sample", PQresultErrorMessage(r[i]));
+		return -1;
+	}
+	if (n < 4 || PQntuples(r[0]) != 1 || PQntuples(r[2]) != 1) {
+		pg_set_err(err, ERR_FAIL, "sample", "unexpected result shape");
+		return -1;
+	}
+	parse_health(r[0], &out->health);
+	if (parse_replicas(r[1], out) < 0 || parse_sessions(r[3], out) < 0)
+		goto oom;
+	parse_standby(r[2], &out->standby);
+	int i = 4;
+	if (c->batch_pss && i < n && parse_pss(r[i++], out) < 0)
+		goto oom;
+	if (c->batch_size && i < n) {
+		c->db_size = ival(r[i++], 0, 0, -1);
+		c->size_due = engine_now() + PG_SIZE_EVERY_S;
+	}
+	if (c->batch_texts && i < n)
+		parse_texts(c, r[i++]);
+	out->health.db_size_bytes = c->size_due > 0 ? c->db_size : -1;
+	out->statements = i;
+	notes(c, out);
+	return 0;
+oom:
+	pg_set_err(err, ERR_FAIL, "sample", "out of memory");
+	return -1;
+}

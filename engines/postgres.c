@@ -1,0 +1,249 @@
+/*
+ * postgres.c - the PostgreSQL engine (libpq, PostgreSQL 12-17).
+ *
+ * DESIGN: one PGconn per target, owned by the collector thread that opened
+ * it. Everything runs through libpq's async API with our own deadline
+ * (PQconnectPoll ignores connect_timeout; a stopped backend ignores
+ * statement_timeout): connect and query poll() the socket until the
+ * deadline, then cancel, drain for a short second deadline and give up.
+ * A sample is one round trip: the statements go in one PQsendQuery and come
+ * back as one result each. Statement texts are cached per connection and
+ * fetched only for ids the collector asked for and did not have.
+ */
+#include "engine.h"
+#include "pg_private.h"
+
+#include <errno.h>
+#include <libpq-fe.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void pg_set_err(struct err *err, int code, const char *what, const char *detail)
+{
+	err->code = code;
+	snprintf(err->msg, sizeof err->msg, "%s: %s", what, detail);
+	/* libpq messages end with newlines and may have several lines */
+	for (char *p = err->msg; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = (p[1] ? ' ' : '\0');
+}
+
+/* Wait for the socket until 'deadline'; 1 ready, 0 timeout, -1 error. */
+static int pg_wait(PGconn *pg, int for_write, double deadline)
+{
+	struct pollfd p = {.fd = PQsocket(pg), .events = for_write ? POLLOUT : POLLIN};
+	for (;;) {
+		double left = deadline - engine_now();
+		if (left <= 0)
+			return 0;
+		int rc = poll(&p, 1, (int)(left * 1000) + 1);
+		if (rc > 0)
+			return 1;
+		if (rc < 0 && errno != EINTR)
+			return -1;
+	}
+}
+
+static int is_auth_failure(const char *msg)
+{
+	return strstr(msg, "password authentication failed") || strstr(msg, "no password supplied") ||
+	       strstr(msg, "does not exist") || strstr(msg, "pg_hba.conf") ||
+	       strstr(msg, "permission denied");
+}
+
+static PGconn *pg_open(const char *dsn, double timeout_s, struct err *err)
+{
+	char opts[160], ctimeout[16];
+	snprintf(opts, sizeof opts,
+		 "-c statement_timeout=%d -c lock_timeout=1000 -c idle_in_transaction_session_timeout=60000",
+		 (int)(timeout_s * 1000 * 0.8));
+	snprintf(ctimeout, sizeof ctimeout, "%d", (int)timeout_s + 1);
+	/* later keywords override what the expanded dsn says */
+	const char *keys[] = {"dbname", "application_name", "options", "connect_timeout", NULL};
+	const char *vals[] = {dsn, "dbfleet", opts, ctimeout, NULL};
+	double deadline = engine_now() + timeout_s;
+	PGconn *pg = PQconnectStartParams(keys, vals, 1);
+	if (!pg) {
+		pg_set_err(err, ERR_FAIL, "connect", "out of memory");
+		return NULL;
+	}
+	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+	while (PQstatus(pg) != CONNECTION_BAD && st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
+		int rc = pg_wait(pg, st == PGRES_POLLING_WRITING, deadline);
+		if (rc == 0) {
+			char d[64];
+			snprintf(d, sizeof d, "timeout after %gs", timeout_s);
+			pg_set_err(err, ERR_TIMEOUT, "connect", d);
+			PQfinish(pg);
+			return NULL;
+		}
+		st = PQconnectPoll(pg);
+	}
+	if (PQstatus(pg) != CONNECTION_OK) {
+		const char *m = PQerrorMessage(pg);
+		pg_set_err(err, is_auth_failure(m) ? ERR_AUTH : ERR_FAIL, "connect", m);
+		PQfinish(pg);
+		return NULL;
+	}
+	PQsetnonblocking(pg, 1);
+	return pg;
+}
+
+/*
+ * Send 'sql' and collect up to 'max' results before 'deadline'. On timeout
+ * the query is cancelled and drained briefly; the caller must then drop the
+ * connection when -1 is returned with ERR_TIMEOUT.
+ */
+static int pg_run(PGconn *pg, const char *sql, PGresult **res, int max, double deadline,
+		  struct err *err)
+{
+	int n = 0;
+	if (!PQsendQuery(pg, sql)) {
+		pg_set_err(err, ERR_FAIL, "query", PQerrorMessage(pg));
+		return -1;
+	}
+	int rc;
+	while ((rc = PQflush(pg)) == 1)
+		if (pg_wait(pg, 1, deadline) <= 0)
+			goto timeout;
+	if (rc < 0)
+		goto lost;
+	for (;;) {
+		while (PQisBusy(pg)) {
+			int w = pg_wait(pg, 0, deadline);
+			if (w == 0)
+				goto timeout;
+			if (w < 0 || !PQconsumeInput(pg))
+				goto lost;
+		}
+		PGresult *r = PQgetResult(pg);
+		if (!r)
+			break;
+		if (n < max)
+			res[n++] = r;
+		else
+			PQclear(r);
+	}
+	return n;
+timeout:
+	for (int i = 0; i < n; i++)
+		PQclear(res[i]);
+	/* ask the server to stop too; this may block on a hung host, which is
+	 * why the collector's watchdog can abandon this thread */
+	PGcancel *cn = PQgetCancel(pg);
+	char eb[128];
+	if (cn)
+		PQcancel(cn, eb, sizeof eb);
+	PQfreeCancel(cn);
+	pg_set_err(err, ERR_TIMEOUT, "query", "no answer before the deadline");
+	return -1;
+lost:
+	for (int i = 0; i < n; i++)
+		PQclear(res[i]);
+	pg_set_err(err, ERR_FAIL, "query", PQerrorMessage(pg));
+	return -1;
+}
+
+static int pg_probe(struct engine_conn *c, double deadline, struct err *err)
+{
+	PGresult *r[1];
+	if (pg_run(c->pg, PG_SQL_PROBE, r, 1, deadline, err) != 1)
+		return -1;
+	if (PQresultStatus(r[0]) != PGRES_TUPLES_OK || PQntuples(r[0]) != 1) {
+		pg_set_err(err, ERR_FAIL, "probe", PQresultErrorMessage(r[0]));
+		PQclear(r[0]);
+		return -1;
+	}
+	c->monitor = bval(r[0], 0, 0);
+	copy(c->role, sizeof c->role, val(r[0], 0, 1));
+	c->pss = !PQgetisnull(r[0], 0, 2);
+	if (c->pss) {
+		const char *v = val(r[0], 0, 2);
+		int major = atoi(v), minor = strchr(v, '.') ? atoi(strchr(v, '.') + 1) : 0;
+		c->pss_v18 = major > 1 || minor >= 8;
+		c->pss_v19 = major > 1 || minor >= 9;
+		char *q = PQescapeIdentifier(c->pg, val(r[0], 0, 3), strlen(val(r[0], 0, 3)));
+		copy(c->pss_schema, sizeof c->pss_schema, q ? q : "public");
+		PQfreemem(q);
+	}
+	PQclear(r[0]);
+	return 0;
+}
+
+static struct engine_conn *pg_connect(const char *dsn, double timeout_s, struct err *err)
+{
+	struct engine_conn *c = calloc(1, sizeof *c);
+	if (!c) {
+		pg_set_err(err, ERR_FAIL, "connect", "out of memory");
+		return NULL;
+	}
+	c->pg = pg_open(dsn, timeout_s, err);
+	if (!c->pg || pg_probe(c, engine_now() + timeout_s, err) < 0) {
+		PQfinish(c->pg);
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+static void pg_close(struct engine_conn *c)
+{
+	if (!c)
+		return;
+	PQfinish(c->pg);
+	for (size_t i = 0; i < c->ntexts; i++)
+		free(c->texts[i].text);
+	free(c->texts);
+	free(c->want);
+	free(c);
+}
+
+static int pg_sample(struct engine_conn *c, struct db_sample *out, double deadline, struct err *err)
+{
+	char *sql = pg_build_batch(c);
+	if (!sql) {
+		pg_set_err(err, ERR_FAIL, "sample", "out of memory");
+		return -1;
+	}
+	PGresult *r[PG_BATCH_MAX] = {0};
+	double t0 = engine_now();
+	int n = pg_run(c->pg, sql, r, PG_BATCH_MAX, deadline, err);
+	free(sql);
+	if (n < 0)
+		return -1;
+	out->roundtrip_ms = (engine_now() - t0) * 1000;
+	int rc = pg_parse_batch(c, r, n, out, err);
+	for (int i = 0; i < n; i++)
+		PQclear(r[i]);
+	c->nsample++;
+	pg_texts_expire(c);
+	return rc;
+}
+
+/* host:port from the DSN and libpq's environment defaults, no connection. */
+static void pg_endpoint(const char *dsn, char *out, size_t n)
+{
+	const char *host = getenv("PGHOST"), *port = getenv("PGPORT");
+	PQconninfoOption *opts = PQconninfoParse(dsn, NULL);
+	for (PQconninfoOption *o = opts; o && o->keyword; o++) {
+		if (o->val && o->val[0] && strcmp(o->keyword, "host") == 0)
+			host = o->val;
+		if (o->val && o->val[0] && strcmp(o->keyword, "port") == 0)
+			port = o->val;
+	}
+	snprintf(out, n, "%s:%s", host && host[0] ? host : "localhost",
+		 port && port[0] ? port : "5432");
+	PQconninfoFree(opts);
+}
+
+const struct engine_ops engine_postgres_ops = {
+	.name = "postgres",
+	.caps = ENGINE_CAP_REPLICATION | ENGINE_CAP_QUERIES | ENGINE_CAP_SESSIONS,
+	.connect = pg_connect,
+	.sample = pg_sample,
+	.query_text = pg_query_text,
+	.endpoint = pg_endpoint,
+	.close = pg_close,
+};

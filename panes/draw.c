@@ -1,0 +1,115 @@
+/* draw.c - the drawing kit: a pane's table in a window area (curses). */
+#include "pane.h"
+
+#include <curses.h>
+#include <string.h>
+
+/* Draw already-sanitised text clipped to 'cols' columns, padding with spaces. */
+void draw_text(WINDOW *w, int y, int x, int cols, const char *s)
+{
+	int used = 0;
+	size_t n = text_fit(s ? s : "", cols, &used);
+	wmove(w, y, x);
+	if (n)
+		waddnstr(w, s, (int)n);
+	for (; used < cols; used++)
+		waddch(w, ' ');
+}
+
+static int attr_of(enum row_attr a, int color)
+{
+	switch (a) {
+	case ROW_DIM: return A_DIM;
+	case ROW_BOLD: return A_BOLD;
+	case ROW_WARN: return color ? COLOR_PAIR(2) | A_BOLD : A_BOLD;
+	case ROW_BAD: return color ? COLOR_PAIR(1) | A_BOLD : A_BOLD | A_UNDERLINE;
+	case ROW_GOOD: return color ? COLOR_PAIR(3) : A_NORMAL;
+	default: return A_NORMAL;
+	}
+}
+
+/* Column widths for 'wdt' columns: fixed ones as asked, the flex one the rest. */
+static void widths(const struct table *t, int wdt, int *wd)
+{
+	int fixed = 0, flex = -1;
+	for (int c = 0; c < t->ncols; c++) {
+		wd[c] = t->cols[c].width;
+		if (t->cols[c].flex)
+			flex = c;
+		else
+			fixed += wd[c] + 1;
+	}
+	if (flex >= 0)
+		wd[flex] = wdt - fixed > 8 ? wdt - fixed : 8;
+}
+
+void pane_repaint(struct pane *p, WINDOW *w, int y, int x, int h, int wdt, int color)
+{
+	const struct table *t = &p->tab;
+	int wd[TABLE_MAX_COLS];
+	widths(t, wdt, wd);
+	int row = y;
+	for (int i = 0; i < PANE_NOTES && row < y + h; i++)
+		if (p->note[i][0]) {
+			wattron(w, attr_of(ROW_WARN, color));
+			draw_text(w, row++, x, wdt, p->note[i]);
+			wattroff(w, attr_of(ROW_WARN, color));
+		}
+	if (row >= y + h)
+		return;
+	/* header */
+	wattron(w, A_REVERSE);
+	int cx = x;
+	for (int c = 0; c < t->ncols && cx < x + wdt; c++) {
+		char hdr[64];
+		snprintf(hdr, sizeof hdr, "%s%s", t->cols[c].name,
+			 c == p->sort_col ? (p->sort_desc ? "\u2193" : "\u2191") : "");
+		if (!text_utf8() && c == p->sort_col)
+			snprintf(hdr, sizeof hdr, "%s%s", t->cols[c].name, p->sort_desc ? "v" : "^");
+		int cw = cx + wd[c] > x + wdt ? x + wdt - cx : wd[c];
+		draw_text(w, row, cx, cw, hdr);
+		if (cx + cw < x + wdt)
+			draw_text(w, row, cx + cw, 1, " ");
+		cx += cw + 1;
+	}
+	if (cx < x + wdt)
+		draw_text(w, row, cx, x + wdt - cx, "");
+	wattroff(w, A_REVERSE);
+	row++;
+	int rows = y + h - row;
+	if (rows <= 0)
+		return;
+	if (p->sel < p->top)
+		p->top = p->sel;
+	if (p->sel >= p->top + rows)
+		p->top = p->sel - rows + 1;
+	if (p->top > 0 && p->top > t->nrows - rows)
+		p->top = t->nrows - rows > 0 ? t->nrows - rows : 0;
+	for (int i = 0; i < rows; i++) {
+		int r = p->top + i;
+		if (r >= t->nrows) {
+			draw_text(w, row + i, x, wdt, "");
+			continue;
+		}
+		int a = attr_of(t->rows[r].attr, color) | (r == p->sel ? A_REVERSE : 0);
+		wattron(w, a);
+		cx = x;
+		for (int c = 0; c < t->ncols && cx < x + wdt; c++) {
+			int cw = cx + wd[c] > x + wdt ? x + wdt - cx : wd[c];
+			const char *s = t->rows[r].cell[c] ? t->rows[r].cell[c] : "";
+			int pad = t->cols[c].right ? cw - text_width(s) : 0;
+			if (pad > 0) {
+				draw_text(w, row + i, cx, pad, "");
+				draw_text(w, row + i, cx + pad, cw - pad, s);
+			} else {
+				draw_text(w, row + i, cx, cw, s);
+			}
+			if (cx + cw < x + wdt)
+				draw_text(w, row + i, cx + cw, 1, "");
+			cx += cw + 1;
+		}
+		if (cx < x + wdt)
+			draw_text(w, row + i, cx, x + wdt - cx, "");
+		wattroff(w, a);
+	}
+}

@@ -1,0 +1,144 @@
+/* fleet.c - one row per target: is it up, how busy, how far behind. */
+#include "pane.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { C_NAME, C_ENGINE, C_ROLE, C_STATE, C_CONNS, C_TPS, C_XACT, C_LAG, C_AGE, C_COST, C_N };
+
+static const struct column cols[C_N] = {
+	[C_NAME] = {"NAME", 18, 1, 0, 1},
+	[C_ENGINE] = {"ENGINE", 8, 0, 0, 1},
+	[C_ROLE] = {"ROLE", 7, 0, 0, 1},
+	[C_STATE] = {"STATE", 9, 0, 0, 1},
+	[C_CONNS] = {"CONNS", 9, 0, 1, 1},
+	[C_TPS] = {"TPS", 7, 0, 1, 1},
+	[C_XACT] = {"LONG XACT", 9, 0, 1, 1},
+	[C_LAG] = {"LAG", 10, 0, 1, 1},
+	[C_AGE] = {"AGE", 6, 0, 1, 1},
+	[C_COST] = {"OWN COST", 12, 0, 1, 1},
+};
+
+static double lag_of(const struct db_sample *x, double *bytes)
+{
+	*bytes = -1;
+	if (x->health.is_replica) {
+		*bytes = (double)x->standby.replay_backlog_bytes;
+		return x->standby.lag_s;
+	}
+	double worst = -1;
+	for (size_t i = 0; i < x->nreplicas; i++) {
+		if ((double)x->replicas[i].lag_bytes > *bytes)
+			*bytes = (double)x->replicas[i].lag_bytes;
+		if (x->replicas[i].replay_lag_s > worst)
+			worst = x->replicas[i].replay_lag_s;
+	}
+	return worst;
+}
+
+static void fill_row(struct row *r, const struct target_status *st, const struct snapshot *snap,
+		     double now)
+{
+	char a[32], b[32];
+	row_text(r, C_NAME, st->name);
+	row_text(r, C_ENGINE, st->engine);
+	row_text(r, C_STATE, target_state_name(st->state));
+	r->key[C_STATE] = st->state;
+	r->attr = st->state == TARGET_OK ? ROW_NORMAL : st->state == TARGET_CONNECTING ? ROW_DIM : ROW_BAD;
+	if (!snap)
+		return;
+	const struct db_health *h = &snap->s.health;
+	row_text(r, C_ROLE, h->is_replica ? "replica" : "primary");
+	row_setf(r, C_CONNS, h->conns_used, "%d/%d", h->conns_used, h->conns_max);
+	fmt_num(a, sizeof a, h->tps);
+	row_setf(r, C_TPS, h->tps, "%s", a);
+	fmt_age(a, sizeof a, h->longest_xact_s);
+	row_setf(r, C_XACT, h->longest_xact_s, "%s", a);
+	double bytes, lag = lag_of(&snap->s, &bytes);
+	fmt_bytes(b, sizeof b, bytes);
+	if (lag > 0)
+		fmt_age(a, sizeof a, lag);
+	row_setf(r, C_LAG, bytes, "%s", lag > 0 ? a : b);
+	if (h->is_replica && snap->s.standby.paused)
+		row_setf(r, C_LAG, bytes, "paused %s", b);
+	fmt_age(a, sizeof a, now - snap->mono);
+	row_setf(r, C_AGE, now - snap->mono, "%s", a);
+	row_setf(r, C_COST, snap->cost_ms_s, "%dq %.1fms/s", snap->s.statements, snap->cost_ms_s);
+	if (st->state == TARGET_OK && now - snap->mono > 3 * st->interval_s + st->timeout_s) {
+		row_text(r, C_STATE, "STALE");
+		r->attr = ROW_WARN;
+	}
+}
+
+static void fleet_recalc(struct pane *p, const struct pane_ctx *ctx)
+{
+	size_t n = store_count(ctx->store);
+	int up = 0;
+	double newest = -1;
+	for (size_t t = 0; t < n; t++) {
+		struct target_status st;
+		struct snapshot *snap = store_get(ctx->store, t, &st);
+		struct row *r = table_add(&p->tab);
+		if (r) {
+			r->id = (long)t;
+			fill_row(r, &st, snap, ctx->now);
+		}
+		up += st.state == TARGET_OK;
+		if (snap && (newest < 0 || ctx->now - snap->mono < newest))
+			newest = ctx->now - snap->mono;
+		snapshot_release(&snap);
+	}
+	snprintf(p->title, sizeof p->title, "fleet - %zu targets", n);
+	char a[32];
+	fmt_age(a, sizeof a, newest);
+	snprintf(p->status, sizeof p->status, "%d up, newest %s ago", up, a);
+	p->status_bad = up < (int)n;
+}
+
+/* Enter: every figure of the selected target, with the notes and error. */
+static void detail(struct pane *p, struct pane_ctx *ctx)
+{
+	struct target_status st;
+	struct snapshot *snap = store_get(ctx->store, ctx->target, &st);
+	char buf[4096], a[32], b[32];
+	int o = snprintf(buf, sizeof buf, "%s (%s, %s)\nstate: %s %s\n", st.name, st.engine,
+			 st.endpoint, target_state_name(st.state), st.error);
+	if (snap) {
+		const struct db_health *h = &snap->s.health;
+		fmt_age(a, sizeof a, h->uptime_s);
+		fmt_bytes(b, sizeof b, (double)h->db_size_bytes);
+		o += snprintf(buf + o, sizeof buf - (size_t)o,
+			      "version: %s\nrole: %s\nuptime: %s\nconnections: %d of %d usable\n"
+			      "active: %d\nidle in transaction: %d\nwaiting on a lock: %d\n"
+			      "cache hit: %.2f%%\nxid age: %lld\ndatabase size: %s\n",
+			      h->version, h->is_replica ? "replica" : "primary", a, h->conns_used,
+			      h->conns_max, h->active, h->idle_in_xact, h->waiting_on_lock,
+			      h->cache_hit_pct, (long long)h->xid_age, b);
+		o += snprintf(buf + o, sizeof buf - (size_t)o,
+			      "dbfleet's cost: %d statements per refresh, %.2f ms/s\n%s\n%s\n",
+			      snap->s.statements, snap->cost_ms_s, snap->s.privilege_note,
+			      snap->s.queries_note);
+	}
+	(void)o;
+	snapshot_release(&snap);
+	pane_set_overlay(p, buf);
+}
+
+static int fleet_command(struct pane *p, enum pane_cmd cmd, struct pane_ctx *ctx)
+{
+	if (cmd != PANE_OPEN || p->sel >= p->tab.nrows)
+		return 0;
+	ctx->target = (size_t)p->tab.rows[p->sel].id;
+	detail(p, ctx);
+	return 1;
+}
+
+const struct pane_ops pane_fleet_ops = {
+	.name = "fleet",
+	.cols = cols,
+	.ncols = C_N,
+	.default_sort = -1,
+	.recalc = fleet_recalc,
+	.on_command = fleet_command,
+};

@@ -1,0 +1,223 @@
+/*
+ * lag.c - replication topology as a tree: each primary, then its standbys,
+ * with lag in bytes and seconds and a sparkline of recent lag.
+ *
+ * A standby that is itself a target is placed under the primary whose
+ * endpoint its WAL receiver connects to (or whose pg_stat_replication
+ * names it); standbys the fleet does not watch still show, from the
+ * primary's side.
+ */
+#include "pane.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { C_NODE, C_ROLE, C_STATE, C_BYTES, C_REPLAY, C_WF, C_SYNC, C_TREND, C_N };
+
+static const struct column cols[C_N] = {
+	[C_NODE] = {"NODE", 24, 0, 0, 0},
+	[C_ROLE] = {"ROLE", 8, 0, 0, 0},
+	[C_STATE] = {"STATE", 13, 0, 0, 0},
+	[C_BYTES] = {"LAG BYTES", 10, 0, 1, 0},
+	[C_REPLAY] = {"REPLAY LAG", 10, 0, 1, 0},
+	[C_WF] = {"WRITE/FLUSH", 13, 0, 1, 0},
+	[C_SYNC] = {"SYNC", 7, 0, 0, 0},
+	[C_TREND] = {"LAG TREND (BYTES)", 20, 1, 0, 0},
+};
+
+#define MAX_TARGETS 256
+
+struct node {
+	struct target_status st;
+	struct snapshot *snap;
+	int placed;
+};
+
+/* "localhost", "127.0.0.1", "::1" and socket directories are one host here. */
+static void norm_endpoint(const char *host, int port, char *out, size_t n)
+{
+	int local = !host[0] || host[0] == '/' || strcmp(host, "localhost") == 0 ||
+		    strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0;
+	snprintf(out, n, "%s:%d", local ? "local" : host, port);
+}
+
+static void norm_target(const struct target_status *st, char *out, size_t n)
+{
+	char host[96];
+	snprintf(host, sizeof host, "%s", st->endpoint);
+	char *colon = strrchr(host, ':');
+	int port = colon ? atoi(colon + 1) : 0;
+	if (colon)
+		*colon = '\0';
+	norm_endpoint(host, port, out, n);
+}
+
+/* Is the target's endpoint on 'client' (an address from pg_stat_replication)? */
+static int same_host(const struct target_status *st, const char *client)
+{
+	char a[128], b[128];
+	norm_target(st, a, sizeof a);
+	norm_endpoint(strcmp(client, "local") == 0 ? "" : client, 0, b, sizeof b);
+	*strrchr(a, ':') = '\0';
+	*strrchr(b, ':') = '\0';
+	return strcmp(a, b) == 0;
+}
+
+static void trend(struct row *r, const struct pane_ctx *ctx, size_t t)
+{
+	double v[60];
+	char s[60 * 3 + 1];
+	size_t n = store_history(ctx->store, t, HIST_LAG_BYTES, v, 60);
+	fmt_spark(s, sizeof s, v, n, 60);
+	row_text(r, C_TREND, s);
+}
+
+static void lag_cells(struct row *r, double bytes, double replay, double write, double flush)
+{
+	char a[32], b[32];
+	fmt_bytes(a, sizeof a, bytes);
+	row_setf(r, C_BYTES, bytes, "%s", a);
+	fmt_age(a, sizeof a, replay);
+	row_setf(r, C_REPLAY, replay, "%s", a);
+	fmt_age(a, sizeof a, write);
+	fmt_age(b, sizeof b, flush);
+	row_setf(r, C_WF, write, "%s/%s", a, b);
+}
+
+static void root_row(struct pane *p, const struct pane_ctx *ctx, struct node *nd, size_t t)
+{
+	struct row *r = table_add(&p->tab);
+	if (!r)
+		return;
+	r->id = (long)t;
+	row_text(r, C_NODE, nd->st.name);
+	r->attr = nd->st.state == TARGET_OK ? ROW_BOLD : ROW_BAD;
+	if (!nd->snap) {
+		row_text(r, C_STATE, target_state_name(nd->st.state));
+		return;
+	}
+	const struct db_sample *x = &nd->snap->s;
+	row_text(r, C_ROLE, x->health.is_replica ? "replica" : "primary");
+	row_text(r, C_STATE, nd->st.state == TARGET_OK ? (x->health.is_replica ? "orphan" : "ok")
+						     : target_state_name(nd->st.state));
+	if (x->health.is_replica) {
+		lag_cells(r, (double)x->standby.replay_backlog_bytes, x->standby.lag_s, -1, -1);
+		trend(r, ctx, t);
+	}
+}
+
+/* A standby under its primary: the primary's view 'rep' and/or the standby's own. */
+static void child_row(struct pane *p, const struct pane_ctx *ctx, const struct db_replica *rep,
+		      struct node *sb, long sb_idx, int last)
+{
+	struct row *r = table_add(&p->tab);
+	if (!r)
+		return;
+	const char *branch = text_utf8() ? (last ? "\u2514\u2500 " : "\u251c\u2500 ") : (last ? "`- " : "|- ");
+	char name[160];
+	snprintf(name, sizeof name, "%s%s", branch, sb ? sb->st.name : rep->name);
+	row_text(r, C_NODE, name);
+	row_text(r, C_ROLE, "replica");
+	r->id = sb ? sb_idx : 100000 + p->tab.nrows;
+	const struct db_standby *own = sb && sb->snap ? &sb->snap->s.standby : NULL;
+	if (rep) {
+		row_text(r, C_STATE, rep->state);
+		row_text(r, C_SYNC, rep->sync_state);
+		lag_cells(r, (double)rep->lag_bytes, rep->replay_lag_s, rep->write_lag_s, rep->flush_lag_s);
+	} else if (own) {
+		row_text(r, C_STATE, own->streaming ? "streaming" : "not streaming");
+		lag_cells(r, (double)own->replay_backlog_bytes, own->lag_s, -1, -1);
+	} else {
+		row_text(r, C_STATE, sb ? target_state_name(sb->st.state) : "?");
+	}
+	if (own && own->paused) {
+		row_text(r, C_STATE, "REPLAY PAUSED");
+		r->attr = ROW_WARN;
+	}
+	if (sb && sb->st.state != TARGET_OK)
+		r->attr = ROW_BAD;
+	if (sb)
+		trend(r, ctx, (size_t)sb_idx);
+}
+
+static int standby_of(const struct node *sb, const char *primary_ep)
+{
+	if (!sb->snap || !sb->snap->s.health.is_replica || !sb->snap->s.standby.sender_port)
+		return 0;
+	char ep[128];
+	norm_endpoint(sb->snap->s.standby.sender_host, sb->snap->s.standby.sender_port, ep, sizeof ep);
+	return strcmp(ep, primary_ep) == 0;
+}
+
+static void children(struct pane *p, const struct pane_ctx *ctx, struct node *nd, size_t n, size_t t)
+{
+	char ep[128];
+	norm_target(&nd[t].st, ep, sizeof ep);
+	const struct db_sample *x = &nd[t].snap->s;
+	/* rows the primary reports, joined with standby targets by name or endpoint */
+	int pending = 0;
+	for (size_t j = 0; j < n; j++)
+		pending += j != t && !nd[j].placed && standby_of(&nd[j], ep);
+	for (size_t i = 0; i < x->nreplicas; i++) {
+		long match = -1;
+		for (size_t j = 0; j < n && match < 0; j++)
+			if (j != t && !nd[j].placed && strcmp(nd[j].st.name, x->replicas[i].name) == 0)
+				match = (long)j;
+		/* else the next standby target of this primary on the row's host */
+		for (size_t j = 0; j < n && match < 0; j++)
+			if (j != t && !nd[j].placed && standby_of(&nd[j], ep) &&
+			    same_host(&nd[j].st, x->replicas[i].client))
+				match = (long)j;
+		if (match >= 0) {
+			pending -= standby_of(&nd[match], ep);
+			nd[match].placed = 1;
+		}
+		int last = i + 1 == x->nreplicas && pending == 0;
+		child_row(p, ctx, &x->replicas[i], match >= 0 ? &nd[match] : NULL, match, last);
+	}
+	for (size_t j = 0; j < n; j++)
+		if (j != t && !nd[j].placed && standby_of(&nd[j], ep)) {
+			nd[j].placed = 1;
+			child_row(p, ctx, NULL, &nd[j], (long)j, --pending == 0);
+		}
+}
+
+static void lag_recalc(struct pane *p, const struct pane_ctx *ctx)
+{
+	size_t n = store_count(ctx->store);
+	if (n > MAX_TARGETS)
+		n = MAX_TARGETS;
+	struct node *nd = calloc(n ? n : 1, sizeof *nd);
+	if (!nd)
+		return;
+	for (size_t t = 0; t < n; t++)
+		nd[t].snap = store_get(ctx->store, t, &nd[t].st);
+	for (size_t t = 0; t < n; t++) {
+		if (nd[t].placed || !nd[t].snap || nd[t].snap->s.health.is_replica)
+			continue;
+		nd[t].placed = 1;
+		root_row(p, ctx, &nd[t], t);
+		children(p, ctx, nd, n, t);
+	}
+	/* standbys whose primary is not watched, and targets with no data yet */
+	for (size_t t = 0; t < n; t++)
+		if (!nd[t].placed)
+			root_row(p, ctx, &nd[t], t);
+	for (size_t t = 0; t < n; t++)
+		snapshot_release(&nd[t].snap);
+	free(nd);
+	snprintf(p->title, sizeof p->title, "replication lag");
+	p->status[0] = '\0';
+	if (p->tab.nrows == 0)
+		snprintf(p->note[0], sizeof p->note[0], "no targets");
+}
+
+const struct pane_ops pane_lag_ops = {
+	.name = "lag",
+	.cols = cols,
+	.ncols = C_N,
+	.default_sort = -1,
+	.unsortable = 1,
+	.recalc = lag_recalc,
+};

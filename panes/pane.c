@@ -1,0 +1,151 @@
+/* pane.c - what every pane shares: life cycle, cursor, sorting, title status. */
+#include "pane.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct pane *pane_new(const struct pane_ops *ops)
+{
+	struct pane *p = calloc(1, sizeof *p);
+	if (!p)
+		return NULL;
+	p->ops = ops;
+	table_init(&p->tab, ops->cols, ops->ncols);
+	p->sort_col = ops->default_sort;
+	p->sort_desc = 1;
+	return p;
+}
+
+void pane_free(struct pane **pp)
+{
+	if (!pp || !*pp)
+		return;
+	table_release(&(*pp)->tab);
+	free((*pp)->overlay);
+	free(*pp);
+	*pp = NULL;
+}
+
+void pane_recalc(struct pane *p, const struct pane_ctx *ctx)
+{
+	long sel_id = p->sel < p->tab.nrows ? p->tab.rows[p->sel].id : -1;
+	table_clear(&p->tab);
+	memset(p->note, 0, sizeof p->note);
+	p->ops->recalc(p, ctx);
+	if (p->sort_col >= 0)
+		table_sort(&p->tab, p->sort_col, p->sort_desc);
+	/* keep the cursor on the same object when rows move */
+	for (int i = 0; i < p->tab.nrows; i++)
+		if (p->tab.rows[i].id == sel_id) {
+			p->sel = i;
+			break;
+		}
+	if (p->sel >= p->tab.nrows)
+		p->sel = p->tab.nrows ? p->tab.nrows - 1 : 0;
+}
+
+static void sort_next(struct pane *p)
+{
+	int n = p->tab.ncols;
+	for (int i = 1; i <= n; i++) {
+		int c = ((p->sort_col < 0 ? 0 : p->sort_col) + i) % n;
+		if (p->tab.cols[c].sortable) {
+			p->sort_col = c;
+			p->sort_desc = p->tab.cols[c].right; /* numbers: biggest first */
+			return;
+		}
+	}
+}
+
+int pane_command(struct pane *p, enum pane_cmd cmd, struct pane_ctx *ctx, int page)
+{
+	int last = p->tab.nrows ? p->tab.nrows - 1 : 0;
+	switch (cmd) {
+	case PANE_UP: p->sel = p->sel > 0 ? p->sel - 1 : 0; return 1;
+	case PANE_DOWN: p->sel = p->sel < last ? p->sel + 1 : last; return 1;
+	case PANE_PGUP: p->sel = p->sel > page ? p->sel - page : 0; return 1;
+	case PANE_PGDN: p->sel = p->sel + page < last ? p->sel + page : last; return 1;
+	case PANE_HOME: p->sel = 0; return 1;
+	case PANE_END: p->sel = last; return 1;
+	case PANE_SORT_NEXT:
+		if (p->ops->unsortable)
+			return 0;
+		sort_next(p);
+		pane_recalc(p, ctx);
+		return 1;
+	case PANE_SORT_REVERSE:
+		if (p->ops->unsortable || p->sort_col < 0)
+			return 0;
+		p->sort_desc = !p->sort_desc;
+		pane_recalc(p, ctx);
+		return 1;
+	default:
+		break;
+	}
+	if (p->ops->on_command && p->ops->on_command(p, cmd, ctx)) {
+		pane_recalc(p, ctx);
+		return 1;
+	}
+	return 0;
+}
+
+void pane_status_of(struct pane *p, const struct target_status *st, const struct snapshot *snap,
+		    double now)
+{
+	char age[32];
+	p->status_bad = 0;
+	if (snap)
+		fmt_age(age, sizeof age, now - snap->mono);
+	double stale_after = 3 * st->interval_s + st->timeout_s;
+	if (st->state == TARGET_OK && snap && now - snap->mono > stale_after) {
+		snprintf(p->status, sizeof p->status, "STALE %s", age);
+		p->status_bad = 1;
+	} else if (st->state == TARGET_OK || st->state == TARGET_CONNECTING) {
+		snprintf(p->status, sizeof p->status, "%s", snap ? age : "connecting");
+		if (snap)
+			strncat(p->status, " ago", sizeof p->status - strlen(p->status) - 1);
+	} else {
+		char *e = text_sanitize(st->error, 200);
+		snprintf(p->status, sizeof p->status, "%s: %s%s%s%s", target_state_name(st->state),
+			 e ? e : "", snap ? " (showing data from " : "", snap ? age : "",
+			 snap ? " ago)" : "");
+		free(e);
+		p->status_bad = 1;
+	}
+}
+
+void pane_set_overlay(struct pane *p, const char *text)
+{
+	free(p->overlay);
+	p->overlay = NULL;
+	if (!text)
+		return;
+	/* keep line breaks, sanitise each line */
+	size_t cap = PANE_OVERLAY_MAX, o = 0;
+	char *out = malloc(cap + 1);
+	if (!out)
+		return;
+	const char *s = text;
+	while (*s && o < cap) {
+		size_t len = strcspn(s, "\n");
+		char *line = malloc(len + 1);
+		if (!line)
+			break;
+		memcpy(line, s, len);
+		line[len] = '\0';
+		char *clean = text_sanitize(line, cap - o);
+		free(line);
+		if (!clean)
+			break;
+		size_t cl = strlen(clean);
+		memcpy(out + o, clean, cl);
+		o += cl;
+		free(clean);
+		if (s[len] == '\n' && o < cap)
+			out[o++] = '\n';
+		s += len + (s[len] == '\n');
+	}
+	out[o] = '\0';
+	p->overlay = out;
+}

@@ -1,0 +1,144 @@
+/*
+ * pane.h - panes, the table kit they draw with, and terminal-safe text.
+ *
+ * A pane is an ops table plus an instance (htop's Panel). recalc() turns
+ * the store's snapshots into table rows without curses (unit-testable);
+ * pane_repaint() only draws rows already made. Threads: UI thread only.
+ */
+#ifndef DBFLEET_PANE_H
+#define DBFLEET_PANE_H
+
+#include <stddef.h>
+
+#include "../collectors/store.h"
+
+/* ---- terminal-safe text (text.c) ---- */
+
+/* Set once from the locale: 1 if the terminal takes UTF-8. */
+void text_init(void);
+int text_utf8(void);
+/*
+ * The one function every string from a database or an API passes through
+ * before curses: control characters and escape sequences are shown escaped
+ * (ESC as ^[, C1 and bidi controls as <U+XXXX>), newlines and tabs become
+ * spaces, invalid UTF-8 becomes U+FFFD ('?' without UTF-8). Returns a new
+ * string of at most 'max' bytes (plus NUL), or NULL on OOM.
+ */
+char *text_sanitize(const char *in, size_t max);
+/* Display width of sanitised text (wide characters count two). */
+int text_width(const char *s);
+/* Bytes of sanitised 's' that fit in 'cols' columns; '*used' gets the width. */
+size_t text_fit(const char *s, int cols, int *used);
+
+/* ---- formatting (format.c), into caller buffers ---- */
+void fmt_age(char *out, size_t n, double seconds);      /* "42s", "3m05s", "2h10m", "3d04h" */
+void fmt_bytes(char *out, size_t n, double bytes);      /* "512 B", "6.1 MiB" */
+void fmt_num(char *out, size_t n, double v);            /* "12.3", "4.5k", "-" if < 0 */
+void fmt_spark(char *out, size_t n, const double *v, size_t nv, int width);
+
+/* ---- the table kit (table.c) ---- */
+
+#define TABLE_MAX_COLS 12
+
+enum row_attr { ROW_NORMAL, ROW_DIM, ROW_WARN, ROW_BAD, ROW_GOOD, ROW_BOLD };
+
+struct column {
+	const char *name;
+	int width;      /* columns; the flex column takes what is left */
+	int flex;
+	int right;      /* right-aligned (numbers) */
+	int sortable;
+};
+
+struct row {
+	char *cell[TABLE_MAX_COLS];   /* sanitised, owned */
+	double key[TABLE_MAX_COLS];   /* sort keys for numeric columns */
+	enum row_attr attr;
+	long id;                      /* target index, pid, queryid index... */
+};
+
+struct table {
+	const struct column *cols;
+	int ncols;
+	struct row *rows;
+	int nrows, cap;
+};
+
+void table_init(struct table *t, const struct column *cols, int ncols);
+void table_clear(struct table *t);
+void table_release(struct table *t);
+/* A new empty row, or NULL on OOM. */
+struct row *table_add(struct table *t);
+/* Set a cell from raw (untrusted) text: it is sanitised here. */
+void row_text(struct row *r, int col, const char *raw);
+/* Set a cell we format ourselves, with its sort key. */
+void row_setf(struct row *r, int col, double key, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* Stable sort on a column: numbers by key, text by the cell. */
+void table_sort(struct table *t, int col, int desc);
+
+/* ---- panes ---- */
+
+enum pane_cmd {
+	PANE_UP, PANE_DOWN, PANE_PGUP, PANE_PGDN, PANE_HOME, PANE_END,
+	PANE_SORT_NEXT, PANE_SORT_REVERSE, PANE_FILTER_NEXT, PANE_OPEN, PANE_TOGGLE_SELF,
+};
+
+/* What every pane sees when it recalculates. */
+struct pane_ctx {
+	struct store *store;
+	size_t target;        /* the selected target (fleet cursor) */
+	double now;           /* monotonic, engine clock */
+};
+
+#define PANE_NOTES 3
+#define PANE_OVERLAY_MAX 8192
+
+struct pane;
+
+struct pane_ops {
+	const char *name;     /* "fleet": shown in the tab bar */
+	const struct column *cols;
+	int ncols;
+	int default_sort;     /* -1: keep recalc's order until the user sorts */
+	int unsortable;       /* the order means something (a tree) */
+	/* rows, title status and notes from the store; no curses */
+	void (*recalc)(struct pane *p, const struct pane_ctx *ctx);
+	/* pane-specific commands; 1 if handled */
+	int (*on_command)(struct pane *p, enum pane_cmd cmd, struct pane_ctx *ctx);
+};
+
+struct pane {
+	const struct pane_ops *ops;
+	struct table tab;
+	char title[128];              /* "queries - pg-primary" */
+	char status[ERR_MSG_MAX + 32]; /* "3s ago", "STALE 95s", or the error */
+	int status_bad;
+	char note[PANE_NOTES][256];   /* shown above the table: how to fix what is missing */
+	int sel, top;                 /* cursor row, first visible row */
+	int sort_col, sort_desc;
+	int filter;                   /* pane-specific */
+	int show_self;
+	char *overlay;                /* full-text view (Enter), owned; NULL if none */
+};
+
+extern const struct pane_ops pane_fleet_ops, pane_lag_ops, pane_queries_ops, pane_sessions_ops;
+
+struct pane *pane_new(const struct pane_ops *ops);
+void pane_free(struct pane **p);
+/* Rebuild rows (ops->recalc) and re-sort; keeps the cursor on the same id. */
+void pane_recalc(struct pane *p, const struct pane_ctx *ctx);
+/* Navigation common to all panes, then ops->on_command. 1 if handled. */
+int pane_command(struct pane *p, enum pane_cmd cmd, struct pane_ctx *ctx, int page);
+/* The pane title's age-or-error part for a target (shared by the panes). */
+void pane_status_of(struct pane *p, const struct target_status *st, const struct snapshot *snap,
+		    double now);
+/* Replace the overlay text (copied, sanitised line by line). */
+void pane_set_overlay(struct pane *p, const char *text);
+
+/* Drawing (draw.c, curses): the table in a window area. */
+struct _win_st;
+void pane_repaint(struct pane *p, struct _win_st *w, int y, int x, int h, int wdt, int color);
+void draw_text(struct _win_st *w, int y, int x, int cols, const char *s);
+
+#endif

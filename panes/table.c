@@ -1,0 +1,91 @@
+/* table.c - rows of cells that panes build and the drawing kit shows. */
+#include "pane.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CELL_MAX 2048
+
+void table_init(struct table *t, const struct column *cols, int ncols)
+{
+	memset(t, 0, sizeof *t);
+	t->cols = cols;
+	t->ncols = ncols;
+}
+
+void table_clear(struct table *t)
+{
+	for (int i = 0; i < t->nrows; i++)
+		for (int c = 0; c < TABLE_MAX_COLS; c++)
+			free(t->rows[i].cell[c]);
+	t->nrows = 0;
+}
+
+void table_release(struct table *t)
+{
+	table_clear(t);
+	free(t->rows);
+	t->rows = NULL;
+	t->cap = 0;
+}
+
+struct row *table_add(struct table *t)
+{
+	if (t->nrows == t->cap) {
+		int ncap = t->cap ? t->cap * 2 : 32;
+		struct row *nr = realloc(t->rows, (size_t)ncap * sizeof *nr);
+		if (!nr)
+			return NULL;
+		t->rows = nr;
+		t->cap = ncap;
+	}
+	struct row *r = &t->rows[t->nrows++];
+	memset(r, 0, sizeof *r);
+	return r;
+}
+
+void row_text(struct row *r, int col, const char *raw)
+{
+	free(r->cell[col]);
+	r->cell[col] = text_sanitize(raw, CELL_MAX);
+}
+
+void row_setf(struct row *r, int col, double key, const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	row_text(r, col, buf);
+	r->key[col] = key;
+}
+
+static int sort_col, sort_desc, sort_text;
+
+static int row_cmp(const void *a, const void *b)
+{
+	const struct row *x = a, *y = b;
+	int c;
+	if (sort_text)
+		c = strcmp(x->cell[sort_col] ? x->cell[sort_col] : "",
+			   y->cell[sort_col] ? y->cell[sort_col] : "");
+	else
+		c = x->key[sort_col] < y->key[sort_col] ? -1 : x->key[sort_col] > y->key[sort_col];
+	if (c == 0) /* stable: qsort is not, so fall back to the original order */
+		c = x->id < y->id ? -1 : x->id > y->id;
+	return sort_desc ? -c : c;
+}
+
+void table_sort(struct table *t, int col, int desc)
+{
+	if (col < 0 || col >= t->ncols)
+		return;
+	/* numeric columns are right-aligned */
+	sort_col = col;
+	sort_desc = desc;
+	sort_text = !t->cols[col].right;
+	qsort(t->rows, (size_t)t->nrows, sizeof *t->rows, row_cmp);
+}

@@ -1,0 +1,136 @@
+/*
+ * text.c - the one terminal-safe text function, and width measuring.
+ *
+ * Text from a database is hostile: an application_name may hold ESC [2J or
+ * an OSC 52 clipboard write. Nothing below 0x20, no DEL, no C1 control and
+ * no bidi override ever leaves here raw; each is shown as visible text.
+ */
+#include "pane.h"
+
+#include <langinfo.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
+
+static int utf8;
+
+void text_init(void)
+{
+	const char *cs = nl_langinfo(CODESET);
+	utf8 = cs && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0);
+}
+
+int text_utf8(void)
+{
+	return utf8;
+}
+
+/* Decode one UTF-8 sequence; length, or 0 if invalid (overlong, surrogate). */
+static int utf8_decode(const unsigned char *s, uint32_t *cp)
+{
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	}
+	int n = s[0] >= 0xF0 && s[0] <= 0xF4 ? 4 : s[0] >= 0xE0 ? 3 : s[0] >= 0xC2 && s[0] < 0xE0 ? 2 : 0;
+	if (!n || (n == 3 && s[0] >= 0xF0))
+		return 0;
+	uint32_t c = s[0] & (0xFF >> (n + 1));
+	for (int i = 1; i < n; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+		c = (c << 6) | (s[i] & 0x3F);
+	}
+	if ((n == 3 && (c < 0x800 || (c >= 0xD800 && c <= 0xDFFF))) || (n == 4 && (c < 0x10000 || c > 0x10FFFF)))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+static int is_bidi_or_format(uint32_t c)
+{
+	return (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069) || c == 0x200E ||
+	       c == 0x200F || c == 0x061C || c == 0xFEFF || (c >= 0x2028 && c <= 0x2029);
+}
+
+/* Append 'len' bytes if they fit in 'max'; 0 when full. */
+static int put(char *out, size_t *o, size_t max, const char *s, size_t len)
+{
+	if (*o + len > max)
+		return 0;
+	memcpy(out + *o, s, len);
+	*o += len;
+	return 1;
+}
+
+char *text_sanitize(const char *in, size_t max)
+{
+	if (!in)
+		in = "";
+	char *out = malloc(max + 1);
+	if (!out)
+		return NULL;
+	const unsigned char *s = (const unsigned char *)in;
+	size_t o = 0;
+	char esc[16];
+	while (*s) {
+		uint32_t c;
+		int n = utf8_decode(s, &c);
+		int ok = 1;
+		if (n == 0) {
+			ok = utf8 ? put(out, &o, max, "\xEF\xBF\xBD", 3) : put(out, &o, max, "?", 1);
+			n = 1;
+		} else if (c == '\n' || c == '\r' || c == '\t') {
+			ok = put(out, &o, max, " ", 1);
+		} else if (c < 0x20 || c == 0x7F) {
+			esc[0] = '^';
+			esc[1] = (char)(c == 0x7F ? '?' : c + 0x40);
+			ok = put(out, &o, max, esc, 2);
+		} else if ((c >= 0x80 && c < 0xA0) || is_bidi_or_format(c) || (c >= 0x80 && !utf8)) {
+			int k = snprintf(esc, sizeof esc, "<U+%04X>", (unsigned)c);
+			ok = put(out, &o, max, esc, (size_t)k);
+		} else if (c >= 0x80 && wcwidth((wchar_t)c) < 0) {
+			int k = snprintf(esc, sizeof esc, "<U+%04X>", (unsigned)c);
+			ok = put(out, &o, max, esc, (size_t)k);
+		} else {
+			ok = put(out, &o, max, (const char *)s, (size_t)n);
+		}
+		if (!ok)
+			break;
+		s += n;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+size_t text_fit(const char *s, int cols, int *used)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	int w = 0;
+	size_t o = 0;
+	while (p[o]) {
+		uint32_t c;
+		int n = utf8_decode(p + o, &c);
+		int cw = 1;
+		if (n == 0)
+			n = 1;
+		else if (c >= 0x80)
+			cw = wcwidth((wchar_t)c) < 0 ? 1 : wcwidth((wchar_t)c);
+		if (w + cw > cols)
+			break;
+		w += cw;
+		o += (size_t)n;
+	}
+	if (used)
+		*used = w;
+	return o;
+}
+
+int text_width(const char *s)
+{
+	int w;
+	text_fit(s, 1 << 30, &w);
+	return w;
+}

@@ -1,0 +1,180 @@
+"""harness.py - drive the real dbfleet binary in tmux and the lab's servers.
+
+Every wait polls for what a person would see, with a deadline; nothing
+sleeps a fixed time and hopes. Standard library only.
+"""
+import os
+import re
+import shlex
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BINARY = os.environ.get("DBFLEET_BIN", os.path.join(ROOT, "build-asan", "dbfleet"))
+
+
+class Failure(AssertionError):
+    pass
+
+
+def lab_env():
+    """The running lab's ports and paths (tests/lab.sh writes LAB_DIR/env)."""
+    path = os.path.join(os.environ["LAB_DIR"], "env")
+    env = {}
+    with open(path) as f:
+        for line in f:
+            k, _, v = line.strip().partition("=")
+            env[k] = v
+    return env
+
+
+LAB = None
+
+
+def lab():
+    global LAB
+    if LAB is None:
+        LAB = lab_env()
+    return LAB
+
+
+def psql(sql, port=None, db="postgres", user="postgres", check=True):
+    """Run SQL with the real psql; returns stdout stripped (unaligned, no headers)."""
+    port = port or lab()["PG_PRIMARY_PORT"]
+    cmd = [os.path.join(lab()["PG_BIN"], "psql"), "-X", "-A", "-t", "-q", "-h", "127.0.0.1",
+           "-p", str(port), "-U", user, "-d", db, "-v", "ON_ERROR_STOP=1", "-c", sql]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+    if check and r.returncode != 0:
+        raise Failure("psql failed: %s\n%s" % (sql, r.stderr))
+    return r.stdout.strip()
+
+
+def dsn(port, user="mon", db="postgres"):
+    return "host=127.0.0.1 port=%s user=%s dbname=%s" % (port, user, db)
+
+
+def write_config(targets, extra=""):
+    """targets: list of (name, dsn[, options dict]); returns the config path."""
+    fd, path = tempfile.mkstemp(prefix="dbfleet-test-", suffix=".conf")
+    with os.fdopen(fd, "w") as f:
+        f.write("[dbfleet]\nrefresh = 1\ntimeout = 2\n%s\n" % extra)
+        for t in targets:
+            f.write("[target %s]\nengine = postgres\ndsn = %s\n" % (t[0], t[1]))
+            for k, v in (t[2] if len(t) > 2 else {}).items():
+                f.write("%s = %s\n" % (k, v))
+    return path
+
+
+class Dbfleet:
+    """dbfleet running in its own tmux server at a fixed size."""
+
+    def __init__(self, args, width=120, height=40, env=None):
+        self.sock = "dbfleet-test-%d-%d" % (os.getpid(), int(time.time() * 1000) % 100000)
+        self.asan_log = tempfile.mktemp(prefix="dbfleet-asan-")
+        e = {"DBFLEET_KEYMAPS": os.path.join(ROOT, "keymaps"), "LANG": "C.UTF-8",
+             "LC_ALL": "C.UTF-8", "TERM": "tmux-256color", "HOME": os.environ.get("HOME", "/root"),
+             "ASAN_OPTIONS": "log_path=%s:detect_leaks=1" % self.asan_log,
+             "XDG_CONFIG_HOME": tempfile.mkdtemp(prefix="dbfleet-xdg-")}
+        e.update(env or {})
+        envs = " ".join("%s=%s" % (k, shlex.quote(v)) for k, v in e.items())
+        cmd = "env %s %s %s; echo EXITED $?; sleep 600" % (
+            envs, shlex.quote(BINARY), " ".join(shlex.quote(a) for a in args))
+        self.tmux("new-session", "-d", "-x", str(width), "-y", str(height), cmd)
+        self.tmux("set-option", "-g", "remain-on-exit", "on")
+
+    def tmux(self, *args):
+        r = subprocess.run(["tmux", "-L", self.sock, "-f", "/dev/null"] + list(args),
+                           capture_output=True, text=True, timeout=20)
+        if r.returncode != 0 and args[0] not in ("kill-server",):
+            raise Failure("tmux %s: %s" % (args[0], r.stderr.strip()))
+        return r.stdout
+
+    def screen(self):
+        return self.tmux("capture-pane", "-p", "-t", "0")
+
+    def keys(self, *keys):
+        self.tmux("send-keys", "-t", "0", *keys)
+
+    def wait_for(self, pattern, timeout=15.0, gone=False):
+        """Poll the screen until the regex matches (or stops matching, with gone)."""
+        deadline = time.time() + timeout
+        while True:
+            s = self.screen()
+            found = re.search(pattern, s, re.M) is not None
+            if found != gone:
+                return s
+            if time.time() > deadline:
+                raise Failure("%s %r within %.0fs; screen:\n%s" % (
+                    "still saw" if gone else "never saw", pattern, timeout, s))
+            time.sleep(0.1)
+
+    def resize(self, w, h):
+        self.tmux("resize-window", "-t", "0", "-x", str(w), "-y", str(h))
+
+    def log_output(self, path):
+        """Copy every byte dbfleet writes to the terminal into 'path' from now on."""
+        self.tmux("pipe-pane", "-t", "0", "-o", "cat >> %s" % shlex.quote(path))
+
+    def quit_and_wait(self, timeout=3.0):
+        """Press q; the time until the process has exited."""
+        t0 = time.time()
+        self.keys("q")
+        self.wait_for(r"^EXITED \d+", timeout=timeout)
+        return time.time() - t0
+
+    def exit_status(self):
+        m = re.search(r"^EXITED (\d+)", self.screen(), re.M)
+        return int(m.group(1)) if m else None
+
+    def close(self):
+        self.tmux("kill-server")
+        reports = [f for f in os.listdir(os.path.dirname(self.asan_log))
+                   if f.startswith(os.path.basename(self.asan_log))]
+        text = ""
+        for f in reports:
+            p = os.path.join(os.path.dirname(self.asan_log), f)
+            with open(p, errors="replace") as fh:
+                text += fh.read()
+            os.unlink(p)
+        if text:
+            raise Failure("sanitizer report:\n" + text[:4000])
+
+
+class SilentListener:
+    """A TCP port that accepts connections and never says a word."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.conns = []
+        self.stop = False
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self):
+        self.sock.settimeout(0.2)
+        while not self.stop:
+            try:
+                c, _ = self.sock.accept()
+                self.conns.append(c)
+            except OSError:
+                pass
+
+    def close(self):
+        self.stop = True
+        for c in self.conns:
+            c.close()
+        self.sock.close()
+
+
+def run_cli(args, env=None, timeout=10):
+    e = dict(os.environ)
+    e["DBFLEET_KEYMAPS"] = os.path.join(ROOT, "keymaps")
+    e["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="dbfleet-xdg-")
+    e.update(env or {})
+    return subprocess.run([BINARY] + args, capture_output=True, text=True, timeout=timeout, env=e)

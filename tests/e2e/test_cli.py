@@ -1,0 +1,73 @@
+"""The command line: help, version, bad input, keys and the man page agree."""
+import os
+import re
+
+from harness import ROOT, Failure, run_cli
+
+
+def test_version_and_help():
+    r = run_cli(["--version"])
+    assert r.returncode == 0 and re.match(r"dbfleet \d+\.\d+\.\d+", r.stdout), r
+    r = run_cli(["--help"])
+    assert r.returncode == 0 and "--refresh SECONDS" in r.stdout and "--list-keys" in r.stdout
+
+
+def test_bad_config_exits_2_with_file_and_line(tmp="/tmp/dbfleet-bad.conf"):
+    with open(tmp, "w") as f:
+        f.write("[dbfleet]\nrefresh = 1\n[target a]\ndsn = host=x\ncolour = red\n")
+    r = run_cli(["-c", tmp])
+    os.unlink(tmp)
+    if r.returncode != 2 or "%s:5: unknown key 'colour'" % tmp not in r.stderr:
+        raise Failure("want exit 2 and FILE:LINE, got %d %r" % (r.returncode, r.stderr))
+
+
+def test_missing_config_and_no_targets():
+    r = run_cli(["-c", "/nonexistent/x.conf"])
+    assert r.returncode == 2 and "/nonexistent/x.conf" in r.stderr, r
+    r = run_cli([])
+    assert r.returncode == 2 and "no targets" in r.stderr, r
+
+
+def test_password_on_command_line_refused():
+    r = run_cli(["postgresql://mon:hunter2@127.0.0.1/db"])
+    assert r.returncode == 2 and "pgpass" in r.stderr and "hunter2" not in r.stderr, r
+
+
+def test_bad_refresh():
+    r = run_cli(["--refresh", "0", "host=x"])
+    assert r.returncode == 2 and "--refresh" in r.stderr, r
+
+
+def test_user_key_file_errors_name_file_and_line():
+    xdg = "/tmp/dbfleet-xdg-keys"
+    os.makedirs(xdg + "/dbfleet", exist_ok=True)
+    with open(xdg + "/dbfleet/keys", "w") as f:
+        f.write("x quit\nz pane.explode\n")
+    r = run_cli(["--list-keys"], env={"XDG_CONFIG_HOME": xdg})
+    assert r.returncode == 2 and "keys:2: unknown command 'pane.explode'" in r.stderr, r
+    with open(xdg + "/dbfleet/keys", "w") as f:
+        f.write("x quit\n")
+    r = run_cli(["--list-keys"], env={"XDG_CONFIG_HOME": xdg})
+    assert r.returncode == 0 and re.search(r"^q x\s+quit", r.stdout, re.M), r.stdout
+
+
+def man_keys():
+    """(keys, command) pairs from man/dbfleet.1's KEYS section."""
+    text = open(os.path.join(ROOT, "man", "dbfleet.1")).read()
+    section = text.split('.SH KEYS', 1)[1].split("\n.SH ", 1)[0]
+    pairs = re.findall(r'^\.TP\n\\fB(.+?)\\fR \(\\fI(.+?)\\fR\)$', section, re.M)
+    return [(k.replace("\\-", "-"), c) for k, c in pairs]
+
+
+def test_man_page_keys_match_list_keys():
+    r = run_cli(["--list-keys"])
+    assert r.returncode == 0, r
+    listed = []
+    for line in r.stdout.splitlines():
+        m = re.match(r"^(.{14}) (\S+)\s", line)
+        keys = m.group(1).strip()
+        if keys != "-":
+            listed.append((", ".join(keys.split(" ")), m.group(2)))
+    documented = man_keys()
+    if listed != documented:
+        raise Failure("--list-keys and the man page disagree:\n list: %s\n man:  %s" % (listed, documented))

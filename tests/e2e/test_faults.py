@@ -1,0 +1,151 @@
+"""Hung hosts, frozen backends, paused replay, resets and hostile text."""
+import os
+import re
+import signal
+import subprocess
+import tempfile
+import time
+
+from harness import Dbfleet, SilentListener, dsn, lab, psql, write_config
+
+
+def fleet_row(screen, name):
+    m = re.search(r"^%s\s.*$" % re.escape(name), screen, re.M)
+    return m.group(0) if m else ""
+
+
+def test_silent_port_is_stalled_others_keep_updating():
+    L = lab()
+    hung = SilentListener()
+    cfg = write_config([("primary", dsn(L["PG_PRIMARY_PORT"])), ("blackhole", dsn(hung.port))])
+    d = Dbfleet(["-c", cfg])
+    try:
+        t0 = time.time()
+        s = d.wait_for(r"^blackhole\s+postgres\s+STALLED", timeout=8)
+        assert time.time() - t0 < 2 + 1 + 3, "stalled only after %.1fs" % (time.time() - t0)
+        assert "ok" in fleet_row(s, "primary")
+        # the healthy target keeps updating while the other hangs
+        d.wait_for(r"^primary\s+postgres\s+primary\s+ok\s.*\s(0\.\ds|1\.\ds)\s+\d+q", timeout=5)
+        d.keys("4")
+        d.wait_for(r"sessions - primary")
+        d.keys("1")
+        d.wait_for(r"fleet - 2 targets")
+        assert d.quit_and_wait() < 1.5
+    finally:
+        d.close()
+        hung.close()
+
+
+def test_frozen_backend_is_stalled_and_abandoned():
+    L = lab()
+    cfg = write_config([("primary", dsn(L["PG_PRIMARY_PORT"])), ("replica", dsn(L["PG_REPLICA_PORT"]))])
+    d = Dbfleet(["-c", cfg])
+    pid = None
+    try:
+        d.wait_for(r"^replica\s+postgres\s+replica\s+ok")
+        pid = int(psql("SELECT pid FROM pg_stat_activity WHERE application_name = 'dbfleet'",
+                       port=L["PG_REPLICA_PORT"]).split()[0])
+        os.kill(pid, signal.SIGSTOP)
+        t0 = time.time()
+        s = d.wait_for(r"^replica\s+postgres\s+replica\s+STALLED", timeout=8)
+        assert time.time() - t0 < 2 + 1 + 3
+        assert "ok" in fleet_row(s, "primary"), s
+        d.keys("2")
+        d.wait_for(r"replication lag")
+        d.keys("1")
+        # a fresh worker reconnects (a new backend) while the frozen one stays frozen
+        d.wait_for(r"^replica\s+postgres\s+replica\s+ok", timeout=15)
+        assert d.quit_and_wait() < 1.5
+    finally:
+        if pid:
+            os.kill(pid, signal.SIGCONT)
+        d.close()
+
+
+def lag_bytes(screen):
+    m = re.search(r"replica\s+replica\s+REPLAY PAUSED\s+([\d.]+) (B|KiB|MiB|GiB)", screen)
+    if not m:
+        return None
+    return float(m.group(1)) * {"B": 1, "KiB": 1024, "MiB": 1 << 20, "GiB": 1 << 30}[m.group(2)]
+
+
+def test_paused_replay_shows_growing_lag():
+    L = lab()
+    cfg = write_config([("primary", dsn(L["PG_PRIMARY_PORT"])), ("replica", dsn(L["PG_REPLICA_PORT"]))])
+    d = Dbfleet(["-c", cfg])
+    try:
+        d.wait_for(r"^replica\s+postgres\s+replica\s+ok")
+        d.keys("2")
+        psql("SELECT pg_wal_replay_pause()", port=L["PG_REPLICA_PORT"])
+        first = lag_bytes(d.wait_for(r"REPLAY PAUSED\s+[\d.]+ \w+", timeout=10))
+        psql("CREATE TABLE IF NOT EXISTS filler AS SELECT generate_series(1, 20000) AS x; "
+             "INSERT INTO filler SELECT generate_series(1, 20000)", db="app", user="app")
+        deadline = time.time() + 10
+        later = first
+        while time.time() < deadline and later <= first:
+            later = lag_bytes(d.screen()) or first
+            time.sleep(0.2)
+        assert later > first, (first, later)
+    finally:
+        psql("SELECT pg_wal_replay_resume()", port=L["PG_REPLICA_PORT"])
+        d.close()
+
+
+def test_stat_statements_reset_gives_no_negative_rates():
+    L = lab()
+    d = Dbfleet(["-c", write_config([("primary", dsn(L["PG_PRIMARY_PORT"], db="app"))])])
+    try:
+        d.wait_for(r"^primary\s+postgres\s+primary\s+ok")
+        d.keys("3")
+        d.wait_for(r"UPDATE pgbench_accounts")
+        psql("SELECT pg_stat_statements_reset()")
+        seen = 0
+        deadline = time.time() + 6
+        while time.time() < deadline:
+            s = d.screen()
+            for line in s.splitlines()[3:-1]:
+                cells = line.split()
+                if len(cells) < 6 or not re.match(r"^[\d.]+k?$|^-$", cells[0]):
+                    continue
+                for c in cells[:4]:
+                    assert not c.startswith("-") or c == "-", line
+                    v = float(c[:-1]) * 1000 if c.endswith("k") else (0 if c == "-" else float(c))
+                    assert v < 100000, "absurd rate: " + line
+                seen += 1
+            time.sleep(0.3)
+        assert seen > 0
+    finally:
+        d.close()
+
+
+def test_hostile_text_is_shown_escaped_never_sent():
+    L = lab()
+    evil_app = "evil\x1b[2J\x1b]52;c;aGVsbG8=\x07app"
+    env = dict(os.environ, PGAPPNAME=evil_app)
+    psqlbin = os.path.join(L["PG_BIN"], "psql")
+    sleeper = subprocess.Popen([psqlbin, "-X", "-h", "127.0.0.1", "-p", L["PG_PRIMARY_PORT"], "-U", "app",
+                                "-d", "app", "-c", "SELECT pg_sleep(30) /* \x1b[2J\x1b]52;c;Ym9v\x07 */"],
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    d = Dbfleet(["-c", write_config([("primary", dsn(L["PG_PRIMARY_PORT"]))])], width=200)
+    raw = tempfile.mktemp(prefix="dbfleet-raw-")
+    try:
+        d.wait_for(r"^primary\s+postgres\s+primary\s+ok")
+        d.log_output(raw)
+        d.keys("4")
+        # PostgreSQL itself turns non-printable ASCII in application_name into '?';
+        # the query text arrives raw and must be shown escaped
+        s = d.wait_for(r"pg_sleep\(30\) /\* \^\[\[2J\^\[\]52;c;Ym9v\^G \*/", timeout=10)
+        assert "evil?[2J?]52" in s, s
+        d.keys("4")  # one more refresh through the log
+        time.sleep(1.5)
+        data = open(raw, "rb").read()
+        assert b"\x1b]52" not in data, "OSC 52 reached the terminal"
+        assert b"\x07" not in data, "a bell reached the terminal"
+        assert b"\x1b[2J" not in data, "a clear-screen reached the terminal"
+    finally:
+        sleeper.kill()
+        psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(30)%' "
+             "AND pid <> pg_backend_pid()")
+        d.close()
+        if os.path.exists(raw):
+            os.unlink(raw)

@@ -1,0 +1,109 @@
+#!/bin/sh
+# lab.sh - a local lab of real databases on loopback, in a temporary directory.
+#
+#   tests/lab.sh start [DIR]   start a PostgreSQL primary (pg_stat_statements) and a
+#                              streaming replica made with pg_basebackup, plus a bounded
+#                              pgbench load; prints the lab directory
+#   tests/lab.sh stop DIR      stop exactly what start started and remove DIR
+#
+# DIR/env holds LAB_DIR, PG_PRIMARY_PORT, PG_REPLICA_PORT, PG_BIN for scripts to source.
+# PostgreSQL refuses to run as root: as root the servers run as 'nobody'.
+# Ports: LAB_PORT_BASE (default 25432) and the next one. Load: LAB_LOAD_SECONDS (600).
+set -eu
+
+pg_bin() {
+	for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k4 -n -r); do
+		[ -x "$d/initdb" ] && { echo "$d"; return; }
+	done
+	echo "lab: no PostgreSQL server found (apt-get install postgresql)" >&2
+	exit 1
+}
+
+as_lab() {
+	if [ "$(id -u)" = 0 ]; then runuser -u nobody -- "$@"; else "$@"; fi
+}
+
+free_port() {
+	p=$1
+	while (echo > /dev/tcp/127.0.0.1/$p) 2>/dev/null || ss -ltn 2>/dev/null | grep -q ":$p "; do
+		p=$((p + 2))
+	done
+	echo "$p"
+}
+
+conf() { # DIR PORT
+	cat >> "$1/postgresql.conf" <<CONF
+port = $2
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '$LAB'
+shared_preload_libraries = 'pg_stat_statements'
+pg_stat_statements.track = top
+wal_level = replica
+max_wal_senders = 5
+hot_standby = on
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+max_connections = 40
+shared_buffers = 16MB
+log_min_messages = warning
+CONF
+}
+
+start() {
+	BIN=$(pg_bin)
+	LAB=${1:-$(mktemp -d /tmp/dbfleet-lab.XXXXXX)}
+	mkdir -p "$LAB"
+	chmod 755 "$LAB"
+	[ "$(id -u)" = 0 ] && chown nobody "$LAB"
+	P1=$(free_port "${LAB_PORT_BASE:-25432}")
+	P2=$(free_port $((P1 + 1)))
+	as_lab "$BIN/initdb" -D "$LAB/primary" -U postgres --auth=trust --no-locale -E UTF8 >"$LAB/initdb.log" 2>&1
+	conf "$LAB/primary" "$P1"
+	echo "host replication all 127.0.0.1/32 trust" >> "$LAB/primary/pg_hba.conf"
+	as_lab "$BIN/pg_ctl" -D "$LAB/primary" -l "$LAB/primary.log" -w -t 60 start >/dev/null
+	psql_() { "$BIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$P1" -U postgres "$@"; }
+	psql_ -d postgres <<SQL
+CREATE EXTENSION pg_stat_statements;
+CREATE ROLE mon LOGIN;
+GRANT pg_monitor TO mon;
+CREATE ROLE app LOGIN;
+CREATE DATABASE app OWNER app;
+SQL
+	psql_ -d app -c "CREATE EXTENSION pg_stat_statements"
+	"$BIN/pgbench" -q -i -s 1 -h 127.0.0.1 -p "$P1" -U app app >"$LAB/pgbench-init.log" 2>&1
+	as_lab "$BIN/pg_basebackup" -h 127.0.0.1 -p "$P1" -U postgres -D "$LAB/replica" -X stream -R -c fast \
+		>"$LAB/basebackup.log" 2>&1
+	conf "$LAB/replica" "$P2"
+	echo "primary_conninfo = 'host=127.0.0.1 port=$P1 user=postgres application_name=replica'" \
+		>> "$LAB/replica/postgresql.auto.conf"
+	as_lab "$BIN/pg_ctl" -D "$LAB/replica" -l "$LAB/replica.log" -w -t 60 start >/dev/null
+	cat > "$LAB/env" <<ENV
+LAB_DIR=$LAB
+PG_BIN=$BIN
+PG_PRIMARY_PORT=$P1
+PG_REPLICA_PORT=$P2
+ENV
+	# bounded load: a fixed rate for a fixed time, then it ends by itself
+	"$BIN/pgbench" -n -c 2 -R "${LAB_LOAD_TPS:-40}" -T "${LAB_LOAD_SECONDS:-600}" \
+		-h 127.0.0.1 -p "$P1" -U app app >"$LAB/pgbench.log" 2>&1 &
+	echo $! > "$LAB/load.pid"
+	echo "$LAB"
+}
+
+stop() {
+	LAB=$1
+	[ -f "$LAB/env" ] || { echo "lab: $LAB is not a lab directory" >&2; exit 1; }
+	. "$LAB/env"
+	if [ -f "$LAB/load.pid" ]; then kill "$(cat "$LAB/load.pid")" 2>/dev/null || true; fi
+	for d in replica primary; do
+		[ -f "$LAB/$d/postmaster.pid" ] && as_lab "$PG_BIN/pg_ctl" -D "$LAB/$d" -m immediate -w stop >/dev/null 2>&1 || true
+	done
+	case "$LAB" in /tmp/dbfleet-lab.*) rm -rf "$LAB" ;; esac
+}
+
+case "${1:-}" in
+start) shift; start "$@" ;;
+stop) shift; stop "$1" ;;
+*) echo "usage: lab.sh start [DIR] | stop DIR" >&2; exit 2 ;;
+esac

@@ -1,0 +1,138 @@
+/*
+ * commands.c - the one table of named commands. Key files bind keys to
+ * these names; the help overlay, --list-keys and the man page's KEYS
+ * section all come from this table (a test keeps the man page in step).
+ */
+#include "ui_private.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef DBFLEET_DATADIR
+#define DBFLEET_DATADIR "/usr/local/share/dbfleet"
+#endif
+
+static void c_quit(struct ui *ui) { ui->quit = 1; }
+static void c_help(struct ui *ui) { ui->help = !ui->help; ui->help_top = 0; }
+static void c_redraw(struct ui *ui) { ui->full_redraw = 1; }
+static void c_next(struct ui *ui) { ui_show_pane(ui, (ui->cur + 1) % UI_NPANES); }
+static void c_prev(struct ui *ui) { ui_show_pane(ui, (ui->cur + UI_NPANES - 1) % UI_NPANES); }
+static void c_fleet(struct ui *ui) { ui_show_pane(ui, UI_FLEET); }
+static void c_lag(struct ui *ui) { ui_show_pane(ui, UI_LAG); }
+static void c_queries(struct ui *ui) { ui_show_pane(ui, UI_QUERIES); }
+static void c_sessions(struct ui *ui) { ui_show_pane(ui, UI_SESSIONS); }
+static void c_up(struct ui *ui) { ui_pane_command(ui, PANE_UP); }
+static void c_down(struct ui *ui) { ui_pane_command(ui, PANE_DOWN); }
+static void c_pgup(struct ui *ui) { ui_pane_command(ui, PANE_PGUP); }
+static void c_pgdn(struct ui *ui) { ui_pane_command(ui, PANE_PGDN); }
+static void c_home(struct ui *ui) { ui_pane_command(ui, PANE_HOME); }
+static void c_end(struct ui *ui) { ui_pane_command(ui, PANE_END); }
+static void c_open(struct ui *ui) { ui_pane_command(ui, PANE_OPEN); }
+static void c_sort(struct ui *ui) { ui_pane_command(ui, PANE_SORT_NEXT); }
+static void c_reverse(struct ui *ui) { ui_pane_command(ui, PANE_SORT_REVERSE); }
+static void c_filter(struct ui *ui) { ui_pane_command(ui, PANE_FILTER_NEXT); }
+static void c_own(struct ui *ui) { ui_pane_command(ui, PANE_TOGGLE_SELF); }
+
+static void select_target(struct ui *ui, int step)
+{
+	size_t n = store_count(ui->st);
+	if (n == 0)
+		return;
+	ui->ctx.target = (ui->ctx.target + n + (size_t)(step + (int)n)) % n;
+	ui->panes[UI_FLEET]->sel = (int)ui->ctx.target;
+	ui_show_pane(ui, ui->cur);
+}
+
+static void c_target_next(struct ui *ui) { select_target(ui, 1); }
+static void c_target_prev(struct ui *ui) { select_target(ui, -1); }
+
+const struct command commands[] = {
+	{"quit", "quit dbfleet", c_quit},
+	{"help", "show or hide this help", c_help},
+	{"redraw", "redraw the whole screen", c_redraw},
+	{"pane.next", "next pane", c_next},
+	{"pane.prev", "previous pane", c_prev},
+	{"pane.fleet", "fleet pane: one row per target", c_fleet},
+	{"pane.lag", "replication lag pane: the topology tree", c_lag},
+	{"pane.queries", "top queries of the selected target", c_queries},
+	{"pane.sessions", "sessions of the selected target", c_sessions},
+	{"cursor.up", "move the cursor up", c_up},
+	{"cursor.down", "move the cursor down", c_down},
+	{"cursor.pgup", "move the cursor a page up", c_pgup},
+	{"cursor.pgdn", "move the cursor a page down", c_pgdn},
+	{"cursor.home", "first row", c_home},
+	{"cursor.end", "last row", c_end},
+	{"row.open", "details of the selected row (target, query text, session)", c_open},
+	{"sort.next", "sort by the next column", c_sort},
+	{"sort.reverse", "reverse the sort order", c_reverse},
+	{"filter.next", "sessions: cycle the state filter", c_filter},
+	{"sessions.own", "sessions: show or hide dbfleet's own connections", c_own},
+	{"target.next", "select the next target", c_target_next},
+	{"target.prev", "select the previous target", c_target_prev},
+};
+const size_t ncommands = sizeof commands / sizeof commands[0];
+
+/* Where default.keys lives: $DBFLEET_KEYMAPS, the install dir, or beside the binary. */
+static int keymap_path(const char *name, char *out, size_t n)
+{
+	const char *env = getenv("DBFLEET_KEYMAPS");
+	if (env && *env) {
+		snprintf(out, n, "%s/%s.keys", env, name);
+		return 0;
+	}
+	snprintf(out, n, "%s/keymaps/%s.keys", DBFLEET_DATADIR, name);
+	if (access(out, R_OK) == 0)
+		return 0;
+	char exe[PATH_MAX];
+	ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (len <= 0)
+		return -1;
+	exe[len] = '\0';
+	char *slash = strrchr(exe, '/');
+	if (slash)
+		*slash = '\0';
+	snprintf(out, n, "%s/keymaps/%s.keys", exe, name);
+	return 0;
+}
+
+int keys_load(struct keymap *km, const char *keymap_name, char *err, size_t errlen)
+{
+	const char *names[sizeof commands / sizeof commands[0]];
+	for (size_t i = 0; i < ncommands; i++)
+		names[i] = commands[i].name;
+	char path[PATH_MAX + 64];
+	const char *layers[] = {"default", strcmp(keymap_name, "default") ? keymap_name : NULL};
+	for (size_t i = 0; i < 2; i++) {
+		if (!layers[i])
+			continue;
+		if (keymap_path(layers[i], path, sizeof path) < 0 ||
+		    keymap_load(km, path, names, ncommands, err, errlen) != 0)
+			return -1;
+	}
+	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+	if (xdg && *xdg)
+		snprintf(path, sizeof path, "%s/dbfleet/keys", xdg);
+	else
+		snprintf(path, sizeof path, "%s/.config/dbfleet/keys", home ? home : ".");
+	int rc = keymap_load(km, path, names, ncommands, err, errlen);
+	return rc == -1 ? -1 : 0;
+}
+
+void keys_list(const struct keymap *km)
+{
+	for (size_t i = 0; i < ncommands; i++) {
+		int keys[8];
+		size_t n = keymap_keys_for(km, (int)i, keys, 8);
+		char line[128] = "";
+		size_t o = 0;
+		for (size_t k = 0; k < n && o < sizeof line - 16; k++) {
+			char name[16];
+			keymap_key_name(keys[k], name, sizeof name);
+			o += (size_t)snprintf(line + o, sizeof line - o, "%s%s", k ? " " : "", name);
+		}
+		printf("%-14s %-16s %s\n", n ? line : "-", commands[i].name, commands[i].help);
+	}
+}

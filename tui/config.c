@@ -1,0 +1,274 @@
+/*
+ * config.c - the INI config file and targets from the command line.
+ *
+ *   [dbfleet]              refresh, timeout, keymap, read_only
+ *   [target NAME]          engine, dsn, interval, timeout, tags
+ *
+ * Every error names FILE:LINE. Passwords never come from here or argv:
+ * libpq reads ~/.pgpass, PGPASSFILE and PGSERVICEFILE itself.
+ */
+#include "tui.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void options_init(struct options *o)
+{
+	memset(o, 0, sizeof *o);
+	o->refresh_s = 2;
+	o->timeout_s = 3;
+	snprintf(o->keymap, sizeof o->keymap, "default");
+}
+
+int config_seconds(const char *s, double *out)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	while (*end && isspace((unsigned char)*end))
+		end++;
+	if (errno || end == s || *end || !(v >= 0.1 && v <= 3600))
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_bool(const char *s, int *out)
+{
+	if (!strcmp(s, "true") || !strcmp(s, "yes") || !strcmp(s, "1") || !strcmp(s, "on"))
+		*out = 1;
+	else if (!strcmp(s, "false") || !strcmp(s, "no") || !strcmp(s, "0") || !strcmp(s, "off"))
+		*out = 0;
+	else
+		return -1;
+	return 0;
+}
+
+static char *trim(char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	char *e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+/* A password typed into a DSN would show in ps or sit in a shared file. */
+static int has_password(const char *dsn)
+{
+	if (strstr(dsn, "password="))
+		return 1;
+	const char *p = strstr(dsn, "://");
+	if (!p)
+		return 0;
+	const char *at = strchr(p + 3, '@'), *colon = strchr(p + 3, ':');
+	const char *slash = strchr(p + 3, '/');
+	return at && colon && colon < at && (!slash || at < slash);
+}
+
+static struct collector_target *new_target(struct options *o, const char *name, char *msg, size_t n)
+{
+	if (o->ntargets == TUI_MAX_TARGETS) {
+		snprintf(msg, n, "too many targets (at most %d)", TUI_MAX_TARGETS);
+		return NULL;
+	}
+	for (size_t i = 0; i < o->ntargets; i++)
+		if (strcmp(o->targets[i].name, name) == 0) {
+			snprintf(msg, n, "target '%s' is defined twice", name);
+			return NULL;
+		}
+	struct collector_target *t = &o->targets[o->ntargets++];
+	memset(t, 0, sizeof *t);
+	snprintf(t->name, sizeof t->name, "%s", name);
+	/* 0: the global refresh and timeout, resolved once everything is read */
+	return t;
+}
+
+static int global_key(struct options *o, const char *k, const char *v, char *msg, size_t n)
+{
+	if (!strcmp(k, "refresh") || !strcmp(k, "timeout")) {
+		double *dst = !strcmp(k, "refresh") ? &o->refresh_s : &o->timeout_s;
+		if (config_seconds(v, dst) == 0)
+			return 0;
+		snprintf(msg, n, "%s: '%s' is not a number of seconds between 0.1 and 3600", k, v);
+	} else if (!strcmp(k, "read_only")) {
+		if (parse_bool(v, &o->read_only) == 0)
+			return 0;
+		snprintf(msg, n, "read_only: '%s' is not true or false", v);
+	} else if (!strcmp(k, "keymap")) {
+		if (strlen(v) < sizeof o->keymap && strspn(v, "abcdefghijklmnopqrstuvwxyz_-0123456789") == strlen(v)) {
+			snprintf(o->keymap, sizeof o->keymap, "%s", v);
+			return 0;
+		}
+		snprintf(msg, n, "keymap: '%s' is not a keymap name", v);
+	} else {
+		snprintf(msg, n, "unknown key '%s' in [dbfleet]", k);
+	}
+	return -1;
+}
+
+static int target_key(struct collector_target *t, const char *k, const char *v, char *msg, size_t n)
+{
+	if (!strcmp(k, "engine")) {
+		if (!collector_engine_known(v)) {
+			snprintf(msg, n, "unknown engine '%s' (known: postgres)", v);
+			return -1;
+		}
+		snprintf(t->engine, sizeof t->engine, "%s", v);
+	} else if (!strcmp(k, "dsn")) {
+		if (has_password(v)) {
+			snprintf(msg, n, "dsn holds a password: put it in ~/.pgpass instead");
+			return -1;
+		}
+		if (strlen(v) >= sizeof t->dsn) {
+			snprintf(msg, n, "dsn is too long");
+			return -1;
+		}
+		snprintf(t->dsn, sizeof t->dsn, "%s", v);
+	} else if (!strcmp(k, "interval") || !strcmp(k, "timeout")) {
+		if (config_seconds(v, !strcmp(k, "interval") ? &t->interval_s : &t->timeout_s) < 0) {
+			snprintf(msg, n, "%s: '%s' is not a number of seconds between 0.1 and 3600", k, v);
+			return -1;
+		}
+	} else if (!strcmp(k, "tags")) {
+		/* accepted for filtering and grouping; not shown yet */
+	} else if (!strcmp(k, "password")) {
+		snprintf(msg, n, "passwords do not belong in the config: use ~/.pgpass");
+		return -1;
+	} else {
+		snprintf(msg, n, "unknown key '%s' in a [target] section", k);
+		return -1;
+	}
+	return 0;
+}
+
+/* One line; 'cur' is the target section in force (NULL in [dbfleet]). */
+static int config_line(struct options *o, char *line, struct collector_target **cur, int *in_global,
+		       char *msg, size_t n)
+{
+	char *s = trim(line);
+	if (!*s || *s == '#' || *s == ';')
+		return 0;
+	if (*s == '[') {
+		char *end = strchr(s, ']');
+		if (!end || end[1]) {
+			snprintf(msg, n, "a section header must look like [target NAME]");
+			return -1;
+		}
+		*end = '\0';
+		char *name = trim(s + 1);
+		*in_global = !strcmp(name, "dbfleet");
+		*cur = NULL;
+		if (*in_global)
+			return 0;
+		if (strncmp(name, "target", 6) != 0 || !isspace((unsigned char)name[6])) {
+			snprintf(msg, n, "unknown section [%s]", name);
+			return -1;
+		}
+		name = trim(name + 6);
+		if (!*name || strlen(name) >= sizeof (*cur)->name) {
+			snprintf(msg, n, "a target needs a name of 1 to 63 characters");
+			return -1;
+		}
+		*cur = new_target(o, name, msg, n);
+		return *cur ? 0 : -1;
+	}
+	char *eq = strchr(s, '=');
+	if (!eq) {
+		snprintf(msg, n, "expected 'key = value'");
+		return -1;
+	}
+	*eq = '\0';
+	char *k = trim(s), *v = trim(eq + 1);
+	if (*cur)
+		return target_key(*cur, k, v, msg, n);
+	if (*in_global)
+		return global_key(o, k, v, msg, n);
+	snprintf(msg, n, "'%s' outside a section", k);
+	return -1;
+}
+
+static int check_targets(const struct options *o, size_t from, char *msg, size_t n)
+{
+	for (size_t i = from; i < o->ntargets; i++) {
+		const struct collector_target *t = &o->targets[i];
+		if (!t->dsn[0]) {
+			snprintf(msg, n, "target '%s' has no dsn", t->name);
+			return -1;
+		}
+		if (!t->engine[0] && !collector_engine_for_dsn(t->dsn)) {
+			snprintf(msg, n, "target '%s': say which engine (engine = postgres)", t->name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int config_load(struct options *o, const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return errno == ENOENT ? -2 : -1;
+	}
+	char line[1024], msg[256];
+	int lineno = 0, in_global = 0, rc = 0;
+	size_t first = o->ntargets;
+	struct collector_target *cur = NULL;
+	while (fgets(line, sizeof line, f)) {
+		lineno++;
+		if (!strchr(line, '\n') && !feof(f)) {
+			snprintf(err, errlen, "%s:%d: line too long", path, lineno);
+			rc = -1;
+			break;
+		}
+		if (config_line(o, line, &cur, &in_global, msg, sizeof msg) < 0) {
+			snprintf(err, errlen, "%s:%d: %s", path, lineno, msg);
+			rc = -1;
+			break;
+		}
+	}
+	fclose(f);
+	if (rc == 0 && check_targets(o, first, msg, sizeof msg) < 0) {
+		snprintf(err, errlen, "%s: %s", path, msg);
+		rc = -1;
+	}
+	return rc;
+}
+
+int config_add_dsn(struct options *o, const char *dsn, char *err, size_t errlen)
+{
+	if (has_password(dsn)) {
+		snprintf(err, errlen, "a password on the command line shows in ps: use ~/.pgpass");
+		return -1;
+	}
+	if (!collector_engine_for_dsn(dsn)) {
+		snprintf(err, errlen, "'%.200s' is not a DSN dbfleet knows (postgresql://... or host=...)", dsn);
+		return -1;
+	}
+	char name[64], ep[96];
+	collector_endpoint(dsn, ep, sizeof ep);
+	snprintf(name, sizeof name, "%.60s", ep[0] ? ep : "target");
+	for (int i = 2; i < 100; i++) {
+		size_t k;
+		for (k = 0; k < o->ntargets && strcmp(o->targets[k].name, name); k++)
+			;
+		if (k == o->ntargets)
+			break;
+		snprintf(name, sizeof name, "%.50s#%d", ep, i);
+	}
+	struct collector_target *t = new_target(o, name, err, errlen);
+	if (!t)
+		return -1;
+	if (strlen(dsn) >= sizeof t->dsn) {
+		o->ntargets--;
+		snprintf(err, errlen, "DSN is too long");
+		return -1;
+	}
+	snprintf(t->dsn, sizeof t->dsn, "%s", dsn);
+	return 0;
+}

@@ -1,0 +1,149 @@
+/* main.c - dbfleet: command line, config, then the collectors and the UI. */
+#include "tui.h"
+
+#include <getopt.h>
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef DBFLEET_VERSION
+#define DBFLEET_VERSION "0.1.0"
+#endif
+
+static struct store *store; /* reachable to the end: stuck workers may still publish */
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: dbfleet [options] [DSN...]\n"
+		"\n"
+		"A terminal dashboard for database fleets.\n"
+		"DSN is a libpq URI or conninfo: postgresql://user@host:5432/db or 'host=... dbname=...'.\n"
+		"Passwords come from ~/.pgpass, PGPASSFILE or PGSERVICEFILE, never from the command line.\n"
+		"\n"
+		"  -c, --config FILE     read FILE (default $XDG_CONFIG_HOME/dbfleet/config)\n"
+		"  -r, --refresh SECONDS sample every SECONDS (default 2; fractions allowed)\n"
+		"  -t, --timeout SECONDS connect and query deadline (default 3)\n"
+		"      --read-only       never offer actions\n"
+		"      --keymap NAME     load keymaps/NAME.keys over the defaults (e.g. vi)\n"
+		"      --list-keys       print the key bindings and exit\n"
+		"  -h, --help            this help\n"
+		"  -V, --version         print the version\n"
+		"\n"
+		"See dbfleet(1) and dbfleet.conf(5).\n");
+}
+
+static int fail(const char *msg)
+{
+	fprintf(stderr, "dbfleet: %s\n", msg);
+	return 2;
+}
+
+/* The config file: -c FILE must exist; the default path may not. */
+static int read_config(struct options *o, const char *path, char *err, size_t n)
+{
+	char def[512];
+	if (!path) {
+		const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+		if (xdg && *xdg)
+			snprintf(def, sizeof def, "%s/dbfleet/config", xdg);
+		else
+			snprintf(def, sizeof def, "%s/.config/dbfleet/config", home ? home : ".");
+		int rc = config_load(o, def, err, n);
+		return rc == -2 ? 0 : rc;
+	}
+	return config_load(o, path, err, n);
+}
+
+enum { OPT_READ_ONLY = 256, OPT_LIST_KEYS, OPT_KEYMAP };
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"refresh", required_argument, NULL, 'r'},
+		{"timeout", required_argument, NULL, 't'},
+		{"read-only", no_argument, NULL, OPT_READ_ONLY},
+		{"keymap", required_argument, NULL, OPT_KEYMAP},
+		{"list-keys", no_argument, NULL, OPT_LIST_KEYS},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{0, 0, 0, 0},
+	};
+	struct options o;
+	char err[1024];
+	const char *config = NULL, *keymap = NULL;
+	double refresh = 0, timeout = 0;
+	int list_keys = 0, read_only = 0, c;
+	setlocale(LC_ALL, "");
+	options_init(&o);
+	while ((c = getopt_long(argc, argv, "c:r:t:hV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': config = optarg; break;
+		case 'r':
+			if (config_seconds(optarg, &refresh) < 0)
+				return fail("--refresh: give seconds between 0.1 and 3600");
+			break;
+		case 't':
+			if (config_seconds(optarg, &timeout) < 0)
+				return fail("--timeout: give seconds between 0.1 and 3600");
+			break;
+		case OPT_READ_ONLY: read_only = 1; break;
+		case OPT_KEYMAP: keymap = optarg; break;
+		case OPT_LIST_KEYS: list_keys = 1; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("dbfleet %s\n", DBFLEET_VERSION); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (read_config(&o, config, err, sizeof err) < 0)
+		return fail(err);
+	/* the command line wins over the file */
+	if (refresh > 0)
+		o.refresh_s = refresh;
+	if (timeout > 0)
+		o.timeout_s = timeout;
+	if (read_only)
+		o.read_only = 1;
+	if (keymap)
+		snprintf(o.keymap, sizeof o.keymap, "%s", keymap);
+	for (int i = optind; i < argc; i++)
+		if (config_add_dsn(&o, argv[i], err, sizeof err) < 0)
+			return fail(err);
+	for (size_t i = 0; i < o.ntargets; i++) {
+		if (o.targets[i].interval_s <= 0)
+			o.targets[i].interval_s = o.refresh_s;
+		if (o.targets[i].timeout_s <= 0)
+			o.targets[i].timeout_s = o.timeout_s;
+	}
+
+	struct keymap *km = keymap_new();
+	if (!km)
+		return fail("out of memory");
+	if (keys_load(km, o.keymap, err, sizeof err) < 0) {
+		keymap_free(&km);
+		return fail(err);
+	}
+	if (list_keys) {
+		keys_list(km);
+		keymap_free(&km);
+		return 0;
+	}
+	if (o.ntargets == 0) {
+		keymap_free(&km);
+		return fail("no targets: give a DSN (dbfleet postgresql://user@host/db) or a config file"
+			    " (see dbfleet.conf(5))");
+	}
+
+	struct err e = {0};
+	store = store_new(o.ntargets);
+	struct collector *col = store ? collector_new(store, o.targets, o.ntargets, &e) : NULL;
+	if (!col || collector_start(col, &e) < 0)
+		return fail(e.msg[0] ? e.msg : "out of memory");
+	int status = ui_run(store, &o, km);
+	/* stuck workers are not waited for: they hold their own references */
+	collector_stop(col);
+	keymap_free(&km);
+	return status;
+}

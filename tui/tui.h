@@ -1,0 +1,56 @@
+/* tui.h - the terminal front end: options, config, commands and the main loop. */
+#ifndef DBFLEET_TUI_H
+#define DBFLEET_TUI_H
+
+#include <stddef.h>
+
+#include "../collectors/collector.h"
+#include "../keymaps/keymap.h"
+
+#define TUI_MAX_TARGETS 256
+
+struct options {
+	double refresh_s;          /* default interval */
+	double timeout_s;
+	int read_only;
+	char keymap[32];           /* "default" or "vi" */
+	char config_path[512];
+	struct collector_target targets[TUI_MAX_TARGETS];
+	size_t ntargets;
+};
+
+/* ---- config.c ---- */
+
+/* Defaults before anything is read. */
+void options_init(struct options *o);
+/*
+ * Read the INI file at 'path'. 0 ok, -1 with "FILE:LINE: message" in
+ * 'err', -2 if the file does not exist (fine for the default path).
+ */
+int config_load(struct options *o, const char *path, char *err, size_t errlen);
+/* Add a target given on the command line (a DSN). 0 or -1 with 'err'. */
+int config_add_dsn(struct options *o, const char *dsn, char *err, size_t errlen);
+/* Parse "2", "0.5": seconds in [0.1, 3600]; 0 or -1. */
+int config_seconds(const char *s, double *out);
+
+/* ---- commands.c ---- */
+
+struct ui;
+struct command {
+	const char *name;
+	const char *help;
+	void (*run)(struct ui *ui);
+};
+extern const struct command commands[];
+extern const size_t ncommands;
+/* Load default.keys, the named keymap, then the user's file; 0 or -1 with 'err'. */
+int keys_load(struct keymap *km, const char *keymap_name, char *err, size_t errlen);
+/* Print every command, its keys and help (--list-keys). */
+void keys_list(const struct keymap *km);
+
+/* ---- ui.c ---- */
+
+/* Run the dashboard until the user quits or a signal ends it; exit status. */
+int ui_run(struct store *st, const struct options *o, const struct keymap *km);
+
+#endif

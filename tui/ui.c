@@ -1,0 +1,363 @@
+/*
+ * ui.c - the UI thread: terminal set-up and restore, the main loop, layout.
+ *
+ * DESIGN: this thread alone calls curses. It waits in poll() on stdin, the
+ * store's wake-up pipe and a signal pipe, with a one-second timer so ages
+ * tick; it never connects or queries. Drawing erases curses' virtual screen
+ * and redraws it; doupdate() then sends only the cells that changed, so a
+ * refresh over a slow link costs a few bytes. SIGINT, SIGTERM and SIGHUP
+ * end the loop through the signal pipe and the terminal is restored on the
+ * way out; SIGWINCH is ncurses' own (KEY_RESIZE).
+ */
+#include "ui_private.h"
+
+#include <curses.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MIN_COLS 80
+#define MIN_LINES 24
+
+static int sig_pipe[2] = {-1, -1};
+static volatile sig_atomic_t curses_up;
+
+static void on_signal(int sig)
+{
+	unsigned char b = (unsigned char)sig;
+	ssize_t rc = write(sig_pipe[1], &b, 1);
+	(void)rc;
+}
+
+/* Restore the terminal whatever way we leave (atexit, fatal paths). */
+static void restore_terminal(void)
+{
+	if (curses_up) {
+		curses_up = 0;
+		endwin();
+	}
+}
+
+static int term_setup(void)
+{
+	if (pipe(sig_pipe) < 0)
+		return -1;
+	for (int i = 0; i < 2; i++) {
+		fcntl(sig_pipe[i], F_SETFL, O_NONBLOCK);
+		fcntl(sig_pipe[i], F_SETFD, FD_CLOEXEC);
+	}
+	struct sigaction sa = {0};
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (!initscr())
+		return -1;
+	curses_up = 1;
+	atexit(restore_terminal);
+	cbreak();
+	noecho();
+	nonl();
+	keypad(stdscr, TRUE);
+	nodelay(stdscr, TRUE);
+	set_escdelay(25);
+	curs_set(0);
+	return 0;
+}
+
+static int setup_colors(void)
+{
+	const char *nc = getenv("NO_COLOR");
+	if ((nc && *nc) || !has_colors())
+		return 0;
+	start_color();
+	use_default_colors();
+	init_pair(1, COLOR_RED, -1);
+	init_pair(2, COLOR_YELLOW, -1);
+	init_pair(3, COLOR_GREEN, -1);
+	init_pair(4, COLOR_CYAN, -1);
+	return 1;
+}
+
+void ui_show_pane(struct ui *ui, int i)
+{
+	ui->cur = i;
+	ui->ctx.now = store_now();
+	pane_recalc(ui->panes[i], &ui->ctx);
+}
+
+void ui_pane_command(struct ui *ui, enum pane_cmd cmd)
+{
+	struct pane *p = ui->panes[ui->cur];
+	ui->ctx.now = store_now();
+	pane_command(p, cmd, &ui->ctx, ui->page);
+	if (ui->cur == UI_FLEET && p->sel < p->tab.nrows)
+		ui->ctx.target = (size_t)p->tab.rows[p->sel].id;
+}
+
+static void draw_tabs(struct ui *ui)
+{
+	int x = 0;
+	attron(A_REVERSE);
+	draw_text(stdscr, 0, 0, COLS, " dbfleet ");
+	x = 9;
+	for (int i = 0; i < UI_NPANES; i++) {
+		char tab[32];
+		snprintf(tab, sizeof tab, " %d %s ", i + 1, ui->panes[i]->ops->name);
+		if (i == ui->cur)
+			attroff(A_REVERSE), attron(A_BOLD);
+		draw_text(stdscr, 0, x, (int)strlen(tab), tab);
+		if (i == ui->cur)
+			attroff(A_BOLD), attron(A_REVERSE);
+		x += (int)strlen(tab);
+	}
+	char clock[16];
+	time_t now = time(NULL);
+	strftime(clock, sizeof clock, "%H:%M:%S", localtime(&now));
+	draw_text(stdscr, 0, COLS - 9, 9, clock);
+	attroff(A_REVERSE);
+}
+
+static void draw_title(struct ui *ui, struct pane *p)
+{
+	(void)ui;
+	char line[512];
+	snprintf(line, sizeof line, " %s ", p->title);
+	int w = text_width(line);
+	attron(A_BOLD);
+	draw_text(stdscr, 1, 0, w < COLS ? w : COLS, line);
+	attroff(A_BOLD);
+	if (w >= COLS)
+		return;
+	int a = p->status_bad ? (ui->color ? COLOR_PAIR(1) | A_BOLD : A_BOLD | A_UNDERLINE) : A_DIM;
+	attron(a);
+	draw_text(stdscr, 1, w, COLS - w, p->status);
+	attroff(a);
+}
+
+/* targets up/stalled/down, newest and oldest sample, read-only flag */
+static void draw_status(struct ui *ui)
+{
+	int up = 0, stalled = 0, down = 0;
+	double newest = -1, oldest = -1, now = store_now();
+	for (size_t t = 0; t < store_count(ui->st); t++) {
+		struct target_status st;
+		struct snapshot *s = store_get(ui->st, t, &st);
+		up += st.state == TARGET_OK;
+		stalled += st.state == TARGET_STALLED;
+		down += st.state == TARGET_DOWN || st.state == TARGET_AUTH;
+		if (s) {
+			double age = now - s->mono;
+			newest = newest < 0 || age < newest ? age : newest;
+			oldest = age > oldest ? age : oldest;
+		}
+		snapshot_release(&s);
+	}
+	char a[16], b[16], line[256];
+	fmt_age(a, sizeof a, newest);
+	fmt_age(b, sizeof b, oldest);
+	snprintf(line, sizeof line, " %d up  %d stalled  %d down | samples %s..%s old |%s ?:help q:quit",
+		 up, stalled, down, a, b, ui->o->read_only ? " READ-ONLY |" : "");
+	attron(A_REVERSE);
+	draw_text(stdscr, LINES - 1, 0, COLS, line);
+	attroff(A_REVERSE);
+}
+
+/* A box over the pane with lines of text, scrolled by 'top'. */
+static void draw_box(const char *title, const char *text, int top)
+{
+	int h = LINES - 4, w = COLS - 8, y = 2, x = 4;
+	attron(A_REVERSE);
+	draw_text(stdscr, y, x, w, title);
+	attroff(A_REVERSE);
+	const char *s = text;
+	for (int line = 0, row = y + 1; row < y + h; line++) {
+		size_t len = strcspn(s, "\n");
+		/* wrap long lines at the box width */
+		char buf[4096];
+		size_t take = len < sizeof buf - 1 ? len : sizeof buf - 1;
+		memcpy(buf, s, take);
+		buf[take] = '\0';
+		size_t fit = take ? text_fit(buf, w - 2, NULL) : 0;
+		if (fit == 0 && take)
+			fit = 1;
+		buf[fit] = '\0';
+		if (line >= top) {
+			draw_text(stdscr, row, x, 1, "");
+			draw_text(stdscr, row, x + 1, w - 1, buf);
+			row++;
+		}
+		if (!*s) {
+			for (; row < y + h; row++)
+				draw_text(stdscr, row, x, w, "");
+			break;
+		}
+		s += fit < len ? fit : len + (s[len] == '\n');
+	}
+	attron(A_REVERSE);
+	draw_text(stdscr, y + h, x, w, " any key closes ");
+	attroff(A_REVERSE);
+}
+
+static void draw_help(struct ui *ui)
+{
+	char text[8192];
+	size_t o = 0;
+	for (size_t i = 0; i < ncommands && o < sizeof text - 200; i++) {
+		int keys[4];
+		size_t n = keymap_keys_for(ui->km, (int)i, keys, 4);
+		char names[64] = "";
+		size_t k0 = 0;
+		for (size_t k = 0; k < n; k++) {
+			char nm[16];
+			keymap_key_name(keys[k], nm, sizeof nm);
+			k0 += (size_t)snprintf(names + k0, sizeof names - k0, "%s%s", k ? " " : "", nm);
+		}
+		o += (size_t)snprintf(text + o, sizeof text - o, "%-16s %-15s %s\n", n ? names : "-",
+				      commands[i].name, commands[i].help);
+	}
+	draw_box(" help: keys (from the key table; change them in ~/.config/dbfleet/keys) ", text,
+		 ui->help_top);
+}
+
+static void draw(struct ui *ui)
+{
+	if (ui->full_redraw) {
+		clearok(curscr, TRUE);
+		ui->full_redraw = 0;
+	}
+	erase();
+	if (COLS < MIN_COLS || LINES < MIN_LINES) {
+		char msg[128];
+		snprintf(msg, sizeof msg, "terminal too small: %dx%d, dbfleet needs at least %dx%d",
+			 COLS, LINES, MIN_COLS, MIN_LINES);
+		mvaddnstr(LINES / 2, 0, msg, COLS);
+		mvaddnstr(LINES / 2 + 1, 0, "(q quits)", COLS);
+		refresh();
+		return;
+	}
+	struct pane *p = ui->panes[ui->cur];
+	ui->ctx.now = store_now();
+	pane_recalc(p, &ui->ctx);
+	draw_tabs(ui);
+	draw_title(ui, p);
+	ui->page = LINES - 5;
+	pane_repaint(p, stdscr, 2, 0, LINES - 3, COLS, ui->color);
+	draw_status(ui);
+	if (ui->help)
+		draw_help(ui);
+	else if (p->overlay)
+		draw_box(" details ", p->overlay, 0);
+	refresh();
+}
+
+/* curses key code -> keymap key code */
+static int translate(int ch)
+{
+	switch (ch) {
+	case KEY_UP: return KM_UP;
+	case KEY_DOWN: return KM_DOWN;
+	case KEY_LEFT: return KM_LEFT;
+	case KEY_RIGHT: return KM_RIGHT;
+	case KEY_PPAGE: return KM_PGUP;
+	case KEY_NPAGE: return KM_PGDN;
+	case KEY_HOME: return KM_HOME;
+	case KEY_END: return KM_END;
+	case KEY_ENTER: case '\r': case '\n': return KM_ENTER;
+	case '\t': return KM_TAB;
+	case KEY_BTAB: return KM_BTAB;
+	case 27: return KM_ESC;
+	case KEY_BACKSPACE: case 127: return KM_BACKSPACE;
+	case KEY_DC: return KM_DELETE;
+	default:
+		if (ch >= KEY_F(1) && ch <= KEY_F(10))
+			return KM_F1 + (ch - KEY_F(1));
+		return ch;
+	}
+}
+
+static void on_key(struct ui *ui, int ch)
+{
+	struct pane *p = ui->panes[ui->cur];
+	if (ch == KEY_RESIZE)
+		return;
+	int key = translate(ch);
+	int cmd = keymap_lookup(ui->km, key);
+	/* an open overlay takes the key: scroll the help, or close */
+	if (ui->help || p->overlay) {
+		if (ui->help && (key == KM_DOWN || key == 'j'))
+			ui->help_top++;
+		else if (ui->help && (key == KM_UP || key == 'k'))
+			ui->help_top = ui->help_top > 0 ? ui->help_top - 1 : 0;
+		else if (cmd >= 0 && !strcmp(commands[cmd].name, "quit") && !ui->help && !p->overlay)
+			ui->quit = 1;
+		else {
+			ui->help = 0;
+			pane_set_overlay(p, NULL);
+		}
+		return;
+	}
+	if (COLS < MIN_COLS || LINES < MIN_LINES) {
+		if (cmd >= 0 && !strcmp(commands[cmd].name, "quit"))
+			ui->quit = 1;
+		return;
+	}
+	if (cmd >= 0)
+		commands[cmd].run(ui);
+}
+
+int ui_run(struct store *st, const struct options *o, const struct keymap *km)
+{
+	struct ui ui = {.st = st, .o = o, .km = km};
+	const struct pane_ops *ops[UI_NPANES] = {&pane_fleet_ops, &pane_lag_ops, &pane_queries_ops,
+						 &pane_sessions_ops};
+	ui.ctx.store = st;
+	for (int i = 0; i < UI_NPANES; i++)
+		if (!(ui.panes[i] = pane_new(ops[i]))) {
+			fprintf(stderr, "dbfleet: out of memory\n");
+			return 1;
+		}
+	if (term_setup() < 0) {
+		fprintf(stderr, "dbfleet: cannot set up the terminal (is TERM right?)\n");
+		return 1;
+	}
+	text_init();
+	ui.color = setup_colors();
+	int status = 0;
+	while (!ui.quit) {
+		draw(&ui);
+		struct pollfd fds[3] = {
+			{.fd = STDIN_FILENO, .events = POLLIN},
+			{.fd = store_wake_fd(st), .events = POLLIN},
+			{.fd = sig_pipe[0], .events = POLLIN},
+		};
+		int rc = poll(fds, 3, 1000);
+		if (rc < 0 && errno != EINTR)
+			break;
+		if (fds[2].revents & POLLIN) {
+			unsigned char sig = 0;
+			if (read(sig_pipe[0], &sig, 1) == 1)
+				status = 128 + sig;
+			break;
+		}
+		if (fds[1].revents & POLLIN)
+			store_drain(st);
+		if (fds[0].revents & (POLLHUP | POLLERR))
+			break;
+		int ch;
+		while (!ui.quit && (ch = getch()) != ERR)
+			on_key(&ui, ch);
+	}
+	restore_terminal();
+	for (int i = 0; i < UI_NPANES; i++)
+		pane_free(&ui.panes[i]);
+	return status;
+}
