@@ -34,7 +34,7 @@ OBJ_TUI  := $(SRC_TUI:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all clean check check-unit check-it demo install deps asan layering bench
+.PHONY: all clean check demo install deps asan tsan bench
 
 all: dbfleet
 
@@ -63,8 +63,12 @@ asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan SANITIZE=address,undefined CFLAGS="-O1 -g" \
 		build-asan/dbfleet $(UNIT_BIN:$(BUILD)/%=build-asan/%)
 
+# TSan build for the threaded parts (collectors, store, UI): run.sh drives it too
+tsan:
+	@$(MAKE) --no-print-directory BUILD=build-tsan SANITIZE=thread CFLAGS="-O1 -g" build-tsan/dbfleet
+
 check: deps
-	@$(MAKE) --no-print-directory dbfleet asan
+	@$(MAKE) --no-print-directory dbfleet asan tsan
 	@sh tests/run.sh
 
 demo: deps dbfleet
@@ -82,6 +86,6 @@ install: dbfleet
 	install -m 644 man/dbfleet.conf.5 $(DESTDIR)$(MANDIR)/man5/dbfleet.conf.5
 
 clean:
-	rm -rf build build-asan dbfleet
+	rm -rf build build-asan build-tsan dbfleet
 
 -include $(OBJ_CORE:.o=.d) $(OBJ_TUI:.o=.d)

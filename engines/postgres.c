@@ -73,8 +73,9 @@ static PGconn *pg_open(const char *dsn, double timeout_s, struct err *err)
 	while (PQstatus(pg) != CONNECTION_BAD && st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
 		int rc = pg_wait(pg, st == PGRES_POLLING_WRITING, deadline);
 		if (rc == 0) {
-			char d[64];
-			snprintf(d, sizeof d, "timeout after %gs", timeout_s);
+			char d[160];
+			snprintf(d, sizeof d, "timeout after %gs (host %s:%s)", timeout_s,
+				 PQhost(pg) ? PQhost(pg) : "?", PQport(pg) ? PQport(pg) : "?");
 			pg_set_err(err, ERR_TIMEOUT, "connect", d);
 			PQfinish(pg);
 			return NULL;
@@ -82,8 +83,15 @@ static PGconn *pg_open(const char *dsn, double timeout_s, struct err *err)
 		st = PQconnectPoll(pg);
 	}
 	if (PQstatus(pg) != CONNECTION_OK) {
-		const char *m = PQerrorMessage(pg);
-		pg_set_err(err, is_auth_failure(m) ? ERR_AUTH : ERR_FAIL, "connect", m);
+		/* "connection to server at "h", port p failed: FATAL:  why" -> "why (host h:p)" */
+		const char *m = PQerrorMessage(pg), *why = strstr(m, "failed: ");
+		why = why ? why + 8 : m;
+		if (strncmp(why, "FATAL:  ", 8) == 0)
+			why += 8;
+		char d[ERR_MSG_MAX];
+		snprintf(d, sizeof d, "%.*s (host %s:%s)", (int)strcspn(why, "\n"), why,
+			 PQhost(pg) ? PQhost(pg) : "?", PQport(pg) ? PQport(pg) : "?");
+		pg_set_err(err, is_auth_failure(m) ? ERR_AUTH : ERR_FAIL, "connect", d);
 		PQfinish(pg);
 		return NULL;
 	}

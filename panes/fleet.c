@@ -11,7 +11,7 @@ static const struct column cols[C_N] = {
 	[C_NAME] = {"NAME", 18, 1, 0, 1},
 	[C_ENGINE] = {"ENGINE", 8, 0, 0, 1},
 	[C_ROLE] = {"ROLE", 7, 0, 0, 1},
-	[C_STATE] = {"STATE", 9, 0, 0, 1},
+	[C_STATE] = {"STATE", 11, 0, 0, 1},
 	[C_CONNS] = {"CONNS", 9, 0, 1, 1},
 	[C_TPS] = {"TPS", 7, 0, 1, 1},
 	[C_XACT] = {"LONG XACT", 9, 0, 1, 1},
@@ -92,7 +92,10 @@ static void fleet_recalc(struct pane *p, const struct pane_ctx *ctx)
 	snprintf(p->title, sizeof p->title, "fleet - %zu targets", n);
 	char a[32];
 	fmt_age(a, sizeof a, newest);
-	snprintf(p->status, sizeof p->status, "%d up, newest %s ago", up, a);
+	if (newest < 0)
+		snprintf(p->status, sizeof p->status, "- %d up, no sample yet", up);
+	else
+		snprintf(p->status, sizeof p->status, "- %d up, newest sample %s ago", up, a);
 	p->status_bad = up < (int)n;
 }
 

@@ -81,7 +81,7 @@ static int row_cmp(const void *a, const void *b)
 
 void table_sort(struct table *t, int col, int desc)
 {
-	if (col < 0 || col >= t->ncols)
+	if (col < 0 || col >= t->ncols || t->nrows < 2)
 		return;
 	/* numeric columns are right-aligned */
 	sort_col = col;

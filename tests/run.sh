@@ -11,8 +11,13 @@ sh tests/layering.sh | tee -a "$log"
 
 echo "== unit tests (ASan+UBSan)"
 for t in build-asan/tests/test_*; do
-	ASAN_OPTIONS=detect_leaks=1 "$t" 2>&1 | tee -a "$log"
+	case $t in *.d) continue ;; esac
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 "$t" >"$log.one" 2>&1 || {
+		grep -q '^FAIL' "$log.one" || echo "FAIL $t: exited with an error (sanitizer?)" >>"$log.one"
+	}
+	cat "$log.one" | tee -a "$log"
 done
+rm -f "$log.one"
 
 echo "== lab"
 if LAB=$(sh tests/lab.sh start); then
@@ -21,6 +26,9 @@ if LAB=$(sh tests/lab.sh start); then
 	echo "lab in $LAB"
 	echo "== integration and end-to-end (the real binary in tmux, ASan+UBSan)"
 	LAB_DIR=$LAB DBFLEET_BIN=$PWD/build-asan/dbfleet python3 tests/e2e/run.py 2>&1 | tee -a "$log"
+	echo "== threaded paths again under ThreadSanitizer"
+	LAB_DIR=$LAB DBFLEET_BIN=$PWD/build-tsan/dbfleet python3 tests/e2e/run.py -k fleet_lists_both,frozen_backend,silent_port,paused_replay 2>&1 |
+		sed 's/^\(PASS\|FAIL\) /\1 tsan: /' | tee -a "$log"
 else
 	echo "FAIL lab: cannot start the lab" | tee -a "$log"
 fi

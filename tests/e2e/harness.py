@@ -77,6 +77,8 @@ class Dbfleet:
         e = {"DBFLEET_KEYMAPS": os.path.join(ROOT, "keymaps"), "LANG": "C.UTF-8",
              "LC_ALL": "C.UTF-8", "TERM": "tmux-256color", "HOME": os.environ.get("HOME", "/root"),
              "ASAN_OPTIONS": "log_path=%s:detect_leaks=1" % self.asan_log,
+             "TSAN_OPTIONS": "log_path=%s:halt_on_error=0" % self.asan_log,
+             "UBSAN_OPTIONS": "log_path=%s:print_stacktrace=1" % self.asan_log,
              "XDG_CONFIG_HOME": tempfile.mkdtemp(prefix="dbfleet-xdg-")}
         e.update(env or {})
         envs = " ".join("%s=%s" % (k, shlex.quote(v)) for k, v in e.items())

@@ -1,6 +1,6 @@
 """run.py - run every test_* function of tests/e2e/test_*.py; print PASS/FAIL lines.
 
-usage: python3 tests/e2e/run.py [-k SUBSTRING]
+usage: python3 tests/e2e/run.py [-k SUBSTRING[,SUBSTRING...]]
 """
 import importlib
 import os
@@ -12,7 +12,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 
 def main():
-    only = sys.argv[sys.argv.index("-k") + 1] if "-k" in sys.argv else ""
+    only = sys.argv[sys.argv.index("-k") + 1].split(",") if "-k" in sys.argv else []
     here = os.path.dirname(os.path.abspath(__file__))
     failed = 0
     for fname in sorted(os.listdir(here)):
@@ -20,7 +20,7 @@ def main():
             continue
         mod = importlib.import_module(fname[:-3])
         for name in [n for n in dir(mod) if n.startswith("test_")]:
-            if only and only not in name:
+            if only and not any(o in name for o in only):
                 continue
             t0 = time.time()
             try:

@@ -149,3 +149,35 @@ def test_hostile_text_is_shown_escaped_never_sent():
         d.close()
         if os.path.exists(raw):
             os.unlink(raw)
+
+
+def test_sigterm_and_sighup_restore_the_terminal():
+    L = lab()
+    for sig, status in ((signal.SIGTERM, 143), (signal.SIGHUP, 129)):
+        d = Dbfleet(["-c", write_config([("primary", dsn(L["PG_PRIMARY_PORT"]))])])
+        try:
+            d.wait_for(r"^primary\s+postgres\s+primary\s+ok")
+            pid = int(d.tmux("list-panes", "-F", "#{pane_pid}").split()[0])
+            # the pane runs env -> dbfleet; signal the dbfleet child
+            child = subprocess.run(["pgrep", "-P", str(pid), "-f", "dbfleet"], capture_output=True,
+                                   text=True).stdout.split()
+            os.kill(int(child[0]), sig)
+            s = d.wait_for(r"^EXITED \d+", timeout=3)
+            assert "EXITED %d" % status in s, s
+            # curses left the alternate screen: the dashboard is gone, the shell line is back
+            assert "1 fleet" not in s, s
+        finally:
+            d.close()
+
+
+def test_unknown_role_is_auth_failed_not_a_retry_storm():
+    L = lab()
+    d = Dbfleet(["-c", write_config([("primary", dsn(L["PG_PRIMARY_PORT"])),
+                                      ("nobody", dsn(L["PG_PRIMARY_PORT"], user="ghost"))])])
+    try:
+        d.wait_for(r"^nobody\s+postgres\s+AUTH FAILED")
+        d.wait_for(r"^primary\s+postgres\s+primary\s+ok")
+        d.keys("4", "]")
+        d.wait_for(r'AUTH FAILED: connect: .*role "ghost" does not exist')
+    finally:
+        d.close()
