@@ -23,8 +23,11 @@ struct ring {
 	size_t head, len;
 };
 
+#define RING_MIN_STEP_S 0.5 /* rings keep >= 10 minutes whatever the refresh */
+
 struct slot {
 	struct target_status status;   /* guarded by store.mu */
+	double last_push;              /* guarded by store.mu */
 	struct snapshot *snap;         /* guarded by store.mu */
 	struct ring hist[HIST_N];      /* guarded by store.mu */
 };
@@ -137,10 +140,13 @@ void store_publish(struct store *s, size_t t, struct snapshot *snap)
 	sl->status.state = TARGET_OK;
 	sl->status.error[0] = '\0';
 	sl->status.last_ok = snap->mono;
-	ring_push(&sl->hist[HIST_TPS], x->health.tps);
-	ring_push(&sl->hist[HIST_LAG_BYTES], lag_bytes_of(x));
-	ring_push(&sl->hist[HIST_LAG_S], x->health.is_replica ? x->standby.lag_s : 0);
-	ring_push(&sl->hist[HIST_CONNS], x->health.conns_used);
+	if (snap->mono - sl->last_push >= RING_MIN_STEP_S) {
+		sl->last_push = snap->mono;
+		ring_push(&sl->hist[HIST_TPS], x->health.tps);
+		ring_push(&sl->hist[HIST_LAG_BYTES], lag_bytes_of(x));
+		ring_push(&sl->hist[HIST_LAG_S], x->health.is_replica ? x->standby.lag_s : 0);
+		ring_push(&sl->hist[HIST_CONNS], x->health.conns_used);
+	}
 	pthread_mutex_unlock(&s->mu);
 	snapshot_release(&old);
 	wake(s);

@@ -42,7 +42,7 @@ struct target_status {
 
 enum hist_metric { HIST_TPS, HIST_LAG_BYTES, HIST_LAG_S, HIST_CONNS, HIST_N };
 
-#define STORE_HISTORY 1200 /* samples kept: 10 minutes at 0.5 s, 40 at 2 s */
+#define STORE_HISTORY 1200 /* samples, at most two a second: >= 10 minutes, 40 at 2 s */
 
 struct store;
 

@@ -204,11 +204,22 @@ static void lag_recalc(struct pane *p, const struct pane_ctx *ctx)
 	for (size_t t = 0; t < n; t++)
 		if (!nd[t].placed)
 			root_row(p, ctx, &nd[t], t);
-	for (size_t t = 0; t < n; t++)
+	/* the title carries the oldest sample's age, or how many targets are unwell */
+	double oldest = -1;
+	int unwell = 0;
+	for (size_t t = 0; t < n; t++) {
+		if (nd[t].snap && ctx->now - nd[t].snap->mono > oldest)
+			oldest = ctx->now - nd[t].snap->mono;
+		unwell += nd[t].st.state != TARGET_OK;
 		snapshot_release(&nd[t].snap);
+	}
 	free(nd);
+	char a[32];
+	fmt_age(a, sizeof a, oldest);
 	snprintf(p->title, sizeof p->title, "replication lag");
-	p->status[0] = '\0';
+	snprintf(p->status, sizeof p->status, "- oldest sample %s ago%s", a,
+		 unwell ? ", some targets not ok (see fleet)" : "");
+	p->status_bad = unwell > 0;
 	if (p->tab.nrows == 0)
 		snprintf(p->note[0], sizeof p->note[0], "no targets");
 }

@@ -75,7 +75,11 @@ const struct command commands[] = {
 };
 const size_t ncommands = sizeof commands / sizeof commands[0];
 
-/* Where default.keys lives: $DBFLEET_KEYMAPS, the install dir, or beside the binary. */
+/*
+ * Where NAME.keys lives: $DBFLEET_KEYMAPS, then beside the installed binary
+ * (BIN/../share/dbfleet/keymaps, so any PREFIX works), the compiled-in data
+ * directory, and last the source tree (BIN/keymaps).
+ */
 static int keymap_path(const char *name, char *out, size_t n)
 {
 	const char *env = getenv("DBFLEET_KEYMAPS");
@@ -83,17 +87,18 @@ static int keymap_path(const char *name, char *out, size_t n)
 		snprintf(out, n, "%s/%s.keys", env, name);
 		return 0;
 	}
-	snprintf(out, n, "%s/keymaps/%s.keys", DBFLEET_DATADIR, name);
-	if (access(out, R_OK) == 0)
-		return 0;
 	char exe[PATH_MAX];
 	ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (len <= 0)
-		return -1;
-	exe[len] = '\0';
+	exe[len > 0 ? len : 0] = '\0';
 	char *slash = strrchr(exe, '/');
 	if (slash)
 		*slash = '\0';
+	snprintf(out, n, "%s/../share/dbfleet/keymaps/%s.keys", exe, name);
+	if (len > 0 && access(out, R_OK) == 0)
+		return 0;
+	snprintf(out, n, "%s/keymaps/%s.keys", DBFLEET_DATADIR, name);
+	if (access(out, R_OK) == 0 || len <= 0)
+		return 0;
 	snprintf(out, n, "%s/keymaps/%s.keys", exe, name);
 	return 0;
 }

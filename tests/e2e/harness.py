@@ -180,3 +180,22 @@ def run_cli(args, env=None, timeout=10):
     e["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="dbfleet-xdg-")
     e.update(env or {})
     return subprocess.run([BINARY] + args, capture_output=True, text=True, timeout=timeout, env=e)
+
+
+def psql_bg(sql, app, db="app", user="app", port=None):
+    """Start psql in the background as application 'app' (a session to look at)."""
+    port = port or lab()["PG_PRIMARY_PORT"]
+    return subprocess.Popen([os.path.join(lab()["PG_BIN"], "psql"), "-X", "-h", "127.0.0.1", "-p", str(port),
+                             "-U", user, "-d", db, "-c", sql], env=dict(os.environ, PGAPPNAME=app),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def watch(name, port, role="primary", **dsn_args):
+    """dbfleet on one lab target, once its fleet row says ok."""
+    d = Dbfleet(["-c", write_config([(name, dsn(port, **dsn_args))])])
+    try:
+        d.wait_for(r"^%s\s+postgres\s+%s\s+ok" % (re.escape(name), role))
+    except Exception:
+        d.close()
+        raise
+    return d

@@ -6,7 +6,7 @@ import subprocess
 import tempfile
 import time
 
-from harness import Dbfleet, SilentListener, dsn, lab, psql, write_config
+from harness import Dbfleet, SilentListener, dsn, lab, psql, psql_bg, watch, write_config
 
 
 def fleet_row(screen, name):
@@ -92,10 +92,8 @@ def test_paused_replay_shows_growing_lag():
 
 
 def test_stat_statements_reset_gives_no_negative_rates():
-    L = lab()
-    d = Dbfleet(["-c", write_config([("primary", dsn(L["PG_PRIMARY_PORT"], db="app"))])])
+    d = watch("primary", lab()["PG_PRIMARY_PORT"], db="app")
     try:
-        d.wait_for(r"^primary\s+postgres\s+primary\s+ok")
         d.keys("3")
         d.wait_for(r"UPDATE pgbench_accounts")
         psql("SELECT pg_stat_statements_reset()")
@@ -119,17 +117,11 @@ def test_stat_statements_reset_gives_no_negative_rates():
 
 
 def test_hostile_text_is_shown_escaped_never_sent():
-    L = lab()
-    evil_app = "evil\x1b[2J\x1b]52;c;aGVsbG8=\x07app"
-    env = dict(os.environ, PGAPPNAME=evil_app)
-    psqlbin = os.path.join(L["PG_BIN"], "psql")
-    sleeper = subprocess.Popen([psqlbin, "-X", "-h", "127.0.0.1", "-p", L["PG_PRIMARY_PORT"], "-U", "app",
-                                "-d", "app", "-c", "SELECT pg_sleep(30) /* \x1b[2J\x1b]52;c;Ym9v\x07 */"],
-                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    d = Dbfleet(["-c", write_config([("primary", dsn(L["PG_PRIMARY_PORT"]))])], width=200)
+    sleeper = psql_bg("SELECT pg_sleep(30) /* \x1b[2J\x1b]52;c;Ym9v\x07 */", "evil\x1b[2J\x1b]52;c;aGVsbG8=\x07app")
+    d = watch("primary", lab()["PG_PRIMARY_PORT"])
     raw = tempfile.mktemp(prefix="dbfleet-raw-")
     try:
-        d.wait_for(r"^primary\s+postgres\s+primary\s+ok")
+        d.resize(200, 40)
         d.log_output(raw)
         d.keys("4")
         # PostgreSQL itself turns non-printable ASCII in application_name into '?';
@@ -154,9 +146,8 @@ def test_hostile_text_is_shown_escaped_never_sent():
 def test_sigterm_and_sighup_restore_the_terminal():
     L = lab()
     for sig, status in ((signal.SIGTERM, 143), (signal.SIGHUP, 129)):
-        d = Dbfleet(["-c", write_config([("primary", dsn(L["PG_PRIMARY_PORT"]))])])
+        d = watch("primary", L["PG_PRIMARY_PORT"])
         try:
-            d.wait_for(r"^primary\s+postgres\s+primary\s+ok")
             pid = int(d.tmux("list-panes", "-F", "#{pane_pid}").split()[0])
             # the pane runs env -> dbfleet; signal the dbfleet child
             child = subprocess.run(["pgrep", "-P", str(pid), "-f", "dbfleet"], capture_output=True,

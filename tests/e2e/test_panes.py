@@ -2,7 +2,7 @@
 import re
 import time
 
-from harness import Dbfleet, dsn, lab, psql, write_config
+from harness import Dbfleet, dsn, lab, psql, psql_bg, watch, write_config
 
 
 def start(extra_targets=(), **kw):
@@ -86,22 +86,14 @@ def test_health_matches_psql():
 
 def test_sessions_pane_shows_waiting_chain():
     """An idle-in-transaction lock holder blocks an UPDATE: both show, the blocker marked."""
-    import subprocess, os
-    L = lab()
     psql("CREATE TABLE IF NOT EXISTS lockme(id int); INSERT INTO lockme VALUES (1)", db="app", user="app")
-    env = dict(os.environ, PGAPPNAME="holder")
-    psqlbin = os.path.join(L["PG_BIN"], "psql")
-    base = [psqlbin, "-X", "-h", "127.0.0.1", "-p", L["PG_PRIMARY_PORT"], "-U", "app", "-d", "app"]
-    holder = subprocess.Popen(base + ["-c", "BEGIN; LOCK TABLE lockme; SELECT pg_sleep(30);"],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    holder = psql_bg("BEGIN; LOCK TABLE lockme; SELECT pg_sleep(30);", "holder")
     deadline = time.time() + 10
     while psql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'holder' "
                "AND query LIKE '%pg_sleep%' AND state = 'active'") != "1":
         assert time.time() < deadline, "the lock holder never started"
         time.sleep(0.1)
-    waiter = subprocess.Popen(base + ["-c", "UPDATE lockme SET id = 2"],
-                              env=dict(os.environ, PGAPPNAME="waiter"),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    waiter = psql_bg("UPDATE lockme SET id = 2", "waiter")
     d = start()
     try:
         d.wait_for(r"^primary\s+postgres\s+primary\s+ok")
@@ -120,10 +112,8 @@ def test_sessions_pane_shows_waiting_chain():
 def test_missing_pg_stat_statements_says_how():
     psql("DROP DATABASE IF EXISTS nopss")
     psql("CREATE DATABASE nopss")
-    L = lab()
-    d = Dbfleet(["-c", write_config([("bare", dsn(L["PG_PRIMARY_PORT"], db="nopss"))])])
+    d = watch("bare", lab()["PG_PRIMARY_PORT"], db="nopss")
     try:
-        d.wait_for(r"^bare\s+postgres\s+primary\s+ok")
         d.keys("3")
         d.wait_for(r"pg_stat_statements is not installed: add it to shared_preload_libraries")
     finally:
@@ -131,10 +121,8 @@ def test_missing_pg_stat_statements_says_how():
 
 
 def test_missing_pg_monitor_names_the_grant():
-    L = lab()
-    d = Dbfleet(["-c", write_config([("noprivs", dsn(L["PG_PRIMARY_PORT"], user="app", db="app"))])])
+    d = watch("noprivs", lab()["PG_PRIMARY_PORT"], user="app", db="app")
     try:
-        d.wait_for(r"^noprivs\s+postgres\s+primary\s+ok")
         d.keys("4")
         d.wait_for(r"role 'app' lacks pg_monitor.*GRANT pg_monitor TO app;")
     finally:
