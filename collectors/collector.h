@@ -29,8 +29,13 @@ struct collector *collector_new(struct store *st, const struct collector_target 
 				struct err *err);
 /* Start the workers and the watchdog; 0 or -1 with 'err'. */
 int collector_start(struct collector *c, struct err *err);
-/* Tell every thread to stop; waits for none of them. NULL-safe. */
-void collector_stop(struct collector *c);
+/*
+ * Tell every thread to stop and wait up to 'wait_s' for them; returns how
+ * many are still running (stuck in a library call). The caller must then
+ * leave with _exit(): exit() would run library destructors under their
+ * feet. NULL-safe.
+ */
+int collector_stop(struct collector *c, double wait_s);
 
 /* 1 if 'name' is an engine dbfleet has. */
 int collector_engine_known(const char *name);

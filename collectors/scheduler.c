@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../engines/engine.h"
 #include "rates.h"
@@ -46,7 +47,7 @@ struct collector {
 	size_t n;
 	struct tstate **ts;
 	atomic_int stop;
-	atomic_int live;                /* worker threads alive, stuck ones included */
+	atomic_int live;                /* threads alive (workers, stuck ones too, and the watchdog) */
 	pthread_mutex_t mu;             /* guards nothing but the sleep below */
 	pthread_cond_t cv;              /* signalled on stop */
 	atomic_int refs;                /* the main thread + every thread */
@@ -236,6 +237,7 @@ static void *watchdog_main(void *p)
 				abandon(c->ts[i], now - until + c->ts[i]->conf.timeout_s + GRACE_S);
 		}
 	}
+	atomic_fetch_sub(&c->live, 1);
 	collector_unref(c);
 	return NULL;
 }
@@ -264,7 +266,7 @@ struct collector *collector_new(struct store *st, const struct collector_target 
 				 ts ? "unknown engine" : "out of memory");
 			free(ts);
 			c->n = i;
-			collector_stop(c);
+			collector_stop(c, 0);
 			return NULL;
 		}
 		*ts = (struct tstate){.c = c, .idx = i, .conf = t[i], .ops = ops};
@@ -283,8 +285,10 @@ int collector_start(struct collector *c, struct err *err)
 			goto fail;
 	pthread_t th;
 	atomic_fetch_add(&c->refs, 1);
+	atomic_fetch_add(&c->live, 1);
 	if (pthread_create(&th, NULL, watchdog_main, c) != 0) {
 		atomic_fetch_sub(&c->refs, 1);
+		atomic_fetch_sub(&c->live, 1);
 		goto fail;
 	}
 	pthread_detach(th);
@@ -295,15 +299,21 @@ fail:
 	return -1;
 }
 
-void collector_stop(struct collector *c)
+int collector_stop(struct collector *c, double wait_s)
 {
 	if (!c)
-		return;
+		return 0;
 	pthread_mutex_lock(&c->mu);
 	atomic_store(&c->stop, 1);
 	pthread_cond_broadcast(&c->cv);
 	pthread_mutex_unlock(&c->mu);
+	/* idle workers wake and close their connections at once; stuck ones never do */
+	double until = engine_now() + wait_s;
+	while (atomic_load(&c->live) > 0 && engine_now() < until)
+		nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+	int left = atomic_load(&c->live);
 	collector_unref(c);
+	return left;
 }
 
 int collector_engine_known(const char *name)

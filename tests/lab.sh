@@ -58,7 +58,7 @@ start() {
 	[ "$(id -u)" = 0 ] && chown nobody "$LAB"
 	P1=$(free_port "${LAB_PORT_BASE:-25432}")
 	P2=$(free_port $((P1 + 1)))
-	as_lab "$BIN/initdb" -D "$LAB/primary" -U postgres --auth=trust --no-locale -E UTF8 >"$LAB/initdb.log" 2>&1
+	as_lab "$BIN/initdb" -D "$LAB/primary" -U postgres --auth=trust --no-locale -E UTF8 --no-sync >"$LAB/initdb.log" 2>&1
 	conf "$LAB/primary" "$P1"
 	echo "host replication all 127.0.0.1/32 trust" >> "$LAB/primary/pg_hba.conf"
 	as_lab "$BIN/pg_ctl" -D "$LAB/primary" -l "$LAB/primary.log" -w -t 60 start >/dev/null
@@ -72,7 +72,7 @@ CREATE DATABASE app OWNER app;
 SQL
 	psql_ -d app -c "CREATE EXTENSION pg_stat_statements"
 	"$BIN/pgbench" -q -i -s 1 -h 127.0.0.1 -p "$P1" -U app app >"$LAB/pgbench-init.log" 2>&1
-	as_lab "$BIN/pg_basebackup" -h 127.0.0.1 -p "$P1" -U postgres -D "$LAB/replica" -X stream -R -c fast \
+	as_lab "$BIN/pg_basebackup" -h 127.0.0.1 -p "$P1" -U postgres -D "$LAB/replica" -X stream -R -c fast --no-sync \
 		>"$LAB/basebackup.log" 2>&1
 	conf "$LAB/replica" "$P2"
 	echo "primary_conninfo = 'host=127.0.0.1 port=$P1 user=postgres application_name=replica'" \

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #ifndef DBFLEET_VERSION
 #define DBFLEET_VERSION "0.1.0"
@@ -142,8 +143,12 @@ int main(int argc, char **argv)
 	if (!col || collector_start(col, &e) < 0)
 		return fail(e.msg[0] ? e.msg : "out of memory");
 	int status = ui_run(store, &o, km);
-	/* stuck workers are not waited for: they hold their own references */
-	collector_stop(col);
 	keymap_free(&km);
+	/* a worker stuck in a library call is not waited for: leave without
+	 * running atexit handlers (OpenSSL's among them) under its feet */
+	if (collector_stop(col, 0.5) > 0) {
+		fflush(NULL);
+		_exit(status);
+	}
 	return status;
 }

@@ -82,6 +82,7 @@ class Dbfleet:
              "XDG_CONFIG_HOME": tempfile.mkdtemp(prefix="dbfleet-xdg-")}
         e.update(env or {})
         envs = " ".join("%s=%s" % (k, shlex.quote(v)) for k, v in e.items())
+        self.cmdline_tag = " ".join([BINARY] + list(args))
         cmd = "env %s %s %s; echo EXITED $?; sleep 600" % (
             envs, shlex.quote(BINARY), " ".join(shlex.quote(a) for a in args))
         self.tmux("new-session", "-d", "-x", str(width), "-y", str(height), cmd)
@@ -132,7 +133,21 @@ class Dbfleet:
         return int(m.group(1)) if m else None
 
     def close(self):
+        """Quit as a user would (any overlay closed first); a dbfleet that
+        does not leave within 3 s is a failure, and is killed."""
+        stuck = False
+        if self.exit_status() is None:
+            self.keys("Escape")
+            time.sleep(0.05)
+            self.keys("q")
+            deadline = time.time() + 3
+            while self.exit_status() is None and time.time() < deadline:
+                time.sleep(0.05)
+            stuck = self.exit_status() is None
         self.tmux("kill-server")
+        if stuck:
+            subprocess.run(["pkill", "-9", "-f", self.cmdline_tag])
+            raise Failure("dbfleet did not exit within 3s of q")
         reports = [f for f in os.listdir(os.path.dirname(self.asan_log))
                    if f.startswith(os.path.basename(self.asan_log))]
         text = ""
