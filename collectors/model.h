@@ -41,13 +41,16 @@ struct db_health {
 	int waiting_on_lock;
 	double longest_xact_s;   /* -1: no open transaction */
 	int64_t xact_total;      /* commits + rollbacks, all databases */
+	int64_t queries_total;   /* statements (MySQL Questions); -1 if unknown */
 	int64_t blks_hit;
 	int64_t blks_read;
 	int64_t xid_age;         /* oldest datfrozenxid age */
 	int64_t db_size_bytes;   /* -1 until the (rare) size probe ran */
 	double server_now;       /* server clock, epoch seconds: rates use it */
+	char tls[48];            /* "TLSv1.3" or "plaintext": is our connection encrypted */
 	/* derived by collectors from two samples */
 	double tps;              /* -1 until two samples */
+	double qps;              /* -1 until two samples, or unknown */
 	double cache_hit_pct;    /* -1 until two samples with reads */
 };
 
@@ -66,9 +69,10 @@ struct db_replica {
 /* The standby's own view of itself (pg_stat_wal_receiver and friends). */
 struct db_standby {
 	int64_t replay_backlog_bytes; /* received minus replayed */
-	double lag_s;                 /* idle-safe: 0 when all received WAL is replayed */
-	int paused;
-	int streaming;                /* a WAL receiver row exists */
+	double lag_s;                 /* idle-safe (PG), Seconds_Behind (MySQL); -1 = NULL */
+	char halted[32];              /* "REPLAY PAUSED", "SQL THREAD STOPPED", ... or "" */
+	char last_error[128];         /* the replication error the server reports */
+	int streaming;                /* receiving from the primary */
 	char sender_host[64];
 	int sender_port;
 };
@@ -108,8 +112,8 @@ struct db_sample {
 	struct db_session *sessions;
 	size_t nsessions;
 	/* Messages the panes show instead of blanks (missing extension, privilege). */
-	char queries_note[200];
-	char privilege_note[200];
+	char queries_note[240];
+	char privilege_note[240];
 	/* dbfleet's own cost on this server, from its round trips */
 	int statements;
 	double roundtrip_ms;

@@ -44,6 +44,9 @@ static void health_rates(struct rate_state *st, struct db_health *h, double dt)
 		if (dh + dr > 0)
 			h->cache_hit_pct = 100.0 * dh / (dh + dr);
 	}
+	if (dt > 0 && st->queries >= 0 && h->queries_total >= st->queries)
+		h->qps = (double)(h->queries_total - st->queries) / dt;
+	st->queries = h->queries_total;
 	st->xact = h->xact_total;
 	st->hit = h->blks_hit;
 	st->read = h->blks_read;
@@ -52,7 +55,7 @@ static void health_rates(struct rate_state *st, struct db_health *h, double dt)
 static void query_rates(const struct rate_state *st, struct db_query *q, double dt)
 {
 	struct rate_key k = {q->userid, q->dbid, q->queryid, q->toplevel, 0, 0, 0};
-	const struct rate_key *p = st->nkeys
+	const struct rate_key *p = st->nkeys > 0
 		? bsearch(&k, st->keys, st->nkeys, sizeof *st->keys, key_cmp) : NULL;
 	double dc = p ? delta(q->calls, p->calls) : q->calls;
 	/* fewer calls than before is a reset: every counter restarts */
@@ -72,10 +75,11 @@ int rates_apply(struct rate_state *st, struct db_sample *cur)
 	if (st->t > 0 && dt <= 0)
 		dt = 0; /* a clock that went back: no rates this time */
 	if (st->t == 0) {
-		st->xact = st->hit = st->read = -1;
+		st->xact = st->hit = st->read = st->queries = -1;
 	}
 	health_rates(st, &cur->health, st->t > 0 ? dt : 0);
-	qsort(cur->queries, cur->nqueries, sizeof *cur->queries, query_cmp);
+	if (cur->nqueries > 1)
+		qsort(cur->queries, cur->nqueries, sizeof *cur->queries, query_cmp);
 	if (dt > 0)
 		for (size_t i = 0; i < cur->nqueries; i++)
 			query_rates(st, &cur->queries[i], dt);
@@ -114,7 +118,8 @@ static int busiest_first(const void *a, const void *b)
 
 void rates_keep_top(struct db_sample *cur, size_t n)
 {
-	qsort(cur->queries, cur->nqueries, sizeof *cur->queries, busiest_first);
+	if (cur->nqueries > 1)
+		qsort(cur->queries, cur->nqueries, sizeof *cur->queries, busiest_first);
 	for (size_t i = n; i < cur->nqueries; i++) {
 		free(cur->queries[i].text);
 		cur->queries[i].text = NULL;

@@ -14,7 +14,7 @@ struct rate_key {
 /* What one target's previous sample left behind; zero it to start. */
 struct rate_state {
 	double t;            /* server clock of the previous sample, 0 = none */
-	int64_t xact, hit, read;
+	int64_t xact, hit, read, queries;
 	struct rate_key *keys; /* sorted */
 	size_t nkeys;
 };

@@ -183,6 +183,8 @@ static void *worker_main(void *p)
 	}
 	if (conn)
 		ts->ops->close(conn);
+	if (ts->ops->thread_end)
+		ts->ops->thread_end();
 	rates_release(&rs);
 	atomic_fetch_sub(&c->live, 1);
 	collector_unref(c);
@@ -249,6 +251,12 @@ struct collector *collector_new(struct store *st, const struct collector_target 
 	if (!c || !(c->ts = calloc(n ? n : 1, sizeof *c->ts))) {
 		free(c);
 		snprintf(err->msg, sizeof err->msg, "out of memory");
+		return NULL;
+	}
+	if (engine_init_all() < 0) {
+		free(c->ts);
+		free(c);
+		snprintf(err->msg, sizeof err->msg, "cannot initialise the database client libraries");
 		return NULL;
 	}
 	c->st = st;

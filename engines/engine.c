@@ -13,7 +13,18 @@ static const struct {
 	{"postgres", &engine_postgres_ops},
 	{"postgresql", &engine_postgres_ops},
 	{"pg", &engine_postgres_ops},
+	{"mysql", &engine_mysql_ops},
+	{"mariadb", &engine_mysql_ops},
 };
+
+int engine_init_all(void)
+{
+	int rc = 0;
+	for (size_t i = 0; i < sizeof registry / sizeof registry[0]; i++)
+		if (registry[i].ops->global_init && (i == 0 || registry[i].ops != registry[i - 1].ops))
+			rc |= registry[i].ops->global_init();
+	return rc ? -1 : 0;
+}
 
 const struct engine_ops *engine_find(const char *name)
 {

@@ -23,6 +23,10 @@ struct engine_conn;
 struct engine_ops {
 	const char *name;   /* "postgres" */
 	unsigned caps;      /* enum engine_caps */
+	/* Once in main() before any thread (mysql_library_init); optional; 0 or -1. */
+	int (*global_init)(void);
+	/* In each collector thread before it exits (mysql_thread_end); optional. */
+	void (*thread_end)(void);
 	/* Open a connection for 'dsn' (conninfo or URI); NULL with 'err' filled. */
 	struct engine_conn *(*connect)(const char *dsn, double timeout_s, struct err *err);
 	/* Fill 'out' (zeroed by the caller) with one sample; 0 or -1 with 'err'. */
@@ -35,7 +39,7 @@ struct engine_ops {
 	void (*close)(struct engine_conn *c);
 };
 
-/* The engine named 'name' ("postgres", "postgresql", "pg"), or NULL. */
+/* The engine named 'name' ("postgres", "pg", "mysql", "mariadb"), or NULL. */
 const struct engine_ops *engine_find(const char *name);
 
 /* The engine a DSN's scheme names ("postgresql://"), or NULL. */
@@ -47,6 +51,9 @@ double engine_now(void);
 /* Free what a sample owns (texts, arrays) and zero it. */
 void engine_sample_release(struct db_sample *s);
 
-extern const struct engine_ops engine_postgres_ops;
+/* Run every engine's global_init; 0, or -1 if one failed. */
+int engine_init_all(void);
+
+extern const struct engine_ops engine_postgres_ops, engine_mysql_ops;
 
 #endif

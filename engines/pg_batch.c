@@ -44,13 +44,13 @@ char *pg_build_batch(struct engine_conn *c)
 	c->batch_size = engine_now() >= c->size_due;
 	if (c->batch_size)
 		rc |= appendf(&buf, &len, &cap, "%s", PG_SQL_SIZE);
-	c->batch_texts = c->batch_pss && c->nwant > 0;
+	c->batch_texts = c->batch_pss && c->texts.nwant > 0;
 	if (c->batch_texts) {
-		char ids[PG_TEXT_FETCH_MAX * 21 + 1];
+		char ids[TEXTCACHE_FETCH_MAX * 21 + 1];
 		size_t o = 0;
-		for (size_t i = 0; i < c->nwant; i++)
+		for (size_t i = 0; i < c->texts.nwant; i++)
 			o += (size_t)snprintf(ids + o, sizeof ids - o, "%s%lld", i ? "," : "",
-					      (long long)c->want[i]);
+					      (long long)c->texts.want[i]);
 		rc |= appendf(&buf, &len, &cap, PG_SQL_TEXTS, PG_TEXT_MAX, c->pss_schema, ids);
 	}
 	if (rc) {
@@ -77,7 +77,8 @@ static void parse_health(PGresult *r, struct db_health *h)
 	h->blks_hit = ival(r, 0, 12, -1);
 	h->blks_read = ival(r, 0, 13, -1);
 	h->xid_age = ival(r, 0, 14, -1);
-	h->tps = -1;
+	h->tps = h->qps = -1;
+	h->queries_total = -1;
 	h->cache_hit_pct = -1;
 }
 
@@ -108,7 +109,7 @@ static void parse_standby(PGresult *r, struct db_standby *s)
 {
 	s->replay_backlog_bytes = ival(r, 0, 0, 0);
 	s->lag_s = dval(r, 0, 1, -1);
-	s->paused = bval(r, 0, 2);
+	snprintf(s->halted, sizeof s->halted, "%s", bval(r, 0, 2) ? "REPLAY PAUSED" : "");
 	s->streaming = bval(r, 0, 3);
 	copy(s->sender_host, sizeof s->sender_host, val(r, 0, 4));
 	s->sender_port = (int)ival(r, 0, 5, 0);
@@ -187,64 +188,12 @@ static int parse_pss(PGresult *r, struct db_sample *out)
 	return 0;
 }
 
-static struct text_entry *text_find(struct engine_conn *c, int64_t id)
-{
-	for (size_t i = 0; i < c->ntexts; i++)
-		if (c->texts[i].queryid == id)
-			return &c->texts[i];
-	return NULL;
-}
-
 static void parse_texts(struct engine_conn *c, PGresult *r)
 {
-	for (int i = 0; i < PQntuples(r); i++) {
-		int64_t id = ival(r, i, 0, 0);
-		if (text_find(c, id))
-			continue;
-		if (c->ntexts == c->captexts) {
-			size_t ncap = c->captexts ? c->captexts * 2 : 64;
-			struct text_entry *nt = realloc(c->texts, ncap * sizeof *nt);
-			if (!nt)
-				return;
-			c->texts = nt;
-			c->captexts = ncap;
-		}
-		char *t = strdup(val(r, i, 1));
-		if (!t)
-			return;
-		c->texts[c->ntexts++] = (struct text_entry){id, t, c->nsample};
-	}
-	c->nwant = 0;
-}
-
-const char *pg_query_text(struct engine_conn *c, int64_t queryid)
-{
-	struct text_entry *e = text_find(c, queryid);
-	if (e) {
-		e->last_used = c->nsample;
-		return e->text;
-	}
-	if (c->nwant >= PG_TEXT_FETCH_MAX)
-		return NULL;
-	for (size_t i = 0; i < c->nwant; i++)
-		if (c->want[i] == queryid)
-			return NULL;
-	if (!c->want && !(c->want = malloc(PG_TEXT_FETCH_MAX * sizeof *c->want)))
-		return NULL;
-	c->want[c->nwant++] = queryid;
-	return NULL;
-}
-
-void pg_texts_expire(struct engine_conn *c)
-{
-	size_t o = 0;
-	for (size_t i = 0; i < c->ntexts; i++) {
-		if (c->nsample - c->texts[i].last_used > 30)
-			free(c->texts[i].text);
-		else
-			c->texts[o++] = c->texts[i];
-	}
-	c->ntexts = o;
+	for (int i = 0; i < PQntuples(r); i++)
+		if (textcache_put(&c->texts, ival(r, i, 0, 0), val(r, i, 1)) < 0)
+			break;
+	c->texts.nwant = 0;
 }
 
 static void notes(struct engine_conn *c, struct db_sample *out)

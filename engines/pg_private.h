@@ -4,18 +4,12 @@
 
 #include "engine.h"
 #include "pg_sql.h"
+#include "textcache.h"
 
 #include <libpq-fe.h>
 
 #define PG_TEXT_MAX 4096
-#define PG_TEXT_FETCH_MAX 200
 #define PG_SIZE_EVERY_S 300.0
-
-struct text_entry {
-	int64_t queryid;
-	char *text;
-	unsigned last_used; /* sample number */
-};
 
 struct engine_conn {
 	PGconn *pg;
@@ -25,13 +19,9 @@ struct engine_conn {
 	char pss_schema[64];
 	int monitor;        /* pg_monitor or superuser */
 	char role[64];
-	unsigned nsample;
 	double size_due;    /* monotonic time of the next pg_database_size() */
 	int64_t db_size;
-	struct text_entry *texts;
-	size_t ntexts, captexts;
-	int64_t *want;      /* ids to fetch texts for next time */
-	size_t nwant;
+	struct textcache texts;
 	/* what the batch in flight holds beyond the fixed four */
 	int batch_pss, batch_size, batch_texts;
 	char pss_error[120]; /* why pg_stat_statements could not be read */
@@ -74,11 +64,5 @@ char *pg_build_batch(struct engine_conn *c);
 
 /* Turn the batch's results into 'out'; 0 or -1 with 'err'. */
 int pg_parse_batch(struct engine_conn *c, PGresult **r, int n, struct db_sample *out, struct err *err);
-
-/* engine_ops.query_text: a cached text, or NULL and remember to fetch it. */
-const char *pg_query_text(struct engine_conn *c, int64_t queryid);
-
-/* Drop cached texts nobody asked for in a while. */
-void pg_texts_expire(struct engine_conn *c);
 
 #endif

@@ -201,10 +201,7 @@ static void pg_close(struct engine_conn *c)
 	if (!c)
 		return;
 	PQfinish(c->pg);
-	for (size_t i = 0; i < c->ntexts; i++)
-		free(c->texts[i].text);
-	free(c->texts);
-	free(c->want);
+	textcache_release(&c->texts);
 	free(c);
 }
 
@@ -222,12 +219,18 @@ static int pg_sample(struct engine_conn *c, struct db_sample *out, double deadli
 	if (n < 0)
 		return -1;
 	out->roundtrip_ms = (engine_now() - t0) * 1000;
+	const char *proto = PQsslInUse(c->pg) ? PQsslAttribute(c->pg, "protocol") : NULL;
+	snprintf(out->health.tls, sizeof out->health.tls, "%s", PQsslInUse(c->pg) ? (proto ? proto : "TLS") : "plaintext");
 	int rc = pg_parse_batch(c, r, n, out, err);
 	for (int i = 0; i < n; i++)
 		PQclear(r[i]);
-	c->nsample++;
-	pg_texts_expire(c);
+	textcache_tick(&c->texts);
 	return rc;
+}
+
+static const char *pg_query_text(struct engine_conn *c, int64_t queryid)
+{
+	return textcache_get(&c->texts, queryid);
 }
 
 /* host:port from the DSN and libpq's environment defaults, no connection. */

@@ -5,13 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { C_NAME, C_ENGINE, C_ROLE, C_STATE, C_CONNS, C_TPS, C_XACT, C_LAG, C_AGE, C_COST, C_N };
+enum { C_NAME, C_ENGINE, C_ROLE, C_STATE, C_TLS, C_CONNS, C_TPS, C_XACT, C_LAG, C_AGE, C_COST, C_N };
 
 static const struct column cols[C_N] = {
 	[C_NAME] = {"NAME", 18, 1, 0, 1},
 	[C_ENGINE] = {"ENGINE", 8, 0, 0, 1},
 	[C_ROLE] = {"ROLE", 7, 0, 0, 1},
 	[C_STATE] = {"STATE", 11, 0, 0, 1},
+	[C_TLS] = {"TLS", 3, 0, 0, 1},
 	[C_CONNS] = {"CONNS", 9, 0, 1, 1},
 	[C_TPS] = {"TPS", 7, 0, 1, 1},
 	[C_XACT] = {"LONG XACT", 9, 0, 1, 1},
@@ -50,6 +51,7 @@ static void fill_row(struct row *r, const struct target_status *st, const struct
 		return;
 	const struct db_health *h = &snap->s.health;
 	row_text(r, C_ROLE, h->is_replica ? "replica" : "primary");
+	row_text(r, C_TLS, strcmp(h->tls, "plaintext") == 0 ? "no" : h->tls[0] ? "yes" : "?");
 	row_setf(r, C_CONNS, h->conns_used, "%d/%d", h->conns_used, h->conns_max);
 	fmt_num(a, sizeof a, h->tps);
 	row_setf(r, C_TPS, h->tps, "%s", a);
@@ -60,8 +62,8 @@ static void fill_row(struct row *r, const struct target_status *st, const struct
 	if (lag > 0)
 		fmt_age(a, sizeof a, lag);
 	row_setf(r, C_LAG, bytes, "%s", lag > 0 ? a : b);
-	if (h->is_replica && snap->s.standby.paused)
-		row_setf(r, C_LAG, bytes, "paused %s", b);
+	if (h->is_replica && snap->s.standby.halted[0])
+		row_setf(r, C_LAG, 1e18, "stopped");
 	fmt_age(a, sizeof a, now - snap->mono);
 	row_setf(r, C_AGE, now - snap->mono, "%s", a);
 	row_setf(r, C_COST, snap->cost_ms_s, "%dq %.1fms/s", snap->s.statements, snap->cost_ms_s);
@@ -114,10 +116,11 @@ static void detail(struct pane *p, struct pane_ctx *ctx)
 		o += snprintf(buf + o, sizeof buf - (size_t)o,
 			      "version: %s\nrole: %s\nuptime: %s\nconnections: %d of %d usable\n"
 			      "active: %d\nidle in transaction: %d\nwaiting on a lock: %d\n"
-			      "cache hit: %.2f%%\nxid age: %lld\ndatabase size: %s\n",
+			      "cache hit: %.2f%%\nxid age: %lld\ndatabase size: %s\n"
+			      "transactions/s: %.1f\nstatements/s: %.1f\nconnection encryption: %s\n",
 			      h->version, h->is_replica ? "replica" : "primary", a, h->conns_used,
 			      h->conns_max, h->active, h->idle_in_xact, h->waiting_on_lock,
-			      h->cache_hit_pct, (long long)h->xid_age, b);
+			      h->cache_hit_pct, (long long)h->xid_age, b, h->tps, h->qps, h->tls);
 		o += snprintf(buf + o, sizeof buf - (size_t)o,
 			      "dbfleet's cost: %d statements per refresh, %.2f ms/s\n%s\n%s\n",
 			      snap->s.statements, snap->cost_ms_s, snap->s.privilege_note,

@@ -18,7 +18,7 @@ enum { C_NODE, C_ROLE, C_STATE, C_BYTES, C_REPLAY, C_WF, C_SYNC, C_TREND, C_N };
 static const struct column cols[C_N] = {
 	[C_NODE] = {"NODE", 24, 0, 0, 0},
 	[C_ROLE] = {"ROLE", 8, 0, 0, 0},
-	[C_STATE] = {"STATE", 13, 0, 0, 0},
+	[C_STATE] = {"STATE", 18, 0, 0, 0},
 	[C_BYTES] = {"LAG BYTES", 10, 0, 1, 0},
 	[C_REPLAY] = {"REPLAY LAG", 10, 0, 1, 0},
 	[C_WF] = {"WRITE/FLUSH", 13, 0, 1, 0},
@@ -122,17 +122,20 @@ static void child_row(struct pane *p, const struct pane_ctx *ctx, const struct d
 	r->id = sb ? sb_idx : 100000 + p->tab.nrows;
 	const struct db_standby *own = sb && sb->snap ? &sb->snap->s.standby : NULL;
 	if (rep) {
+		/* what the primary does not know (MySQL), the standby's own view fills in */
+		double bytes = rep->lag_bytes >= 0 || !own ? (double)rep->lag_bytes : (double)own->replay_backlog_bytes;
+		double replay = rep->replay_lag_s >= 0 || !own ? rep->replay_lag_s : own->lag_s;
 		row_text(r, C_STATE, rep->state);
 		row_text(r, C_SYNC, rep->sync_state);
-		lag_cells(r, (double)rep->lag_bytes, rep->replay_lag_s, rep->write_lag_s, rep->flush_lag_s);
+		lag_cells(r, bytes, replay, rep->write_lag_s, rep->flush_lag_s);
 	} else if (own) {
 		row_text(r, C_STATE, own->streaming ? "streaming" : "not streaming");
 		lag_cells(r, (double)own->replay_backlog_bytes, own->lag_s, -1, -1);
 	} else {
 		row_text(r, C_STATE, sb ? target_state_name(sb->st.state) : "?");
 	}
-	if (own && own->paused) {
-		row_text(r, C_STATE, "REPLAY PAUSED");
+	if (own && own->halted[0]) {
+		row_text(r, C_STATE, own->halted);
 		r->attr = ROW_WARN;
 	}
 	if (sb && sb->st.state != TARGET_OK)

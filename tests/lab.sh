@@ -6,7 +6,10 @@
 #                              pgbench load; prints the lab directory
 #   tests/lab.sh stop DIR      stop exactly what start started and remove DIR
 #
-# DIR/env holds LAB_DIR, PG_PRIMARY_PORT, PG_REPLICA_PORT, PG_BIN for scripts to source.
+# DIR/env holds LAB_DIR, PG_PRIMARY_PORT, PG_REPLICA_PORT, PG_BIN, MDB_PRIMARY_PORT,
+# MDB_REPLICA_PORT for scripts to source. MariaDB (when installed): a GTID primary and
+# replica with performance_schema on, users mon (monitoring grants) and app, and a
+# bounded write load.
 # PostgreSQL refuses to run as root: as root the servers run as 'nobody'.
 # Ports: LAB_PORT_BASE (default 25432) and the next one. Load: LAB_LOAD_SECONDS (600).
 set -eu
@@ -88,14 +91,105 @@ ENV
 	"$BIN/pgbench" -n -c 2 -R "${LAB_LOAD_TPS:-40}" -T "${LAB_LOAD_SECONDS:-600}" \
 		-h 127.0.0.1 -p "$P1" -U app app >"$LAB/pgbench.log" 2>&1 &
 	echo $! > "$LAB/load.pid"
+	start_mariadb
 	echo "$LAB"
+}
+
+mdb_conf() { # NAME PORT SERVER_ID EXTRA...
+	name=$1 port=$2 id=$3
+	shift 3
+	cat > "$LAB/$name.cnf" <<CONF
+[mariadbd]
+datadir = $LAB/$name
+port = $port
+bind-address = 127.0.0.1
+socket = $LAB/$name.sock
+pid-file = $LAB/$name.pid
+log-error = $LAB/$name.err
+server-id = $id
+log-bin = binlog
+binlog-format = ROW
+gtid-strict-mode = 1
+performance-schema = ON
+innodb-buffer-pool-size = 32M
+innodb-log-file-size = 16M
+skip-name-resolve
+CONF
+	for opt in "$@"; do echo "$opt" >> "$LAB/$name.cnf"; done
+}
+
+mdb_start() { # NAME
+	mkdir -p "$LAB/$1"
+	[ "$(id -u)" = 0 ] && chown nobody "$LAB/$1"
+	mariadb-install-db --defaults-file="$LAB/$1.cnf" --user=nobody --auth-root-authentication-method=normal \
+		--skip-test-db >"$LAB/$1-install.log" 2>&1
+	mariadbd --defaults-file="$LAB/$1.cnf" --user=nobody >/dev/null 2>&1 &
+	i=0
+	until mariadb-admin --no-defaults -uroot --socket="$LAB/$1.sock" ping >/dev/null 2>&1; do
+		i=$((i + 1))
+		[ $i -gt 300 ] && { echo "lab: MariaDB $1 did not start (see $LAB/$1.err)" >&2; exit 1; }
+		sleep 0.1
+	done
+}
+
+mdb() { # NAME SQL...
+	n=$1
+	shift
+	mariadb --no-defaults -uroot --socket="$LAB/$n.sock" "$@"
+}
+
+start_mariadb() {
+	command -v mariadbd >/dev/null || PATH=$PATH:/usr/sbin
+	command -v mariadbd >/dev/null || return 0
+	M1=$(free_port $((P2 + 1)))
+	M2=$(free_port $((M1 + 1)))
+	mdb_conf mdb-primary "$M1" 1
+	mdb_conf mdb-replica "$M2" 2 "read-only = 1"
+	mdb_start mdb-primary
+	mdb_start mdb-replica
+	mdb mdb-primary <<SQL
+CREATE USER repl@'%';
+GRANT REPLICATION SLAVE ON *.* TO repl@'%';
+CREATE USER mon@'%';
+GRANT PROCESS, BINLOG MONITOR, SLAVE MONITOR, REPLICA MONITOR ON *.* TO mon@'%';
+GRANT SELECT ON performance_schema.* TO mon@'%';
+CREATE USER app@'%';
+CREATE DATABASE app;
+GRANT ALL ON app.* TO app@'%';
+CREATE TABLE app.t (id INT PRIMARY KEY AUTO_INCREMENT, v INT, pad VARCHAR(200)) ENGINE=InnoDB;
+SQL
+	mdb mdb-replica -e "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=$M1, MASTER_USER='repl',
+		MASTER_USE_GTID=slave_pos; START SLAVE;"
+	cat >> "$LAB/env" <<ENV
+MDB_PRIMARY_PORT=$M1
+MDB_REPLICA_PORT=$M2
+ENV
+	# bounded load: one connection, about 20 writes a second, for a fixed time
+	n=$(( ${LAB_LOAD_SECONDS:-600} * 20 ))
+	awk -v n="$n" 'BEGIN { for (i = 0; i < n; i++) {
+		printf "INSERT INTO app.t (v, pad) VALUES (%d, REPEAT(\"x\", 100));\n", i
+		printf "UPDATE app.t SET v = v + 1 WHERE id = %d;\n", i / 2 + 1
+		printf "DO SLEEP(0.05);\n" } }' |
+		mariadb --no-defaults -h 127.0.0.1 -P "$M1" -u app app >"$LAB/mdb-load.log" 2>&1 &
+	echo $! > "$LAB/mdb-load.pid"
 }
 
 stop() {
 	LAB=$1
 	[ -f "$LAB/env" ] || { echo "lab: $LAB is not a lab directory" >&2; exit 1; }
 	. "$LAB/env"
-	if [ -f "$LAB/load.pid" ]; then kill "$(cat "$LAB/load.pid")" 2>/dev/null || true; fi
+	for f in load.pid mdb-load.pid; do
+		if [ -f "$LAB/$f" ]; then kill "$(cat "$LAB/$f")" 2>/dev/null || true; fi
+	done
+	for n in mdb-replica mdb-primary; do
+		if [ -f "$LAB/$n.pid" ]; then
+			pid=$(cat "$LAB/$n.pid")
+			kill "$pid" 2>/dev/null || true
+			i=0
+			while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+			kill -9 "$pid" 2>/dev/null || true
+		fi
+	done
 	for d in replica primary; do
 		[ -f "$LAB/$d/postmaster.pid" ] && as_lab "$PG_BIN/pg_ctl" -D "$LAB/$d" -m immediate -w stop >/dev/null 2>&1 || true
 	done

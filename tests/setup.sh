@@ -4,7 +4,8 @@
 set -eu
 
 PKGS="gcc make pkg-config libncurses-dev libpq-dev libcurl4-openssl-dev libcjson-dev libssl-dev
-postgresql postgresql-contrib tmux python3 procps iproute2 util-linux"
+postgresql postgresql-contrib tmux python3 procps iproute2 util-linux
+libmariadb-dev mariadb-server mariadb-client"
 
 missing=""
 for p in $PKGS; do

@@ -62,7 +62,8 @@ def write_config(targets, extra=""):
     with os.fdopen(fd, "w") as f:
         f.write("[dbfleet]\nrefresh = 1\ntimeout = 2\n%s\n" % extra)
         for t in targets:
-            f.write("[target %s]\nengine = postgres\ndsn = %s\n" % (t[0], t[1]))
+            engine = "mysql" if t[1].startswith("mysql://") else "postgres"
+            f.write("[target %s]\nengine = %s\ndsn = %s\n" % (t[0], engine, t[1]))
             for k, v in (t[2] if len(t) > 2 else {}).items():
                 f.write("%s = %s\n" % (k, v))
     return path
@@ -78,7 +79,7 @@ class Dbfleet:
              "LC_ALL": "C.UTF-8", "TERM": "tmux-256color", "HOME": os.environ.get("HOME", "/root"),
              "ASAN_OPTIONS": "log_path=%s:detect_leaks=1" % self.asan_log,
              "TSAN_OPTIONS": "log_path=%s:halt_on_error=0" % self.asan_log,
-             "UBSAN_OPTIONS": "log_path=%s:print_stacktrace=1" % self.asan_log,
+             "UBSAN_OPTIONS": "log_path=%s:print_stacktrace=1:halt_on_error=1" % self.asan_log,
              "XDG_CONFIG_HOME": tempfile.mkdtemp(prefix="dbfleet-xdg-")}
         e.update(env or {})
         envs = " ".join("%s=%s" % (k, shlex.quote(v)) for k, v in e.items())
@@ -214,3 +215,24 @@ def watch(name, port, role="primary", **dsn_args):
         d.close()
         raise
     return d
+
+
+def has_mariadb():
+    return "MDB_PRIMARY_PORT" in lab()
+
+
+def mdb(sql, which="primary", user=None):
+    """Run SQL with the real mariadb client: as root over the lab's socket, or as 'user' over TCP."""
+    if user:
+        args = ["-h", "127.0.0.1", "-P", lab()["MDB_%s_PORT" % which.upper()], "-u", user]
+    else:
+        args = ["-uroot", "--socket=%s/mdb-%s.sock" % (lab()["LAB_DIR"], which)]
+    r = subprocess.run(["mariadb", "--no-defaults", "-N", "-B"] + args + ["-e", sql],
+                       capture_output=True, text=True, timeout=30)
+    if r.returncode != 0:
+        raise Failure("mariadb failed: %s\n%s" % (sql, r.stderr))
+    return r.stdout.strip()
+
+
+def mysql_dsn(which="primary", user="mon"):
+    return "mysql://%s@127.0.0.1:%s/" % (user, lab()["MDB_%s_PORT" % which.upper()])

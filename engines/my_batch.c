@@ -1,0 +1,166 @@
+/* my_batch.c - MySQL/MariaDB: the DSN, one sample's statements, their results. */
+#include "my_private.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+
+
+static int take(const char **p, const char *stop, char *out, size_t n)
+{
+	size_t len = strcspn(*p, stop);
+	if (len >= n)
+		return -1;
+	memcpy(out, *p, len);
+	out[len] = '\0';
+	*p += len;
+	return 0;
+}
+
+/* One ?key=value of the DSN. */
+static int dsn_param(struct my_dsn *d, const char *kv, struct err *err)
+{
+	const char *v = strchr(kv, '=');
+	size_t klen = v ? (size_t)(v - kv) : strlen(kv);
+	v = v ? v + 1 : "";
+	if (klen == 6 && !strncmp(kv, "ssl-ca", 6))
+		snprintf(d->ssl_ca, sizeof d->ssl_ca, "%s", v);
+	else if (klen == 6 && !strncmp(kv, "socket", 6))
+		snprintf(d->socket, sizeof d->socket, "%s", v);
+	else if (klen == 8 && !strncmp(kv, "ssl-mode", 8)) {
+		d->ssl_required = !strcasecmp(v, "REQUIRED") || !strcasecmp(v, "VERIFY_CA") ||
+				  !strcasecmp(v, "VERIFY_IDENTITY");
+		d->ssl_verify = !strcasecmp(v, "VERIFY_CA") || !strcasecmp(v, "VERIFY_IDENTITY");
+		if (!d->ssl_required && strcasecmp(v, "DISABLED") && strcasecmp(v, "PREFERRED"))
+			goto bad;
+	} else if (klen == 8 && !strncmp(kv, "password", 8)) {
+		snprintf(err->msg, sizeof err->msg, "a password in the DSN: put it in ~/.my.cnf instead");
+		err->code = ERR_CONFIG;
+		return -1;
+	} else
+		goto bad;
+	return 0;
+bad:
+	err->code = ERR_CONFIG;
+	snprintf(err->msg, sizeof err->msg, "DSN option '%.*s' is not one dbfleet knows", (int)klen, kv);
+	return -1;
+}
+
+int my_dsn_parse(const char *dsn, struct my_dsn *d, struct err *err)
+{
+	memset(d, 0, sizeof *d);
+	d->port = 3306;
+	const char *p = strstr(dsn, "://");
+	err->code = ERR_CONFIG;
+	if (!p) {
+		snprintf(err->msg, sizeof err->msg, "DSN must look like mysql://user@host:port/db");
+		return -1;
+	}
+	p += 3;
+	const char *at = strchr(p, '@'), *slash = strchr(p, '/');
+	if (at && (!slash || at < slash)) {
+		if (take(&p, "@:", d->user, sizeof d->user) < 0 || *p == ':') {
+			snprintf(err->msg, sizeof err->msg, "a password in the DSN: put it in ~/.my.cnf instead");
+			return -1;
+		}
+		p++;
+	}
+	if (take(&p, ":/?", d->host, sizeof d->host) < 0)
+		goto bad;
+	if (*p == ':') {
+		char port[8];
+		p++;
+		if (take(&p, "/?", port, sizeof port) < 0 || !(d->port = (unsigned)atoi(port)) || d->port > 65535)
+			goto bad;
+	}
+	if (*p == '/') {
+		p++;
+		if (take(&p, "?", d->db, sizeof d->db) < 0)
+			goto bad;
+	}
+	while (*p == '?' || *p == '&') {
+		char kv[600];
+		p++;
+		if (take(&p, "&", kv, sizeof kv) < 0 || dsn_param(d, kv, err) < 0)
+			return -1;
+	}
+	err->code = ERR_NONE;
+	return 0;
+bad:
+	snprintf(err->msg, sizeof err->msg, "cannot read the DSN: want mysql://user@host:port/db");
+	return -1;
+}
+
+static int appendf(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int appendf(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -1;
+	if (*len + (size_t)n + 1 > *cap) {
+		size_t ncap = (*len + (size_t)n + 1) * 2;
+		char *nb = realloc(*buf, ncap);
+		if (!nb)
+			return -1;
+		*buf = nb;
+		*cap = ncap;
+	}
+	va_start(ap, fmt);
+	vsnprintf(*buf + *len, *cap - *len, fmt, ap);
+	va_end(ap);
+	*len += (size_t)n;
+	return 0;
+}
+
+/* The digests wanted for texts, as a quoted list; only hex from the server is used. */
+static int wanted_digests(struct engine_conn *c, char *out, size_t n)
+{
+	size_t o = 0;
+	int k = 0;
+	for (size_t i = 0; i < c->texts.nwant; i++)
+		for (size_t j = 0; j < c->ndigests; j++)
+			if (c->digests[j].id == c->texts.want[i] && o + 70 < n) {
+				o += (size_t)snprintf(out + o, n - o, "%s'%s'", k++ ? "," : "",
+						      c->digests[j].digest);
+				break;
+			}
+	return k;
+}
+
+char *my_build_batch(struct engine_conn *c)
+{
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	int rc = appendf(&buf, &len, &cap, "%s%s%s", MY_SQL_VARS, MY_SQL_STATUS,
+			 c->can_process ? MY_SQL_SESSIONS : MY_SQL_SESSIONS_OWN);
+	if (c->can_process)
+		rc |= appendf(&buf, &len, &cap, "%s", !c->mariadb && c->vnum >= 80000
+			      ? MY_SQL_LOCKS_PS : MY_SQL_LOCKS_INNODB);
+	if (c->can_replica)
+		rc |= appendf(&buf, &len, &cap, "%s", c->replica_sql);
+	if (c->can_digest)
+		rc |= appendf(&buf, &len, &cap, "%s", MY_SQL_DIGESTS);
+	char list[TEXTCACHE_FETCH_MAX * 70 + 1];
+	c->batch_texts = c->can_digest && c->texts.nwant && wanted_digests(c, list, sizeof list) > 0;
+	if (c->batch_texts)
+		rc |= appendf(&buf, &len, &cap, MY_SQL_TEXTS, list);
+	c->texts.nwant = 0;
+	if (rc) {
+		free(buf);
+		return NULL;
+	}
+	/* the last statement must not end with ';' followed by nothing for old servers */
+	if (len && buf[len - 1] == ';')
+		buf[--len] = '\0';
+	return buf;
+}
+
+

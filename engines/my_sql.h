@@ -1,0 +1,61 @@
+/* my_sql.h - the SQL the MySQL/MariaDB engine sends, in one place. */
+#ifndef DBFLEET_MY_SQL_H
+#define DBFLEET_MY_SQL_H
+
+/* once per connection */
+#define MY_SQL_PROBE \
+	"SELECT @@version, @@version_comment, CONNECTION_ID(), @@performance_schema, CURRENT_USER()"
+/* each tried once per connection: which privileges the monitoring user has */
+#define MY_SQL_CAN_PROCESS "SELECT COUNT(*) FROM information_schema.INNODB_TRX"
+#define MY_SQL_CAN_DIGEST \
+	"SELECT COUNT(*) FROM performance_schema.events_statements_summary_by_digest WHERE 1 = 0"
+
+/* result 0: health variables */
+#define MY_SQL_VARS \
+	"SELECT @@read_only, @@max_connections, UNIX_TIMESTAMP(NOW(6));"
+
+/* result 1: counters */
+#define MY_SQL_STATUS \
+	"SHOW GLOBAL STATUS WHERE Variable_name IN ('Uptime', 'Threads_connected'," \
+	" 'Threads_running', 'Questions', 'Handler_commit', 'Handler_rollback'," \
+	" 'Innodb_buffer_pool_read_requests', 'Innodb_buffer_pool_reads'," \
+	" 'Innodb_row_lock_current_waits');"
+
+/* result 2: sessions with their transaction age (INNODB_TRX needs PROCESS) */
+#define MY_SQL_SESSIONS_SELECT \
+	"SELECT p.ID, p.USER, p.HOST, COALESCE(p.DB, ''), p.COMMAND, p.TIME, COALESCE(p.STATE, '')," \
+	" LEFT(COALESCE(p.INFO, ''), 2048), "
+#define MY_SQL_SESSIONS_ORDER " ORDER BY p.COMMAND = 'Sleep', p.TIME DESC LIMIT 500;"
+#define MY_SQL_SESSIONS \
+	MY_SQL_SESSIONS_SELECT "COALESCE(TIMESTAMPDIFF(SECOND, t.trx_started, NOW()), -1)" \
+	" FROM information_schema.PROCESSLIST p" \
+	" LEFT JOIN information_schema.INNODB_TRX t ON t.trx_mysql_thread_id = p.ID" MY_SQL_SESSIONS_ORDER
+#define MY_SQL_SESSIONS_OWN \
+	MY_SQL_SESSIONS_SELECT "-1 FROM information_schema.PROCESSLIST p" MY_SQL_SESSIONS_ORDER
+
+/* result 3: who waits for whom (MariaDB, MySQL 5.7) */
+#define MY_SQL_LOCKS_INNODB \
+	"SELECT r.trx_mysql_thread_id, b.trx_mysql_thread_id" \
+	" FROM information_schema.INNODB_LOCK_WAITS w" \
+	" JOIN information_schema.INNODB_TRX r ON r.trx_id = w.requesting_trx_id" \
+	" JOIN information_schema.INNODB_TRX b ON b.trx_id = w.blocking_trx_id LIMIT 500;"
+/* the same on MySQL 8.0+ */
+#define MY_SQL_LOCKS_PS \
+	"SELECT rt.PROCESSLIST_ID, bt.PROCESSLIST_ID FROM performance_schema.data_lock_waits w" \
+	" JOIN performance_schema.threads rt ON rt.THREAD_ID = w.REQUESTING_THREAD_ID" \
+	" JOIN performance_schema.threads bt ON bt.THREAD_ID = w.BLOCKING_THREAD_ID LIMIT 500;"
+
+/* then the replica status statement the server speaks (SHOW REPLICA/SLAVE STATUS) */
+
+/* digest counters; timers are picoseconds */
+#define MY_SQL_DIGESTS \
+	"SELECT COALESCE(SCHEMA_NAME, ''), DIGEST, COUNT_STAR, SUM_TIMER_WAIT," \
+	" SUM_ROWS_SENT + SUM_ROWS_AFFECTED" \
+	" FROM performance_schema.events_statements_summary_by_digest WHERE DIGEST IS NOT NULL;"
+
+/* texts for digests not cached yet (the list is hex digests we read ourselves) */
+#define MY_SQL_TEXTS \
+	"SELECT COALESCE(SCHEMA_NAME, ''), DIGEST, DIGEST_TEXT" \
+	" FROM performance_schema.events_statements_summary_by_digest WHERE DIGEST IN (%s);"
+
+#endif

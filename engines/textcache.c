@@ -1,0 +1,68 @@
+/* textcache.c - statement texts by id, fetched on demand. */
+#include "textcache.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static struct text_entry *find(struct textcache *tc, int64_t id)
+{
+	for (size_t i = 0; i < tc->n; i++)
+		if (tc->e[i].id == id)
+			return &tc->e[i];
+	return NULL;
+}
+
+const char *textcache_get(struct textcache *tc, int64_t id)
+{
+	struct text_entry *e = find(tc, id);
+	if (e) {
+		e->last_used = tc->now;
+		return e->text;
+	}
+	for (size_t i = 0; i < tc->nwant; i++)
+		if (tc->want[i] == id)
+			return NULL;
+	if (tc->nwant < TEXTCACHE_FETCH_MAX)
+		tc->want[tc->nwant++] = id;
+	return NULL;
+}
+
+int textcache_put(struct textcache *tc, int64_t id, const char *text)
+{
+	if (find(tc, id))
+		return 0;
+	if (tc->n == tc->cap) {
+		size_t ncap = tc->cap ? tc->cap * 2 : 64;
+		struct text_entry *ne = realloc(tc->e, ncap * sizeof *ne);
+		if (!ne)
+			return -1;
+		tc->e = ne;
+		tc->cap = ncap;
+	}
+	char *t = strdup(text);
+	if (!t)
+		return -1;
+	tc->e[tc->n++] = (struct text_entry){id, t, tc->now};
+	return 0;
+}
+
+void textcache_tick(struct textcache *tc)
+{
+	size_t o = 0;
+	tc->now++;
+	for (size_t i = 0; i < tc->n; i++) {
+		if (tc->now - tc->e[i].last_used > TEXTCACHE_KEEP)
+			free(tc->e[i].text);
+		else
+			tc->e[o++] = tc->e[i];
+	}
+	tc->n = o;
+}
+
+void textcache_release(struct textcache *tc)
+{
+	for (size_t i = 0; i < tc->n; i++)
+		free(tc->e[i].text);
+	free(tc->e);
+	memset(tc, 0, sizeof *tc);
+}

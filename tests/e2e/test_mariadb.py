@@ -1,0 +1,165 @@
+"""MariaDB beside PostgreSQL: the same panes for every engine in the fleet."""
+import re
+import time
+
+from harness import Dbfleet, Failure, dsn, has_mariadb, lab, mdb, mysql_dsn, write_config
+
+
+def fleet4():
+    L = lab()
+    cfg = write_config([("pg-primary", dsn(L["PG_PRIMARY_PORT"])), ("pg-replica", dsn(L["PG_REPLICA_PORT"])),
+                        ("mdb-primary", mysql_dsn("primary")), ("mdb-replica", mysql_dsn("replica"))])
+    return Dbfleet(["-c", cfg], width=140)
+
+
+def require():
+    if not has_mariadb():
+        raise Failure("the lab has no MariaDB (is mariadb-server installed?)")
+
+
+def test_fleet_lists_postgres_and_mariadb_with_the_same_columns():
+    require()
+    d = fleet4()
+    try:
+        s = d.wait_for(r"^mdb-replica\s+mysql\s+replica\s+ok")
+        d.wait_for(r"^mdb-primary\s+mysql\s+primary\s+ok\s+no\s+\d+/\d+")
+        s = d.wait_for(r"^pg-replica\s+postgres\s+replica\s+ok\s+no\s+\d+/\d+")
+        rows = [l for l in s.splitlines() if re.match(r"^(pg|mdb)-", l)]
+        assert len(rows) == 4, s
+        # the same columns: every row fills name..own cost
+        for row in rows:
+            assert re.search(r"\s(ok)\s+(no|yes)\s+\d+/\d+\s+\S+\s+\S+\s+.+\s+\S+s\s+\d+q \S+ms/s$", row), row
+    finally:
+        d.close()
+
+
+def test_lag_pane_shows_both_topologies():
+    require()
+    d = fleet4()
+    try:
+        d.wait_for(r"^mdb-replica\s+mysql\s+replica\s+ok")
+        d.keys("2")
+        d.wait_for(r"^pg-primary\s+primary\s+ok\s*\n\S+ pg-replica\s+replica\s+streaming")
+        d.wait_for(r"^mdb-primary\s+primary\s+ok\s*\n\S+ mdb-replica\s+replica\s+streaming")
+    finally:
+        d.close()
+
+
+def test_mariadb_health_matches_the_client():
+    require()
+    d = Dbfleet(["-c", write_config([("mdb", mysql_dsn("primary"))])])
+    try:
+        d.wait_for(r"^mdb\s+mysql\s+primary\s+ok")
+        d.keys("Enter")
+        s = d.wait_for(r"connections: \d+ of \d+ usable")
+        version = mdb("SELECT @@version").split("-")[0]
+        maxc = mdb("SELECT @@max_connections")
+        assert "version: MariaDB %s" % version in s, (version, s)
+        assert re.search(r"connections: \d+ of %s usable" % maxc, s), s
+        up = int(mdb("SHOW GLOBAL STATUS LIKE 'Uptime'").split()[1])
+        m = re.search(r"uptime: (\d+)(s|m)", s)
+        got = int(m.group(1)) * (60 if m.group(2) == "m" else 1)
+        assert abs(got - up) <= 61, (got, up, s)
+        assert "connection encryption: plaintext" in s, s
+    finally:
+        d.close()
+
+
+def lag_row(screen):
+    return re.search(r"mdb-replica\s+replica\s+(.*?)\s{2,}([\d.]+ (?:B|KiB|MiB))", screen)
+
+
+def test_stopped_sql_thread_is_stopped_not_zero_and_backlog_grows():
+    require()
+    d = fleet4()
+    try:
+        d.wait_for(r"^mdb-replica\s+mysql\s+replica\s+ok")
+        mdb("STOP REPLICA SQL_THREAD", "replica")
+        s = d.wait_for(r"^mdb-replica\s+mysql\s+replica\s+ok\s.*\sstopped\s", timeout=10)
+        d.keys("2")
+        s = d.wait_for(r"mdb-replica\s+replica\s+SQL THREAD STOPPED")
+
+        def backlog(screen):
+            m = re.search(r"SQL THREAD STOPPED\s+([\d.]+) (B|KiB|MiB)", screen)
+            return float(m.group(1)) * {"B": 1, "KiB": 1024, "MiB": 1 << 20}[m.group(2)] if m else -1
+
+        first = backlog(s)
+        deadline, later = time.time() + 10, first
+        while time.time() < deadline and later <= first:
+            time.sleep(0.3)
+            later = backlog(d.screen())
+        assert later > first, (first, later)
+    finally:
+        mdb("START REPLICA SQL_THREAD", "replica")
+        d.close()
+
+
+def test_digest_truncate_gives_no_negative_rates():
+    require()
+    d = Dbfleet(["-c", write_config([("mdb", mysql_dsn("primary"))])])
+    try:
+        d.wait_for(r"^mdb\s+mysql\s+primary\s+ok")
+        d.keys("3")
+        d.wait_for(r"INSERT INTO `app`")
+        mdb("TRUNCATE performance_schema.events_statements_summary_by_digest")
+        seen = 0
+        deadline = time.time() + 6
+        while time.time() < deadline:
+            for line in d.screen().splitlines()[3:-1]:
+                cells = line.split()
+                if len(cells) < 6 or not re.match(r"^[\d.]+k?$|^-$", cells[0]):
+                    continue
+                for c in cells[:4]:
+                    v = 0 if c == "-" else float(c[:-1]) * 1000 if c.endswith("k") else float(c)
+                    assert v >= 0 and v < 100000, line
+                seen += 1
+            time.sleep(0.3)
+        assert seen > 0
+    finally:
+        d.close()
+
+
+def test_missing_process_privilege_names_the_grant():
+    require()
+    mdb("CREATE USER IF NOT EXISTS weak@'%'")
+    d = Dbfleet(["-c", write_config([("weak", mysql_dsn("primary", user="weak"))])])
+    try:
+        d.wait_for(r"^weak\s+mysql\s+primary\s+ok")
+        d.keys("4")
+        d.wait_for(r"no PROCESS: others' sessions hidden \(GRANT PROCESS ON \*\.\* TO 'weak'@'%';\)")
+        d.keys("3")
+        d.wait_for(r"GRANT SELECT ON performance_schema\.\* TO 'weak'@'%';")
+    finally:
+        d.close()
+
+
+def test_silent_port_and_frozen_server_are_stalled_others_keep_going():
+    """A MariaDB port that never answers, and a MariaDB server frozen with SIGSTOP."""
+    import os
+    import signal
+    from harness import SilentListener
+    require()
+    hung = SilentListener()
+    L = lab()
+    cfg = write_config([("pg-primary", dsn(L["PG_PRIMARY_PORT"])),
+                        ("mdb-hole", "mysql://mon@127.0.0.1:%d/" % hung.port),
+                        ("mdb-replica", mysql_dsn("replica"))])
+    d = Dbfleet(["-c", cfg], width=140)
+    pid = int(open(os.path.join(L["LAB_DIR"], "mdb-replica.pid")).read())
+    try:
+        t0 = time.time()
+        d.wait_for(r"^mdb-hole\s+mysql\s+STALLED", timeout=8)
+        assert time.time() - t0 < 6, time.time() - t0
+        d.wait_for(r"^mdb-replica\s+mysql\s+replica\s+ok")
+        os.kill(pid, signal.SIGSTOP)
+        t0 = time.time()
+        d.wait_for(r"^mdb-replica\s+mysql\s+(replica\s+)?STALLED", timeout=10)
+        assert time.time() - t0 < 2 + 2 + 3, time.time() - t0
+        d.wait_for(r"^pg-primary\s+postgres\s+primary\s+ok\s.*\s(0\.\ds|1\.\ds)\s+\d+q", timeout=5)
+        d.keys("2")
+        d.wait_for(r"replication lag")
+        assert d.quit_and_wait() < 1.5
+    finally:
+        os.kill(pid, signal.SIGCONT)
+        d.close()
+        hung.close()
