@@ -1,12 +1,11 @@
-/* pg_batch.c - build one sample's batch of statements and read its results. */
+/* pg_batch.c - the PostgreSQL dialect: probe, one sample's batch, its results. */
 #include "pg_private.h"
 
+#include <stdarg.h>
 #include <string.h>
 
 static int appendf(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-
-#include <stdarg.h>
 
 static int appendf(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
 {
@@ -31,7 +30,7 @@ static int appendf(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
 	return 0;
 }
 
-char *pg_build_batch(struct engine_conn *c)
+char *pg_build_batch(struct pg_state *c)
 {
 	char *buf = NULL;
 	size_t len = 0, cap = 0;
@@ -60,7 +59,7 @@ char *pg_build_batch(struct engine_conn *c)
 	return buf;
 }
 
-static void parse_health(PGresult *r, struct db_health *h)
+static void parse_health(const struct rs *r, struct db_health *h)
 {
 	h->server_version_num = (int)ival(r, 0, 0, 0);
 	copy(h->version, sizeof h->version, val(r, 0, 1));
@@ -82,9 +81,9 @@ static void parse_health(PGresult *r, struct db_health *h)
 	h->cache_hit_pct = -1;
 }
 
-static int parse_replicas(PGresult *r, struct db_sample *out)
+static int parse_replicas(const struct rs *r, struct db_sample *out)
 {
-	int n = PQntuples(r);
+	int n = r->nrows;
 	if (n == 0)
 		return 0;
 	out->replicas = calloc((size_t)n, sizeof *out->replicas);
@@ -105,7 +104,7 @@ static int parse_replicas(PGresult *r, struct db_sample *out)
 	return 0;
 }
 
-static void parse_standby(PGresult *r, struct db_standby *s)
+static void parse_standby(const struct rs *r, struct db_standby *s)
 {
 	s->replay_backlog_bytes = ival(r, 0, 0, 0);
 	s->lag_s = dval(r, 0, 1, -1);
@@ -130,9 +129,9 @@ static void parse_pids(const char *s, struct db_session *x)
 	}
 }
 
-static int parse_sessions(PGresult *r, struct db_sample *out)
+static int parse_sessions(const struct rs *r, struct db_sample *out)
 {
-	int n = PQntuples(r);
+	int n = r->nrows;
 	if (n == 0)
 		return 0;
 	out->sessions = calloc((size_t)n, sizeof *out->sessions);
@@ -165,9 +164,9 @@ static int parse_sessions(PGresult *r, struct db_sample *out)
 	return 0;
 }
 
-static int parse_pss(PGresult *r, struct db_sample *out)
+static int parse_pss(const struct rs *r, struct db_sample *out)
 {
-	int n = PQntuples(r);
+	int n = r->nrows;
 	if (n == 0)
 		return 0;
 	out->queries = calloc((size_t)n, sizeof *out->queries);
@@ -188,15 +187,15 @@ static int parse_pss(PGresult *r, struct db_sample *out)
 	return 0;
 }
 
-static void parse_texts(struct engine_conn *c, PGresult *r)
+static void parse_texts(struct pg_state *c, const struct rs *r)
 {
-	for (int i = 0; i < PQntuples(r); i++)
+	for (int i = 0; i < r->nrows; i++)
 		if (textcache_put(&c->texts, ival(r, i, 0, 0), val(r, i, 1)) < 0)
 			break;
 	c->texts.nwant = 0;
 }
 
-static void notes(struct engine_conn *c, struct db_sample *out)
+static void notes(struct pg_state *c, struct db_sample *out)
 {
 	if (!c->monitor)
 		snprintf(out->privilege_note, sizeof out->privilege_note,
@@ -211,41 +210,38 @@ static void notes(struct engine_conn *c, struct db_sample *out)
 			 c->pss_error);
 }
 
-int pg_parse_batch(struct engine_conn *c, PGresult **r, int n, struct db_sample *out, struct err *err)
+int pg_parse_batch(struct pg_state *c, struct rs *r, int n, struct db_sample *out, struct err *err)
 {
 	int want = 4 + c->batch_pss + c->batch_size + c->batch_texts;
 	for (int i = 0; i < n && i < want; i++) {
-		if (PQresultStatus(r[i]) == PGRES_TUPLES_OK)
+		if (!r[i].error[0])
 			continue;
 		if (i >= 4 && c->batch_pss) {
 			/* pss failed (not preloaded, no privilege): keep the rest, say why */
-			pg_set_err(err, ERR_FAIL, "read", PQresultErrorField(r[i], PG_DIAG_MESSAGE_PRIMARY)
-				   ? PQresultErrorField(r[i], PG_DIAG_MESSAGE_PRIMARY) : "error");
-			copy(c->pss_error, sizeof c->pss_error, err->msg + 6);
-			err->code = ERR_NONE;
+			copy(c->pss_error, sizeof c->pss_error, r[i].error);
 			n = i;
 			break;
 		}
-		pg_set_err(err, ERR_FAIL, "sample", PQresultErrorMessage(r[i]));
+		pg_set_err(err, ERR_FAIL, "sample", r[i].error);
 		return -1;
 	}
-	if (n < 4 || PQntuples(r[0]) != 1 || PQntuples(r[2]) != 1) {
+	if (n < 4 || r[0].nrows != 1 || r[2].nrows != 1) {
 		pg_set_err(err, ERR_FAIL, "sample", "unexpected result shape");
 		return -1;
 	}
-	parse_health(r[0], &out->health);
-	if (parse_replicas(r[1], out) < 0 || parse_sessions(r[3], out) < 0)
+	parse_health(&r[0], &out->health);
+	if (parse_replicas(&r[1], out) < 0 || parse_sessions(&r[3], out) < 0)
 		goto oom;
-	parse_standby(r[2], &out->standby);
+	parse_standby(&r[2], &out->standby);
 	int i = 4;
-	if (c->batch_pss && i < n && parse_pss(r[i++], out) < 0)
+	if (c->batch_pss && i < n && parse_pss(&r[i++], out) < 0)
 		goto oom;
 	if (c->batch_size && i < n) {
-		c->db_size = ival(r[i++], 0, 0, -1);
+		c->db_size = ival(&r[i++], 0, 0, -1);
 		c->size_due = engine_now() + PG_SIZE_EVERY_S;
 	}
 	if (c->batch_texts && i < n)
-		parse_texts(c, r[i++]);
+		parse_texts(c, &r[i++]);
 	out->health.db_size_bytes = c->size_due > 0 ? c->db_size : -1;
 	out->statements = i;
 	notes(c, out);
@@ -253,4 +249,48 @@ int pg_parse_batch(struct engine_conn *c, PGresult **r, int n, struct db_sample 
 oom:
 	pg_set_err(err, ERR_FAIL, "sample", "out of memory");
 	return -1;
+}
+
+/* "name" with embedded quotes doubled, as PostgreSQL quotes identifiers */
+static void quote_ident(char *out, size_t n, const char *s)
+{
+	size_t o = 0;
+	out[o++] = '"';
+	for (; *s && o + 3 < n; s++) {
+		if (*s == '"')
+			out[o++] = '"';
+		out[o++] = *s;
+	}
+	out[o++] = '"';
+	out[o] = '\0';
+}
+
+int pg_probe(struct pg_state *c, rs_run_fn run, void *ctx, struct err *err)
+{
+	struct rs r = {0};
+	int rc = run(ctx, PG_SQL_PROBE, &r);
+	if (rc == -2)
+		return -1;
+	if (rc < 0 || r.nrows != 1) {
+		pg_set_err(err, ERR_FAIL, "probe", r.error[0] ? r.error : "no answer");
+		rs_free(&r);
+		return -1;
+	}
+	c->monitor = bval(&r, 0, 0);
+	copy(c->role, sizeof c->role, val(&r, 0, 1));
+	c->pss = rs_get(&r, 0, 2) != NULL;
+	if (c->pss) {
+		const char *v = val(&r, 0, 2);
+		int major = atoi(v), minor = strchr(v, '.') ? atoi(strchr(v, '.') + 1) : 0;
+		c->pss_v18 = major > 1 || minor >= 8;
+		c->pss_v19 = major > 1 || minor >= 9;
+		quote_ident(c->pss_schema, sizeof c->pss_schema, val(&r, 0, 3));
+	}
+	rs_free(&r);
+	return 0;
+}
+
+void pg_state_release(struct pg_state *c)
+{
+	textcache_release(&c->texts);
 }

@@ -8,7 +8,9 @@
  * deadline, then cancel, drain for a short second deadline and give up.
  * A sample is one round trip: the statements go in one PQsendQuery and come
  * back as one result each. Statement texts are cached per connection and
- * fetched only for ids the collector asked for and did not have.
+ * fetched only for ids the collector asked for and did not have. What to
+ * ask and how to read it is the PostgreSQL dialect (pg_batch.c), which the
+ * ODBC engine shares; this file only moves it over libpq.
  */
 #include "engine.h"
 #include "pg_private.h"
@@ -19,6 +21,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+struct engine_conn {
+	PGconn *pg;
+	double deadline;    /* of the call in progress, for the probe's runner */
+	PGresult *probe;    /* the probe's result, which its rs points into */
+	struct pg_state st;
+};
 
 void pg_set_err(struct err *err, int code, const char *what, const char *detail)
 {
@@ -154,30 +163,45 @@ lost:
 	return -1;
 }
 
-static int pg_probe(struct engine_conn *c, double deadline, struct err *err)
+/* A libpq result as rows of text (pointers into it: free the rs, then clear it). */
+static void rs_from_pg(PGresult *res, struct rs *r)
 {
-	PGresult *r[1];
-	if (pg_run(c->pg, PG_SQL_PROBE, r, 1, deadline, err) != 1)
-		return -1;
-	if (PQresultStatus(r[0]) != PGRES_TUPLES_OK || PQntuples(r[0]) != 1) {
-		pg_set_err(err, ERR_FAIL, "probe", PQresultErrorMessage(r[0]));
-		PQclear(r[0]);
+	ExecStatusType st = PQresultStatus(res);
+	if (st != PGRES_TUPLES_OK) {
+		memset(r, 0, sizeof *r);
+		const char *m = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+		copy(r->error, sizeof r->error, m ? m : PQresultErrorMessage(res));
+		if (!r->error[0])
+			copy(r->error, sizeof r->error, PQresStatus(st));
+		return;
+	}
+	if (rs_alloc(r, PQntuples(res), PQnfields(res)) < 0) {
+		copy(r->error, sizeof r->error, "out of memory");
+		return;
+	}
+	for (int c = 0; c < r->ncols; c++)
+		r->name[c] = PQfname(res, c);
+	for (int i = 0; i < r->nrows; i++)
+		for (int c = 0; c < r->ncols; c++)
+			r->cell[i * r->ncols + c] = PQgetisnull(res, i, c) ? NULL : PQgetvalue(res, i, c);
+}
+
+/* rs_run_fn for the probe: one statement, the connection's deadline. */
+static int run_one(void *ctx, const char *sql, struct rs *out)
+{
+	struct engine_conn *c = ctx;
+	struct err err;
+	PGresult *res[1];
+	if (pg_run(c->pg, sql, res, 1, c->deadline, &err) != 1) {
+		copy(out->error, sizeof out->error, err.msg);
 		return -1;
 	}
-	c->monitor = bval(r[0], 0, 0);
-	copy(c->role, sizeof c->role, val(r[0], 0, 1));
-	c->pss = !PQgetisnull(r[0], 0, 2);
-	if (c->pss) {
-		const char *v = val(r[0], 0, 2);
-		int major = atoi(v), minor = strchr(v, '.') ? atoi(strchr(v, '.') + 1) : 0;
-		c->pss_v18 = major > 1 || minor >= 8;
-		c->pss_v19 = major > 1 || minor >= 9;
-		char *q = PQescapeIdentifier(c->pg, val(r[0], 0, 3), strlen(val(r[0], 0, 3)));
-		copy(c->pss_schema, sizeof c->pss_schema, q ? q : "public");
-		PQfreemem(q);
-	}
-	PQclear(r[0]);
-	return 0;
+	rs_from_pg(res[0], out);
+	/* the cells point into res: keep it until the caller frees the rs */
+	out->own = NULL;
+	PQclear(c->probe);
+	c->probe = res[0];
+	return out->error[0] ? -1 : 0;
 }
 
 static struct engine_conn *pg_connect(const char *dsn, double timeout_s, struct err *err)
@@ -188,7 +212,11 @@ static struct engine_conn *pg_connect(const char *dsn, double timeout_s, struct 
 		return NULL;
 	}
 	c->pg = pg_open(dsn, timeout_s, err);
-	if (!c->pg || pg_probe(c, engine_now() + timeout_s, err) < 0) {
+	c->deadline = engine_now() + timeout_s;
+	int rc = c->pg ? pg_probe(&c->st, run_one, c, err) : -1;
+	PQclear(c->probe);
+	c->probe = NULL;
+	if (rc < 0) {
 		PQfinish(c->pg);
 		free(c);
 		return NULL;
@@ -201,13 +229,13 @@ static void pg_close(struct engine_conn *c)
 	if (!c)
 		return;
 	PQfinish(c->pg);
-	textcache_release(&c->texts);
+	pg_state_release(&c->st);
 	free(c);
 }
 
 static int pg_sample(struct engine_conn *c, struct db_sample *out, double deadline, struct err *err)
 {
-	char *sql = pg_build_batch(c);
+	char *sql = pg_build_batch(&c->st);
 	if (!sql) {
 		pg_set_err(err, ERR_FAIL, "sample", "out of memory");
 		return -1;
@@ -221,16 +249,21 @@ static int pg_sample(struct engine_conn *c, struct db_sample *out, double deadli
 	out->roundtrip_ms = (engine_now() - t0) * 1000;
 	const char *proto = PQsslInUse(c->pg) ? PQsslAttribute(c->pg, "protocol") : NULL;
 	snprintf(out->health.tls, sizeof out->health.tls, "%s", PQsslInUse(c->pg) ? (proto ? proto : "TLS") : "plaintext");
-	int rc = pg_parse_batch(c, r, n, out, err);
+	struct rs rs[PG_BATCH_MAX];
 	for (int i = 0; i < n; i++)
+		rs_from_pg(r[i], &rs[i]);
+	int rc = pg_parse_batch(&c->st, rs, n, out, err);
+	for (int i = 0; i < n; i++) {
+		rs_free(&rs[i]);
 		PQclear(r[i]);
-	textcache_tick(&c->texts);
+	}
+	textcache_tick(&c->st.texts);
 	return rc;
 }
 
 static const char *pg_query_text(struct engine_conn *c, int64_t queryid)
 {
-	return textcache_get(&c->texts, queryid);
+	return textcache_get(&c->st.texts, queryid);
 }
 
 /* host:port from the DSN and libpq's environment defaults, no connection. */

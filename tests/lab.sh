@@ -166,7 +166,7 @@ MDB_REPLICA_PORT=$M2
 ENV
 	# bounded load: one connection, about 20 writes a second, for a fixed time
 	n=$(( ${LAB_LOAD_SECONDS:-600} * 20 ))
-	awk -v n="$n" 'BEGIN { for (i = 0; i < n; i++) {
+	awk -v n="$n" 2>/dev/null 'BEGIN { for (i = 0; i < n; i++) {
 		printf "INSERT INTO app.t (v, pad) VALUES (%d, REPEAT(\"x\", 100));\n", i
 		printf "UPDATE app.t SET v = v + 1 WHERE id = %d;\n", i / 2 + 1
 		printf "DO SLEEP(0.05);\n" } }' |

@@ -39,12 +39,14 @@ def test_silent_port_is_stalled_others_keep_updating():
 def test_frozen_backend_is_stalled_and_abandoned():
     L = lab()
     cfg = write_config([("primary", dsn(L["PG_PRIMARY_PORT"])), ("replica", dsn(L["PG_REPLICA_PORT"]))])
+    ours = "SELECT pid FROM pg_stat_activity WHERE application_name = 'dbfleet'"
+    before = set(psql(ours, port=L["PG_REPLICA_PORT"]).split())
     d = Dbfleet(["-c", cfg])
     pid = None
     try:
         d.wait_for(r"^replica\s+postgres\s+replica\s+ok")
-        pid = int(psql("SELECT pid FROM pg_stat_activity WHERE application_name = 'dbfleet'",
-                       port=L["PG_REPLICA_PORT"]).split()[0])
+        # this dbfleet's backend, not one another run left behind
+        pid = int((set(psql(ours, port=L["PG_REPLICA_PORT"]).split()) - before).pop())
         os.kill(pid, signal.SIGSTOP)
         t0 = time.time()
         s = d.wait_for(r"^replica\s+postgres\s+replica\s+STALLED", timeout=8)

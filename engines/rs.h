@@ -1,0 +1,74 @@
+/*
+ * rs.h - one statement's result as rows of text, whatever client read it
+ * (libpq, the MySQL client, ODBC), so each engine's SQL is mapped to the
+ * model by one piece of code however it travelled. Engines only.
+ */
+#ifndef DBFLEET_RS_H
+#define DBFLEET_RS_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct rs {
+	int nrows, ncols;
+	const char **cell;   /* nrows * ncols, row-major; NULL is SQL NULL */
+	const char **name;   /* ncols column names */
+	char error[256];     /* set when the statement failed */
+	void *own;           /* text this result owns (ODBC copies), freed with it */
+};
+
+/* Run one statement and read all of it into 'out'. 0; -1 the statement failed
+ * (out->error says why); -2 the connection failed (the caller's err says why). */
+typedef int (*rs_run_fn)(void *ctx, const char *sql, struct rs *out);
+
+/* Allocate the arrays of an nrows x ncols result; 0 or -1. */
+int rs_alloc(struct rs *r, int nrows, int ncols);
+void rs_free(struct rs *r);
+/* Column index by name (any of two spellings), or -1. */
+int rs_col(const struct rs *r, const char *a, const char *b);
+/* Split a batch of statements ("...;\n...;\n") and run each through 'run'. */
+int rs_run_batch(rs_run_fn run, void *ctx, const char *batch, struct rs *out, int max, int *n);
+
+static inline const char *rs_get(const struct rs *r, int row, int col)
+{
+	return row < r->nrows && col < r->ncols && col >= 0 ? r->cell[row * r->ncols + col] : NULL;
+}
+
+/* Accessors: SQL NULL reads as the default. */
+static inline const char *val(const struct rs *r, int row, int col)
+{
+	const char *v = rs_get(r, row, col);
+	return v ? v : "";
+}
+
+static inline double dval(const struct rs *r, int row, int col, double dflt)
+{
+	const char *v = rs_get(r, row, col);
+	return v ? strtod(v, NULL) : dflt;
+}
+
+static inline int64_t ival(const struct rs *r, int row, int col, int64_t dflt)
+{
+	const char *v = rs_get(r, row, col);
+	return v ? strtoll(v, NULL, 10) : dflt;
+}
+
+/* PostgreSQL 't', ODBC '1', MySQL 'Yes'/'1' */
+static inline int bval(const struct rs *r, int row, int col)
+{
+	const char *v = rs_get(r, row, col);
+	return v && (v[0] == 't' || v[0] == '1' || v[0] == 'Y');
+}
+
+/* Bounded copy; a cut multi-byte character is the sanitiser's to show. */
+static inline void copy(char *dst, size_t n, const char *src)
+{
+	size_t len = src ? strnlen(src, n - 1) : 0;
+	if (len)
+		memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
+#endif
