@@ -121,7 +121,7 @@ static int appendf(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
 }
 
 /* The digests wanted for texts, as a quoted list; only hex from the server is used. */
-static int wanted_digests(struct engine_conn *c, char *out, size_t n)
+static int wanted_digests(struct my_state *c, char *out, size_t n)
 {
 	size_t o = 0;
 	int k = 0;
@@ -135,32 +135,38 @@ static int wanted_digests(struct engine_conn *c, char *out, size_t n)
 	return k;
 }
 
-char *my_build_batch(struct engine_conn *c)
+char *my_build_batch(struct my_state *c)
 {
 	char *buf = NULL;
 	size_t len = 0, cap = 0;
-	int rc = appendf(&buf, &len, &cap, "%s%s%s", MY_SQL_VARS, MY_SQL_STATUS,
+	c->nparts = 0;
+	c->parts[c->nparts++] = MY_PART_VARS;
+	c->parts[c->nparts++] = MY_PART_STATUS;
+	c->parts[c->nparts++] = MY_PART_SESSIONS;
+	int rc = appendf(&buf, &len, &cap, "%s\n%s\n%s\n", MY_SQL_VARS, MY_SQL_STATUS,
 			 c->can_process ? MY_SQL_SESSIONS : MY_SQL_SESSIONS_OWN);
-	if (c->can_process)
-		rc |= appendf(&buf, &len, &cap, "%s", !c->mariadb && c->vnum >= 80000
+	if (c->can_process) {
+		rc |= appendf(&buf, &len, &cap, "%s\n", !c->mariadb && c->vnum >= 80000
 			      ? MY_SQL_LOCKS_PS : MY_SQL_LOCKS_INNODB);
-	if (c->can_replica)
-		rc |= appendf(&buf, &len, &cap, "%s", c->replica_sql);
-	if (c->can_digest)
-		rc |= appendf(&buf, &len, &cap, "%s", MY_SQL_DIGESTS);
+		c->parts[c->nparts++] = MY_PART_LOCKS;
+	}
+	if (c->can_replica) {
+		rc |= appendf(&buf, &len, &cap, "%s\n", c->replica_sql);
+		c->parts[c->nparts++] = MY_PART_REPLICA;
+	}
+	if (c->can_digest) {
+		rc |= appendf(&buf, &len, &cap, "%s\n", MY_SQL_DIGESTS);
+		c->parts[c->nparts++] = MY_PART_DIGESTS;
+	}
 	char list[TEXTCACHE_FETCH_MAX * 70 + 1];
-	c->batch_texts = c->can_digest && c->texts.nwant && wanted_digests(c, list, sizeof list) > 0;
-	if (c->batch_texts)
-		rc |= appendf(&buf, &len, &cap, MY_SQL_TEXTS, list);
+	if (c->can_digest && c->texts.nwant && wanted_digests(c, list, sizeof list) > 0) {
+		rc |= appendf(&buf, &len, &cap, MY_SQL_TEXTS "\n", list);
+		c->parts[c->nparts++] = MY_PART_TEXTS;
+	}
 	c->texts.nwant = 0;
 	if (rc) {
 		free(buf);
 		return NULL;
 	}
-	/* the last statement must not end with ';' followed by nothing for old servers */
-	if (len && buf[len - 1] == ';')
-		buf[--len] = '\0';
 	return buf;
 }
-
-

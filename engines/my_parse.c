@@ -1,4 +1,4 @@
-/* my_parse.c - MySQL/MariaDB: turn one batch's results into a sample. */
+/* my_parse.c - the MySQL/MariaDB dialect: probe, and one batch's results as a sample. */
 #include "my_private.h"
 
 #include <stdio.h>
@@ -16,35 +16,67 @@ int64_t my_digest_id(const char *schema, const char *digest)
 	return (int64_t)h;
 }
 
-static const char *cell(MYSQL_ROW row, unsigned i, unsigned nf)
+static int try_sql(rs_run_fn run, void *ctx, const char *sql, int *lost)
 {
-	return i < nf && row[i] ? row[i] : "";
+	struct rs r = {0};
+	int rc = run(ctx, sql, &r);
+	rs_free(&r);
+	if (rc == -2)
+		*lost = 1;
+	return rc == 0;
 }
 
-static void copy(char *dst, size_t n, const char *src)
+int my_probe(struct my_state *c, double timeout_s, rs_run_fn run, void *ctx, struct err *err)
 {
-	snprintf(dst, n, "%s", src ? src : "");
+	struct rs r = {0};
+	int rc = run(ctx, MY_SQL_PROBE, &r), lost = 0;
+	if (rc < 0 || r.nrows != 1) {
+		if (rc != -2) {
+			err->code = ERR_FAIL;
+			snprintf(err->msg, sizeof err->msg, "probe: %.240s", r.error[0] ? r.error : "no answer");
+		}
+		rs_free(&r);
+		return -1;
+	}
+	copy(c->version, sizeof c->version, val(&r, 0, 0));
+	c->mariadb = strstr(val(&r, 0, 0), "MariaDB") || strstr(val(&r, 0, 1), "MariaDB");
+	int major = 0, minor = 0, patch = 0;
+	sscanf(c->version, "%d.%d.%d", &major, &minor, &patch);
+	c->vnum = major * 10000 + minor * 100 + patch;
+	c->self_id = strtoul(val(&r, 0, 2), NULL, 10);
+	c->ps_on = atoi(val(&r, 0, 3)) == 1;
+	copy(c->user, sizeof c->user, val(&r, 0, 4));
+	rs_free(&r);
+	/* SHOW REPLICA STATUS: MariaDB 10.5.1+, MySQL 8.0.22+ (8.4 has nothing else) */
+	int replica_kw = c->mariadb ? c->vnum >= 100501 : c->vnum >= 80022;
+	snprintf(c->replica_sql, sizeof c->replica_sql, "%s;",
+		 replica_kw ? "SHOW REPLICA STATUS" : "SHOW SLAVE STATUS");
+	char sql[128];
+	if (c->mariadb)
+		snprintf(sql, sizeof sql, "SET SESSION max_statement_time = %.3f", timeout_s * 0.8);
+	else
+		snprintf(sql, sizeof sql, "SET SESSION max_execution_time = %d", (int)(timeout_s * 800));
+	try_sql(run, ctx, sql, &lost); /* best effort: old servers have neither */
+	c->can_process = try_sql(run, ctx, MY_SQL_CAN_PROCESS, &lost);
+	snprintf(sql, sizeof sql, "%.*s", (int)strlen(c->replica_sql) - 1, c->replica_sql);
+	c->can_replica = try_sql(run, ctx, sql, &lost);
+	c->can_digest = c->ps_on && try_sql(run, ctx, MY_SQL_CAN_DIGEST, &lost);
+	return lost ? -1 : 0;
 }
 
-static void parse_vars(MYSQL_RES *res, struct db_health *h, int *read_only)
+static void parse_vars(const struct rs *r, struct db_health *h, int *read_only)
 {
-	MYSQL_ROW row = mysql_fetch_row(res);
-	unsigned nf = mysql_num_fields(res);
-	if (!row)
-		return;
-	*read_only = atoi(cell(row, 0, nf)) == 1;
-	h->conns_max = atoi(cell(row, 1, nf));
-	h->server_now = strtod(cell(row, 2, nf), NULL);
+	*read_only = atoi(val(r, 0, 0)) == 1;
+	h->conns_max = atoi(val(r, 0, 1));
+	h->server_now = dval(r, 0, 2, 0);
 }
 
-static void parse_status(MYSQL_RES *res, struct db_health *h)
+static void parse_status(const struct rs *r, struct db_health *h)
 {
-	MYSQL_ROW row;
 	int64_t reqs = -1, reads = -1, commits = 0, rollbacks = 0;
-	unsigned nf = mysql_num_fields(res);
-	while ((row = mysql_fetch_row(res))) {
-		const char *k = cell(row, 0, nf);
-		long long v = strtoll(cell(row, 1, nf), NULL, 10);
+	for (int i = 0; i < r->nrows; i++) {
+		const char *k = val(r, i, 0);
+		long long v = ival(r, i, 1, 0);
 		if (!strcmp(k, "Uptime")) h->uptime_s = (double)v;
 		else if (!strcmp(k, "Threads_connected")) h->conns_used = (int)v;
 		else if (!strcmp(k, "Threads_running")) h->active = (int)v - 1; /* not us */
@@ -68,7 +100,7 @@ static int is_system_thread(const char *user, const char *cmd)
 }
 
 /* A replica's dump thread becomes a row of the primary's replica list. */
-static void add_replica(struct db_sample *out, const char *host, const char *state)
+static void add_replica(struct db_sample *out, const char *host)
 {
 	struct db_replica *nr = realloc(out->replicas, (out->nreplicas + 1) * sizeof *nr);
 	if (!nr)
@@ -78,52 +110,46 @@ static void add_replica(struct db_sample *out, const char *host, const char *sta
 	memset(x, 0, sizeof *x);
 	copy(x->client, sizeof x->client, host);
 	x->client[strcspn(x->client, ":")] = '\0';
-	snprintf(x->name, sizeof x->name, "%s", host);
+	copy(x->name, sizeof x->name, host);
 	copy(x->state, sizeof x->state, "streaming");
-	(void)state;
 	copy(x->sync_state, sizeof x->sync_state, "async");
 	x->lag_bytes = -1;
 	x->write_lag_s = x->flush_lag_s = x->replay_lag_s = -1;
 }
 
-static void fill_session(struct db_session *x, MYSQL_ROW row, unsigned nf)
+static int fill_session(struct db_session *x, const struct rs *r, int i)
 {
-	x->pid = atoi(cell(row, 0, nf));
-	copy(x->user, sizeof x->user, cell(row, 1, nf));
-	copy(x->client, sizeof x->client, cell(row, 2, nf));
-	copy(x->db, sizeof x->db, cell(row, 3, nf));
-	const char *cmd = cell(row, 4, nf);
-	double t = strtod(cell(row, 5, nf), NULL);
-	x->xact_age_s = strtod(cell(row, 8, nf), NULL);
+	x->pid = atoi(val(r, i, 0));
+	copy(x->user, sizeof x->user, val(r, i, 1));
+	copy(x->client, sizeof x->client, val(r, i, 2));
+	copy(x->db, sizeof x->db, val(r, i, 3));
+	const char *cmd = val(r, i, 4);
+	x->xact_age_s = dval(r, i, 8, -1);
 	if (!strcmp(cmd, "Sleep"))
 		copy(x->state, sizeof x->state, x->xact_age_s >= 0 ? "idle in transaction" : "idle");
 	else if (!strcmp(cmd, "Query") || !strcmp(cmd, "Execute"))
 		copy(x->state, sizeof x->state, "active");
 	else
 		copy(x->state, sizeof x->state, cmd);
-	copy(x->wait, sizeof x->wait, cell(row, 6, nf));
-	x->query_age_s = strcmp(cmd, "Sleep") ? t : -1;
-	x->query = strdup(cell(row, 7, nf));
+	copy(x->wait, sizeof x->wait, val(r, i, 6));
+	x->query_age_s = strcmp(cmd, "Sleep") ? dval(r, i, 5, -1) : -1;
+	return (x->query = strdup(val(r, i, 7))) ? 0 : -1;
 }
 
-static int parse_sessions(struct engine_conn *c, MYSQL_RES *res, struct db_sample *out)
+static int parse_sessions(struct my_state *c, const struct rs *r, struct db_sample *out)
 {
-	size_t n = (size_t)mysql_num_rows(res);
-	unsigned nf = mysql_num_fields(res);
-	out->sessions = calloc(n ? n : 1, sizeof *out->sessions);
+	out->sessions = calloc(r->nrows ? (size_t)r->nrows : 1, sizeof *out->sessions);
 	if (!out->sessions)
 		return -1;
-	MYSQL_ROW row;
 	double longest = -1;
-	while ((row = mysql_fetch_row(res))) {
-		const char *user = cell(row, 1, nf), *cmd = cell(row, 4, nf);
+	for (int i = 0; i < r->nrows; i++) {
+		const char *user = val(r, i, 1), *cmd = val(r, i, 4);
 		if (!strncmp(cmd, "Binlog Dump", 11))
-			add_replica(out, cell(row, 2, nf), cell(row, 6, nf));
+			add_replica(out, val(r, i, 2));
 		if (is_system_thread(user, cmd))
 			continue;
 		struct db_session *x = &out->sessions[out->nsessions++];
-		fill_session(x, row, nf);
-		if (!x->query)
+		if (fill_session(x, r, i) < 0)
 			return -1;
 		x->is_self = (unsigned long)x->pid == c->self_id;
 		if (x->is_self)
@@ -136,14 +162,12 @@ static int parse_sessions(struct engine_conn *c, MYSQL_RES *res, struct db_sampl
 	return 0;
 }
 
-static void parse_locks(MYSQL_RES *res, struct db_sample *out)
+static void parse_locks(const struct rs *r, struct db_sample *out)
 {
-	MYSQL_ROW row;
-	unsigned nf = mysql_num_fields(res);
-	while ((row = mysql_fetch_row(res))) {
-		int waiting = atoi(cell(row, 0, nf)), blocking = atoi(cell(row, 1, nf));
-		for (size_t i = 0; i < out->nsessions; i++) {
-			struct db_session *s = &out->sessions[i];
+	for (int i = 0; i < r->nrows; i++) {
+		int waiting = atoi(val(r, i, 0)), blocking = atoi(val(r, i, 1));
+		for (size_t k = 0; k < out->nsessions; k++) {
+			struct db_session *s = &out->sessions[k];
 			if (s->pid == waiting && s->nblockers < (int)(sizeof s->blockers / sizeof s->blockers[0]))
 				s->blockers[s->nblockers++] = blocking;
 			if (s->pid == blocking)
@@ -152,29 +176,23 @@ static void parse_locks(MYSQL_RES *res, struct db_sample *out)
 	}
 }
 
-/* SHOW REPLICA/SLAVE STATUS: columns by name, old and new spellings. */
-static const char *col(MYSQL_RES *res, MYSQL_ROW row, const char *a, const char *b)
+/* SHOW REPLICA/SLAVE STATUS: columns by name, old and new spellings; NULL if absent. */
+static const char *col(const struct rs *r, const char *a, const char *b)
 {
-	MYSQL_FIELD *f = mysql_fetch_fields(res);
-	unsigned nf = mysql_num_fields(res);
-	for (unsigned i = 0; i < nf; i++)
-		if (!strcmp(f[i].name, a) || (b && !strcmp(f[i].name, b)))
-			return row[i];
-	return NULL;
+	return rs_get(r, 0, rs_col(r, a, b));
 }
 
-static void parse_replica(MYSQL_RES *res, struct db_sample *out)
+static void parse_replica(const struct rs *r, struct db_sample *out)
 {
-	MYSQL_ROW row = mysql_fetch_row(res);
-	if (!row)
+	if (r->nrows < 1)
 		return;
 	struct db_standby *s = &out->standby;
 	out->health.is_replica = 1;
-	const char *io = col(res, row, "Slave_IO_Running", "Replica_IO_Running");
-	const char *sql = col(res, row, "Slave_SQL_Running", "Replica_SQL_Running");
-	const char *sbm = col(res, row, "Seconds_Behind_Master", "Seconds_Behind_Source");
-	copy(s->sender_host, sizeof s->sender_host, col(res, row, "Master_Host", "Source_Host"));
-	const char *port = col(res, row, "Master_Port", "Source_Port");
+	const char *io = col(r, "Slave_IO_Running", "Replica_IO_Running");
+	const char *sql = col(r, "Slave_SQL_Running", "Replica_SQL_Running");
+	const char *sbm = col(r, "Seconds_Behind_Master", "Seconds_Behind_Source");
+	copy(s->sender_host, sizeof s->sender_host, col(r, "Master_Host", "Source_Host"));
+	const char *port = col(r, "Master_Port", "Source_Port");
 	s->sender_port = port ? atoi(port) : 0;
 	s->streaming = io && !strcmp(io, "Yes");
 	/* NULL Seconds_Behind is "stopped", never 0 */
@@ -183,37 +201,36 @@ static void parse_replica(MYSQL_RES *res, struct db_sample *out)
 		copy(s->halted, sizeof s->halted, "SQL THREAD STOPPED");
 	else if (!io || strcmp(io, "Yes"))
 		copy(s->halted, sizeof s->halted, io && !strcmp(io, "Connecting") ? "IO CONNECTING" : "IO THREAD STOPPED");
-	const char *rf = col(res, row, "Master_Log_File", "Source_Log_File");
-	const char *ef = col(res, row, "Relay_Master_Log_File", "Relay_Source_Log_File");
-	const char *rp = col(res, row, "Read_Master_Log_Pos", "Read_Source_Log_Pos");
-	const char *ep = col(res, row, "Exec_Master_Log_Pos", "Exec_Source_Log_Pos");
-	s->replay_backlog_bytes = rf && ef && rp && ep && !strcmp(rf, ef) ? strtoll(rp, NULL, 10) - strtoll(ep, NULL, 10) : -1;
-	const char *e1 = col(res, row, "Last_SQL_Error", NULL), *e2 = col(res, row, "Last_IO_Error", NULL);
+	const char *rf = col(r, "Master_Log_File", "Source_Log_File");
+	const char *ef = col(r, "Relay_Master_Log_File", "Relay_Source_Log_File");
+	const char *rp = col(r, "Read_Master_Log_Pos", "Read_Source_Log_Pos");
+	const char *ep = col(r, "Exec_Master_Log_Pos", "Exec_Source_Log_Pos");
+	s->replay_backlog_bytes = rf && ef && rp && ep && !strcmp(rf, ef)
+		? strtoll(rp, NULL, 10) - strtoll(ep, NULL, 10) : -1;
+	const char *e1 = col(r, "Last_SQL_Error", NULL), *e2 = col(r, "Last_IO_Error", NULL);
 	copy(s->last_error, sizeof s->last_error, e1 && *e1 ? e1 : e2);
 }
 
-static int parse_digests(struct engine_conn *c, MYSQL_RES *res, struct db_sample *out)
+static int parse_digests(struct my_state *c, const struct rs *r, struct db_sample *out)
 {
-	size_t n = (size_t)mysql_num_rows(res);
-	unsigned nf = mysql_num_fields(res);
+	size_t n = (size_t)r->nrows;
 	free(c->digests);
 	c->ndigests = 0;
 	c->digests = calloc(n ? n : 1, sizeof *c->digests);
 	out->queries = calloc(n ? n : 1, sizeof *out->queries);
 	if (!c->digests || !out->queries)
 		return -1;
-	MYSQL_ROW row;
-	while ((row = mysql_fetch_row(res))) {
-		const char *schema = cell(row, 0, nf), *digest = cell(row, 1, nf);
+	for (int i = 0; i < r->nrows; i++) {
+		const char *schema = val(r, i, 0), *digest = val(r, i, 1);
 		if (strspn(digest, "0123456789abcdefABCDEF") != strlen(digest) || strlen(digest) > 64)
 			continue;
 		struct db_query *q = &out->queries[out->nqueries++];
 		q->queryid = my_digest_id(schema, digest);
 		q->dbid = (uint32_t)my_digest_id(schema, "");
 		q->toplevel = 1;
-		q->calls = strtod(cell(row, 2, nf), NULL);
-		q->total_ms = strtod(cell(row, 3, nf), NULL) / 1e9; /* picoseconds */
-		q->rows = strtod(cell(row, 4, nf), NULL);
+		q->calls = dval(r, i, 2, 0);
+		q->total_ms = dval(r, i, 3, 0) / 1e9; /* picoseconds */
+		q->rows = dval(r, i, 4, 0);
 		q->calls_s = q->ms_s = q->rows_s = q->mean_ms = -1;
 		c->digests[c->ndigests].id = q->queryid;
 		copy(c->digests[c->ndigests++].digest, sizeof c->digests[0].digest, digest);
@@ -221,12 +238,10 @@ static int parse_digests(struct engine_conn *c, MYSQL_RES *res, struct db_sample
 	return 0;
 }
 
-static void parse_texts(struct engine_conn *c, MYSQL_RES *res)
+static void parse_texts(struct my_state *c, const struct rs *r)
 {
-	MYSQL_ROW row;
-	unsigned nf = mysql_num_fields(res);
-	while ((row = mysql_fetch_row(res))) {
-		const char *t = cell(row, 2, nf);
+	for (int i = 0; i < r->nrows; i++) {
+		const char *t = val(r, i, 2);
 		size_t len = strlen(t);
 		char buf[1200];
 		/* performance_schema cuts long digests and ends them with "..." */
@@ -234,26 +249,26 @@ static void parse_texts(struct engine_conn *c, MYSQL_RES *res)
 			snprintf(buf, sizeof buf, "%s [truncated by the server]", t);
 			t = buf;
 		}
-		textcache_put(&c->texts, my_digest_id(cell(row, 0, nf), cell(row, 1, nf)), t);
+		textcache_put(&c->texts, my_digest_id(val(r, i, 0), val(r, i, 1)), t);
 	}
 }
 
-static void notes(struct engine_conn *c, struct db_sample *out)
+static void notes(struct my_state *c, struct db_sample *out)
 {
 	char who[140];
 	const char *at = strrchr(c->user, '@');
 	if (at)
-		snprintf(who, sizeof who, "'%.*s'@'%s'", (int)(at - c->user), c->user, at + 1);
+		snprintf(who, sizeof who, "'%.*s'@'%.60s'", (int)(at - c->user) > 60 ? 60 : (int)(at - c->user),
+			 c->user, at + 1);
 	else
-		snprintf(who, sizeof who, "'%s'", c->user);
+		snprintf(who, sizeof who, "'%.60s'", c->user);
 	size_t o = 0, n = sizeof out->privilege_note;
 	if (!c->can_process)
 		o += (size_t)snprintf(out->privilege_note + o, n - o,
 				      "no PROCESS: others' sessions hidden (GRANT PROCESS ON *.* TO %.64s;) ", who);
 	if (!c->can_replica && o < n)
-		o += (size_t)snprintf(out->privilege_note + o, n - o,
-				      "no replication status (GRANT %s ON *.* TO %.64s;)",
-				      c->mariadb ? "SLAVE MONITOR" : "REPLICATION CLIENT", who);
+		snprintf(out->privilege_note + o, n - o, "no replication status (GRANT %s ON *.* TO %.64s;)",
+			 c->mariadb ? "SLAVE MONITOR" : "REPLICATION CLIENT", who);
 	if (!c->ps_on)
 		snprintf(out->queries_note, sizeof out->queries_note,
 			 "performance_schema is off: start the server with performance_schema=ON to see top queries");
@@ -263,79 +278,50 @@ static void notes(struct engine_conn *c, struct db_sample *out)
 			 " (GRANT SELECT ON performance_schema.* TO %.64s;)", who);
 }
 
-/* "10.11.19-MariaDB-0+deb12u1" -> "MariaDB 10.11.19" */
-static void version_of(const struct engine_conn *c, char *out, size_t n)
-{
-	snprintf(out, n, "%s %.*s", c->mariadb ? "MariaDB" : "MySQL", (int)strcspn(c->version, "-"),
-		 c->version);
-}
-
-static int read_part(struct engine_conn *c, int part, MYSQL_RES *res, struct db_sample *out, int *ro)
+static int read_part(struct my_state *c, int part, const struct rs *r, struct db_sample *out, int *ro)
 {
 	switch (part) {
-	case 0: parse_vars(res, &out->health, ro); return 0;
-	case 1: parse_status(res, &out->health); return 0;
-	case 2: return parse_sessions(c, res, out);
-	case 3: parse_locks(res, out); return 0;
-	case 4: parse_replica(res, out); return 0;
-	case 5: return parse_digests(c, res, out);
-	default: parse_texts(c, res); return 0;
+	case MY_PART_VARS: parse_vars(r, &out->health, ro); return 0;
+	case MY_PART_STATUS: parse_status(r, &out->health); return 0;
+	case MY_PART_SESSIONS: return parse_sessions(c, r, out);
+	case MY_PART_LOCKS: parse_locks(r, out); return 0;
+	case MY_PART_REPLICA: parse_replica(r, out); return 0;
+	case MY_PART_DIGESTS: return parse_digests(c, r, out);
+	default: parse_texts(c, r); return 0;
 	}
 }
 
-int my_read_batch(struct engine_conn *c, struct db_sample *out, struct err *err)
+int my_parse_batch(struct my_state *c, struct rs *r, int n, struct db_sample *out, struct err *err)
 {
-	int parts[7], np = 0, ro = 0, rc = 0;
-	parts[np++] = 0;
-	parts[np++] = 1;
-	parts[np++] = 2;
-	if (c->can_process)
-		parts[np++] = 3;
-	if (c->can_replica)
-		parts[np++] = 4;
-	if (c->can_digest)
-		parts[np++] = 5;
-	if (c->batch_texts)
-		parts[np++] = 6;
 	struct db_health *h = &out->health;
+	int ro = 0;
 	h->xid_age = h->db_size_bytes = h->queries_total = -1;
 	h->tps = h->qps = h->cache_hit_pct = h->longest_xact_s = -1;
 	out->standby.lag_s = -1;
-	for (int i = 0; i < np; i++) {
-		MYSQL_RES *res = mysql_store_result(c->m);
-		if (!res) {
+	for (int i = 0; i < c->nparts; i++) {
+		if (i >= n || r[i].error[0]) {
 			err->code = ERR_FAIL;
-			snprintf(err->msg, sizeof err->msg, "sample: %s (error %u)", mysql_error(c->m),
-				 mysql_errno(c->m));
-			rc = -1;
-			break;
+			snprintf(err->msg, sizeof err->msg, "sample: %.240s", i < n ? r[i].error : "missing result");
+			return -1;
 		}
-		if (read_part(c, parts[i], res, out, &ro) < 0) {
+		if (read_part(c, c->parts[i], &r[i], out, &ro) < 0) {
+			err->code = ERR_FAIL;
 			snprintf(err->msg, sizeof err->msg, "sample: out of memory");
-			rc = -1;
-		}
-		mysql_free_result(res);
-		if (rc < 0 || i + 1 == np)
-			break;
-		if (mysql_next_result(c->m) != 0) {
-			err->code = ERR_FAIL;
-			snprintf(err->msg, sizeof err->msg, "sample: %s (error %u)", mysql_error(c->m),
-				 mysql_errno(c->m));
-			rc = -1;
-			break;
+			return -1;
 		}
 	}
-	/* drain whatever is left so the handle stays usable */
-	while (mysql_more_results(c->m) && mysql_next_result(c->m) == 0) {
-		MYSQL_RES *res = mysql_store_result(c->m);
-		if (res)
-			mysql_free_result(res);
-	}
-	if (rc < 0)
-		return -1;
-	version_of(c, h->version, sizeof h->version);
+	/* "10.11.19-MariaDB-0+deb12u1" -> "MariaDB 10.11.19" */
+	snprintf(h->version, sizeof h->version, "%s %.*s", c->mariadb ? "MariaDB" : "MySQL",
+		 (int)strcspn(c->version, "-"), c->version);
 	h->is_replica = h->is_replica || ro;
-	out->statements = np;
+	out->statements = c->nparts;
 	notes(c, out);
 	return 0;
+}
+
+void my_state_release(struct my_state *c)
+{
+	textcache_release(&c->texts);
+	free(c->digests);
+	memset(c, 0, sizeof *c);
 }

@@ -1,11 +1,14 @@
-/* my_private.h - what mysql.c and my_batch.c share; not for other folders. */
+/*
+ * my_private.h - the MySQL/MariaDB dialect: what it asks and how it reads the
+ * answers, shared by the native engine (mysql.c) and the ODBC engine reaching
+ * MySQL or MariaDB through a driver. Engines only.
+ */
 #ifndef DBFLEET_MY_PRIVATE_H
 #define DBFLEET_MY_PRIVATE_H
 
-#include <mysql.h>
-
 #include "engine.h"
 #include "my_sql.h"
+#include "rs.h"
 #include "textcache.h"
 
 /* mysql://user@host:port/db?ssl-ca=FILE&ssl-mode=REQUIRED|VERIFY_IDENTITY */
@@ -20,10 +23,8 @@ struct my_digest {
 	char digest[65];
 };
 
-struct engine_conn {
-	MYSQL *m;
-	struct my_dsn dsn;
-	double timeout_s;
+/* What one connection has learnt about its server. */
+struct my_state {
 	char version[64], user[128];
 	int mariadb, vnum;                 /* 101119 for 10.11.19 */
 	unsigned long self_id;             /* our CONNECTION_ID() */
@@ -32,16 +33,24 @@ struct engine_conn {
 	struct textcache texts;
 	struct my_digest *digests;         /* id -> digest of the last sample, for text fetches */
 	size_t ndigests;
-	int batch_texts;                   /* the batch in flight asks for texts */
+	int parts[8], nparts;              /* what the batch in flight asks, in order */
 };
+
+#define MY_BATCH_MAX 8
+
+enum my_part { MY_PART_VARS, MY_PART_STATUS, MY_PART_SESSIONS, MY_PART_LOCKS, MY_PART_REPLICA,
+	       MY_PART_DIGESTS, MY_PART_TEXTS };
 
 /* Parse a mysql:// or mariadb:// DSN; 0 or -1 with 'err'. */
 int my_dsn_parse(const char *dsn, struct my_dsn *d, struct err *err);
-/* The statements of one sample, as one multi-statement string; NULL on OOM. */
-char *my_build_batch(struct engine_conn *c);
+/* Learn the server and the user's privileges through 'run'; 0 or -1 with 'err'. */
+int my_probe(struct my_state *st, double timeout_s, rs_run_fn run, void *ctx, struct err *err);
+/* The statements of one sample, ";\n"-separated; NULL on OOM. */
+char *my_build_batch(struct my_state *st);
 /* The id of a statement digest in a schema (FNV-1a of both). */
 int64_t my_digest_id(const char *schema, const char *digest);
-/* Read every result of the batch into 'out'; 0 or -1 with 'err'. */
-int my_read_batch(struct engine_conn *c, struct db_sample *out, struct err *err);
+/* Turn the batch's results into 'out'; 0 or -1 with 'err'. */
+int my_parse_batch(struct my_state *st, struct rs *r, int n, struct db_sample *out, struct err *err);
+void my_state_release(struct my_state *st);
 
 #endif

@@ -12,14 +12,24 @@
  * (CLIENT_MULTI_STATEMENTS). Privileges are probed once per connection so a
  * missing grant drops one statement and is named, instead of failing all.
  * Credentials come from the DSN's user and the client library's own option
- * files (~/.my.cnf, [client] and [dbfleet] groups), never from argv.
+ * files (~/.my.cnf, [client] and [dbfleet] groups), never from argv. What
+ * to ask and how to read it is the dialect (my_batch.c, my_parse.c), which
+ * the ODBC engine shares; this file only moves it over the client library.
  */
 #include "my_private.h"
 
+#include <mysql.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+struct engine_conn {
+	MYSQL *m;
+	struct my_dsn dsn;
+	double timeout_s;
+	struct my_state st;
+};
 
 static void set_err(struct err *err, int code, const char *what, MYSQL *m)
 {
@@ -76,54 +86,77 @@ static MYSQL *my_open(const struct my_dsn *d, double timeout_s, struct err *err)
 	return m;
 }
 
-/* Run one statement, keep its first row's fields in 'out' (up to n); 0, or the errno. */
-static unsigned probe_row(MYSQL *m, const char *sql, char out[][128], int n)
+/* A MySQL result set as rows of text, copied into one buffer the rs owns. */
+static int rs_from_mysql(MYSQL_RES *res, struct rs *r)
 {
-	if (mysql_query(m, sql))
-		return mysql_errno(m) ? mysql_errno(m) : 1;
-	MYSQL_RES *res = mysql_store_result(m);
-	if (!res)
-		return mysql_errno(m) ? mysql_errno(m) : 1;
-	MYSQL_ROW row = mysql_fetch_row(res);
-	unsigned nf = mysql_num_fields(res);
-	for (int i = 0; i < n; i++)
-		snprintf(out[i], 128, "%s", row && (unsigned)i < nf && row[i] ? row[i] : "");
-	mysql_free_result(res);
+	int nrows = (int)mysql_num_rows(res), ncols = (int)mysql_num_fields(res);
+	if (rs_alloc(r, nrows, ncols) < 0)
+		return -1;
+	MYSQL_FIELD *f = mysql_fetch_fields(res);
+	size_t total = 0;
+	MYSQL_ROW row;
+	for (int c = 0; c < ncols; c++)
+		total += strlen(f[c].name) + 1;
+	while ((row = mysql_fetch_row(res))) {
+		unsigned long *len = mysql_fetch_lengths(res);
+		for (int c = 0; c < ncols; c++)
+			total += row[c] ? len[c] + 1 : 0;
+	}
+	char *buf = r->own = malloc(total + 1);
+	if (!buf)
+		return -1;
+	for (int c = 0; c < ncols; c++) {
+		r->name[c] = strcpy(buf, f[c].name);
+		buf += strlen(buf) + 1;
+	}
+	mysql_data_seek(res, 0);
+	for (int i = 0; (row = mysql_fetch_row(res)); i++) {
+		unsigned long *len = mysql_fetch_lengths(res);
+		for (int c = 0; c < ncols; c++) {
+			if (!row[c])
+				continue;
+			memcpy(buf, row[c], len[c]);
+			buf[len[c]] = '\0';
+			r->cell[i * ncols + c] = buf;
+			buf += len[c] + 1;
+		}
+	}
 	return 0;
 }
 
-static int my_probe(struct engine_conn *c, double timeout_s, struct err *err)
+static int lost(unsigned e)
 {
-	char v[5][128];
-	if (probe_row(c->m, MY_SQL_PROBE, v, 5)) {
-		set_err(err, ERR_FAIL, "probe", c->m);
-		return -1;
+	return e == 2006 || e == 2013 || e == 2055;
+}
+
+/* The current result of the handle into 'out': 0, -1 statement error, -2 connection lost. */
+static int take_result(MYSQL *m, struct rs *out)
+{
+	memset(out, 0, sizeof *out);
+	MYSQL_RES *res = mysql_store_result(m);
+	if (!res) {
+		if (!mysql_errno(m))
+			return 0; /* a statement without rows (SET) */
+		snprintf(out->error, sizeof out->error, "%s (error %u)", mysql_error(m), mysql_errno(m));
+		return lost(mysql_errno(m)) ? -2 : -1;
 	}
-	snprintf(c->version, sizeof c->version, "%.60s", v[0]);
-	c->mariadb = strstr(v[0], "MariaDB") != NULL || strstr(v[1], "MariaDB") != NULL;
-	int major = 0, minor = 0, patch = 0;
-	sscanf(v[0], "%d.%d.%d", &major, &minor, &patch);
-	c->vnum = major * 10000 + minor * 100 + patch;
-	c->self_id = strtoul(v[2], NULL, 10);
-	c->ps_on = atoi(v[3]) == 1;
-	snprintf(c->user, sizeof c->user, "%s", v[4]);
-	/* SHOW REPLICA STATUS: MariaDB 10.5.1+, MySQL 8.0.22+ (8.4 has nothing else) */
-	int replica_kw = c->mariadb ? c->vnum >= 100501 : c->vnum >= 80022;
-	snprintf(c->replica_sql, sizeof c->replica_sql, "%s;",
-		 replica_kw ? "SHOW REPLICA STATUS" : "SHOW SLAVE STATUS");
-	char cap[256];
-	if (c->mariadb)
-		snprintf(cap, sizeof cap, "SET SESSION max_statement_time = %.3f", timeout_s * 0.8);
-	else
-		snprintf(cap, sizeof cap, "SET SESSION max_execution_time = %d", (int)(timeout_s * 800));
-	mysql_query(c->m, cap); /* best effort: old servers lack both */
-	char dummy[1][128];
-	c->can_process = probe_row(c->m, MY_SQL_CAN_PROCESS, dummy, 1) == 0;
-	snprintf(cap, sizeof cap, "%.*s", (int)strlen(c->replica_sql) - 1, c->replica_sql);
-	unsigned e = probe_row(c->m, cap, dummy, 1);
-	c->can_replica = e == 0;
-	c->can_digest = c->ps_on && probe_row(c->m, MY_SQL_CAN_DIGEST, dummy, 1) == 0;
-	return 0;
+	int rc = rs_from_mysql(res, out);
+	mysql_free_result(res);
+	if (rc < 0)
+		snprintf(out->error, sizeof out->error, "out of memory");
+	return rc;
+}
+
+/* rs_run_fn: one statement on the native handle. */
+static int run_one(void *ctx, const char *sql, struct rs *out)
+{
+	struct engine_conn *c = ctx;
+	if (mysql_query(c->m, sql)) {
+		memset(out, 0, sizeof *out);
+		snprintf(out->error, sizeof out->error, "%s (error %u)", mysql_error(c->m), mysql_errno(c->m));
+		return lost(mysql_errno(c->m)) ? -2 : -1;
+	}
+	return take_result(c->m, out);
 }
 
 static struct engine_conn *my_connect(const char *dsn, double timeout_s, struct err *err)
@@ -135,7 +168,9 @@ static struct engine_conn *my_connect(const char *dsn, double timeout_s, struct 
 		return NULL;
 	}
 	if (my_dsn_parse(dsn, &c->dsn, err) < 0 || !(c->m = my_open(&c->dsn, timeout_s, err)) ||
-	    my_probe(c, timeout_s, err) < 0) {
+	    my_probe(&c->st, timeout_s, run_one, c, err) < 0) {
+		if (c->m && !err->msg[0])
+			set_err(err, ERR_TIMEOUT, "probe", c->m);
 		if (c->m)
 			mysql_close(c->m);
 		free(c);
@@ -150,8 +185,7 @@ static void my_close(struct engine_conn *c)
 	if (!c)
 		return;
 	mysql_close(c->m);
-	textcache_release(&c->texts);
-	free(c->digests);
+	my_state_release(&c->st);
 	free(c);
 }
 
@@ -163,41 +197,74 @@ static void kill_our_query(struct engine_conn *c)
 	if (!k)
 		return;
 	char sql[64];
-	snprintf(sql, sizeof sql, "KILL QUERY %lu", c->self_id);
+	snprintf(sql, sizeof sql, "KILL QUERY %lu", c->st.self_id);
 	mysql_query(k, sql);
 	mysql_close(k);
+}
+
+/* Send the batch as one multi-statement round trip and read each result. */
+static int send_batch(struct engine_conn *c, char *sql, struct rs *r, int *n, struct err *err)
+{
+	size_t len = strlen(sql);
+	while (len && (sql[len - 1] == '\n' || sql[len - 1] == ';'))
+		sql[--len] = '\0'; /* no empty statement at the end */
+	*n = 0;
+	if (mysql_real_query(c->m, sql, len)) {
+		set_err(err, lost(mysql_errno(c->m)) ? ERR_TIMEOUT : ERR_FAIL, "sample", c->m);
+		return -1;
+	}
+	for (;;) {
+		int rc = take_result(c->m, &r[(*n)++]);
+		if (rc == -2 || *n == MY_BATCH_MAX) {
+			set_err(err, ERR_TIMEOUT, "sample", c->m);
+			return -1;
+		}
+		int next = mysql_next_result(c->m);
+		if (next < 0)
+			return 0;
+		if (next > 0) { /* the next statement failed: its error goes in its slot */
+			memset(&r[*n], 0, sizeof r[*n]);
+			snprintf(r[(*n)++].error, sizeof r[0].error, "%s (error %u)", mysql_error(c->m),
+				 mysql_errno(c->m));
+			if (lost(mysql_errno(c->m))) {
+				set_err(err, ERR_TIMEOUT, "sample", c->m);
+				return -1;
+			}
+			return 0;
+		}
+	}
 }
 
 static int my_sample(struct engine_conn *c, struct db_sample *out, double deadline, struct err *err)
 {
 	(void)deadline; /* the handle's read timeout bounds every wait */
-	char *sql = my_build_batch(c);
+	char *sql = my_build_batch(&c->st);
 	if (!sql) {
 		snprintf(err->msg, sizeof err->msg, "sample: out of memory");
 		err->code = ERR_FAIL;
 		return -1;
 	}
+	struct rs r[MY_BATCH_MAX + 1];
+	int n = 0;
 	double t0 = engine_now();
-	int rc = mysql_real_query(c->m, sql, strlen(sql)) == 0 ? 0 : -1;
+	int rc = send_batch(c, sql, r, &n, err);
 	free(sql);
 	if (rc == 0)
-		rc = my_read_batch(c, out, err);
-	else
-		set_err(err, ERR_FAIL, "sample", c->m);
-	if (rc < 0 && (mysql_errno(c->m) == 2013 || mysql_errno(c->m) == 2006)) {
-		err->code = ERR_TIMEOUT;
+		rc = my_parse_batch(&c->st, r, n, out, err);
+	else if (err->code == ERR_TIMEOUT)
 		kill_our_query(c);
-	}
+	for (int i = 0; i < n; i++)
+		rs_free(&r[i]);
 	out->roundtrip_ms = (engine_now() - t0) * 1000;
 	const char *cipher = mysql_get_ssl_cipher(c->m);
 	snprintf(out->health.tls, sizeof out->health.tls, "%s", cipher ? cipher : "plaintext");
-	textcache_tick(&c->texts);
+	textcache_tick(&c->st.texts);
 	return rc;
 }
 
 static const char *my_query_text(struct engine_conn *c, int64_t id)
 {
-	return textcache_get(&c->texts, id);
+	return textcache_get(&c->st.texts, id);
 }
 
 static void my_endpoint(const char *dsn, char *out, size_t n)
