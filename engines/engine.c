@@ -15,6 +15,7 @@ static const struct {
 	{"pg", &engine_postgres_ops},
 	{"mysql", &engine_mysql_ops},
 	{"mariadb", &engine_mysql_ops},
+	{"odbc", &engine_odbc_ops},
 };
 
 int engine_init_all(void)
@@ -36,6 +37,8 @@ const struct engine_ops *engine_find(const char *name)
 
 const struct engine_ops *engine_for_dsn(const char *dsn)
 {
+	if (strncmp(dsn, "odbc:", 5) == 0 && dsn[5])
+		return &engine_odbc_ops;
 	const char *colon = strstr(dsn, "://");
 	if (!colon)
 		/* a bare libpq conninfo ("host=... dbname=...") */

@@ -54,6 +54,6 @@ void engine_sample_release(struct db_sample *s);
 /* Run every engine's global_init; 0, or -1 if one failed. */
 int engine_init_all(void);
 
-extern const struct engine_ops engine_postgres_ops, engine_mysql_ops;
+extern const struct engine_ops engine_postgres_ops, engine_mysql_ops, engine_odbc_ops;
 
 #endif

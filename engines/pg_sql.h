@@ -59,7 +59,7 @@
 	"  || ':' || wait_event, ''), backend_start::text, extract(epoch FROM now() - query_start)," \
 	"  extract(epoch FROM now() - xact_start)," \
 	"  CASE WHEN wait_event_type = 'Lock' THEN pg_blocking_pids(pid)::text END," \
-	"  application_name = 'dbfleet', left(query, 2048)" \
+	"  pid = pg_backend_pid() OR application_name = 'dbfleet', left(query, 2048)" \
 	" FROM pg_stat_activity WHERE backend_type = 'client backend'" \
 	" ORDER BY state = 'idle', xact_start NULLS LAST LIMIT 500;\n"
 

@@ -51,7 +51,7 @@ static void fill_row(struct row *r, const struct target_status *st, const struct
 		return;
 	const struct db_health *h = &snap->s.health;
 	row_text(r, C_ROLE, h->is_replica ? "replica" : "primary");
-	row_text(r, C_TLS, strcmp(h->tls, "plaintext") == 0 ? "no" : h->tls[0] ? "yes" : "?");
+	row_text(r, C_TLS, !strcmp(h->tls, "plaintext") ? "no" : !h->tls[0] || !strcmp(h->tls, "unknown") ? "?" : "yes");
 	row_setf(r, C_CONNS, h->conns_used, "%d/%d", h->conns_used, h->conns_max);
 	fmt_num(a, sizeof a, h->tps);
 	row_setf(r, C_TPS, h->tps, "%s", a);

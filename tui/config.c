@@ -115,7 +115,7 @@ static int target_key(struct collector_target *t, const char *k, const char *v, 
 {
 	if (!strcmp(k, "engine")) {
 		if (!collector_engine_known(v)) {
-			snprintf(msg, n, "unknown engine '%s' (known: postgres, mysql)", v);
+			snprintf(msg, n, "unknown engine '%s' (known: postgres, mysql, odbc)", v);
 			return -1;
 		}
 		snprintf(t->engine, sizeof t->engine, "%s", v);
@@ -201,7 +201,7 @@ static int check_targets(const struct options *o, size_t from, char *msg, size_t
 			return -1;
 		}
 		if (!t->engine[0] && !collector_engine_for_dsn(t->dsn)) {
-			snprintf(msg, n, "target '%s': say which engine (engine = postgres or mysql)", t->name);
+			snprintf(msg, n, "target '%s': say which engine (engine = postgres, mysql or odbc)", t->name);
 			return -1;
 		}
 	}
@@ -247,7 +247,7 @@ int config_add_dsn(struct options *o, const char *dsn, char *err, size_t errlen)
 		return -1;
 	}
 	if (!collector_engine_for_dsn(dsn)) {
-		snprintf(err, errlen, "'%.200s' is not a DSN dbfleet knows (postgresql://..., host=..., mysql://...)", dsn);
+		snprintf(err, errlen, "'%.200s' is not a DSN dbfleet knows (postgresql://..., host=..., mysql://..., odbc:NAME)", dsn);
 		return -1;
 	}
 	char name[64], ep[96];

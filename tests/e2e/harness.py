@@ -62,7 +62,7 @@ def write_config(targets, extra=""):
     with os.fdopen(fd, "w") as f:
         f.write("[dbfleet]\nrefresh = 1\ntimeout = 2\n%s\n" % extra)
         for t in targets:
-            engine = "mysql" if t[1].startswith("mysql://") else "postgres"
+            engine = "mysql" if t[1].startswith("mysql://") else "odbc" if t[1].startswith("odbc:") else "postgres"
             f.write("[target %s]\nengine = %s\ndsn = %s\n" % (t[0], engine, t[1]))
             for k, v in (t[2] if len(t) > 2 else {}).items():
                 f.write("%s = %s\n" % (k, v))

@@ -1,0 +1,34 @@
+/*
+ * mssql.h - the SQL Server dialect (RDS SQL Server 2016+), spoken over ODBC.
+ * Its SQL is in mssql_sql.h; the mapping below is unit-tested with rows in
+ * the shapes Microsoft documents for these DMVs. It has not yet run against
+ * a live SQL Server: none can run here. Engines only.
+ */
+#ifndef DBFLEET_MSSQL_H
+#define DBFLEET_MSSQL_H
+
+#include "engine.h"
+#include "rs.h"
+#include "textcache.h"
+
+struct mssql_hash {
+	int64_t id;
+	char hex[24];          /* "0x1A2B3C4D5E6F7081" */
+};
+
+struct mssql_state {
+	int major;             /* 13 = 2016 ... 16 = 2022 */
+	int can_state;         /* VIEW SERVER STATE: else DMVs show only our session */
+	int self_spid;
+	struct textcache texts;
+	struct mssql_hash *hashes;
+	size_t nhashes;
+	int batch_texts;
+};
+
+int mssql_probe(struct mssql_state *st, rs_run_fn run, void *ctx, struct err *err);
+char *mssql_build_batch(struct mssql_state *st);
+int mssql_parse_batch(struct mssql_state *st, struct rs *r, int n, struct db_sample *out, struct err *err);
+void mssql_state_release(struct mssql_state *st);
+
+#endif

@@ -1,0 +1,332 @@
+/*
+ * odbc.c - the ODBC engine (unixODBC): RDS SQL Server, and any DSN in odbc.ini.
+ *
+ * DESIGN: one environment for the process (ODBC 3), made in global_init
+ * before any thread; one connection handle per target, owned by its
+ * collector thread. The dialect comes from SQLGetInfo(SQL_DBMS_NAME):
+ * PostgreSQL and MariaDB/MySQL behind a driver get the very SQL and result
+ * reading the native engines use (pg_batch.c, my_batch.c, my_parse.c);
+ * SQL Server gets mssql.c. Statements run one at a time (ODBC has no
+ * portable multi-statement batch). Deadlines are driver-specific: the
+ * login timeout is set before connecting, the query timeout on every
+ * statement where the driver takes it (psqlODBC does, server-side), and
+ * MariaDB Connector/ODBC, which ignores the one and rejects the other,
+ * gets CONN_TIMEOUT/READ_TIMEOUT/WRITE_TIMEOUT in its connection string.
+ * A call no driver timeout ends is the collector watchdog's to abandon.
+ */
+#include "mssql.h"
+#include "my_private.h"
+#include "pg_private.h"
+
+#include <odbcinst.h>
+#include <sql.h>
+#include <sqlext.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+enum dialect { D_PG, D_MY, D_MSSQL };
+
+struct engine_conn {
+	SQLHDBC dbc;
+	enum dialect d;
+	unsigned timeout;   /* seconds, for SQL_ATTR_QUERY_TIMEOUT */
+	int query_timeout_ok;
+	char dbms[64];
+	struct pg_state pg;
+	struct my_state my;
+	struct mssql_state ms;
+};
+
+static SQLHENV env; /* written once in global_init, before any thread */
+
+static int odbc_global_init(void)
+{
+	if (SQLAllocHandle(SQL_HANDLE_ENV, SQL_NULL_HANDLE, &env) != SQL_SUCCESS)
+		return -1;
+	SQLSetEnvAttr(env, SQL_ATTR_ODBC_VERSION, (SQLPOINTER)SQL_OV_ODBC3, 0);
+	return 0;
+}
+
+/* "[SQLSTATE] message" of the first diagnostic; 1 if it means the link is gone. */
+static int diag(SQLSMALLINT type, SQLHANDLE h, char *out, size_t n)
+{
+	SQLCHAR state[6] = "", msg[256] = "";
+	SQLINTEGER native = 0;
+	SQLSMALLINT len = 0;
+	if (!SQL_SUCCEEDED(SQLGetDiagRec(type, h, 1, state, &native, msg, sizeof msg, &len)))
+		snprintf(out, n, "ODBC error");
+	else
+		snprintf(out, n, "[%s] %s", (char *)state, (char *)msg);
+	/* connection failure, timeout, cancelled */
+	return !strncmp((char *)state, "08", 2) || !strcmp((char *)state, "HYT00") ||
+	       !strcmp((char *)state, "HYT01") || !strcmp((char *)state, "HY008");
+}
+
+/* The odbc.ini value of 'key' for DSN 'name', or "". */
+static void ini(const char *name, const char *key, char *out, int n)
+{
+	out[0] = '\0';
+	SQLGetPrivateProfileString(name, key, "", out, n, "odbc.ini");
+}
+
+/* "odbc:NAME" or "odbc:KEY=VAL;..." -> a connection string with our timeouts. */
+static void conn_string(const char *dsn, unsigned t, char *out, size_t n)
+{
+	const char *body = dsn + 5;
+	char driver[256] = "";
+	if (strchr(body, '=')) {
+		snprintf(out, n, "%s", body);
+		snprintf(driver, sizeof driver, "%s", body);
+	} else {
+		snprintf(out, n, "DSN=%s;", body);
+		ini(body, "Driver", driver, sizeof driver);
+	}
+	if (strcasestr(driver, "maria") || strcasestr(driver, "maodbc") || strcasestr(driver, "mysql")) {
+		size_t o = strlen(out);
+		snprintf(out + o, n - o, "%sCONN_TIMEOUT=%u;READ_TIMEOUT=%u;WRITE_TIMEOUT=%u;",
+			 o && out[o - 1] != ';' ? ";" : "", t, t, t);
+	}
+}
+
+/* One result set into 'out' (copied: the statement is freed right after). */
+static int fetch_all(SQLHSTMT st, struct rs *out)
+{
+	SQLSMALLINT ncols = 0;
+	SQLNumResultCols(st, &ncols);
+	size_t cap = 4096, len = 0, nrows = 0, rowcap = 64;
+	char *buf = malloc(cap);
+	long *off = malloc(rowcap * (size_t)(ncols ? ncols : 1) * sizeof *off); /* -1 = NULL */
+	if (!buf || !off)
+		goto oom;
+	for (int c = 0; c < ncols; c++) { /* names first */
+		SQLCHAR name[128];
+		SQLSMALLINT nl = 0;
+		SQLDescribeCol(st, (SQLUSMALLINT)(c + 1), name, sizeof name, &nl, NULL, NULL, NULL, NULL);
+		size_t l = strlen((char *)name) + 1;
+		if (len + l > cap && !(buf = realloc(buf, cap = (len + l) * 2)))
+			goto oom;
+		memcpy(buf + len, name, l);
+		len += l;
+	}
+	while (ncols && SQL_SUCCEEDED(SQLFetch(st))) {
+		if (nrows == rowcap && !(off = realloc(off, (rowcap *= 2) * (size_t)ncols * sizeof *off)))
+			goto oom;
+		for (int c = 0; c < ncols; c++) {
+			SQLLEN ind = 0;
+			char piece[1024];
+			off[nrows * (size_t)ncols + (size_t)c] = (long)len;
+			int null = 0;
+			/* long values arrive in pieces: SQL_SUCCESS_WITH_INFO means more */
+			for (;;) {
+				SQLRETURN rc = SQLGetData(st, (SQLUSMALLINT)(c + 1), SQL_C_CHAR, piece, sizeof piece, &ind);
+				if (!SQL_SUCCEEDED(rc) || ind == SQL_NULL_DATA) {
+					null = ind == SQL_NULL_DATA;
+					break;
+				}
+				size_t got = ind == SQL_NO_TOTAL || ind >= (SQLLEN)sizeof piece ? sizeof piece - 1 : (size_t)ind;
+				if (len + got + 1 > cap && !(buf = realloc(buf, cap = (len + got + 1) * 2)))
+					goto oom;
+				memcpy(buf + len, piece, got);
+				len += got;
+				if (rc == SQL_SUCCESS || len > 65536)
+					break;
+			}
+			if (null)
+				off[nrows * (size_t)ncols + (size_t)c] = -1;
+			else
+				buf[len++] = '\0';
+			if (len + 1 > cap && !(buf = realloc(buf, cap *= 2)))
+				goto oom;
+		}
+		nrows++;
+	}
+	if (rs_alloc(out, (int)nrows, ncols) < 0)
+		goto oom;
+	out->own = buf;
+	size_t p = 0;
+	for (int c = 0; c < ncols; c++) {
+		out->name[c] = buf + p;
+		p += strlen(buf + p) + 1;
+	}
+	for (size_t i = 0; i < nrows * (size_t)ncols; i++)
+		out->cell[i] = off[i] < 0 ? NULL : buf + off[i];
+	free(off);
+	return 0;
+oom:
+	free(buf);
+	free(off);
+	snprintf(out->error, sizeof out->error, "out of memory");
+	return -1;
+}
+
+/* rs_run_fn: one statement with the query timeout where the driver takes it. */
+static int run_one(void *ctx, const char *sql, struct rs *out)
+{
+	struct engine_conn *c = ctx;
+	SQLHSTMT st;
+	memset(out, 0, sizeof *out);
+	if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, c->dbc, &st))) {
+		return diag(SQL_HANDLE_DBC, c->dbc, out->error, sizeof out->error) ? -2 : -1;
+	}
+	if (c->query_timeout_ok)
+		SQLSetStmtAttr(st, SQL_ATTR_QUERY_TIMEOUT, (SQLPOINTER)(uintptr_t)c->timeout, 0);
+	SQLRETURN rc = SQLExecDirect(st, (SQLCHAR *)sql, SQL_NTS);
+	int ret = 0;
+	if (rc == SQL_NO_DATA)
+		ret = 0;
+	else if (!SQL_SUCCEEDED(rc))
+		ret = diag(SQL_HANDLE_STMT, st, out->error, sizeof out->error) ? -2 : -1;
+	else
+		ret = fetch_all(st, out);
+	SQLFreeHandle(SQL_HANDLE_STMT, st);
+	return ret;
+}
+
+static void dialect_of(struct engine_conn *c)
+{
+	SQLSMALLINT len = 0;
+	SQLGetInfo(c->dbc, SQL_DBMS_NAME, c->dbms, sizeof c->dbms, &len);
+	c->d = strcasestr(c->dbms, "postgres") ? D_PG
+	       : strcasestr(c->dbms, "maria") || strcasestr(c->dbms, "mysql") ? D_MY : D_MSSQL;
+}
+
+/* Does the driver take a query timeout? (MariaDB's rejects it: 01S02) */
+static int probe_query_timeout(struct engine_conn *c)
+{
+	SQLHSTMT st;
+	if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, c->dbc, &st)))
+		return 0;
+	SQLRETURN rc = SQLSetStmtAttr(st, SQL_ATTR_QUERY_TIMEOUT, (SQLPOINTER)(uintptr_t)c->timeout, 0);
+	SQLFreeHandle(SQL_HANDLE_STMT, st);
+	return rc == SQL_SUCCESS;
+}
+
+static struct engine_conn *odbc_connect(const char *dsn, double timeout_s, struct err *err)
+{
+	struct engine_conn *c = calloc(1, sizeof *c);
+	char cs[1024], msg[300];
+	if (!c || !SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_DBC, env, &c->dbc))) {
+		free(c);
+		snprintf(err->msg, sizeof err->msg, "connect: cannot allocate an ODBC connection");
+		err->code = ERR_FAIL;
+		return NULL;
+	}
+	c->timeout = timeout_s < 1 ? 1 : (unsigned)(timeout_s + 0.999);
+	SQLSetConnectAttr(c->dbc, SQL_ATTR_LOGIN_TIMEOUT, (SQLPOINTER)(uintptr_t)c->timeout, 0);
+	SQLSetConnectAttr(c->dbc, SQL_ATTR_CONNECTION_TIMEOUT, (SQLPOINTER)(uintptr_t)c->timeout, 0);
+	conn_string(dsn, c->timeout, cs, sizeof cs);
+	SQLRETURN rc = SQLDriverConnect(c->dbc, NULL, (SQLCHAR *)cs, SQL_NTS, NULL, 0, NULL, SQL_DRIVER_NOPROMPT);
+	if (!SQL_SUCCEEDED(rc)) {
+		int gone = diag(SQL_HANDLE_DBC, c->dbc, msg, sizeof msg);
+		err->code = strstr(msg, "uthentication") || strstr(msg, "ccess denied") || strstr(msg, "[28")
+			    ? ERR_AUTH : gone ? ERR_TIMEOUT : ERR_FAIL;
+		snprintf(err->msg, sizeof err->msg, "connect: %.230s", msg);
+		SQLFreeHandle(SQL_HANDLE_DBC, c->dbc);
+		free(c);
+		return NULL;
+	}
+	dialect_of(c);
+	c->query_timeout_ok = probe_query_timeout(c);
+	if (c->d == D_PG) { /* what libpq's keywords do for the native engine */
+		struct rs ignore;
+		char set[160];
+		snprintf(set, sizeof set, "SET application_name = 'dbfleet'; SET statement_timeout = %d",
+			 (int)(timeout_s * 800));
+		run_one(c, set, &ignore);
+		rs_free(&ignore);
+	}
+	int prc = c->d == D_PG ? pg_probe(&c->pg, run_one, c, err)
+		  : c->d == D_MY ? my_probe(&c->my, timeout_s, run_one, c, err)
+		  : mssql_probe(&c->ms, run_one, c, err);
+	if (prc < 0) {
+		if (!err->msg[0])
+			snprintf(err->msg, sizeof err->msg, "probe: the connection was lost");
+		SQLDisconnect(c->dbc);
+		SQLFreeHandle(SQL_HANDLE_DBC, c->dbc);
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+static int odbc_sample(struct engine_conn *c, struct db_sample *out, double deadline, struct err *err)
+{
+	(void)deadline; /* the driver's timeouts bound each call; the watchdog the rest */
+	char *sql = c->d == D_PG ? pg_build_batch(&c->pg) : c->d == D_MY ? my_build_batch(&c->my)
+		    : mssql_build_batch(&c->ms);
+	if (!sql) {
+		snprintf(err->msg, sizeof err->msg, "sample: out of memory");
+		err->code = ERR_FAIL;
+		return -1;
+	}
+	struct rs r[PG_BATCH_MAX + MY_BATCH_MAX];
+	int n = 0;
+	double t0 = engine_now();
+	int rc = rs_run_batch(run_one, c, sql, r, (int)(sizeof r / sizeof r[0]), &n);
+	free(sql);
+	if (rc == -2) {
+		err->code = ERR_TIMEOUT;
+		snprintf(err->msg, sizeof err->msg, "sample: %.240s", n ? r[n - 1].error : "connection lost");
+		if (!n)
+			diag(SQL_HANDLE_DBC, c->dbc, err->msg, sizeof err->msg);
+	} else if (c->d == D_PG) {
+		rc = pg_parse_batch(&c->pg, r, n, out, err);
+	} else if (c->d == D_MY) {
+		rc = my_parse_batch(&c->my, r, n, out, err);
+	} else {
+		rc = mssql_parse_batch(&c->ms, r, n, out, err);
+	}
+	for (int i = 0; i < n; i++)
+		rs_free(&r[i]);
+	out->roundtrip_ms = (engine_now() - t0) * 1000;
+	snprintf(out->health.tls, sizeof out->health.tls, "%s", "unknown"); /* drivers do not say */
+	struct textcache *tc = c->d == D_PG ? &c->pg.texts : c->d == D_MY ? &c->my.texts : &c->ms.texts;
+	textcache_tick(tc);
+	return rc < 0 ? -1 : 0;
+}
+
+static const char *odbc_query_text(struct engine_conn *c, int64_t id)
+{
+	return textcache_get(c->d == D_PG ? &c->pg.texts : c->d == D_MY ? &c->my.texts : &c->ms.texts, id);
+}
+
+static void odbc_close(struct engine_conn *c)
+{
+	if (!c)
+		return;
+	SQLDisconnect(c->dbc);
+	SQLFreeHandle(SQL_HANDLE_DBC, c->dbc);
+	pg_state_release(&c->pg);
+	my_state_release(&c->my);
+	mssql_state_release(&c->ms);
+	free(c);
+}
+
+/* host:port from odbc.ini (Servername/Server and Port), for the lag pane's topology. */
+static void odbc_endpoint(const char *dsn, char *out, size_t n)
+{
+	char host[256], port[16];
+	const char *name = dsn + 5;
+	if (strchr(name, '=')) {
+		snprintf(out, n, "odbc");
+		return;
+	}
+	ini(name, "Servername", host, sizeof host);
+	if (!host[0])
+		ini(name, "Server", host, sizeof host);
+	ini(name, "Port", port, sizeof port);
+	snprintf(out, n, "%.200s:%s", host[0] ? host : name, port[0] ? port : "0");
+}
+
+const struct engine_ops engine_odbc_ops = {
+	.name = "odbc",
+	.caps = ENGINE_CAP_REPLICATION | ENGINE_CAP_QUERIES | ENGINE_CAP_SESSIONS,
+	.global_init = odbc_global_init,
+	.connect = odbc_connect,
+	.sample = odbc_sample,
+	.query_text = odbc_query_text,
+	.endpoint = odbc_endpoint,
+	.close = odbc_close,
+};

@@ -1,0 +1,64 @@
+"""ODBC targets through Debian's drivers (odbc-postgresql, odbc-mariadb) against the lab."""
+import re
+import tempfile
+
+from harness import Dbfleet, dsn, has_mariadb, lab, mysql_dsn, write_config
+
+
+def odbc_ini():
+    L = lab()
+    fd, path = tempfile.mkstemp(prefix="dbfleet-odbc-", suffix=".ini")
+    with open(fd, "w") as f:
+        f.write("[lab-pg]\nDriver = PostgreSQL Unicode\nServername = 127.0.0.1\nPort = %s\n"
+                "Database = app\nUsername = mon\n\n" % L["PG_PRIMARY_PORT"])
+        if has_mariadb():
+            f.write("[lab-mdb]\nDriver = MariaDB Unicode\nServer = 127.0.0.1\nPort = %s\nUser = mon\n"
+                    % L["MDB_PRIMARY_PORT"])
+    return path
+
+
+def test_odbc_targets_side_by_side_with_native_ones():
+    L = lab()
+    targets = [("pg", dsn(L["PG_PRIMARY_PORT"])), ("odbc-pg", "odbc:lab-pg")]
+    if has_mariadb():
+        targets += [("mdb", mysql_dsn("primary")), ("odbc-mdb", "odbc:lab-mdb")]
+    cfg = write_config(targets)
+    d = Dbfleet(["-c", cfg], width=140, env={"ODBCINI": odbc_ini()})
+    try:
+        d.wait_for(r"^odbc-pg\s+odbc\s+primary\s+ok\s+\?\s+\d+/\d+")
+        if has_mariadb():
+            d.wait_for(r"^odbc-mdb\s+odbc\s+primary\s+ok\s+\?\s+\d+/\d+")
+        s = d.wait_for(r"^pg\s+postgres\s+primary\s+ok")
+        rows = [l for l in s.splitlines() if re.match(r"^(pg|odbc-pg|mdb|odbc-mdb)\s", l)]
+        assert len(rows) == len(targets), s
+        for row in rows:
+            assert re.search(r"\sok\s+(no|yes|\?)\s+\d+/\d+\s+.*\s\d+q \S+ms/s$", row), row
+        # health through ODBC: the same usable-connections figure as the native engine
+        native = re.search(r"^pg\s.*?\s(\d+/\d+)\s", s, re.M).group(1).split("/")[1]
+        via = re.search(r"^odbc-pg\s.*?\s(\d+/\d+)\s", s, re.M).group(1).split("/")[1]
+        assert native == via, (native, via)
+    finally:
+        d.close()
+
+
+def sessions_of(name, want):
+    cfg = write_config([(name, "odbc:" + name.replace("odbc-", "lab-"))])
+    d = Dbfleet(["-c", cfg], width=140, env={"ODBCINI": odbc_ini()})
+    try:
+        d.wait_for(r"^%s\s+odbc\s+primary\s+ok" % name)
+        d.keys("4", "f", "f", "f", "f", "f")  # the filter cycles to "all"
+        d.wait_for(r"sessions - %s \[all\]" % name)
+        d.wait_for(want)
+        d.keys("a")  # dbfleet's own session shows when asked
+        d.wait_for(r"with dbfleet's own")
+    finally:
+        d.close()
+
+
+def test_odbc_postgres_sessions():
+    sessions_of("odbc-pg", r"^\s+\d+\s+app\s+app\s+pgbench")
+
+
+def test_odbc_mariadb_sessions():
+    if has_mariadb():
+        sessions_of("odbc-mdb", r"^\s+\d+\s+app\s+app\s+.*DO SLEEP")
