@@ -1,10 +1,13 @@
-"""bench.py - dbfleet against pg_activity on the same lab server, in one run.
+"""bench.py - dbfleet against pg_activity, innotop and mytop on the lab, in one run.
 
 Each tool runs for DURATION seconds at a 1 s refresh in tmux (200x50), under
-pgbench load, as its own role (pg_monitor), with pg_stat_statements reset
+the lab's load, as its own user: on PostgreSQL (pg_monitor) beside
+pg_activity, with pg_stat_statements reset before each run; on MariaDB
+(PROCESS, SLAVE MONITOR, SELECT on performance_schema) beside innotop and
+mytop, with performance_schema's per-account statement summary truncated
 before each run. Printed per tool: CPU seconds (user+sys), peak RSS, bytes
 written to the terminal per refresh, and the server time of its own
-monitoring statements. Then the issue's targets, each met or missed.
+monitoring statements. Then the issues' targets, each met or missed.
 """
 import os
 import shlex
@@ -31,12 +34,37 @@ def tmux(sock, *args):
                           capture_output=True, text=True).stdout
 
 
-def run(name, cmd, role, after_start=()):
-    psql("SELECT pg_stat_statements_reset()")
+def mdb(sql):
+    return subprocess.run(["mariadb", "--no-defaults", "-N", "-B", "-uroot",
+                           "--socket=%s/mdb-primary.sock" % LAB["LAB_DIR"], "-e", sql],
+                          capture_output=True, text=True, check=True).stdout.strip()
+
+
+def pg_cost(role):
+    ms = psql("SELECT coalesce(sum(total_exec_time), 0) FROM pg_stat_statements s "
+              "JOIN pg_roles r ON r.oid = s.userid WHERE r.rolname = '%s'" % role)
+    calls = psql("SELECT coalesce(sum(calls), 0) FROM pg_stat_statements s "
+                 "JOIN pg_roles r ON r.oid = s.userid WHERE r.rolname = '%s'" % role)
+    return float(ms or 0), int(calls or 0)
+
+
+def mdb_cost(user):
+    row = mdb("SELECT COALESCE(SUM(SUM_TIMER_WAIT), 0) / 1e9, COALESCE(SUM(COUNT_STAR), 0) FROM "
+              "performance_schema.events_statements_summary_by_account_by_event_name "
+              "WHERE USER = '%s'" % user).split()
+    return float(row[0]), int(float(row[1]))
+
+
+def run(name, cmd, role, after_start=(), server="pg"):
+    if server == "pg":
+        psql("SELECT pg_stat_statements_reset()")
+    else:
+        mdb("TRUNCATE performance_schema.events_statements_summary_by_account_by_event_name")
     sock = "dbfleet-bench-%s-%d" % (name, os.getpid())
     ru = tempfile.mktemp(prefix="bench-ru-")
     raw = tempfile.mktemp(prefix="bench-raw-")
-    full = "env TERM=tmux-256color LANG=C.UTF-8 LC_ALL=C.UTF-8 python3 %s %s %s" % (
+    home = tempfile.mkdtemp(prefix="bench-home-")  # innotop writes its config there
+    full = "env HOME=%s TERM=tmux-256color LANG=C.UTF-8 LC_ALL=C.UTF-8 python3 %s %s %s" % (home,
         shlex.quote(os.path.join(HERE, "rusage.py")), ru, " ".join(shlex.quote(c) for c in cmd))
     tmux(sock, "new-session", "-d", "-x", "200", "-y", "50", full + "; sleep 600")
     tmux(sock, "pipe-pane", "-t", "0", "-o", "cat >> %s" % raw)
@@ -54,10 +82,7 @@ def run(name, cmd, role, after_start=()):
     tmux(sock, "kill-server")
     user, sys_, rss = open(ru).read().split()
     nbytes = os.path.getsize(raw) if os.path.exists(raw) else 0
-    db_ms = float(psql("SELECT coalesce(sum(total_exec_time), 0) FROM pg_stat_statements s "
-                       "JOIN pg_roles r ON r.oid = s.userid WHERE r.rolname = '%s'" % role) or 0)
-    calls = int(psql("SELECT coalesce(sum(calls), 0) FROM pg_stat_statements s "
-                     "JOIN pg_roles r ON r.oid = s.userid WHERE r.rolname = '%s'" % role) or 0)
+    db_ms, calls = pg_cost(role) if server == "pg" else mdb_cost(role)
     for f in (ru, raw):
         if os.path.exists(f):
             os.unlink(f)
@@ -79,21 +104,40 @@ def main():
     res["pg_activity"] = run("pg_activity", ["pg_activity", "-h", "127.0.0.1", "-p", PORT, "-U",
                                              "bench_pgactivity", "-d", "app"],
                              "bench_pgactivity", after_start=["-"])
-    print("%-12s %10s %10s %16s %12s %12s" % ("tool", "CPU s", "peak RSS", "bytes/refresh",
-                                               "DB ms", "statements"))
+    checks = []
+    if "MDB_PRIMARY_PORT" in LAB:
+        for user in ("bench_dbfleet", "bench_innotop", "bench_mytop"):
+            mdb("CREATE USER IF NOT EXISTS %s@'%%'; GRANT PROCESS, SLAVE MONITOR, REPLICA MONITOR ON *.* "
+                "TO %s@'%%'; GRANT SELECT ON performance_schema.* TO %s@'%%'" % (user, user, user))
+        mport = LAB["MDB_PRIMARY_PORT"]
+        res["dbfleet/mdb"] = run("dbfleet-mdb", ["env", "DBFLEET_KEYMAPS=" + os.path.join(ROOT, "keymaps"),
+                                                 dbfleet, "--refresh", "1",
+                                                 "mysql://bench_dbfleet@127.0.0.1:%s/" % mport],
+                                 "bench_dbfleet", server="mdb")
+        res["innotop"] = run("innotop", ["innotop", "-h", "127.0.0.1", "-P", mport, "-u", "bench_innotop",
+                                         "-d", "1", "-m", "Q"], "bench_innotop", server="mdb")
+        res["mytop"] = run("mytop", ["mytop", "-h", "127.0.0.1", "-P", mport, "-u", "bench_mytop",
+                                     "-d", "performance_schema", "-s", "1"], "bench_mytop", server="mdb")
+    print("%-12s %10s %10s %16s %12s %12s %14s" % ("tool", "CPU s", "peak RSS", "bytes/refresh",
+                                                    "DB ms", "statements", "DB ms/refresh"))
     for name, r in res.items():
-        print("%-12s %10.2f %8.1fMB %16.0f %12.1f %12d" % (name, r["cpu"], r["rss_mb"],
-                                                          r["bytes_per_refresh"], r["db_ms"], r["statements"]))
+        print("%-12s %10.2f %8.1fMB %16.0f %12.1f %12d %14.3f" % (
+            name, r["cpu"], r["rss_mb"], r["bytes_per_refresh"], r["db_ms"], r["statements"],
+            r["db_ms"] / DURATION))
     d, p = res["dbfleet"], res["pg_activity"]
-    checks = [
+    checks += [
         ("CPU <= 1/4 of pg_activity", d["cpu"] <= p["cpu"] / 4, "%.2f vs %.2f" % (d["cpu"], p["cpu"])),
         ("bytes/refresh <= 1/2", d["bytes_per_refresh"] <= p["bytes_per_refresh"] / 2,
          "%.0f vs %.0f" % (d["bytes_per_refresh"], p["bytes_per_refresh"])),
         ("DB time <= 1/2", d["db_ms"] <= p["db_ms"] / 2, "%.1f ms vs %.1f ms" % (d["db_ms"], p["db_ms"])),
         ("RSS <= 20 MB", d["rss_mb"] <= 20, "%.1f MB" % d["rss_mb"]),
     ]
+    if "dbfleet/mdb" in res:
+        m = res["dbfleet/mdb"]
+        checks.append(("MariaDB probe <= PostgreSQL probe", m["db_ms"] <= d["db_ms"],
+                       "%.2f vs %.2f server ms per refresh" % (m["db_ms"] / DURATION, d["db_ms"] / DURATION)))
     for what, ok, fig in checks:
-        print("%-4s %-28s %s" % ("met" if ok else "MISS", what, fig))
+        print("%-4s %-34s %s" % ("met" if ok else "MISS", what, fig))
     return 0 if all(c[1] for c in checks) else 1
 
 

@@ -3,9 +3,14 @@
 # A benchmark, not a test: it prints figures and whether each target is met.
 set -eu
 cd "$(dirname "$0")/.."
-command -v pg_activity >/dev/null || {
-	[ "$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pg-activity >/dev/null
-}
+# the tools compared: pg_activity, and innotop/mytop (mariadb-client) with their Perl modules
+need=""
+for p in pg-activity mariadb-client libdbd-mariadb-perl libterm-readkey-perl; do
+	[ "$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null)" = installed ] || need="$need $p"
+done
+if [ -n "$need" ] && [ "$(id -u)" = 0 ]; then
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need >/dev/null
+fi
 LAB=$(sh tests/lab.sh start)
 trap 'sh tests/lab.sh stop "$LAB"' EXIT INT TERM
 LAB_DIR=$LAB python3 bench/bench.py

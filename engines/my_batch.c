@@ -143,9 +143,17 @@ char *my_build_batch(struct my_state *c)
 	c->parts[c->nparts++] = MY_PART_VARS;
 	c->parts[c->nparts++] = MY_PART_STATUS;
 	c->parts[c->nparts++] = MY_PART_SESSIONS;
+	/* performance_schema.threads is the cheap way; the PROCESSLIST join the fallback */
+	int ps_sessions = c->can_digest;
 	int rc = appendf(&buf, &len, &cap, "%s\n%s\n%s\n", MY_SQL_VARS, MY_SQL_STATUS,
-			 c->can_process ? MY_SQL_SESSIONS : MY_SQL_SESSIONS_OWN);
-	if (c->can_process) {
+			 ps_sessions ? MY_SQL_SESSIONS_PS
+			 : c->can_process ? MY_SQL_SESSIONS : MY_SQL_SESSIONS_OWN);
+	if (ps_sessions && c->can_process) {
+		rc |= appendf(&buf, &len, &cap, "%s\n", MY_SQL_TRX);
+		c->parts[c->nparts++] = MY_PART_TRX;
+	}
+	/* lock-wait tables only while the last sample counted row-lock waits */
+	if (c->can_process && c->lock_waits > 0) {
 		rc |= appendf(&buf, &len, &cap, "%s\n", !c->mariadb && c->vnum >= 80000
 			      ? MY_SQL_LOCKS_PS : MY_SQL_LOCKS_INNODB);
 		c->parts[c->nparts++] = MY_PART_LOCKS;

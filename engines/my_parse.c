@@ -162,6 +162,29 @@ static int parse_sessions(struct my_state *c, const struct rs *r, struct db_samp
 	return 0;
 }
 
+/* Transaction ages by thread id, for sessions read from performance_schema. */
+static void parse_trx(const struct rs *r, struct db_sample *out)
+{
+	double longest = -1;
+	for (int i = 0; i < r->nrows; i++) {
+		int id = atoi(val(r, i, 0));
+		double age = dval(r, i, 1, -1);
+		for (size_t k = 0; k < out->nsessions; k++) {
+			struct db_session *s = &out->sessions[k];
+			if (s->pid != id)
+				continue;
+			s->xact_age_s = age;
+			if (!strcmp(s->state, "idle")) {
+				copy(s->state, sizeof s->state, "idle in transaction");
+				out->health.idle_in_xact++;
+			}
+			if (!s->is_self && age > longest)
+				longest = age;
+		}
+	}
+	out->health.longest_xact_s = longest;
+}
+
 static void parse_locks(const struct rs *r, struct db_sample *out)
 {
 	for (int i = 0; i < r->nrows; i++) {
@@ -265,7 +288,8 @@ static void notes(struct my_state *c, struct db_sample *out)
 	size_t o = 0, n = sizeof out->privilege_note;
 	if (!c->can_process)
 		o += (size_t)snprintf(out->privilege_note + o, n - o,
-				      "no PROCESS: others' sessions hidden (GRANT PROCESS ON *.* TO %.64s;) ", who);
+				      "no PROCESS: %s hidden (GRANT PROCESS ON *.* TO %.64s;) ",
+				      c->can_digest ? "transactions and lock waits" : "others' sessions", who);
 	if (!c->can_replica && o < n)
 		snprintf(out->privilege_note + o, n - o, "no replication status (GRANT %s ON *.* TO %.64s;)",
 			 c->mariadb ? "SLAVE MONITOR" : "REPLICATION CLIENT", who);
@@ -284,6 +308,7 @@ static int read_part(struct my_state *c, int part, const struct rs *r, struct db
 	case MY_PART_VARS: parse_vars(r, &out->health, ro); return 0;
 	case MY_PART_STATUS: parse_status(r, &out->health); return 0;
 	case MY_PART_SESSIONS: return parse_sessions(c, r, out);
+	case MY_PART_TRX: parse_trx(r, out); return 0;
 	case MY_PART_LOCKS: parse_locks(r, out); return 0;
 	case MY_PART_REPLICA: parse_replica(r, out); return 0;
 	case MY_PART_DIGESTS: return parse_digests(c, r, out);
@@ -314,6 +339,7 @@ int my_parse_batch(struct my_state *c, struct rs *r, int n, struct db_sample *ou
 	snprintf(h->version, sizeof h->version, "%s %.*s", c->mariadb ? "MariaDB" : "MySQL",
 		 (int)strcspn(c->version, "-"), c->version);
 	h->is_replica = h->is_replica || ro;
+	c->lock_waits = h->waiting_on_lock;
 	out->statements = c->nparts;
 	notes(c, out);
 	return 0;

@@ -23,6 +23,8 @@ struct my_digest {
 	char digest[65];
 };
 
+#define MY_BATCH_MAX 9
+
 /* What one connection has learnt about its server. */
 struct my_state {
 	char version[64], user[128];
@@ -33,13 +35,13 @@ struct my_state {
 	struct textcache texts;
 	struct my_digest *digests;         /* id -> digest of the last sample, for text fetches */
 	size_t ndigests;
-	int parts[8], nparts;              /* what the batch in flight asks, in order */
+	int parts[MY_BATCH_MAX], nparts;              /* what the batch in flight asks, in order */
+	int lock_waits;                    /* row-lock waits in the last sample: ask who blocks */
 };
 
-#define MY_BATCH_MAX 8
 
-enum my_part { MY_PART_VARS, MY_PART_STATUS, MY_PART_SESSIONS, MY_PART_LOCKS, MY_PART_REPLICA,
-	       MY_PART_DIGESTS, MY_PART_TEXTS };
+enum my_part { MY_PART_VARS, MY_PART_STATUS, MY_PART_SESSIONS, MY_PART_TRX, MY_PART_LOCKS,
+	       MY_PART_REPLICA, MY_PART_DIGESTS, MY_PART_TEXTS };
 
 /* Parse a mysql:// or mariadb:// DSN; 0 or -1 with 'err'. */
 int my_dsn_parse(const char *dsn, struct my_dsn *d, struct err *err);
