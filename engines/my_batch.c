@@ -95,31 +95,6 @@ bad:
 	return -1;
 }
 
-static int appendf(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int appendf(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return -1;
-	if (*len + (size_t)n + 1 > *cap) {
-		size_t ncap = (*len + (size_t)n + 1) * 2;
-		char *nb = realloc(*buf, ncap);
-		if (!nb)
-			return -1;
-		*buf = nb;
-		*cap = ncap;
-	}
-	va_start(ap, fmt);
-	vsnprintf(*buf + *len, *cap - *len, fmt, ap);
-	va_end(ap);
-	*len += (size_t)n;
-	return 0;
-}
-
 /* The digests wanted for texts, as a quoted list; only hex from the server is used. */
 static int wanted_digests(struct my_state *c, char *out, size_t n)
 {
@@ -145,30 +120,30 @@ char *my_build_batch(struct my_state *c)
 	c->parts[c->nparts++] = MY_PART_SESSIONS;
 	/* performance_schema.threads is the cheap way; the PROCESSLIST join the fallback */
 	int ps_sessions = c->can_digest;
-	int rc = appendf(&buf, &len, &cap, "%s\n%s\n%s\n", MY_SQL_VARS, MY_SQL_STATUS,
+	int rc = rs_appendf(&buf, &len, &cap, "%s\n%s\n%s\n", MY_SQL_VARS, MY_SQL_STATUS,
 			 ps_sessions ? MY_SQL_SESSIONS_PS
 			 : c->can_process ? MY_SQL_SESSIONS : MY_SQL_SESSIONS_OWN);
 	if (ps_sessions && c->can_process) {
-		rc |= appendf(&buf, &len, &cap, "%s\n", MY_SQL_TRX);
+		rc |= rs_appendf(&buf, &len, &cap, "%s\n", MY_SQL_TRX);
 		c->parts[c->nparts++] = MY_PART_TRX;
 	}
 	/* lock-wait tables only while the last sample counted row-lock waits */
 	if (c->can_process && c->lock_waits > 0) {
-		rc |= appendf(&buf, &len, &cap, "%s\n", !c->mariadb && c->vnum >= 80000
+		rc |= rs_appendf(&buf, &len, &cap, "%s\n", !c->mariadb && c->vnum >= 80000
 			      ? MY_SQL_LOCKS_PS : MY_SQL_LOCKS_INNODB);
 		c->parts[c->nparts++] = MY_PART_LOCKS;
 	}
 	if (c->can_replica) {
-		rc |= appendf(&buf, &len, &cap, "%s\n", c->replica_sql);
+		rc |= rs_appendf(&buf, &len, &cap, "%s\n", c->replica_sql);
 		c->parts[c->nparts++] = MY_PART_REPLICA;
 	}
 	if (c->can_digest) {
-		rc |= appendf(&buf, &len, &cap, "%s\n", MY_SQL_DIGESTS);
+		rc |= rs_appendf(&buf, &len, &cap, "%s\n", MY_SQL_DIGESTS);
 		c->parts[c->nparts++] = MY_PART_DIGESTS;
 	}
 	char list[TEXTCACHE_FETCH_MAX * 70 + 1];
 	if (c->can_digest && c->texts.nwant && wanted_digests(c, list, sizeof list) > 0) {
-		rc |= appendf(&buf, &len, &cap, MY_SQL_TEXTS "\n", list);
+		rc |= rs_appendf(&buf, &len, &cap, MY_SQL_TEXTS "\n", list);
 		c->parts[c->nparts++] = MY_PART_TEXTS;
 	}
 	c->texts.nwant = 0;

@@ -4,45 +4,19 @@
 #include <stdarg.h>
 #include <string.h>
 
-static int appendf(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int appendf(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return -1;
-	if (*len + (size_t)n + 1 > *cap) {
-		size_t ncap = (*cap + (size_t)n + 1) * 2;
-		char *nb = realloc(*buf, ncap);
-		if (!nb)
-			return -1;
-		*buf = nb;
-		*cap = ncap;
-	}
-	va_start(ap, fmt);
-	vsnprintf(*buf + *len, *cap - *len, fmt, ap);
-	va_end(ap);
-	*len += (size_t)n;
-	return 0;
-}
-
 char *pg_build_batch(struct pg_state *c)
 {
 	char *buf = NULL;
 	size_t len = 0, cap = 0;
-	int rc = appendf(&buf, &len, &cap, "%s%s%s%s", PG_SQL_HEALTH, PG_SQL_REPLICAS,
+	int rc = rs_appendf(&buf, &len, &cap, "%s%s%s%s", PG_SQL_HEALTH, PG_SQL_REPLICAS,
 			 PG_SQL_STANDBY, PG_SQL_SESSIONS);
 	c->batch_pss = c->pss && !c->pss_error[0];
 	if (c->batch_pss)
-		rc |= appendf(&buf, &len, &cap, PG_SQL_PSS, c->pss_v19 ? "toplevel" : "true",
+		rc |= rs_appendf(&buf, &len, &cap, PG_SQL_PSS, c->pss_v19 ? "toplevel" : "true",
 			      c->pss_v18 ? "total_exec_time" : "total_time", c->pss_schema);
 	c->batch_size = engine_now() >= c->size_due;
 	if (c->batch_size)
-		rc |= appendf(&buf, &len, &cap, "%s", PG_SQL_SIZE);
+		rc |= rs_appendf(&buf, &len, &cap, "%s", PG_SQL_SIZE);
 	c->batch_texts = c->batch_pss && c->texts.nwant > 0;
 	if (c->batch_texts) {
 		char ids[TEXTCACHE_FETCH_MAX * 21 + 1];
@@ -50,7 +24,7 @@ char *pg_build_batch(struct pg_state *c)
 		for (size_t i = 0; i < c->texts.nwant; i++)
 			o += (size_t)snprintf(ids + o, sizeof ids - o, "%s%lld", i ? "," : "",
 					      (long long)c->texts.want[i]);
-		rc |= appendf(&buf, &len, &cap, PG_SQL_TEXTS, PG_TEXT_MAX, c->pss_schema, ids);
+		rc |= rs_appendf(&buf, &len, &cap, PG_SQL_TEXTS, PG_TEXT_MAX, c->pss_schema, ids);
 	}
 	if (rc) {
 		free(buf);

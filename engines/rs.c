@@ -1,6 +1,8 @@
 /* rs.c - results as rows of text, and running a batch one statement at a time. */
 #include "rs.h"
 
+#include <stdarg.h>
+
 int rs_alloc(struct rs *r, int nrows, int ncols)
 {
 	memset(r, 0, sizeof *r);
@@ -54,5 +56,28 @@ int rs_run_batch(rs_run_fn run, void *ctx, const char *batch, struct rs *out, in
 		while (*p == '\n' || *p == ' ')
 			p++;
 	}
+	return 0;
+}
+
+int rs_appendf(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -1;
+	if (*len + (size_t)n + 1 > *cap) {
+		size_t ncap = (*len + (size_t)n + 1) * 2;
+		char *nb = realloc(*buf, ncap);
+		if (!nb)
+			return -1;
+		*buf = nb;
+		*cap = ncap;
+	}
+	va_start(ap, fmt);
+	vsnprintf(*buf + *len, *cap - *len, fmt, ap);
+	va_end(ap);
+	*len += (size_t)n;
 	return 0;
 }

@@ -28,6 +28,10 @@ int rs_alloc(struct rs *r, int nrows, int ncols);
 void rs_free(struct rs *r);
 /* Column index by name (any of two spellings), or -1. */
 int rs_col(const struct rs *r, const char *a, const char *b);
+/* Append printf-style text to a growing string (a batch being built); 0 or -1 on OOM. */
+int rs_appendf(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 /* Split a batch of statements ("...;\n...;\n") and run each through 'run'. */
 int rs_run_batch(rs_run_fn run, void *ctx, const char *batch, struct rs *out, int max, int *n);
 

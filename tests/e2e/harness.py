@@ -236,3 +236,20 @@ def mdb(sql, which="primary", user=None):
 
 def mysql_dsn(which="primary", user="mon"):
     return "mysql://%s@127.0.0.1:%s/" % (user, lab()["MDB_%s_PORT" % which.upper()])
+
+
+def assert_rates_sane(d, seconds=6):
+    """Watch the queries pane: every rate is a number >= 0 and not absurd."""
+    seen = 0
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        for line in d.screen().splitlines()[3:-1]:
+            cells = line.split()
+            if len(cells) < 6 or not re.match(r"^[\d.]+k?$|^-$", cells[0]):
+                continue
+            for c in cells[:4]:
+                v = 0 if c == "-" else float(c[:-1]) * 1000 if c.endswith("k") else float(c)
+                assert 0 <= v < 100000, "negative or absurd rate: " + line
+            seen += 1
+        time.sleep(0.3)
+    assert seen > 0, "no statement rows seen"
