@@ -83,6 +83,15 @@ static MYSQL *my_open(const struct my_dsn *d, double timeout_s, struct err *err)
 		mysql_close(m);
 		return NULL;
 	}
+	/* Connector/C 3.3 goes on in plaintext when the server offers no TLS,
+	 * even with SSL_ENFORCE set: check what we got and refuse it */
+	if (d->ssl_required && !mysql_get_ssl_cipher(m)) {
+		err->code = ERR_FAIL;
+		snprintf(err->msg, sizeof err->msg, "connect to %.100s:%u: TLS is required (ssl-mode) but the"
+			 " server did not offer it; refusing a plaintext connection", d->host, d->port);
+		mysql_close(m);
+		return NULL;
+	}
 	return m;
 }
 

@@ -151,3 +151,19 @@ def test_silent_port_and_frozen_server_are_stalled_others_keep_going():
         os.kill(pid, signal.SIGCONT)
         d.close()
         hung.close()
+
+
+def test_required_tls_is_enforced_not_silently_plaintext():
+    """Connector/C 3.3 would fall back to plaintext; ssl-mode=REQUIRED must refuse instead."""
+    require()
+    if mdb("SELECT @@have_ssl") == "YES":
+        return  # the lab server speaks TLS: nothing to refuse
+    d = Dbfleet(["-c", write_config([("tls", mysql_dsn("primary") + "?ssl-mode=REQUIRED"),
+                                     ("plain", mysql_dsn("primary"))])])
+    try:
+        d.wait_for(r"^plain\s+mysql\s+primary\s+ok\s+no\s")
+        d.wait_for(r"^tls\s+mysql\s+DOWN")
+        d.keys("4", "]", "]")
+        d.wait_for(r"sessions - tls .*DOWN: connect to 127\.0\.0\.1:\d+: TLS is required")
+    finally:
+        d.close()

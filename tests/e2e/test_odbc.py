@@ -62,3 +62,20 @@ def test_odbc_postgres_sessions():
 def test_odbc_mariadb_sessions():
     if has_mariadb():
         sessions_of("odbc-mdb", r"^\s+\d+\s+app\s+app\s+.*DO SLEEP")
+
+
+def test_command_line_mixes_every_engine():
+    """dbfleet DSN... with libpq, mysql:// and odbc: targets in one run, no config file."""
+    L = lab()
+    args = [dsn(L["PG_PRIMARY_PORT"]), "odbc:lab-pg"]
+    if has_mariadb():
+        args.append(mysql_dsn("primary"))
+    d = Dbfleet(args, width=140, env={"ODBCINI": odbc_ini()})
+    try:
+        d.wait_for(r"^127\.0\.0\.1:%s\s+postgres\s+primary\s+ok" % L["PG_PRIMARY_PORT"])
+        # an ODBC target is named from odbc.ini's Servername and Port
+        d.wait_for(r"^127\.0\.0\.1:%s#2\s+odbc\s+primary\s+ok" % L["PG_PRIMARY_PORT"])
+        if has_mariadb():
+            d.wait_for(r"^127\.0\.0\.1:%s\s+mysql\s+primary\s+ok" % L["MDB_PRIMARY_PORT"])
+    finally:
+        d.close()
