@@ -12,13 +12,20 @@
  * statement where the driver takes it (psqlODBC does, server-side), and
  * MariaDB Connector/ODBC, which ignores the one and rejects the other,
  * gets CONN_TIMEOUT/READ_TIMEOUT/WRITE_TIMEOUT in its connection string.
- * A call no driver timeout ends is the collector watchdog's to abandon.
+ * Each connection also has a canceller thread: a statement still running
+ * at its deadline gets SQLCancel (from another thread, as ODBC allows).
+ * The canceller holds 'mu' while it cancels and run_one() clears the
+ * statement under 'mu' before freeing it, so it never cancels a freed
+ * handle. A call neither a driver timeout nor SQLCancel ends is the
+ * collector watchdog's to abandon.
  */
 #include "mssql.h"
 #include "my_private.h"
 #include "pg_private.h"
 
 #include <odbcinst.h>
+#include <pthread.h>
+#include <time.h>
 #include <sql.h>
 #include <sqlext.h>
 #include <stdio.h>
@@ -30,6 +37,14 @@ enum dialect { D_PG, D_MY, D_MSSQL };
 
 struct engine_conn {
 	SQLHDBC dbc;
+	pthread_t canceller;
+	int has_canceller;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	SQLHSTMT running;   /* guarded by mu: the statement in flight, or NULL */
+	double deadline;    /* guarded by mu: engine_now() seconds */
+	int stop;           /* guarded by mu */
+	int cancels;        /* guarded by mu: statements cancelled at their deadline */
 	enum dialect d;
 	unsigned timeout;   /* seconds, for SQL_ATTR_QUERY_TIMEOUT */
 	int query_timeout_ok;
@@ -161,6 +176,39 @@ oom:
 	return -1;
 }
 
+static void *canceller_main(void *p)
+{
+	struct engine_conn *c = p;
+	pthread_mutex_lock(&c->mu);
+	while (!c->stop) {
+		double now = engine_now();
+		if (c->running && now >= c->deadline) {
+			SQLCancel(c->running);
+			c->cancels++;
+			c->running = NULL; /* once per statement */
+			continue;
+		}
+		double until = c->running ? c->deadline : now + 1;
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		double t = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9 + (until - now);
+		ts.tv_sec = (time_t)t;
+		ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
+		pthread_cond_timedwait(&c->cv, &c->mu, &ts);
+	}
+	pthread_mutex_unlock(&c->mu);
+	return NULL;
+}
+
+static void watch_statement(struct engine_conn *c, SQLHSTMT st)
+{
+	pthread_mutex_lock(&c->mu);
+	c->running = st;
+	c->deadline = engine_now() + c->timeout + 0.5;
+	pthread_cond_signal(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+}
+
 /* rs_run_fn: one statement with the query timeout where the driver takes it. */
 static int run_one(void *ctx, const char *sql, struct rs *out)
 {
@@ -172,6 +220,7 @@ static int run_one(void *ctx, const char *sql, struct rs *out)
 	}
 	if (c->query_timeout_ok)
 		SQLSetStmtAttr(st, SQL_ATTR_QUERY_TIMEOUT, (SQLPOINTER)(uintptr_t)c->timeout, 0);
+	watch_statement(c, st);
 	SQLRETURN rc = SQLExecDirect(st, (SQLCHAR *)sql, SQL_NTS);
 	int ret = 0;
 	if (rc == SQL_NO_DATA)
@@ -180,6 +229,7 @@ static int run_one(void *ctx, const char *sql, struct rs *out)
 		ret = diag(SQL_HANDLE_STMT, st, out->error, sizeof out->error) ? -2 : -1;
 	else
 		ret = fetch_all(st, out);
+	watch_statement(c, NULL);
 	SQLFreeHandle(SQL_HANDLE_STMT, st);
 	return ret;
 }
@@ -203,6 +253,27 @@ static int probe_query_timeout(struct engine_conn *c)
 	return rc == SQL_SUCCESS;
 }
 
+/* Stop the canceller and free the handles; the connection must be idle. */
+static void conn_free(struct engine_conn *c, int connected)
+{
+	if (c->has_canceller) {
+		pthread_mutex_lock(&c->mu);
+		c->stop = 1;
+		pthread_cond_signal(&c->cv);
+		pthread_mutex_unlock(&c->mu);
+		pthread_join(c->canceller, NULL);
+	}
+	pthread_mutex_destroy(&c->mu);
+	pthread_cond_destroy(&c->cv);
+	if (connected)
+		SQLDisconnect(c->dbc);
+	SQLFreeHandle(SQL_HANDLE_DBC, c->dbc);
+	pg_state_release(&c->pg);
+	my_state_release(&c->my);
+	mssql_state_release(&c->ms);
+	free(c);
+}
+
 static struct engine_conn *odbc_connect(const char *dsn, double timeout_s, struct err *err)
 {
 	struct engine_conn *c = calloc(1, sizeof *c);
@@ -214,6 +285,9 @@ static struct engine_conn *odbc_connect(const char *dsn, double timeout_s, struc
 		return NULL;
 	}
 	c->timeout = timeout_s < 1 ? 1 : (unsigned)(timeout_s + 0.999);
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_cond_init(&c->cv, NULL);
+	c->has_canceller = pthread_create(&c->canceller, NULL, canceller_main, c) == 0;
 	SQLSetConnectAttr(c->dbc, SQL_ATTR_LOGIN_TIMEOUT, (SQLPOINTER)(uintptr_t)c->timeout, 0);
 	SQLSetConnectAttr(c->dbc, SQL_ATTR_CONNECTION_TIMEOUT, (SQLPOINTER)(uintptr_t)c->timeout, 0);
 	conn_string(dsn, c->timeout, cs, sizeof cs);
@@ -223,8 +297,7 @@ static struct engine_conn *odbc_connect(const char *dsn, double timeout_s, struc
 		err->code = strstr(msg, "uthentication") || strstr(msg, "ccess denied") || strstr(msg, "[28")
 			    ? ERR_AUTH : gone ? ERR_TIMEOUT : ERR_FAIL;
 		snprintf(err->msg, sizeof err->msg, "connect: %.230s", msg);
-		SQLFreeHandle(SQL_HANDLE_DBC, c->dbc);
-		free(c);
+		conn_free(c, 0);
 		return NULL;
 	}
 	dialect_of(c);
@@ -243,9 +316,7 @@ static struct engine_conn *odbc_connect(const char *dsn, double timeout_s, struc
 	if (prc < 0) {
 		if (!err->msg[0])
 			snprintf(err->msg, sizeof err->msg, "probe: the connection was lost");
-		SQLDisconnect(c->dbc);
-		SQLFreeHandle(SQL_HANDLE_DBC, c->dbc);
-		free(c);
+		conn_free(c, 1);
 		return NULL;
 	}
 	return c;
@@ -294,14 +365,8 @@ static const char *odbc_query_text(struct engine_conn *c, int64_t id)
 
 static void odbc_close(struct engine_conn *c)
 {
-	if (!c)
-		return;
-	SQLDisconnect(c->dbc);
-	SQLFreeHandle(SQL_HANDLE_DBC, c->dbc);
-	pg_state_release(&c->pg);
-	my_state_release(&c->my);
-	mssql_state_release(&c->ms);
-	free(c);
+	if (c)
+		conn_free(c, 1);
 }
 
 /* host:port from odbc.ini (Servername/Server and Port), for the lag pane's topology. */

@@ -140,9 +140,9 @@ int main(int argc, char **argv)
 	struct err e = {0};
 	store = store_new(o.ntargets);
 	struct collector *col = store ? collector_new(store, o.targets, o.ntargets, &e) : NULL;
-	if (!col || collector_start(col, &e) < 0)
+	if (!col)
 		return fail(e.msg[0] ? e.msg : "out of memory");
-	int status = ui_run(store, &o, km);
+	int status = ui_run(store, &o, km, col);
 	keymap_free(&km);
 	/* a worker stuck in a library call is not waited for: leave without
 	 * running atexit handlers (OpenSSL's among them) under its feet */

@@ -50,7 +50,12 @@ void keys_list(const struct keymap *km);
 
 /* ---- ui.c ---- */
 
-/* Run the dashboard until the user quits or a signal ends it; exit status. */
-int ui_run(struct store *st, const struct options *o, const struct keymap *km);
+/*
+ * Run the dashboard until the user quits or a signal ends it; exit status.
+ * The collectors are started once the terminal is set up: some ODBC drivers
+ * call setlocale() while connecting, which must not race curses' start.
+ */
+int ui_run(struct store *st, const struct options *o, const struct keymap *km,
+	   struct collector *col);
 
 #endif

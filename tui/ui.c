@@ -314,7 +314,8 @@ static void on_key(struct ui *ui, int ch)
 		commands[cmd].run(ui);
 }
 
-int ui_run(struct store *st, const struct options *o, const struct keymap *km)
+int ui_run(struct store *st, const struct options *o, const struct keymap *km,
+	   struct collector *col)
 {
 	struct ui ui = {.st = st, .o = o, .km = km};
 	const struct pane_ops *ops[UI_NPANES] = {&pane_fleet_ops, &pane_lag_ops, &pane_queries_ops,
@@ -331,6 +332,12 @@ int ui_run(struct store *st, const struct options *o, const struct keymap *km)
 	}
 	text_init();
 	ui.color = setup_colors();
+	struct err e = {0};
+	if (collector_start(col, &e) < 0) {
+		restore_terminal();
+		fprintf(stderr, "dbfleet: %s\n", e.msg);
+		return 1;
+	}
 	int status = 0;
 	while (!ui.quit) {
 		draw(&ui);

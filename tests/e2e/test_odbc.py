@@ -79,3 +79,31 @@ def test_command_line_mixes_every_engine():
             d.wait_for(r"^127\.0\.0\.1:%s\s+mysql\s+primary\s+ok" % L["MDB_PRIMARY_PORT"])
     finally:
         d.close()
+
+
+def test_frozen_odbc_backend_is_stalled_others_keep_going():
+    """psqlODBC gets nothing back from a SIGSTOPped backend, even after SQLCancel:
+    the target shows STALLED, the others keep updating, q still quits at once."""
+    import os
+    import signal
+    import time
+    from harness import psql
+    L = lab()
+    ours = "SELECT pid FROM pg_stat_activity WHERE application_name = 'dbfleet'"
+    before = set(psql(ours).split())
+    d = Dbfleet(["-c", write_config([("odbc-pg", "odbc:lab-pg"), ("replica", dsn(L["PG_REPLICA_PORT"]))])],
+                width=140, env={"ODBCINI": odbc_ini()})
+    pid = None
+    try:
+        d.wait_for(r"^odbc-pg\s+odbc\s+primary\s+ok")
+        pid = int((set(psql(ours).split()) - before).pop())
+        os.kill(pid, signal.SIGSTOP)
+        t0 = time.time()
+        d.wait_for(r"^odbc-pg\s+odbc\s+(primary\s+)?STALLED", timeout=10)
+        assert time.time() - t0 < 2 + 1 + 3, time.time() - t0
+        d.wait_for(r"^replica\s+postgres\s+replica\s+ok\s.*\s(0\.\ds|1\.\ds)\s+\d+q", timeout=5)
+        assert d.quit_and_wait() < 1.5
+    finally:
+        if pid:
+            os.kill(pid, signal.SIGCONT)
+        d.close()
