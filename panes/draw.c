@@ -28,7 +28,10 @@ static int attr_of(enum row_attr a, int color)
 	}
 }
 
-/* Column widths for 'wdt' columns: fixed ones as asked, the flex one the rest. */
+#define FLEX_MIN 10
+
+/* Column widths for 'wdt' columns: fixed ones as asked, the flex one the rest;
+ * when that does not fit, the columns marked 'drop' go, highest first (width 0). */
 static void widths(const struct table *t, int wdt, int *wd)
 {
 	int fixed = 0, flex = -1;
@@ -39,8 +42,18 @@ static void widths(const struct table *t, int wdt, int *wd)
 		else
 			fixed += wd[c] + 1;
 	}
+	while (fixed + (flex >= 0 ? FLEX_MIN : 0) > wdt) {
+		int worst = -1;
+		for (int c = 0; c < t->ncols; c++)
+			if (wd[c] && t->cols[c].drop && (worst < 0 || t->cols[c].drop > t->cols[worst].drop))
+				worst = c;
+		if (worst < 0)
+			break;
+		fixed -= wd[worst] + 1;
+		wd[worst] = 0;
+	}
 	if (flex >= 0)
-		wd[flex] = wdt - fixed > 8 ? wdt - fixed : 8;
+		wd[flex] = wdt - fixed > FLEX_MIN ? wdt - fixed : FLEX_MIN;
 }
 
 void pane_repaint(struct pane *p, WINDOW *w, int y, int x, int h, int wdt, int color)
@@ -61,6 +74,8 @@ void pane_repaint(struct pane *p, WINDOW *w, int y, int x, int h, int wdt, int c
 	wattron(w, A_REVERSE);
 	int cx = x;
 	for (int c = 0; c < t->ncols && cx < x + wdt; c++) {
+		if (!wd[c])
+			continue;
 		char hdr[64];
 		snprintf(hdr, sizeof hdr, "%s%s", t->cols[c].name,
 			 c == p->sort_col ? (p->sort_desc ? "\u2193" : "\u2191") : "");
@@ -95,6 +110,8 @@ void pane_repaint(struct pane *p, WINDOW *w, int y, int x, int h, int wdt, int c
 		wattron(w, a);
 		cx = x;
 		for (int c = 0; c < t->ncols && cx < x + wdt; c++) {
+			if (!wd[c])
+				continue;
 			int cw = cx + wd[c] > x + wdt ? x + wdt - cx : wd[c];
 			const char *s = t->rows[r].cell[c] ? t->rows[r].cell[c] : "";
 			int pad = t->cols[c].right ? cw - text_width(s) : 0;

@@ -8,17 +8,17 @@
 enum { C_NAME, C_ENGINE, C_ROLE, C_STATE, C_TLS, C_CONNS, C_TPS, C_XACT, C_LAG, C_AGE, C_COST, C_N };
 
 static const struct column cols[C_N] = {
-	[C_NAME] = {"NAME", 18, 1, 0, 1},
-	[C_ENGINE] = {"ENGINE", 8, 0, 0, 1},
-	[C_ROLE] = {"ROLE", 7, 0, 0, 1},
-	[C_STATE] = {"STATE", 11, 0, 0, 1},
-	[C_TLS] = {"TLS", 3, 0, 0, 1},
-	[C_CONNS] = {"CONNS", 9, 0, 1, 1},
-	[C_TPS] = {"TPS", 7, 0, 1, 1},
-	[C_XACT] = {"LONG XACT", 9, 0, 1, 1},
-	[C_LAG] = {"LAG", 10, 0, 1, 1},
-	[C_AGE] = {"AGE", 6, 0, 1, 1},
-	[C_COST] = {"OWN COST", 12, 0, 1, 1},
+	[C_NAME] = {"NAME", 18, 1, 0, 1, 0},
+	[C_ENGINE] = {"ENGINE", 8, 0, 0, 1, 1},
+	[C_ROLE] = {"ROLE", 7, 0, 0, 1, 0},
+	[C_STATE] = {"STATE", 11, 0, 0, 1, 0},
+	[C_TLS] = {"TLS", 3, 0, 0, 1, 2},
+	[C_CONNS] = {"CONNS", 9, 0, 1, 1, 0},
+	[C_TPS] = {"TPS", 7, 0, 1, 1, 0},
+	[C_XACT] = {"LONG XACT", 9, 0, 1, 1, 0},
+	[C_LAG] = {"LAG", 10, 0, 1, 1, 0},
+	[C_AGE] = {"AGE", 6, 0, 1, 1, 0},
+	[C_COST] = {"OWN COST", 12, 0, 1, 1, 3},
 };
 
 static double lag_of(const struct db_sample *x, double *bytes)

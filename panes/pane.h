@@ -48,6 +48,7 @@ struct column {
 	int flex;
 	int right;      /* right-aligned (numbers) */
 	int sortable;
+	int drop;       /* on a narrow terminal, columns with the highest 'drop' go first; 0 stays */
 };
 
 struct row {

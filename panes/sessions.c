@@ -15,9 +15,9 @@ enum { C_PID, C_USER, C_DB, C_APP, C_CLIENT, C_STATE, C_WAIT, C_QAGE, C_XAGE, C_
 static const struct column cols[C_N] = {
 	[C_PID] = {"PID", 8, 0, 1, 1},
 	[C_USER] = {"USER", 10, 0, 0, 1},
-	[C_DB] = {"DB", 10, 0, 0, 1},
-	[C_APP] = {"APP", 12, 0, 0, 1},
-	[C_CLIENT] = {"CLIENT", 15, 0, 0, 1},
+	[C_DB] = {"DB", 10, 0, 0, 1, 1},
+	[C_APP] = {"APP", 12, 0, 0, 1, 2},
+	[C_CLIENT] = {"CLIENT", 15, 0, 0, 1, 3},
 	[C_STATE] = {"STATE", 13, 0, 0, 1},
 	[C_WAIT] = {"WAIT", 14, 0, 0, 1},
 	[C_QAGE] = {"Q AGE", 7, 0, 1, 1},

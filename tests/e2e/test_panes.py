@@ -127,3 +127,15 @@ def test_missing_pg_monitor_names_the_grant():
         d.wait_for(r"role 'app' lacks pg_monitor.*GRANT pg_monitor TO app;")
     finally:
         d.close()
+
+
+def test_narrow_terminal_drops_columns_instead_of_cutting_them():
+    d = start(width=80, height=24)
+    try:
+        s = d.wait_for(r"^primary\s+primary\s+ok")
+        header = [l for l in s.splitlines() if l.startswith("NAME")][0]
+        assert header.rstrip().endswith("AGE") and "OWN COST" not in header, header
+        d.resize(140, 30)
+        s = d.wait_for(r"^NAME\s+ENGINE\s+ROLE\s+STATE\s+TLS\s.*OWN COST")
+    finally:
+        d.close()
