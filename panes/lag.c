@@ -23,7 +23,7 @@ static const struct column cols[C_N] = {
 	[C_REPLAY] = {"REPLAY LAG", 10, 0, 1, 0},
 	[C_WF] = {"WRITE/FLUSH", 13, 0, 1, 0},
 	[C_SYNC] = {"SYNC", 7, 0, 0, 0},
-	[C_TREND] = {"LAG TREND (BYTES)", 20, 1, 0, 0},
+	[C_TREND] = {"TREND", 20, 1, 0, 0},
 };
 
 #define MAX_TARGETS 256
