@@ -33,22 +33,14 @@ int mssql_probe(struct mssql_state *c, rs_run_fn run, void *ctx, struct err *err
 
 char *mssql_build_batch(struct mssql_state *c)
 {
-	size_t cap = 4096 + TEXTCACHE_FETCH_MAX * 24;
+	size_t cap = 4096 + TEXTCACHE_FETCH_MAX * 72;
 	char *buf = malloc(cap);
 	if (!buf)
 		return NULL;
 	int o = snprintf(buf, cap, "%s%s%s%s%s", MSSQL_SQL_HEALTH, MSSQL_SQL_COUNTERS, MSSQL_SQL_SESSIONS,
 			 MSSQL_SQL_HADR, MSSQL_SQL_STATS);
-	char list[TEXTCACHE_FETCH_MAX * 24 + 1];
-	size_t l = 0;
-	int k = 0;
-	for (size_t i = 0; i < c->texts.nwant; i++)
-		for (size_t j = 0; j < c->nhashes; j++)
-			if (c->hashes[j].id == c->texts.want[i]) {
-				l += (size_t)snprintf(list + l, sizeof list - l, "%s'%s'", k++ ? "," : "", c->hashes[j].hex);
-				break;
-			}
-	c->texts.nwant = 0;
+	char list[TEXTCACHE_FETCH_MAX * 72 + 1];
+	int k = textcache_wanted_keys(&c->texts, list, sizeof list);
 	c->batch_texts = k > 0;
 	if (k)
 		snprintf(buf + o, cap - (size_t)o, MSSQL_SQL_TEXTS, list);
@@ -161,17 +153,13 @@ static void parse_hadr(const struct rs *r, struct db_sample *out)
 
 static int parse_stats(struct mssql_state *c, const struct rs *r, struct db_sample *out)
 {
-	size_t n = (size_t)r->nrows;
-	free(c->hashes);
-	c->nhashes = 0;
-	c->hashes = calloc(n ? n : 1, sizeof *c->hashes);
-	out->queries = calloc(n ? n : 1, sizeof *out->queries);
-	if (!c->hashes || !out->queries)
+	out->queries = calloc(r->nrows ? (size_t)r->nrows : 1, sizeof *out->queries);
+	if (!out->queries)
 		return -1;
+	textcache_keys_reset(&c->texts);
 	for (int i = 0; i < r->nrows; i++) {
 		const char *hex = val(r, i, 0);
-		if (strlen(hex) < 3 || strlen(hex) >= sizeof c->hashes[0].hex ||
-		    strspn(hex + 2, "0123456789abcdefABCDEF") != strlen(hex + 2))
+		if (strncasecmp(hex, "0x", 2) || textcache_key(&c->texts, hash_id(hex), hex) < 0)
 			continue;
 		struct db_query *q = &out->queries[out->nqueries++];
 		q->queryid = hash_id(hex);
@@ -180,8 +168,6 @@ static int parse_stats(struct mssql_state *c, const struct rs *r, struct db_samp
 		q->total_ms = dval(r, i, 2, 0);
 		q->rows = dval(r, i, 3, 0);
 		q->calls_s = q->ms_s = q->rows_s = q->mean_ms = -1;
-		c->hashes[c->nhashes].id = q->queryid;
-		copy(c->hashes[c->nhashes++].hex, sizeof c->hashes[0].hex, hex);
 	}
 	return 0;
 }
@@ -225,6 +211,5 @@ int mssql_parse_batch(struct mssql_state *c, struct rs *r, int n, struct db_samp
 void mssql_state_release(struct mssql_state *c)
 {
 	textcache_release(&c->texts);
-	free(c->hashes);
 	memset(c, 0, sizeof *c);
 }

@@ -11,18 +11,11 @@
 #include "rs.h"
 #include "textcache.h"
 
-struct mssql_hash {
-	int64_t id;
-	char hex[24];          /* "0x1A2B3C4D5E6F7081" */
-};
-
 struct mssql_state {
 	int major;             /* 13 = 2016 ... 16 = 2022 */
 	int can_state;         /* VIEW SERVER STATE: else DMVs show only our session */
 	int self_spid;
 	struct textcache texts;
-	struct mssql_hash *hashes;
-	size_t nhashes;
 	int batch_texts;
 };
 

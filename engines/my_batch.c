@@ -95,21 +95,6 @@ bad:
 	return -1;
 }
 
-/* The digests wanted for texts, as a quoted list; only hex from the server is used. */
-static int wanted_digests(struct my_state *c, char *out, size_t n)
-{
-	size_t o = 0;
-	int k = 0;
-	for (size_t i = 0; i < c->texts.nwant; i++)
-		for (size_t j = 0; j < c->ndigests; j++)
-			if (c->digests[j].id == c->texts.want[i] && o + 70 < n) {
-				o += (size_t)snprintf(out + o, n - o, "%s'%s'", k++ ? "," : "",
-						      c->digests[j].digest);
-				break;
-			}
-	return k;
-}
-
 char *my_build_batch(struct my_state *c)
 {
 	char *buf = NULL;
@@ -141,8 +126,8 @@ char *my_build_batch(struct my_state *c)
 		rc |= rs_appendf(&buf, &len, &cap, "%s\n", MY_SQL_DIGESTS);
 		c->parts[c->nparts++] = MY_PART_DIGESTS;
 	}
-	char list[TEXTCACHE_FETCH_MAX * 70 + 1];
-	if (c->can_digest && c->texts.nwant && wanted_digests(c, list, sizeof list) > 0) {
+	char list[TEXTCACHE_FETCH_MAX * 72 + 1];
+	if (c->can_digest && textcache_wanted_keys(&c->texts, list, sizeof list) > 0) {
 		rc |= rs_appendf(&buf, &len, &cap, MY_SQL_TEXTS "\n", list);
 		c->parts[c->nparts++] = MY_PART_TEXTS;
 	}

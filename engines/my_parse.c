@@ -236,27 +236,23 @@ static void parse_replica(const struct rs *r, struct db_sample *out)
 
 static int parse_digests(struct my_state *c, const struct rs *r, struct db_sample *out)
 {
-	size_t n = (size_t)r->nrows;
-	free(c->digests);
-	c->ndigests = 0;
-	c->digests = calloc(n ? n : 1, sizeof *c->digests);
-	out->queries = calloc(n ? n : 1, sizeof *out->queries);
-	if (!c->digests || !out->queries)
+	out->queries = calloc(r->nrows ? (size_t)r->nrows : 1, sizeof *out->queries);
+	if (!out->queries)
 		return -1;
+	textcache_keys_reset(&c->texts);
 	for (int i = 0; i < r->nrows; i++) {
 		const char *schema = val(r, i, 0), *digest = val(r, i, 1);
-		if (strspn(digest, "0123456789abcdefABCDEF") != strlen(digest) || strlen(digest) > 64)
+		int64_t id = my_digest_id(schema, digest);
+		if (textcache_key(&c->texts, id, digest) < 0)
 			continue;
 		struct db_query *q = &out->queries[out->nqueries++];
-		q->queryid = my_digest_id(schema, digest);
+		q->queryid = id;
 		q->dbid = (uint32_t)my_digest_id(schema, "");
 		q->toplevel = 1;
 		q->calls = dval(r, i, 2, 0);
 		q->total_ms = dval(r, i, 3, 0) / 1e9; /* picoseconds */
 		q->rows = dval(r, i, 4, 0);
 		q->calls_s = q->ms_s = q->rows_s = q->mean_ms = -1;
-		c->digests[c->ndigests].id = q->queryid;
-		copy(c->digests[c->ndigests++].digest, sizeof c->digests[0].digest, digest);
 	}
 	return 0;
 }
@@ -348,6 +344,5 @@ int my_parse_batch(struct my_state *c, struct rs *r, int n, struct db_sample *ou
 void my_state_release(struct my_state *c)
 {
 	textcache_release(&c->texts);
-	free(c->digests);
 	memset(c, 0, sizeof *c);
 }

@@ -18,11 +18,6 @@ struct my_dsn {
 	int ssl_required, ssl_verify;
 };
 
-struct my_digest {
-	int64_t id;
-	char digest[65];
-};
-
 #define MY_BATCH_MAX 9
 
 /* What one connection has learnt about its server. */
@@ -33,8 +28,6 @@ struct my_state {
 	int ps_on, can_process, can_replica, can_digest;
 	char replica_sql[32];
 	struct textcache texts;
-	struct my_digest *digests;         /* id -> digest of the last sample, for text fetches */
-	size_t ndigests;
 	int parts[MY_BATCH_MAX], nparts;              /* what the batch in flight asks, in order */
 	int lock_waits;                    /* row-lock waits in the last sample: ask who blocks */
 };

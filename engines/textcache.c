@@ -2,6 +2,7 @@
 #include "textcache.h"
 
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 static struct text_entry *find(struct textcache *tc, int64_t id)
@@ -59,10 +60,51 @@ void textcache_tick(struct textcache *tc)
 	tc->n = o;
 }
 
+void textcache_keys_reset(struct textcache *tc)
+{
+	tc->nkeys = 0;
+}
+
+int textcache_key(struct textcache *tc, int64_t id, const char *key)
+{
+	const char *hex = key + (key[0] == '0' && (key[1] == 'x' || key[1] == 'X') ? 2 : 0);
+	size_t len = strlen(key);
+	/* the key is pasted into SQL: hex digits only, and it must fit */
+	if (!*hex || strspn(hex, "0123456789abcdefABCDEF") != strlen(hex) || len >= sizeof tc->keys[0].key)
+		return -1;
+	if (tc->nkeys == tc->capkeys) {
+		size_t ncap = tc->capkeys ? tc->capkeys * 2 : 256;
+		struct text_key *nk = realloc(tc->keys, ncap * sizeof *nk);
+		if (!nk)
+			return -1;
+		tc->keys = nk;
+		tc->capkeys = ncap;
+	}
+	tc->keys[tc->nkeys].id = id;
+	memcpy(tc->keys[tc->nkeys++].key, key, len + 1);
+	return 0;
+}
+
+int textcache_wanted_keys(struct textcache *tc, char *out, size_t n)
+{
+	size_t o = 0;
+	int k = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < tc->nwant; i++)
+		for (size_t j = 0; j < tc->nkeys; j++)
+			if (tc->keys[j].id == tc->want[i] && o + sizeof tc->keys[0].key + 4 < n) {
+				o += (size_t)snprintf(out + o, n - o, "%s'%s'", k++ ? "," : "", tc->keys[j].key);
+				break;
+			}
+	tc->nwant = 0;
+	return k;
+}
+
 void textcache_release(struct textcache *tc)
 {
 	for (size_t i = 0; i < tc->n; i++)
 		free(tc->e[i].text);
 	free(tc->e);
+	free(tc->keys);
 	memset(tc, 0, sizeof *tc);
 }

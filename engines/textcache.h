@@ -19,9 +19,17 @@ struct text_entry {
 	unsigned last_used;
 };
 
+/* The server's own key for a statement id (a digest, a query_hash), to ask for its text. */
+struct text_key {
+	int64_t id;
+	char key[68];
+};
+
 struct textcache {
 	struct text_entry *e;
 	size_t n, cap;
+	struct text_key *keys;             /* of the last sample's statements */
+	size_t nkeys, capkeys;
 	int64_t want[TEXTCACHE_FETCH_MAX]; /* misses to fetch next time */
 	size_t nwant;
 	unsigned now;                      /* sample counter */
@@ -31,6 +39,13 @@ struct textcache {
 const char *textcache_get(struct textcache *tc, int64_t id);
 /* Store a fetched text (copied); 0 or -1 on OOM. */
 int textcache_put(struct textcache *tc, int64_t id, const char *text);
+/* Forget the keys of the last sample, before recording this one's. */
+void textcache_keys_reset(struct textcache *tc);
+/* Remember the server key (hex only, else refused) of statement 'id'; 0, or -1. */
+int textcache_key(struct textcache *tc, int64_t id, const char *key);
+/* The keys of wanted texts as a quoted SQL list ('a','b'); how many. Clears the wants. */
+int textcache_wanted_keys(struct textcache *tc, char *out, size_t n);
+
 /* After a sample: count it, forget texts unused for a while. */
 void textcache_tick(struct textcache *tc);
 void textcache_release(struct textcache *tc);
