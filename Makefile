@@ -11,7 +11,7 @@ DATADIR  ?= $(PREFIX)/share/dbfleet
 MANDIR   ?= $(PREFIX)/share/man
 VERSION  := 0.1.0
 CC       ?= cc
-PKGS     := ncursesw libpq libmariadb odbc odbcinst
+PKGS     := ncursesw libpq libmariadb odbc odbcinst libcrypto
 SETUP    := tests/setup.sh
 
 WARN     := -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -27,7 +27,7 @@ LDFLAGS    += -fsanitize=$(SANITIZE)
 endif
 
 BUILD    ?= build
-SRC_CORE := $(wildcard collectors/*.c engines/*.c panes/*.c keymaps/*.c)
+SRC_CORE := $(wildcard collectors/*.c engines/*.c aws/*.c panes/*.c keymaps/*.c)
 SRC_TUI  := $(wildcard tui/*.c)
 OBJ_CORE := $(SRC_CORE:%.c=$(BUILD)/%.o)
 OBJ_TUI  := $(SRC_TUI:%.c=$(BUILD)/%.o)

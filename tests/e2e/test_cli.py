@@ -71,3 +71,30 @@ def test_man_page_keys_match_list_keys():
     documented = man_keys()
     if listed != documented:
         raise Failure("--list-keys and the man page disagree:\n list: %s\n man:  %s" % (listed, documented))
+
+
+def test_iam_token_matches_botocore_live():
+    """aws/iam_token.c against botocore's generate_db_auth_token, where botocore is installed:
+    odd credentials, a user with a space, another region; same timestamp, same token."""
+    import calendar
+    import subprocess
+    import time
+    try:
+        import botocore.session
+    except ImportError:
+        return  # the fixed vectors in tests/unit/test_iam_token.c still run
+    from harness import BINARY
+    sess = botocore.session.get_session()
+    sess.set_credentials("AKIDRANDOM123", "s3cr3t/with+chars=", "tok/en+==")
+    client = sess.create_client("rds", region_name="eu-west-3")
+    theirs = client.generate_db_auth_token("db.example.internal", 3306, "app user")
+    stamp = re.search(r"X-Amz-Date=(\d{8}T\d{6}Z)", theirs).group(1)
+    epoch = calendar.timegm(time.strptime(stamp, "%Y%m%dT%H%M%SZ"))
+    tool = os.path.join(os.path.dirname(BINARY), "tests", "test_iam_token")
+    ours = subprocess.run([tool, "AKIDRANDOM123", "s3cr3t/with+chars=", "tok/en+==", "db.example.internal",
+                           "3306", "app user", "eu-west-3", str(epoch)],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    sig = lambda t: re.search(r"X-Amz-Signature=([0-9a-f]{64})", t).group(1)
+    params = lambda t: sorted(t.split("?", 1)[1].split("&"))
+    assert sig(ours) == sig(theirs), (ours, theirs)
+    assert params(ours) == params(theirs), (ours, theirs)
