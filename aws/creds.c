@@ -7,10 +7,20 @@
  */
 #include "aws.h"
 
+#include <cjson/cJSON.h>
 #include <ctype.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PROCESS_TIMEOUT_MS 10000
+#define PROCESS_OUTPUT_MAX 16384
 
 static const char *env(const char *a, const char *b)
 {
@@ -97,6 +107,89 @@ static int profile_get(const char *profile, const char *key, char *out, size_t n
 	return ini_get(path, section, key, out, n, err, errlen);
 }
 
+/* Run 'cmd' (sh -c) with a deadline; its stdout into 'out'. 0, or -1 with 'err'. */
+static int run_process(const char *cmd, char *out, size_t n, char *err, size_t errlen)
+{
+	int fd[2];
+	if (pipe(fd) < 0) {
+		snprintf(err, errlen, "credential_process: %s", strerror(errno));
+		return -1;
+	}
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(fd[1], 1);
+		close(fd[0]);
+		close(fd[1]);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	close(fd[1]);
+	size_t o = 0;
+	struct timespec t0, t;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		long left = PROCESS_TIMEOUT_MS - ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
+		struct pollfd p = {.fd = fd[0], .events = POLLIN};
+		if (left <= 0 || poll(&p, 1, (int)left) == 0) {
+			snprintf(err, errlen, "credential_process: no answer within %d s", PROCESS_TIMEOUT_MS / 1000);
+			kill(pid, SIGKILL);
+			break;
+		}
+		ssize_t r = read(fd[0], out + o, n - 1 - o);
+		if (r <= 0)
+			break;
+		o += (size_t)r;
+		if (o == n - 1)
+			break;
+	}
+	out[o] = '\0';
+	close(fd[0]);
+	int status = 0;
+	waitpid(pid, &status, 0);
+	if (err[0])
+		return -1;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		snprintf(err, errlen, "credential_process: exited with status %d", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		return -1;
+	}
+	return 0;
+}
+
+/* {"Version": 1, "AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration"} */
+static int parse_process_output(const char *json, struct aws_creds *c, char *err, size_t errlen)
+{
+	cJSON *j = cJSON_Parse(json);
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, "Version");
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(j, "AccessKeyId");
+	const cJSON *s = cJSON_GetObjectItemCaseSensitive(j, "SecretAccessKey");
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "SessionToken");
+	int ok = cJSON_IsNumber(v) && v->valueint == 1 && cJSON_IsString(a) && cJSON_IsString(s) &&
+		 strlen(a->valuestring) < sizeof c->akid && strlen(s->valuestring) < sizeof c->secret &&
+		 (!t || (cJSON_IsString(t) && strlen(t->valuestring) < sizeof c->token));
+	if (ok) {
+		snprintf(c->akid, sizeof c->akid, "%s", a->valuestring);
+		snprintf(c->secret, sizeof c->secret, "%s", s->valuestring);
+		snprintf(c->token, sizeof c->token, "%s", t ? t->valuestring : "");
+	} else {
+		/* never echo the output: it may hold a secret */
+		snprintf(err, errlen, "credential_process: output is not Version 1 credentials JSON");
+	}
+	cJSON_Delete(j);
+	return ok ? 0 : -1;
+}
+
+static int from_process(const char *profile, struct aws_creds *c, char *err, size_t errlen)
+{
+	char cmd[2048], out[PROCESS_OUTPUT_MAX];
+	int rc = profile_get(profile, "credential_process", cmd, sizeof cmd, err, errlen);
+	if (rc <= 0)
+		return rc;
+	if (run_process(cmd, out, sizeof out, err, errlen) < 0 || parse_process_output(out, c, err, errlen) < 0)
+		return -1;
+	return 1;
+}
+
 int aws_creds_resolve(const char *cli_profile, struct aws_creds *c, char *source, size_t sn,
 		      char *region, size_t rn, char *err, size_t errlen)
 {
@@ -119,9 +212,14 @@ int aws_creds_resolve(const char *cli_profile, struct aws_creds *c, char *source
 		int s = a < 0 ? -1 : profile_get(profile, "aws_secret_access_key", c->secret, sizeof c->secret, err, errlen);
 		if (a < 0 || s < 0)
 			return -1;
+		int p = a && s ? 0 : from_process(profile, c, err, errlen);
+		if (p < 0)
+			return -1;
 		if (a && s) {
 			profile_get(profile, "aws_session_token", c->token, sizeof c->token, err, errlen);
 			snprintf(source, sn, "profile %s", profile);
+		} else if (p) {
+			snprintf(source, sn, "profile %s (credential_process)", profile);
 		} else if (cli_profile && *cli_profile) {
 			snprintf(err, errlen, "profile '%s' has no aws_access_key_id/aws_secret_access_key", profile);
 			return -1;
@@ -134,7 +232,7 @@ int aws_creds_resolve(const char *cli_profile, struct aws_creds *c, char *source
 		profile_get(profile ? profile : "default", "region", region, rn, err, errlen);
 	if (!c->akid[0]) {
 		snprintf(err, errlen, "no AWS credentials in the environment or ~/.aws (instance roles, SSO"
-			 " and credential_process are not supported yet)");
+			 " and assume-role profiles are not supported yet)");
 		return -1;
 	}
 	return 0;

@@ -86,6 +86,23 @@ static void config_file_keys_and_region_env(void)
 	CHECK_STR(region, "eu-west-1");
 }
 
+static void credential_process_runs_with_a_deadline(void)
+{
+	clear_env();
+	files("", "[profile vault]\ncredential_process = printf '{\"Version\": 1, \"AccessKeyId\": \"AKIDPROC\","
+	      " \"SecretAccessKey\": \"secretproc\", \"SessionToken\": \"tokproc\"}'\n"
+	      "[profile broken]\ncredential_process = echo 'not json, secret=hunter2'\n"
+	      "[profile failing]\ncredential_process = exit 3\n");
+	CHECK(aws_creds_resolve("vault", &c, src, sizeof src, region, sizeof region, err, sizeof err) == 0);
+	CHECK_STR(c.akid, "AKIDPROC");
+	CHECK_STR(c.token, "tokproc");
+	CHECK_STR(src, "profile vault (credential_process)");
+	CHECK(aws_creds_resolve("broken", &c, src, sizeof src, region, sizeof region, err, sizeof err) == -1);
+	CHECK(strstr(err, "not Version 1") && !strstr(err, "hunter2"));
+	CHECK(aws_creds_resolve("failing", &c, src, sizeof src, region, sizeof region, err, sizeof err) == -1);
+	CHECK(strstr(err, "status 3") != NULL);
+}
+
 static void clear_errors(void)
 {
 	clear_env();
@@ -108,6 +125,7 @@ int main(void)
 	RUN(env_keys_win_over_aws_profile);
 	RUN(cli_profile_wins_over_env_keys);
 	RUN(config_file_keys_and_region_env);
+	RUN(credential_process_runs_with_a_deadline);
 	RUN(clear_errors);
 	unlink(kfile);
 	unlink(cfile);
