@@ -96,7 +96,7 @@ struct db_session {
 	double xact_age_s;
 	int nblockers;
 	int blockers[8];         /* pids this one waits for */
-	int is_blocker;          /* derived: someone waits for this pid */
+	int is_blocker;          /* derived by collectors: someone waits for this pid */
 	int is_self;             /* dbfleet's own connection */
 	char *query;             /* owned, raw: sanitise before display */
 };
@@ -114,6 +114,8 @@ struct db_sample {
 	/* Messages the panes show instead of blanks (missing extension, privilege). */
 	char queries_note[240];
 	char privilege_note[240];
+	/* derived by collectors (derive.c): a standby's own lag, a primary's worst; -1 none */
+	double lag_bytes, lag_s;
 	/* dbfleet's own cost on this server, from its round trips */
 	int statements;
 	double roundtrip_ms;

@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include "../engines/engine.h"
+#include "derive.h"
 #include "rates.h"
 
 #define GRACE_S 1.0
@@ -103,6 +104,7 @@ static void finish_sample(struct tstate *ts, struct engine_conn *conn, struct ra
 			  struct snapshot *snap, double t0)
 {
 	struct db_sample *x = &snap->s;
+	sample_derive(x);
 	rates_apply(rs, x);
 	rates_keep_top(x, COLLECTOR_TOP_QUERIES);
 	for (size_t i = 0; i < x->nqueries; i++) {

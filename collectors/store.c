@@ -119,17 +119,6 @@ static void ring_push(struct ring *r, double v)
 		r->head = (r->head + 1) % STORE_HISTORY;
 }
 
-static double lag_bytes_of(const struct db_sample *x)
-{
-	if (x->health.is_replica)
-		return (double)x->standby.replay_backlog_bytes;
-	double worst = 0;
-	for (size_t i = 0; i < x->nreplicas; i++)
-		if ((double)x->replicas[i].lag_bytes > worst)
-			worst = (double)x->replicas[i].lag_bytes;
-	return worst;
-}
-
 void store_publish(struct store *s, size_t t, struct snapshot *snap)
 {
 	struct slot *sl = &s->slots[t];
@@ -143,7 +132,7 @@ void store_publish(struct store *s, size_t t, struct snapshot *snap)
 	if (snap->mono - sl->last_push >= RING_MIN_STEP_S) {
 		sl->last_push = snap->mono;
 		ring_push(&sl->hist[HIST_TPS], x->health.tps);
-		ring_push(&sl->hist[HIST_LAG_BYTES], lag_bytes_of(x));
+		ring_push(&sl->hist[HIST_LAG_BYTES], x->lag_bytes > 0 ? x->lag_bytes : 0);
 		ring_push(&sl->hist[HIST_LAG_S], x->health.is_replica ? x->standby.lag_s : 0);
 		ring_push(&sl->hist[HIST_CONNS], x->health.conns_used);
 	}

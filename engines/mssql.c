@@ -107,10 +107,6 @@ static int parse_sessions(struct mssql_state *c, const struct rs *r, struct db_s
 		out->health.idle_in_xact += !strcmp(x->state, "idle in transaction");
 		out->health.active += !x->is_self && !strcmp(x->state, "active");
 	}
-	for (size_t i = 0; i < out->nsessions; i++)
-		for (size_t j = 0; j < out->nsessions; j++)
-			if (out->sessions[j].nblockers && out->sessions[j].blockers[0] == out->sessions[i].pid)
-				out->sessions[i].is_blocker = 1;
 	out->health.longest_xact_s = longest;
 	return 0;
 }

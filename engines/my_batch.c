@@ -1,14 +1,10 @@
-/* my_batch.c - MySQL/MariaDB: the DSN, one sample's statements, their results. */
+/* my_batch.c - MySQL/MariaDB: the DSN and one sample's statements. */
 #include "my_private.h"
 
-#include <ctype.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-
 
 static int take(const char **p, const char *stop, char *out, size_t n)
 {

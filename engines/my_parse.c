@@ -193,8 +193,6 @@ static void parse_locks(const struct rs *r, struct db_sample *out)
 			struct db_session *s = &out->sessions[k];
 			if (s->pid == waiting && s->nblockers < (int)(sizeof s->blockers / sizeof s->blockers[0]))
 				s->blockers[s->nblockers++] = blocking;
-			if (s->pid == blocking)
-				s->is_blocker = 1;
 		}
 	}
 }

@@ -1,7 +1,6 @@
 /* pg_batch.c - the PostgreSQL dialect: probe, one sample's batch, its results. */
 #include "pg_private.h"
 
-#include <stdarg.h>
 #include <string.h>
 
 char *pg_build_batch(struct pg_state *c)
@@ -129,12 +128,6 @@ static int parse_sessions(const struct rs *r, struct db_sample *out)
 		if (!(x->query = strdup(val(r, i, 12))))
 			return -1;
 	}
-	/* mark blockers: a pid someone waits for */
-	for (size_t i = 0; i < out->nsessions; i++)
-		for (int b = 0; b < out->sessions[i].nblockers; b++)
-			for (size_t j = 0; j < out->nsessions; j++)
-				if (out->sessions[j].pid == out->sessions[i].blockers[b])
-					out->sessions[j].is_blocker = 1;
 	return 0;
 }
 

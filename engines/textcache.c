@@ -5,6 +5,18 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Room for one more element in a doubling array: the (maybe moved) array, or NULL on OOM. */
+static void *grow(void *arr, size_t n, size_t *cap, size_t elem, size_t first)
+{
+	if (n < *cap)
+		return arr;
+	size_t ncap = *cap ? *cap * 2 : first;
+	void *na = realloc(arr, ncap * elem);
+	if (na)
+		*cap = ncap;
+	return na;
+}
+
 static struct text_entry *find(struct textcache *tc, int64_t id)
 {
 	for (size_t i = 0; i < tc->n; i++)
@@ -32,14 +44,10 @@ int textcache_put(struct textcache *tc, int64_t id, const char *text)
 {
 	if (find(tc, id))
 		return 0;
-	if (tc->n == tc->cap) {
-		size_t ncap = tc->cap ? tc->cap * 2 : 64;
-		struct text_entry *ne = realloc(tc->e, ncap * sizeof *ne);
-		if (!ne)
-			return -1;
-		tc->e = ne;
-		tc->cap = ncap;
-	}
+	struct text_entry *ne = grow(tc->e, tc->n, &tc->cap, sizeof *ne, 64);
+	if (!ne)
+		return -1;
+	tc->e = ne;
 	char *t = strdup(text);
 	if (!t)
 		return -1;
@@ -72,14 +80,10 @@ int textcache_key(struct textcache *tc, int64_t id, const char *key)
 	/* the key is pasted into SQL: hex digits only, and it must fit */
 	if (!*hex || strspn(hex, "0123456789abcdefABCDEF") != strlen(hex) || len >= sizeof tc->keys[0].key)
 		return -1;
-	if (tc->nkeys == tc->capkeys) {
-		size_t ncap = tc->capkeys ? tc->capkeys * 2 : 256;
-		struct text_key *nk = realloc(tc->keys, ncap * sizeof *nk);
-		if (!nk)
-			return -1;
-		tc->keys = nk;
-		tc->capkeys = ncap;
-	}
+	struct text_key *nk = grow(tc->keys, tc->nkeys, &tc->capkeys, sizeof *nk, 256);
+	if (!nk)
+		return -1;
+	tc->keys = nk;
 	tc->keys[tc->nkeys].id = id;
 	memcpy(tc->keys[tc->nkeys++].key, key, len + 1);
 	return 0;

@@ -21,23 +21,6 @@ static const struct column cols[C_N] = {
 	[C_COST] = {"OWN COST", 12, 0, 1, 1, 3},
 };
 
-static double lag_of(const struct db_sample *x, double *bytes)
-{
-	*bytes = -1;
-	if (x->health.is_replica) {
-		*bytes = (double)x->standby.replay_backlog_bytes;
-		return x->standby.lag_s;
-	}
-	double worst = -1;
-	for (size_t i = 0; i < x->nreplicas; i++) {
-		if ((double)x->replicas[i].lag_bytes > *bytes)
-			*bytes = (double)x->replicas[i].lag_bytes;
-		if (x->replicas[i].replay_lag_s > worst)
-			worst = x->replicas[i].replay_lag_s;
-	}
-	return worst;
-}
-
 static void fill_row(struct row *r, const struct target_status *st, const struct snapshot *snap,
 		     double now)
 {
@@ -57,7 +40,7 @@ static void fill_row(struct row *r, const struct target_status *st, const struct
 	row_setf(r, C_TPS, h->tps, "%s", a);
 	fmt_age(a, sizeof a, h->longest_xact_s);
 	row_setf(r, C_XACT, h->longest_xact_s, "%s", a);
-	double bytes, lag = lag_of(&snap->s, &bytes);
+	double bytes = snap->s.lag_bytes, lag = snap->s.lag_s;
 	fmt_bytes(b, sizeof b, bytes);
 	if (lag > 0)
 		fmt_age(a, sizeof a, lag);

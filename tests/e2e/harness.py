@@ -253,3 +253,16 @@ def assert_rates_sane(d, seconds=6):
             seen += 1
         time.sleep(0.3)
     assert seen > 0, "no statement rows seen"
+
+
+def dbfleet_backends(port=None):
+    """PostgreSQL backends whose application_name is dbfleet, as a set of pid strings."""
+    return set(psql("SELECT pid FROM pg_stat_activity WHERE application_name = 'dbfleet'", port=port).split())
+
+
+def freeze_new_backend(before, port=None):
+    """SIGSTOP the dbfleet backend that appeared since 'before'; its pid (SIGCONT it after)."""
+    import signal
+    pid = int((dbfleet_backends(port) - before).pop())
+    os.kill(pid, signal.SIGSTOP)
+    return pid

@@ -6,7 +6,7 @@ import subprocess
 import tempfile
 import time
 
-from harness import assert_rates_sane, Dbfleet, SilentListener, dsn, lab, psql, psql_bg, watch, write_config
+from harness import assert_rates_sane, dbfleet_backends, freeze_new_backend, Dbfleet, SilentListener, dsn, lab, psql, psql_bg, watch, write_config
 
 
 def fleet_row(screen, name):
@@ -39,15 +39,13 @@ def test_silent_port_is_stalled_others_keep_updating():
 def test_frozen_backend_is_stalled_and_abandoned():
     L = lab()
     cfg = write_config([("primary", dsn(L["PG_PRIMARY_PORT"])), ("replica", dsn(L["PG_REPLICA_PORT"]))])
-    ours = "SELECT pid FROM pg_stat_activity WHERE application_name = 'dbfleet'"
-    before = set(psql(ours, port=L["PG_REPLICA_PORT"]).split())
+    before = dbfleet_backends(L["PG_REPLICA_PORT"])
     d = Dbfleet(["-c", cfg])
     pid = None
     try:
         d.wait_for(r"^replica\s+postgres\s+replica\s+ok")
         # this dbfleet's backend, not one another run left behind
-        pid = int((set(psql(ours, port=L["PG_REPLICA_PORT"]).split()) - before).pop())
-        os.kill(pid, signal.SIGSTOP)
+        pid = freeze_new_backend(before, L["PG_REPLICA_PORT"])
         t0 = time.time()
         s = d.wait_for(r"^replica\s+postgres\s+replica\s+STALLED", timeout=8)
         assert time.time() - t0 < 2 + 1 + 3

@@ -87,17 +87,15 @@ def test_frozen_odbc_backend_is_stalled_others_keep_going():
     import os
     import signal
     import time
-    from harness import psql
+    from harness import dbfleet_backends, freeze_new_backend
     L = lab()
-    ours = "SELECT pid FROM pg_stat_activity WHERE application_name = 'dbfleet'"
-    before = set(psql(ours).split())
+    before = dbfleet_backends()
     d = Dbfleet(["-c", write_config([("odbc-pg", "odbc:lab-pg"), ("replica", dsn(L["PG_REPLICA_PORT"]))])],
                 width=140, env={"ODBCINI": odbc_ini()})
     pid = None
     try:
         d.wait_for(r"^odbc-pg\s+odbc\s+primary\s+ok")
-        pid = int((set(psql(ours).split()) - before).pop())
-        os.kill(pid, signal.SIGSTOP)
+        pid = freeze_new_backend(before)
         t0 = time.time()
         d.wait_for(r"^odbc-pg\s+odbc\s+(primary\s+)?STALLED", timeout=10)
         assert time.time() - t0 < 2 + 1 + 3, time.time() - t0

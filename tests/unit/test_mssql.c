@@ -2,6 +2,7 @@
  * Unit tests: the SQL Server dialect's mapping, fed rows in the shapes
  * Microsoft documents for the DMVs it reads (no SQL Server runs here).
  */
+#include "../../collectors/derive.h"
 #include "../../engines/mssql.h"
 #include "check.h"
 
@@ -46,6 +47,7 @@ static void maps_health_sessions_queries_and_standbys(void)
 	struct db_sample out = {0};
 	struct err err = {0};
 	CHECK(mssql_parse_batch(&st, r, 5, &out, &err) == 0);
+	sample_derive(&out); /* what the collector does with every sample */
 	CHECK_STR(out.health.version, "SQL Server 16.0.4135.4");
 	CHECK(out.health.uptime_s == 86400 && out.health.conns_max == 32767 && out.health.conns_used == 42);
 	CHECK(out.health.xact_total == 98765 && out.health.queries_total == 123456);
