@@ -5,6 +5,7 @@
 #ifndef DBFLEET_AWS_H
 #define DBFLEET_AWS_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -38,5 +39,95 @@ int aws_creds_resolve(const char *cli_profile, struct aws_creds *c, char *source
  */
 int aws_rds_iam_token(const struct aws_creds *c, const char *host, int port, const char *user,
 		      const char *region, time_t now, char *out, size_t n);
+
+/* ---- HTTP client (http.c) ---- */
+
+enum aws_errkind {
+	AWS_OK = 0,
+	AWS_ERR_NET,      /* could not reach the endpoint, or it timed out */
+	AWS_ERR_AUTH,     /* signature, key, token, expiry, access denied: never retried */
+	AWS_ERR_THROTTLE, /* still throttled after the retries */
+	AWS_ERR_API,      /* any other error AWS answered with */
+	AWS_ERR_PARSE,    /* an answer we cannot read */
+	AWS_ERR_CONFIG,   /* no credentials, no region, bad endpoint */
+	AWS_ERR_STOPPED,  /* the caller asked us to stop */
+};
+
+struct aws_error {
+	int kind;         /* enum aws_errkind */
+	long status;      /* HTTP status, 0 if none */
+	char code[64];    /* "Throttling", "AccessDenied", "HTTP 500" */
+	char msg[256];    /* for the status bar: printable ASCII only */
+};
+
+/* One API of AWS: how it is reached and signed. */
+struct aws_service {
+	const char *sign_name;   /* SigV4 service: "rds", "monitoring", "ce", "sts" */
+	const char *env_id;      /* AWS_ENDPOINT_URL_<env_id>: "RDS", "CLOUDWATCH", ... */
+	const char *host_prefix; /* https://<prefix>.<region>.amazonaws.com */
+	const char *fixed_region;/* signs in this region whatever is asked ("us-east-1" for ce) */
+};
+
+extern const struct aws_service AWS_RDS, AWS_CLOUDWATCH, AWS_CE, AWS_STS;
+
+struct aws_client;
+
+/* Once, before any thread starts (curl_global_init). 0 or -1. */
+int aws_global_init(void);
+/*
+ * A client for one thread: one curl handle (connections reused), the
+ * credentials to sign with, retry and budget settings from the environment
+ * (AWS_MAX_ATTEMPTS, default 3; AWS_CA_BUNDLE). 'stop' (may be NULL) is
+ * polled while waiting so a retry back-off never holds up quitting.
+ */
+struct aws_client *aws_client_new(const struct aws_creds *c, const atomic_int *stop);
+void aws_client_free(struct aws_client **cl);
+void aws_client_set_creds(struct aws_client *cl, const struct aws_creds *c);
+/* At most 'n' requests in any minute (0: no limit); a request over it waits. */
+void aws_client_set_budget(struct aws_client *cl, int per_minute);
+/* Requests sent so far (each attempt counts) and the time spent, for benchmarks. */
+unsigned long aws_client_requests(const struct aws_client *cl);
+
+/* The endpoint URL for 'svc' in 'region' after the SDKs' overrides. */
+void aws_endpoint(const struct aws_service *svc, const char *region, char *out, size_t n);
+
+/*
+ * POST 'body' to the service: Query protocol when 'json_target' is NULL
+ * (form body), else JSON 1.1 with X-Amz-Target. Retries throttling, 5xx and
+ * timeouts with full-jitter back-off. On success returns 0 and '*resp' (a
+ * NUL-terminated body the caller frees) and its length; else -1 with 'e'.
+ */
+int aws_post(struct aws_client *cl, const struct aws_service *svc, const char *region,
+	     const char *json_target, const char *body, char **resp, size_t *resplen,
+	     struct aws_error *e);
+
+/* Read an error body (XML, JSON, HTML or nothing) into 'e' (code, msg). */
+void aws_parse_error(long status, const char *body, size_t len, struct aws_error *e);
+/* 1 if an error with this status/code is worth retrying. */
+int aws_retryable(long status, const char *code);
+/* 1 if the code means bad or missing credentials or permissions. */
+int aws_auth_error(const char *code);
+/* Append "&Name=value" (value RFC 3986-encoded) to a growing form body. */
+int aws_form_add(char **buf, size_t *len, size_t *cap, const char *name, const char *value);
+
+/* ---- RDS (rds.c) and CloudWatch (cloudwatch.c) ---- */
+struct cloud_instance;
+
+/*
+ * Append every instance of 'region' to '*v' (n used, cap allocated), all
+ * pages, with Aurora roles from DescribeDBClusters. 0 or -1 with 'e'
+ * (what was appended before the error stays).
+ */
+int aws_rds_discover(struct aws_client *cl, const char *region, struct cloud_instance **v,
+		     size_t *n, size_t *cap, struct aws_error *e);
+
+/*
+ * Latest value of every CW_* metric for the instances of 'region' among
+ * v[0..n) (others untouched), over the last 'window_s' seconds, in as few
+ * GetMetricData calls as 500 queries a call allow. 0 or -1 with 'e'.
+ */
+int aws_cw_latest(struct aws_client *cl, const char *region, struct cloud_instance *v, size_t n,
+		  double now, int window_s, struct aws_error *e);
+#define AWS_CW_QUERIES_PER_CALL 500
 
 #endif

@@ -17,6 +17,19 @@ struct collector_target {
 	char dsn[512];        /* conninfo or URI; never holds a password we print */
 	double interval_s;
 	double timeout_s;     /* connect and query deadline */
+	char aws_instance[64];/* the RDS instance this database is, for AWS figures */
+};
+
+/* AWS: which account/regions to discover and how often. */
+#define CLOUD_MAX_REGIONS 8
+struct cloud_config {
+	int enabled;
+	char profile[64];     /* "" = AWS_PROFILE / env keys / default */
+	char regions[CLOUD_MAX_REGIONS][32]; /* none: the profile's region */
+	int nregions;
+	double discover_s;    /* DescribeDBInstances round, default 300 */
+	double metrics_s;     /* GetMetricData round, default 60 */
+	int budget;           /* API requests per minute, default 300 */
 };
 
 #define COLLECTOR_MAX_THREADS 64 /* live workers, abandoned ones included */
@@ -27,6 +40,8 @@ struct collector;
 /* Workers for 'n' targets publishing into 'st'; NULL with 'err' filled. */
 struct collector *collector_new(struct store *st, const struct collector_target *t, size_t n,
 				struct err *err);
+/* Also discover and watch the AWS side (before collector_start). */
+void collector_set_cloud(struct collector *c, const struct cloud_config *cfg);
 /* Start the workers and the watchdog; 0 or -1 with 'err'. */
 int collector_start(struct collector *c, struct err *err);
 /*

@@ -121,4 +121,30 @@ struct db_sample {
 	double roundtrip_ms;
 };
 
+/* ---- what AWS knows (aws/ fills these, the cloud collector publishes them) ---- */
+
+enum cw_metric {
+	CW_CPU, CW_CONNS, CW_FREEMEM, CW_FREESTORAGE, CW_READIOPS, CW_WRITEIOPS,
+	CW_REPLICALAG, CW_AURORALAG, CW_DISKQUEUE, CW_N
+};
+
+/* One RDS/Aurora instance from DescribeDBInstances (+ its cluster's roles). */
+struct cloud_instance {
+	char id[64];
+	char region[32];
+	char engine[32];          /* "postgres", "aurora-mysql", ... */
+	char engine_version[32];
+	char klass[32];           /* "db.r6g.large" */
+	char az[32];
+	char status[32];          /* "available", "failing-over", ... */
+	char cluster[64];         /* DBClusterIdentifier, "" if none */
+	char role[16];            /* "writer", "reader", "primary", "replica", "" */
+	char source[64];          /* a read replica's source instance id */
+	char host[128];
+	int port;
+	int multi_az;
+	double metric[CW_N];      /* latest CloudWatch value, -1 unknown */
+	double metric_at[CW_N];   /* its timestamp, epoch seconds; 0 unknown */
+};
+
 #endif

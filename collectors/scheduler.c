@@ -26,7 +26,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "../aws/aws.h"
 #include "../engines/engine.h"
+#include "cloud.h"
 #include "derive.h"
 #include "rates.h"
 
@@ -52,6 +54,7 @@ struct collector {
 	pthread_mutex_t mu;             /* guards nothing but the sleep below */
 	pthread_cond_t cv;              /* signalled on stop */
 	atomic_int refs;                /* the main thread + every thread */
+	struct cloud_config cloud;      /* immutable after collector_set_cloud */
 };
 
 struct worker_arg {
@@ -255,7 +258,7 @@ struct collector *collector_new(struct store *st, const struct collector_target 
 		snprintf(err->msg, sizeof err->msg, "out of memory");
 		return NULL;
 	}
-	if (engine_init_all() < 0) {
+	if (engine_init_all() < 0 || aws_global_init() < 0) {
 		free(c->ts);
 		free(c);
 		snprintf(err->msg, sizeof err->msg, "cannot initialise the database client libraries");
@@ -284,8 +287,21 @@ struct collector *collector_new(struct store *st, const struct collector_target 
 		char ep[96];
 		collector_endpoint(t[i].dsn, ep, sizeof ep);
 		store_describe(st, i, t[i].name, ops->name, ep, t[i].interval_s, t[i].timeout_s);
+		store_set_cloud_id(st, i, t[i].aws_instance);
 	}
 	return c;
+}
+
+void collector_set_cloud(struct collector *c, const struct cloud_config *cfg)
+{
+	c->cloud = *cfg;
+}
+
+static void thread_done(void *p)
+{
+	struct collector *c = p;
+	atomic_fetch_sub(&c->live, 1);
+	collector_unref(c);
 }
 
 int collector_start(struct collector *c, struct err *err)
@@ -302,6 +318,22 @@ int collector_start(struct collector *c, struct err *err)
 		goto fail;
 	}
 	pthread_detach(th);
+	if (c->cloud.enabled) {
+		struct cloud_run *r = calloc(1, sizeof *r);
+		if (!r)
+			goto fail;
+		*r = (struct cloud_run){.st = c->st, .cfg = c->cloud, .stop = &c->stop, .mu = &c->mu,
+					.cv = &c->cv, .done = thread_done, .done_arg = c};
+		atomic_fetch_add(&c->refs, 1);
+		atomic_fetch_add(&c->live, 1);
+		if (pthread_create(&th, NULL, cloud_main, r) != 0) {
+			atomic_fetch_sub(&c->refs, 1);
+			atomic_fetch_sub(&c->live, 1);
+			free(r);
+			goto fail;
+		}
+		pthread_detach(th);
+	}
 	return 0;
 fail:
 	err->code = ERR_FAIL;

@@ -36,6 +36,7 @@ struct store {
 	pthread_mutex_t mu;
 	size_t n;
 	struct slot *slots;
+	struct cloud_snapshot *cloud;  /* guarded by mu */
 	int wake[2];
 };
 
@@ -66,6 +67,7 @@ void store_free(struct store **sp)
 		return;
 	for (size_t i = 0; i < s->n; i++)
 		snapshot_release(&s->slots[i].snap);
+	cloud_snapshot_release(&s->cloud);
 	close(s->wake[0]);
 	close(s->wake[1]);
 	pthread_mutex_destroy(&s->mu);
@@ -189,6 +191,52 @@ void snapshot_release(struct snapshot **p)
 		return;
 	if (atomic_fetch_sub(&(*p)->refs, 1) == 1) {
 		engine_sample_release(&(*p)->s);
+		free(*p);
+	}
+	*p = NULL;
+}
+
+void store_set_cloud_id(struct store *s, size_t t, const char *id)
+{
+	pthread_mutex_lock(&s->mu);
+	snprintf(s->slots[t].status.cloud_id, sizeof s->slots[t].status.cloud_id, "%s", id);
+	pthread_mutex_unlock(&s->mu);
+}
+
+void store_cloud_publish(struct store *s, struct cloud_snapshot *c)
+{
+	pthread_mutex_lock(&s->mu);
+	struct cloud_snapshot *old = s->cloud;
+	s->cloud = c;
+	pthread_mutex_unlock(&s->mu);
+	cloud_snapshot_release(&old);
+	wake(s);
+}
+
+struct cloud_snapshot *store_cloud_get(struct store *s)
+{
+	pthread_mutex_lock(&s->mu);
+	struct cloud_snapshot *c = s->cloud;
+	if (c)
+		atomic_fetch_add(&c->refs, 1);
+	pthread_mutex_unlock(&s->mu);
+	return c;
+}
+
+struct cloud_snapshot *cloud_snapshot_new(void)
+{
+	struct cloud_snapshot *p = calloc(1, sizeof *p);
+	if (p)
+		atomic_init(&p->refs, 1);
+	return p;
+}
+
+void cloud_snapshot_release(struct cloud_snapshot **p)
+{
+	if (!p || !*p)
+		return;
+	if (atomic_fetch_sub(&(*p)->refs, 1) == 1) {
+		free((*p)->inst);
 		free(*p);
 	}
 	*p = NULL;

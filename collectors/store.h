@@ -38,6 +38,7 @@ struct target_status {
 	double last_ok;       /* monotonic time of the last good sample, 0 = never */
 	double interval_s;
 	double timeout_s;
+	char cloud_id[64];    /* the AWS instance it is, if the config says; "" */
 };
 
 enum hist_metric { HIST_TPS, HIST_LAG_BYTES, HIST_LAG_S, HIST_CONNS, HIST_N };
@@ -74,6 +75,31 @@ size_t store_history(struct store *s, size_t t, enum hist_metric m, double *out,
 struct snapshot *snapshot_new(void);
 /* Drop a reference; frees on the last. NULL-safe, sets *p to NULL. */
 void snapshot_release(struct snapshot **p);
+
+/* ---- what AWS knows about the fleet: one snapshot for all regions ---- */
+
+struct cloud_snapshot {
+	atomic_int refs;
+	struct cloud_instance *inst;
+	size_t n;
+	char source[96];      /* where the credentials came from: "profile prod" */
+	char regions[160];    /* "us-east-1,eu-west-1" */
+	char endpoint[160];   /* "" for AWS itself, else the override ("emulator at ...") */
+	char error[300];      /* the last error, "" when the last round was clean */
+	int auth_failed;      /* the error was about credentials or permissions */
+	double discovered_at; /* monotonic; 0 never */
+	double metrics_at;    /* monotonic; 0 never */
+	unsigned long requests;
+};
+
+/* Replace the cloud snapshot (takes ownership). Any thread. */
+void store_cloud_publish(struct store *s, struct cloud_snapshot *c);
+/* A reference to the cloud snapshot, NULL if AWS is not in use or not asked yet. */
+struct cloud_snapshot *store_cloud_get(struct store *s);
+struct cloud_snapshot *cloud_snapshot_new(void);
+void cloud_snapshot_release(struct cloud_snapshot **p);
+/* Link target 't' to an AWS instance id (config: aws_instance). */
+void store_set_cloud_id(struct store *s, size_t t, const char *id);
 
 /* The monotonic clock snapshots are stamped with, in seconds. */
 double store_now(void);

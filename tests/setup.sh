@@ -5,13 +5,21 @@ set -eu
 
 PKGS="gcc make pkg-config libncurses-dev libpq-dev libcurl4-openssl-dev libcjson-dev libssl-dev
 postgresql postgresql-contrib tmux python3 procps iproute2 util-linux
-libmariadb-dev mariadb-server mariadb-client unixodbc-dev odbc-postgresql odbc-mariadb"
+libmariadb-dev mariadb-server mariadb-client unixodbc-dev odbc-postgresql odbc-mariadb libexpat1-dev"
 
 missing=""
 for p in $PKGS; do
 	st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
 	[ "$st" = installed ] || missing="$missing $p"
 done
+# moto (the open-source AWS emulator) for the AWS tests and the demo; they skip without it
+if ! python3 -c 'import moto, boto3, flask' 2>/dev/null; then
+	echo "setup: installing moto[server] with pip" >&2
+	python3 -m pip install -q 'moto[server]' boto3 2>/dev/null ||
+		python3 -m pip install -q --break-system-packages 'moto[server]' boto3 2>/dev/null ||
+		echo "setup: could not install moto: the AWS tests will be skipped" >&2
+fi
+
 [ -z "$missing" ] && exit 0
 
 echo "setup: installing$missing" >&2

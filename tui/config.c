@@ -2,7 +2,8 @@
  * config.c - the INI config file and targets from the command line.
  *
  *   [dbfleet]              refresh, timeout, keymap, read_only
- *   [target NAME]          engine, dsn, interval, timeout, tags
+ *   [target NAME]          engine, dsn, interval, timeout, tags, aws_instance
+ *   [aws]                  enabled, profile, regions, discover, metrics, budget
  *
  * Every error names FILE:LINE. Passwords never come from here or argv:
  * libpq reads ~/.pgpass, PGPASSFILE and PGSERVICEFILE itself.
@@ -21,6 +22,9 @@ void options_init(struct options *o)
 	o->refresh_s = 2;
 	o->timeout_s = 3;
 	snprintf(o->keymap, sizeof o->keymap, "default");
+	o->cloud.discover_s = 300;
+	o->cloud.metrics_s = 60;
+	o->cloud.budget = 300;
 }
 
 int config_seconds(const char *s, double *out)
@@ -134,6 +138,12 @@ static int target_key(struct collector_target *t, const char *k, const char *v, 
 			snprintf(msg, n, "%s: '%s' is not a number of seconds between 0.1 and 3600", k, v);
 			return -1;
 		}
+	} else if (!strcmp(k, "aws_instance")) {
+		if (!*v || strlen(v) >= sizeof t->aws_instance) {
+			snprintf(msg, n, "aws_instance: give the RDS instance identifier (1 to 63 characters)");
+			return -1;
+		}
+		snprintf(t->aws_instance, sizeof t->aws_instance, "%s", v);
 	} else if (!strcmp(k, "tags")) {
 		/* accepted for filtering and grouping; not shown yet */
 	} else if (!strcmp(k, "password")) {
@@ -146,8 +156,65 @@ static int target_key(struct collector_target *t, const char *k, const char *v, 
 	return 0;
 }
 
-/* One line; 'cur' is the target section in force (NULL in [dbfleet]). */
-static int config_line(struct options *o, char *line, struct collector_target **cur, int *in_global,
+int config_add_regions(struct cloud_config *c, const char *list, char *msg, size_t n)
+{
+	while (*list) {
+		size_t len = strcspn(list, ", ");
+		if (len) {
+			if (len >= sizeof c->regions[0] || strspn(list, "abcdefghijklmnopqrstuvwxyz0123456789-") < len) {
+				snprintf(msg, n, "'%.*s' is not an AWS region name", (int)(len > 40 ? 40 : len), list);
+				return -1;
+			}
+			if (c->nregions == CLOUD_MAX_REGIONS) {
+				snprintf(msg, n, "at most %d regions", CLOUD_MAX_REGIONS);
+				return -1;
+			}
+			snprintf(c->regions[c->nregions++], sizeof c->regions[0], "%.*s", (int)len, list);
+		}
+		list += len;
+		list += strspn(list, ", ");
+	}
+	return 0;
+}
+
+static int aws_key(struct cloud_config *c, const char *k, const char *v, char *msg, size_t n)
+{
+	if (!strcmp(k, "enabled")) {
+		if (parse_bool(v, &c->enabled) == 0)
+			return 0;
+		snprintf(msg, n, "enabled: '%s' is not true or false", v);
+	} else if (!strcmp(k, "profile")) {
+		if (*v && strlen(v) < sizeof c->profile) {
+			snprintf(c->profile, sizeof c->profile, "%s", v);
+			return 0;
+		}
+		snprintf(msg, n, "profile: give a profile name of 1 to 63 characters");
+	} else if (!strcmp(k, "regions") || !strcmp(k, "region")) {
+		c->nregions = 0;
+		return config_add_regions(c, v, msg, n);
+	} else if (!strcmp(k, "discover") || !strcmp(k, "metrics")) {
+		double *dst = !strcmp(k, "discover") ? &c->discover_s : &c->metrics_s;
+		if (config_seconds(v, dst) == 0 && *dst >= 10)
+			return 0;
+		snprintf(msg, n, "%s: '%s' is not a number of seconds between 10 and 3600", k, v);
+	} else if (!strcmp(k, "budget")) {
+		char *end;
+		long b = strtol(v, &end, 10);
+		if (*v && !*end && b >= 10 && b <= 1000) {
+			c->budget = (int)b;
+			return 0;
+		}
+		snprintf(msg, n, "budget: '%s' is not a number of requests per minute (10 to 1000)", v);
+	} else {
+		snprintf(msg, n, "unknown key '%s' in [aws]", k);
+	}
+	return -1;
+}
+
+enum { SEC_NONE, SEC_GLOBAL, SEC_AWS };
+
+/* One line; 'cur' is the target section in force (NULL in [dbfleet] and [aws]). */
+static int config_line(struct options *o, char *line, struct collector_target **cur, int *section,
 		       char *msg, size_t n)
 {
 	char *s = trim(line);
@@ -161,9 +228,9 @@ static int config_line(struct options *o, char *line, struct collector_target **
 		}
 		*end = '\0';
 		char *name = trim(s + 1);
-		*in_global = !strcmp(name, "dbfleet");
+		*section = !strcmp(name, "dbfleet") ? SEC_GLOBAL : !strcmp(name, "aws") ? SEC_AWS : SEC_NONE;
 		*cur = NULL;
-		if (*in_global)
+		if (*section != SEC_NONE)
 			return 0;
 		if (strncmp(name, "target", 6) != 0 || !isspace((unsigned char)name[6])) {
 			snprintf(msg, n, "unknown section [%s]", name);
@@ -186,8 +253,10 @@ static int config_line(struct options *o, char *line, struct collector_target **
 	char *k = trim(s), *v = trim(eq + 1);
 	if (*cur)
 		return target_key(*cur, k, v, msg, n);
-	if (*in_global)
+	if (*section == SEC_GLOBAL)
 		return global_key(o, k, v, msg, n);
+	if (*section == SEC_AWS)
+		return aws_key(&o->cloud, k, v, msg, n);
 	snprintf(msg, n, "'%s' outside a section", k);
 	return -1;
 }
@@ -216,7 +285,7 @@ int config_load(struct options *o, const char *path, char *err, size_t errlen)
 		return errno == ENOENT ? -2 : -1;
 	}
 	char line[1024], msg[256];
-	int lineno = 0, in_global = 0, rc = 0;
+	int lineno = 0, section = SEC_NONE, rc = 0;
 	size_t first = o->ntargets;
 	struct collector_target *cur = NULL;
 	while (fgets(line, sizeof line, f)) {
@@ -226,7 +295,7 @@ int config_load(struct options *o, const char *path, char *err, size_t errlen)
 			rc = -1;
 			break;
 		}
-		if (config_line(o, line, &cur, &in_global, msg, sizeof msg) < 0) {
+		if (config_line(o, line, &cur, &section, msg, sizeof msg) < 0) {
 			snprintf(err, errlen, "%s:%d: %s", path, lineno, msg);
 			rc = -1;
 			break;

@@ -26,6 +26,9 @@ static void usage(FILE *f)
 		"  -c, --config FILE     read FILE (default $XDG_CONFIG_HOME/dbfleet/config)\n"
 		"  -r, --refresh SECONDS sample every SECONDS (default 2; fractions allowed)\n"
 		"  -t, --timeout SECONDS connect and query deadline (default 3)\n"
+		"      --aws             discover the RDS/Aurora instances of the AWS account\n"
+		"      --profile NAME    AWS profile (implies --aws; overrides env keys)\n"
+		"      --region R[,R]    AWS region(s) to discover (implies --aws; repeatable)\n"
 		"      --read-only       never offer actions\n"
 		"      --keymap NAME     load keymaps/NAME.keys over the defaults (e.g. vi)\n"
 		"      --list-keys       print the key bindings and exit\n"
@@ -57,7 +60,7 @@ static int read_config(struct options *o, const char *path, char *err, size_t n)
 	return config_load(o, path, err, n);
 }
 
-enum { OPT_READ_ONLY = 256, OPT_LIST_KEYS, OPT_KEYMAP };
+enum { OPT_READ_ONLY = 256, OPT_LIST_KEYS, OPT_KEYMAP, OPT_AWS, OPT_PROFILE, OPT_REGION };
 
 int main(int argc, char **argv)
 {
@@ -67,6 +70,9 @@ int main(int argc, char **argv)
 		{"timeout", required_argument, NULL, 't'},
 		{"read-only", no_argument, NULL, OPT_READ_ONLY},
 		{"keymap", required_argument, NULL, OPT_KEYMAP},
+		{"aws", no_argument, NULL, OPT_AWS},
+		{"profile", required_argument, NULL, OPT_PROFILE},
+		{"region", required_argument, NULL, OPT_REGION},
 		{"list-keys", no_argument, NULL, OPT_LIST_KEYS},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -74,7 +80,9 @@ int main(int argc, char **argv)
 	};
 	struct options o;
 	char err[1024];
-	const char *config = NULL, *keymap = NULL;
+	const char *config = NULL, *keymap = NULL, *profile = NULL;
+	struct cloud_config cli_regions = {0};
+	int aws = 0;
 	double refresh = 0, timeout = 0;
 	int list_keys = 0, read_only = 0, c;
 	setlocale(LC_ALL, "");
@@ -92,6 +100,18 @@ int main(int argc, char **argv)
 			break;
 		case OPT_READ_ONLY: read_only = 1; break;
 		case OPT_KEYMAP: keymap = optarg; break;
+		case OPT_AWS: aws = 1; break;
+		case OPT_PROFILE:
+			if (!*optarg || strlen(optarg) >= sizeof o.cloud.profile)
+				return fail("--profile: give a profile name of 1 to 63 characters");
+			profile = optarg;
+			aws = 1;
+			break;
+		case OPT_REGION:
+			if (config_add_regions(&cli_regions, optarg, err, sizeof err) < 0)
+				return fail(err);
+			aws = 1;
+			break;
 		case OPT_LIST_KEYS: list_keys = 1; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("dbfleet %s\n", DBFLEET_VERSION); return 0;
@@ -109,6 +129,14 @@ int main(int argc, char **argv)
 		o.read_only = 1;
 	if (keymap)
 		snprintf(o.keymap, sizeof o.keymap, "%s", keymap);
+	if (aws)
+		o.cloud.enabled = 1;
+	if (profile)
+		snprintf(o.cloud.profile, sizeof o.cloud.profile, "%s", profile);
+	if (cli_regions.nregions) {
+		memcpy(o.cloud.regions, cli_regions.regions, sizeof o.cloud.regions);
+		o.cloud.nregions = cli_regions.nregions;
+	}
 	for (int i = optind; i < argc; i++)
 		if (config_add_dsn(&o, argv[i], err, sizeof err) < 0)
 			return fail(err);
@@ -131,10 +159,10 @@ int main(int argc, char **argv)
 		keymap_free(&km);
 		return 0;
 	}
-	if (o.ntargets == 0) {
+	if (o.ntargets == 0 && !o.cloud.enabled) {
 		keymap_free(&km);
-		return fail("no targets: give a DSN (dbfleet postgresql://user@host/db) or a config file"
-			    " (see dbfleet.conf(5))");
+		return fail("no targets: give a DSN (dbfleet postgresql://user@host/db), --aws,"
+			    " or a config file (see dbfleet.conf(5))");
 	}
 
 	struct err e = {0};
@@ -142,6 +170,7 @@ int main(int argc, char **argv)
 	struct collector *col = store ? collector_new(store, o.targets, o.ntargets, &e) : NULL;
 	if (!col)
 		return fail(e.msg[0] ? e.msg : "out of memory");
+	collector_set_cloud(col, &o.cloud);
 	int status = ui_run(store, &o, km, col);
 	keymap_free(&km);
 	/* a worker stuck in a library call is not waited for: leave without

@@ -17,6 +17,7 @@ struct options {
 	char config_path[512];
 	struct collector_target targets[TUI_MAX_TARGETS];
 	size_t ntargets;
+	struct cloud_config cloud; /* [aws], --aws */
 };
 
 /* ---- config.c ---- */
@@ -30,6 +31,8 @@ void options_init(struct options *o);
 int config_load(struct options *o, const char *path, char *err, size_t errlen);
 /* Add a target given on the command line (a DSN). 0 or -1 with 'err'. */
 int config_add_dsn(struct options *o, const char *dsn, char *err, size_t errlen);
+/* Add comma-separated AWS regions ("us-east-1,eu-west-1"); 0 or -1 with 'msg'. */
+int config_add_regions(struct cloud_config *c, const char *list, char *msg, size_t n);
 /* Parse "2", "0.5": seconds in [0.1, 3600]; 0 or -1. */
 int config_seconds(const char *s, double *out);
 

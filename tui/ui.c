@@ -99,8 +99,8 @@ void ui_pane_command(struct ui *ui, enum pane_cmd cmd)
 	struct pane *p = ui->panes[ui->cur];
 	ui->ctx.now = store_now();
 	pane_command(p, cmd, &ui->ctx, ui->page);
-	if (ui->cur == UI_FLEET && p->sel < p->tab.nrows)
-		ui->ctx.target = (size_t)p->tab.rows[p->sel].id;
+	if (ui->cur == UI_FLEET && p->sel < p->tab.nrows && p->tab.rows[p->sel].id >= 0)
+		ui->ctx.target = (size_t)p->tab.rows[p->sel].id; /* AWS-only rows have ids < 0 */
 }
 
 static void draw_tabs(struct ui *ui)
@@ -161,11 +161,24 @@ static void draw_status(struct ui *ui)
 		}
 		snapshot_release(&s);
 	}
-	char a[16], b[16], line[256];
+	char a[16], b[16], line[512], cloud[300] = "";
 	fmt_age(a, sizeof a, newest);
 	fmt_age(b, sizeof b, oldest);
-	snprintf(line, sizeof line, " %d up  %d stalled  %d down | samples %s..%s old |%s ?:help q:quit",
-		 up, stalled, down, a, b, ui->o->read_only ? " READ-ONLY |" : "");
+	struct cloud_snapshot *c = store_cloud_get(ui->st);
+	if (c) {
+		/* which credentials, which regions, and whether this is really AWS */
+		char *src = text_sanitize(c->source, 60), *ep = text_sanitize(c->endpoint, 80);
+		snprintf(cloud, sizeof cloud, " AWS %s %s%s%s%s |", src ? src : "", c->regions,
+			 ep && *ep ? " (" : "", ep ? ep : "", ep && *ep ? ")" : "");
+		if (c->auth_failed && c->error[0])
+			snprintf(cloud, sizeof cloud, " AWS: %s |", "AUTH ERROR, see the fleet pane");
+		free(src);
+		free(ep);
+	} else if (ui->o->cloud.enabled)
+		snprintf(cloud, sizeof cloud, " AWS: discovering... |");
+	cloud_snapshot_release(&c);
+	snprintf(line, sizeof line, " %d up  %d stalled  %d down | samples %s..%s old |%s%s ?:help q:quit",
+		 up, stalled, down, a, b, cloud, ui->o->read_only ? " READ-ONLY |" : "");
 	attron(A_REVERSE);
 	draw_text(stdscr, LINES - 1, 0, COLS, line);
 	attroff(A_REVERSE);

@@ -1,0 +1,166 @@
+/*
+ * rds.c - discovery: DescribeDBInstances and DescribeDBClusters (Query
+ * protocol, 2014-10-31) with Marker pagination, 100 records a page, into
+ * struct cloud_instance. Cluster membership gives Aurora roles; read
+ * replica links give primary/replica for plain RDS.
+ */
+#include "aws.h"
+#include "xml.h"
+
+#include "../collectors/model.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RDS_VERSION "2014-10-31"
+#define RDS_PAGE "100"
+#define RDS_MAX_PAGES 1000 /* a buggy Marker loop must end */
+
+static void cpy(char *dst, size_t n, const char *src)
+{
+	snprintf(dst, n, "%s", src);
+}
+
+/* "arn:aws:rds:eu-west-1:123:db:pg1" -> "pg1"; plain ids unchanged. */
+static const char *arn_tail(const char *s)
+{
+	const char *c = strrchr(s, ':');
+	return !strncmp(s, "arn:", 4) && c ? c + 1 : s;
+}
+
+static int grow(struct cloud_instance **v, size_t *n, size_t *cap)
+{
+	if (*n < *cap)
+		return 0;
+	size_t c = *cap ? *cap * 2 : 128;
+	struct cloud_instance *p = realloc(*v, c * sizeof *p);
+	if (!p)
+		return -1;
+	*v = p;
+	*cap = c;
+	return 0;
+}
+
+static void parse_instance(const struct xnode *x, const char *region, struct cloud_instance *ci)
+{
+	memset(ci, 0, sizeof *ci);
+	for (int m = 0; m < CW_N; m++)
+		ci->metric[m] = -1;
+	cpy(ci->id, sizeof ci->id, xml_text(x, "DBInstanceIdentifier"));
+	cpy(ci->region, sizeof ci->region, region);
+	cpy(ci->engine, sizeof ci->engine, xml_text(x, "Engine"));
+	cpy(ci->engine_version, sizeof ci->engine_version, xml_text(x, "EngineVersion"));
+	cpy(ci->klass, sizeof ci->klass, xml_text(x, "DBInstanceClass"));
+	cpy(ci->az, sizeof ci->az, xml_text(x, "AvailabilityZone"));
+	cpy(ci->status, sizeof ci->status, xml_text(x, "DBInstanceStatus"));
+	cpy(ci->cluster, sizeof ci->cluster, xml_text(x, "DBClusterIdentifier"));
+	cpy(ci->source, sizeof ci->source, arn_tail(xml_text(x, "ReadReplicaSourceDBInstanceIdentifier")));
+	cpy(ci->host, sizeof ci->host, xml_text(x, "Endpoint/Address"));
+	ci->port = atoi(xml_text(x, "Endpoint/Port"));
+	ci->multi_az = !strcmp(xml_text(x, "MultiAZ"), "true");
+	if (ci->source[0])
+		cpy(ci->role, sizeof ci->role, "replica");
+	else if (!ci->cluster[0])
+		cpy(ci->role, sizeof ci->role, "primary");
+}
+
+/*
+ * POST one page of 'action' and parse it; the Result element's node in
+ * '*doc' (caller frees '*root'). 0 or -1 with 'e'.
+ */
+static int page(struct aws_client *cl, const char *region, const char *action, const char *marker,
+		struct xnode **root, struct xnode **result, struct aws_error *e)
+{
+	char *body = NULL, *resp = NULL, rname[96];
+	size_t blen = 0, bcap = 0, rlen = 0;
+	int rc = aws_form_add(&body, &blen, &bcap, "Action", action) |
+		 aws_form_add(&body, &blen, &bcap, "Version", RDS_VERSION) |
+		 aws_form_add(&body, &blen, &bcap, "MaxRecords", RDS_PAGE);
+	if (marker && *marker)
+		rc |= aws_form_add(&body, &blen, &bcap, "Marker", marker);
+	if (rc) {
+		free(body);
+		e->kind = AWS_ERR_CONFIG;
+		snprintf(e->msg, sizeof e->msg, "out of memory");
+		return -1;
+	}
+	rc = aws_post(cl, &AWS_RDS, region, NULL, body, &resp, &rlen, e);
+	free(body);
+	if (rc < 0)
+		return -1;
+	char xerr[160];
+	*root = xml_parse(resp, rlen, xerr, sizeof xerr);
+	free(resp);
+	snprintf(rname, sizeof rname, "%sResult", action);
+	*result = xml_child(*root, rname);
+	if (!*result) {
+		e->kind = AWS_ERR_PARSE;
+		snprintf(e->code, sizeof e->code, "BadResponse");
+		snprintf(e->msg, sizeof e->msg, "%s in %s: %s", action, region,
+			 *root ? "no result element in the answer" : xerr);
+		xml_free(*root);
+		*root = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* Writer/reader of each Aurora instance from its cluster's member list. */
+static int cluster_roles(struct aws_client *cl, const char *region, struct cloud_instance *v,
+			 size_t from, size_t n, struct aws_error *e)
+{
+	char marker[1024] = "";
+	for (int pages = 0; pages < RDS_MAX_PAGES; pages++) {
+		struct xnode *root, *res;
+		if (page(cl, region, "DescribeDBClusters", marker, &root, &res, e) < 0)
+			return -1;
+		struct xnode *list = xml_child(res, "DBClusters");
+		for (struct xnode *c = list ? list->child : NULL; c; c = c->next) {
+			struct xnode *mem = xml_child(c, "DBClusterMembers");
+			for (struct xnode *m = mem ? mem->child : NULL; m; m = m->next) {
+				const char *id = xml_text(m, "DBInstanceIdentifier");
+				int w = !strcmp(xml_text(m, "IsClusterWriter"), "true");
+				for (size_t i = from; i < n; i++)
+					if (!strcmp(v[i].id, id))
+						cpy(v[i].role, sizeof v[i].role, w ? "writer" : "reader");
+			}
+		}
+		cpy(marker, sizeof marker, xml_text(res, "Marker"));
+		xml_free(root);
+		if (!marker[0])
+			return 0;
+	}
+	return 0;
+}
+
+int aws_rds_discover(struct aws_client *cl, const char *region, struct cloud_instance **v,
+		     size_t *n, size_t *cap, struct aws_error *e)
+{
+	char marker[1024] = "";
+	size_t from = *n;
+	int clusters = 0;
+	for (int pages = 0; pages < RDS_MAX_PAGES; pages++) {
+		struct xnode *root, *res;
+		if (page(cl, region, "DescribeDBInstances", marker, &root, &res, e) < 0)
+			return -1;
+		struct xnode *list = xml_child(res, "DBInstances");
+		for (struct xnode *x = list ? list->child : NULL; x; x = x->next) {
+			if (grow(v, n, cap) < 0) {
+				xml_free(root);
+				e->kind = AWS_ERR_CONFIG;
+				snprintf(e->msg, sizeof e->msg, "out of memory");
+				return -1;
+			}
+			parse_instance(x, region, &(*v)[*n]);
+			clusters |= (*v)[*n].cluster[0] != '\0';
+			(*n)++;
+		}
+		cpy(marker, sizeof marker, xml_text(res, "Marker"));
+		xml_free(root);
+		if (!marker[0])
+			break;
+	}
+	/* only ask for clusters when some instance is in one */
+	return clusters ? cluster_roles(cl, region, *v, from, *n, e) : 0;
+}

@@ -1,0 +1,195 @@
+/*
+ * cloud.c - the AWS side of the fleet: one thread that resolves
+ * credentials, discovers the RDS/Aurora instances of every configured
+ * region (DescribeDBInstances/Clusters, every discover_s), fetches their
+ * latest CloudWatch figures (every metrics_s) and publishes one cloud
+ * snapshot. An auth error is shown and not retried for a whole discovery
+ * period, so bad keys cannot become a request storm.
+ */
+#include "cloud.h"
+
+#include "../aws/aws.h"
+#include "../engines/engine.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct cloud_state {
+	struct cloud_run *run;
+	struct aws_client *cl;
+	struct aws_creds creds;
+	char source[96], regions[CLOUD_MAX_REGIONS][32];
+	int nregions;
+	struct cloud_instance *inst;
+	size_t n;
+	double discovered_at, metrics_at;
+	char error[300];
+	int auth_failed;
+};
+
+/* Wait until 'until' (monotonic) or a stop; 1 if stopped. */
+static int wait_until(struct cloud_run *r, double until)
+{
+	pthread_mutex_lock(r->mu);
+	while (!atomic_load(r->stop)) {
+		double left = until - engine_now();
+		if (left <= 0)
+			break;
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		double t = ts.tv_sec + ts.tv_nsec / 1e9 + (left < 1 ? left : 1);
+		ts.tv_sec = (time_t)t;
+		ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
+		pthread_cond_timedwait(r->cv, r->mu, &ts);
+	}
+	pthread_mutex_unlock(r->mu);
+	return atomic_load(r->stop);
+}
+
+static void set_error(struct cloud_state *s, const char *what, const struct aws_error *e)
+{
+	snprintf(s->error, sizeof s->error, "%.24s: %.60s%s%.200s", what, e->code, e->msg[0] ? ": " : "", e->msg);
+	s->auth_failed = e->kind == AWS_ERR_AUTH || e->kind == AWS_ERR_CONFIG;
+}
+
+static int resolve(struct cloud_state *s)
+{
+	char region[32] = "", err[256];
+	const struct cloud_config *cfg = &s->run->cfg;
+	if (aws_creds_resolve(cfg->profile[0] ? cfg->profile : NULL, &s->creds, s->source,
+			      sizeof s->source, region, sizeof region, err, sizeof err) < 0) {
+		snprintf(s->error, sizeof s->error, "credentials: %s", err);
+		s->auth_failed = 1;
+		return -1;
+	}
+	s->nregions = 0;
+	for (int i = 0; i < cfg->nregions; i++)
+		snprintf(s->regions[s->nregions++], sizeof s->regions[0], "%s", cfg->regions[i]);
+	if (!s->nregions && region[0])
+		snprintf(s->regions[s->nregions++], sizeof s->regions[0], "%s", region);
+	if (!s->nregions) {
+		snprintf(s->error, sizeof s->error,
+			 "no AWS region: give --region, AWS_REGION, or a region in the profile");
+		s->auth_failed = 1;
+		return -1;
+	}
+	if (!s->cl && !(s->cl = aws_client_new(&s->creds, s->run->stop)))
+		return -1;
+	aws_client_set_creds(s->cl, &s->creds);
+	aws_client_set_budget(s->cl, cfg->budget);
+	return 0;
+}
+
+static void discover(struct cloud_state *s)
+{
+	struct cloud_instance *v = NULL;
+	size_t n = 0, cap = 0;
+	for (int r = 0; r < s->nregions; r++) {
+		struct aws_error e;
+		if (aws_rds_discover(s->cl, s->regions[r], &v, &n, &cap, &e) < 0) {
+			set_error(s, "DescribeDBInstances", &e);
+			free(v);
+			return;
+		}
+	}
+	/* keep the metrics we had for instances still there */
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < s->n; j++)
+			if (!strcmp(v[i].id, s->inst[j].id) && !strcmp(v[i].region, s->inst[j].region)) {
+				memcpy(v[i].metric, s->inst[j].metric, sizeof v[i].metric);
+				memcpy(v[i].metric_at, s->inst[j].metric_at, sizeof v[i].metric_at);
+				break;
+			}
+	free(s->inst);
+	s->inst = v;
+	s->n = n;
+	s->discovered_at = engine_now();
+	s->error[0] = '\0';
+	s->auth_failed = 0;
+}
+
+static void metrics(struct cloud_state *s)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	for (int r = 0; r < s->nregions; r++) {
+		struct aws_error e;
+		/* 10 minutes back: CloudWatch RDS metrics arrive a minute or two late */
+		if (aws_cw_latest(s->cl, s->regions[r], s->inst, s->n, (double)ts.tv_sec, 600, &e) < 0) {
+			set_error(s, "GetMetricData", &e);
+			return;
+		}
+	}
+	s->metrics_at = engine_now();
+}
+
+static void publish(struct cloud_state *s)
+{
+	struct cloud_snapshot *c = cloud_snapshot_new();
+	if (!c)
+		return;
+	if (s->n && !(c->inst = malloc(s->n * sizeof *c->inst))) {
+		free(c);
+		return;
+	}
+	if (s->n)
+		memcpy(c->inst, s->inst, s->n * sizeof *c->inst);
+	c->n = s->n;
+	snprintf(c->source, sizeof c->source, "%s", s->source);
+	size_t o = 0;
+	for (int r = 0; r < s->nregions && o < sizeof c->regions; r++)
+		o += (size_t)snprintf(c->regions + o, sizeof c->regions - o, "%s%s", r ? "," : "", s->regions[r]);
+	char url[160];
+	aws_endpoint(&AWS_RDS, s->nregions ? s->regions[0] : "us-east-1", url, sizeof url);
+	if (strstr(url, "://127.") || strstr(url, "://localhost") || strstr(url, "://[::1]"))
+		snprintf(c->endpoint, sizeof c->endpoint, "emulator at %.140s", url);
+	else if (!strstr(url, ".amazonaws.com"))
+		snprintf(c->endpoint, sizeof c->endpoint, "endpoint %.140s", url);
+	snprintf(c->error, sizeof c->error, "%s", s->error);
+	c->auth_failed = s->auth_failed;
+	c->discovered_at = s->discovered_at;
+	c->metrics_at = s->metrics_at;
+	c->requests = s->cl ? aws_client_requests(s->cl) : 0;
+	store_cloud_publish(s->run->st, c);
+}
+
+void *cloud_main(void *p)
+{
+	struct cloud_state s = {.run = p};
+	const struct cloud_config *cfg = &s.run->cfg;
+	double next_discover = 0, next_metrics = 0;
+	while (!atomic_load(s.run->stop)) {
+		double now = engine_now();
+		if (now >= next_discover) {
+			if (resolve(&s) == 0)
+				discover(&s);
+			next_discover = now + cfg->discover_s;
+			next_metrics = s.error[0] ? next_discover : now;
+		}
+		if (!atomic_load(s.run->stop) && s.n && !s.error[0] && engine_now() >= next_metrics) {
+			metrics(&s);
+			next_metrics = engine_now() + cfg->metrics_s;
+		}
+		if (atomic_load(s.run->stop))
+			break;
+		publish(&s);
+		double until = next_discover < next_metrics ? next_discover : next_metrics;
+		/* a transient (non-auth) error is tried again sooner than a full period */
+		if (s.error[0] && !s.auth_failed && until > engine_now() + 30) {
+			until = engine_now() + 30;
+			next_discover = until;
+		}
+		if (wait_until(s.run, until))
+			break;
+	}
+	aws_client_free(&s.cl);
+	memset(&s.creds, 0, sizeof s.creds);
+	free(s.inst);
+	void (*done)(void *) = s.run->done;
+	void *arg = s.run->done_arg;
+	free(s.run);
+	done(arg);
+	return NULL;
+}
