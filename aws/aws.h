@@ -130,4 +130,19 @@ int aws_cw_latest(struct aws_client *cl, const char *region, struct cloud_instan
 		  double now, int window_s, struct aws_error *e);
 #define AWS_CW_QUERIES_PER_CALL 500
 
+/* ---- Cost Explorer (ce.c) ---- */
+struct cloud_costs;
+/*
+ * Month to date by service, the last 30 days daily (by 'tag_key' when
+ * set), and the forecast for the rest of the month, as of 'now'. A missing
+ * forecast is not an error (forecast_usd stays -1). 0 or -1 with 'e'.
+ */
+int aws_ce_fetch(struct aws_client *cl, const char *tag_key, time_t now, struct cloud_costs *c,
+		 struct aws_error *e);
+/* $XDG_CACHE_HOME/dbfleet/cost-PROFILE.json (directories made); 0 or -1. */
+int aws_ce_cache_path(const char *profile, char *out, size_t n);
+int aws_ce_cache_save(const char *path, const struct cloud_costs *c);
+/* 0 if a cache for this tag key was read (c->from_cache set), else -1. */
+int aws_ce_cache_load(const char *path, const char *tag_key, struct cloud_costs *c);
+
 #endif

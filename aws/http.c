@@ -284,8 +284,21 @@ void aws_parse_error(long status, const char *body, size_t len, struct aws_error
 	if (!e->code[0]) {
 		snprintf(e->code, sizeof e->code, "HTTP %ld", status);
 		if (!e->msg[0]) {
-			char excerpt[120];
-			printable(excerpt, sizeof excerpt, body, len);
+			/* an HTML page from a proxy or load balancer: its words, not its tags */
+			char text[512], excerpt[120];
+			size_t o = 0;
+			int in_tag = 0;
+			for (size_t i = 0; i < len && o + 1 < sizeof text; i++) {
+				if (body[i] == '<')
+					in_tag = 1;
+				else if (body[i] == '>') {
+					in_tag = 0;
+					text[o++] = ' ';
+				} else if (!in_tag)
+					text[o++] = body[i];
+			}
+			text[o] = '\0';
+			printable(excerpt, sizeof excerpt, text, o);
 			snprintf(e->msg, sizeof e->msg, "%s", excerpt[0] ? excerpt : "no error body");
 		}
 	}

@@ -7,6 +7,7 @@
  * period, so bad keys cannot become a request storm.
  */
 #include "cloud.h"
+#include "prices.h"
 
 #include "../aws/aws.h"
 #include "../engines/engine.h"
@@ -27,6 +28,8 @@ struct cloud_state {
 	double discovered_at, metrics_at;
 	char error[300];
 	int auth_failed;
+	struct cloud_costs costs;
+	char cost_error[300];
 };
 
 /* Wait until 'until' (monotonic) or a stop; 1 if stopped. */
@@ -102,6 +105,8 @@ static void discover(struct cloud_state *s)
 				memcpy(v[i].metric_at, s->inst[j].metric_at, sizeof v[i].metric_at);
 				break;
 			}
+	for (size_t i = 0; i < n; i++)
+		v[i].hourly_usd = price_hourly(&s->run->cfg, v[i].klass, v[i].engine, v[i].multi_az);
 	free(s->inst);
 	s->inst = v;
 	s->n = n;
@@ -123,6 +128,36 @@ static void metrics(struct cloud_state *s)
 		}
 	}
 	s->metrics_at = engine_now();
+}
+
+/* Costs from the disk cache while fresh, else from Cost Explorer (billed). */
+static void costs(struct cloud_state *s, double *next)
+{
+	const struct cloud_config *cfg = &s->run->cfg;
+	char path[1024];
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	double epoch = (double)ts.tv_sec;
+	int cached = aws_ce_cache_path(cfg->profile, path, sizeof path) == 0;
+	struct cloud_costs c;
+	if (cached && aws_ce_cache_load(path, cfg->cost_tag, &c) == 0 && epoch - c.fetched_at < cfg->cost_refresh_s &&
+	    epoch >= c.fetched_at) {
+		s->costs = c;
+		*next = engine_now() + cfg->cost_refresh_s - (epoch - c.fetched_at);
+		return;
+	}
+	struct aws_error e;
+	if (aws_ce_fetch(s->cl, cfg->cost_tag, (time_t)epoch, &c, &e) < 0) {
+		snprintf(s->cost_error, sizeof s->cost_error, "Cost Explorer: %.60s%s%.200s", e.code,
+			 e.msg[0] ? ": " : "", e.msg);
+		*next = engine_now() + cfg->cost_refresh_s; /* billed: no quick retry */
+		return;
+	}
+	s->costs = c;
+	s->cost_error[0] = '\0';
+	if (cached)
+		aws_ce_cache_save(path, &c);
+	*next = engine_now() + cfg->cost_refresh_s;
 }
 
 static void publish(struct cloud_state *s)
@@ -152,6 +187,9 @@ static void publish(struct cloud_state *s)
 	c->discovered_at = s->discovered_at;
 	c->metrics_at = s->metrics_at;
 	c->requests = s->cl ? aws_client_requests(s->cl) : 0;
+	c->costs = s->costs;
+	snprintf(c->cost_error, sizeof c->cost_error, "%s", s->cost_error);
+	c->prices_date = PRICES_DATE;
 	store_cloud_publish(s->run->st, c);
 }
 
@@ -159,7 +197,7 @@ void *cloud_main(void *p)
 {
 	struct cloud_state s = {.run = p};
 	const struct cloud_config *cfg = &s.run->cfg;
-	double next_discover = 0, next_metrics = 0;
+	double next_discover = 0, next_metrics = 0, next_cost = 0;
 	while (!atomic_load(s.run->stop)) {
 		double now = engine_now();
 		if (now >= next_discover) {
@@ -172,10 +210,16 @@ void *cloud_main(void *p)
 			metrics(&s);
 			next_metrics = engine_now() + cfg->metrics_s;
 		}
+		if (!atomic_load(s.run->stop) && cfg->cost && !s.auth_failed && s.cl && engine_now() >= next_cost) {
+			publish(&s); /* show the fleet before the (slower, billed) cost calls */
+			costs(&s, &next_cost);
+		}
 		if (atomic_load(s.run->stop))
 			break;
 		publish(&s);
 		double until = next_discover < next_metrics ? next_discover : next_metrics;
+		if (cfg->cost && next_cost > 0 && next_cost < until)
+			until = next_cost;
 		/* a transient (non-auth) error is tried again sooner than a full period */
 		if (s.error[0] && !s.auth_failed && until > engine_now() + 30) {
 			until = engine_now() + 30;

@@ -30,6 +30,11 @@ struct cloud_config {
 	double discover_s;    /* DescribeDBInstances round, default 300 */
 	double metrics_s;     /* GetMetricData round, default 60 */
 	int budget;           /* API requests per minute, default 300 */
+	int cost;             /* ask Cost Explorer (billed per request), default on */
+	char cost_tag[64];    /* tag key to break costs down by, "" none */
+	double cost_refresh_s;/* at most this often, default 3600 */
+	struct { char klass[32]; double usd; } prices[32]; /* [prices] overrides */
+	int nprices;
 };
 
 #define COLLECTOR_MAX_THREADS 64 /* live workers, abandoned ones included */

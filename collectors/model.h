@@ -145,6 +145,34 @@ struct cloud_instance {
 	int multi_az;
 	double metric[CW_N];      /* latest CloudWatch value, -1 unknown */
 	double metric_at[CW_N];   /* its timestamp, epoch seconds; 0 unknown */
+	double hourly_usd;        /* on-demand estimate from the class, -1 unknown */
+};
+
+/* Cost Explorer, summed: month to date, forecast, breakdowns, daily totals. */
+#define COST_GROUPS 12
+#define COST_DAYS 31
+struct cost_group {
+	char key[96];             /* service name, or tag value ("" = untagged) */
+	double usd;
+};
+struct cloud_costs {
+	int valid;                /* 0: never fetched */
+	char month_start[12];     /* "2026-11-01" */
+	char today[12];           /* the day the figures run to (exclusive end - 1) */
+	double mtd_usd;
+	double forecast_usd;      /* whole month: month to date + forecast rest; -1 unknown */
+	char unit[8];             /* "USD" */
+	struct cost_group service[COST_GROUPS]; /* month to date, biggest first */
+	int nservice;
+	char tag_key[64];         /* the tag grouped by over the last 30 days, "" none */
+	struct cost_group tag[COST_GROUPS];
+	int ntag;
+	double daily[COST_DAYS];  /* last COST_DAYS days' totals, oldest first */
+	char daily_from[12];
+	int ndaily;
+	double fetched_at;        /* epoch seconds of the fetch (cached or not) */
+	int from_cache;
+	unsigned requests;        /* Cost Explorer requests this fetch cost (billed each) */
 };
 
 #endif

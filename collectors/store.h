@@ -90,6 +90,9 @@ struct cloud_snapshot {
 	double discovered_at; /* monotonic; 0 never */
 	double metrics_at;    /* monotonic; 0 never */
 	unsigned long requests;
+	struct cloud_costs costs; /* costs.valid = 0 until fetched */
+	char cost_error[300];
+	const char *prices_date;  /* what the hourly estimates come from */
 };
 
 /* Replace the cloud snapshot (takes ownership). Any thread. */

@@ -123,7 +123,8 @@ struct pane {
 	char *overlay;                /* full-text view (Enter), owned; NULL if none */
 };
 
-extern const struct pane_ops pane_fleet_ops, pane_lag_ops, pane_queries_ops, pane_sessions_ops;
+extern const struct pane_ops pane_fleet_ops, pane_lag_ops, pane_queries_ops, pane_sessions_ops,
+	pane_cost_ops;
 
 struct pane *pane_new(const struct pane_ops *ops);
 void pane_free(struct pane **p);

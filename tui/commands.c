@@ -24,6 +24,7 @@ static void c_fleet(struct ui *ui) { ui_show_pane(ui, UI_FLEET); }
 static void c_lag(struct ui *ui) { ui_show_pane(ui, UI_LAG); }
 static void c_queries(struct ui *ui) { ui_show_pane(ui, UI_QUERIES); }
 static void c_sessions(struct ui *ui) { ui_show_pane(ui, UI_SESSIONS); }
+static void c_cost(struct ui *ui) { ui_show_pane(ui, UI_COST); }
 static void c_up(struct ui *ui) { ui_pane_command(ui, PANE_UP); }
 static void c_down(struct ui *ui) { ui_pane_command(ui, PANE_DOWN); }
 static void c_pgup(struct ui *ui) { ui_pane_command(ui, PANE_PGUP); }
@@ -59,6 +60,7 @@ const struct command commands[] = {
 	{"pane.lag", "replication lag pane: the topology tree", c_lag},
 	{"pane.queries", "top queries of the selected target", c_queries},
 	{"pane.sessions", "sessions of the selected target", c_sessions},
+	{"pane.cost", "AWS cost: month to date, forecast, breakdowns, estimates", c_cost},
 	{"cursor.up", "move the cursor up", c_up},
 	{"cursor.down", "move the cursor down", c_down},
 	{"cursor.pgup", "move the cursor a page up", c_pgup},

@@ -3,7 +3,9 @@
  *
  *   [dbfleet]              refresh, timeout, keymap, read_only
  *   [target NAME]          engine, dsn, interval, timeout, tags, aws_instance
- *   [aws]                  enabled, profile, regions, discover, metrics, budget
+ *   [aws]                  enabled, profile, regions, discover, metrics, budget,
+ *                          cost, cost_tag, cost_refresh
+ *   [prices]               db.CLASS = USD per hour (overrides the built-in table)
  *
  * Every error names FILE:LINE. Passwords never come from here or argv:
  * libpq reads ~/.pgpass, PGPASSFILE and PGSERVICEFILE itself.
@@ -25,6 +27,8 @@ void options_init(struct options *o)
 	o->cloud.discover_s = 300;
 	o->cloud.metrics_s = 60;
 	o->cloud.budget = 300;
+	o->cloud.cost = 1;
+	o->cloud.cost_refresh_s = 3600;
 }
 
 int config_seconds(const char *s, double *out)
@@ -197,6 +201,20 @@ static int aws_key(struct cloud_config *c, const char *k, const char *v, char *m
 		if (config_seconds(v, dst) == 0 && *dst >= 10)
 			return 0;
 		snprintf(msg, n, "%s: '%s' is not a number of seconds between 10 and 3600", k, v);
+	} else if (!strcmp(k, "cost")) {
+		if (parse_bool(v, &c->cost) == 0)
+			return 0;
+		snprintf(msg, n, "cost: '%s' is not true or false", v);
+	} else if (!strcmp(k, "cost_tag")) {
+		if (strlen(v) < sizeof c->cost_tag) {
+			snprintf(c->cost_tag, sizeof c->cost_tag, "%s", v);
+			return 0;
+		}
+		snprintf(msg, n, "cost_tag: a tag key of at most 63 characters");
+	} else if (!strcmp(k, "cost_refresh")) {
+		if (config_seconds(v, &c->cost_refresh_s) == 0 && c->cost_refresh_s >= 60)
+			return 0;
+		snprintf(msg, n, "cost_refresh: '%s' is not a number of seconds between 60 and 3600", v);
 	} else if (!strcmp(k, "budget")) {
 		char *end;
 		long b = strtol(v, &end, 10);
@@ -211,7 +229,25 @@ static int aws_key(struct cloud_config *c, const char *k, const char *v, char *m
 	return -1;
 }
 
-enum { SEC_NONE, SEC_GLOBAL, SEC_AWS };
+/* [prices]: "db.r6g.large = 0.26", USD per hour */
+static int price_key(struct cloud_config *c, const char *k, const char *v, char *msg, size_t n)
+{
+	char *end;
+	double usd = strtod(v, &end);
+	if (!*v || *end || usd < 0 || usd > 1000 || strncmp(k, "db.", 3) || strlen(k) >= sizeof c->prices[0].klass) {
+		snprintf(msg, n, "prices: want 'db.CLASS = USD per hour', got '%s = %s'", k, v);
+		return -1;
+	}
+	if (c->nprices == (int)(sizeof c->prices / sizeof c->prices[0])) {
+		snprintf(msg, n, "prices: at most %d classes", c->nprices);
+		return -1;
+	}
+	snprintf(c->prices[c->nprices].klass, sizeof c->prices[0].klass, "%s", k);
+	c->prices[c->nprices++].usd = usd;
+	return 0;
+}
+
+enum { SEC_NONE, SEC_GLOBAL, SEC_AWS, SEC_PRICES };
 
 /* One line; 'cur' is the target section in force (NULL in [dbfleet] and [aws]). */
 static int config_line(struct options *o, char *line, struct collector_target **cur, int *section,
@@ -228,7 +264,8 @@ static int config_line(struct options *o, char *line, struct collector_target **
 		}
 		*end = '\0';
 		char *name = trim(s + 1);
-		*section = !strcmp(name, "dbfleet") ? SEC_GLOBAL : !strcmp(name, "aws") ? SEC_AWS : SEC_NONE;
+		*section = !strcmp(name, "dbfleet") ? SEC_GLOBAL : !strcmp(name, "aws") ? SEC_AWS
+			   : !strcmp(name, "prices") ? SEC_PRICES : SEC_NONE;
 		*cur = NULL;
 		if (*section != SEC_NONE)
 			return 0;
@@ -257,6 +294,8 @@ static int config_line(struct options *o, char *line, struct collector_target **
 		return global_key(o, k, v, msg, n);
 	if (*section == SEC_AWS)
 		return aws_key(&o->cloud, k, v, msg, n);
+	if (*section == SEC_PRICES)
+		return price_key(&o->cloud, k, v, msg, n);
 	snprintf(msg, n, "'%s' outside a section", k);
 	return -1;
 }

@@ -1,7 +1,9 @@
-"""awslab.py - the AWS side of the lab: moto (the open-source AWS emulator) on loopback.
+"""awslab.py - the AWS side of the lab: moto (the open-source AWS emulator) on loopback,
+behind tests/awsproxy.py (what moto lacks: GetCostForecast, faults, request counts).
 
 Tests skip cleanly (SKIP lines) when moto or boto3 is not installed. One moto
-server per test run; reset() between tests clears its state.
+and one proxy per test run; reset() between tests clears both. dbfleet is
+pointed at the proxy; tests seed moto directly with boto3.
 """
 import atexit
 import datetime
@@ -60,8 +62,36 @@ def url():
                 if proc.poll() is not None or time.time() > deadline:
                     raise RuntimeError("moto did not start; see " + log.name)
                 time.sleep(0.2)
-        _server = (proc, base, log.name)
+        pport = _free_port()
+        here = os.path.dirname(os.path.abspath(__file__))
+        pproc = subprocess.Popen([sys.executable, os.path.join(here, "..", "awsproxy.py"), "--port", str(pport),
+                                  "--upstream", base], stdout=log, stderr=subprocess.STDOUT)
+        atexit.register(pproc.kill)
+        pbase = "http://127.0.0.1:%d" % pport
+        while True:
+            try:
+                urllib.request.urlopen(pbase + "/dbfleet-proxy/stats", timeout=1)
+                break
+            except Exception:
+                if pproc.poll() is not None or time.time() > deadline:
+                    raise RuntimeError("the AWS proxy did not start; see " + log.name)
+                time.sleep(0.1)
+        _server = (proc, base, log.name, pbase)
     return _server[1]
+
+
+def proxy_url():
+    url()
+    return _server[3]
+
+
+def proxy(path, obj=None):
+    """POST a control command to the proxy (fault, forecast, reset), or GET stats."""
+    if obj is None and path == "stats":
+        return json.loads(urllib.request.urlopen(proxy_url() + "/dbfleet-proxy/stats", timeout=5).read())
+    req = urllib.request.Request(proxy_url() + "/dbfleet-proxy/" + path, data=json.dumps(obj or {}).encode(),
+                                 method="POST", headers={"Content-Type": "application/json"})
+    return urllib.request.urlopen(req, timeout=5).read()
 
 
 def log_path():
@@ -76,6 +106,7 @@ def control(path, body=b"", ctype="application/json"):
 
 def reset():
     control("/moto-api/reset")
+    proxy("reset")
 
 
 def client(service, region="us-east-1"):
@@ -88,7 +119,7 @@ def client(service, region="us-east-1"):
 def env(**extra):
     """What dbfleet needs to reach moto as if it were AWS."""
     e = dict(KEY)
-    e.update({"AWS_ENDPOINT_URL": url(), "AWS_EC2_METADATA_DISABLED": "true",
+    e.update({"AWS_ENDPOINT_URL": proxy_url(), "AWS_EC2_METADATA_DISABLED": "true",
               "AWS_CONFIG_FILE": "/nonexistent", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent"})
     e.update(extra)
     return e

@@ -1,7 +1,12 @@
-"""The AWS side against moto: discovery over pages and regions, Aurora roles,
-CloudWatch figures, links to real databases, and auth errors shown plainly."""
+"""The AWS side against moto (behind the project's proxy): discovery over pages and
+regions, Aurora roles, CloudWatch figures, links to real databases, auth errors
+shown plainly, costs and their disk cache, throttling, slow and broken answers."""
+import datetime
 import os
 import re
+import shutil
+import subprocess
+import tempfile
 import time
 
 import awslab
@@ -78,9 +83,8 @@ def test_aws_instance_linked_to_a_real_database():
         os.unlink(cfg)
 
 
-def _requests_logged(status):
-    with open(awslab.log_path()) as f:
-        return sum(1 for l in f if '"POST / HTTP/1.1" %d' % status in l)
+def _sent(op):
+    return len(awslab.proxy("stats").get(op, []))
 
 
 def test_aws_signatures_checked_and_wrong_secret_is_a_clear_auth_error():
@@ -101,7 +105,7 @@ def test_aws_signatures_checked_and_wrong_secret_is_a_clear_auth_error():
             good.wait_for(r"signed-1\s.*available", timeout=30)
         finally:
             good.close()
-        before = _requests_logged(403)
+        before = _sent("DescribeDBInstances")
         bad = _dbfleet(["--aws", "--region", "us-east-1"], AWS_ACCESS_KEY_ID=key["AccessKeyId"],
                        AWS_SECRET_ACCESS_KEY="wrong-secret")
         try:
@@ -109,10 +113,139 @@ def test_aws_signatures_checked_and_wrong_secret_is_a_clear_auth_error():
             assert "AUTH ERROR" in s, s
             assert "wrong-secret" not in s and key["SecretAccessKey"] not in s, s
             time.sleep(4)
-            sent = _requests_logged(403) - before
+            sent = _sent("DescribeDBInstances") - before
             if sent > 1:
                 raise Failure("%d requests with a bad secret: an auth error must not be retried" % sent)
         finally:
             bad.close()
     finally:
         awslab.disable_auth()
+
+
+def _cost_results(today):
+    d = today.isoformat()
+    e = (today + datetime.timedelta(days=1)).isoformat()
+
+    def grp(k, amt):
+        return {"Keys": [k], "Metrics": {"UnblendedCost": {"Amount": amt, "Unit": "USD"}}}
+    by_service = {"ResultsByTime": [{"TimePeriod": {"Start": d, "End": e}, "Total": {}, "Estimated": True, "Groups": [
+        grp("Amazon Relational Database Service", "1234.56"), grp("Amazon CloudWatch", "15.44"),
+        grp("AWS Cost Explorer", "100.00")]}], "GroupDefinitions": [{"Type": "DIMENSION", "Key": "SERVICE"}]}
+    by_tag = {"ResultsByTime": [{"TimePeriod": {"Start": d, "End": e}, "Total": {}, "Estimated": True, "Groups": [
+        grp("team$payments", "800.00"), grp("team$search", "400.00"), grp("team$", "150.00")]}],
+        "GroupDefinitions": [{"Type": "TAG", "Key": "team"}]}
+    return [by_service, by_tag]
+
+
+def test_aws_cost_pane_matches_seeded_costs_and_caches_on_disk():
+    awslab.url()
+    awslab.reset()
+    awslab.create_instances("us-east-1", ["pay-db"], klass="db.r6g.large", MultiAZ=True)
+    awslab.seed_costs(_cost_results(datetime.datetime.now(datetime.timezone.utc).date()))
+    awslab.proxy("forecast", {"amount": "1650.00"})
+    cache = tempfile.mkdtemp(prefix="dbfleet-cache-")
+    cfg = write_config([], extra="[aws]\nenabled = true\nregions = us-east-1\ncost_tag = team\n"
+                                 "[prices]\ndb.r6g.large = 0.5\n")
+    try:
+        d = _dbfleet(["-c", cfg], XDG_CACHE_HOME=cache)
+        try:
+            d.wait_for(r"1 AWS instances", timeout=30)
+            d.keys("5")
+            s = d.wait_for(r"month to date 1350\.00 USD, forecast 3000\.00 USD", timeout=30)
+            assert re.search(r"SERVICE\s+Amazon Relational Database Service\s+1234\.56", s), s
+            assert re.search(r"TAG team\s+payments\s+800\.00", s), s
+            assert re.search(r"TAG team\s+\(untagged\)\s+150\.00", s), s
+            # Multi-AZ doubles the overridden 0.5/h: 730 h * 1.0
+            assert re.search(r"INSTANCE\s+pay-db \(db\.r6g\.large, Multi-AZ\)\s+~730/mo", s), s
+        finally:
+            d.close()
+        asked = _sent("GetCostAndUsage")
+        assert asked == 2, "want 2 GetCostAndUsage requests, proxy saw %d" % asked
+        # a second run within the hour reads the disk cache: Cost Explorer is billed per request
+        d = _dbfleet(["-c", cfg], XDG_CACHE_HOME=cache)
+        try:
+            d.keys("5")
+            s = d.wait_for(r"month to date 1350\.00 USD.*\n.*disk cache|disk cache", timeout=30)
+            assert "forecast 3000.00 USD" in s, s
+        finally:
+            d.close()
+        assert _sent("GetCostAndUsage") == asked, "the cache was not used"
+    finally:
+        os.unlink(cfg)
+        shutil.rmtree(cache)
+
+
+def test_aws_throttling_is_retried_with_backoff_and_loses_nothing():
+    awslab.url()
+    awslab.reset()
+    awslab.create_instances("us-east-1", ["t-%03d" % i for i in range(150)])
+    awslab.proxy("fault", {"action": "DescribeDBInstances", "mode": "throttle", "count": 2})
+    d = _dbfleet(["--aws", "--region", "us-east-1"])
+    try:
+        d.wait_for(r"150 AWS instances", timeout=30)
+    finally:
+        d.close()
+    t = awslab.proxy("stats")["DescribeDBInstances"]
+    assert len(t) == 4, "2 throttled + 2 pages, got %d requests" % len(t)
+    assert t[2] - t[0] >= 0.02, "no back-off between retries: %r" % t
+
+
+def test_aws_slow_endpoint_never_blocks_the_ui():
+    awslab.url()
+    awslab.reset()
+    awslab.create_instances("us-east-1", ["slow-1"])
+    awslab.proxy("fault", {"action": "DescribeDBInstances", "mode": "slow", "seconds": 6})
+    d = _dbfleet(["--aws", "--region", "us-east-1"])
+    try:
+        d.wait_for(r"AWS: discovering")
+        t0 = time.time()
+        d.keys("2")
+        d.wait_for(r"^ replication lag", timeout=1)
+        d.keys("1")
+        d.wait_for(r"^ fleet", timeout=1)
+        assert time.time() - t0 < 2, "the UI waited for AWS"
+        d.wait_for(r"slow-1\s", timeout=20)
+    finally:
+        d.close()
+
+
+def test_aws_html_500_and_truncated_answers_are_clear_errors():
+    awslab.url()
+    awslab.reset()
+    awslab.create_instances("us-east-1", ["broken-1"])
+    awslab.proxy("fault", {"action": "DescribeDBInstances", "mode": "truncate", "count": 1})
+    d = _dbfleet(["--aws", "--region", "us-east-1"], AWS_MAX_ATTEMPTS="2")
+    try:
+        d.wait_for(r"AWS: DescribeDBInstances: BadResponse: .*malformed XML", timeout=30)
+    finally:
+        d.close()
+    awslab.reset()
+    awslab.create_instances("us-east-1", ["broken-1"])
+    awslab.proxy("fault", {"action": "DescribeDBInstances", "mode": "500", "count": 5})
+    d = _dbfleet(["--aws", "--region", "us-east-1"], AWS_MAX_ATTEMPTS="2")
+    try:
+        s = d.wait_for(r"AWS: DescribeDBInstances: HTTP 500: .*Internal Server Error", timeout=30)
+        assert "<h1>" not in s and "doctype" not in s, s
+    finally:
+        d.close()
+    assert _sent("DescribeDBInstances") == 2, "AWS_MAX_ATTEMPTS=2 not honoured"
+
+
+def test_aws_proxy_is_understood_by_the_aws_cli():
+    awslab.url()
+    awslab.reset()
+    if not shutil.which("aws"):
+        raise awslab.Skip("no aws CLI")
+    awslab.create_instances("us-east-1", ["cli-1"])
+    awslab.proxy("forecast", {"amount": "42.00"})
+    awslab.proxy("fault", {"action": "DescribeDBInstances", "mode": "throttle", "count": 2})
+    env = dict(os.environ, **awslab.KEY, AWS_DEFAULT_REGION="us-east-1", AWS_MAX_ATTEMPTS="5",
+               AWS_RETRY_MODE="standard", AWS_CONFIG_FILE="/nonexistent", AWS_SHARED_CREDENTIALS_FILE="/nonexistent")
+    base = ["aws", "--endpoint-url", awslab.proxy_url(), "--output", "json"]
+    r = subprocess.run(base + ["rds", "describe-db-instances"], env=env, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and '"DBInstanceIdentifier": "cli-1"' in r.stdout, r
+    assert len(awslab.proxy("stats")["DescribeDBInstances"]) == 3, "the CLI should retry Throttling twice"
+    r = subprocess.run(base + ["ce", "get-cost-forecast", "--time-period", "Start=2026-11-28,End=2026-12-01",
+                               "--metric", "UNBLENDED_COST", "--granularity", "MONTHLY"],
+                       env=env, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and '"Amount": "42.00"' in r.stdout, r

@@ -4,9 +4,11 @@
  * reader, the retry decisions, endpoint overrides, and hostile bodies.
  */
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "../../aws/aws.h"
 #include "../../aws/xml.h"
+#include "../../collectors/model.h"
 #include "check.h"
 
 static const char describe[] =
@@ -157,6 +159,38 @@ static void test_no_credentials_sends_nothing(void)
 	CHECK(cl == NULL);
 }
 
+static void test_cost_cache_round_trip(void)
+{
+	char path[] = "/tmp/dbfleet-cost-XXXXXX";
+	int fd = mkstemp(path);
+	close(fd);
+	struct cloud_costs c = {0}, r;
+	c.valid = 1;
+	c.fetched_at = 1795000000;
+	c.mtd_usd = 1350;
+	c.forecast_usd = 3000;
+	snprintf(c.unit, sizeof c.unit, "USD");
+	snprintf(c.tag_key, sizeof c.tag_key, "team");
+	snprintf(c.daily_from, sizeof c.daily_from, "2026-10-28");
+	c.nservice = 1;
+	snprintf(c.service[0].key, sizeof c.service[0].key, "Amazon \"RDS\"\n");
+	c.service[0].usd = 1234.56;
+	c.ndaily = COST_DAYS;
+	c.daily[30] = 12.5;
+	CHECK(aws_ce_cache_save(path, &c) == 0);
+	CHECK(aws_ce_cache_load(path, "team", &r) == 0);
+	CHECK(r.from_cache && r.valid && r.mtd_usd == 1350 && r.forecast_usd == 3000);
+	CHECK_STR(r.service[0].key, "Amazon \"RDS\"\n");
+	CHECK(r.nservice == 1 && r.service[0].usd == 1234.56 && r.ndaily == COST_DAYS && r.daily[30] == 12.5);
+	/* a cache made for another tag key is not this one */
+	CHECK(aws_ce_cache_load(path, "owner", &r) == -1);
+	FILE *f = fopen(path, "w");
+	fputs("{\"version\": 1, \"tag_key\": \"team\", \"mtd\": ", f); /* cut short */
+	fclose(f);
+	CHECK(aws_ce_cache_load(path, "team", &r) == -1);
+	unlink(path);
+}
+
 int main(void)
 {
 	aws_global_init();
@@ -167,5 +201,6 @@ int main(void)
 	RUN(test_endpoints);
 	RUN(test_form_encoding);
 	RUN(test_no_credentials_sends_nothing);
+	RUN(test_cost_cache_round_trip);
 	return check_total_failed;
 }
