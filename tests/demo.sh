@@ -28,4 +28,24 @@ dsn = mysql://mon@127.0.0.1:$MDB_PRIMARY_PORT/
 dsn = mysql://mon@127.0.0.1:$MDB_REPLICA_PORT/
 CONF
 fi
+# the AWS side: moto and our proxy, an RDS fleet named like the lab's servers
+AWSPID=""
+python3 tests/awsdemo.py "$LAB/aws.env" 2>"$LAB/aws.log" &
+AWSPID=$!
+trap 'echo "stopping the lab..."; kill $AWSPID 2>/dev/null; sh tests/lab.sh stop "$LAB"' EXIT INT TERM HUP
+i=0
+while [ ! -s "$LAB/aws.env" ] && kill -0 $AWSPID 2>/dev/null && [ $i -lt 150 ]; do
+	sleep 0.2
+	i=$((i + 1))
+done
+if [ -s "$LAB/aws.env" ]; then
+	printf '\n[aws]\nenabled = true\nregions = us-east-1\ncost_tag = team\n' >> "$LAB/dbfleet.conf"
+	set -a
+	. "$LAB/aws.env"
+	export XDG_CACHE_HOME="$LAB/cache"
+	set +a
+	echo "AWS side: emulated (moto) at $AWS_ENDPOINT_URL"
+else
+	echo "AWS side: not shown (moto is not installed: pip install 'moto[server]')"
+fi
 DBFLEET_KEYMAPS=$PWD/keymaps ./dbfleet -c "$LAB/dbfleet.conf" || true

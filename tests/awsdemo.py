@@ -1,0 +1,56 @@
+#!/usr/bin/env python3
+"""awsdemo.py - the emulated AWS side of `make demo`.
+
+Starts moto and the project's proxy (tests/e2e/awslab.py), creates an RDS
+fleet whose instances are named like the lab's real servers (so dbfleet links
+them by name) plus an Aurora cluster that exists only in the emulator, seeds
+Cost Explorer and a forecast, writes the environment dbfleet needs to
+ENVFILE, then keeps CloudWatch fed with fresh points every 30 s until it is
+terminated. Exits 3 when moto is not installed.
+"""
+import math
+import os
+import random
+import signal
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "e2e"))
+import awslab  # noqa: E402
+from test_aws import _cost_results  # noqa: E402
+
+
+def main():
+    envfile = sys.argv[1]
+    if not awslab.available():
+        return 3
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
+    awslab.url()
+    awslab.reset()
+    rds = awslab.client("rds")
+    awslab.create_instances("us-east-1", ["pg-primary"], klass="db.r6g.large", MultiAZ=True)
+    rds.create_db_instance_read_replica(DBInstanceIdentifier="pg-replica", SourceDBInstanceIdentifier="pg-primary")
+    # moto has no defaults for engine "mariadb" (KeyError): the emulated instance says mysql
+    awslab.create_instances("us-east-1", ["mdb-primary"], engine="mysql", klass="db.m6g.large")
+    rds.create_db_instance_read_replica(DBInstanceIdentifier="mdb-replica", SourceDBInstanceIdentifier="mdb-primary")
+    awslab.create_aurora("us-east-1", "analytics", ["analytics-1", "analytics-2"])
+    import datetime
+    awslab.seed_costs(_cost_results(datetime.datetime.now(datetime.timezone.utc).date()))
+    awslab.proxy("forecast", {"amount": "1650.00"})
+    with open(envfile, "w") as f:
+        for k, v in awslab.env().items():
+            f.write("%s=%s\n" % (k, v))
+    ids = ["pg-primary", "pg-replica", "mdb-primary", "mdb-replica", "analytics-1", "analytics-2"]
+    while True:
+        t = time.time() / 60
+        for i, n in enumerate(ids):
+            awslab.put_metric("us-east-1", n, "CPUUtilization", 30 + 25 * math.sin(t + i) + random.random() * 5, 5)
+            awslab.put_metric("us-east-1", n, "DatabaseConnections", 20 + i * 3, 5)
+            awslab.put_metric("us-east-1", n, "FreeStorageSpace", 40e9 - i * 3e9, 5)
+        awslab.put_metric("us-east-1", "pg-replica", "ReplicaLag", random.random() * 2, 5)
+        awslab.put_metric("us-east-1", "analytics-2", "AuroraReplicaLag", 15 + random.random() * 10, 5)
+        time.sleep(30)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
