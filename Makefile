@@ -74,8 +74,14 @@ check: deps
 demo: deps dbfleet
 	@sh tests/demo.sh
 
-bench: deps dbfleet
+bench: deps dbfleet $(BUILD)/bench/aws_round
 	@sh bench/bench.sh
+
+# one AWS discovery + metrics round through aws/, for bench/aws_bench.py
+$(BUILD)/bench/aws_round: bench/aws_round.c $(OBJ_CORE)
+	@mkdir -p $(dir $@)
+	@echo "  LD  $@"
+	@$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 install: dbfleet
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(DATADIR)/keymaps \

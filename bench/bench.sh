@@ -11,6 +11,9 @@ done
 if [ -n "$need" ] && [ "$(id -u)" = 0 ]; then
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need >/dev/null
 fi
+echo "== AWS: discovery and one metrics round, 1,000 emulated instances"
+python3 bench/aws_bench.py || true
+echo "== databases: dbfleet beside pg_activity, innotop and mytop"
 LAB=$(sh tests/lab.sh start)
 trap 'sh tests/lab.sh stop "$LAB"' EXIT INT TERM
 LAB_DIR=$LAB python3 bench/bench.py
