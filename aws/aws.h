@@ -31,6 +31,18 @@ int aws_creds_resolve(const char *cli_profile, struct aws_creds *c, char *source
 		      char *region, size_t rn, char *err, size_t errlen);
 
 /*
+ * The whole chain, as aws_creds_resolve plus assume-role profiles: a
+ * profile with role_arn gets its keys from STS AssumeRole, signed with its
+ * source_profile's keys (or the environment's, credential_source =
+ * Environment), cached until 10 minutes before they expire. 'stop' may be
+ * NULL. 0, or -1 with 'err'.
+ */
+int aws_creds_resolve_chain(const char *cli_profile, const atomic_int *stop, struct aws_creds *c,
+			    char *source, size_t sn, char *region, size_t rn, char *err, size_t errlen);
+/* A profile's key from the shared files: 1 found, 0 not, -1 malformed (err). */
+int aws_profile_get(const char *profile, const char *key, char *out, size_t n, char *err, size_t errlen);
+
+/*
  * The password for IAM database authentication: a SigV4 presigned URL
  * ("host:port/?Action=connect&DBUser=...&X-Amz-Signature=...", no scheme)
  * for service rds-db, valid 900 s from 'now'. libcurl cannot presign, so

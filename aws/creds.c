@@ -92,7 +92,7 @@ static int ini_get(const char *path, const char *section, const char *key, char 
 }
 
 /* A profile's key: the credentials file's [NAME], then the config file's [profile NAME] ([default] as is). */
-static int profile_get(const char *profile, const char *key, char *out, size_t n, char *err, size_t errlen)
+int aws_profile_get(const char *profile, const char *key, char *out, size_t n, char *err, size_t errlen)
 {
 	char path[1024], section[300];
 	path_of("AWS_SHARED_CREDENTIALS_FILE", "credentials", path, sizeof path);
@@ -182,7 +182,7 @@ static int parse_process_output(const char *json, struct aws_creds *c, char *err
 static int from_process(const char *profile, struct aws_creds *c, char *err, size_t errlen)
 {
 	char cmd[2048], out[PROCESS_OUTPUT_MAX];
-	int rc = profile_get(profile, "credential_process", cmd, sizeof cmd, err, errlen);
+	int rc = aws_profile_get(profile, "credential_process", cmd, sizeof cmd, err, errlen);
 	if (rc <= 0)
 		return rc;
 	if (run_process(cmd, out, sizeof out, err, errlen) < 0 || parse_process_output(out, c, err, errlen) < 0)
@@ -208,15 +208,15 @@ int aws_creds_resolve(const char *cli_profile, struct aws_creds *c, char *source
 	} else {
 		if (!profile)
 			profile = "default";
-		int a = profile_get(profile, "aws_access_key_id", c->akid, sizeof c->akid, err, errlen);
-		int s = a < 0 ? -1 : profile_get(profile, "aws_secret_access_key", c->secret, sizeof c->secret, err, errlen);
+		int a = aws_profile_get(profile, "aws_access_key_id", c->akid, sizeof c->akid, err, errlen);
+		int s = a < 0 ? -1 : aws_profile_get(profile, "aws_secret_access_key", c->secret, sizeof c->secret, err, errlen);
 		if (a < 0 || s < 0)
 			return -1;
 		int p = a && s ? 0 : from_process(profile, c, err, errlen);
 		if (p < 0)
 			return -1;
 		if (a && s) {
-			profile_get(profile, "aws_session_token", c->token, sizeof c->token, err, errlen);
+			aws_profile_get(profile, "aws_session_token", c->token, sizeof c->token, err, errlen);
 			snprintf(source, sn, "profile %s", profile);
 		} else if (p) {
 			snprintf(source, sn, "profile %s (credential_process)", profile);
@@ -229,7 +229,7 @@ int aws_creds_resolve(const char *cli_profile, struct aws_creds *c, char *source
 	if (r)
 		snprintf(region, rn, "%s", r);
 	else
-		profile_get(profile ? profile : "default", "region", region, rn, err, errlen);
+		aws_profile_get(profile ? profile : "default", "region", region, rn, err, errlen);
 	if (!c->akid[0]) {
 		snprintf(err, errlen, "no AWS credentials in the environment or ~/.aws (instance roles, SSO"
 			 " and assume-role profiles are not supported yet)");

@@ -61,7 +61,7 @@ static int resolve(struct cloud_state *s)
 {
 	char region[32] = "", err[256];
 	const struct cloud_config *cfg = &s->run->cfg;
-	if (aws_creds_resolve(cfg->profile[0] ? cfg->profile : NULL, &s->creds, s->source,
+	if (aws_creds_resolve_chain(cfg->profile[0] ? cfg->profile : NULL, s->run->stop, &s->creds, s->source,
 			      sizeof s->source, region, sizeof region, err, sizeof err) < 0) {
 		snprintf(s->error, sizeof s->error, "credentials: %s", err);
 		s->auth_failed = 1;

@@ -249,3 +249,50 @@ def test_aws_proxy_is_understood_by_the_aws_cli():
                                "--metric", "UNBLENDED_COST", "--granularity", "MONTHLY"],
                        env=env, capture_output=True, text=True, timeout=60)
     assert r.returncode == 0 and '"Amount": "42.00"' in r.stdout, r
+
+
+def test_aws_assume_role_and_credential_process_profiles():
+    awslab.url()
+    awslab.reset()
+    awslab.create_instances("us-east-1", ["role-1"])
+    home = tempfile.mkdtemp(prefix="dbfleet-aws-home-")
+    conf = os.path.join(home, "config")
+    with open(conf, "w") as f:
+        f.write("[profile base]\naws_access_key_id = %s\naws_secret_access_key = %s\nregion = us-east-1\n\n"
+                "[profile ops]\nrole_arn = arn:aws:iam::123456789012:role/dbfleet-ro\nsource_profile = base\n"
+                "region = us-east-1\n\n"
+                "[profile proc]\nregion = us-east-1\ncredential_process = printf '{\"Version\": 1, "
+                "\"AccessKeyId\": \"%s\", \"SecretAccessKey\": \"%s\"}'\n"
+                % (awslab.KEY["AWS_ACCESS_KEY_ID"], awslab.KEY["AWS_SECRET_ACCESS_KEY"],
+                   awslab.KEY["AWS_ACCESS_KEY_ID"], awslab.KEY["AWS_SECRET_ACCESS_KEY"]))
+    cfg = write_config([], extra="[aws]\ndiscover = 10\n")
+    noenv = {"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_CONFIG_FILE": conf}
+    try:
+        d = _dbfleet(["-c", cfg, "--profile", "ops"], **noenv)
+        try:
+            s = d.wait_for(r"role-1\s.*available", timeout=30)
+            assert "AWS profile ops (role dbfleet-ro) us-east-1" in s, s
+            # a second discovery round 10 s later reuses the assumed role's keys
+            deadline = time.time() + 25
+            while len(awslab.proxy("stats").get("DescribeDBInstances", [])) < 2 and time.time() < deadline:
+                time.sleep(0.5)
+            stats = awslab.proxy("stats")
+            assert len(stats.get("DescribeDBInstances", [])) >= 2, stats.keys()
+            assert len(stats.get("AssumeRole", [])) == 1, "STS asked %d times" % len(stats.get("AssumeRole", []))
+        finally:
+            d.close()
+        d = _dbfleet(["-c", cfg, "--profile", "proc"], **noenv)
+        try:
+            s = d.wait_for(r"role-1\s.*available", timeout=30)
+            assert "AWS profile proc (credential_process) us-east-1" in s, s
+        finally:
+            d.close()
+        # a role with no way to get source keys says so
+        d = _dbfleet(["-c", cfg, "--profile", "nosuch"], **noenv)
+        try:
+            d.wait_for(r"AWS: credentials: .*nosuch", timeout=15)
+        finally:
+            d.close()
+    finally:
+        os.unlink(cfg)
+        shutil.rmtree(home)

@@ -1,0 +1,168 @@
+/*
+ * sts.c - assume-role profiles: role_arn with source_profile or
+ * credential_source = Environment, through STS AssumeRole (Query
+ * 2011-06-15), the credentials cached until 10 minutes before they expire
+ * (botocore's mandatory refresh point), so a discovery round every few
+ * minutes does not call STS each time.
+ */
+#include "aws.h"
+#include "xml.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define REFRESH_BEFORE_S 600
+#define MAX_CHAIN 4
+
+static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	char key[600];          /* role_arn + session name + source akid */
+	struct aws_creds creds;
+	time_t expires;
+} cache; /* guarded by cache_mu */
+
+static time_t parse_expiry(const char *s)
+{
+	struct tm tm = {0};
+	return strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) ? timegm(&tm) : 0;
+}
+
+static int assume(const struct aws_creds *src, const char *profile, const char *role_arn, const char *region,
+		  const atomic_int *stop, struct aws_creds *out, char *err, size_t errlen)
+{
+	char session[64] = "", duration[16] = "", external[256] = "", key[600];
+	const char *user = getenv("USER");
+	aws_profile_get(profile, "role_session_name", session, sizeof session, err, errlen);
+	if (!session[0])
+		snprintf(session, sizeof session, "dbfleet-%.40s", user && *user ? user : "session");
+	aws_profile_get(profile, "duration_seconds", duration, sizeof duration, err, errlen);
+	aws_profile_get(profile, "external_id", external, sizeof external, err, errlen);
+	snprintf(key, sizeof key, "%.300s|%s|%.100s", role_arn, session, src->akid);
+	pthread_mutex_lock(&cache_mu);
+	if (!strcmp(cache.key, key) && cache.expires - time(NULL) > REFRESH_BEFORE_S) {
+		*out = cache.creds;
+		pthread_mutex_unlock(&cache_mu);
+		return 0;
+	}
+	pthread_mutex_unlock(&cache_mu);
+
+	char *body = NULL, *resp = NULL;
+	size_t blen = 0, bcap = 0, rlen = 0;
+	int rc = aws_form_add(&body, &blen, &bcap, "Action", "AssumeRole") |
+		 aws_form_add(&body, &blen, &bcap, "Version", "2011-06-15") |
+		 aws_form_add(&body, &blen, &bcap, "RoleArn", role_arn) |
+		 aws_form_add(&body, &blen, &bcap, "RoleSessionName", session);
+	if (duration[0])
+		rc |= aws_form_add(&body, &blen, &bcap, "DurationSeconds", duration);
+	if (external[0])
+		rc |= aws_form_add(&body, &blen, &bcap, "ExternalId", external);
+	struct aws_client *cl = rc ? NULL : aws_client_new(src, stop);
+	if (!cl) {
+		free(body);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	struct aws_error e;
+	rc = aws_post(cl, &AWS_STS, region, NULL, body, &resp, &rlen, &e);
+	aws_client_free(&cl);
+	free(body);
+	if (rc < 0) {
+		snprintf(err, errlen, "AssumeRole %.200s: %.60s: %.200s", role_arn, e.code, e.msg);
+		return -1;
+	}
+	char xerr[160];
+	struct xnode *x = xml_parse(resp, rlen, xerr, sizeof xerr);
+	free(resp);
+	const struct xnode *cr = xml_path(x, "AssumeRoleResult/Credentials");
+	const char *akid = xml_text(cr, "AccessKeyId"), *secret = xml_text(cr, "SecretAccessKey");
+	const char *token = xml_text(cr, "SessionToken");
+	if (!*akid || !*secret || strlen(akid) >= sizeof out->akid || strlen(secret) >= sizeof out->secret ||
+	    strlen(token) >= sizeof out->token) {
+		snprintf(err, errlen, "AssumeRole %.200s: no credentials in the answer%s%s", role_arn,
+			 x ? "" : ": ", x ? "" : xerr);
+		xml_free(x);
+		return -1;
+	}
+	memset(out, 0, sizeof *out);
+	snprintf(out->akid, sizeof out->akid, "%s", akid);
+	snprintf(out->secret, sizeof out->secret, "%s", secret);
+	snprintf(out->token, sizeof out->token, "%s", token);
+	time_t exp = parse_expiry(xml_text(cr, "Expiration"));
+	xml_free(x);
+	pthread_mutex_lock(&cache_mu);
+	snprintf(cache.key, sizeof cache.key, "%s", key);
+	cache.creds = *out;
+	cache.expires = exp ? exp : time(NULL) + 900;
+	pthread_mutex_unlock(&cache_mu);
+	return 0;
+}
+
+static int chain(const char *cli_profile, const atomic_int *stop, struct aws_creds *c, char *source, size_t sn,
+		 char *region, size_t rn, char *err, size_t errlen, int depth)
+{
+	char role[300] = "", src_profile[128] = "", cred_src[64] = "";
+	const char *profile = cli_profile && *cli_profile ? cli_profile : getenv("AWS_PROFILE");
+	const char *ak = getenv("AWS_ACCESS_KEY_ID"), *sk = getenv("AWS_SECRET_ACCESS_KEY");
+	int env_keys = ak && *ak && sk && *sk;
+	/* env keys win over AWS_PROFILE (not over --profile), role or not */
+	if (!profile || !*profile || (env_keys && !(cli_profile && *cli_profile)) ||
+	    aws_profile_get(profile, "role_arn", role, sizeof role, err, errlen) <= 0)
+		return err[0] ? -1 : aws_creds_resolve(cli_profile, c, source, sn, region, rn, err, errlen);
+	if (depth >= MAX_CHAIN) {
+		snprintf(err, errlen, "profile '%s': source_profile chain longer than %d", profile, MAX_CHAIN);
+		return -1;
+	}
+	aws_profile_get(profile, "source_profile", src_profile, sizeof src_profile, err, errlen);
+	aws_profile_get(profile, "credential_source", cred_src, sizeof cred_src, err, errlen);
+	struct aws_creds src;
+	char srcname[96], srcregion[32];
+	int rc;
+	if (src_profile[0] && strcmp(src_profile, profile))
+		rc = chain(src_profile, stop, &src, srcname, sizeof srcname, srcregion, sizeof srcregion, err, errlen,
+			   depth + 1);
+	else if (src_profile[0]) /* a profile that is its own source: its static keys */
+		rc = aws_creds_resolve(src_profile, &src, srcname, sizeof srcname, srcregion, sizeof srcregion, err,
+				       errlen);
+	else if (!strcmp(cred_src, "Environment")) {
+		rc = aws_creds_resolve(NULL, &src, srcname, sizeof srcname, srcregion, sizeof srcregion, err, errlen);
+		if (rc == 0 && strcmp(srcname, "environment")) {
+			snprintf(err, errlen, "profile '%s': credential_source = Environment but no keys in the environment",
+				 profile);
+			rc = -1;
+		}
+	} else {
+		snprintf(err, errlen, "profile '%s': role_arn needs source_profile or credential_source = Environment"
+			 "%s%s", profile, cred_src[0] ? " (not supported yet: " : "", cred_src[0] ? cred_src : "");
+		if (cred_src[0])
+			snprintf(err + strlen(err), errlen - strlen(err), ")");
+		return -1;
+	}
+	if (rc < 0)
+		return -1;
+	region[0] = '\0';
+	const char *r = getenv("AWS_REGION");
+	if (!r || !*r)
+		r = getenv("AWS_DEFAULT_REGION");
+	if (r && *r)
+		snprintf(region, rn, "%s", r);
+	else if (aws_profile_get(profile, "region", region, rn, err, errlen) <= 0)
+		snprintf(region, rn, "%s", srcregion);
+	if (assume(&src, profile, role, region[0] ? region : "us-east-1", stop, c, err, errlen) < 0) {
+		memset(&src, 0, sizeof src);
+		return -1;
+	}
+	memset(&src, 0, sizeof src);
+	snprintf(source, sn, "profile %.40s (role %.40s)", profile, strrchr(role, '/') ? strrchr(role, '/') + 1 : role);
+	return 0;
+}
+
+int aws_creds_resolve_chain(const char *cli_profile, const atomic_int *stop, struct aws_creds *c,
+			    char *source, size_t sn, char *region, size_t rn, char *err, size_t errlen)
+{
+	err[0] = '\0';
+	return chain(cli_profile, stop, c, source, sn, region, rn, err, errlen, 0);
+}
