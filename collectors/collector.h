@@ -18,6 +18,20 @@ struct collector_target {
 	double interval_s;
 	double timeout_s;     /* connect and query deadline */
 	char aws_instance[64];/* the RDS instance this database is, for AWS figures */
+	int actions;          /* enum target_actions: what may be done to it */
+	int confirm;          /* enum confirm_policy */
+};
+
+enum target_actions { TARGET_ACTIONS_ALL = 0, TARGET_ACTIONS_SESSIONS, TARGET_ACTIONS_NONE };
+/* default: destructive actions (terminate, promote) need the typed name, others y/N */
+enum confirm_policy { CONFIRM_DEFAULT = 0, CONFIRM_TYPED, CONFIRM_YES_NO };
+
+/* An action the user confirmed, for the action worker. */
+struct action_request {
+	size_t target;
+	struct db_action a;
+	char object[96];      /* for the actions pane and the audit log: "pid 48213 (app_rw)" */
+	int dry_run;          /* build and log it, send nothing */
 };
 
 /* AWS: which account/regions to discover and how often. */
@@ -47,6 +61,17 @@ struct collector *collector_new(struct store *st, const struct collector_target 
 				struct err *err);
 /* Also discover and watch the AWS side (before collector_start). */
 void collector_set_cloud(struct collector *c, const struct cloud_config *cfg);
+/* Where the audit log goes ("" = $XDG_STATE_HOME/dbfleet/audit.log); before collector_start. */
+void collector_set_audit(struct collector *c, const char *path);
+/*
+ * Queue a confirmed action for the action worker (never run on the caller's
+ * thread). Its id, or -1 with 'err' when the same object already has an
+ * action queued or running, or the queue is full.
+ */
+int collector_act(struct collector *c, const struct action_request *r, struct err *err);
+/* The SQL an action would send, for the confirmation prompt; 0 or -1 with 'err'. */
+int collector_action_sql(const struct collector *c, const struct action_request *r, char *sql, size_t n,
+			 struct err *err);
 /* Start the workers and the watchdog; 0 or -1 with 'err'. */
 int collector_start(struct collector *c, struct err *err);
 /*

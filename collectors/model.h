@@ -26,6 +26,7 @@ enum err_code {
 	ERR_TIMEOUT,  /* a deadline was missed */
 	ERR_AUTH,     /* authentication or authorisation failed at connect */
 	ERR_CONFIG,   /* bad input from the user */
+	ERR_REFUSED,  /* an action refused: the object is not what was shown any more */
 };
 
 /* Unknown numbers are -1 (counts) or a negative double. */
@@ -48,6 +49,9 @@ struct db_health {
 	int64_t db_size_bytes;   /* -1 until the (rare) size probe ran */
 	double server_now;       /* server clock, epoch seconds: rates use it */
 	char tls[48];            /* "TLSv1.3" or "plaintext": is our connection encrypted */
+	char server_id[64];      /* MySQL @@server_uuid / MariaDB @@server_id: ids restart with it */
+	double server_started;   /* MySQL: server start, epoch seconds; 0 unknown */
+	int rds_procs;           /* MySQL: mysql.rds_kill exists (RDS): KILL goes through it */
 	/* derived by collectors from two samples */
 	double tps;              /* -1 until two samples */
 	double qps;              /* -1 until two samples, or unknown */
@@ -119,6 +123,21 @@ struct db_sample {
 	/* dbfleet's own cost on this server, from its round trips */
 	int statements;
 	double roundtrip_ms;
+};
+
+/* ---- actions: what the user confirmed, with the identity it was shown with ---- */
+
+enum db_action_kind { ACT_NONE, ACT_CANCEL, ACT_TERMINATE, ACT_PROMOTE };
+
+struct db_action {
+	int kind;                 /* enum db_action_kind */
+	int pid;                  /* the session (PostgreSQL pid, MySQL connection id) */
+	char backend_start[40];   /* PostgreSQL: with the pid, the session's identity */
+	char user[64];            /* MySQL: the connection's user and host:port at display */
+	char client[64];
+	char server_id[64];       /* MySQL: the server's identity and start at display */
+	double server_started;
+	int rds;                  /* MySQL: kill through mysql.rds_kill[_query] */
 };
 
 /* ---- what AWS knows (aws/ fills these, the cloud collector publishes them) ---- */

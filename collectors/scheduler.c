@@ -28,6 +28,7 @@
 
 #include "../aws/aws.h"
 #include "../engines/engine.h"
+#include "actions.h"
 #include "cloud.h"
 #include "derive.h"
 #include "rates.h"
@@ -55,6 +56,7 @@ struct collector {
 	pthread_cond_t cv;              /* signalled on stop */
 	atomic_int refs;                /* the main thread + every thread */
 	struct cloud_config cloud;      /* immutable after collector_set_cloud */
+	struct actq *aq;                /* the action worker's queue (it locks itself) */
 };
 
 struct worker_arg {
@@ -70,6 +72,7 @@ static void collector_unref(struct collector *c)
 		return;
 	for (size_t i = 0; i < c->n; i++)
 		free(c->ts[i]);
+	actq_free(c->aq);
 	pthread_mutex_destroy(&c->mu);
 	pthread_cond_destroy(&c->cv);
 	free(c->ts);
@@ -289,12 +292,48 @@ struct collector *collector_new(struct store *st, const struct collector_target 
 		store_describe(st, i, t[i].name, ops->name, ep, t[i].interval_s, t[i].timeout_s);
 		store_set_cloud_id(st, i, t[i].aws_instance);
 	}
+	struct action_target *at = calloc(n ? n : 1, sizeof *at);
+	for (size_t i = 0; at && i < n; i++)
+		at[i] = (struct action_target){.conf = t[i], .ops = c->ts[i]->ops};
+	c->aq = at ? actq_new(st, at, n) : NULL;
+	free(at);
+	if (!c->aq) {
+		snprintf(err->msg, sizeof err->msg, "out of memory");
+		collector_stop(c, 0);
+		return NULL;
+	}
 	return c;
 }
 
 void collector_set_cloud(struct collector *c, const struct cloud_config *cfg)
 {
 	c->cloud = *cfg;
+}
+
+void collector_set_audit(struct collector *c, const char *path)
+{
+	actq_set_audit(c->aq, path);
+}
+
+int collector_act(struct collector *c, const struct action_request *r, struct err *err)
+{
+	return actq_submit(c->aq, r, err);
+}
+
+int collector_action_sql(const struct collector *c, const struct action_request *r, char *sql, size_t n,
+			 struct err *err)
+{
+	return actq_sql(c->aq, r, sql, n, err);
+}
+
+static void thread_done(void *p);
+
+static void *action_main(void *p)
+{
+	struct collector *c = p;
+	actq_run(c->aq, &c->stop);
+	thread_done(c);
+	return NULL;
 }
 
 static void thread_done(void *p)
@@ -313,6 +352,14 @@ int collector_start(struct collector *c, struct err *err)
 	atomic_fetch_add(&c->refs, 1);
 	atomic_fetch_add(&c->live, 1);
 	if (pthread_create(&th, NULL, watchdog_main, c) != 0) {
+		atomic_fetch_sub(&c->refs, 1);
+		atomic_fetch_sub(&c->live, 1);
+		goto fail;
+	}
+	pthread_detach(th);
+	atomic_fetch_add(&c->refs, 1);
+	atomic_fetch_add(&c->live, 1);
+	if (pthread_create(&th, NULL, action_main, c) != 0) {
 		atomic_fetch_sub(&c->refs, 1);
 		atomic_fetch_sub(&c->live, 1);
 		goto fail;
@@ -349,6 +396,7 @@ int collector_stop(struct collector *c, double wait_s)
 	atomic_store(&c->stop, 1);
 	pthread_cond_broadcast(&c->cv);
 	pthread_mutex_unlock(&c->mu);
+	actq_wake(c->aq);
 	/* idle workers wake and close their connections at once; stuck ones never do */
 	double until = engine_now() + wait_s;
 	while (atomic_load(&c->live) > 0 && engine_now() < until)

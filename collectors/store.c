@@ -37,6 +37,8 @@ struct store {
 	size_t n;
 	struct slot *slots;
 	struct cloud_snapshot *cloud;  /* guarded by mu */
+	struct action_status actions[STORE_ACTIONS]; /* ring, guarded by mu */
+	size_t nactions, actions_head;
 	int wake[2];
 };
 
@@ -240,6 +242,41 @@ void cloud_snapshot_release(struct cloud_snapshot **p)
 		free(*p);
 	}
 	*p = NULL;
+}
+
+void store_action_put(struct store *s, const struct action_status *a)
+{
+	pthread_mutex_lock(&s->mu);
+	size_t i;
+	for (i = 0; i < s->nactions; i++)
+		if (s->actions[(s->actions_head + i) % STORE_ACTIONS].id == a->id)
+			break;
+	if (i == s->nactions) { /* new: append, dropping the oldest when full */
+		if (s->nactions < STORE_ACTIONS)
+			s->nactions++;
+		else
+			s->actions_head = (s->actions_head + 1) % STORE_ACTIONS;
+		i = s->nactions - 1;
+	}
+	s->actions[(s->actions_head + i) % STORE_ACTIONS] = *a;
+	pthread_mutex_unlock(&s->mu);
+	wake(s);
+}
+
+size_t store_actions(struct store *s, struct action_status *out, size_t max)
+{
+	pthread_mutex_lock(&s->mu);
+	size_t n = s->nactions < max ? s->nactions : max;
+	for (size_t i = 0; i < n; i++)
+		out[i] = s->actions[(s->actions_head + s->nactions - 1 - i) % STORE_ACTIONS];
+	pthread_mutex_unlock(&s->mu);
+	return n;
+}
+
+const char *action_state_name(int st)
+{
+	static const char *const names[] = {"queued", "running", "done", "FAILED", "REFUSED", "dry run"};
+	return (unsigned)st < sizeof names / sizeof names[0] ? names[st] : "?";
 }
 
 double store_now(void)

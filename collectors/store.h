@@ -104,6 +104,32 @@ void cloud_snapshot_release(struct cloud_snapshot **p);
 /* Link target 't' to an AWS instance id (config: aws_instance). */
 void store_set_cloud_id(struct store *s, size_t t, const char *id);
 
+/* ---- actions: what was asked, and how it went (the actions pane) ---- */
+
+enum action_state { ACTION_QUEUED, ACTION_RUNNING, ACTION_DONE, ACTION_FAILED, ACTION_REFUSED, ACTION_DRY_RUN };
+
+struct action_status {
+	int id;
+	size_t target;
+	char target_name[64];
+	char what[16];        /* "cancel", "terminate", "promote" */
+	char object[96];      /* "pid 48213 (app_rw)", "the server" */
+	char who[96];         /* local user@host */
+	double started;       /* epoch seconds */
+	double ended;         /* epoch seconds, 0 while not finished */
+	int state;            /* enum action_state */
+	char sql[512];        /* what was (or would be) sent */
+	char message[256];    /* the server's answer, or why it was refused */
+};
+
+#define STORE_ACTIONS 64
+
+/* Insert or replace (by id) an action's status. Any thread. */
+void store_action_put(struct store *s, const struct action_status *a);
+/* Copy up to 'max' actions, newest first; how many. */
+size_t store_actions(struct store *s, struct action_status *out, size_t max);
+const char *action_state_name(int st);
+
 /* The monotonic clock snapshots are stamped with, in seconds. */
 double store_now(void);
 

@@ -35,6 +35,18 @@ struct engine_ops {
 	const char *(*query_text)(struct engine_conn *c, int64_t queryid);
 	/* "host:port" a DSN points at, without connecting; "" if unknown. */
 	void (*endpoint)(const char *dsn, char *out, size_t n);
+	/*
+	 * The statement an action sends, exactly (shown by --dry-run and kept
+	 * in the audit log); 0, or -1 with 'err' if this engine cannot do it.
+	 */
+	int (*action_sql)(const struct db_action *a, char *sql, size_t n, struct err *err);
+	/*
+	 * Run an action on 'c' (a connection opened for it), re-checking the
+	 * object's identity in the same statement or just before; 0 with
+	 * 'outcome', or -1 with 'err' (ERR_REFUSED: the object changed).
+	 */
+	int (*act)(struct engine_conn *c, const struct db_action *a, double deadline, char *outcome, size_t n,
+		   struct err *err);
 	/* Close and free; NULL-safe. */
 	void (*close)(struct engine_conn *c);
 };

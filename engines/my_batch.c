@@ -101,7 +101,8 @@ char *my_build_batch(struct my_state *c)
 	c->parts[c->nparts++] = MY_PART_SESSIONS;
 	/* performance_schema.threads is the cheap way; the PROCESSLIST join the fallback */
 	int ps_sessions = c->can_digest;
-	int rc = rs_appendf(&buf, &len, &cap, "%s\n%s\n%s\n", MY_SQL_VARS, MY_SQL_STATUS,
+	int rc = rs_appendf(&buf, &len, &cap, "%s\n%s\n%s\n", c->mariadb ? MY_SQL_VARS_MARIADB : MY_SQL_VARS_MYSQL,
+			 MY_SQL_STATUS,
 			 ps_sessions ? MY_SQL_SESSIONS_PS
 			 : c->can_process ? MY_SQL_SESSIONS : MY_SQL_SESSIONS_OWN);
 	if (ps_sessions && c->can_process) {
@@ -133,4 +134,115 @@ char *my_build_batch(struct my_state *c)
 		return NULL;
 	}
 	return buf;
+}
+
+int my_action_sql(const struct db_action *a, char *sql, size_t n, struct err *err)
+{
+	err->code = ERR_CONFIG;
+	switch (a->kind) {
+	case ACT_CANCEL:
+		snprintf(sql, n, a->rds ? "CALL mysql.rds_kill_query(%d)" : "KILL QUERY %d", a->pid);
+		break;
+	case ACT_TERMINATE:
+		snprintf(sql, n, a->rds ? "CALL mysql.rds_kill(%d)" : "KILL %d", a->pid);
+		break;
+	case ACT_PROMOTE:
+		snprintf(sql, n, "STOP REPLICA;\nRESET REPLICA ALL;\nSET GLOBAL read_only = OFF");
+		break;
+	default:
+		snprintf(err->msg, sizeof err->msg, "MySQL/MariaDB has no such action");
+		return -1;
+	}
+	if (a->kind != ACT_PROMOTE && a->pid <= 0) {
+		snprintf(err->msg, sizeof err->msg, "no connection id to act on");
+		return -1;
+	}
+	return 0;
+}
+
+/* 'in' as the inside of a '...' literal: quotes and backslashes doubled. */
+static void quote(char *out, size_t n, const char *in)
+{
+	size_t o = 0;
+	for (; *in && o + 2 < n; in++) {
+		if (*in == '\'' || *in == '\\')
+			out[o++] = *in;
+		out[o++] = *in;
+	}
+	out[o] = '\0';
+}
+
+int my_action(const struct my_state *st, const struct db_action *a, rs_run_fn run, void *ctx, char *outcome,
+	      size_t n, struct err *err)
+{
+	char sql[1400], user[140], host[140], like[140], raw[140], stmts[256];
+	struct rs r = {0};
+	if (my_action_sql(a, stmts, sizeof stmts, err) < 0)
+		return -1;
+	quote(user, sizeof user, a->user);
+	quote(host, sizeof host, a->client);
+	/* the host as a LIKE prefix: its own % and _ taken literally */
+	size_t o = 0;
+	for (const char *p = a->client; *p && o + 2 < sizeof raw; p++) {
+		if (*p == '%' || *p == '_')
+			raw[o++] = '\\';
+		raw[o++] = *p;
+	}
+	raw[o] = '\0';
+	quote(like, sizeof like, raw);
+	snprintf(sql, sizeof sql, MY_SQL_IDENTITY, st->mariadb ? "@@server_id" : "@@server_uuid",
+		 a->kind == ACT_PROMOTE ? -1 : a->pid, user, host, like,
+		 st->mariadb ? "information_schema" : "performance_schema");
+	err->code = ERR_FAIL;
+	if (run(ctx, sql, &r) < 0 || r.nrows != 1) {
+		snprintf(err->msg, sizeof err->msg, "identity check: %.230s", r.error[0] ? r.error : "no answer");
+		rs_free(&r);
+		return -1;
+	}
+	double started = dval(&r, 0, 1, 0);
+	int same_server = !strcmp(val(&r, 0, 0), a->server_id) && started - a->server_started < 3 &&
+			  a->server_started - started < 3;
+	int present = ival(&r, 0, 2, 0) == 1;
+	rs_free(&r);
+	err->code = ERR_REFUSED;
+	if (!same_server) {
+		snprintf(err->msg, sizeof err->msg, "refused: the server is not the one shown (restarted or failed"
+			 " over: ids start again), nothing sent");
+		return -1;
+	}
+	if (a->kind != ACT_PROMOTE && !present) {
+		snprintf(err->msg, sizeof err->msg, "refused: connection %d is not %.60s@%.60s any more (it ended"
+			 " or the id was reused), nothing sent", a->pid, a->user, a->client);
+		return -1;
+	}
+	if (a->kind == ACT_PROMOTE) {
+		int replica = run(ctx, st->replica_sql[0] ? st->replica_sql : "SHOW REPLICA STATUS", &r) == 0 && r.nrows > 0;
+		rs_free(&r);
+		if (!replica) {
+			snprintf(err->msg, sizeof err->msg, "refused: the server has no replication configured (not a replica)");
+			return -1;
+		}
+	}
+	/* one statement at a time: promote is three */
+	err->code = ERR_FAIL;
+	for (char *s = stmts, *next; s && *s; s = next) {
+		next = strstr(s, ";\n");
+		if (next) {
+			*next = '\0';
+			next += 2;
+		}
+		if (run(ctx, s, &r) < 0) {
+			snprintf(err->msg, sizeof err->msg, "%.60s: %.180s", s, r.error);
+			rs_free(&r);
+			return -1;
+		}
+		rs_free(&r);
+	}
+	err->code = ERR_NONE;
+	if (a->kind == ACT_PROMOTE)
+		snprintf(outcome, n, "promoted: replication stopped and reset, read_only = OFF");
+	else
+		snprintf(outcome, n, "%s sent to connection %d%s", a->kind == ACT_CANCEL ? "KILL QUERY" : "KILL", a->pid,
+			 a->rds ? " (through the RDS procedure)" : "");
+	return 0;
 }

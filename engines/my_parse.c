@@ -61,6 +61,9 @@ int my_probe(struct my_state *c, double timeout_s, rs_run_fn run, void *ctx, str
 	snprintf(sql, sizeof sql, "%.*s", (int)strlen(c->replica_sql) - 1, c->replica_sql);
 	c->can_replica = try_sql(run, ctx, sql, &lost);
 	c->can_digest = c->ps_on && try_sql(run, ctx, MY_SQL_CAN_DIGEST, &lost);
+	if (run(ctx, MY_SQL_RDS_PROCS, &r) == 0)
+		c->rds_procs = ival(&r, 0, 0, 0) > 0;
+	rs_free(&r);
 	return lost ? -1 : 0;
 }
 
@@ -69,6 +72,7 @@ static void parse_vars(const struct rs *r, struct db_health *h, int *read_only)
 	*read_only = atoi(val(r, 0, 0)) == 1;
 	h->conns_max = atoi(val(r, 0, 1));
 	h->server_now = dval(r, 0, 2, 0);
+	copy(h->server_id, sizeof h->server_id, val(r, 0, 3));
 }
 
 static void parse_status(const struct rs *r, struct db_health *h)
@@ -333,6 +337,8 @@ int my_parse_batch(struct my_state *c, struct rs *r, int n, struct db_sample *ou
 	snprintf(h->version, sizeof h->version, "%s %.*s", c->mariadb ? "MariaDB" : "MySQL",
 		 (int)strcspn(c->version, "-"), c->version);
 	h->is_replica = h->is_replica || ro;
+	h->server_started = h->uptime_s > 0 ? (double)(long long)(h->server_now - h->uptime_s + 0.5) : 0;
+	h->rds_procs = c->rds_procs;
 	c->lock_waits = h->waiting_on_lock;
 	out->statements = c->nparts;
 	notes(c, out);

@@ -30,6 +30,7 @@ struct my_state {
 	struct textcache texts;
 	int parts[MY_BATCH_MAX], nparts;              /* what the batch in flight asks, in order */
 	int lock_waits;                    /* row-lock waits in the last sample: ask who blocks */
+	int rds_procs;                     /* mysql.rds_kill exists: RDS */
 };
 
 
@@ -47,5 +48,11 @@ int64_t my_digest_id(const char *schema, const char *digest);
 /* Turn the batch's results into 'out'; 0 or -1 with 'err'. */
 int my_parse_batch(struct my_state *st, struct rs *r, int n, struct db_sample *out, struct err *err);
 void my_state_release(struct my_state *st);
+
+/* The statements of an action (";\n"-separated for promote); 0 or -1 with 'err'. */
+int my_action_sql(const struct db_action *a, char *sql, size_t n, struct err *err);
+/* Check the server's and the connection's identity, then act; 0 with 'outcome' or -1 with 'err'. */
+int my_action(const struct my_state *st, const struct db_action *a, rs_run_fn run, void *ctx, char *outcome,
+	      size_t n, struct err *err);
 
 #endif

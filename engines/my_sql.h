@@ -10,9 +10,24 @@
 #define MY_SQL_CAN_DIGEST \
 	"SELECT COUNT(*) FROM performance_schema.events_statements_summary_by_digest WHERE 1 = 0"
 
-/* result 0: health variables */
-#define MY_SQL_VARS \
-	"SELECT @@read_only, @@max_connections, UNIX_TIMESTAMP(NOW(6));"
+/* result 0: health variables; the last is the server's identity (ids restart with it) */
+#define MY_SQL_VARS_MARIADB \
+	"SELECT @@read_only, @@max_connections, UNIX_TIMESTAMP(NOW(6)), @@server_id;"
+#define MY_SQL_VARS_MYSQL \
+	"SELECT @@read_only, @@max_connections, UNIX_TIMESTAMP(NOW(6)), @@server_uuid;"
+
+/* once per connection: is this RDS, whose users KILL through procedures */
+#define MY_SQL_RDS_PROCS \
+	"SELECT COUNT(*) FROM information_schema.ROUTINES" \
+	" WHERE ROUTINE_SCHEMA = 'mysql' AND ROUTINE_NAME = 'rds_kill'"
+
+/* actions: the server and the connection still what was shown (MariaDB keeps
+ * GLOBAL_STATUS in information_schema, MySQL 5.7+ in performance_schema) */
+#define MY_SQL_IDENTITY \
+	"SELECT %s, UNIX_TIMESTAMP() - VARIABLE_VALUE, (SELECT COUNT(*) FROM information_schema.PROCESSLIST" \
+	" WHERE ID = %d AND USER = '%s' AND (HOST = '%s' OR HOST LIKE '%s:%%'))" \
+	" FROM %s.GLOBAL_STATUS WHERE VARIABLE_NAME = 'Uptime'"
+/* (performance_schema.threads shows the host without the port PROCESSLIST has) */
 
 /* result 1: counters */
 #define MY_SQL_STATUS \

@@ -189,6 +189,13 @@ static struct engine_conn *my_connect(const char *dsn, double timeout_s, struct 
 	return c;
 }
 
+static int my_act(struct engine_conn *c, const struct db_action *a, double deadline, char *outcome, size_t n,
+		  struct err *err)
+{
+	(void)deadline; /* the connection's read/write timeouts bound each statement */
+	return my_action(&c->st, a, run_one, c, outcome, n, err);
+}
+
 static void my_close(struct engine_conn *c)
 {
 	if (!c)
@@ -303,6 +310,8 @@ const struct engine_ops engine_mysql_ops = {
 	.thread_end = my_thread_end,
 	.connect = my_connect,
 	.sample = my_sample,
+	.action_sql = my_action_sql,
+	.act = my_act,
 	.query_text = my_query_text,
 	.endpoint = my_endpoint,
 	.close = my_close,

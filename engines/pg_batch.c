@@ -261,3 +261,66 @@ void pg_state_release(struct pg_state *c)
 {
 	textcache_release(&c->texts);
 }
+
+int pg_action_sql(const struct db_action *a, char *sql, size_t n, struct err *err)
+{
+	err->code = ERR_CONFIG;
+	if (a->kind == ACT_PROMOTE) {
+		snprintf(sql, n, "%s", PG_SQL_PROMOTE);
+		return 0;
+	}
+	if (a->kind != ACT_CANCEL && a->kind != ACT_TERMINATE) {
+		snprintf(err->msg, sizeof err->msg, "PostgreSQL has no such action");
+		return -1;
+	}
+	/* backend_start came from the server as timestamptz text: digits and
+	 * "-:. +"; anything else is not what we read, and is never quoted in */
+	if (a->pid <= 0 || !a->backend_start[0] ||
+	    strspn(a->backend_start, "0123456789-:. +") != strlen(a->backend_start)) {
+		snprintf(err->msg, sizeof err->msg, "the session has no identity to check (pid and backend_start)");
+		return -1;
+	}
+	snprintf(sql, n, PG_SQL_SIGNAL, a->kind == ACT_CANCEL ? "pg_cancel_backend" : "pg_terminate_backend",
+		 a->pid, a->backend_start);
+	return 0;
+}
+
+int pg_action(const struct db_action *a, rs_run_fn run, void *ctx, char *outcome, size_t n, struct err *err)
+{
+	char sql[512];
+	if (pg_action_sql(a, sql, sizeof sql, err) < 0)
+		return -1;
+	struct rs r = {0};
+	int rc = run(ctx, sql, &r);
+	err->code = ERR_FAIL;
+	if (rc < 0) {
+		snprintf(err->msg, sizeof err->msg, "%.250s", r.error[0] ? r.error : "no answer");
+	} else if (a->kind == ACT_PROMOTE) {
+		const char *v = r.nrows == 1 ? val(&r, 0, 0) : NULL;
+		if (!v || !*v) {
+			err->code = ERR_REFUSED;
+			snprintf(err->msg, sizeof err->msg, "refused: the server is not a replica (not in recovery) any more");
+			rc = -1;
+		} else if (strcmp(v, "t")) {
+			snprintf(err->msg, sizeof err->msg, "pg_promote() did not finish within 60 s");
+			rc = -1;
+		} else {
+			snprintf(outcome, n, "promoted: pg_promote() returned true, the server accepts writes");
+		}
+	} else if (r.nrows == 0) {
+		err->code = ERR_REFUSED;
+		snprintf(err->msg, sizeof err->msg, "refused: pid %d is not the session shown any more (it ended, or"
+			 " its pid belongs to a new session: backend_start differs)", a->pid);
+		rc = -1;
+	} else if (strcmp(val(&r, 0, 0), "t")) {
+		snprintf(err->msg, sizeof err->msg, "the server did not signal pid %d (needs pg_signal_backend,"
+			 " or the session is a superuser's)", a->pid);
+		rc = -1;
+	} else {
+		snprintf(outcome, n, "%s sent to pid %d", a->kind == ACT_CANCEL ? "cancel" : "terminate", a->pid);
+	}
+	rs_free(&r);
+	if (rc == 0)
+		err->code = ERR_NONE;
+	return rc;
+}

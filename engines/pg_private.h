@@ -44,4 +44,9 @@ int pg_parse_batch(struct pg_state *st, struct rs *r, int n, struct db_sample *o
 
 void pg_state_release(struct pg_state *st);
 
+/* The statement of an action (PG_SQL_SIGNAL, PG_SQL_PROMOTE); 0 or -1 with 'err'. */
+int pg_action_sql(const struct db_action *a, char *sql, size_t n, struct err *err);
+/* Run it through 'run' and read its one row; 0 with 'outcome', or -1 with 'err'. */
+int pg_action(const struct db_action *a, rs_run_fn run, void *ctx, char *outcome, size_t n, struct err *err);
+
 #endif

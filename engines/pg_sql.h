@@ -81,4 +81,11 @@
 
 #define PG_BATCH_MAX 8
 
+/* Actions. The session's identity (pid and backend_start) is checked in the
+ * statement that signals it: a pid reused by a new session matches no row. */
+#define PG_SQL_SIGNAL \
+	"SELECT %s(pid) FROM pg_stat_activity WHERE pid = %d AND backend_start = '%s'::timestamptz"
+/* promote only a server still in recovery, waiting up to 60 s for it */
+#define PG_SQL_PROMOTE "SELECT CASE WHEN pg_is_in_recovery() THEN pg_promote(true, 60) END"
+
 #endif

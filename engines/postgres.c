@@ -261,6 +261,16 @@ static int pg_sample(struct engine_conn *c, struct db_sample *out, double deadli
 	return rc;
 }
 
+static int pg_act(struct engine_conn *c, const struct db_action *a, double deadline, char *outcome, size_t n,
+		  struct err *err)
+{
+	c->deadline = deadline;
+	int rc = pg_action(a, run_one, c, outcome, n, err);
+	PQclear(c->probe);
+	c->probe = NULL;
+	return rc;
+}
+
 static const char *pg_query_text(struct engine_conn *c, int64_t queryid)
 {
 	return textcache_get(&c->st.texts, queryid);
@@ -289,5 +299,7 @@ const struct engine_ops engine_postgres_ops = {
 	.sample = pg_sample,
 	.query_text = pg_query_text,
 	.endpoint = pg_endpoint,
+	.action_sql = pg_action_sql,
+	.act = pg_act,
 	.close = pg_close,
 };

@@ -118,34 +118,5 @@ void pane_status_of(struct pane *p, const struct target_status *st, const struct
 void pane_set_overlay(struct pane *p, const char *text)
 {
 	free(p->overlay);
-	p->overlay = NULL;
-	if (!text)
-		return;
-	/* keep line breaks, sanitise each line */
-	size_t cap = PANE_OVERLAY_MAX, o = 0;
-	char *out = malloc(cap + 1);
-	if (!out)
-		return;
-	const char *s = text;
-	while (*s && o < cap) {
-		size_t len = strcspn(s, "\n");
-		char *line = malloc(len + 1);
-		if (!line)
-			break;
-		memcpy(line, s, len);
-		line[len] = '\0';
-		char *clean = text_sanitize(line, cap - o);
-		free(line);
-		if (!clean)
-			break;
-		size_t cl = strlen(clean);
-		memcpy(out + o, clean, cl);
-		o += cl;
-		free(clean);
-		if (s[len] == '\n' && o < cap)
-			out[o++] = '\n';
-		s += len + (s[len] == '\n');
-	}
-	out[o] = '\0';
-	p->overlay = out;
+	p->overlay = text ? text_sanitize_lines(text, PANE_OVERLAY_MAX) : NULL;
 }

@@ -25,6 +25,8 @@ int text_utf8(void);
  * string of at most 'max' bytes (plus NUL), or NULL on OOM.
  */
 char *text_sanitize(const char *in, size_t max);
+/* The same, line by line: line breaks kept (overlays, prompts); at most 'cap' bytes. */
+char *text_sanitize_lines(const char *text, size_t cap);
 /* Display width of sanitised text (wide characters count two). */
 int text_width(const char *s);
 /* Bytes of sanitised 's' that fit in 'cols' columns; '*used' gets the width. */
@@ -124,7 +126,7 @@ struct pane {
 };
 
 extern const struct pane_ops pane_fleet_ops, pane_lag_ops, pane_queries_ops, pane_sessions_ops,
-	pane_cost_ops;
+	pane_cost_ops, pane_actions_ops;
 
 struct pane *pane_new(const struct pane_ops *ops);
 void pane_free(struct pane **p);

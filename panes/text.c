@@ -134,3 +134,33 @@ int text_width(const char *s)
 	text_fit(s, 1 << 30, &w);
 	return w;
 }
+
+char *text_sanitize_lines(const char *text, size_t cap)
+{
+	size_t o = 0;
+	char *out = malloc(cap + 1);
+	if (!out)
+		return NULL;
+	const char *s = text;
+	while (*s && o < cap) {
+		size_t len = strcspn(s, "\n");
+		char *line = malloc(len + 1);
+		if (!line)
+			break;
+		memcpy(line, s, len);
+		line[len] = '\0';
+		char *clean = text_sanitize(line, cap - o);
+		free(line);
+		if (!clean)
+			break;
+		size_t cl = strlen(clean);
+		memcpy(out + o, clean, cl);
+		o += cl;
+		free(clean);
+		if (s[len] == '\n' && o < cap)
+			out[o++] = '\n';
+		s += len + (s[len] == '\n');
+	}
+	out[o] = '\0';
+	return out;
+}

@@ -70,6 +70,9 @@ start() {
 CREATE EXTENSION pg_stat_statements;
 CREATE ROLE mon LOGIN;
 GRANT pg_monitor TO mon;
+-- actions: cancel/terminate other roles' sessions, promote a replica
+GRANT pg_signal_backend TO mon;
+GRANT EXECUTE ON FUNCTION pg_promote(boolean, integer) TO mon;
 CREATE ROLE app LOGIN;
 CREATE DATABASE app OWNER app;
 SQL
@@ -151,7 +154,7 @@ start_mariadb() {
 CREATE USER repl@'%';
 GRANT REPLICATION SLAVE ON *.* TO repl@'%';
 CREATE USER mon@'%';
-GRANT PROCESS, BINLOG MONITOR, SLAVE MONITOR, REPLICA MONITOR ON *.* TO mon@'%';
+GRANT PROCESS, BINLOG MONITOR, SLAVE MONITOR, REPLICA MONITOR, CONNECTION ADMIN ON *.* TO mon@'%';
 GRANT SELECT ON performance_schema.* TO mon@'%';
 CREATE USER app@'%';
 CREATE DATABASE app;
@@ -190,14 +193,43 @@ stop() {
 			kill -9 "$pid" 2>/dev/null || true
 		fi
 	done
-	for d in replica primary; do
-		[ -f "$LAB/$d/postmaster.pid" ] && as_lab "$PG_BIN/pg_ctl" -D "$LAB/$d" -m immediate -w stop >/dev/null 2>&1 || true
+	for pidf in "$LAB"/*/postmaster.pid; do # the replica, extra replicas, then the primary
+		d=$(dirname "$pidf")
+		[ "$d" = "$LAB/primary" ] && continue
+		[ -f "$pidf" ] && as_lab "$PG_BIN/pg_ctl" -D "$d" -m immediate -w stop >/dev/null 2>&1 || true
 	done
+	[ -f "$LAB/primary/postmaster.pid" ] &&
+		as_lab "$PG_BIN/pg_ctl" -D "$LAB/primary" -m immediate -w stop >/dev/null 2>&1 || true
 	case "$LAB" in /tmp/dbfleet-lab.*) rm -rf "$LAB" ;; esac
+}
+
+# Another PostgreSQL replica of the lab's primary in DIR/NAME (tests that promote one);
+# prints its port. 'lab.sh stop' stops it with the rest.
+replica() {
+	LAB=$1 NAME=$2
+	. "$LAB/env"
+	P=$(free_port $((PG_REPLICA_PORT + 10)))
+	as_lab "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$PG_PRIMARY_PORT" -U postgres -D "$LAB/$NAME" -X stream -R \
+		-c fast --no-sync >"$LAB/$NAME-basebackup.log" 2>&1
+	conf "$LAB/$NAME" "$P"
+	echo "primary_conninfo = 'host=127.0.0.1 port=$PG_PRIMARY_PORT user=postgres application_name=$NAME'" \
+		>> "$LAB/$NAME/postgresql.auto.conf"
+	as_lab "$PG_BIN/pg_ctl" -D "$LAB/$NAME" -l "$LAB/$NAME.log" -w -t 60 start >/dev/null
+	echo "$P"
+}
+
+# Stop and remove DIR/NAME made by 'replica'.
+drop() {
+	LAB=$1 NAME=$2
+	. "$LAB/env"
+	as_lab "$PG_BIN/pg_ctl" -D "$LAB/$NAME" -m immediate -w stop >/dev/null 2>&1 || true
+	rm -rf "${LAB:?}/$NAME"
 }
 
 case "${1:-}" in
 start) shift; start "$@" ;;
 stop) shift; stop "$1" ;;
-*) echo "usage: lab.sh start [DIR] | stop DIR" >&2; exit 2 ;;
+replica) shift; replica "$1" "$2" ;;
+drop) shift; drop "$1" "$2" ;;
+*) echo "usage: lab.sh start [DIR] | stop DIR | replica DIR NAME | drop DIR NAME" >&2; exit 2 ;;
 esac

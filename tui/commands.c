@@ -25,6 +25,10 @@ static void c_lag(struct ui *ui) { ui_show_pane(ui, UI_LAG); }
 static void c_queries(struct ui *ui) { ui_show_pane(ui, UI_QUERIES); }
 static void c_sessions(struct ui *ui) { ui_show_pane(ui, UI_SESSIONS); }
 static void c_cost(struct ui *ui) { ui_show_pane(ui, UI_COST); }
+static void c_actions(struct ui *ui) { ui_show_pane(ui, UI_ACTIONS); }
+static void c_cancel(struct ui *ui) { act_session(ui, ACT_CANCEL); }
+static void c_terminate(struct ui *ui) { act_session(ui, ACT_TERMINATE); }
+static void c_promote(struct ui *ui) { act_promote(ui); }
 static void c_up(struct ui *ui) { ui_pane_command(ui, PANE_UP); }
 static void c_down(struct ui *ui) { ui_pane_command(ui, PANE_DOWN); }
 static void c_pgup(struct ui *ui) { ui_pane_command(ui, PANE_PGUP); }
@@ -61,6 +65,7 @@ const struct command commands[] = {
 	{"pane.queries", "top queries of the selected target", c_queries},
 	{"pane.sessions", "sessions of the selected target", c_sessions},
 	{"pane.cost", "AWS cost: month to date, forecast, breakdowns, estimates", c_cost},
+	{"pane.actions", "actions taken this session and how they went", c_actions},
 	{"cursor.up", "move the cursor up", c_up},
 	{"cursor.down", "move the cursor down", c_down},
 	{"cursor.pgup", "move the cursor a page up", c_pgup},
@@ -74,6 +79,9 @@ const struct command commands[] = {
 	{"sessions.own", "sessions: show or hide dbfleet's own connections", c_own},
 	{"target.next", "select the next target", c_target_next},
 	{"target.prev", "select the previous target", c_target_prev},
+	{"session.cancel", "cancel the selected session's query (asks y/N)", c_cancel},
+	{"session.terminate", "terminate the selected session (asks for the target's name)", c_terminate},
+	{"target.promote", "promote the selected replica to a primary (asks for its name)", c_promote},
 };
 const size_t ncommands = sizeof commands / sizeof commands[0];
 

@@ -107,6 +107,12 @@ static int global_key(struct options *o, const char *k, const char *v, char *msg
 		if (parse_bool(v, &o->read_only) == 0)
 			return 0;
 		snprintf(msg, n, "read_only: '%s' is not true or false", v);
+	} else if (!strcmp(k, "audit_log")) {
+		if (*v && strlen(v) < sizeof o->audit_log) {
+			snprintf(o->audit_log, sizeof o->audit_log, "%s", v);
+			return 0;
+		}
+		snprintf(msg, n, "audit_log: give a file path");
 	} else if (!strcmp(k, "keymap")) {
 		if (strlen(v) < sizeof o->keymap && strspn(v, "abcdefghijklmnopqrstuvwxyz_-0123456789") == strlen(v)) {
 			snprintf(o->keymap, sizeof o->keymap, "%s", v);
@@ -140,6 +146,26 @@ static int target_key(struct collector_target *t, const char *k, const char *v, 
 	} else if (!strcmp(k, "interval") || !strcmp(k, "timeout")) {
 		if (config_seconds(v, !strcmp(k, "interval") ? &t->interval_s : &t->timeout_s) < 0) {
 			snprintf(msg, n, "%s: '%s' is not a number of seconds between 0.1 and 3600", k, v);
+			return -1;
+		}
+	} else if (!strcmp(k, "actions")) {
+		if (!strcmp(v, "all"))
+			t->actions = TARGET_ACTIONS_ALL;
+		else if (!strcmp(v, "sessions"))
+			t->actions = TARGET_ACTIONS_SESSIONS;
+		else if (!strcmp(v, "none"))
+			t->actions = TARGET_ACTIONS_NONE;
+		else {
+			snprintf(msg, n, "actions: '%s' is not none, sessions or all", v);
+			return -1;
+		}
+	} else if (!strcmp(k, "confirm")) {
+		if (!strcmp(v, "typed"))
+			t->confirm = CONFIRM_TYPED;
+		else if (!strcmp(v, "yes-no"))
+			t->confirm = CONFIRM_YES_NO;
+		else {
+			snprintf(msg, n, "confirm: '%s' is not typed or yes-no", v);
 			return -1;
 		}
 	} else if (!strcmp(k, "aws_instance")) {

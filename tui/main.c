@@ -30,6 +30,7 @@ static void usage(FILE *f)
 		"      --profile NAME    AWS profile (implies --aws; overrides env keys)\n"
 		"      --region R[,R]    AWS region(s) to discover (implies --aws; repeatable)\n"
 		"      --read-only       never offer actions\n"
+		"      --dry-run         actions show and log the SQL they would send, and send nothing\n"
 		"      --keymap NAME     load keymaps/NAME.keys over the defaults (e.g. vi)\n"
 		"      --list-keys       print the key bindings and exit\n"
 		"  -h, --help            this help\n"
@@ -60,7 +61,7 @@ static int read_config(struct options *o, const char *path, char *err, size_t n)
 	return config_load(o, path, err, n);
 }
 
-enum { OPT_READ_ONLY = 256, OPT_LIST_KEYS, OPT_KEYMAP, OPT_AWS, OPT_PROFILE, OPT_REGION };
+enum { OPT_DRY_RUN = 250, OPT_READ_ONLY = 256, OPT_LIST_KEYS, OPT_KEYMAP, OPT_AWS, OPT_PROFILE, OPT_REGION };
 
 int main(int argc, char **argv)
 {
@@ -69,6 +70,7 @@ int main(int argc, char **argv)
 		{"refresh", required_argument, NULL, 'r'},
 		{"timeout", required_argument, NULL, 't'},
 		{"read-only", no_argument, NULL, OPT_READ_ONLY},
+		{"dry-run", no_argument, NULL, OPT_DRY_RUN},
 		{"keymap", required_argument, NULL, OPT_KEYMAP},
 		{"aws", no_argument, NULL, OPT_AWS},
 		{"profile", required_argument, NULL, OPT_PROFILE},
@@ -99,6 +101,7 @@ int main(int argc, char **argv)
 				return fail("--timeout: give seconds between 0.1 and 3600");
 			break;
 		case OPT_READ_ONLY: read_only = 1; break;
+		case OPT_DRY_RUN: o.dry_run = 1; break;
 		case OPT_KEYMAP: keymap = optarg; break;
 		case OPT_AWS: aws = 1; break;
 		case OPT_PROFILE:
@@ -171,6 +174,7 @@ int main(int argc, char **argv)
 	if (!col)
 		return fail(e.msg[0] ? e.msg : "out of memory");
 	collector_set_cloud(col, &o.cloud);
+	collector_set_audit(col, o.audit_log);
 	int status = ui_run(store, &o, km, col);
 	keymap_free(&km);
 	/* a worker stuck in a library call is not waited for: leave without

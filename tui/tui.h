@@ -13,6 +13,8 @@ struct options {
 	double refresh_s;          /* default interval */
 	double timeout_s;
 	int read_only;
+	int dry_run;               /* actions are shown and logged, never sent */
+	char audit_log[512];       /* "" = $XDG_STATE_HOME/dbfleet/audit.log */
 	char keymap[32];           /* "default" or "vi" */
 	char config_path[512];
 	struct collector_target targets[TUI_MAX_TARGETS];

@@ -177,15 +177,21 @@ static void draw_status(struct ui *ui)
 	} else if (ui->o->cloud.enabled)
 		snprintf(cloud, sizeof cloud, " AWS: discovering... |");
 	cloud_snapshot_release(&c);
-	snprintf(line, sizeof line, " %d up  %d stalled  %d down | samples %s..%s old |%s%s ?:help q:quit",
-		 up, stalled, down, a, b, cloud, ui->o->read_only ? " READ-ONLY |" : "");
+	snprintf(line, sizeof line, " %d up  %d stalled  %d down | samples %s..%s old |%s%s%s ?:help q:quit",
+		 up, stalled, down, a, b, cloud, ui->o->read_only ? " READ-ONLY |" : "",
+		 ui->o->dry_run ? " DRY RUN |" : "");
+	if (ui->msg[0] && now < ui->msg_until) {
+		char *m = text_sanitize(ui->msg, sizeof ui->msg);
+		snprintf(line, sizeof line, " %s", m ? m : "");
+		free(m);
+	}
 	attron(A_REVERSE);
 	draw_text(stdscr, LINES - 1, 0, COLS, line);
 	attroff(A_REVERSE);
 }
 
 /* A box over the pane with lines of text, scrolled by 'top'. */
-static void draw_box(const char *title, const char *text, int top)
+static void draw_box(const char *title, const char *text, int top, const char *footer)
 {
 	int h = LINES - 4, w = COLS - 8, y = 2, x = 4;
 	attron(A_REVERSE);
@@ -216,7 +222,7 @@ static void draw_box(const char *title, const char *text, int top)
 		s += fit < len ? fit : len + (s[len] == '\n');
 	}
 	attron(A_REVERSE);
-	draw_text(stdscr, y + h, x, w, " any key closes ");
+	draw_text(stdscr, y + h, x, w, footer);
 	attroff(A_REVERSE);
 }
 
@@ -238,7 +244,7 @@ static void draw_help(struct ui *ui)
 				      commands[i].name, commands[i].help);
 	}
 	draw_box(" help: keys (from the key table; change them in ~/.config/dbfleet/keys) ", text,
-		 ui->help_top);
+		 ui->help_top, " any key closes ");
 }
 
 static void draw(struct ui *ui)
@@ -268,7 +274,17 @@ static void draw(struct ui *ui)
 	if (ui->help)
 		draw_help(ui);
 	else if (p->overlay)
-		draw_box(" details ", p->overlay, 0);
+		draw_box(" details ", p->overlay, 0, " any key closes ");
+	if (ui->prompt.active) {
+		/* the question holds database text: sanitised here, line by line */
+		char *q = text_sanitize_lines(ui->prompt.text, sizeof ui->prompt.text);
+		char *in = text_sanitize(ui->prompt.input, 64);
+		char foot[160];
+		snprintf(foot, sizeof foot, ui->prompt.typed ? " name: %s_ " : " [y/N] ", in ? in : "");
+		draw_box(ui->o->dry_run ? " confirm (dry run) " : " confirm ", q ? q : "", 0, foot);
+		free(q);
+		free(in);
+	}
 	refresh();
 }
 
@@ -302,6 +318,10 @@ static void on_key(struct ui *ui, int ch)
 	struct pane *p = ui->panes[ui->cur];
 	if (ch == KEY_RESIZE)
 		return;
+	if (ui->prompt.active) {
+		prompt_key(ui, ch);
+		return;
+	}
 	int key = translate(ch);
 	int cmd = keymap_lookup(ui->km, key);
 	/* an open overlay takes the key: scroll the help, or close */
@@ -330,9 +350,9 @@ static void on_key(struct ui *ui, int ch)
 int ui_run(struct store *st, const struct options *o, const struct keymap *km,
 	   struct collector *col)
 {
-	struct ui ui = {.st = st, .o = o, .km = km};
+	struct ui ui = {.st = st, .o = o, .km = km, .col = col};
 	const struct pane_ops *ops[UI_NPANES] = {&pane_fleet_ops, &pane_lag_ops, &pane_queries_ops,
-						 &pane_sessions_ops, &pane_cost_ops};
+						 &pane_sessions_ops, &pane_cost_ops, &pane_actions_ops};
 	ui.ctx.store = st;
 	for (int i = 0; i < UI_NPANES; i++)
 		if (!(ui.panes[i] = pane_new(ops[i]))) {

@@ -5,7 +5,7 @@
 #include "../panes/pane.h"
 #include "tui.h"
 
-enum { UI_FLEET, UI_LAG, UI_QUERIES, UI_SESSIONS, UI_COST, UI_NPANES };
+enum { UI_FLEET, UI_LAG, UI_QUERIES, UI_SESSIONS, UI_COST, UI_ACTIONS, UI_NPANES };
 
 struct ui {
 	struct store *st;
@@ -20,7 +20,26 @@ struct ui {
 	int color;
 	int full_redraw;   /* Ctrl-L */
 	int page;          /* rows in a page, for PgUp/PgDn */
+	struct collector *col;
+	struct {
+		int active;
+		int typed;             /* the target's name must be typed, else y/N */
+		char text[2048];
+		char expect[64];
+		char input[64];
+		struct action_request req;
+	} prompt;
+	char msg[256];     /* a one-line answer to the last key ("aborted: nothing sent") */
+	double msg_until;
 };
+
+/* ---- actions.c: keys that act, and their confirmation prompt ---- */
+void act_session(struct ui *ui, int kind);
+void act_promote(struct ui *ui);
+/* The prompt takes every key while open; returns 1 (always consumed). */
+int prompt_key(struct ui *ui, int ch);
+/* A message on the status line for a few seconds. */
+void ui_say(struct ui *ui, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Make 'i' the current pane and recalculate it. */
 void ui_show_pane(struct ui *ui, int i);

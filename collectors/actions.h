@@ -1,0 +1,29 @@
+/* actions.h - the action worker's queue; scheduler.c runs it on its own thread. */
+#ifndef DBFLEET_ACTIONS_H
+#define DBFLEET_ACTIONS_H
+
+#include "collector.h"
+
+#include <stdatomic.h>
+
+struct engine_ops;
+
+struct action_target {
+	struct collector_target conf;
+	const struct engine_ops *ops;
+};
+
+struct actq;
+
+/* A queue over 'n' targets (copied); NULL on OOM. */
+struct actq *actq_new(struct store *st, const struct action_target *t, size_t n);
+void actq_set_audit(struct actq *q, const char *path);
+int actq_submit(struct actq *q, const struct action_request *r, struct err *err);
+int actq_sql(const struct actq *q, const struct action_request *r, char *sql, size_t n, struct err *err);
+/* The worker: run queued actions until *stop; then returns. */
+void actq_run(struct actq *q, const atomic_int *stop);
+/* Wake the worker (to see a stop). */
+void actq_wake(struct actq *q);
+void actq_free(struct actq *q);
+
+#endif

@@ -1,0 +1,344 @@
+"""Actions on the lab's real servers: cancel, terminate, refusal of a session that
+changed, confirmations (typed name, y/N, Esc, type-ahead), read-only, dry run, the
+audit log; MariaDB KILL QUERY / KILL and the RDS procedures."""
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+
+from harness import Dbfleet, Failure, dsn, has_mariadb, lab, mdb, mysql_dsn, psql, write_config
+
+
+def _victim(app, sql="SELECT pg_sleep(60)"):
+    """A session of role 'victim' running 'sql'; its pid once it shows up active."""
+    psql("DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'victim') THEN "
+         "CREATE ROLE victim LOGIN; END IF; END$$")
+    # psql reading a pipe we keep open: after a cancel the session stays, idle
+    proc = subprocess.Popen([os.path.join(lab()["PG_BIN"], "psql"), "-X", "-q", "-h", "127.0.0.1", "-p",
+                             lab()["PG_PRIMARY_PORT"], "-U", "victim", "-d", "app"],
+                            env=dict(os.environ, PGAPPNAME=app), stdin=subprocess.PIPE,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc.stdin.write((sql + ";\n").encode())
+    proc.stdin.flush()
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        pid = psql("SELECT pid FROM pg_stat_activity WHERE application_name = '%s' AND state = 'active'" % app,
+                   db="postgres")
+        if pid:
+            return proc, int(pid)
+        time.sleep(0.1)
+    raise Failure("the victim session never became active")
+
+
+def _alive(pid):
+    return psql("SELECT state FROM pg_stat_activity WHERE pid = %d" % pid, db="postgres")
+
+
+class _Run:
+    def __init__(self, args=(), target="pg", port=None, extra="", engine_dsn=None, options=None):
+        self.state = tempfile.mkdtemp(prefix="dbfleet-state-")
+        self.cfg = write_config([(target, engine_dsn or dsn(port or lab()["PG_PRIMARY_PORT"], db="app"),
+                                  options or {})], extra=extra)
+        self.d = Dbfleet(["-c", self.cfg] + list(args), width=160, height=45,
+                         env={"XDG_STATE_HOME": self.state})
+        self.target = target
+
+    def audit(self):
+        path = os.path.join(self.state, "dbfleet", "audit.log")
+        if not os.path.exists(path):
+            return []
+        with open(path) as f:
+            return [json.loads(l) for l in f]
+
+    def close(self):
+        try:
+            self.d.close()
+        finally:
+            os.unlink(self.cfg)
+            shutil.rmtree(self.state)
+
+
+def _prompt_on(d, pid, key):
+    """Put the sessions pane's cursor on 'pid' and press 'key'; the prompt's screen."""
+    d.keys("4")
+    for _ in range(8):
+        s = d.wait_for(r"^\s*\*?%d\s" % pid, timeout=10)
+        lines = s.splitlines()
+        head = next(i for i, l in enumerate(lines) if re.match(r"^\s*PID\s", l))
+        rows = lines[head + 1:]
+        idx = next(i for i, l in enumerate(rows) if re.match(r"^\s*\*?%d\s" % pid, l))
+        d.keys("Home")
+        for _ in range(idx):
+            d.keys("Down")
+        d.keys(key)
+        s = d.wait_for(r"confirm|select a session|not in the latest sample", timeout=5)
+        if re.search(r"pid %d \(" % pid, s):
+            return s
+        if "confirm" in s:
+            d.keys("Escape")  # the rows moved under us: try again
+        time.sleep(0.3)
+    raise Failure("could not open a prompt on pid %d:\n%s" % (pid, d.screen()))
+
+
+def test_cancel_ends_the_query_and_keeps_the_session():
+    proc, pid = _victim("victim-cancel")
+    r = _Run()
+    try:
+        s = _prompt_on(r.d, pid, "c")
+        assert re.search(r"Cancel the query of pid %d \(victim, running \S+: SELECT pg_sleep\(60\);?\) on pg\?" % pid, s), s
+        assert "sends: SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE pid = %d AND backend_start" % pid in s, s
+        assert "[y/N]" in s, s
+        r.d.keys("y")
+        r.d.wait_for(r"action #1 on pid %d \(victim\) started" % pid)
+        deadline = time.time() + 10
+        while _alive(pid) == "active" and time.time() < deadline:
+            time.sleep(0.1)
+        assert _alive(pid) == "idle", "the session should stay, idle: %r" % _alive(pid)
+        r.d.keys("6")
+        s = r.d.wait_for(r"pg\s+cancel\s+pid %d \(victim\)\s+done\s+.*cancel sent to pid %d" % (pid, pid))
+        audit = r.audit()
+        assert [a["phase"] for a in audit] == ["intent", "outcome"], audit
+        assert audit[1]["result"] == "done" and audit[1]["object"]["pid"] == pid, audit
+        assert audit[0]["sql"].startswith("SELECT pg_cancel_backend(pid)") and audit[0]["target"] == "pg", audit
+        raw = json.dumps(audit)
+        assert "dbname" not in raw and "password" not in raw.lower(), "the DSN must not reach the audit log"
+    finally:
+        r.close()
+        proc.kill()
+
+
+def test_terminate_needs_the_typed_name_and_esc_aborts():
+    proc, pid = _victim("victim-term")
+    r = _Run()
+    try:
+        s = _prompt_on(r.d, pid, "F9")
+        assert re.search(r"Terminate pid %d \(victim, running .*\) on pg\?" % pid, s), s
+        assert "Type the target's name" in s and "blocks: 0 sessions" in s, s
+        r.d.keys("p", "x", "Enter")
+        r.d.wait_for(r"aborted: the name typed was not pg; nothing sent")
+        s = _prompt_on(r.d, pid, "F9")
+        r.d.keys("Escape")
+        r.d.wait_for(r"aborted: nothing sent")
+        time.sleep(0.5)
+        assert _alive(pid) == "active", "an aborted prompt must send nothing"
+        assert r.audit() == [], "nothing confirmed, nothing audited"
+        _prompt_on(r.d, pid, "F9")
+        r.d.keys("p", "g", "Enter")
+        deadline = time.time() + 10
+        while _alive(pid) and time.time() < deadline:
+            time.sleep(0.1)
+        assert not _alive(pid), "the session should be gone"
+        assert [a["result"] for a in r.audit() if a["phase"] == "outcome"] == ["done"]
+    finally:
+        r.close()
+        proc.kill()
+
+
+def test_a_session_that_changed_since_it_was_shown_is_refused():
+    proc, pid = _victim("victim-recycled")
+    r = _Run()
+    try:
+        _prompt_on(r.d, pid, "F9")
+        # between display and confirmation the session goes and another takes its place:
+        # the pid shown is no longer that session (the same check refuses a reused pid)
+        psql("SELECT pg_terminate_backend(%d)" % pid, db="postgres")
+        proc2, pid2 = _victim("victim-recycled-2")
+        r.d.keys("p", "g", "Enter")
+        r.d.keys("6")
+        r.d.wait_for(r"terminate\s+pid %d \(victim\)\s+REFUSED\s+.*refused: pid %d is not the session shown" % (pid, pid))
+        assert _alive(pid2) == "active", "the other session must be untouched"
+        outcome = [a for a in r.audit() if a["phase"] == "outcome"]
+        assert outcome and outcome[0]["result"] == "REFUSED", outcome
+        proc2.kill()
+    finally:
+        r.close()
+        proc.kill()
+
+
+def test_typeahead_cannot_answer_a_prompt():
+    proc, pid = _victim("victim-typeahead")
+    r = _Run()
+    try:
+        r.d.keys("4")
+        r.d.wait_for(r"^\s*\*?%d\s" % pid)
+        # 'c' then 'y' in one burst, as a nervous double key press would send them
+        r.d.tmux("send-keys", "-t", "0", "c", "y")
+        time.sleep(1)
+        s = r.d.screen()
+        assert "confirm" in s and "[y/N]" in s, "the prompt should still be waiting:\n" + s
+        r.d.keys("Escape")
+        assert _alive(pid) == "active", "a buffered 'y' answered the prompt"
+        assert r.audit() == []
+    finally:
+        r.close()
+        proc.kill()
+
+
+def test_read_only_offers_no_action():
+    proc, pid = _victim("victim-ro")
+    r = _Run(args=["--read-only"])
+    try:
+        r.d.keys("4")
+        r.d.wait_for(r"^\s*\*?%d\s" % pid)
+        for key in ("c", "F9", "C-p"):
+            r.d.keys(key)
+            s = r.d.wait_for(r"read-only: actions are off")
+            assert "confirm" not in s, s
+        assert _alive(pid) == "active"
+    finally:
+        r.close()
+        proc.kill()
+
+
+def test_dry_run_shows_and_logs_the_sql_and_sends_nothing():
+    proc, pid = _victim("victim-dry")
+    r = _Run(args=["--dry-run"])
+    try:
+        s = _prompt_on(r.d, pid, "c")
+        assert "--dry-run: it will be logged and shown, not sent" in s, s
+        r.d.keys("y")
+        r.d.keys("6")
+        r.d.wait_for(r"cancel\s+pid %d \(victim\)\s+dry run\s+.*would send: SELECT pg_cancel_backend" % pid)
+        time.sleep(0.5)
+        assert _alive(pid) == "active"
+        assert [a["dry_run"] for a in r.audit()] == [True, True]
+    finally:
+        r.close()
+        proc.kill()
+
+
+def test_unwritable_audit_log_means_no_action():
+    proc, pid = _victim("victim-noaudit")
+    r = _Run(extra="audit_log = /proc/dbfleet-cannot-write/audit.log\n")
+    try:
+        _prompt_on(r.d, pid, "c")
+        r.d.keys("y")
+        r.d.keys("6")
+        r.d.wait_for(r"REFUSED\s+.*audit log cannot be written")
+        time.sleep(0.5)
+        assert _alive(pid) == "active"
+    finally:
+        r.close()
+        proc.kill()
+
+
+def _mdb_victim(tag):
+    mdb("CREATE USER IF NOT EXISTS victim@'%'")
+    proc = subprocess.Popen(["mariadb", "--no-defaults", "-h", "127.0.0.1", "-P", lab()["MDB_PRIMARY_PORT"],
+                             "-u", "victim", "-e", "SELECT SLEEP(60) AS %s" % tag],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        ids = mdb("SELECT ID FROM information_schema.PROCESSLIST WHERE USER = 'victim' AND INFO LIKE '%%%s%%'" % tag)
+        if ids:
+            return proc, int(ids.split()[0])
+        time.sleep(0.1)
+    raise Failure("no MariaDB victim")
+
+
+def _mdb_state(cid):
+    return mdb("SELECT COMMAND FROM information_schema.PROCESSLIST WHERE ID = %d" % cid)
+
+
+def test_mariadb_kill_query_then_kill():
+    if not has_mariadb():
+        return
+    proc, cid = _mdb_victim("kq_victim")
+    r = _Run(target="mdb", engine_dsn=mysql_dsn())
+    try:
+        s = _prompt_on(r.d, cid, "c")
+        assert "sends: KILL QUERY %d" % cid in s, s
+        r.d.keys("y")
+        deadline = time.time() + 10
+        while _mdb_state(cid) == "Query" and time.time() < deadline:
+            time.sleep(0.1)
+        assert _mdb_state(cid) in ("Sleep", ""), _mdb_state(cid)
+    finally:
+        r.close()
+        proc.kill()
+    proc, cid = _mdb_victim("kill_victim")
+    r = _Run(target="mdb", engine_dsn=mysql_dsn())
+    try:
+        s = _prompt_on(r.d, cid, "F9")
+        assert "sends: KILL %d" % cid in s, s
+        r.d.keys("m", "d", "b", "Enter")
+        deadline = time.time() + 10
+        while _mdb_state(cid) and time.time() < deadline:
+            time.sleep(0.1)
+        assert not _mdb_state(cid), "connection %d should be gone" % cid
+        out = [a for a in r.audit() if a["phase"] == "outcome"]
+        assert out[0]["result"] == "done" and out[0]["object"]["server_id"], out
+    finally:
+        r.close()
+        proc.kill()
+
+
+def test_mariadb_on_rds_kills_through_the_rds_procedures():
+    """RDS users cannot KILL other users' threads; they CALL mysql.rds_kill(_query).
+    The lab emulates RDS with procedures of those names that record their calls."""
+    if not has_mariadb():
+        return
+    mdb("CREATE TABLE IF NOT EXISTS mysql.dbfleet_rds_calls (proc VARCHAR(20), id BIGINT)")
+    mdb("DELETE FROM mysql.dbfleet_rds_calls")
+    for name, verb in (("rds_kill", "KILL"), ("rds_kill_query", "KILL QUERY")):
+        body = ("DELIMITER //\nCREATE OR REPLACE PROCEDURE mysql.%s(IN thread BIGINT) SQL SECURITY DEFINER BEGIN "
+                "INSERT INTO mysql.dbfleet_rds_calls VALUES ('%s', thread); "
+                "SET @dbfleet_kill = CONCAT('%s ', thread); PREPARE s FROM @dbfleet_kill; EXECUTE s; "
+                "DEALLOCATE PREPARE s; END //\n" % (name, name, verb))
+        subprocess.run(["mariadb", "--no-defaults", "-uroot", "--socket=%s/mdb-primary.sock" % lab()["LAB_DIR"]],
+                       input=body, text=True, check=True, capture_output=True)
+        mdb("GRANT EXECUTE ON PROCEDURE mysql.%s TO mon@'%%'" % name)
+    proc, cid = _mdb_victim("rds_victim")
+    r = _Run(target="mdb", engine_dsn=mysql_dsn())
+    try:
+        s = _prompt_on(r.d, cid, "c")
+        assert "sends: CALL mysql.rds_kill_query(%d)" % cid in s, s
+        r.d.keys("y")
+        deadline = time.time() + 10
+        while _mdb_state(cid) == "Query" and time.time() < deadline:
+            time.sleep(0.1)
+        assert mdb("SELECT proc, id FROM mysql.dbfleet_rds_calls").split() == ["rds_kill_query", str(cid)]
+    finally:
+        r.close()
+        proc.kill()
+        for name in ("rds_kill", "rds_kill_query"):
+            mdb("DROP PROCEDURE IF EXISTS mysql.%s" % name)
+        mdb("DROP TABLE IF EXISTS mysql.dbfleet_rds_calls")
+
+
+def test_pg_promote_turns_a_replica_into_a_primary():
+    """A replica made for this test (the lab's own keeps serving the others)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    lab_sh = os.path.join(here, "..", "lab.sh")
+    port = subprocess.run(["sh", lab_sh, "replica", lab()["LAB_DIR"], "promote-me"], capture_output=True,
+                          text=True, timeout=120, check=True).stdout.strip()
+    state = tempfile.mkdtemp(prefix="dbfleet-state-")
+    cfg = write_config([("primary", dsn(lab()["PG_PRIMARY_PORT"])), ("promote-me", dsn(port))])
+    d = Dbfleet(["-c", cfg], width=160, height=45, env={"XDG_STATE_HOME": state})
+    try:
+        d.wait_for(r"^promote-me\s+postgres\s+replica\s+ok")
+        d.keys("1", "Home", "Down")  # the fleet keeps the config's order until sorted
+        d.keys("C-p")
+        s = d.wait_for(r"Promote the replica promote-me \(127\.0\.0\.1:%s\) to a primary\?" % port)
+        assert "current primary: " in s and "split brain" in s and "sends: SELECT CASE WHEN pg_is_in_recovery()" in s, s
+        d.keys(*"promote-me")
+        d.keys("Enter")
+        d.wait_for(r"^promote-me\s+postgres\s+primary\s+ok", timeout=60)
+        assert psql("SELECT pg_is_in_recovery()", port=port) == "f"
+        # the lag pane shows the new topology: promote-me is a primary of its own now
+        d.keys("2")
+        s = d.wait_for(r"promote-me")
+        tree = [l for l in s.splitlines() if "promote-me" in l]
+        assert tree and not re.search(r"[└├]", tree[0]), s
+        # promoting it again is refused: it is not a replica any more
+        d.keys("1")
+        d.keys("C-p")
+        d.wait_for(r"promote-me is a primary: only a replica can be promoted")
+    finally:
+        d.close()
+        os.unlink(cfg)
+        shutil.rmtree(state)
+        subprocess.run(["sh", lab_sh, "drop", lab()["LAB_DIR"], "promote-me"], timeout=60)
