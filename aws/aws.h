@@ -113,6 +113,15 @@ int aws_post(struct aws_client *cl, const struct aws_service *svc, const char *r
 	     const char *json_target, const char *body, char **resp, size_t *resplen,
 	     struct aws_error *e);
 
+/*
+ * The same for a request that must not be sent twice (a failover): only
+ * answers that prove AWS did not act (throttling, no connection) are
+ * retried; after a timeout or a 5xx the caller must look before acting again.
+ */
+int aws_post_ex(struct aws_client *cl, const struct aws_service *svc, const char *region,
+		const char *json_target, const char *body, char **resp, size_t *resplen,
+		struct aws_error *e, int idempotent);
+
 /* Read an error body (XML, JSON, HTML or nothing) into 'e' (code, msg). */
 void aws_parse_error(long status, const char *body, size_t len, struct aws_error *e);
 /* 1 if an error with this status/code is worth retrying. */
@@ -141,6 +150,34 @@ int aws_rds_discover(struct aws_client *cl, const char *region, struct cloud_ins
 int aws_cw_latest(struct aws_client *cl, const char *region, struct cloud_instance *v, size_t n,
 		  double now, int window_s, struct aws_error *e);
 #define AWS_CW_QUERIES_PER_CALL 500
+
+/* ---- RDS actions (rds_actions.c) ---- */
+
+/*
+ * CreateDBSnapshot (or CreateDBClusterSnapshot when 'cluster' is set) with
+ * tags saying who took it and why. Idempotent by identifier: if a retry
+ * finds the snapshot already made from the same source, that is success.
+ */
+int aws_rds_snapshot(struct aws_client *cl, const char *region, const char *instance, const char *cluster,
+		     const char *snapshot_id, const char *who, const char *reason, struct aws_error *e);
+/* A snapshot's Status and PercentProgress (-1 if not given). */
+int aws_rds_snapshot_status(struct aws_client *cl, const char *region, const char *snapshot_id, int cluster,
+			    char *status, size_t sn, int *percent, struct aws_error *e);
+/* An Aurora cluster's Status and current writer instance. */
+int aws_rds_cluster_state(struct aws_client *cl, const char *region, const char *cluster, char *status,
+			  size_t sn, char *writer, size_t wn, struct aws_error *e);
+/* FailoverDBCluster (to 'target' if not empty). Never sent twice blindly. */
+int aws_rds_failover(struct aws_client *cl, const char *region, const char *cluster, const char *target,
+		     struct aws_error *e);
+/* RebootDBInstance with ForceFailover (Multi-AZ). Never sent twice blindly. */
+int aws_rds_reboot_failover(struct aws_client *cl, const char *region, const char *instance,
+			    struct aws_error *e);
+/* An instance's DBInstanceStatus. */
+int aws_rds_instance_status(struct aws_client *cl, const char *region, const char *instance, char *status,
+			    size_t sn, struct aws_error *e);
+/* The newest DescribeEvents message about 'source' in the last hour, "" if none. */
+int aws_rds_last_event(struct aws_client *cl, const char *region, const char *source, const char *source_type,
+		       char *msg, size_t n, struct aws_error *e);
 
 /* ---- Cost Explorer (ce.c) ---- */
 struct cloud_costs;

@@ -410,8 +410,11 @@ static int attempt(struct aws_client *cl, const struct aws_service *svc, const c
 	}
 	if (rc != CURLE_OK) {
 		e->status = 0;
+		/* could not even connect: nothing reached AWS, safe to send again */
+		int unsent = rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
+			     rc == CURLE_COULDNT_RESOLVE_PROXY;
 		snprintf(e->code, sizeof e->code, "%s", rc == CURLE_OPERATION_TIMEDOUT ? "RequestTimeout"
-			 : out->toolarge ? "ResponseTooLarge" : "NetworkError");
+			 : out->toolarge ? "ResponseTooLarge" : unsent ? "ConnectError" : "NetworkError");
 		snprintf(e->msg, sizeof e->msg, "%s", out->toolarge ? "response larger than 64 MB"
 			 : curl_easy_strerror(rc));
 		return -1;
@@ -425,6 +428,20 @@ static int attempt(struct aws_client *cl, const struct aws_service *svc, const c
 int aws_post(struct aws_client *cl, const struct aws_service *svc, const char *region,
 	     const char *json_target, const char *body, char **resp, size_t *resplen,
 	     struct aws_error *e)
+{
+	return aws_post_ex(cl, svc, region, json_target, body, resp, resplen, e, 1);
+}
+
+/* Throttling answers come before AWS acts; a timeout or a 5xx may come after. */
+static int throttled(const char *code)
+{
+	return strstr(code, "Throttl") || !strcmp(code, "RequestLimitExceeded") || !strcmp(code, "SlowDown") ||
+	       !strcmp(code, "TooManyRequestsException") || !strcmp(code, "LimitExceededException");
+}
+
+int aws_post_ex(struct aws_client *cl, const struct aws_service *svc, const char *region,
+		const char *json_target, const char *body, char **resp, size_t *resplen,
+		struct aws_error *e, int idempotent)
 {
 	char url[512];
 	memset(e, 0, sizeof *e);
@@ -465,9 +482,11 @@ int aws_post(struct aws_client *cl, const struct aws_service *svc, const char *r
 			}
 			return -1;
 		}
-		int retry = aws_retryable(e->status, e->code) || !strcmp(e->code, "NetworkError");
+		int net = !strcmp(e->code, "NetworkError") || !strcmp(e->code, "ConnectError");
+		int retry = idempotent ? aws_retryable(e->status, e->code) || net
+				       : throttled(e->code) || !strcmp(e->code, "ConnectError");
 		if (!retry || n >= cl->max_attempts) {
-			e->kind = !strcmp(e->code, "NetworkError") || !strcmp(e->code, "RequestTimeout")
+			e->kind = net || !strcmp(e->code, "RequestTimeout")
 				  ? AWS_ERR_NET : aws_retryable(e->status, e->code) && e->status == 400
 				  ? AWS_ERR_THROTTLE : e->code[0] == 'H' && !strncmp(e->code, "HTTP", 4)
 				  && e->status < 500 ? AWS_ERR_PARSE : AWS_ERR_API;

@@ -8,6 +8,7 @@
  */
 #include "actions.h"
 
+#include "../aws/aws.h"
 #include "../engines/engine.h"
 
 #include <cjson/cJSON.h>
@@ -35,6 +36,8 @@ struct actq {
 	size_t n;
 	char audit[1024];               /* immutable after start */
 	char who[96];                   /* immutable: local user@host */
+	struct cloud_config cloud;      /* immutable after start: how to reach AWS */
+	const atomic_int *stop;         /* set by actq_run */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct item q[QUEUE_MAX];       /* guarded by mu */
@@ -43,7 +46,17 @@ struct actq {
 	int next_id;                    /* guarded by mu */
 };
 
-static const char *const kind_names[] = {"none", "cancel", "terminate", "promote"};
+static const char *const kind_names[] = {"none", "cancel", "terminate", "promote", "snapshot", "failover"};
+
+static int is_aws(int kind)
+{
+	return kind == ACT_SNAPSHOT || kind == ACT_FAILOVER;
+}
+
+void actq_set_cloud(struct actq *q, const struct cloud_config *cfg)
+{
+	q->cloud = *cfg;
+}
 
 static const char *kind_name(int k)
 {
@@ -97,12 +110,40 @@ void actq_free(struct actq *q)
 /* The same object: same target, and the same session (or both server-wide). */
 static int same_object(const struct action_request *a, const struct action_request *b)
 {
+	if (is_aws(a->a.kind) || is_aws(b->a.kind)) /* one AWS action a time per instance or cluster */
+		return is_aws(a->a.kind) && is_aws(b->a.kind) && !strcmp(a->aws_region, b->aws_region) &&
+		       (!strcmp(a->aws_id, b->aws_id) || (a->aws_cluster[0] && !strcmp(a->aws_cluster, b->aws_cluster)));
 	int server_a = a->a.kind == ACT_PROMOTE, server_b = b->a.kind == ACT_PROMOTE;
 	return a->target == b->target && server_a == server_b && (server_a || a->a.pid == b->a.pid);
 }
 
+/* The API call an AWS action makes, as the audit log and --dry-run show it. */
+static int aws_call_text(const struct action_request *r, char *out, size_t n, struct err *err)
+{
+	if (!r->aws_id[0] || !r->aws_region[0]) {
+		err->code = ERR_CONFIG;
+		snprintf(err->msg, sizeof err->msg, "not an AWS instance dbfleet discovered: no AWS action");
+		return -1;
+	}
+	if (r->a.kind == ACT_SNAPSHOT && r->aws_cluster[0])
+		snprintf(out, n, "RDS CreateDBClusterSnapshot DBClusterIdentifier=%s DBClusterSnapshotIdentifier=%s"
+			 " Tags=dbfleet:taken-by,dbfleet:reason (%s)", r->aws_cluster, r->snapshot_id, r->aws_region);
+	else if (r->a.kind == ACT_SNAPSHOT)
+		snprintf(out, n, "RDS CreateDBSnapshot DBInstanceIdentifier=%s DBSnapshotIdentifier=%s"
+			 " Tags=dbfleet:taken-by,dbfleet:reason (%s)", r->aws_id, r->snapshot_id, r->aws_region);
+	else if (r->aws_cluster[0])
+		snprintf(out, n, "RDS FailoverDBCluster DBClusterIdentifier=%s%s%s (%s)", r->aws_cluster,
+			 r->aws_target[0] ? " TargetDBInstanceIdentifier=" : "", r->aws_target, r->aws_region);
+	else
+		snprintf(out, n, "RDS RebootDBInstance DBInstanceIdentifier=%s ForceFailover=true (%s)", r->aws_id,
+			 r->aws_region);
+	return 0;
+}
+
 int actq_sql(const struct actq *q, const struct action_request *r, char *sql, size_t n, struct err *err)
 {
+	if (is_aws(r->a.kind))
+		return aws_call_text(r, sql, n, err);
 	if (r->target >= q->n || !q->t[r->target].ops->action_sql) {
 		err->code = ERR_CONFIG;
 		snprintf(err->msg, sizeof err->msg, "this engine has no actions");
@@ -116,7 +157,8 @@ static void status_of(const struct actq *q, const struct item *it, struct action
 	memset(s, 0, sizeof *s);
 	s->id = it->id;
 	s->target = it->r.target;
-	snprintf(s->target_name, sizeof s->target_name, "%s", q->t[it->r.target].conf.name);
+	snprintf(s->target_name, sizeof s->target_name, "%s",
+		 it->r.target < q->n ? q->t[it->r.target].conf.name : it->r.aws_id);
 	snprintf(s->what, sizeof s->what, "%s", kind_name(it->r.a.kind));
 	snprintf(s->object, sizeof s->object, "%s", it->r.object);
 	snprintf(s->who, sizeof s->who, "%s", q->who);
@@ -148,9 +190,10 @@ int actq_submit(struct actq *q, const struct action_request *r, struct err *err)
 	status_of(q, it, &s);
 	snprintf(s.sql, sizeof s.sql, "%s", sql);
 	int id = it->id;
+	/* published before the worker can see it: its own later states must win */
+	store_action_put(q->st, &s);
 	pthread_cond_signal(&q->cv);
 	pthread_mutex_unlock(&q->mu);
-	store_action_put(q->st, &s);
 	return id;
 }
 
@@ -178,7 +221,7 @@ static void make_dirs(const char *path)
 static int audit(const struct actq *q, const struct item *it, const char *phase, const char *sql,
 		 const struct action_status *s, char *why, size_t wn)
 {
-	const struct action_target *t = &q->t[it->r.target];
+	const struct action_target *t = it->r.target < q->n ? &q->t[it->r.target] : NULL;
 	const struct db_action *a = &it->r.a;
 	char when[40], ep[96];
 	struct timespec ts;
@@ -187,19 +230,33 @@ static int audit(const struct actq *q, const struct item *it, const char *phase,
 	gmtime_r(&ts.tv_sec, &tm);
 	size_t o = strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(when + o, sizeof when - o, ".%03ldZ", ts.tv_nsec / 1000000);
-	t->ops->endpoint(t->conf.dsn, ep, sizeof ep); /* host:port only: the DSN may name a password file */
+	if (is_aws(a->kind)) /* the AWS object, never credentials */
+		snprintf(ep, sizeof ep, "rds:%.20s:%.64s", it->r.aws_region,
+			 it->r.aws_cluster[0] ? it->r.aws_cluster : it->r.aws_id);
+	else /* host:port only: the DSN may name a password file */
+		t->ops->endpoint(t->conf.dsn, ep, sizeof ep);
 	cJSON *j = cJSON_CreateObject(), *ob;
 	cJSON_AddStringToObject(j, "time", when);
 	cJSON_AddStringToObject(j, "phase", phase);
 	cJSON_AddNumberToObject(j, "id", it->id);
 	cJSON_AddStringToObject(j, "who", q->who);
-	cJSON_AddStringToObject(j, "target", t->conf.name);
-	cJSON_AddStringToObject(j, "engine", t->ops->name);
+	cJSON_AddStringToObject(j, "target", t ? t->conf.name : it->r.aws_id);
+	cJSON_AddStringToObject(j, "engine", t ? t->ops->name : "aws");
 	cJSON_AddStringToObject(j, "endpoint", ep);
 	cJSON_AddStringToObject(j, "action", kind_name(a->kind));
 	ob = cJSON_AddObjectToObject(j, "object");
 	cJSON_AddStringToObject(ob, "description", it->r.object);
-	if (a->kind != ACT_PROMOTE)
+	if (is_aws(a->kind)) {
+		cJSON_AddStringToObject(ob, "instance", it->r.aws_id);
+		if (it->r.aws_cluster[0])
+			cJSON_AddStringToObject(ob, "cluster", it->r.aws_cluster);
+		if (it->r.aws_writer[0])
+			cJSON_AddStringToObject(ob, "writer_when_shown", it->r.aws_writer);
+		if (it->r.snapshot_id[0])
+			cJSON_AddStringToObject(ob, "snapshot", it->r.snapshot_id);
+		if (it->r.reason[0])
+			cJSON_AddStringToObject(ob, "reason", it->r.reason);
+	} else if (a->kind != ACT_PROMOTE)
 		cJSON_AddNumberToObject(ob, "pid", a->pid);
 	if (a->backend_start[0])
 		cJSON_AddStringToObject(ob, "backend_start", a->backend_start);
@@ -246,9 +303,189 @@ static void finish(struct actq *q, struct action_status *s, int state, const cha
 	store_action_put(q->st, s);
 }
 
+/* Publish progress of a running action: "creating 45%", "cluster failing-over". */
+static void progress(struct actq *q, struct action_status *s, const char *what, const char *state, int pct)
+{
+	if (pct >= 0)
+		snprintf(s->message, sizeof s->message, "%s%s %d%%", what, state, pct);
+	else
+		snprintf(s->message, sizeof s->message, "%s%s", what, state);
+	store_action_put(q->st, s);
+}
+
+/* Sleep 's' seconds in small steps; 1 if asked to stop. */
+static int wait_s(const struct actq *q, double s)
+{
+	for (; s > 0; s -= 0.2) {
+		if (atomic_load(q->stop))
+			return 1;
+		nanosleep(&(struct timespec){0, 200 * 1000 * 1000}, NULL);
+	}
+	return atomic_load(q->stop);
+}
+
+#define AWS_POLL_S 2.0
+#define AWS_PATIENCE_S 1800.0
+
+/* Snapshot or failover through aws/; the state and message in 's'. */
+static void run_aws(struct actq *q, const struct item *it, struct action_status *s)
+{
+	const struct action_request *r = &it->r;
+	struct aws_creds c;
+	char src[96], region[32], err[256], st[48], writer[64];
+	struct aws_error e = {0};
+	if (aws_creds_resolve_chain(q->cloud.profile[0] ? q->cloud.profile : NULL, q->stop, &c, src, sizeof src, region,
+				    sizeof region, err, sizeof err) < 0) {
+		s->state = ACTION_FAILED;
+		snprintf(s->message, sizeof s->message, "credentials: %.200s", err);
+		return;
+	}
+	struct aws_client *cl = aws_client_new(&c, q->stop);
+	memset(&c, 0, sizeof c);
+	if (!cl) {
+		s->state = ACTION_FAILED;
+		snprintf(s->message, sizeof s->message, "out of memory");
+		return;
+	}
+	/* RUNNING while it goes; every way out below sets DONE, FAILED or REFUSED */
+	const char *reg = r->aws_region;
+	double t0 = engine_now();
+	if (r->a.kind == ACT_SNAPSHOT) {
+		int pct = -1, cluster = r->aws_cluster[0] != '\0';
+		if (aws_rds_snapshot(cl, reg, r->aws_id, r->aws_cluster, r->snapshot_id, q->who, r->reason, &e) < 0)
+			goto api_error;
+		for (;;) { /* progress until available, percent where AWS gives it */
+			if (aws_rds_snapshot_status(cl, reg, r->snapshot_id, cluster, st, sizeof st, &pct, &e) < 0)
+				goto api_error;
+			if (!strcmp(st, "available")) {
+				s->state = ACTION_DONE;
+				snprintf(s->message, sizeof s->message, "snapshot %s available", r->snapshot_id);
+				break;
+			}
+			if (!strcmp(st, "failed") || !strcmp(st, "deleted") || !strcmp(st, "error")) {
+				s->state = ACTION_FAILED;
+				snprintf(s->message, sizeof s->message, "snapshot %s is %s", r->snapshot_id, st);
+				break;
+			}
+			progress(q, s, "", st, pct);
+			if (engine_now() - t0 > AWS_PATIENCE_S || wait_s(q, AWS_POLL_S)) {
+				s->state = ACTION_FAILED;
+				snprintf(s->message, sizeof s->message, "still %s after %.0f s: follow it in the console",
+					 st, engine_now() - t0);
+				break;
+			}
+		}
+	} else if (r->aws_cluster[0]) {
+		/* re-check right before acting: the writer shown, no failover running, a healthy target */
+		if (aws_rds_cluster_state(cl, reg, r->aws_cluster, st, sizeof st, writer, sizeof writer, &e) < 0)
+			goto api_error;
+		s->state = ACTION_REFUSED;
+		if (strcmp(st, "available")) {
+			snprintf(s->message, sizeof s->message, "refused: cluster %s is %s (a failover or change is in"
+				 " progress); nothing sent", r->aws_cluster, st);
+			goto out;
+		}
+		if (strcmp(writer, r->aws_writer)) {
+			snprintf(s->message, sizeof s->message, "refused: the writer is %s now, not %s as shown; nothing sent",
+				 writer[0] ? writer : "unknown", r->aws_writer);
+			goto out;
+		}
+		if (r->aws_target[0]) {
+			char ist[48];
+			if (!strcmp(r->aws_target, writer)) {
+				snprintf(s->message, sizeof s->message, "refused: %s is the writer, not a reader", writer);
+				goto out;
+			}
+			if (aws_rds_instance_status(cl, reg, r->aws_target, ist, sizeof ist, &e) < 0)
+				goto api_error;
+			if (strcmp(ist, "available")) {
+				snprintf(s->message, sizeof s->message, "refused: the target %s is %s, not a healthy reader",
+					 r->aws_target, ist[0] ? ist : "missing");
+				goto out;
+			}
+		}
+		s->state = ACTION_RUNNING;
+		if (aws_rds_failover(cl, reg, r->aws_cluster, r->aws_target, &e) < 0) {
+			s->state = ACTION_FAILED;
+			/* a timeout or 5xx may have happened after AWS acted: look, never re-send */
+			char now_writer[64] = "?";
+			struct aws_error e2;
+			aws_rds_cluster_state(cl, reg, r->aws_cluster, st, sizeof st, now_writer, sizeof now_writer, &e2);
+			snprintf(s->message, sizeof s->message, "FailoverDBCluster: %.30s: %.90s; not re-sent; cluster now"
+				 " %.20s, writer %.30s", e.code, e.msg, st, now_writer);
+			goto out;
+		}
+		for (;;) {
+			if (aws_rds_cluster_state(cl, reg, r->aws_cluster, st, sizeof st, writer, sizeof writer, &e) < 0)
+				goto api_error;
+			if (!strcmp(st, "available") && writer[0] && strcmp(writer, r->aws_writer)) {
+				s->state = ACTION_DONE;
+				snprintf(s->message, sizeof s->message, "writer is now %s (was %s)", writer, r->aws_writer);
+				break;
+			}
+			progress(q, s, "cluster ", st, -1);
+			if (engine_now() - t0 > AWS_PATIENCE_S || wait_s(q, AWS_POLL_S)) {
+				s->state = ACTION_FAILED;
+				snprintf(s->message, sizeof s->message, "cluster %s, writer %s after %.0f s", st, writer,
+					 engine_now() - t0);
+				break;
+			}
+		}
+	} else {
+		if (!r->aws_multi_az) {
+			s->state = ACTION_REFUSED;
+			snprintf(s->message, sizeof s->message, "refused: %s is not Multi-AZ: no standby to fail over to",
+				 r->aws_id);
+			goto out;
+		}
+		if (aws_rds_instance_status(cl, reg, r->aws_id, st, sizeof st, &e) < 0)
+			goto api_error;
+		if (strcmp(st, "available")) {
+			s->state = ACTION_REFUSED;
+			snprintf(s->message, sizeof s->message, "refused: %s is %s; nothing sent", r->aws_id, st);
+			goto out;
+		}
+		if (aws_rds_reboot_failover(cl, reg, r->aws_id, &e) < 0) {
+			s->state = ACTION_FAILED;
+			snprintf(s->message, sizeof s->message, "RebootDBInstance: %.40s: %.150s; not re-sent", e.code, e.msg);
+			goto out;
+		}
+		wait_s(q, AWS_POLL_S);
+		for (;;) {
+			if (aws_rds_instance_status(cl, reg, r->aws_id, st, sizeof st, &e) < 0)
+				goto api_error;
+			if (!strcmp(st, "available")) {
+				s->state = ACTION_DONE;
+				snprintf(s->message, sizeof s->message, "failed over to the standby; %s available", r->aws_id);
+				break;
+			}
+			progress(q, s, "", st, -1);
+			if (engine_now() - t0 > AWS_PATIENCE_S || wait_s(q, AWS_POLL_S)) {
+				s->state = ACTION_FAILED;
+				break;
+			}
+		}
+	}
+	/* what AWS itself said about it */
+	char ev[200];
+	struct aws_error e3;
+	if (aws_rds_last_event(cl, reg, r->aws_cluster[0] && r->a.kind == ACT_FAILOVER ? r->aws_cluster : r->aws_id,
+			       r->aws_cluster[0] && r->a.kind == ACT_FAILOVER ? "db-cluster" : "db-instance", ev,
+			       sizeof ev, &e3) == 0 && ev[0]) {
+		size_t l = strlen(s->message);
+		snprintf(s->message + l, sizeof s->message - l, "; event: %s", ev);
+	}
+	goto out;
+api_error:
+	s->state = e.kind == AWS_ERR_AUTH ? ACTION_REFUSED : ACTION_FAILED;
+	snprintf(s->message, sizeof s->message, "%.40s: %.200s", e.code, e.msg);
+out:
+	aws_client_free(&cl);
+}
+
 static void run_one(struct actq *q, struct item *it)
 {
-	const struct action_target *t = &q->t[it->r.target];
+	const struct action_target *t = it->r.target < q->n ? &q->t[it->r.target] : NULL;
 	struct action_status s;
 	struct err err = {0};
 	char why[300], outcome[256] = "";
@@ -265,7 +502,9 @@ static void run_one(struct actq *q, struct item *it)
 		finish(q, &s, ACTION_REFUSED, m);
 		return;
 	}
-	if (it->r.dry_run) {
+	if (is_aws(it->r.a.kind) && !it->r.dry_run) {
+		run_aws(q, it, &s);
+	} else if (it->r.dry_run) {
 		char m[256];
 		snprintf(m, sizeof m, "dry run: nothing sent; would send: %.200s", s.sql);
 		s.ended = s.started;
@@ -296,6 +535,7 @@ static void run_one(struct actq *q, struct item *it)
 
 void actq_run(struct actq *q, const atomic_int *stop)
 {
+	q->stop = stop;
 	for (;;) {
 		pthread_mutex_lock(&q->mu);
 		while (!q->qn && !atomic_load(stop))

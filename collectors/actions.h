@@ -18,6 +18,7 @@ struct actq;
 /* A queue over 'n' targets (copied); NULL on OOM. */
 struct actq *actq_new(struct store *st, const struct action_target *t, size_t n);
 void actq_set_audit(struct actq *q, const char *path);
+void actq_set_cloud(struct actq *q, const struct cloud_config *cfg);
 int actq_submit(struct actq *q, const struct action_request *r, struct err *err);
 int actq_sql(const struct actq *q, const struct action_request *r, char *sql, size_t n, struct err *err);
 /* The worker: run queued actions until *stop; then returns. */

@@ -27,9 +27,19 @@ enum target_actions { TARGET_ACTIONS_ALL = 0, TARGET_ACTIONS_SESSIONS, TARGET_AC
 enum confirm_policy { CONFIRM_DEFAULT = 0, CONFIRM_TYPED, CONFIRM_YES_NO };
 
 /* An action the user confirmed, for the action worker. */
+#define ACTION_AWS_ONLY ((size_t)-1) /* 'target' of an action on an instance no database target stands for */
 struct action_request {
-	size_t target;
+	size_t target;        /* a database target, or ACTION_AWS_ONLY */
 	struct db_action a;
+	/* AWS actions (snapshot, failover): the instance as it was shown */
+	char aws_id[64];
+	char aws_cluster[64];
+	char aws_region[32];
+	char aws_writer[64];  /* the cluster's writer when shown: failover is refused if it changed */
+	char aws_target[64];  /* failover to this reader; "" lets AWS choose */
+	int aws_multi_az;
+	char snapshot_id[96]; /* made when confirmed: a retry cannot make a second one */
+	char reason[128];     /* typed at the prompt, tagged on the snapshot */
 	char object[96];      /* for the actions pane and the audit log: "pid 48213 (app_rw)" */
 	int dry_run;          /* build and log it, send nothing */
 };

@@ -127,7 +127,7 @@ struct db_sample {
 
 /* ---- actions: what the user confirmed, with the identity it was shown with ---- */
 
-enum db_action_kind { ACT_NONE, ACT_CANCEL, ACT_TERMINATE, ACT_PROMOTE };
+enum db_action_kind { ACT_NONE, ACT_CANCEL, ACT_TERMINATE, ACT_PROMOTE, ACT_SNAPSHOT, ACT_FAILOVER };
 
 struct db_action {
 	int kind;                 /* enum db_action_kind */

@@ -308,6 +308,7 @@ struct collector *collector_new(struct store *st, const struct collector_target 
 void collector_set_cloud(struct collector *c, const struct cloud_config *cfg)
 {
 	c->cloud = *cfg;
+	actq_set_cloud(c->aq, cfg);
 }
 
 void collector_set_audit(struct collector *c, const char *path)

@@ -70,8 +70,7 @@ static double epoch_now(void)
 	return (double)ts.tv_sec;
 }
 
-/* The AWS instance a database target is: by config, then name, then endpoint. */
-static const struct cloud_instance *linked(const struct cloud_snapshot *c, const struct target_status *st)
+const struct cloud_instance *fleet_cloud_of(const struct cloud_snapshot *c, const struct target_status *st)
 {
 	char ep[200];
 	for (size_t i = 0; c && i < c->n; i++) {
@@ -135,7 +134,7 @@ static void fleet_recalc(struct pane *p, const struct pane_ctx *ctx)
 	for (size_t t = 0; t < n; t++) {
 		struct target_status st;
 		struct snapshot *snap = store_get(ctx->store, t, &st);
-		const struct cloud_instance *ci = linked(cloud, &st);
+		const struct cloud_instance *ci = fleet_cloud_of(cloud, &st);
 		if (ci && used)
 			used[ci - cloud->inst] = 1;
 		struct row *r = table_add(&p->tab);

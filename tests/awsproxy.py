@@ -9,11 +9,18 @@ SigV4 check still sees what the client signed) and adds:
   - faults on command, per operation: throttle (Query 400 Throttling / JSON
     400 ThrottlingException), 500 (an HTML page, as a broken front end
     sends), slow (answer after N seconds), truncate (cut the body in half);
-  - per-operation request counts with timestamps, to check retries/back-off.
+  - per-operation request counts with timestamps, to check retries/back-off;
+  - transitional states moto skips (it makes everything available at once): a new
+    snapshot is "creating" with a growing PercentProgress, a cluster that fails over is
+    "failing-over" with its old writer, for a set number of seconds; a failover asked
+    during one is refused (InvalidDBClusterStateFault), as AWS does;
+  - DescribeEvents for those actions.
 
 Control (JSON bodies, loopback only):
   POST /dbfleet-proxy/fault     {"action": "DescribeDBInstances", "mode": "throttle", "count": 2, "seconds": 0}
   POST /dbfleet-proxy/forecast  {"amount": "123.45"}
+  POST /dbfleet-proxy/transition {"snapshot_seconds": 6, "failover_seconds": 6}
+  fault modes: throttle, 500, slow, truncate, and 500-after (moto acts, the client sees a 500)
   POST /dbfleet-proxy/reset     faults, forecast and counts cleared
   GET  /dbfleet-proxy/stats     {"DescribeDBInstances": [t0, t1, ...], ...}
 Standard library only.
@@ -21,6 +28,7 @@ Standard library only.
 import argparse
 import http.client
 import json
+import re
 import threading
 import time
 import urllib.parse
@@ -28,7 +36,8 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LOCK = threading.Lock()
-STATE = {"faults": {}, "forecast": None, "stats": {}}
+STATE = {"faults": {}, "forecast": None, "stats": {}, "transition": {"snapshot_seconds": 0, "failover_seconds": 0},
+         "snapshots": {}, "failovers": {}, "events": []}
 
 HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "proxy-connection"}
 
@@ -70,8 +79,11 @@ class Handler(BaseHTTPRequestHandler):
                                                   "seconds": float(req.get("seconds", 0))}
             elif path == "/dbfleet-proxy/forecast":
                 STATE["forecast"] = str(req["amount"])
+            elif path == "/dbfleet-proxy/transition":
+                STATE["transition"].update({k: float(v) for k, v in req.items()})
             elif path == "/dbfleet-proxy/reset":
-                STATE.update(faults={}, forecast=None, stats={})
+                STATE.update(faults={}, forecast=None, stats={}, snapshots={}, failovers={}, events=[],
+                             transition={"snapshot_seconds": 0, "failover_seconds": 0})
             else:
                 return self.send(404, b"no such control", "text/plain")
         self.send(200, b"{}", "application/json")
@@ -118,7 +130,27 @@ class Handler(BaseHTTPRequestHandler):
             truncate = f["mode"] == "truncate"
         if op == "GetCostForecast":
             return self.forecast(body)
-        self.forward(body, truncate)
+        params = {k: v[0] for k, v in urllib.parse.parse_qs(body.decode("utf-8", "replace")).items()}
+        if op == "DescribeEvents":
+            return self.describe_events(params)
+        old = None
+        if op == "FailoverDBCluster":
+            cid = params.get("DBClusterIdentifier", "")
+            with LOCK:
+                f0 = STATE["failovers"].get(cid)
+                busy = f0 and time.time() - f0["t"] < STATE["transition"]["failover_seconds"]
+            if busy:
+                return self.error(False, 400, "InvalidDBClusterStateFault",
+                                  "DbCluster %s is in failing-over state, not available." % cid)
+            old = self.writer_of(cid)
+        status, hdrs, data = self.upstream_call(body)
+        if 200 <= status < 300:
+            self.after(op, params, old)
+        data = self.rewrite(op, data)
+        if f and f["mode"] == "500-after":
+            page = b"<!doctype html>\n<html><title>500 Internal Server Error</title></html>"
+            return self.send(500, page, "text/html")
+        self.reply(status, hdrs, data, truncate)
 
     def forecast(self, body):
         with LOCK:
@@ -131,7 +163,98 @@ class Handler(BaseHTTPRequestHandler):
                "ForecastResultsByTime": [{"TimePeriod": tp, "MeanValue": amount}]}
         self.send(200, json.dumps(out).encode(), "application/x-amz-json-1.1")
 
-    def forward(self, body, truncate=False):
+    def writer_of(self, cid):
+        body = urllib.parse.urlencode({"Action": "DescribeDBClusters", "Version": "2014-10-31",
+                                       "DBClusterIdentifier": cid}).encode()
+        _, _, data = self.upstream_call(body)
+        m = re.search(rb"<DBInstanceIdentifier>([^<]*)</DBInstanceIdentifier><IsClusterWriter>true", data)
+        return m.group(1).decode() if m else ""
+
+    def event(self, source, stype, msg):
+        with LOCK:
+            STATE["events"].append({"id": source, "type": stype, "msg": msg, "t": time.time()})
+
+    def after(self, op, p, old_writer):
+        now = time.time()
+        if op in ("CreateDBSnapshot", "CreateDBClusterSnapshot"):
+            sid = p.get("DBSnapshotIdentifier") or p.get("DBClusterSnapshotIdentifier", "")
+            src = p.get("DBInstanceIdentifier") or p.get("DBClusterIdentifier", "")
+            with LOCK:
+                STATE["snapshots"][sid] = {"t": now, "src": src, "done": False}
+            self.event(src, "db-instance" if op == "CreateDBSnapshot" else "db-cluster", "Creating manual snapshot")
+        elif op == "FailoverDBCluster":
+            cid = p.get("DBClusterIdentifier", "")
+            with LOCK:
+                STATE["failovers"][cid] = {"t": now, "old": old_writer, "done": False}
+            self.event(cid, "db-cluster", "Started cross AZ failover to DB instance: %s" %
+                       p.get("TargetDBInstanceIdentifier", "(chosen by RDS)"))
+
+    def rewrite(self, op, data):
+        """Show the transitional states moto skips."""
+        now = time.time()
+        tr = STATE["transition"]
+        if op in ("DescribeDBSnapshots", "DescribeDBClusterSnapshots"):
+            tag = b"DBSnapshot" if op == "DescribeDBSnapshots" else b"DBClusterSnapshot"
+            idtag = tag + b"Identifier"
+
+            def snap(m):
+                block = m.group(0)
+                sid = re.search(rb"<" + idtag + rb">([^<]*)<", block)
+                with LOCK:
+                    st = STATE["snapshots"].get(sid.group(1).decode()) if sid else None
+                if not st:
+                    return block
+                age = now - st["t"]
+                if age < tr["snapshot_seconds"]:
+                    pct = int(100 * age / tr["snapshot_seconds"])
+                    return block.replace(b"<Status>available</Status>",
+                                         b"<Status>creating</Status><PercentProgress>%d</PercentProgress>" % pct)
+                if not st["done"]:
+                    st["done"] = True
+                    self.event(st["src"], "db-instance" if tag == b"DBSnapshot" else "db-cluster",
+                               "Manual snapshot created")
+                return block
+            return re.sub(rb"<" + tag + rb">.*?</" + tag + rb">", snap, data, flags=re.S)
+        if op == "DescribeDBClusters":
+            def cluster(m):
+                block = m.group(0)
+                cid = re.search(rb"<DBClusterIdentifier>([^<]*)<", block)
+                with LOCK:
+                    f = STATE["failovers"].get(cid.group(1).decode()) if cid else None
+                if not f:
+                    return block
+                if now - f["t"] < tr["failover_seconds"]:
+                    block = block.replace(b"<Status>available</Status>", b"<Status>failing-over</Status>")
+                    # the old writer stays the writer until the failover completes
+                    block = re.sub(rb"(<DBInstanceIdentifier>([^<]*)</DBInstanceIdentifier><IsClusterWriter>)(true|false)",
+                                   lambda x: x.group(1) + (b"true" if x.group(2).decode() == f["old"] else b"false"),
+                                   block)
+                elif not f["done"]:
+                    f["done"] = True
+                    w = re.search(rb"<DBInstanceIdentifier>([^<]*)</DBInstanceIdentifier><IsClusterWriter>true", block)
+                    self.event(cid.group(1).decode(), "db-cluster", "Completed failover to DB instance: %s" %
+                               (w.group(1).decode() if w else "?"))
+                return block
+            return re.sub(rb"<DBCluster>.*?</DBCluster>", cluster, data, flags=re.S)
+        return data
+
+    def describe_events(self, p):
+        src = p.get("SourceIdentifier")
+        with LOCK:
+            evs = [e for e in STATE["events"] if not src or e["id"] == src]
+        items = "".join(
+            "<Event><SourceIdentifier>%s</SourceIdentifier><SourceType>%s</SourceType><Message>%s</Message>"
+            "<EventCategories><EventCategory>%s</EventCategory></EventCategories><Date>%s</Date>"
+            "<SourceArn>arn:aws:rds:us-east-1:123456789012:%s:%s</SourceArn></Event>" % (
+                e["id"], e["type"], e["msg"], "failover" if "failover" in e["msg"] else "backup",
+                time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(e["t"])),
+                "cluster" if e["type"] == "db-cluster" else "db", e["id"]) for e in evs)
+        body = ('<DescribeEventsResponse xmlns="http://rds.amazonaws.com/doc/2014-10-31/"><DescribeEventsResult>'
+                "<Events>%s</Events></DescribeEventsResult><ResponseMetadata><RequestId>%s</RequestId>"
+                "</ResponseMetadata></DescribeEventsResponse>" % (items, uuid.uuid4())).encode()
+        self.send(200, body, "text/xml")
+
+    def upstream_call(self, body):
         u = urllib.parse.urlparse(self.upstream)
         conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
         conn.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
@@ -143,15 +266,22 @@ class Handler(BaseHTTPRequestHandler):
         r = conn.getresponse()
         data = r.read()
         conn.close()
+        return r.status, r.getheaders(), data
+
+    def reply(self, status, hdrs, data, truncate=False):
         if truncate:
             data = data[: len(data) // 2]
-        self.send_response(r.status)
-        for k, v in r.getheaders():
+        self.send_response(status)
+        for k, v in hdrs:
             if k.lower() not in HOP:
                 self.send_header(k, v)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
+
+    def forward(self, body, truncate=False):
+        status, hdrs, data = self.upstream_call(body)
+        self.reply(status, hdrs, data, truncate)
 
 
 def main():

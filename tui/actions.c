@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 void ui_say(struct ui *ui, const char *fmt, ...)
 {
@@ -42,22 +43,28 @@ static int allowed(struct ui *ui, const struct collector_target *t, int server_l
 static void ask(struct ui *ui, const struct action_request *r, int destructive, const char *question,
 		const char *radius)
 {
-	const struct collector_target *t = &ui->o->targets[r->target];
+	static const struct collector_target aws_only = {.name = ""};
+	const struct collector_target *t = r->target < ui->o->ntargets ? &ui->o->targets[r->target] : &aws_only;
 	char sql[512];
 	struct err err = {0};
 	if (collector_action_sql(ui->col, r, sql, sizeof sql, &err) < 0) {
 		ui_say(ui, "%s", err.msg);
 		return;
 	}
-	int typed = t->confirm == CONFIRM_TYPED || (t->confirm == CONFIRM_DEFAULT && destructive);
+	int reason = r->a.kind == ACT_SNAPSHOT;
+	int typed = !reason && (t->confirm == CONFIRM_TYPED || (t->confirm == CONFIRM_DEFAULT && destructive));
 	ui->prompt.req = *r;
 	ui->prompt.typed = typed;
+	ui->prompt.reason = reason;
 	ui->prompt.input[0] = '\0';
-	snprintf(ui->prompt.expect, sizeof ui->prompt.expect, "%s", t->name);
-	snprintf(ui->prompt.text, sizeof ui->prompt.text, "%s\n\n%s\n\nsends: %s%s\n\n%s", question, radius, sql,
-		 ui->o->dry_run ? "\n(--dry-run: it will be logged and shown, not sent)" : "",
-		 typed ? "Type the target's name and Enter to confirm; Esc aborts."
-		       : "y confirms; any other key aborts. [y/N]");
+	/* the name to type: the target's, or the AWS instance's (or cluster's) for AWS-only rows */
+	snprintf(ui->prompt.expect, sizeof ui->prompt.expect, "%s",
+		 t->name[0] ? t->name : r->aws_cluster[0] && r->a.kind == ACT_FAILOVER ? r->aws_cluster : r->aws_id);
+	snprintf(ui->prompt.text, sizeof ui->prompt.text, "%s\n\n%s\n\nsends: %s%s\n\n%s%s%s", question, radius,
+		 sql, ui->o->dry_run ? "\n(--dry-run: it will be logged and shown, not sent)" : "",
+		 reason ? "Type the reason (it is tagged on the snapshot) and Enter to confirm; Esc aborts."
+		 : typed ? "Type the name \"" : "y confirms; any other key aborts. [y/N]",
+		 typed ? ui->prompt.expect : "", typed ? "\" and Enter to confirm; Esc aborts." : "");
 	flushinp(); /* keys typed before the prompt must not answer it */
 	ui->prompt.active = 1;
 }
@@ -169,10 +176,161 @@ void act_promote(struct ui *ui)
 	ask(ui, &r, 1, question, radius);
 }
 
+/* The AWS instance under the fleet cursor (an AWS row, or a target linked to one). */
+static int selected_cloud(struct ui *ui, struct cloud_instance *out, size_t *target, struct cloud_snapshot **cs)
+{
+	struct pane *p = ui->panes[UI_FLEET];
+	struct cloud_snapshot *c = store_cloud_get(ui->st);
+	*cs = c;
+	if (ui->cur != UI_FLEET || p->sel >= p->tab.nrows) {
+		ui_say(ui, "select an AWS instance in the fleet pane (1) first");
+		return -1;
+	}
+	if (!c) {
+		ui_say(ui, "AWS is off: run with --aws to act on RDS instances");
+		return -1;
+	}
+	long id = p->tab.rows[p->sel].id;
+	const struct cloud_instance *ci = NULL;
+	*target = ACTION_AWS_ONLY;
+	if (id < 0 && (size_t)(-id - 1) < c->n) {
+		ci = &c->inst[-id - 1];
+	} else if (id >= 0) {
+		struct target_status st;
+		struct snapshot *snap = store_get(ui->st, (size_t)id, &st);
+		snapshot_release(&snap);
+		ci = fleet_cloud_of(c, &st);
+		*target = (size_t)id;
+	}
+	if (!ci) {
+		ui_say(ui, "this row is not an AWS instance dbfleet discovered");
+		return -1;
+	}
+	*out = *ci;
+	return 0;
+}
+
+static void aws_request(struct ui *ui, const struct cloud_instance *ci, size_t target, int kind,
+			struct action_request *r)
+{
+	memset(r, 0, sizeof *r);
+	r->target = target;
+	r->dry_run = ui->o->dry_run;
+	r->a.kind = kind;
+	snprintf(r->aws_id, sizeof r->aws_id, "%s", ci->id);
+	snprintf(r->aws_cluster, sizeof r->aws_cluster, "%s", ci->cluster);
+	snprintf(r->aws_region, sizeof r->aws_region, "%s", ci->region);
+	r->aws_multi_az = ci->multi_az;
+}
+
+void act_snapshot(struct ui *ui)
+{
+	struct cloud_instance ci;
+	struct cloud_snapshot *c;
+	size_t target;
+	if (ui->o->read_only) {
+		allowed(ui, NULL, 1);
+		return;
+	}
+	int rc = selected_cloud(ui, &ci, &target, &c);
+	cloud_snapshot_release(&c);
+	if (rc < 0 || (target != ACTION_AWS_ONLY && !allowed(ui, &ui->o->targets[target], 1)))
+		return;
+	struct action_request r;
+	aws_request(ui, &ci, target, ACT_SNAPSHOT, &r);
+	/* dbfleet-<name>-<UTC time>: made now, so a retried request cannot make a second one */
+	char when[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(when, sizeof when, "%Y%m%d-%H%M%S", &tm);
+	snprintf(r.snapshot_id, sizeof r.snapshot_id, "dbfleet-%.50s-%.16s", ci.cluster[0] ? ci.cluster : ci.id, when);
+	snprintf(r.object, sizeof r.object, "%s %.60s", ci.cluster[0] ? "cluster" : "instance",
+		 ci.cluster[0] ? ci.cluster : ci.id);
+	char question[300], radius[400];
+	snprintf(question, sizeof question, "Take a manual snapshot %s of %s %s (%s)?", r.snapshot_id,
+		 ci.cluster[0] ? "cluster" : "instance", ci.cluster[0] ? ci.cluster : ci.id, ci.region);
+	snprintf(radius, sizeof radius, "Tagged dbfleet:taken-by and dbfleet:reason. %s\nManual snapshots are kept"
+		 " (and billed) until someone deletes them.", ci.cluster[0] ? "Aurora cluster snapshots do not pause"
+		 " writes." : ci.multi_az ? "Multi-AZ: taken from the standby, no I/O pause." :
+		 "Single-AZ: I/O may pause briefly while it starts.");
+	ask(ui, &r, 0, question, radius);
+}
+
+void act_failover(struct ui *ui)
+{
+	struct cloud_instance ci;
+	struct cloud_snapshot *c;
+	size_t target;
+	if (ui->o->read_only) {
+		allowed(ui, NULL, 1);
+		return;
+	}
+	if (selected_cloud(ui, &ci, &target, &c) < 0 ||
+	    (target != ACTION_AWS_ONLY && !allowed(ui, &ui->o->targets[target], 1))) {
+		cloud_snapshot_release(&c);
+		return;
+	}
+	struct action_request r;
+	aws_request(ui, &ci, target, ACT_FAILOVER, &r);
+	char question[300], radius[600];
+	if (ci.cluster[0]) {
+		const struct cloud_instance *w = NULL;
+		for (size_t i = 0; i < c->n; i++)
+			if (!strcmp(c->inst[i].cluster, ci.cluster) && !strcmp(c->inst[i].region, ci.region) &&
+			    !strcmp(c->inst[i].role, "writer"))
+				w = &c->inst[i];
+		snprintf(r.aws_writer, sizeof r.aws_writer, "%s", w ? w->id : "");
+		if (strcmp(ci.role, "writer"))
+			snprintf(r.aws_target, sizeof r.aws_target, "%s", ci.id);
+		char lag[32] = "unknown";
+		if (!strcmp(ci.role, "reader") && ci.metric[CW_AURORALAG] >= 0)
+			fmt_age(lag, sizeof lag, ci.metric[CW_AURORALAG] / 1000);
+		snprintf(r.object, sizeof r.object, "cluster %.60s", ci.cluster);
+		snprintf(question, sizeof question, "Fail over Aurora cluster %s: writer %s -> %s?", ci.cluster,
+			 w ? w->id : "?", r.aws_target[0] ? r.aws_target : "a reader AWS chooses");
+		snprintf(radius, sizeof radius, "current writer: %s   target: %s%s   its AuroraReplicaLag: %s\n"
+			 "expected write outage: about 30-60 s; connections through the writer endpoint drop and"
+			 " must reconnect.", w ? w->id : "unknown", r.aws_target[0] ? r.aws_target : "(AWS chooses)",
+			 r.aws_target[0] ? " (reader)" : "", lag);
+	} else if (ci.multi_az) {
+		snprintf(r.object, sizeof r.object, "instance %.60s", ci.id);
+		snprintf(question, sizeof question, "Fail over %s to its Multi-AZ standby (reboot with failover)?", ci.id);
+		snprintf(radius, sizeof radius, "current primary: %s in %s   target: its standby in another zone\n"
+			 "expected write outage: about 60-120 s while the instance reboots; the endpoint stays the"
+			 " same.", ci.id, ci.az[0] ? ci.az : "?");
+	} else {
+		ui_say(ui, "%s is neither in an Aurora cluster nor Multi-AZ: nothing to fail over to", ci.id);
+		cloud_snapshot_release(&c);
+		return;
+	}
+	cloud_snapshot_release(&c);
+	ask(ui, &r, 1, question, radius);
+}
+
 int prompt_key(struct ui *ui, int ch)
 {
 	int confirm = 0;
-	if (ui->prompt.typed) {
+	if (ui->prompt.reason) {
+		size_t len = strlen(ui->prompt.input);
+		if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
+			if (len)
+				ui->prompt.input[len - 1] = '\0';
+			return 1;
+		}
+		if (ch >= 32 && ch < 127) {
+			if (len + 1 < sizeof ui->prompt.input) {
+				ui->prompt.input[len] = (char)ch;
+				ui->prompt.input[len + 1] = '\0';
+			}
+			return 1;
+		}
+		confirm = (ch == '\n' || ch == '\r' || ch == KEY_ENTER) && ui->prompt.input[0];
+		if (confirm)
+			snprintf(ui->prompt.req.reason, sizeof ui->prompt.req.reason, "%s", ui->prompt.input);
+		else
+			ui_say(ui, "aborted: nothing sent%s", ch == 27 ? "" : " (a reason is needed)");
+	} else if (ui->prompt.typed) {
 		size_t len = strlen(ui->prompt.input);
 		if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
 			if (len)

@@ -29,6 +29,8 @@ static void c_actions(struct ui *ui) { ui_show_pane(ui, UI_ACTIONS); }
 static void c_cancel(struct ui *ui) { act_session(ui, ACT_CANCEL); }
 static void c_terminate(struct ui *ui) { act_session(ui, ACT_TERMINATE); }
 static void c_promote(struct ui *ui) { act_promote(ui); }
+static void c_snapshot(struct ui *ui) { act_snapshot(ui); }
+static void c_failover(struct ui *ui) { act_failover(ui); }
 static void c_up(struct ui *ui) { ui_pane_command(ui, PANE_UP); }
 static void c_down(struct ui *ui) { ui_pane_command(ui, PANE_DOWN); }
 static void c_pgup(struct ui *ui) { ui_pane_command(ui, PANE_PGUP); }
@@ -82,6 +84,8 @@ const struct command commands[] = {
 	{"session.cancel", "cancel the selected session's query (asks y/N)", c_cancel},
 	{"session.terminate", "terminate the selected session (asks for the target's name)", c_terminate},
 	{"target.promote", "promote the selected replica to a primary (asks for its name)", c_promote},
+	{"aws.snapshot", "RDS snapshot of the selected AWS instance or cluster (asks a reason)", c_snapshot},
+	{"aws.failover", "fail over the selected Aurora cluster or Multi-AZ instance (asks its name)", c_failover},
 };
 const size_t ncommands = sizeof commands / sizeof commands[0];
 

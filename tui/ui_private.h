@@ -24,6 +24,7 @@ struct ui {
 	struct {
 		int active;
 		int typed;             /* the target's name must be typed, else y/N */
+		int reason;            /* the input is a reason (snapshot), Enter confirms */
 		char text[2048];
 		char expect[64];
 		char input[64];
@@ -36,6 +37,8 @@ struct ui {
 /* ---- actions.c: keys that act, and their confirmation prompt ---- */
 void act_session(struct ui *ui, int kind);
 void act_promote(struct ui *ui);
+void act_snapshot(struct ui *ui);
+void act_failover(struct ui *ui);
 /* The prompt takes every key while open; returns 1 (always consumed). */
 int prompt_key(struct ui *ui, int ch);
 /* A message on the status line for a few seconds. */

@@ -109,9 +109,10 @@ def reset():
     proxy("reset")
 
 
-def client(service, region="us-east-1"):
+def client(service, region="us-east-1", via_proxy=False):
+    """boto3 on moto itself (seeding), or through the proxy (to be seen by it)."""
     import boto3
-    return boto3.client(service, endpoint_url=url(), region_name=region,
+    return boto3.client(service, endpoint_url=proxy_url() if via_proxy else url(), region_name=region,
                         aws_access_key_id=KEY["AWS_ACCESS_KEY_ID"],
                         aws_secret_access_key=KEY["AWS_SECRET_ACCESS_KEY"])
 

@@ -1,0 +1,168 @@
+"""AWS actions against moto and the project's proxy (which adds the creating and
+failing-over states moto skips, the events, throttling and ambiguous errors):
+snapshots with progress, Aurora failover and its refusals, no double sends."""
+import json
+import os
+import re
+import shutil
+import tempfile
+import time
+
+import awslab
+from harness import Dbfleet, Failure, write_config
+
+
+class _Aws:
+    def __init__(self, extra=""):
+        self.state = tempfile.mkdtemp(prefix="dbfleet-state-")
+        self.cfg = write_config([], extra="[aws]\nenabled = true\nregions = us-east-1\ndiscover = 10\n" + extra)
+        self.d = Dbfleet(["-c", self.cfg], width=170, height=45,
+                         env=awslab.env(XDG_STATE_HOME=self.state, XDG_CACHE_HOME=self.state))
+
+    def audit(self):
+        path = os.path.join(self.state, "dbfleet", "audit.log")
+        with open(path) as f:
+            return [json.loads(l) for l in f]
+
+    def select(self, name):
+        """Put the fleet cursor on the row named 'name'."""
+        self.d.keys("1")
+        s = self.d.wait_for(r"^%s\s" % re.escape(name), timeout=30)
+        lines = s.splitlines()
+        head = next(i for i, l in enumerate(lines) if l.startswith("NAME"))
+        idx = next(i for i, l in enumerate(lines[head + 1:]) if l.split() and l.split()[0] == name)
+        self.d.keys("Home")
+        for _ in range(idx):
+            self.d.keys("Down")
+
+    def close(self):
+        try:
+            self.d.close()
+        finally:
+            os.unlink(self.cfg)
+            shutil.rmtree(self.state)
+
+
+def _sent(op):
+    return len(awslab.proxy("stats").get(op, []))
+
+
+def test_aws_snapshot_goes_creating_to_available_with_progress_and_one_retry():
+    awslab.url()
+    awslab.reset()
+    awslab.create_instances("us-east-1", ["snap-1"], MultiAZ=True)
+    awslab.proxy("transition", {"snapshot_seconds": 6})
+    awslab.proxy("fault", {"action": "CreateDBSnapshot", "mode": "throttle", "count": 1})
+    a = _Aws()
+    try:
+        a.select("snap-1")
+        a.d.keys("S")
+        s = a.d.wait_for(r"Take a manual snapshot (dbfleet-snap-1-\d{8}-\d{6}) of instance snap-1 \(us-east-1\)\?")
+        snap = re.search(r"(dbfleet-snap-1-\d{8}-\d{6})", s).group(1)
+        assert "sends: RDS CreateDBSnapshot DBInstanceIdentifier=snap-1 DBSnapshotIdentifier=%s" % snap in s, s
+        assert "Type the reason" in s, s
+        a.d.keys(*"before the migration")
+        a.d.keys("Enter")
+        a.d.keys("6")
+        a.d.wait_for(r"snapshot\s+instance snap-1\s+running\s+.*creating \d+%", timeout=20)
+        s = a.d.wait_for(r"snapshot\s+instance snap-1\s+done\s+.*snapshot %s available; event: Manual snapshot"
+                         r" created" % snap, timeout=30)
+        # the throttled request was retried; the identifier made it one snapshot
+        assert _sent("CreateDBSnapshot") == 2, _sent("CreateDBSnapshot")
+        snaps = awslab.client("rds").describe_db_snapshots(DBInstanceIdentifier="snap-1",
+                                                          SnapshotType="manual")["DBSnapshots"]
+        ours = [x for x in snaps if x["DBSnapshotIdentifier"].startswith("dbfleet-")]
+        assert len(ours) == 1, ours
+        tags = {t["Key"]: t["Value"] for t in ours[0]["TagList"]}
+        assert tags["dbfleet:reason"] == "before the migration" and "@" in tags["dbfleet:taken-by"], tags
+        audit = a.audit()
+        assert [x["phase"] for x in audit] == ["intent", "outcome"] and audit[1]["result"] == "done", audit
+        assert audit[0]["object"]["snapshot"] == snap and audit[0]["object"]["reason"] == "before the migration"
+        raw = json.dumps(audit)
+        assert awslab.KEY["AWS_SECRET_ACCESS_KEY"] not in raw and awslab.KEY["AWS_ACCESS_KEY_ID"] not in raw
+    finally:
+        a.close()
+
+
+def test_aws_failover_swaps_the_writer_and_the_fleet_shows_it():
+    awslab.url()
+    awslab.reset()
+    awslab.create_aurora("us-east-1", "au1", ["au1-a", "au1-b"])
+    awslab.proxy("transition", {"failover_seconds": 5})
+    awslab.proxy("fault", {"action": "FailoverDBCluster", "mode": "throttle", "count": 1})
+    a = _Aws()
+    try:
+        a.select("au1-b")
+        a.d.keys("C-f")
+        s = a.d.wait_for(r"Fail over Aurora cluster au1: writer au1-a -> au1-b\?")
+        assert "expected write outage" in s and 'Type the name "au1"' in s, s
+        assert "sends: RDS FailoverDBCluster DBClusterIdentifier=au1 TargetDBInstanceIdentifier=au1-b" in s, s
+        a.d.keys(*"au1")
+        a.d.keys("Enter")
+        a.d.keys("6")
+        a.d.wait_for(r"failover\s+cluster au1\s+running\s+.*cluster failing-over", timeout=20)
+        a.d.wait_for(r"failover\s+cluster au1\s+done\s+.*writer is now au1-b \(was au1-a\); event: Completed"
+                     r" failover to DB instance: au1-b", timeout=30)
+        assert _sent("FailoverDBCluster") == 2, "throttled once, sent once: %d" % _sent("FailoverDBCluster")
+        a.d.keys("1")
+        a.d.wait_for(r"^au1-b\s+\S+\s+writer\b", timeout=30)
+        a.d.wait_for(r"^au1-a\s+\S+\s+reader\b", timeout=5)
+    finally:
+        a.close()
+
+
+def test_aws_failover_refused_while_one_is_in_progress_and_never_resent():
+    awslab.url()
+    awslab.reset()
+    awslab.create_aurora("us-east-1", "au2", ["au2-a", "au2-b", "au2-c"])
+    awslab.proxy("transition", {"failover_seconds": 30})
+    a = _Aws()
+    try:
+        a.select("au2-b")
+        # someone else starts a failover after dbfleet showed the cluster
+        awslab.client("rds", via_proxy=True).failover_db_cluster(DBClusterIdentifier="au2", TargetDBInstanceIdentifier="au2-c")
+        a.d.keys("C-f")
+        a.d.wait_for(r"Fail over Aurora cluster au2: writer au2-a -> au2-b\?")
+        a.d.keys(*"au2")
+        a.d.keys("Enter")
+        a.d.keys("6")
+        a.d.wait_for(r"failover\s+cluster au2\s+REFUSED\s+.*refused: cluster au2 is failing-over", timeout=20)
+        assert _sent("FailoverDBCluster") == 1, "dbfleet must not have sent one (the other was boto3's)"
+    finally:
+        a.close()
+    # an answer lost after AWS acted (500 after the fact): look, do not send again
+    awslab.reset()
+    awslab.create_aurora("us-east-1", "au3", ["au3-a", "au3-b"])
+    awslab.proxy("transition", {"failover_seconds": 30})
+    awslab.proxy("fault", {"action": "FailoverDBCluster", "mode": "500-after", "count": 1})
+    a = _Aws()
+    try:
+        a.select("au3-b")
+        a.d.keys("C-f")
+        a.d.wait_for(r"Fail over Aurora cluster au3")
+        a.d.keys(*"au3")
+        a.d.keys("Enter")
+        a.d.keys("6")
+        a.d.wait_for(r"failover\s+cluster au3\s+FAILED\s+.*not re-sent; cluster now failing-over", timeout=20)
+        time.sleep(2)
+        assert _sent("FailoverDBCluster") == 1, "sent %d times" % _sent("FailoverDBCluster")
+    finally:
+        a.close()
+
+
+def test_aws_actions_respect_read_only():
+    awslab.url()
+    awslab.reset()
+    awslab.create_instances("us-east-1", ["ro-1"], MultiAZ=True)
+    a = _Aws(extra="")
+    a.d.close()
+    a.d = Dbfleet(["-c", a.cfg, "--read-only"], width=170, height=45, env=awslab.env(XDG_STATE_HOME=a.state))
+    try:
+        a.select("ro-1")
+        for key in ("S", "C-f"):
+            a.d.keys(key)
+            s = a.d.wait_for(r"read-only: actions are off")
+            assert "confirm" not in s, s
+        assert _sent("CreateDBSnapshot") == 0 and _sent("RebootDBInstance") == 0
+    finally:
+        a.close()
