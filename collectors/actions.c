@@ -114,7 +114,17 @@ static int same_object(const struct action_request *a, const struct action_reque
 		return is_aws(a->a.kind) && is_aws(b->a.kind) && !strcmp(a->aws_region, b->aws_region) &&
 		       (!strcmp(a->aws_id, b->aws_id) || (a->aws_cluster[0] && !strcmp(a->aws_cluster, b->aws_cluster)));
 	int server_a = a->a.kind == ACT_PROMOTE, server_b = b->a.kind == ACT_PROMOTE;
-	return a->target == b->target && server_a == server_b && (server_a || a->a.pid == b->a.pid);
+	if (a->target != b->target || server_a != server_b)
+		return 0;
+	if (server_a)
+		return 1;
+	/* sessions: any pid in common (bulk requests hold several) */
+	int na = a->nbulk ? a->nbulk : 1, nb = b->nbulk ? b->nbulk : 1;
+	for (int i = 0; i < na; i++)
+		for (int j = 0; j < nb; j++)
+			if ((a->nbulk ? a->bulk[i].pid : a->a.pid) == (b->nbulk ? b->bulk[j].pid : b->a.pid))
+				return 1;
+	return 0;
 }
 
 /* The API call an AWS action makes, as the audit log and --dry-run show it. */
@@ -148,6 +158,13 @@ int actq_sql(const struct actq *q, const struct action_request *r, char *sql, si
 		err->code = ERR_CONFIG;
 		snprintf(err->msg, sizeof err->msg, "this engine has no actions");
 		return -1;
+	}
+	if (r->nbulk > 1) {
+		char one[400];
+		if (q->t[r->target].ops->action_sql(&r->bulk[0], one, sizeof one, err) < 0)
+			return -1;
+		snprintf(sql, n, "%d statements, one per session, each like: %s", r->nbulk, one);
+		return 0;
 	}
 	return q->t[r->target].ops->action_sql(&r->a, sql, n, err);
 }
@@ -256,6 +273,17 @@ static int audit(const struct actq *q, const struct item *it, const char *phase,
 			cJSON_AddStringToObject(ob, "snapshot", it->r.snapshot_id);
 		if (it->r.reason[0])
 			cJSON_AddStringToObject(ob, "reason", it->r.reason);
+	} else if (it->r.nbulk > 1) {
+		cJSON *pids = cJSON_AddArrayToObject(ob, "sessions");
+		for (int i = 0; i < it->r.nbulk; i++) {
+			cJSON *one = cJSON_CreateObject();
+			cJSON_AddNumberToObject(one, "pid", it->r.bulk[i].pid);
+			if (it->r.bulk[i].backend_start[0])
+				cJSON_AddStringToObject(one, "backend_start", it->r.bulk[i].backend_start);
+			if (it->r.bulk[i].user[0])
+				cJSON_AddStringToObject(one, "user", it->r.bulk[i].user);
+			cJSON_AddItemToArray(pids, one);
+		}
 	} else if (a->kind != ACT_PROMOTE)
 		cJSON_AddNumberToObject(ob, "pid", a->pid);
 	if (a->backend_start[0])
@@ -514,7 +542,30 @@ static void run_one(struct actq *q, struct item *it)
 		double timeout = t->conf.timeout_s > 0 ? t->conf.timeout_s : 3;
 		struct engine_conn *conn = t->ops->connect(t->conf.dsn, timeout, &err);
 		int rc = -1;
-		if (conn) {
+		if (conn && it->r.nbulk > 1) {
+			/* each session checked and signalled on its own: one changed is one refused */
+			int done = 0, refused = 0;
+			char first[200] = "";
+			for (int i = 0; i < it->r.nbulk && !atomic_load(q->stop); i++) {
+				char one[128];
+				struct err e1 = {0};
+				if (t->ops->act(conn, &it->r.bulk[i], engine_now() + timeout + 5, one, sizeof one, &e1) == 0)
+					done++;
+				else {
+					refused++;
+					if (!first[0])
+						snprintf(first, sizeof first, "%.190s", e1.msg);
+				}
+			}
+			snprintf(outcome, sizeof outcome, "%d of %d done%s%s", done, it->r.nbulk,
+				 refused ? "; first not done: " : "", first);
+			rc = done ? 0 : -1;
+			if (rc < 0) {
+				err.code = ERR_REFUSED;
+				snprintf(err.msg, sizeof err.msg, "%s", outcome);
+			}
+			t->ops->close(conn);
+		} else if (conn) {
 			/* promotion waits for the server; signals are quick */
 			double deadline = engine_now() + (it->r.a.kind == ACT_PROMOTE ? 70 : timeout + 5);
 			rc = t->ops->act(conn, &it->r.a, deadline, outcome, sizeof outcome, &err);

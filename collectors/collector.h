@@ -27,6 +27,7 @@ enum target_actions { TARGET_ACTIONS_ALL = 0, TARGET_ACTIONS_SESSIONS, TARGET_AC
 enum confirm_policy { CONFIRM_DEFAULT = 0, CONFIRM_TYPED, CONFIRM_YES_NO };
 
 /* An action the user confirmed, for the action worker. */
+#define ACTION_BULK_MAX 16
 #define ACTION_AWS_ONLY ((size_t)-1) /* 'target' of an action on an instance no database target stands for */
 struct action_request {
 	size_t target;        /* a database target, or ACTION_AWS_ONLY */
@@ -40,6 +41,9 @@ struct action_request {
 	int aws_multi_az;
 	char snapshot_id[96]; /* made when confirmed: a retry cannot make a second one */
 	char reason[128];     /* typed at the prompt, tagged on the snapshot */
+	/* several sessions at once (a blocker chain, a filter): 'a' is bulk[0] */
+	int nbulk;
+	struct db_action bulk[ACTION_BULK_MAX];
 	char object[96];      /* for the actions pane and the audit log: "pid 48213 (app_rw)" */
 	int dry_run;          /* build and log it, send nothing */
 };

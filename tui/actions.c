@@ -77,6 +77,21 @@ static const struct db_session *find_session(const struct snapshot *snap, int pi
 	return NULL;
 }
 
+/* One session as an action's object, with the identity it is shown with. */
+static void session_action(const struct snapshot *snap, const struct db_session *s, int kind, struct db_action *a)
+{
+	const struct db_health *h = &snap->s.health;
+	memset(a, 0, sizeof *a);
+	a->kind = kind;
+	a->pid = s->pid;
+	snprintf(a->backend_start, sizeof a->backend_start, "%s", s->backend_start);
+	snprintf(a->user, sizeof a->user, "%s", s->user);
+	snprintf(a->client, sizeof a->client, "%s", s->client);
+	snprintf(a->server_id, sizeof a->server_id, "%s", h->server_id);
+	a->server_started = h->server_started;
+	a->rds = h->rds_procs;
+}
+
 void act_session(struct ui *ui, int kind)
 {
 	struct pane *p = ui->panes[UI_SESSIONS];
@@ -100,16 +115,8 @@ void act_session(struct ui *ui, int kind)
 		snapshot_release(&snap);
 		return;
 	}
-	const struct db_health *h = &snap->s.health;
 	struct action_request r = {.target = t, .dry_run = ui->o->dry_run};
-	r.a.kind = kind;
-	r.a.pid = pid;
-	snprintf(r.a.backend_start, sizeof r.a.backend_start, "%s", s->backend_start);
-	snprintf(r.a.user, sizeof r.a.user, "%s", s->user);
-	snprintf(r.a.client, sizeof r.a.client, "%s", s->client);
-	snprintf(r.a.server_id, sizeof r.a.server_id, "%s", h->server_id);
-	r.a.server_started = h->server_started;
-	r.a.rds = h->rds_procs;
+	session_action(snap, s, kind, &r.a);
 	char *user = text_sanitize(s->user, 40), *app = text_sanitize(s->app, 40);
 	char *query = text_sanitize(s->query ? s->query : "", 60);
 	snprintf(r.object, sizeof r.object, "pid %d (%.30s)", pid, user ? user : "?");
@@ -135,6 +142,125 @@ void act_session(struct ui *ui, int kind)
 	free(query);
 	snapshot_release(&snap);
 	ask(ui, &r, kind == ACT_TERMINATE, question, radius);
+}
+
+/* Ask to terminate 'pids' (n of them) on the selected target; 'what' names the set. */
+static void ask_bulk(struct ui *ui, struct snapshot *snap, const struct target_status *st, const int *pids, int n,
+		     const char *what)
+{
+	struct action_request r = {.target = ui->ctx.target, .dry_run = ui->o->dry_run};
+	char radius[1200], question[300];
+	size_t o = 0;
+	for (int i = 0; i < n; i++) {
+		const struct db_session *s = find_session(snap, pids[i]);
+		if (!s)
+			continue;
+		session_action(snap, s, ACT_TERMINATE, &r.bulk[r.nbulk++]);
+		if (r.nbulk <= 5 && o < sizeof radius) {
+			char x[32];
+			fmt_age(x, sizeof x, s->xact_age_s);
+			o += (size_t)snprintf(radius + o, sizeof radius - o, "  pid %-7d %-12.12s %-20.20s xact %-7s %.40s\n",
+					      s->pid, s->user, s->state, s->xact_age_s >= 0 ? x : "-",
+					      s->query ? s->query : "");
+		}
+	}
+	if (r.nbulk > 5 && o < sizeof radius)
+		o += (size_t)snprintf(radius + o, sizeof radius - o, "  ... and %d more\n", r.nbulk - 5);
+	if (o < sizeof radius)
+		snprintf(radius + o, sizeof radius - o, "Each is disconnected; open transactions roll back.");
+	r.a = r.bulk[0];
+	snprintf(r.object, sizeof r.object, "%d sessions (%s)", r.nbulk, what);
+	snprintf(question, sizeof question, "Terminate %d session%s (%s) on %s?", r.nbulk, r.nbulk == 1 ? "" : "s",
+		 what, st->name);
+	ask(ui, &r, 1, question, radius);
+}
+
+/* The sessions pane, its target and snapshot, or NULL with a message. */
+static struct snapshot *sessions_view(struct ui *ui, struct target_status *st)
+{
+	struct pane *p = ui->panes[UI_SESSIONS];
+	if (ui->o->read_only) {
+		allowed(ui, NULL, 0);
+		return NULL;
+	}
+	if (ui->cur != UI_SESSIONS || p->sel >= p->tab.nrows) {
+		ui_say(ui, "select a session in the sessions pane (4) first");
+		return NULL;
+	}
+	if (ui->ctx.target >= ui->o->ntargets || !allowed(ui, &ui->o->targets[ui->ctx.target], 0))
+		return NULL;
+	struct snapshot *snap = store_get(ui->st, ui->ctx.target, st);
+	if (!snap)
+		ui_say(ui, "no sample of %s yet", st->name);
+	return snap;
+}
+
+void act_chain(struct ui *ui)
+{
+	struct target_status st;
+	struct snapshot *snap = sessions_view(ui, &st);
+	if (!snap)
+		return;
+	int pid = (int)ui->panes[UI_SESSIONS]->tab.rows[ui->panes[UI_SESSIONS]->sel].id;
+	/* everything the selected session waits for, transitively: ending them frees it */
+	int set[ACTION_BULK_MAX + 1], n = 0, too_many = 0;
+	int frontier[64], nf = 0;
+	const struct db_session *s = find_session(snap, pid);
+	for (int b = 0; s && b < s->nblockers && nf < 64; b++)
+		frontier[nf++] = s->blockers[b];
+	while (nf > 0) {
+		int b = frontier[--nf], seen = b == pid;
+		for (int i = 0; i < n && !seen; i++)
+			seen = set[i] == b;
+		if (seen)
+			continue;
+		if (n == ACTION_BULK_MAX) {
+			too_many = 1;
+			break;
+		}
+		set[n++] = b;
+		const struct db_session *bs = find_session(snap, b);
+		for (int k = 0; bs && k < bs->nblockers && nf < 64; k++)
+			frontier[nf++] = bs->blockers[k];
+	}
+	if (!s || n == 0 || too_many) {
+		ui_say(ui, too_many ? "more than %d sessions in that chain: terminate its root blockers one by one"
+		       : "pid %d waits for no one: no blocker chain to end (F9 terminates it alone)",
+		       too_many ? ACTION_BULK_MAX : pid);
+		snapshot_release(&snap);
+		return;
+	}
+	char what[64];
+	snprintf(what, sizeof what, "the blocker chain of pid %d", pid);
+	ask_bulk(ui, snap, &st, set, n, what);
+	snapshot_release(&snap);
+}
+
+void act_shown(struct ui *ui)
+{
+	struct target_status st;
+	struct snapshot *snap = sessions_view(ui, &st);
+	if (!snap)
+		return;
+	struct pane *p = ui->panes[UI_SESSIONS];
+	int set[ACTION_BULK_MAX], n = 0;
+	for (int i = 0; i < p->tab.nrows; i++) {
+		const struct db_session *s = find_session(snap, (int)p->tab.rows[i].id);
+		if (!s || s->is_self)
+			continue;
+		if (n == ACTION_BULK_MAX) {
+			ui_say(ui, "%d sessions shown: at most %d at a time; narrow the filter (f)", p->tab.nrows,
+			       ACTION_BULK_MAX);
+			snapshot_release(&snap);
+			return;
+		}
+		set[n++] = s->pid;
+	}
+	if (n)
+		ask_bulk(ui, snap, &st, set, n, "every session the filter shows");
+	else
+		ui_say(ui, "no session shown");
+	snapshot_release(&snap);
 }
 
 void act_promote(struct ui *ui)

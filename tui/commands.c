@@ -29,6 +29,8 @@ static void c_actions(struct ui *ui) { ui_show_pane(ui, UI_ACTIONS); }
 static void c_cancel(struct ui *ui) { act_session(ui, ACT_CANCEL); }
 static void c_terminate(struct ui *ui) { act_session(ui, ACT_TERMINATE); }
 static void c_promote(struct ui *ui) { act_promote(ui); }
+static void c_chain(struct ui *ui) { act_chain(ui); }
+static void c_shown(struct ui *ui) { act_shown(ui); }
 static void c_snapshot(struct ui *ui) { act_snapshot(ui); }
 static void c_failover(struct ui *ui) { act_failover(ui); }
 static void c_up(struct ui *ui) { ui_pane_command(ui, PANE_UP); }
@@ -83,6 +85,8 @@ const struct command commands[] = {
 	{"target.prev", "select the previous target", c_target_prev},
 	{"session.cancel", "cancel the selected session's query (asks y/N)", c_cancel},
 	{"session.terminate", "terminate the selected session (asks for the target's name)", c_terminate},
+	{"session.terminate_chain", "terminate every session the selected one waits for (its blocker chain)", c_chain},
+	{"session.terminate_shown", "terminate every session the filter shows (at most 16)", c_shown},
 	{"target.promote", "promote the selected replica to a primary (asks for its name)", c_promote},
 	{"aws.snapshot", "RDS snapshot of the selected AWS instance or cluster (asks a reason)", c_snapshot},
 	{"aws.failover", "fail over the selected Aurora cluster or Multi-AZ instance (asks its name)", c_failover},

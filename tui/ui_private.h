@@ -36,6 +36,9 @@ struct ui {
 
 /* ---- actions.c: keys that act, and their confirmation prompt ---- */
 void act_session(struct ui *ui, int kind);
+/* Terminate several sessions: the selected one's blocker chain, or all the pane shows. */
+void act_chain(struct ui *ui);
+void act_shown(struct ui *ui);
 void act_promote(struct ui *ui);
 void act_snapshot(struct ui *ui);
 void act_failover(struct ui *ui);

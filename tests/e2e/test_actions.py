@@ -12,12 +12,16 @@ import time
 from harness import Dbfleet, Failure, dsn, has_mariadb, lab, mdb, mysql_dsn, psql, write_config
 
 
-def _victim(app, sql="SELECT pg_sleep(60)"):
-    """A session of role 'victim' running 'sql'; its pid once it shows up active.
-    Victims left by earlier runs are ended first (a killed psql's backend sleeps on)."""
+def _victim_role():
     psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'victim'", db="postgres")
     psql("DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'victim') THEN "
          "CREATE ROLE victim LOGIN; END IF; END$$")
+
+
+def _victim(app, sql="SELECT pg_sleep(60)"):
+    """A session of role 'victim' running 'sql'; its pid once it shows up active.
+    Victims left by earlier runs are ended first (a killed psql's backend sleeps on)."""
+    _victim_role()
     # psql reading a pipe we keep open: after a cancel the session stays, idle
     proc = subprocess.Popen([os.path.join(lab()["PG_BIN"], "psql"), "-X", "-q", "-h", "127.0.0.1", "-p",
                              lab()["PG_PRIMARY_PORT"], "-U", "victim", "-d", "app"],
@@ -76,9 +80,10 @@ def _prompt_on(d, pid, key):
         for _ in range(idx):
             d.keys("Down")
         d.keys(key)
-        s = d.wait_for(r"confirm|select a session|not in the latest sample", timeout=5)
-        if re.search(r"pid %d \(" % pid, s):
-            return s
+        s = d.wait_for(r"confirm|select a session|not in the latest sample|waits for no one", timeout=5)
+        if "confirm" in s and re.search(r"pid %d\b" % pid, s):
+            # the instructions are the prompt's last line: once seen, all of it is drawn
+            return d.wait_for(r"Esc aborts\.|any other key aborts\.", timeout=5)
         if "confirm" in s:
             d.keys("Escape")  # the rows moved under us: try again
         time.sleep(0.3)
@@ -324,7 +329,8 @@ def test_pg_promote_turns_a_replica_into_a_primary():
         d.wait_for(r"^promote-me\s+postgres\s+replica\s+ok")
         d.keys("1", "Home", "Down")  # the fleet keeps the config's order until sorted
         d.keys("C-p")
-        s = d.wait_for(r"Promote the replica promote-me \(127\.0\.0\.1:%s\) to a primary\?" % port)
+        d.wait_for(r"Promote the replica promote-me \(127\.0\.0\.1:%s\) to a primary\?" % port)
+        s = d.wait_for(r"Esc aborts\.")
         assert "current primary: " in s and "split brain" in s and "sends: SELECT CASE WHEN pg_is_in_recovery()" in s, s
         d.keys(*"promote-me")
         d.keys("Enter")
@@ -344,3 +350,64 @@ def test_pg_promote_turns_a_replica_into_a_primary():
         os.unlink(cfg)
         shutil.rmtree(state)
         subprocess.run(["sh", lab_sh, "drop", lab()["LAB_DIR"], "promote-me"], timeout=60)
+
+
+def _psql_session(app, *statements):
+    """A psql session as 'victim' fed statements one by one (the pipe stays open)."""
+    proc = subprocess.Popen([os.path.join(lab()["PG_BIN"], "psql"), "-X", "-q", "-h", "127.0.0.1", "-p",
+                             lab()["PG_PRIMARY_PORT"], "-U", "victim", "-d", "app"],
+                            env=dict(os.environ, PGAPPNAME=app), stdin=subprocess.PIPE,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for st in statements:
+        proc.stdin.write((st + ";\n").encode())
+    proc.stdin.flush()
+    return proc
+
+
+def _pid_of(app, state=None):
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        pid = psql("SELECT pid FROM pg_stat_activity WHERE application_name = '%s'%s" % (
+            app, " AND wait_event_type = 'Lock'" if state == "waiting" else ""), db="postgres")
+        if pid:
+            return int(pid)
+        time.sleep(0.1)
+    raise Failure("no session %s" % app)
+
+
+def test_terminate_the_blocker_chain_frees_the_waiting_session():
+    _victim_role()
+    psql("CREATE TABLE IF NOT EXISTS chain_t (id int PRIMARY KEY, v int)", db="app")
+    psql("INSERT INTO chain_t VALUES (1, 0), (2, 0) ON CONFLICT DO NOTHING", db="app")
+    psql("GRANT ALL ON chain_t TO victim", db="app")
+    # A holds row 1; B holds row 2 and waits for row 1; C waits for row 2: C <- B <- A
+    a = _psql_session("chain-a", "BEGIN", "UPDATE chain_t SET v = 1 WHERE id = 1")
+    pa = _pid_of("chain-a")
+    time.sleep(0.3)
+    b = _psql_session("chain-b", "BEGIN", "UPDATE chain_t SET v = 2 WHERE id = 2", "UPDATE chain_t SET v = 2 WHERE id = 1")
+    pb = _pid_of("chain-b", "waiting")
+    c = _psql_session("chain-c", "UPDATE chain_t SET v = 3 WHERE id = 2")
+    pc = _pid_of("chain-c", "waiting")
+    r = _Run()
+    try:
+        s = _prompt_on(r.d, pc, "C-t")
+        assert "Terminate 2 sessions (the blocker chain of pid %d) on pg?" % pc in s, s
+        assert re.search(r"pid %d\s" % pa, s) and re.search(r"pid %d\s" % pb, s), s
+        assert "2 statements, one per session, each like: SELECT pg_terminate_backend(pid)" in s, s
+        r.d.keys("p", "g", "Enter")
+        deadline = time.time() + 10
+        while (_alive(pa) or _alive(pb)) and time.time() < deadline:
+            time.sleep(0.1)
+        assert not _alive(pa) and not _alive(pb), "the chain should be gone"
+        # C got its lock and finished its update: idle now
+        deadline = time.time() + 10
+        while _alive(pc) != "idle" and time.time() < deadline:
+            time.sleep(0.1)
+        assert _alive(pc) == "idle", _alive(pc)
+        out = [x for x in r.audit() if x["phase"] == "outcome"][0]
+        assert out["result"] == "done" and sorted(p["pid"] for p in out["object"]["sessions"]) == sorted([pa, pb])
+        assert "2 of 2 done" in out["message"], out
+    finally:
+        r.close()
+        for p in (a, b, c):
+            p.kill()

@@ -57,7 +57,8 @@ def test_aws_snapshot_goes_creating_to_available_with_progress_and_one_retry():
     try:
         a.select("snap-1")
         a.d.keys("S")
-        s = a.d.wait_for(r"Take a manual snapshot (dbfleet-snap-1-\d{8}-\d{6}) of instance snap-1 \(us-east-1\)\?")
+        a.d.wait_for(r"Take a manual snapshot (dbfleet-snap-1-\d{8}-\d{6}) of instance snap-1 \(us-east-1\)\?")
+        s = a.d.wait_for(r"Esc aborts\.")  # the prompt's last line: all of it is drawn
         snap = re.search(r"(dbfleet-snap-1-\d{8}-\d{6})", s).group(1)
         assert "sends: RDS CreateDBSnapshot DBInstanceIdentifier=snap-1 DBSnapshotIdentifier=%s" % snap in s, s
         assert "Type the reason" in s, s
@@ -94,7 +95,8 @@ def test_aws_failover_swaps_the_writer_and_the_fleet_shows_it():
     try:
         a.select("au1-b")
         a.d.keys("C-f")
-        s = a.d.wait_for(r"Fail over Aurora cluster au1: writer au1-a -> au1-b\?")
+        a.d.wait_for(r"Fail over Aurora cluster au1: writer au1-a -> au1-b\?")
+        s = a.d.wait_for(r"Esc aborts\.")
         assert "expected write outage" in s and 'Type the name "au1"' in s, s
         assert "sends: RDS FailoverDBCluster DBClusterIdentifier=au1 TargetDBInstanceIdentifier=au1-b" in s, s
         a.d.keys(*"au1")
