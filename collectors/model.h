@@ -52,6 +52,7 @@ struct db_health {
 	char server_id[64];      /* MySQL @@server_uuid / MariaDB @@server_id: ids restart with it */
 	double server_started;   /* MySQL: server start, epoch seconds; 0 unknown */
 	int rds_procs;           /* MySQL: mysql.rds_kill exists (RDS): KILL goes through it */
+	char dialect[16];        /* the SQL spoken: "postgres", "mysql", "mssql" (ODBC picks one) */
 	/* derived by collectors from two samples */
 	double tps;              /* -1 until two samples */
 	double qps;              /* -1 until two samples, or unknown */
@@ -138,6 +139,7 @@ struct db_action {
 	char server_id[64];       /* MySQL: the server's identity and start at display */
 	double server_started;
 	int rds;                  /* MySQL: kill through mysql.rds_kill[_query] */
+	char dialect[16];         /* db_health.dialect when shown */
 };
 
 /* ---- what AWS knows (aws/ fills these, the cloud collector publishes them) ---- */

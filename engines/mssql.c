@@ -178,6 +178,7 @@ static void notes(const struct mssql_state *c, struct db_sample *out)
 
 int mssql_parse_batch(struct mssql_state *c, struct rs *r, int n, struct db_sample *out, struct err *err)
 {
+	snprintf(out->health.dialect, sizeof out->health.dialect, "mssql");
 	int want = M_STATS + 1 + c->batch_texts;
 	struct db_health *h = &out->health;
 	h->xid_age = h->db_size_bytes = -1;
@@ -208,4 +209,49 @@ void mssql_state_release(struct mssql_state *c)
 {
 	textcache_release(&c->texts);
 	memset(c, 0, sizeof *c);
+}
+
+int mssql_action_sql(const struct db_action *a, char *sql, size_t n, struct err *err)
+{
+	err->code = ERR_CONFIG;
+	if (a->kind == ACT_CANCEL) {
+		snprintf(err->msg, sizeof err->msg, "SQL Server cannot cancel another session's statement: terminate"
+			 " it (KILL) instead");
+		return -1;
+	}
+	if (a->kind != ACT_TERMINATE) {
+		snprintf(err->msg, sizeof err->msg, "SQL Server: not supported (promotion and failover are AWS actions)");
+		return -1;
+	}
+	/* login_time as CONVERT(..., 121) gave it: digits, '-', ':', '.', ' ' */
+	if (a->pid <= 0 || !a->backend_start[0] ||
+	    strspn(a->backend_start, "0123456789-:. ") != strlen(a->backend_start)) {
+		snprintf(err->msg, sizeof err->msg, "the session has no identity to check (spid and login_time)");
+		return -1;
+	}
+	snprintf(sql, n, MSSQL_SQL_KILL, a->pid, a->backend_start, a->pid);
+	return 0;
+}
+
+int mssql_action(const struct db_action *a, rs_run_fn run, void *ctx, char *outcome, size_t n, struct err *err)
+{
+	char sql[512];
+	if (mssql_action_sql(a, sql, sizeof sql, err) < 0)
+		return -1;
+	struct rs r = {0};
+	int rc = run(ctx, sql, &r);
+	err->code = ERR_FAIL;
+	if (rc < 0) {
+		snprintf(err->msg, sizeof err->msg, "%.250s", r.error[0] ? r.error : "no answer");
+	} else if (r.nrows != 1 || strcmp(val(&r, 0, 0), "1")) {
+		err->code = ERR_REFUSED;
+		snprintf(err->msg, sizeof err->msg, "refused: spid %d is not the session shown any more (it ended, or"
+			 " a new session has its spid: login_time differs)", a->pid);
+		rc = -1;
+	} else {
+		snprintf(outcome, n, "KILL %d sent", a->pid);
+		err->code = ERR_NONE;
+	}
+	rs_free(&r);
+	return rc;
 }

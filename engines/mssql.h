@@ -23,5 +23,8 @@ int mssql_probe(struct mssql_state *st, rs_run_fn run, void *ctx, struct err *er
 char *mssql_build_batch(struct mssql_state *st);
 int mssql_parse_batch(struct mssql_state *st, struct rs *r, int n, struct db_sample *out, struct err *err);
 void mssql_state_release(struct mssql_state *st);
+/* KILL spid, checked with its login_time in the same batch; 0 or -1 with 'err'. */
+int mssql_action_sql(const struct db_action *a, char *sql, size_t n, struct err *err);
+int mssql_action(const struct db_action *a, rs_run_fn run, void *ctx, char *outcome, size_t n, struct err *err);
 
 #endif

@@ -51,4 +51,9 @@
 	" FROM sys.dm_exec_query_stats qs CROSS APPLY sys.dm_exec_sql_text(qs.sql_handle) st" \
 	" WHERE CONVERT(varchar(20), qs.query_hash, 1) IN (%s) GROUP BY qs.query_hash;\n"
 
+/* terminate: KILL takes only a literal spid; the identity check is in the same batch */
+#define MSSQL_SQL_KILL \
+	"IF EXISTS (SELECT 1 FROM sys.dm_exec_sessions WHERE session_id = %d" \
+	" AND CONVERT(varchar(27), login_time, 121) = '%s') BEGIN KILL %d; SELECT 1 END ELSE SELECT 0"
+
 #endif

@@ -339,6 +339,7 @@ int my_parse_batch(struct my_state *c, struct rs *r, int n, struct db_sample *ou
 	h->is_replica = h->is_replica || ro;
 	h->server_started = h->uptime_s > 0 ? (double)(long long)(h->server_now - h->uptime_s + 0.5) : 0;
 	h->rds_procs = c->rds_procs;
+	copy(h->dialect, sizeof h->dialect, "mysql");
 	c->lock_waits = h->waiting_on_lock;
 	out->statements = c->nparts;
 	notes(c, out);

@@ -358,6 +358,35 @@ static int odbc_sample(struct engine_conn *c, struct db_sample *out, double dead
 	return rc < 0 ? -1 : 0;
 }
 
+static int odbc_action_sql(const struct db_action *a, char *sql, size_t n, struct err *err)
+{
+	if (!strcmp(a->dialect, "postgres"))
+		return pg_action_sql(a, sql, n, err);
+	if (!strcmp(a->dialect, "mysql"))
+		return my_action_sql(a, sql, n, err);
+	if (!strcmp(a->dialect, "mssql"))
+		return mssql_action_sql(a, sql, n, err);
+	err->code = ERR_CONFIG;
+	snprintf(err->msg, sizeof err->msg, "the server's dialect is not known yet: wait for a sample");
+	return -1;
+}
+
+static int odbc_act(struct engine_conn *c, const struct db_action *a, double deadline, char *outcome, size_t n,
+		    struct err *err)
+{
+	static const char *const names[] = {[D_PG] = "postgres", [D_MY] = "mysql", [D_MSSQL] = "mssql"};
+	if (strcmp(a->dialect, names[c->d])) { /* the DSN now reaches another kind of server */
+		err->code = ERR_REFUSED;
+		snprintf(err->msg, sizeof err->msg, "refused: the data source now speaks %s, not %s as shown",
+			 names[c->d], a->dialect);
+		return -1;
+	}
+	(void)deadline; /* run_one sets each statement's own deadline for the canceller */
+	return c->d == D_PG ? pg_action(a, run_one, c, outcome, n, err)
+	       : c->d == D_MY ? my_action(&c->my, a, run_one, c, outcome, n, err)
+	       : mssql_action(a, run_one, c, outcome, n, err);
+}
+
 static const char *odbc_query_text(struct engine_conn *c, int64_t id)
 {
 	return textcache_get(c->d == D_PG ? &c->pg.texts : c->d == D_MY ? &c->my.texts : &c->ms.texts, id);
@@ -393,5 +422,7 @@ const struct engine_ops engine_odbc_ops = {
 	.sample = odbc_sample,
 	.query_text = odbc_query_text,
 	.endpoint = odbc_endpoint,
+	.action_sql = odbc_action_sql,
+	.act = odbc_act,
 	.close = odbc_close,
 };

@@ -179,6 +179,7 @@ static void notes(struct pg_state *c, struct db_sample *out)
 
 int pg_parse_batch(struct pg_state *c, struct rs *r, int n, struct db_sample *out, struct err *err)
 {
+	snprintf(out->health.dialect, sizeof out->health.dialect, "postgres");
 	int want = 4 + c->batch_pss + c->batch_size + c->batch_texts;
 	for (int i = 0; i < n && i < want; i++) {
 		if (!r[i].error[0])
@@ -301,7 +302,7 @@ int pg_action(const struct db_action *a, rs_run_fn run, void *ctx, char *outcome
 			err->code = ERR_REFUSED;
 			snprintf(err->msg, sizeof err->msg, "refused: the server is not a replica (not in recovery) any more");
 			rc = -1;
-		} else if (strcmp(v, "t")) {
+		} else if (!bval(&r, 0, 0)) { /* "t", or "1" through ODBC */
 			snprintf(err->msg, sizeof err->msg, "pg_promote() did not finish within 60 s");
 			rc = -1;
 		} else {
@@ -312,7 +313,7 @@ int pg_action(const struct db_action *a, rs_run_fn run, void *ctx, char *outcome
 		snprintf(err->msg, sizeof err->msg, "refused: pid %d is not the session shown any more (it ended, or"
 			 " its pid belongs to a new session: backend_start differs)", a->pid);
 		rc = -1;
-	} else if (strcmp(val(&r, 0, 0), "t")) {
+	} else if (!bval(&r, 0, 0)) {
 		snprintf(err->msg, sizeof err->msg, "the server did not signal pid %d (needs pg_signal_backend,"
 			 " or the session is a superuser's)", a->pid);
 		rc = -1;

@@ -90,6 +90,7 @@ static void session_action(const struct snapshot *snap, const struct db_session 
 	snprintf(a->server_id, sizeof a->server_id, "%s", h->server_id);
 	a->server_started = h->server_started;
 	a->rds = h->rds_procs;
+	snprintf(a->dialect, sizeof a->dialect, "%s", h->dialect);
 }
 
 void act_session(struct ui *ui, int kind)

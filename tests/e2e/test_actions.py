@@ -44,12 +44,12 @@ def _alive(pid):
 
 
 class _Run:
-    def __init__(self, args=(), target="pg", port=None, extra="", engine_dsn=None, options=None):
+    def __init__(self, args=(), target="pg", port=None, extra="", engine_dsn=None, options=None, env=None):
         self.state = tempfile.mkdtemp(prefix="dbfleet-state-")
         self.cfg = write_config([(target, engine_dsn or dsn(port or lab()["PG_PRIMARY_PORT"], db="app"),
                                   options or {})], extra=extra)
         self.d = Dbfleet(["-c", self.cfg] + list(args), width=160, height=45,
-                         env={"XDG_STATE_HOME": self.state})
+                         env=dict({"XDG_STATE_HOME": self.state}, **(env or {})))
         self.target = target
 
     def audit(self):
@@ -411,3 +411,25 @@ def test_terminate_the_blocker_chain_frees_the_waiting_session():
         r.close()
         for p in (a, b, c):
             p.kill()
+
+
+def test_cancel_through_odbc_uses_the_servers_dialect():
+    """An ODBC target (odbc-postgresql): the action speaks the dialect the sample found."""
+    from test_odbc import odbc_ini
+    proc, pid = _victim("victim-odbc")
+    ini = odbc_ini()
+    r = _Run(target="odbc-pg", engine_dsn="odbc:lab-pg", env={"ODBCINI": ini})
+    try:
+        s = _prompt_on(r.d, pid, "c")
+        assert "sends: SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE pid = %d" % pid in s, s
+        r.d.keys("y")
+        deadline = time.time() + 10
+        while _alive(pid) == "active" and time.time() < deadline:
+            time.sleep(0.1)
+        assert _alive(pid) == "idle", _alive(pid)
+        out = [a for a in r.audit() if a["phase"] == "outcome"]
+        assert out and out[0]["result"] == "done" and out[0]["engine"] == "odbc", out
+    finally:
+        r.close()
+        proc.kill()
+        os.unlink(ini)

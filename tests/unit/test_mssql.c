@@ -112,8 +112,49 @@ static void a_failed_statement_fails_the_sample(void)
 	engine_sample_release(&out);
 }
 
+/* A fake server for the KILL batch: answers 'answer' and records the SQL it got. */
+static char kill_sql[512];
+static const char *kill_answer;
+static int fake_run(void *ctx, const char *sql, struct rs *out)
+{
+	(void)ctx;
+	snprintf(kill_sql, sizeof kill_sql, "%s", sql);
+	static const char *cell[1];
+	cell[0] = kill_answer;
+	*out = table(1, 1, cell);
+	return 0;
+}
+
+static void kill_checks_login_time_in_the_same_batch(void)
+{
+	struct db_action a = {.kind = ACT_TERMINATE, .pid = 52};
+	snprintf(a.backend_start, sizeof a.backend_start, "2026-11-27 10:01:00.000");
+	char sql[512], outcome[128];
+	struct err err = {0};
+	CHECK(mssql_action_sql(&a, sql, sizeof sql, &err) == 0);
+	CHECK_STR(sql, "IF EXISTS (SELECT 1 FROM sys.dm_exec_sessions WHERE session_id = 52 AND CONVERT(varchar(27),"
+		       " login_time, 121) = '2026-11-27 10:01:00.000') BEGIN KILL 52; SELECT 1 END ELSE SELECT 0");
+	kill_answer = "1";
+	CHECK(mssql_action(&a, fake_run, NULL, outcome, sizeof outcome, &err) == 0);
+	CHECK_STR(outcome, "KILL 52 sent");
+	CHECK_STR(kill_sql, sql);
+	/* the spid now belongs to another login: refused, nothing killed */
+	kill_answer = "0";
+	CHECK(mssql_action(&a, fake_run, NULL, outcome, sizeof outcome, &err) == -1);
+	CHECK(err.code == ERR_REFUSED && strstr(err.msg, "login_time differs"));
+	/* no cancel on SQL Server; no identity, no KILL; nothing odd quoted in */
+	a.kind = ACT_CANCEL;
+	CHECK(mssql_action_sql(&a, sql, sizeof sql, &err) == -1);
+	a.kind = ACT_TERMINATE;
+	snprintf(a.backend_start, sizeof a.backend_start, "2026-11-27'; DROP TABLE x; --");
+	CHECK(mssql_action_sql(&a, sql, sizeof sql, &err) == -1);
+	a.backend_start[0] = '\0';
+	CHECK(mssql_action_sql(&a, sql, sizeof sql, &err) == -1);
+}
+
 int main(void)
 {
+	RUN(kill_checks_login_time_in_the_same_batch);
 	RUN(maps_health_sessions_queries_and_standbys);
 	RUN(secondary_and_missing_permission);
 	RUN(a_failed_statement_fails_the_sample);
