@@ -25,7 +25,8 @@ struct aws_creds {
  * A profile given by the caller overrides env keys. Region: AWS_REGION,
  * AWS_DEFAULT_REGION, the profile's region. 'source' names where the keys
  * came from ("environment", "profile prod") for the status bar.
- * 0, or -1 with 'err' (a malformed file says FILE:LINE).
+ * 0; -2 when no source had any (err says so); -1 with 'err' (a malformed
+ * file says FILE:LINE).
  */
 int aws_creds_resolve(const char *cli_profile, struct aws_creds *c, char *source, size_t sn,
 		      char *region, size_t rn, char *err, size_t errlen);
@@ -34,11 +35,19 @@ int aws_creds_resolve(const char *cli_profile, struct aws_creds *c, char *source
  * The whole chain, as aws_creds_resolve plus assume-role profiles: a
  * profile with role_arn gets its keys from STS AssumeRole, signed with its
  * source_profile's keys (or the environment's, credential_source =
- * Environment), cached until 10 minutes before they expire. 'stop' may be
- * NULL. 0, or -1 with 'err'.
+ * Environment or Ec2InstanceMetadata), cached until 10 minutes before they
+ * expire; and when nothing else has keys (and no profile was asked for),
+ * the instance role through IMDSv2. 'stop' may be NULL. 0, or -1 with 'err'.
  */
 int aws_creds_resolve_chain(const char *cli_profile, const atomic_int *stop, struct aws_creds *c,
 			    char *source, size_t sn, char *region, size_t rn, char *err, size_t errlen);
+/*
+ * Instance-role credentials by IMDSv2 (token, role, credentials; 1 s each,
+ * no proxy), the role's name, the region when 'region' is empty, and when
+ * they expire. 0, or -1 with 'err'. Never logs them.
+ */
+int aws_imds_creds(struct aws_creds *c, char *role, size_t rolen, char *region, size_t regn, time_t *expires,
+		   char *err, size_t errlen);
 /* A profile's key from the shared files: 1 found, 0 not, -1 malformed (err). */
 int aws_profile_get(const char *profile, const char *key, char *out, size_t n, char *err, size_t errlen);
 

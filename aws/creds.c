@@ -231,9 +231,8 @@ int aws_creds_resolve(const char *cli_profile, struct aws_creds *c, char *source
 	else
 		aws_profile_get(profile ? profile : "default", "region", region, rn, err, errlen);
 	if (!c->akid[0]) {
-		snprintf(err, errlen, "no AWS credentials in the environment or ~/.aws (instance roles, SSO"
-			 " and assume-role profiles are not supported yet)");
-		return -1;
+		snprintf(err, errlen, "no AWS credentials in the environment or ~/.aws");
+		return -2;
 	}
 	return 0;
 }

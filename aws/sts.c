@@ -25,6 +25,42 @@ static struct {
 	time_t expires;
 } cache; /* guarded by cache_mu */
 
+static struct {
+	struct aws_creds creds;
+	char role[128];
+	char region[32];
+	time_t expires;
+} imds_cache; /* guarded by cache_mu */
+
+/* The instance role's keys, from the cache while they have 10 minutes left. */
+static int instance_role(struct aws_creds *c, char *role, size_t rn, char *region, size_t regn, char *err,
+			 size_t errlen)
+{
+	pthread_mutex_lock(&cache_mu);
+	if (imds_cache.expires - time(NULL) > REFRESH_BEFORE_S) {
+		*c = imds_cache.creds;
+		snprintf(role, rn, "%s", imds_cache.role);
+		if (regn && !region[0])
+			snprintf(region, regn, "%s", imds_cache.region);
+		pthread_mutex_unlock(&cache_mu);
+		return 0;
+	}
+	pthread_mutex_unlock(&cache_mu);
+	time_t exp;
+	char reg[32] = "";
+	if (aws_imds_creds(c, role, rn, reg, sizeof reg, &exp, err, errlen) < 0)
+		return -1;
+	if (regn && !region[0])
+		snprintf(region, regn, "%s", reg);
+	pthread_mutex_lock(&cache_mu);
+	imds_cache.creds = *c;
+	snprintf(imds_cache.role, sizeof imds_cache.role, "%s", role);
+	snprintf(imds_cache.region, sizeof imds_cache.region, "%s", reg);
+	imds_cache.expires = exp;
+	pthread_mutex_unlock(&cache_mu);
+	return 0;
+}
+
 static time_t parse_expiry(const char *s)
 {
 	struct tm tm = {0};
@@ -127,7 +163,11 @@ static int chain(const char *cli_profile, const atomic_int *stop, struct aws_cre
 	else if (src_profile[0]) /* a profile that is its own source: its static keys */
 		rc = aws_creds_resolve(src_profile, &src, srcname, sizeof srcname, srcregion, sizeof srcregion, err,
 				       errlen);
-	else if (!strcmp(cred_src, "Environment")) {
+	else if (!strcmp(cred_src, "Ec2InstanceMetadata")) {
+		char role_name[128];
+		srcregion[0] = '\0';
+		rc = instance_role(&src, role_name, sizeof role_name, srcregion, sizeof srcregion, err, errlen);
+	} else if (!strcmp(cred_src, "Environment")) {
 		rc = aws_creds_resolve(NULL, &src, srcname, sizeof srcname, srcregion, sizeof srcregion, err, errlen);
 		if (rc == 0 && strcmp(srcname, "environment")) {
 			snprintf(err, errlen, "profile '%s': credential_source = Environment but no keys in the environment",
@@ -164,5 +204,16 @@ int aws_creds_resolve_chain(const char *cli_profile, const atomic_int *stop, str
 			    char *source, size_t sn, char *region, size_t rn, char *err, size_t errlen)
 {
 	err[0] = '\0';
-	return chain(cli_profile, stop, c, source, sn, region, rn, err, errlen, 0);
+	int rc = chain(cli_profile, stop, c, source, sn, region, rn, err, errlen, 0);
+	if (rc != -2 || (cli_profile && *cli_profile))
+		return rc < 0 ? -1 : 0;
+	/* nothing in the environment or the files: the instance's role, as the SDKs do last */
+	char role[128], why[200];
+	if (instance_role(c, role, sizeof role, region, rn, why, sizeof why) < 0) {
+		snprintf(err, errlen, "no AWS credentials in the environment or ~/.aws, and no instance role (%.150s)",
+			 why);
+		return -1;
+	}
+	snprintf(source, sn, "instance role %.60s", role);
+	return 0;
 }

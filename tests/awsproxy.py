@@ -14,7 +14,10 @@ SigV4 check still sees what the client signed) and adds:
     snapshot is "creating" with a growing PercentProgress, a cluster that fails over is
     "failing-over" with its old writer, for a set number of seconds; a failover asked
     during one is refused (InvalidDBClusterStateFault), as AWS does;
-  - DescribeEvents for those actions.
+  - DescribeEvents for those actions;
+  - the EC2 instance metadata service, IMDSv2 only (a GET without the session token
+    from PUT /latest/api/token is refused 401): role "dbfleet-ec2-role", its
+    credentials, placement/region "us-east-1".
 
 Control (JSON bodies, loopback only):
   POST /dbfleet-proxy/fault     {"action": "DescribeDBInstances", "mode": "throttle", "count": 2, "seconds": 0}
@@ -105,9 +108,36 @@ class Handler(BaseHTTPRequestHandler):
                 % (code, msg, uuid.uuid4())).encode()
         self.send(status, body, "text/xml")
 
+    IMDS_TOKEN = uuid.uuid4().hex
+
+    def do_PUT(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if self.path == "/latest/api/token" and self.headers.get("X-aws-ec2-metadata-token-ttl-seconds"):
+            with LOCK:
+                STATE["stats"].setdefault("IMDS token", []).append(time.time())
+            return self.send(200, self.IMDS_TOKEN.encode(), "text/plain")
+        self.send(400, b"bad request", "text/plain")
+
+    def imds(self):
+        if self.headers.get("X-aws-ec2-metadata-token") != self.IMDS_TOKEN:
+            return self.send(401, b"", "text/plain")  # IMDSv1 is off, as it should be
+        p = self.path
+        if p == "/latest/meta-data/iam/security-credentials/":
+            return self.send(200, b"dbfleet-ec2-role", "text/plain")
+        if p == "/latest/meta-data/iam/security-credentials/dbfleet-ec2-role":
+            exp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 6 * 3600))
+            body = {"Code": "Success", "Type": "AWS-HMAC", "AccessKeyId": "ASIADBFLEETEC2ROLE",
+                    "SecretAccessKey": "ec2-role-secret", "Token": "ec2-role-session-token", "Expiration": exp}
+            return self.send(200, json.dumps(body).encode(), "application/json")
+        if p == "/latest/meta-data/placement/region":
+            return self.send(200, b"us-east-1", "text/plain")
+        self.send(404, b"", "text/plain")
+
     def do_GET(self):
         if self.path.startswith("/dbfleet-proxy/"):
             return self.control(b"")
+        if self.path.startswith("/latest/"):
+            return self.imds()
         self.forward(b"")
 
     def do_POST(self):

@@ -249,6 +249,12 @@ def test_aws_proxy_is_understood_by_the_aws_cli():
                                "--metric", "UNBLENDED_COST", "--granularity", "MONTHLY"],
                        env=env, capture_output=True, text=True, timeout=60)
     assert r.returncode == 0 and '"Amount": "42.00"' in r.stdout, r
+    # the CLI takes its keys from the proxy's instance metadata (IMDSv2) too
+    imds = {k: v for k, v in env.items() if k not in awslab.KEY}
+    imds.update(AWS_EC2_METADATA_SERVICE_ENDPOINT=awslab.proxy_url(), AWS_EC2_METADATA_DISABLED="false")
+    r = subprocess.run(base + ["rds", "describe-db-instances"], env=imds, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and '"DBInstanceIdentifier": "cli-1"' in r.stdout, r
+    assert awslab.proxy("stats").get("IMDS token"), "the CLI did not use the metadata service"
 
 
 def test_aws_assume_role_and_credential_process_profiles():
@@ -296,3 +302,26 @@ def test_aws_assume_role_and_credential_process_profiles():
     finally:
         os.unlink(cfg)
         shutil.rmtree(home)
+
+
+def test_aws_instance_role_through_imdsv2():
+    awslab.url()
+    awslab.reset()
+    awslab.create_instances("us-east-1", ["ec2-role-1"])
+    env = {"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_EC2_METADATA_DISABLED": "false",
+           "AWS_EC2_METADATA_SERVICE_ENDPOINT": awslab.proxy_url()}
+    d = _dbfleet(["--aws"], **env)  # no keys, no profile, no region: all from the instance
+    try:
+        s = d.wait_for(r"ec2-role-1\s.*available", timeout=30)
+        assert "AWS instance role dbfleet-ec2-role us-east-1" in s, s
+        assert len(awslab.proxy("stats").get("IMDS token", [])) == 1
+    finally:
+        d.close()
+    # IMDS turned off: a clear message, not a hang
+    env["AWS_EC2_METADATA_DISABLED"] = "true"
+    d = _dbfleet(["--aws"], **env)
+    try:
+        d.wait_for(r"no AWS credentials in the environment or ~/\.aws, and no instance role \(instance"
+                   r" metadata is off", timeout=15)
+    finally:
+        d.close()

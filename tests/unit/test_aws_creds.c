@@ -113,7 +113,7 @@ static void clear_errors(void)
 	CHECK(aws_creds_resolve(NULL, &c, src, sizeof src, region, sizeof region, err, sizeof err) == -1);
 	CHECK(strstr(err, ":1: a section header") != NULL);
 	files("", "");
-	CHECK(aws_creds_resolve(NULL, &c, src, sizeof src, region, sizeof region, err, sizeof err) == -1);
+	CHECK(aws_creds_resolve(NULL, &c, src, sizeof src, region, sizeof region, err, sizeof err) == -2);
 	CHECK(strstr(err, "no AWS credentials") != NULL && !strstr(err, "secret"));
 }
 
