@@ -70,6 +70,13 @@ static double epoch_now(void)
 	return (double)ts.tv_sec;
 }
 
+double cloud_lag_s(const struct cloud_instance *ci)
+{
+	/* ReplicaLag is in seconds, AuroraReplicaLag in milliseconds */
+	return ci->metric[CW_REPLICALAG] >= 0 ? ci->metric[CW_REPLICALAG]
+	       : ci->metric[CW_AURORALAG] >= 0 ? ci->metric[CW_AURORALAG] / 1000 : -1;
+}
+
 const struct cloud_instance *fleet_cloud_of(const struct cloud_snapshot *c, const struct target_status *st)
 {
 	char ep[200];
@@ -110,9 +117,7 @@ static void fill_cloud_row(struct row *r, const struct cloud_instance *ci, doubl
 	if (ci->metric[CW_CONNS] >= 0)
 		row_setf(r, C_CONNS, ci->metric[CW_CONNS], "%.0f", ci->metric[CW_CONNS]);
 	cpu_cell(r, ci);
-	/* ReplicaLag is in seconds, AuroraReplicaLag in milliseconds */
-	double lag = ci->metric[CW_REPLICALAG] >= 0 ? ci->metric[CW_REPLICALAG]
-		     : ci->metric[CW_AURORALAG] >= 0 ? ci->metric[CW_AURORALAG] / 1000 : -1;
+	double lag = cloud_lag_s(ci);
 	if (lag >= 0) {
 		fmt_age(a, sizeof a, lag);
 		row_setf(r, C_LAG, lag, "%s", a);

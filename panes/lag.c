@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { C_NODE, C_ROLE, C_STATE, C_BYTES, C_REPLAY, C_WF, C_SYNC, C_TREND, C_N };
+enum { C_NODE, C_ROLE, C_STATE, C_BYTES, C_REPLAY, C_WF, C_SYNC, C_CW, C_TREND, C_N };
 
 static const struct column cols[C_N] = {
 	[C_NODE] = {"NODE", 24, 0, 0, 0},
@@ -23,6 +23,7 @@ static const struct column cols[C_N] = {
 	[C_REPLAY] = {"REPLAY LAG", 10, 0, 1, 0},
 	[C_WF] = {"WRITE/FLUSH", 13, 0, 1, 0},
 	[C_SYNC] = {"SYNC", 7, 0, 0, 0},
+	[C_CW] = {"CW LAG", 7, 0, 1, 0, 1},
 	[C_TREND] = {"TREND", 20, 1, 0, 0},
 };
 
@@ -31,8 +32,20 @@ static const struct column cols[C_N] = {
 struct node {
 	struct target_status st;
 	struct snapshot *snap;
+	const struct cloud_instance *ci; /* the AWS instance it is, with AWS on */
 	int placed;
 };
+
+/* CloudWatch's own lag figure beside the database's: what AWS alarms would see. */
+static void cw_cell(struct row *r, const struct cloud_instance *ci)
+{
+	char a[32];
+	double lag = ci ? cloud_lag_s(ci) : -1;
+	if (lag >= 0) {
+		fmt_age(a, sizeof a, lag);
+		row_setf(r, C_CW, lag, "%s", a);
+	}
+}
 
 /* "localhost", "127.0.0.1", "::1" and socket directories are one host here. */
 static void norm_endpoint(const char *host, int port, char *out, size_t n)
@@ -93,6 +106,7 @@ static void root_row(struct pane *p, const struct pane_ctx *ctx, struct node *nd
 	r->id = (long)t;
 	row_text(r, C_NODE, nd->st.name);
 	r->attr = nd->st.state == TARGET_OK ? ROW_BOLD : ROW_BAD;
+	cw_cell(r, nd->ci);
 	if (!nd->snap) {
 		row_text(r, C_STATE, target_state_name(nd->st.state));
 		return;
@@ -120,6 +134,8 @@ static void child_row(struct pane *p, const struct pane_ctx *ctx, const struct d
 	row_text(r, C_NODE, name);
 	row_text(r, C_ROLE, "replica");
 	r->id = sb ? sb_idx : 100000 + p->tab.nrows;
+	if (sb)
+		cw_cell(r, sb->ci);
 	const struct db_standby *own = sb && sb->snap ? &sb->snap->s.standby : NULL;
 	if (rep) {
 		/* what the primary does not know (MySQL), the standby's own view fills in */
@@ -186,6 +202,56 @@ static void children(struct pane *p, const struct pane_ctx *ctx, struct node *nd
 		}
 }
 
+/* One AWS instance no target stands for, as a tree row. */
+static void cloud_row(struct pane *p, const struct cloud_instance *ci, long id, int child, int last)
+{
+	struct row *r = table_add(&p->tab);
+	if (!r)
+		return;
+	char name[160];
+	const char *branch = !child ? "" : text_utf8() ? (last ? "\u2514\u2500 " : "\u251c\u2500 ")
+						     : (last ? "`- " : "|- ");
+	snprintf(name, sizeof name, "%s%s", branch, ci->id);
+	r->id = id;
+	row_text(r, C_NODE, name);
+	row_text(r, C_ROLE, ci->role);
+	row_text(r, C_STATE, ci->status);
+	r->attr = strcmp(ci->status, "available") ? ROW_WARN : child ? ROW_NORMAL : ROW_BOLD;
+	cw_cell(r, ci);
+}
+
+/* Is 'c' a replica of 'root' as AWS describes them (a reader of its cluster, or its read replica)? */
+static int cloud_child(const struct cloud_instance *root, const struct cloud_instance *c)
+{
+	if (c == root || strcmp(c->region, root->region))
+		return 0;
+	if (root->cluster[0])
+		return !strcmp(root->role, "writer") && !strcmp(c->cluster, root->cluster) && strcmp(c->role, "writer");
+	return !strcmp(c->source, root->id);
+}
+
+/* The AWS side of the topology: instances no database target stands for. */
+static void cloud_trees(struct pane *p, const struct cloud_snapshot *c, unsigned char *used)
+{
+	for (int pass = 0; pass < 2; pass++) /* roots first; then whatever is left */
+		for (size_t i = 0; i < c->n; i++) {
+			const struct cloud_instance *ci = &c->inst[i];
+			int root = !strcmp(ci->role, "writer") || (!ci->source[0] && strcmp(ci->role, "reader"));
+			if (used[i] || (pass == 0 && !root))
+				continue;
+			used[i] = 1;
+			cloud_row(p, ci, -(long)i - 1, 0, 0);
+			size_t kids = 0, k = 0;
+			for (size_t j = 0; j < c->n; j++)
+				kids += !used[j] && cloud_child(ci, &c->inst[j]);
+			for (size_t j = 0; j < c->n; j++)
+				if (!used[j] && cloud_child(ci, &c->inst[j])) {
+					used[j] = 1;
+					cloud_row(p, &c->inst[j], -(long)j - 1, 1, ++k == kids);
+				}
+		}
+}
+
 static void lag_recalc(struct pane *p, const struct pane_ctx *ctx)
 {
 	size_t n = store_count(ctx->store);
@@ -194,8 +260,14 @@ static void lag_recalc(struct pane *p, const struct pane_ctx *ctx)
 	struct node *nd = calloc(n ? n : 1, sizeof *nd);
 	if (!nd)
 		return;
-	for (size_t t = 0; t < n; t++)
+	struct cloud_snapshot *cloud = store_cloud_get(ctx->store);
+	unsigned char *used = cloud && cloud->n ? calloc(cloud->n, 1) : NULL;
+	for (size_t t = 0; t < n; t++) {
 		nd[t].snap = store_get(ctx->store, t, &nd[t].st);
+		nd[t].ci = fleet_cloud_of(cloud, &nd[t].st);
+		if (nd[t].ci && used)
+			used[nd[t].ci - cloud->inst] = 1;
+	}
 	for (size_t t = 0; t < n; t++) {
 		if (nd[t].placed || !nd[t].snap || nd[t].snap->s.health.is_replica)
 			continue;
@@ -207,6 +279,9 @@ static void lag_recalc(struct pane *p, const struct pane_ctx *ctx)
 	for (size_t t = 0; t < n; t++)
 		if (!nd[t].placed)
 			root_row(p, ctx, &nd[t], t);
+	if (used)
+		cloud_trees(p, cloud, used);
+	free(used);
 	/* the title carries the oldest sample's age, or how many targets are unwell */
 	double oldest = -1;
 	int unwell = 0;
@@ -217,6 +292,7 @@ static void lag_recalc(struct pane *p, const struct pane_ctx *ctx)
 		snapshot_release(&nd[t].snap);
 	}
 	free(nd);
+	cloud_snapshot_release(&cloud); /* after the rows: nd[].ci pointed into it */
 	char a[32];
 	fmt_age(a, sizeof a, oldest);
 	snprintf(p->title, sizeof p->title, "replication lag");

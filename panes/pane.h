@@ -130,6 +130,8 @@ extern const struct pane_ops pane_fleet_ops, pane_lag_ops, pane_queries_ops, pan
 
 /* The AWS instance a database target is: by its aws_instance, then name, then endpoint; or NULL. */
 const struct cloud_instance *fleet_cloud_of(const struct cloud_snapshot *c, const struct target_status *st);
+/* CloudWatch's replica lag of an instance in seconds (ReplicaLag, or AuroraReplicaLag / 1000); -1 none. */
+double cloud_lag_s(const struct cloud_instance *ci);
 
 struct pane *pane_new(const struct pane_ops *ops);
 void pane_free(struct pane **p);

@@ -48,7 +48,8 @@ def test_aws_roles_and_cloudwatch_figures():
     awslab.put_metric("us-east-1", "pg1", "FreeStorageSpace", 5.0e9)
     d = _dbfleet(["--aws", "--region", "us-east-1"])
     try:
-        s = d.wait_for(r"4 AWS instances", timeout=30)
+        d.wait_for(r"4 AWS instances", timeout=30)
+        s = d.wait_for(r"^au1-b\s.*2\.5s")  # the last row: the whole table is drawn
         rows = {l.split()[0]: l for l in s.splitlines() if l.split() and l.split()[0] in
                 ("pg1", "pg1-r", "au1-a", "au1-b")}
         assert len(rows) == 4, s
@@ -61,6 +62,13 @@ def test_aws_roles_and_cloudwatch_figures():
         s = d.wait_for(r"CloudWatch \(AWS/RDS")
         assert "Multi-AZ" in s and re.search(r"CPUUtilization %\s+42\.00\s+\(\d+m?\d*s old\)", s), s
         assert re.search(r"FreeStorageSpace bytes\s+5000000000\.00", s), s
+        # the lag pane draws the AWS topology with CloudWatch's lag figures
+        d.keys("Escape", "2")
+        s = d.wait_for(r"au1-b")
+        assert re.search(r"^pg1\s+primary\s+available", s, re.M), s
+        assert re.search(r"^\S+ pg1-r\s+replica\s+available\s+7s", s, re.M), s
+        assert re.search(r"^au1-a\s+writer\s+available", s, re.M), s
+        assert re.search(r"^\S+ au1-b\s+reader\s+available\s+2\.5s", s, re.M), s
     finally:
         d.close()
 
@@ -75,8 +83,9 @@ def test_aws_instance_linked_to_a_real_database():
                          {"aws_instance": "orders-db"})], extra="[aws]\nenabled = true\nregions = us-east-1\n")
     d = _dbfleet(["-c", cfg])
     try:
-        s = d.wait_for(r"^orders .*\bok\b.*\b63%", timeout=30)
-        assert "1 targets, 2 AWS instances" in s, s
+        d.wait_for(r"^orders .*\bok\b.*\b63%", timeout=30)
+        s = d.wait_for(r"^other-db\s")  # the row below: the whole table is drawn
+        assert "1 targets, 2 AWS instances" in s and re.search(r"^orders .*\b63%", s, re.M), s
         assert "orders-db" not in s and "other-db" in s, s
     finally:
         d.close()
