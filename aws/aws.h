@@ -152,6 +152,14 @@ int aws_rds_discover(struct aws_client *cl, const char *region, struct cloud_ins
 		     size_t *n, size_t *cap, struct aws_error *e);
 
 /*
+ * RDS events of the last 'minutes' in 'region' (all pages), appended to
+ * '*v' (n used, cap allocated), at most 'max' in all. 0 or -1 with 'e'.
+ */
+struct cloud_event;
+int aws_rds_events(struct aws_client *cl, const char *region, int minutes, struct cloud_event **v, size_t *n,
+		   size_t *cap, size_t max, struct aws_error *e);
+
+/*
  * Latest value of every CW_* metric for the instances of 'region' among
  * v[0..n) (others untouched), over the last 'window_s' seconds, in as few
  * GetMetricData calls as 500 queries a call allow. 0 or -1 with 'e'.

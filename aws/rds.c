@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define RDS_VERSION "2014-10-31"
 #define RDS_PAGE "100"
@@ -65,12 +66,26 @@ static void parse_instance(const struct xnode *x, const char *region, struct clo
 		cpy(ci->role, sizeof ci->role, "primary");
 }
 
+/* Extra form fields for a page (DescribeEvents' window), or NULL. */
+struct extra {
+	const char *k[2], *v[2];
+};
+
 /*
  * POST one page of 'action' and parse it; the Result element's node in
  * '*doc' (caller frees '*root'). 0 or -1 with 'e'.
  */
+static int page_ex(struct aws_client *cl, const char *region, const char *action, const char *marker,
+		   const struct extra *x, struct xnode **root, struct xnode **result, struct aws_error *e);
+
 static int page(struct aws_client *cl, const char *region, const char *action, const char *marker,
 		struct xnode **root, struct xnode **result, struct aws_error *e)
+{
+	return page_ex(cl, region, action, marker, NULL, root, result, e);
+}
+
+static int page_ex(struct aws_client *cl, const char *region, const char *action, const char *marker,
+		   const struct extra *x, struct xnode **root, struct xnode **result, struct aws_error *e)
 {
 	char *body = NULL, *resp = NULL, rname[96];
 	size_t blen = 0, bcap = 0, rlen = 0;
@@ -79,6 +94,8 @@ static int page(struct aws_client *cl, const char *region, const char *action, c
 		 aws_form_add(&body, &blen, &bcap, "MaxRecords", RDS_PAGE);
 	if (marker && *marker)
 		rc |= aws_form_add(&body, &blen, &bcap, "Marker", marker);
+	for (int i = 0; x && i < 2 && x->k[i]; i++)
+		rc |= aws_form_add(&body, &blen, &bcap, x->k[i], x->v[i]);
 	if (rc) {
 		free(body);
 		e->kind = AWS_ERR_CONFIG;
@@ -163,4 +180,46 @@ int aws_rds_discover(struct aws_client *cl, const char *region, struct cloud_ins
 	}
 	/* only ask for clusters when some instance is in one */
 	return clusters ? cluster_roles(cl, region, *v, from, *n, e) : 0;
+}
+
+int aws_rds_events(struct aws_client *cl, const char *region, int minutes, struct cloud_event **v, size_t *n,
+		   size_t *cap, size_t max, struct aws_error *e)
+{
+	char marker[1024] = "", dur[16];
+	snprintf(dur, sizeof dur, "%d", minutes);
+	struct extra x = {{"Duration", NULL}, {dur, NULL}};
+	for (int pages = 0; pages < RDS_MAX_PAGES && *n < max; pages++) {
+		struct xnode *root, *res;
+		if (page_ex(cl, region, "DescribeEvents", marker, &x, &root, &res, e) < 0)
+			return -1;
+		struct xnode *list = xml_child(res, "Events");
+		for (struct xnode *ev = list ? list->child : NULL; ev && *n < max; ev = ev->next) {
+			if (*n == *cap) {
+				size_t c = *cap ? *cap * 2 : 64;
+				struct cloud_event *p = realloc(*v, c * sizeof *p);
+				if (!p) {
+					xml_free(root);
+					e->kind = AWS_ERR_CONFIG;
+					snprintf(e->msg, sizeof e->msg, "out of memory");
+					return -1;
+				}
+				*v = p;
+				*cap = c;
+			}
+			struct cloud_event *ce = &(*v)[(*n)++];
+			memset(ce, 0, sizeof *ce);
+			struct tm tm = {0};
+			ce->at = strptime(xml_text(ev, "Date"), "%Y-%m-%dT%H:%M:%S", &tm) ? (double)timegm(&tm) : 0;
+			cpy(ce->region, sizeof ce->region, region);
+			cpy(ce->source, sizeof ce->source, xml_text(ev, "SourceIdentifier"));
+			cpy(ce->type, sizeof ce->type, xml_text(ev, "SourceType"));
+			cpy(ce->category, sizeof ce->category, xml_text(ev, "EventCategories/EventCategory"));
+			cpy(ce->message, sizeof ce->message, xml_text(ev, "Message"));
+		}
+		cpy(marker, sizeof marker, xml_text(res, "Marker"));
+		xml_free(root);
+		if (!marker[0])
+			break;
+	}
+	return 0;
 }

@@ -30,7 +30,41 @@ struct cloud_state {
 	int auth_failed;
 	struct cloud_costs costs;
 	char cost_error[300];
+	struct cloud_event *events;
+	size_t nevents;
+	double events_at;
 };
+
+static void set_error(struct cloud_state *s, const char *what, const struct aws_error *e);
+
+#define EVENTS_MINUTES 1440 /* a day of events: enough to see the night's incident */
+#define EVENTS_MAX 200
+
+static int newest_first(const void *a, const void *b)
+{
+	double x = ((const struct cloud_event *)a)->at, y = ((const struct cloud_event *)b)->at;
+	return (x < y) - (x > y);
+}
+
+/* DescribeEvents in every region, newest first; kept as they were on an error. */
+static void events(struct cloud_state *s)
+{
+	struct cloud_event *v = NULL;
+	size_t n = 0, cap = 0;
+	for (int r = 0; r < s->nregions; r++) {
+		struct aws_error e;
+		if (aws_rds_events(s->cl, s->regions[r], EVENTS_MINUTES, &v, &n, &cap, EVENTS_MAX, &e) < 0) {
+			set_error(s, "DescribeEvents", &e);
+			free(v);
+			return;
+		}
+	}
+	qsort(v, n, sizeof *v, newest_first);
+	free(s->events);
+	s->events = v;
+	s->nevents = n;
+	s->events_at = engine_now();
+}
 
 /* Wait until 'until' (monotonic) or a stop; 1 if stopped. */
 static int wait_until(struct cloud_run *r, double until)
@@ -190,6 +224,11 @@ static void publish(struct cloud_state *s)
 	c->costs = s->costs;
 	snprintf(c->cost_error, sizeof c->cost_error, "%s", s->cost_error);
 	c->prices_date = PRICES_DATE;
+	if (s->nevents && (c->events = malloc(s->nevents * sizeof *c->events))) {
+		memcpy(c->events, s->events, s->nevents * sizeof *c->events);
+		c->nevents = s->nevents;
+	}
+	c->events_at = s->events_at;
 	store_cloud_publish(s->run->st, c);
 }
 
@@ -208,6 +247,8 @@ void *cloud_main(void *p)
 		}
 		if (!atomic_load(s.run->stop) && s.n && !s.error[0] && engine_now() >= next_metrics) {
 			metrics(&s);
+			if (!s.error[0])
+				events(&s); /* with the metrics: an incident's events show within a minute */
 			next_metrics = engine_now() + cfg->metrics_s;
 		}
 		if (!atomic_load(s.run->stop) && cfg->cost && !s.auth_failed && s.cl && engine_now() >= next_cost) {
@@ -231,6 +272,7 @@ void *cloud_main(void *p)
 	aws_client_free(&s.cl);
 	memset(&s.creds, 0, sizeof s.creds);
 	free(s.inst);
+	free(s.events);
 	void (*done)(void *) = s.run->done;
 	void *arg = s.run->done_arg;
 	free(s.run);

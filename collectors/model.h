@@ -169,6 +169,16 @@ struct cloud_instance {
 	double hourly_usd;        /* on-demand estimate from the class, -1 unknown */
 };
 
+/* One RDS event (DescribeEvents): failovers, reboots, backups, maintenance. */
+struct cloud_event {
+	double at;                /* epoch seconds */
+	char region[32];
+	char source[64];          /* SourceIdentifier */
+	char type[24];            /* SourceType: db-instance, db-cluster, ... */
+	char category[48];        /* the first EventCategory */
+	char message[256];
+};
+
 /* Cost Explorer, summed: month to date, forecast, breakdowns, daily totals. */
 #define COST_GROUPS 12
 #define COST_DAYS 31

@@ -239,6 +239,7 @@ void cloud_snapshot_release(struct cloud_snapshot **p)
 		return;
 	if (atomic_fetch_sub(&(*p)->refs, 1) == 1) {
 		free((*p)->inst);
+		free((*p)->events);
 		free(*p);
 	}
 	*p = NULL;

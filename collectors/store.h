@@ -93,6 +93,9 @@ struct cloud_snapshot {
 	struct cloud_costs costs; /* costs.valid = 0 until fetched */
 	char cost_error[300];
 	const char *prices_date;  /* what the hourly estimates come from */
+	struct cloud_event *events;  /* the last day's RDS events, newest first */
+	size_t nevents;
+	double events_at;         /* monotonic; 0 never */
 };
 
 /* Replace the cloud snapshot (takes ownership). Any thread. */

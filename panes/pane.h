@@ -126,7 +126,7 @@ struct pane {
 };
 
 extern const struct pane_ops pane_fleet_ops, pane_lag_ops, pane_queries_ops, pane_sessions_ops,
-	pane_cost_ops, pane_actions_ops;
+	pane_cost_ops, pane_actions_ops, pane_events_ops;
 
 /* The AWS instance a database target is: by its aws_instance, then name, then endpoint; or NULL. */
 const struct cloud_instance *fleet_cloud_of(const struct cloud_snapshot *c, const struct target_status *st);

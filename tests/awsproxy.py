@@ -22,6 +22,7 @@ SigV4 check still sees what the client signed) and adds:
 Control (JSON bodies, loopback only):
   POST /dbfleet-proxy/fault     {"action": "DescribeDBInstances", "mode": "throttle", "count": 2, "seconds": 0}
   POST /dbfleet-proxy/forecast  {"amount": "123.45"}
+  POST /dbfleet-proxy/event     {"id": "pg1", "type": "db-instance", "msg": "...", "ago": 60}
   POST /dbfleet-proxy/transition {"snapshot_seconds": 6, "failover_seconds": 6}
   fault modes: throttle, 500, slow, truncate, and 500-after (moto acts, the client sees a 500)
   POST /dbfleet-proxy/reset     faults, forecast and counts cleared
@@ -82,6 +83,9 @@ class Handler(BaseHTTPRequestHandler):
                                                   "seconds": float(req.get("seconds", 0))}
             elif path == "/dbfleet-proxy/forecast":
                 STATE["forecast"] = str(req["amount"])
+            elif path == "/dbfleet-proxy/event":
+                STATE["events"].append({"id": req["id"], "type": req.get("type", "db-instance"), "msg": req["msg"],
+                                        "t": time.time() - float(req.get("ago", 0))})
             elif path == "/dbfleet-proxy/transition":
                 STATE["transition"].update({k: float(v) for k, v in req.items()})
             elif path == "/dbfleet-proxy/reset":
@@ -269,6 +273,7 @@ class Handler(BaseHTTPRequestHandler):
         return data
 
     def describe_events(self, p):
+        from xml.sax.saxutils import escape
         src = p.get("SourceIdentifier")
         with LOCK:
             evs = [e for e in STATE["events"] if not src or e["id"] == src]
@@ -276,7 +281,7 @@ class Handler(BaseHTTPRequestHandler):
             "<Event><SourceIdentifier>%s</SourceIdentifier><SourceType>%s</SourceType><Message>%s</Message>"
             "<EventCategories><EventCategory>%s</EventCategory></EventCategories><Date>%s</Date>"
             "<SourceArn>arn:aws:rds:us-east-1:123456789012:%s:%s</SourceArn></Event>" % (
-                e["id"], e["type"], e["msg"], "failover" if "failover" in e["msg"] else "backup",
+                e["id"], e["type"], escape(e["msg"]), "failover" if "failover" in e["msg"] else "backup",
                 time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(e["t"])),
                 "cluster" if e["type"] == "db-cluster" else "db", e["id"]) for e in evs)
         body = ('<DescribeEventsResponse xmlns="http://rds.amazonaws.com/doc/2014-10-31/"><DescribeEventsResult>'

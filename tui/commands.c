@@ -26,6 +26,7 @@ static void c_queries(struct ui *ui) { ui_show_pane(ui, UI_QUERIES); }
 static void c_sessions(struct ui *ui) { ui_show_pane(ui, UI_SESSIONS); }
 static void c_cost(struct ui *ui) { ui_show_pane(ui, UI_COST); }
 static void c_actions(struct ui *ui) { ui_show_pane(ui, UI_ACTIONS); }
+static void c_events(struct ui *ui) { ui_show_pane(ui, UI_EVENTS); }
 static void c_cancel(struct ui *ui) { act_session(ui, ACT_CANCEL); }
 static void c_terminate(struct ui *ui) { act_session(ui, ACT_TERMINATE); }
 static void c_promote(struct ui *ui) { act_promote(ui); }
@@ -70,6 +71,7 @@ const struct command commands[] = {
 	{"pane.sessions", "sessions of the selected target", c_sessions},
 	{"pane.cost", "AWS cost: month to date, forecast, breakdowns, estimates", c_cost},
 	{"pane.actions", "actions taken this session and how they went", c_actions},
+	{"pane.events", "AWS: RDS events of the last day, newest first", c_events},
 	{"cursor.up", "move the cursor up", c_up},
 	{"cursor.down", "move the cursor down", c_down},
 	{"cursor.pgup", "move the cursor a page up", c_pgup},

@@ -334,3 +334,25 @@ def test_aws_instance_role_through_imdsv2():
                    r" metadata is off", timeout=15)
     finally:
         d.close()
+
+
+def test_aws_events_pane_shows_recent_rds_events_newest_first():
+    awslab.url()
+    awslab.reset()
+    awslab.create_instances("us-east-1", ["ev-1"])
+    awslab.proxy("event", {"id": "ev-1", "msg": "Multi-AZ instance failover started.", "ago": 120})
+    awslab.proxy("event", {"id": "ev-1", "msg": "Multi-AZ instance failover completed.", "ago": 30})
+    # XML cannot carry ESC; a right-to-left override it can, and it must not reorder the screen
+    awslab.proxy("event", {"id": "ev-1", "msg": "evil \u202etxet desrever", "ago": 300})
+    d = _dbfleet(["--aws", "--region", "us-east-1"])
+    try:
+        d.wait_for(r"ev-1\s", timeout=30)
+        d.keys("7")
+        s = d.wait_for(r"events - RDS, last 24 hours, 3", timeout=30)
+        s = d.wait_for(r"evil")
+        lines = [l for l in s.splitlines() if "ev-1" in l]
+        assert "completed" in lines[0] and "started" in lines[1] and "evil" in lines[2], s
+        assert "us-east-1" in lines[0] and "failover" in lines[0], lines[0]
+        assert "<U+202E>" in lines[2], lines[2]  # shown escaped, never sent to the terminal
+    finally:
+        d.close()
