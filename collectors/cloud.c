@@ -59,7 +59,8 @@ static void events(struct cloud_state *s)
 			return;
 		}
 	}
-	qsort(v, n, sizeof *v, newest_first);
+	if (n) /* qsort wants a real array even for none */
+		qsort(v, n, sizeof *v, newest_first);
 	free(s->events);
 	s->events = v;
 	s->nevents = n;

@@ -435,42 +435,36 @@ void act_failover(struct ui *ui)
 	ask(ui, &r, 1, question, radius);
 }
 
+/* A line being typed: printable ASCII appends, Backspace deletes; 1 if 'ch' was one of those. */
+static int edit_input(char *in, size_t n, int ch)
+{
+	size_t len = strlen(in);
+	if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
+		if (len)
+			in[len - 1] = '\0';
+		return 1;
+	}
+	if (ch < 32 || ch >= 127)
+		return 0;
+	if (len + 1 < n) {
+		in[len] = (char)ch;
+		in[len + 1] = '\0';
+	}
+	return 1;
+}
+
 int prompt_key(struct ui *ui, int ch)
 {
 	int confirm = 0;
+	if ((ui->prompt.reason || ui->prompt.typed) && edit_input(ui->prompt.input, sizeof ui->prompt.input, ch))
+		return 1;
 	if (ui->prompt.reason) {
-		size_t len = strlen(ui->prompt.input);
-		if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
-			if (len)
-				ui->prompt.input[len - 1] = '\0';
-			return 1;
-		}
-		if (ch >= 32 && ch < 127) {
-			if (len + 1 < sizeof ui->prompt.input) {
-				ui->prompt.input[len] = (char)ch;
-				ui->prompt.input[len + 1] = '\0';
-			}
-			return 1;
-		}
 		confirm = (ch == '\n' || ch == '\r' || ch == KEY_ENTER) && ui->prompt.input[0];
 		if (confirm)
 			snprintf(ui->prompt.req.reason, sizeof ui->prompt.req.reason, "%s", ui->prompt.input);
 		else
 			ui_say(ui, "aborted: nothing sent%s", ch == 27 ? "" : " (a reason is needed)");
 	} else if (ui->prompt.typed) {
-		size_t len = strlen(ui->prompt.input);
-		if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
-			if (len)
-				ui->prompt.input[len - 1] = '\0';
-			return 1;
-		}
-		if (ch >= 32 && ch < 127) {
-			if (len + 1 < sizeof ui->prompt.input) {
-				ui->prompt.input[len] = (char)ch;
-				ui->prompt.input[len + 1] = '\0';
-			}
-			return 1;
-		}
 		if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
 			confirm = !strcmp(ui->prompt.input, ui->prompt.expect);
 			if (!confirm)

@@ -190,6 +190,16 @@ class SilentListener:
         self.sock.close()
 
 
+def read_audit(state_dir):
+    """The audit log dbfleet wrote under XDG_STATE_HOME=state_dir, as a list of records."""
+    path = os.path.join(state_dir, "dbfleet", "audit.log")
+    if not os.path.exists(path):
+        return []
+    import json
+    with open(path) as f:
+        return [json.loads(line) for line in f]
+
+
 def run_cli(args, env=None, timeout=10):
     e = dict(os.environ)
     e["DBFLEET_KEYMAPS"] = os.path.join(ROOT, "keymaps")

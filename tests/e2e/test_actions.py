@@ -9,7 +9,7 @@ import subprocess
 import tempfile
 import time
 
-from harness import Dbfleet, Failure, dsn, has_mariadb, lab, mdb, mysql_dsn, psql, write_config
+from harness import Dbfleet, Failure, dsn, has_mariadb, lab, mdb, mysql_dsn, psql, read_audit, write_config
 
 
 def _victim_role():
@@ -53,11 +53,7 @@ class _Run:
         self.target = target
 
     def audit(self):
-        path = os.path.join(self.state, "dbfleet", "audit.log")
-        if not os.path.exists(path):
-            return []
-        with open(path) as f:
-            return [json.loads(l) for l in f]
+        return read_audit(self.state)
 
     def close(self):
         try:

@@ -9,7 +9,7 @@ import tempfile
 import time
 
 import awslab
-from harness import Dbfleet, Failure, write_config
+from harness import Dbfleet, read_audit, write_config
 
 
 class _Aws:
@@ -20,9 +20,7 @@ class _Aws:
                          env=awslab.env(XDG_STATE_HOME=self.state, XDG_CACHE_HOME=self.state))
 
     def audit(self):
-        path = os.path.join(self.state, "dbfleet", "audit.log")
-        with open(path) as f:
-            return [json.loads(l) for l in f]
+        return read_audit(self.state)
 
     def select(self, name):
         """Put the fleet cursor on the row named 'name'."""
