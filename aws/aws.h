@@ -189,6 +189,18 @@ int aws_rds_failover(struct aws_client *cl, const char *region, const char *clus
 /* RebootDBInstance with ForceFailover (Multi-AZ). Never sent twice blindly. */
 int aws_rds_reboot_failover(struct aws_client *cl, const char *region, const char *instance,
 			    struct aws_error *e);
+/* "arn:aws:rds:REGION:ACCT:cluster:ID" -> region, id; 0 or -1. */
+int aws_arn_cluster(const char *arn, char *region, size_t rn, char *id, size_t idn);
+/*
+ * An Aurora global database: its Status, its writer cluster ("region/id"),
+ * and the ARN of member cluster 'want_region/want_id' ("" if not a member).
+ */
+int aws_rds_global_state(struct aws_client *cl, const char *region, const char *global, const char *want_region,
+			 const char *want_id, char *status, size_t sn, char *writer, size_t wn, char *want_arn,
+			 size_t an, struct aws_error *e);
+/* SwitchoverGlobalCluster to the member 'target_arn' (planned, no data loss). Never sent twice blindly. */
+int aws_rds_global_switchover(struct aws_client *cl, const char *region, const char *global, const char *target_arn,
+			      struct aws_error *e);
 /* An instance's DBInstanceStatus. */
 int aws_rds_instance_status(struct aws_client *cl, const char *region, const char *instance, char *status,
 			    size_t sn, struct aws_error *e);

@@ -151,6 +151,48 @@ static int cluster_roles(struct aws_client *cl, const char *region, struct cloud
 	return 0;
 }
 
+int aws_arn_cluster(const char *arn, char *region, size_t rn, char *id, size_t idn)
+{
+	/* arn:aws:rds:REGION:ACCOUNT:cluster:ID */
+	const char *p = arn;
+	for (int i = 0; i < 3 && p; i++)
+		p = strchr(p, ':') ? strchr(p, ':') + 1 : NULL;
+	const char *tail = p ? strstr(p, ":cluster:") : NULL;
+	if (!p || !tail || strncmp(arn, "arn:", 4))
+		return -1;
+	snprintf(region, rn, "%.*s", (int)strcspn(p, ":"), p);
+	snprintf(id, idn, "%s", tail + 9);
+	return 0;
+}
+
+/* Which Aurora global database each cluster is in, and whether it writes. */
+static int global_roles(struct aws_client *cl, const char *region, struct cloud_instance *v, size_t from, size_t n,
+			struct aws_error *e)
+{
+	struct xnode *root, *res;
+	if (page(cl, region, "DescribeGlobalClusters", NULL, &root, &res, e) < 0)
+		return -1;
+	struct xnode *list = xml_child(res, "GlobalClusters");
+	/* the API names each list item GlobalClusterMember, as it names each member */
+	for (struct xnode *g = list ? list->child : NULL; g; g = g->next) {
+		const char *gid = xml_text(g, "GlobalClusterIdentifier");
+		struct xnode *mem = xml_child(g, "GlobalClusterMembers");
+		for (struct xnode *m = mem ? mem->child : NULL; m; m = m->next) {
+			char mreg[32], mid[64];
+			if (aws_arn_cluster(xml_text(m, "DBClusterArn"), mreg, sizeof mreg, mid, sizeof mid) < 0)
+				continue;
+			int w = !strcmp(xml_text(m, "IsWriter"), "true");
+			for (size_t i = from; i < n; i++)
+				if (!strcmp(v[i].cluster, mid) && !strcmp(v[i].region, mreg)) {
+					cpy(v[i].global, sizeof v[i].global, gid);
+					v[i].global_writer = w;
+				}
+		}
+	}
+	xml_free(root);
+	return 0;
+}
+
 int aws_rds_discover(struct aws_client *cl, const char *region, struct cloud_instance **v,
 		     size_t *n, size_t *cap, struct aws_error *e)
 {
@@ -179,7 +221,17 @@ int aws_rds_discover(struct aws_client *cl, const char *region, struct cloud_ins
 			break;
 	}
 	/* only ask for clusters when some instance is in one */
-	return clusters ? cluster_roles(cl, region, *v, from, *n, e) : 0;
+	if (!clusters)
+		return 0;
+	if (cluster_roles(cl, region, *v, from, *n, e) < 0)
+		return -1;
+	/* global databases are optional: an account without them, or a denied call, is not an error */
+	struct aws_error ge;
+	if (global_roles(cl, region, *v, from, *n, &ge) < 0 && ge.kind == AWS_ERR_STOPPED) {
+		*e = ge;
+		return -1;
+	}
+	return 0;
 }
 
 int aws_rds_events(struct aws_client *cl, const char *region, int minutes, struct cloud_event **v, size_t *n,

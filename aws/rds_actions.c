@@ -203,3 +203,51 @@ int aws_rds_last_event(struct aws_client *cl, const char *region, const char *so
 	xml_free(root);
 	return 0;
 }
+
+int aws_rds_global_state(struct aws_client *cl, const char *region, const char *global, const char *want_region,
+			 const char *want_id, char *status, size_t sn, char *writer, size_t wn, char *want_arn,
+			 size_t an, struct aws_error *e)
+{
+	struct form f;
+	struct xnode *root;
+	start(&f, "DescribeGlobalClusters");
+	add(&f, "GlobalClusterIdentifier", global);
+	struct xnode *res = call(cl, region, "DescribeGlobalClusters", &f, 1, &root, e);
+	if (!res)
+		return -1;
+	struct xnode *list = xml_child(res, "GlobalClusters"), *g = list ? list->child : NULL;
+	snprintf(status, sn, "%s", xml_text(g, "Status"));
+	writer[0] = want_arn[0] = '\0';
+	struct xnode *mem = xml_child(g, "GlobalClusterMembers");
+	for (struct xnode *m = mem ? mem->child : NULL; m; m = m->next) {
+		char mreg[32], mid[64];
+		const char *arn = xml_text(m, "DBClusterArn");
+		if (aws_arn_cluster(arn, mreg, sizeof mreg, mid, sizeof mid) < 0)
+			continue;
+		if (!strcmp(xml_text(m, "IsWriter"), "true"))
+			snprintf(writer, wn, "%s/%s", mreg, mid);
+		if (!strcmp(mreg, want_region) && !strcmp(mid, want_id))
+			snprintf(want_arn, an, "%s", arn);
+	}
+	xml_free(root);
+	if (!g) {
+		e->kind = AWS_ERR_API;
+		snprintf(e->code, sizeof e->code, "GlobalClusterNotFoundFault");
+		snprintf(e->msg, sizeof e->msg, "global database %.100s not found", global);
+		return -1;
+	}
+	return 0;
+}
+
+int aws_rds_global_switchover(struct aws_client *cl, const char *region, const char *global, const char *target_arn,
+			      struct aws_error *e)
+{
+	struct form f;
+	struct xnode *root;
+	start(&f, "SwitchoverGlobalCluster");
+	add(&f, "GlobalClusterIdentifier", global);
+	add(&f, "TargetDbClusterIdentifier", target_arn);
+	struct xnode *res = call(cl, region, "SwitchoverGlobalCluster", &f, 0, &root, e);
+	xml_free(root);
+	return res ? 0 : -1;
+}

@@ -141,6 +141,9 @@ static int aws_call_text(const struct action_request *r, char *out, size_t n, st
 	else if (r->a.kind == ACT_SNAPSHOT)
 		snprintf(out, n, "RDS CreateDBSnapshot DBInstanceIdentifier=%s DBSnapshotIdentifier=%s"
 			 " Tags=dbfleet:taken-by,dbfleet:reason (%s)", r->aws_id, r->snapshot_id, r->aws_region);
+	else if (r->aws_global[0])
+		snprintf(out, n, "RDS SwitchoverGlobalCluster GlobalClusterIdentifier=%s TargetDbClusterIdentifier=<ARN of"
+			 " %s in %s>", r->aws_global, r->aws_cluster, r->aws_region);
 	else if (r->aws_cluster[0])
 		snprintf(out, n, "RDS FailoverDBCluster DBClusterIdentifier=%s%s%s (%s)", r->aws_cluster,
 			 r->aws_target[0] ? " TargetDBInstanceIdentifier=" : "", r->aws_target, r->aws_region);
@@ -360,7 +363,7 @@ static void run_aws(struct actq *q, const struct item *it, struct action_status 
 {
 	const struct action_request *r = &it->r;
 	struct aws_creds c;
-	char src[96], region[32], err[256], st[48], writer[64];
+	char src[96], region[32], err[256], st[48], writer[100];
 	struct aws_error e = {0};
 	if (aws_creds_resolve_chain(q->cloud.profile[0] ? q->cloud.profile : NULL, q->stop, &c, src, sizeof src, region,
 				    sizeof region, err, sizeof err) < 0) {
@@ -403,6 +406,60 @@ static void run_aws(struct actq *q, const struct item *it, struct action_status 
 				break;
 			}
 		}
+	} else if (r->aws_global[0]) {
+		/* a global database: re-read it, then a planned switchover to this cluster */
+		char arn[200];
+		if (aws_rds_global_state(cl, reg, r->aws_global, reg, r->aws_cluster, st, sizeof st, writer, sizeof writer,
+					 arn, sizeof arn, &e) < 0)
+			goto api_error;
+		s->state = ACTION_REFUSED;
+		if (strcmp(st, "available")) {
+			snprintf(s->message, sizeof s->message, "refused: global database %s is %s (a switchover or"
+				 " failover is in progress); nothing sent", r->aws_global, st);
+			goto out;
+		}
+		if (strcmp(writer, r->aws_writer)) {
+			snprintf(s->message, sizeof s->message, "refused: the global writer is %.90s now, not %.90s as"
+				 " shown; nothing sent", writer, r->aws_writer);
+			goto out;
+		}
+		if (!arn[0]) {
+			snprintf(s->message, sizeof s->message, "refused: %s is not a member of %s", r->aws_cluster,
+				 r->aws_global);
+			goto out;
+		}
+		s->state = ACTION_RUNNING;
+		if (aws_rds_global_switchover(cl, reg, r->aws_global, arn, &e) < 0) {
+			char now_writer[64] = "?";
+			struct aws_error e2;
+			aws_rds_global_state(cl, reg, r->aws_global, reg, r->aws_cluster, st, sizeof st, now_writer,
+					     sizeof now_writer, arn, sizeof arn, &e2);
+			s->state = ACTION_FAILED;
+			snprintf(s->message, sizeof s->message, "SwitchoverGlobalCluster: %.30s: %.90s; not re-sent; now"
+				 " %.20s, writer %.40s", e.code, e.msg, st, now_writer);
+			goto out;
+		}
+		char want[100];
+		snprintf(want, sizeof want, "%s/%s", reg, r->aws_cluster);
+		for (;;) {
+			if (aws_rds_global_state(cl, reg, r->aws_global, reg, r->aws_cluster, st, sizeof st, writer,
+						 sizeof writer, arn, sizeof arn, &e) < 0)
+				goto api_error;
+			if (!strcmp(st, "available") && !strcmp(writer, want)) {
+				s->state = ACTION_DONE;
+				snprintf(s->message, sizeof s->message, "global writer is now %s (was %s)", writer,
+					 r->aws_writer);
+				break;
+			}
+			progress(q, s, "global database ", st, -1);
+			if (engine_now() - t0 > AWS_PATIENCE_S || wait_s(q, AWS_POLL_S)) {
+				s->state = ACTION_FAILED;
+				snprintf(s->message, sizeof s->message, "global database %s, writer %s after %.0f s", st,
+					 writer, engine_now() - t0);
+				break;
+			}
+		}
+		goto out; /* global switchovers have no per-cluster event to add */
 	} else if (r->aws_cluster[0]) {
 		/* re-check right before acting: the writer shown, no failover running, a healthy target */
 		if (aws_rds_cluster_state(cl, reg, r->aws_cluster, st, sizeof st, writer, sizeof writer, &e) < 0)
@@ -414,8 +471,8 @@ static void run_aws(struct actq *q, const struct item *it, struct action_status 
 			goto out;
 		}
 		if (strcmp(writer, r->aws_writer)) {
-			snprintf(s->message, sizeof s->message, "refused: the writer is %s now, not %s as shown; nothing sent",
-				 writer[0] ? writer : "unknown", r->aws_writer);
+			snprintf(s->message, sizeof s->message, "refused: the writer is %.90s now, not %.90s as shown;"
+				 " nothing sent", writer[0] ? writer : "unknown", r->aws_writer);
 			goto out;
 		}
 		if (r->aws_target[0]) {

@@ -36,7 +36,8 @@ struct action_request {
 	char aws_id[64];
 	char aws_cluster[64];
 	char aws_region[32];
-	char aws_writer[64];  /* the cluster's writer when shown: failover is refused if it changed */
+	char aws_writer[100]; /* the cluster's writer when shown: failover is refused if it changed */
+	char aws_global[64];  /* switch the global database over to this instance's cluster */
 	char aws_target[64];  /* failover to this reader; "" lets AWS choose */
 	int aws_multi_az;
 	char snapshot_id[96]; /* made when confirmed: a retry cannot make a second one */

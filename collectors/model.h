@@ -161,6 +161,8 @@ struct cloud_instance {
 	char cluster[64];         /* DBClusterIdentifier, "" if none */
 	char role[16];            /* "writer", "reader", "primary", "replica", "" */
 	char source[64];          /* a read replica's source instance id */
+	char global[64];          /* the Aurora global database its cluster is in, "" if none */
+	int global_writer;        /* its cluster is the global database's writer (primary region) */
 	char host[128];
 	int port;
 	int multi_az;

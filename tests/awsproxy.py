@@ -15,6 +15,9 @@ SigV4 check still sees what the client signed) and adds:
     "failing-over" with its old writer, for a set number of seconds; a failover asked
     during one is refused (InvalidDBClusterStateFault), as AWS does;
   - DescribeEvents for those actions;
+  - SwitchoverGlobalCluster and FailoverGlobalCluster (moto has neither): the global
+    database is "switching-over"/"failing-over" for failover_seconds, then its writer is
+    the target in DescribeGlobalClusters; a second one meanwhile is refused;
   - the EC2 instance metadata service, IMDSv2 only (a GET without the session token
     from PUT /latest/api/token is refused 401): role "dbfleet-ec2-role", its
     credentials, placement/region "us-east-1".
@@ -41,7 +44,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LOCK = threading.Lock()
 STATE = {"faults": {}, "forecast": None, "stats": {}, "transition": {"snapshot_seconds": 0, "failover_seconds": 0},
-         "snapshots": {}, "failovers": {}, "events": []}
+         "snapshots": {}, "failovers": {}, "events": [], "globals": {}}
+RDS_NS = "http://rds.amazonaws.com/doc/2014-10-31/"
 
 HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "proxy-connection"}
 
@@ -89,7 +93,7 @@ class Handler(BaseHTTPRequestHandler):
             elif path == "/dbfleet-proxy/transition":
                 STATE["transition"].update({k: float(v) for k, v in req.items()})
             elif path == "/dbfleet-proxy/reset":
-                STATE.update(faults={}, forecast=None, stats={}, snapshots={}, failovers={}, events=[],
+                STATE.update(faults={}, forecast=None, stats={}, snapshots={}, failovers={}, events=[], globals={},
                              transition={"snapshot_seconds": 0, "failover_seconds": 0})
             else:
                 return self.send(404, b"no such control", "text/plain")
@@ -167,6 +171,8 @@ class Handler(BaseHTTPRequestHandler):
         params = {k: v[0] for k, v in urllib.parse.parse_qs(body.decode("utf-8", "replace")).items()}
         if op == "DescribeEvents":
             return self.describe_events(params)
+        if op in ("SwitchoverGlobalCluster", "FailoverGlobalCluster"):
+            return self.global_switch(op, params)
         old = None
         if op == "FailoverDBCluster":
             cid = params.get("DBClusterIdentifier", "")
@@ -196,6 +202,36 @@ class Handler(BaseHTTPRequestHandler):
         out = {"Total": {"Amount": amount, "Unit": "USD"},
                "ForecastResultsByTime": [{"TimePeriod": tp, "MeanValue": amount}]}
         self.send(200, json.dumps(out).encode(), "application/x-amz-json-1.1")
+
+    def global_switch(self, op, p):
+        gid, target = p.get("GlobalClusterIdentifier", ""), p.get("TargetDbClusterIdentifier", "")
+        now = time.time()
+        with LOCK:
+            g = STATE["globals"].get(gid)
+            busy = g and now - g["t"] < STATE["transition"]["failover_seconds"]
+        if busy:
+            return self.error(False, 400, "InvalidGlobalClusterStateFault",
+                              "Global cluster %s is %s." % (gid, g["state"]))
+        body = urllib.parse.urlencode({"Action": "DescribeGlobalClusters", "Version": "2014-10-31",
+                                       "GlobalClusterIdentifier": gid}).encode()
+        _, _, data = self.upstream_call(body)
+        data = self.rewrite("DescribeGlobalClusters", data)
+        old = re.search(rb"<DBClusterArn>([^<]*)</DBClusterArn>(?:<Readers>.*?</Readers>|<Readers/>)<IsWriter>true",
+                        data, re.S)
+        if not re.search(rb"<GlobalClusterIdentifier>%s<" % re.escape(gid.encode()), data):
+            return self.error(False, 404, "GlobalClusterNotFoundFault", "Global cluster %s not found." % gid)
+        state = "switching-over" if op == "SwitchoverGlobalCluster" else "failing-over"
+        with LOCK:
+            STATE["globals"][gid] = {"t": now, "old": old.group(1).decode() if old else "", "target": target,
+                                     "state": state}
+        self.event(gid, "global-cluster", "%s to %s started" % (op, target))
+        out = ('<%sResponse xmlns="%s"><%sResult><GlobalCluster><GlobalClusterIdentifier>%s</GlobalClusterIdentifier>'
+               "<Status>%s</Status><FailoverState><Status>pending</Status><FromDbClusterArn>%s</FromDbClusterArn>"
+               "<ToDbClusterArn>%s</ToDbClusterArn><IsDataLossAllowed>%s</IsDataLossAllowed></FailoverState>"
+               "</GlobalCluster></%sResult><ResponseMetadata><RequestId>%s</RequestId></ResponseMetadata></%sResponse>"
+               % (op, RDS_NS, op, gid, state, old.group(1).decode() if old else "", target,
+                  "true" if p.get("AllowDataLoss") == "true" else "false", op, uuid.uuid4(), op))
+        self.send(200, out.encode(), "text/xml")
 
     def writer_of(self, cid):
         body = urllib.parse.urlencode({"Action": "DescribeDBClusters", "Version": "2014-10-31",
@@ -249,6 +285,31 @@ class Handler(BaseHTTPRequestHandler):
                                "Manual snapshot created")
                 return block
             return re.sub(rb"<" + tag + rb">.*?</" + tag + rb">", snap, data, flags=re.S)
+        if op == "DescribeGlobalClusters" and STATE["globals"]:
+            import xml.etree.ElementTree as ET
+            ET.register_namespace("", RDS_NS)
+            try:
+                root = ET.fromstring(data)
+            except ET.ParseError:
+                return data
+            q = "{%s}" % RDS_NS
+            items = root.find(q + "DescribeGlobalClustersResult/" + q + "GlobalClusters")
+            for g in list(items) if items is not None else []:
+                gid = g.findtext(q + "GlobalClusterIdentifier")
+                with LOCK:
+                    sw = STATE["globals"].get(gid)
+                if not sw:
+                    continue
+                going = now - sw["t"] < tr["failover_seconds"]
+                writer = sw["old"] if going else sw["target"]
+                if going:
+                    g.find(q + "Status").text = sw["state"]
+                for m in g.iter(q + "GlobalClusterMember"):
+                    arn = m.findtext(q + "DBClusterArn")
+                    w = m.find(q + "IsWriter")
+                    if arn and w is not None:
+                        w.text = "true" if arn == writer else "false"
+            return ET.tostring(root)
         if op == "DescribeDBClusters":
             def cluster(m):
                 block = m.group(0)

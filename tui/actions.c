@@ -59,7 +59,8 @@ static void ask(struct ui *ui, const struct action_request *r, int destructive, 
 	ui->prompt.input[0] = '\0';
 	/* the name to type: the target's, or the AWS instance's (or cluster's) for AWS-only rows */
 	snprintf(ui->prompt.expect, sizeof ui->prompt.expect, "%s",
-		 t->name[0] ? t->name : r->aws_cluster[0] && r->a.kind == ACT_FAILOVER ? r->aws_cluster : r->aws_id);
+		 t->name[0] ? t->name : r->aws_global[0] ? r->aws_global
+		 : r->aws_cluster[0] && r->a.kind == ACT_FAILOVER ? r->aws_cluster : r->aws_id);
 	snprintf(ui->prompt.text, sizeof ui->prompt.text, "%s\n\n%s\n\nsends: %s%s\n\n%s%s%s", question, radius,
 		 sql, ui->o->dry_run ? "\n(--dry-run: it will be logged and shown, not sent)" : "",
 		 reason ? "Type the reason (it is tagged on the snapshot) and Enter to confirm; Esc aborts."
@@ -401,7 +402,23 @@ void act_failover(struct ui *ui)
 	struct action_request r;
 	aws_request(ui, &ci, target, ACT_FAILOVER, &r);
 	char question[300], radius[600];
-	if (ci.cluster[0]) {
+	if (ci.global[0] && !ci.global_writer) {
+		/* a secondary region of a global database: a planned switchover to it */
+		const struct cloud_instance *w = NULL;
+		for (size_t i = 0; i < c->n; i++)
+			if (!strcmp(c->inst[i].global, ci.global) && c->inst[i].global_writer)
+				w = &c->inst[i];
+		if (w)
+			snprintf(r.aws_writer, sizeof r.aws_writer, "%s/%s", w->region, w->cluster);
+		snprintf(r.aws_global, sizeof r.aws_global, "%s", ci.global);
+		snprintf(r.object, sizeof r.object, "global %.60s", ci.global);
+		snprintf(question, sizeof question, "Switch over Aurora global database %.60s: writer %.80s -> %.30s/%.60s?",
+			 ci.global, w ? r.aws_writer : "?", ci.region, ci.cluster);
+		snprintf(radius, sizeof radius, "current writer cluster: %s   target: %s in %s (a secondary)\n"
+			 "planned switchover, no data loss: writes pause for a minute or two while the regions swap;"
+			 " applications must write to the new region's endpoint.", w ? r.aws_writer : "unknown",
+			 ci.cluster, ci.region);
+	} else if (ci.cluster[0]) {
 		const struct cloud_instance *w = NULL;
 		for (size_t i = 0; i < c->n; i++)
 			if (!strcmp(c->inst[i].cluster, ci.cluster) && !strcmp(c->inst[i].region, ci.region) &&

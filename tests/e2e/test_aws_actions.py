@@ -166,3 +166,38 @@ def test_aws_actions_respect_read_only():
         assert _sent("CreateDBSnapshot") == 0 and _sent("RebootDBInstance") == 0
     finally:
         a.close()
+
+
+def test_aws_global_database_switchover_to_a_secondary_region():
+    awslab.url()
+    awslab.reset()
+    east, west = awslab.client("rds", "us-east-1"), awslab.client("rds", "eu-west-1")
+    east.create_global_cluster(GlobalClusterIdentifier="g1", Engine="aurora-postgresql")
+    east.create_db_cluster(DBClusterIdentifier="ga", Engine="aurora-postgresql", MasterUsername="admin",
+                           MasterUserPassword="not-used-1", GlobalClusterIdentifier="g1")
+    west.create_db_cluster(DBClusterIdentifier="gb", Engine="aurora-postgresql", GlobalClusterIdentifier="g1")
+    east.create_db_instance(DBInstanceIdentifier="ga-1", Engine="aurora-postgresql", DBInstanceClass="db.r6g.large",
+                            DBClusterIdentifier="ga")
+    west.create_db_instance(DBInstanceIdentifier="gb-1", Engine="aurora-postgresql", DBInstanceClass="db.r6g.large",
+                            DBClusterIdentifier="gb")
+    awslab.proxy("transition", {"failover_seconds": 4})
+    a = _Aws(extra="regions = us-east-1, eu-west-1\n")
+    try:
+        a.select("gb-1")
+        a.d.keys("C-f")
+        a.d.wait_for(r"Switch over Aurora global database g1: writer us-east-1/ga -> eu-west-1/gb\?")
+        s = a.d.wait_for(r"Esc aborts\.")
+        assert 'Type the name "g1"' in s and "no data loss" in s, s
+        assert "sends: RDS SwitchoverGlobalCluster GlobalClusterIdentifier=g1" in s, s
+        a.d.keys(*"g1")
+        a.d.keys("Enter")
+        a.d.keys("6")
+        a.d.wait_for(r"failover\s+global g1\s+running\s+.*global database switching-over", timeout=20)
+        a.d.wait_for(r"failover\s+global g1\s+done\s+.*global writer is now eu-west-1/gb \(was us-east-1/ga\)",
+                     timeout=30)
+        assert _sent("SwitchoverGlobalCluster") == 1
+        g = awslab.client("rds", via_proxy=True).describe_global_clusters(GlobalClusterIdentifier="g1")
+        writers = [m["DBClusterArn"] for m in g["GlobalClusters"][0]["GlobalClusterMembers"] if m["IsWriter"]]
+        assert writers == ["arn:aws:rds:eu-west-1:123456789012:cluster:gb"], writers
+    finally:
+        a.close()
