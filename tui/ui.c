@@ -103,26 +103,43 @@ void ui_pane_command(struct ui *ui, enum pane_cmd cmd)
 		ui->ctx.target = (size_t)p->tab.rows[p->sel].id; /* AWS-only rows have ids < 0 */
 }
 
+/* Width of the tab bar in a layout: 0 full, 1 without the clock, 2 numbers only but the current pane. */
+static int tabs_width(const struct ui *ui, int layout)
+{
+	int w = 9 + (layout == 0 ? 9 : 0);
+	for (int i = 0; i < UI_NPANES; i++)
+		w += layout == 2 && i != ui->cur ? 3 : 4 + (int)strlen(ui->panes[i]->ops->name);
+	return w;
+}
+
 static void draw_tabs(struct ui *ui)
 {
-	int x = 0;
+	int layout = 0;
+	while (layout < 2 && tabs_width(ui, layout) > COLS)
+		layout++; /* a narrow terminal: the clock goes, then the other panes' names */
 	attron(A_REVERSE);
 	draw_text(stdscr, 0, 0, COLS, " dbfleet ");
-	x = 9;
-	for (int i = 0; i < UI_NPANES; i++) {
+	int x = 9;
+	for (int i = 0; i < UI_NPANES && x < COLS; i++) {
 		char tab[32];
-		snprintf(tab, sizeof tab, " %d %s ", i + 1, ui->panes[i]->ops->name);
+		if (layout == 2 && i != ui->cur)
+			snprintf(tab, sizeof tab, " %d ", i + 1);
+		else
+			snprintf(tab, sizeof tab, " %d %s ", i + 1, ui->panes[i]->ops->name);
+		int w = (int)strlen(tab) < COLS - x ? (int)strlen(tab) : COLS - x;
 		if (i == ui->cur)
 			attroff(A_REVERSE), attron(A_BOLD);
-		draw_text(stdscr, 0, x, (int)strlen(tab), tab);
+		draw_text(stdscr, 0, x, w, tab);
 		if (i == ui->cur)
 			attroff(A_BOLD), attron(A_REVERSE);
-		x += (int)strlen(tab);
+		x += w;
 	}
-	char clock[16];
-	time_t now = time(NULL);
-	strftime(clock, sizeof clock, "%H:%M:%S", localtime(&now));
-	draw_text(stdscr, 0, COLS - 9, 9, clock);
+	if (layout == 0) {
+		char clock[16];
+		time_t now = time(NULL);
+		strftime(clock, sizeof clock, "%H:%M:%S", localtime(&now));
+		draw_text(stdscr, 0, COLS - 9, 9, clock);
+	}
 	attroff(A_REVERSE);
 }
 
