@@ -304,10 +304,19 @@ void act_promote(struct ui *ui)
 	ask(ui, &r, 1, question, radius);
 }
 
-/* The AWS instance under the fleet cursor (an AWS row, or a target linked to one). */
+/*
+ * The AWS instance under the fleet cursor (an AWS row, or a target linked
+ * to one) when AWS actions are allowed on it; -1 after saying why not.
+ * '*cs' holds a reference the caller releases either way.
+ */
 static int selected_cloud(struct ui *ui, struct cloud_instance *out, size_t *target, struct cloud_snapshot **cs)
 {
 	struct pane *p = ui->panes[UI_FLEET];
+	*cs = NULL;
+	if (ui->o->read_only) {
+		allowed(ui, NULL, 1);
+		return -1;
+	}
 	struct cloud_snapshot *c = store_cloud_get(ui->st);
 	*cs = c;
 	if (ui->cur != UI_FLEET || p->sel >= p->tab.nrows) {
@@ -334,6 +343,8 @@ static int selected_cloud(struct ui *ui, struct cloud_instance *out, size_t *tar
 		ui_say(ui, "this row is not an AWS instance dbfleet discovered");
 		return -1;
 	}
+	if (*target != ACTION_AWS_ONLY && !allowed(ui, &ui->o->targets[*target], 1))
+		return -1;
 	*out = *ci;
 	return 0;
 }
@@ -356,13 +367,9 @@ void act_snapshot(struct ui *ui)
 	struct cloud_instance ci;
 	struct cloud_snapshot *c;
 	size_t target;
-	if (ui->o->read_only) {
-		allowed(ui, NULL, 1);
-		return;
-	}
 	int rc = selected_cloud(ui, &ci, &target, &c);
 	cloud_snapshot_release(&c);
-	if (rc < 0 || (target != ACTION_AWS_ONLY && !allowed(ui, &ui->o->targets[target], 1)))
+	if (rc < 0)
 		return;
 	struct action_request r;
 	aws_request(ui, &ci, target, ACT_SNAPSHOT, &r);
@@ -390,12 +397,7 @@ void act_failover(struct ui *ui)
 	struct cloud_instance ci;
 	struct cloud_snapshot *c;
 	size_t target;
-	if (ui->o->read_only) {
-		allowed(ui, NULL, 1);
-		return;
-	}
-	if (selected_cloud(ui, &ci, &target, &c) < 0 ||
-	    (target != ACTION_AWS_ONLY && !allowed(ui, &ui->o->targets[target], 1))) {
+	if (selected_cloud(ui, &ci, &target, &c) < 0) {
 		cloud_snapshot_release(&c);
 		return;
 	}
