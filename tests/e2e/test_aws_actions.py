@@ -87,7 +87,7 @@ def test_aws_failover_swaps_the_writer_and_the_fleet_shows_it():
     awslab.url()
     awslab.reset()
     awslab.create_aurora("us-east-1", "au1", ["au1-a", "au1-b"])
-    awslab.proxy("transition", {"failover_seconds": 5})
+    awslab.proxy("transition", {"failover_seconds": 8})
     awslab.proxy("fault", {"action": "FailoverDBCluster", "mode": "throttle", "count": 1})
     a = _Aws()
     try:
@@ -101,6 +101,14 @@ def test_aws_failover_swaps_the_writer_and_the_fleet_shows_it():
         a.d.keys("Enter")
         a.d.keys("6")
         a.d.wait_for(r"failover\s+cluster au1\s+running\s+.*cluster failing-over", timeout=20)
+        # a second confirmed failover of the same cluster while this one runs is not started
+        a.select("au1-b")
+        a.d.keys("C-f")
+        a.d.wait_for(r"Esc aborts\.")
+        a.d.keys(*"au1")
+        a.d.keys("Enter")
+        a.d.wait_for(r"an action on cluster au1 is already in flight: not started again")
+        a.d.keys("6")
         a.d.wait_for(r"failover\s+cluster au1\s+done\s+.*writer is now au1-b \(was au1-a\); event: Completed"
                      r" failover to DB instance: au1-b", timeout=30)
         assert _sent("FailoverDBCluster") == 2, "throttled once, sent once: %d" % _sent("FailoverDBCluster")
