@@ -32,8 +32,9 @@ struct item {
 
 struct actq {
 	struct store *st;
-	struct action_target *t;        /* immutable */
-	size_t n;
+	struct action_target *t;        /* [0, n) immutable once n covers them */
+	atomic_size_t n;                /* grows when a discovered instance is adopted */
+	size_t cap;
 	char audit[1024];               /* immutable after start */
 	char who[96];                   /* immutable: local user@host */
 	struct cloud_config cloud;      /* immutable after start: how to reach AWS */
@@ -63,15 +64,17 @@ static const char *kind_name(int k)
 	return (unsigned)k < sizeof kind_names / sizeof kind_names[0] ? kind_names[k] : "?";
 }
 
-struct actq *actq_new(struct store *st, const struct action_target *t, size_t n)
+struct actq *actq_new(struct store *st, const struct action_target *t, size_t n, size_t cap)
 {
 	struct actq *q = calloc(1, sizeof *q);
-	if (!q || !(q->t = calloc(n ? n : 1, sizeof *q->t))) {
+	cap = cap > n ? cap : n;
+	if (!q || !(q->t = calloc(cap ? cap : 1, sizeof *q->t))) {
 		free(q);
 		return NULL;
 	}
 	memcpy(q->t, t, n * sizeof *t);
-	q->n = n;
+	atomic_init(&q->n, n);
+	q->cap = cap;
 	q->st = st;
 	q->next_id = 1;
 	pthread_mutex_init(&q->mu, NULL);
@@ -82,6 +85,14 @@ struct actq *actq_new(struct store *st, const struct action_target *t, size_t n)
 	snprintf(q->who, sizeof q->who, "%.40s@%.50s", pw ? pw->pw_name : "?", host);
 	actq_set_audit(q, "");
 	return q;
+}
+
+void actq_adopt(struct actq *q, size_t idx, const struct action_target *t)
+{
+	if (idx != atomic_load(&q->n) || idx >= q->cap)
+		return;
+	q->t[idx] = *t;
+	atomic_store(&q->n, idx + 1); /* after the entry: readers check n first */
 }
 
 void actq_set_audit(struct actq *q, const char *path)
@@ -157,7 +168,7 @@ int actq_sql(const struct actq *q, const struct action_request *r, char *sql, si
 {
 	if (is_aws(r->a.kind))
 		return aws_call_text(r, sql, n, err);
-	if (r->target >= q->n || !q->t[r->target].ops->action_sql) {
+	if (r->target >= atomic_load((atomic_size_t *)&q->n) || !q->t[r->target].ops->action_sql) {
 		err->code = ERR_CONFIG;
 		snprintf(err->msg, sizeof err->msg, "this engine has no actions");
 		return -1;
@@ -178,7 +189,7 @@ static void status_of(const struct actq *q, const struct item *it, struct action
 	s->id = it->id;
 	s->target = it->r.target;
 	snprintf(s->target_name, sizeof s->target_name, "%s",
-		 it->r.target < q->n ? q->t[it->r.target].conf.name : it->r.aws_id);
+		 it->r.target < atomic_load((atomic_size_t *)&q->n) ? q->t[it->r.target].conf.name : it->r.aws_id);
 	snprintf(s->what, sizeof s->what, "%s", kind_name(it->r.a.kind));
 	snprintf(s->object, sizeof s->object, "%s", it->r.object);
 	snprintf(s->who, sizeof s->who, "%s", q->who);
@@ -241,7 +252,7 @@ static void make_dirs(const char *path)
 static int audit(const struct actq *q, const struct item *it, const char *phase, const char *sql,
 		 const struct action_status *s, char *why, size_t wn)
 {
-	const struct action_target *t = it->r.target < q->n ? &q->t[it->r.target] : NULL;
+	const struct action_target *t = it->r.target < atomic_load(&q->n) ? &q->t[it->r.target] : NULL;
 	const struct db_action *a = &it->r.a;
 	char when[40], ep[96];
 	struct timespec ts;
@@ -570,7 +581,7 @@ out:
 
 static void run_one(struct actq *q, struct item *it)
 {
-	const struct action_target *t = it->r.target < q->n ? &q->t[it->r.target] : NULL;
+	const struct action_target *t = it->r.target < atomic_load(&q->n) ? &q->t[it->r.target] : NULL;
 	struct action_status s;
 	struct err err = {0};
 	char why[300], outcome[256] = "";
@@ -597,7 +608,7 @@ static void run_one(struct actq *q, struct item *it)
 		snprintf(s.message, sizeof s.message, "%s", m);
 	} else {
 		double timeout = t->conf.timeout_s > 0 ? t->conf.timeout_s : 3;
-		struct engine_conn *conn = t->ops->connect(t->conf.dsn, timeout, &err);
+		struct engine_conn *conn = target_connect(&t->conf, t->ops, q->stop, &err);
 		int rc = -1;
 		if (conn && it->r.nbulk > 1) {
 			/* each session checked and signalled on its own: one changed is one refused */
@@ -662,7 +673,7 @@ void actq_run(struct actq *q, const atomic_int *stop)
 		q->busy.id = 0;
 		pthread_mutex_unlock(&q->mu);
 	}
-	for (size_t i = 0; i < q->n; i++) { /* each engine's once */
+	for (size_t i = 0; i < atomic_load(&q->n); i++) { /* each engine's once */
 		size_t j = 0;
 		while (j < i && q->t[j].ops != q->t[i].ops)
 			j++;

@@ -12,6 +12,7 @@
 #include "../aws/aws.h"
 #include "../engines/engine.h"
 
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,6 +151,24 @@ static void discover(struct cloud_state *s)
 	s->auth_failed = 0;
 }
 
+/* Does the config's connect list name this instance? */
+static int wanted(const struct cloud_config *cfg, const char *id)
+{
+	char list[sizeof cfg->connect];
+	snprintf(list, sizeof list, "%s", cfg->connect);
+	for (char *save = NULL, *g = strtok_r(list, ", ", &save); g; g = strtok_r(NULL, ", ", &save))
+		if (!fnmatch(g, id, 0))
+			return 1;
+	return 0;
+}
+
+static void adopt(struct cloud_state *s)
+{
+	for (size_t i = 0; s->run->adopt && i < s->n; i++)
+		if (s->run->cfg.connect[0] && wanted(&s->run->cfg, s->inst[i].id) && s->inst[i].host[0])
+			s->run->adopt(s->run->done_arg, &s->inst[i]);
+}
+
 static void metrics(struct cloud_state *s)
 {
 	struct timespec ts;
@@ -241,8 +260,11 @@ void *cloud_main(void *p)
 	while (!atomic_load(s.run->stop)) {
 		double now = engine_now();
 		if (now >= next_discover) {
-			if (resolve(&s) == 0)
+			if (resolve(&s) == 0) {
 				discover(&s);
+				if (!s.error[0])
+					adopt(&s);
+			}
 			next_discover = now + cfg->discover_s;
 			next_metrics = s.error[0] ? next_discover : now;
 		}

@@ -14,6 +14,8 @@ struct cloud_run {
 	pthread_cond_t *cv;
 	void (*done)(void *arg);  /* called last, from the thread */
 	void *done_arg;
+	/* a discovered instance the config says to connect to; the collector decides */
+	void (*adopt)(void *arg, const struct cloud_instance *ci);
 };
 
 /* The thread: discovery, metrics, publish, until *stop. Frees 'run'. */

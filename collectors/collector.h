@@ -20,7 +20,13 @@ struct collector_target {
 	char aws_instance[64];/* the RDS instance this database is, for AWS figures */
 	int actions;          /* enum target_actions: what may be done to it */
 	int confirm;          /* enum confirm_policy */
+	/* IAM database authentication (adopted RDS PostgreSQL instances): a token per connect */
+	int iam;
+	char iam_host[128], iam_user[64], iam_region[32], iam_profile[64];
+	int iam_port;
 };
+
+#define CLOUD_ADOPT_MAX 64 /* discovered instances dbfleet may open connections to */
 
 enum target_actions { TARGET_ACTIONS_ALL = 0, TARGET_ACTIONS_SESSIONS, TARGET_ACTIONS_NONE };
 /* default: destructive actions (terminate, promote) need the typed name, others y/N */
@@ -59,6 +65,13 @@ struct cloud_config {
 	double discover_s;    /* DescribeDBInstances round, default 300 */
 	double metrics_s;     /* GetMetricData round, default 60 */
 	int budget;           /* API requests per minute, default 300 */
+	/* open database connections to discovered instances whose id matches */
+	char connect[256];    /* comma-separated globs ("orders-*,billing-*"), "" none */
+	char connect_user[64];
+	char connect_db[64];
+	int connect_iam;      /* IAM database authentication instead of ~/.pgpass / ~/.my.cnf */
+	char connect_tls[16]; /* "require" (default), "verify-full", "prefer" */
+	double interval_s, timeout_s; /* for those connections: the global refresh and timeout */
 	int cost;             /* ask Cost Explorer (billed per request), default on */
 	char cost_tag[64];    /* tag key to break costs down by, "" none */
 	double cost_refresh_s;/* at most this often, default 3600 */

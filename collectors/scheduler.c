@@ -48,7 +48,10 @@ struct tstate {
 
 struct collector {
 	struct store *st;
-	size_t n;
+	atomic_size_t n;                /* targets in use: configured, then adopted */
+	size_t cap;                     /* slots in ts[] and the store */
+	pthread_mutex_t adopt_mu;       /* serialises adoptions (the cloud thread's) */
+	int started;                    /* guarded by adopt_mu: workers of new targets start at once */
 	struct tstate **ts;
 	atomic_int stop;
 	atomic_int live;                /* threads alive (workers, stuck ones too, and the watchdog) */
@@ -70,9 +73,10 @@ static void collector_unref(struct collector *c)
 {
 	if (atomic_fetch_sub(&c->refs, 1) != 1)
 		return;
-	for (size_t i = 0; i < c->n; i++)
+	for (size_t i = 0; i < atomic_load(&c->n); i++)
 		free(c->ts[i]);
 	actq_free(c->aq);
+	pthread_mutex_destroy(&c->adopt_mu);
 	pthread_mutex_destroy(&c->mu);
 	pthread_cond_destroy(&c->cv);
 	free(c->ts);
@@ -149,6 +153,35 @@ static int sample_once(struct worker_arg *w, struct engine_conn **conn, struct r
 	return 0;
 }
 
+/*
+ * Connect with an IAM database authentication token as the password: made
+ * for each connect (it lasts 15 minutes), put in a copy of the DSN that is
+ * wiped after use and never shown.
+ */
+struct engine_conn *target_connect(const struct collector_target *t, const struct engine_ops *ops,
+				   const atomic_int *stop, struct err *err)
+{
+	if (!t->iam)
+		return ops->connect(t->dsn, t->timeout_s, err);
+	struct aws_creds cr;
+	char src[96], region[32], why[256] = "", token[AWS_IAM_TOKEN_MAX], dsn[sizeof t->dsn + AWS_IAM_TOKEN_MAX + 32];
+	if (aws_creds_resolve_chain(t->iam_profile[0] ? t->iam_profile : NULL, stop, &cr, src, sizeof src,
+				    region, sizeof region, why, sizeof why) < 0 ||
+	    aws_rds_iam_token(&cr, t->iam_host, t->iam_port, t->iam_user, t->iam_region, time(NULL), token,
+			      sizeof token) < 0) {
+		memset(&cr, 0, sizeof cr);
+		err->code = ERR_AUTH;
+		snprintf(err->msg, sizeof err->msg, "IAM token: %.200s", why[0] ? why : "cannot make one");
+		return NULL;
+	}
+	memset(&cr, 0, sizeof cr);
+	snprintf(dsn, sizeof dsn, "%s password='%s'", t->dsn, token); /* the token has no quote or backslash */
+	struct engine_conn *conn = ops->connect(dsn, t->timeout_s, err);
+	memset(token, 0, sizeof token);
+	memset(dsn, 0, sizeof dsn);
+	return conn;
+}
+
 static void *worker_main(void *p)
 {
 	struct worker_arg w = *(struct worker_arg *)p;
@@ -165,7 +198,7 @@ static void *worker_main(void *p)
 		if (!conn) {
 			struct err err = {0};
 			atomic_store(&ts->busy_until, t0 + ts->conf.timeout_s + GRACE_S);
-			conn = ts->ops->connect(ts->conf.dsn, ts->conf.timeout_s, &err);
+			conn = target_connect(&ts->conf, ts->ops, &c->stop, &err);
 			atomic_store(&ts->busy_until, 0.0);
 			if (!still_mine(&w))
 				break;
@@ -241,7 +274,8 @@ static void *watchdog_main(void *p)
 	struct collector *c = p;
 	while (!nap(c, 0.2)) {
 		double now = engine_now();
-		for (size_t i = 0; i < c->n; i++) {
+		size_t n = atomic_load(&c->n);
+		for (size_t i = 0; i < n; i++) {
 			double until = atomic_load(&c->ts[i]->busy_until);
 			if (until > 0 && now > until)
 				abandon(c->ts[i], now - until + c->ts[i]->conf.timeout_s + GRACE_S);
@@ -256,7 +290,8 @@ struct collector *collector_new(struct store *st, const struct collector_target 
 				struct err *err)
 {
 	struct collector *c = calloc(1, sizeof *c);
-	if (!c || !(c->ts = calloc(n ? n : 1, sizeof *c->ts))) {
+	size_t cap = store_capacity(st) > n ? store_capacity(st) : n;
+	if (!c || !(c->ts = calloc(cap ? cap : 1, sizeof *c->ts))) {
 		free(c);
 		snprintf(err->msg, sizeof err->msg, "out of memory");
 		return NULL;
@@ -268,9 +303,11 @@ struct collector *collector_new(struct store *st, const struct collector_target 
 		return NULL;
 	}
 	c->st = st;
-	c->n = n;
+	c->cap = cap;
+	atomic_init(&c->n, n);
 	atomic_init(&c->refs, 1);
 	pthread_mutex_init(&c->mu, NULL);
+	pthread_mutex_init(&c->adopt_mu, NULL);
 	pthread_cond_init(&c->cv, NULL);
 	for (size_t i = 0; i < n; i++) {
 		const char *eng = t[i].engine[0] ? t[i].engine : collector_engine_for_dsn(t[i].dsn);
@@ -281,7 +318,7 @@ struct collector *collector_new(struct store *st, const struct collector_target 
 			snprintf(err->msg, sizeof err->msg, "target '%s': %s", t[i].name,
 				 ts ? "unknown engine" : "out of memory");
 			free(ts);
-			c->n = i;
+			atomic_store(&c->n, i);
 			collector_stop(c, 0);
 			return NULL;
 		}
@@ -295,7 +332,7 @@ struct collector *collector_new(struct store *st, const struct collector_target 
 	struct action_target *at = calloc(n ? n : 1, sizeof *at);
 	for (size_t i = 0; at && i < n; i++)
 		at[i] = (struct action_target){.conf = t[i], .ops = c->ts[i]->ops};
-	c->aq = at ? actq_new(st, at, n) : NULL;
+	c->aq = at ? actq_new(st, at, n, cap) : NULL;
 	free(at);
 	if (!c->aq) {
 		snprintf(err->msg, sizeof err->msg, "out of memory");
@@ -328,6 +365,78 @@ int collector_action_sql(const struct collector *c, const struct action_request 
 }
 
 static void thread_done(void *p);
+static int spawn(struct tstate *ts, double first_wait);
+
+/*
+ * A discovered instance the config says to connect to: a target of its own
+ * (named by its id) unless one already stands for it. Its worker starts at
+ * once; the store shows it from then on. Called on the cloud thread.
+ */
+static void adopt(void *arg, const struct cloud_instance *ci)
+{
+	struct collector *c = arg;
+	const struct cloud_config *cfg = &c->cloud;
+	int pg = !strcmp(ci->engine, "postgres") || !strcmp(ci->engine, "aurora-postgresql");
+	int my = !strcmp(ci->engine, "mysql") || !strcmp(ci->engine, "mariadb") || !strcmp(ci->engine, "aurora-mysql");
+	if (!pg && !my)
+		return;
+	char ep[200];
+	snprintf(ep, sizeof ep, "%s:%d", ci->host, ci->port);
+	pthread_mutex_lock(&c->adopt_mu);
+	size_t n = atomic_load(&c->n);
+	for (size_t i = 0; i < n; i++) {
+		struct target_status st;
+		struct snapshot *snap = store_get(c->st, i, &st);
+		snapshot_release(&snap);
+		if (!strcmp(c->ts[i]->conf.name, ci->id) || !strcmp(c->ts[i]->conf.aws_instance, ci->id) ||
+		    !strcmp(st.endpoint, ep)) {
+			pthread_mutex_unlock(&c->adopt_mu);
+			return; /* a target stands for it already */
+		}
+	}
+	struct tstate *ts = n < c->cap ? calloc(1, sizeof *ts) : NULL;
+	if (!ts) {
+		pthread_mutex_unlock(&c->adopt_mu);
+		return;
+	}
+	struct collector_target t = {0};
+	const char *tls = cfg->connect_tls[0] ? cfg->connect_tls : "require";
+	snprintf(t.name, sizeof t.name, "%s", ci->id);
+	snprintf(t.aws_instance, sizeof t.aws_instance, "%s", ci->id);
+	const char *user = cfg->connect_user[0] ? cfg->connect_user : "dbfleet";
+	if (pg) {
+		snprintf(t.engine, sizeof t.engine, "postgres");
+		snprintf(t.dsn, sizeof t.dsn, "host=%s port=%d user=%s dbname=%s sslmode=%s", ci->host, ci->port, user,
+			 cfg->connect_db[0] ? cfg->connect_db : "postgres", tls);
+	} else {
+		snprintf(t.engine, sizeof t.engine, "mysql");
+		snprintf(t.dsn, sizeof t.dsn, "mysql://%s@%s:%d/%s?ssl-mode=%s", user, ci->host, ci->port,
+			 cfg->connect_db[0] ? cfg->connect_db : "", !strcmp(tls, "prefer") ? "PREFERRED"
+			 : !strcmp(tls, "verify-full") ? "VERIFY_IDENTITY" : "REQUIRED");
+	}
+	t.interval_s = cfg->interval_s > 0 ? cfg->interval_s : 2;
+	t.timeout_s = cfg->timeout_s > 0 ? cfg->timeout_s : 3;
+	if (cfg->connect_iam && pg) {
+		t.iam = 1;
+		snprintf(t.iam_host, sizeof t.iam_host, "%s", ci->host);
+		t.iam_port = ci->port;
+		snprintf(t.iam_user, sizeof t.iam_user, "%s", user);
+		snprintf(t.iam_region, sizeof t.iam_region, "%s", ci->region);
+		snprintf(t.iam_profile, sizeof t.iam_profile, "%s", cfg->profile);
+	}
+	*ts = (struct tstate){.c = c, .idx = n, .conf = t, .ops = engine_find(t.engine)};
+	c->ts[n] = ts;
+	actq_adopt(c->aq, n, &(struct action_target){.conf = t, .ops = ts->ops});
+	char sep[200];
+	collector_endpoint(t.dsn, sep, sizeof sep);
+	store_describe(c->st, n, t.name, ts->ops->name, sep, t.interval_s, t.timeout_s);
+	store_set_cloud_id(c->st, n, ci->id);
+	atomic_store(&c->n, n + 1);
+	store_set_count(c->st, n + 1);
+	if (c->started)
+		spawn(ts, 0);
+	pthread_mutex_unlock(&c->adopt_mu);
+}
 
 static void *action_main(void *p)
 {
@@ -346,9 +455,14 @@ static void thread_done(void *p)
 
 int collector_start(struct collector *c, struct err *err)
 {
-	for (size_t i = 0; i < c->n; i++)
-		if (spawn(c->ts[i], 0) < 0)
+	pthread_mutex_lock(&c->adopt_mu);
+	c->started = 1;
+	for (size_t i = 0; i < atomic_load(&c->n); i++)
+		if (spawn(c->ts[i], 0) < 0) {
+			pthread_mutex_unlock(&c->adopt_mu);
 			goto fail;
+		}
+	pthread_mutex_unlock(&c->adopt_mu);
 	pthread_t th;
 	atomic_fetch_add(&c->refs, 1);
 	atomic_fetch_add(&c->live, 1);
@@ -371,7 +485,7 @@ int collector_start(struct collector *c, struct err *err)
 		if (!r)
 			goto fail;
 		*r = (struct cloud_run){.st = c->st, .cfg = c->cloud, .stop = &c->stop, .mu = &c->mu,
-					.cv = &c->cv, .done = thread_done, .done_arg = c};
+					.cv = &c->cv, .done = thread_done, .done_arg = c, .adopt = adopt};
 		atomic_fetch_add(&c->refs, 1);
 		atomic_fetch_add(&c->live, 1);
 		if (pthread_create(&th, NULL, cloud_main, r) != 0) {

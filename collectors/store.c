@@ -34,13 +34,16 @@ struct slot {
 
 struct store {
 	pthread_mutex_t mu;
-	size_t n;
+	size_t n;                      /* slots allocated */
+	atomic_size_t active;          /* slots in use: the configured targets, then adopted ones */
 	struct slot *slots;
 	struct cloud_snapshot *cloud;  /* guarded by mu */
 	struct action_status actions[STORE_ACTIONS]; /* ring, guarded by mu */
 	size_t nactions, actions_head;
 	int wake[2];
 };
+
+static void wake(struct store *s);
 
 struct store *store_new(size_t n)
 {
@@ -59,6 +62,7 @@ struct store *store_new(size_t n)
 	}
 	pthread_mutex_init(&s->mu, NULL);
 	s->n = n;
+	atomic_init(&s->active, n);
 	return s;
 }
 
@@ -80,7 +84,18 @@ void store_free(struct store **sp)
 
 size_t store_count(const struct store *s)
 {
+	return atomic_load(&((struct store *)s)->active);
+}
+
+size_t store_capacity(const struct store *s)
+{
 	return s->n;
+}
+
+void store_set_count(struct store *s, size_t n)
+{
+	atomic_store(&s->active, n <= s->n ? n : s->n);
+	wake(s);
 }
 
 void store_describe(struct store *s, size_t t, const char *name, const char *engine,

@@ -52,7 +52,11 @@ struct store *store_new(size_t n);
 /* Free the store and every snapshot it holds; NULL-safe, sets *s to NULL. */
 void store_free(struct store **s);
 
+/* Targets in use (configured, then adopted from AWS); slots beyond are spare. */
 size_t store_count(const struct store *s);
+size_t store_capacity(const struct store *s);
+/* Make slots [0, n) visible, once the new ones are described. */
+void store_set_count(struct store *s, size_t n);
 /* Set the fixed description of target 't' (before any worker starts). */
 void store_describe(struct store *s, size_t t, const char *name, const char *engine,
 		    const char *endpoint, double interval_s, double timeout_s);

@@ -39,12 +39,26 @@ static int allowed(struct ui *ui, const struct collector_target *t, int server_l
 	return 1;
 }
 
+/*
+ * The config's policy for target 't': targets adopted from AWS discovery
+ * (and AWS-only rows) have no section of their own and take the defaults.
+ */
+static const struct collector_target *policy(const struct ui *ui, size_t t)
+{
+	static const struct collector_target defaults = {.name = ""};
+	return t < ui->o->ntargets ? &ui->o->targets[t] : &defaults;
+}
+
 /* Open the prompt: question, blast radius, the exact SQL, and how to confirm. */
 static void ask(struct ui *ui, const struct action_request *r, int destructive, const char *question,
 		const char *radius)
 {
-	static const struct collector_target aws_only = {.name = ""};
-	const struct collector_target *t = r->target < ui->o->ntargets ? &ui->o->targets[r->target] : &aws_only;
+	const struct collector_target *t = policy(ui, r->target);
+	struct target_status st = {.name = ""};
+	if (r->target != ACTION_AWS_ONLY && r->target < store_count(ui->st)) {
+		struct snapshot *snap = store_get(ui->st, r->target, &st); /* the name as shown */
+		snapshot_release(&snap);
+	}
 	char sql[512];
 	struct err err = {0};
 	if (collector_action_sql(ui->col, r, sql, sizeof sql, &err) < 0) {
@@ -59,7 +73,7 @@ static void ask(struct ui *ui, const struct action_request *r, int destructive, 
 	ui->prompt.input[0] = '\0';
 	/* the name to type: the target's, or the AWS instance's (or cluster's) for AWS-only rows */
 	snprintf(ui->prompt.expect, sizeof ui->prompt.expect, "%s",
-		 t->name[0] ? t->name : r->aws_global[0] ? r->aws_global
+		 st.name[0] ? st.name : r->aws_global[0] ? r->aws_global
 		 : r->aws_cluster[0] && r->a.kind == ACT_FAILOVER ? r->aws_cluster : r->aws_id);
 	snprintf(ui->prompt.text, sizeof ui->prompt.text, "%s\n\n%s\n\nsends: %s%s\n\n%s%s%s", question, radius,
 		 sql, ui->o->dry_run ? "\n(--dry-run: it will be logged and shown, not sent)" : "",
@@ -106,7 +120,7 @@ void act_session(struct ui *ui, int kind)
 		return;
 	}
 	size_t t = ui->ctx.target;
-	if (t >= ui->o->ntargets || !allowed(ui, &ui->o->targets[t], 0))
+	if (t >= store_count(ui->st) || !allowed(ui, policy(ui, t), 0))
 		return;
 	int pid = (int)p->tab.rows[p->sel].id;
 	struct target_status st;
@@ -189,7 +203,7 @@ static struct snapshot *sessions_view(struct ui *ui, struct target_status *st)
 		ui_say(ui, "select a session in the sessions pane (4) first");
 		return NULL;
 	}
-	if (ui->ctx.target >= ui->o->ntargets || !allowed(ui, &ui->o->targets[ui->ctx.target], 0))
+	if (ui->ctx.target >= store_count(ui->st) || !allowed(ui, policy(ui, ui->ctx.target), 0))
 		return NULL;
 	struct snapshot *snap = store_get(ui->st, ui->ctx.target, st);
 	if (!snap)
@@ -276,7 +290,7 @@ void act_promote(struct ui *ui)
 		ui_say(ui, "select a replica in the fleet (1) or lag (2) pane first");
 		return;
 	}
-	if (t >= ui->o->ntargets || !allowed(ui, &ui->o->targets[t], 1))
+	if (t >= store_count(ui->st) || !allowed(ui, policy(ui, t), 1))
 		return;
 	struct target_status st;
 	struct snapshot *snap = store_get(ui->st, t, &st);
@@ -343,7 +357,7 @@ static int selected_cloud(struct ui *ui, struct cloud_instance *out, size_t *tar
 		ui_say(ui, "this row is not an AWS instance dbfleet discovered");
 		return -1;
 	}
-	if (*target != ACTION_AWS_ONLY && !allowed(ui, &ui->o->targets[*target], 1))
+	if (*target != ACTION_AWS_ONLY && !allowed(ui, policy(ui, *target), 1))
 		return -1;
 	*out = *ci;
 	return 0;

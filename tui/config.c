@@ -241,6 +241,28 @@ static int aws_key(struct cloud_config *c, const char *k, const char *v, char *m
 		if (config_seconds(v, &c->cost_refresh_s) == 0 && c->cost_refresh_s >= 60)
 			return 0;
 		snprintf(msg, n, "cost_refresh: '%s' is not a number of seconds between 60 and 3600", v);
+	} else if (!strcmp(k, "connect") || !strcmp(k, "connect_user") || !strcmp(k, "connect_db")) {
+		/* these go into a DSN: nothing that could end a value or start another */
+		int globs = !strcmp(k, "connect");
+		char *dst = globs ? c->connect : !strcmp(k, "connect_user") ? c->connect_user : c->connect_db;
+		size_t dn = globs ? sizeof c->connect : sizeof c->connect_user;
+		if (strlen(v) < dn && !strpbrk(v, globs ? "'\\=" : "'\\= ")) {
+			snprintf(dst, dn, "%s", v);
+			return 0;
+		}
+		snprintf(msg, n, "%s: '%s' is too long or holds a quote, backslash, '='%s", k, v, globs ? "" : " or space");
+	} else if (!strcmp(k, "connect_auth")) {
+		if (!strcmp(v, "iam") || !strcmp(v, "pgpass")) {
+			c->connect_iam = !strcmp(v, "iam");
+			return 0;
+		}
+		snprintf(msg, n, "connect_auth: '%s' is not pgpass or iam", v);
+	} else if (!strcmp(k, "connect_tls")) {
+		if (!strcmp(v, "require") || !strcmp(v, "verify-full") || !strcmp(v, "prefer")) {
+			snprintf(c->connect_tls, sizeof c->connect_tls, "%s", v);
+			return 0;
+		}
+		snprintf(msg, n, "connect_tls: '%s' is not require, verify-full or prefer", v);
 	} else if (!strcmp(k, "budget")) {
 		char *end;
 		long b = strtol(v, &end, 10);

@@ -357,3 +357,47 @@ def test_aws_events_pane_shows_recent_rds_events_newest_first():
         assert "<U+202E>" in lines[2], lines[2]  # shown escaped, never sent to the terminal
     finally:
         d.close()
+
+
+def _hosts_line(host):
+    """Point 'host' at loopback in /etc/hosts (root only); returns the undo."""
+    if os.geteuid() != 0 or not os.access("/etc/hosts", os.W_OK):
+        raise awslab.Skip("needs root to map an RDS host name to the lab")
+    with open("/etc/hosts") as f:
+        saved = f.read()
+    with open("/etc/hosts", "a") as f:
+        f.write("127.0.0.1 %s # dbfleet test\n" % host)
+
+    def undo():
+        with open("/etc/hosts", "w") as f:
+            f.write(saved)
+    return undo
+
+
+def test_aws_discovered_instances_get_database_connections():
+    """[aws] connect: a discovered instance whose id matches becomes a database target of
+    its own (its RDS host name is mapped to the lab's PostgreSQL here)."""
+    awslab.url()
+    awslab.reset()
+    lab = lab_env()
+    awslab.create_instances("us-east-1", ["adopt-pg"], Port=int(lab["PG_PRIMARY_PORT"]))
+    awslab.create_instances("us-east-1", ["not-adopted"])
+    undo = _hosts_line("adopt-pg.aaaaaaaaaa.us-east-1.rds.amazonaws.com")
+    try:
+        for auth in ("pgpass", "iam"):
+            cfg = write_config([], extra="[aws]\nenabled = true\nregions = us-east-1\nconnect = adopt-*\n"
+                                         "connect_user = mon\nconnect_db = postgres\nconnect_tls = prefer\n"
+                                         "connect_auth = %s\n" % auth)
+            d = _dbfleet(["-c", cfg])
+            try:
+                # the database's own figures (a CONNS used/max) on the instance's row
+                d.wait_for(r"^adopt-pg\s+postgres\s+primary\s+ok\s+no\s+\d+/\d+", timeout=30)
+                s = d.wait_for(r"^not-adopted\s+postgres\s+primary\s+available")
+                assert "fleet - 1 targets, 2 AWS instances" in s, s
+                d.keys("4")
+                d.wait_for(r"sessions - adopt-pg")
+            finally:
+                d.close()
+                os.unlink(cfg)
+    finally:
+        undo()
