@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef DBFLEET_VERSION
@@ -88,6 +89,7 @@ int main(int argc, char **argv)
 	double refresh = 0, timeout = 0;
 	int list_keys = 0, read_only = 0, c;
 	setlocale(LC_ALL, "");
+	tzset(); /* once, before any thread: localtime_r() then only reads the zone */
 	options_init(&o);
 	while ((c = getopt_long(argc, argv, "c:r:t:hV", longopts, NULL)) != -1) {
 		switch (c) {

@@ -137,7 +137,8 @@ static void draw_tabs(struct ui *ui)
 	if (layout == 0) {
 		char clock[16];
 		time_t now = time(NULL);
-		strftime(clock, sizeof clock, "%H:%M:%S", localtime(&now));
+		struct tm tm;
+		strftime(clock, sizeof clock, "%H:%M:%S", localtime_r(&now, &tm));
 		draw_text(stdscr, 0, COLS - 9, 9, clock);
 	}
 	attroff(A_REVERSE);
