@@ -60,6 +60,17 @@ static void parse_instance(const struct xnode *x, const char *region, struct clo
 	cpy(ci->host, sizeof ci->host, xml_text(x, "Endpoint/Address"));
 	ci->port = atoi(xml_text(x, "Endpoint/Port"));
 	ci->multi_az = !strcmp(xml_text(x, "MultiAZ"), "true");
+	size_t o = 0;
+	struct xnode *tl = xml_child(x, "TagList");
+	for (struct xnode *t = tl ? tl->child : NULL; t && o < sizeof ci->tags - 2; t = t->next) {
+		int w = snprintf(ci->tags + o, sizeof ci->tags - o, "%s%s=%s,", o ? "" : ",", xml_text(t, "Key"),
+				 xml_text(t, "Value"));
+		if (w < 0 || (size_t)w >= sizeof ci->tags - o) { /* too many tags to keep: keep what fits */
+			ci->tags[o] = '\0';
+			break;
+		}
+		o += (size_t)w;
+	}
 	if (ci->source[0])
 		cpy(ci->role, sizeof ci->role, "replica");
 	else if (!ci->cluster[0])

@@ -121,6 +121,36 @@ static int resolve(struct cloud_state *s)
 	return 0;
 }
 
+/* Has the instance the tag "key=value"? */
+static int has_tag(const struct cloud_instance *ci, const char *kv)
+{
+	char needle[300];
+	snprintf(needle, sizeof needle, ",%s,", kv);
+	return strstr(ci->tags, needle) != NULL;
+}
+
+/* Does the config's connect list name this instance (an id glob, or tag:key=value)? */
+static int wanted(const struct cloud_config *cfg, const struct cloud_instance *ci)
+{
+	char list[sizeof cfg->connect];
+	snprintf(list, sizeof list, "%s", cfg->connect);
+	for (char *save = NULL, *g = strtok_r(list, ", ", &save); g; g = strtok_r(NULL, ", ", &save))
+		if (!strncmp(g, "tag:", 4) ? has_tag(ci, g + 4) : !fnmatch(g, ci->id, 0))
+			return 1;
+	return 0;
+}
+
+/* Every tag the config's [aws] tags asks for? */
+static int tags_match(const struct cloud_config *cfg, const struct cloud_instance *ci)
+{
+	char list[sizeof cfg->tags];
+	snprintf(list, sizeof list, "%s", cfg->tags);
+	for (char *save = NULL, *t = strtok_r(list, ", ", &save); t; t = strtok_r(NULL, ", ", &save))
+		if (!has_tag(ci, t))
+			return 0;
+	return 1;
+}
+
 static void discover(struct cloud_state *s)
 {
 	struct cloud_instance *v = NULL;
@@ -133,6 +163,12 @@ static void discover(struct cloud_state *s)
 			return;
 		}
 	}
+	/* only the instances the config's tags select */
+	size_t kept = 0;
+	for (size_t i = 0; i < n; i++)
+		if (tags_match(&s->run->cfg, &v[i]))
+			v[kept++] = v[i];
+	n = kept;
 	/* keep the metrics we had for instances still there */
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = 0; j < s->n; j++)
@@ -151,21 +187,10 @@ static void discover(struct cloud_state *s)
 	s->auth_failed = 0;
 }
 
-/* Does the config's connect list name this instance? */
-static int wanted(const struct cloud_config *cfg, const char *id)
-{
-	char list[sizeof cfg->connect];
-	snprintf(list, sizeof list, "%s", cfg->connect);
-	for (char *save = NULL, *g = strtok_r(list, ", ", &save); g; g = strtok_r(NULL, ", ", &save))
-		if (!fnmatch(g, id, 0))
-			return 1;
-	return 0;
-}
-
 static void adopt(struct cloud_state *s)
 {
 	for (size_t i = 0; s->run->adopt && i < s->n; i++)
-		if (s->run->cfg.connect[0] && wanted(&s->run->cfg, s->inst[i].id) && s->inst[i].host[0])
+		if (s->run->cfg.connect[0] && wanted(&s->run->cfg, &s->inst[i]) && s->inst[i].host[0])
 			s->run->adopt(s->run->done_arg, &s->inst[i]);
 }
 

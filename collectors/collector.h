@@ -62,11 +62,12 @@ struct cloud_config {
 	char profile[64];     /* "" = AWS_PROFILE / env keys / default */
 	char regions[CLOUD_MAX_REGIONS][32]; /* none: the profile's region */
 	int nregions;
+	char tags[256];       /* only instances with all these tags: "team=payments,env=prod" */
 	double discover_s;    /* DescribeDBInstances round, default 300 */
 	double metrics_s;     /* GetMetricData round, default 60 */
 	int budget;           /* API requests per minute, default 300 */
 	/* open database connections to discovered instances whose id matches */
-	char connect[256];    /* comma-separated globs ("orders-*,billing-*"), "" none */
+	char connect[256];    /* comma-separated globs ("orders-*") or tags ("tag:team=payments"), "" none */
 	char connect_user[64];
 	char connect_db[64];
 	int connect_iam;      /* IAM database authentication instead of ~/.pgpass / ~/.my.cnf */

@@ -162,6 +162,7 @@ struct cloud_instance {
 	char role[16];            /* "writer", "reader", "primary", "replica", "" */
 	char source[64];          /* a read replica's source instance id */
 	char global[64];          /* the Aurora global database its cluster is in, "" if none */
+	char tags[512];           /* its tags as ",key=value,key=value," ("" none) */
 	int global_writer;        /* its cluster is the global database's writer (primary region) */
 	char host[128];
 	int port;

@@ -242,15 +242,21 @@ static int aws_key(struct cloud_config *c, const char *k, const char *v, char *m
 			return 0;
 		snprintf(msg, n, "cost_refresh: '%s' is not a number of seconds between 60 and 3600", v);
 	} else if (!strcmp(k, "connect") || !strcmp(k, "connect_user") || !strcmp(k, "connect_db")) {
-		/* these go into a DSN: nothing that could end a value or start another */
+		/* user and db go into a DSN: nothing that could end a value or start another */
 		int globs = !strcmp(k, "connect");
 		char *dst = globs ? c->connect : !strcmp(k, "connect_user") ? c->connect_user : c->connect_db;
 		size_t dn = globs ? sizeof c->connect : sizeof c->connect_user;
-		if (strlen(v) < dn && !strpbrk(v, globs ? "'\\=" : "'\\= ")) {
+		if (strlen(v) < dn && !strpbrk(v, globs ? "'\\" : "'\\= ")) {
 			snprintf(dst, dn, "%s", v);
 			return 0;
 		}
-		snprintf(msg, n, "%s: '%s' is too long or holds a quote, backslash, '='%s", k, v, globs ? "" : " or space");
+		snprintf(msg, n, "%s: '%s' is too long or holds a quote or backslash%s", k, v, globs ? "" : ", '=' or space");
+	} else if (!strcmp(k, "tags")) {
+		if (strlen(v) < sizeof c->tags && strchr(v, '=') && !strpbrk(v, "'\\")) {
+			snprintf(c->tags, sizeof c->tags, "%s", v);
+			return 0;
+		}
+		snprintf(msg, n, "tags: want key=value[,key=value], got '%s'", v);
 	} else if (!strcmp(k, "connect_auth")) {
 		if (!strcmp(v, "iam") || !strcmp(v, "pgpass")) {
 			c->connect_iam = !strcmp(v, "iam");

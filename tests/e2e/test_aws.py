@@ -106,6 +106,10 @@ def test_aws_signatures_checked_and_wrong_secret_is_a_clear_auth_error():
     iam.put_user_policy(UserName="oncall", PolicyName="ro", PolicyDocument=(
         '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["rds:Describe*",'
         '"cloudwatch:GetMetricData"],"Resource":"*"}]}'))
+    iam.create_user(UserName="costonly")
+    key2 = iam.create_access_key(UserName="costonly")["AccessKey"]
+    iam.put_user_policy(UserName="costonly", PolicyName="ce", PolicyDocument=(
+        '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ce:*"],"Resource":"*"}]}'))
     awslab.enable_auth()
     try:
         good = _dbfleet(["--aws", "--region", "us-east-1"], AWS_ACCESS_KEY_ID=key["AccessKeyId"],
@@ -127,6 +131,14 @@ def test_aws_signatures_checked_and_wrong_secret_is_a_clear_auth_error():
                 raise Failure("%d requests with a bad secret: an auth error must not be retried" % sent)
         finally:
             bad.close()
+        # a key without rds:DescribeDBInstances: AccessDenied, said plainly
+        denied = _dbfleet(["--aws", "--region", "us-east-1"], AWS_ACCESS_KEY_ID=key2["AccessKeyId"],
+                          AWS_SECRET_ACCESS_KEY=key2["SecretAccessKey"])
+        try:
+            s = denied.wait_for(r"AWS: DescribeDBInstances: AccessDenied.*not authorized to perform", timeout=30)
+            assert "AUTH ERROR" in s, s
+        finally:
+            denied.close()
     finally:
         awslab.disable_auth()
 
@@ -400,4 +412,26 @@ def test_aws_discovered_instances_get_database_connections():
                 d.close()
                 os.unlink(cfg)
     finally:
+        undo()
+
+
+def test_aws_tag_filter_and_connect_by_tag():
+    awslab.url()
+    awslab.reset()
+    lab = lab_env()
+    awslab.create_instances("us-east-1", ["pay-1"], Port=int(lab["PG_PRIMARY_PORT"]),
+                            Tags=[{"Key": "team", "Value": "payments"}, {"Key": "env", "Value": "prod"}])
+    awslab.create_instances("us-east-1", ["pay-2"], Tags=[{"Key": "team", "Value": "payments"}])
+    awslab.create_instances("us-east-1", ["search-1"], Tags=[{"Key": "team", "Value": "search"}])
+    undo = _hosts_line("pay-1.aaaaaaaaaa.us-east-1.rds.amazonaws.com")
+    cfg = write_config([], extra="[aws]\nenabled = true\nregions = us-east-1\ntags = team=payments\n"
+                                 "connect = tag:env=prod\nconnect_user = mon\nconnect_tls = prefer\n")
+    d = _dbfleet(["-c", cfg])
+    try:
+        d.wait_for(r"^pay-1\s+postgres\s+primary\s+ok\s", timeout=30)  # tagged env=prod: connected
+        s = d.wait_for(r"^pay-2\s+postgres\s+primary\s+available")  # team=payments, not prod: AWS only
+        assert "search-1" not in s and "1 targets, 2 AWS instances" in s, s
+    finally:
+        d.close()
+        os.unlink(cfg)
         undo()
