@@ -68,11 +68,11 @@ static void events(struct cloud_state *s)
 	s->events_at = engine_now();
 }
 
-/* Wait until 'until' (monotonic) or a stop; 1 if stopped. */
-static int wait_until(struct cloud_run *r, double until)
+/* Wait until 'until' (monotonic), a stop, or the user asking for costs; 1 if stopped. */
+static int wait_until(struct cloud_run *r, double until, int *asked)
 {
 	pthread_mutex_lock(r->mu);
-	while (!atomic_load(r->stop)) {
+	while (!atomic_load(r->stop) && !(*asked = store_cloud_take_cost_request(r->st))) {
 		double left = until - engine_now();
 		if (left <= 0)
 			break;
@@ -209,8 +209,8 @@ static void metrics(struct cloud_state *s)
 	s->metrics_at = engine_now();
 }
 
-/* Costs from the disk cache while fresh, else from Cost Explorer (billed). */
-static void costs(struct cloud_state *s, double *next)
+/* Costs from the disk cache while fresh (unless 'force'), else from Cost Explorer (billed). */
+static void costs(struct cloud_state *s, double *next, int force)
 {
 	const struct cloud_config *cfg = &s->run->cfg;
 	char path[1024];
@@ -219,8 +219,8 @@ static void costs(struct cloud_state *s, double *next)
 	double epoch = (double)ts.tv_sec;
 	int cached = aws_ce_cache_path(cfg->profile, path, sizeof path) == 0;
 	struct cloud_costs c;
-	if (cached && aws_ce_cache_load(path, cfg->cost_tag, &c) == 0 && epoch - c.fetched_at < cfg->cost_refresh_s &&
-	    epoch >= c.fetched_at) {
+	if (!force && cached && aws_ce_cache_load(path, cfg->cost_tag, &c) == 0 &&
+	    epoch - c.fetched_at < cfg->cost_refresh_s && epoch >= c.fetched_at) {
 		s->costs = c;
 		*next = engine_now() + cfg->cost_refresh_s - (epoch - c.fetched_at);
 		return;
@@ -282,6 +282,7 @@ void *cloud_main(void *p)
 	struct cloud_state s = {.run = p};
 	const struct cloud_config *cfg = &s.run->cfg;
 	double next_discover = 0, next_metrics = 0, next_cost = 0;
+	int asked = 0;
 	while (!atomic_load(s.run->stop)) {
 		double now = engine_now();
 		if (now >= next_discover) {
@@ -299,9 +300,10 @@ void *cloud_main(void *p)
 				events(&s); /* with the metrics: an incident's events show within a minute */
 			next_metrics = engine_now() + cfg->metrics_s;
 		}
-		if (!atomic_load(s.run->stop) && cfg->cost && !s.auth_failed && s.cl && engine_now() >= next_cost) {
+		if (!atomic_load(s.run->stop) && cfg->cost && !s.auth_failed && s.cl && (asked || engine_now() >= next_cost)) {
 			publish(&s); /* show the fleet before the (slower, billed) cost calls */
-			costs(&s, &next_cost);
+			costs(&s, &next_cost, asked);
+			asked = 0;
 		}
 		if (atomic_load(s.run->stop))
 			break;
@@ -314,7 +316,7 @@ void *cloud_main(void *p)
 			until = engine_now() + 30;
 			next_discover = until;
 		}
-		if (wait_until(s.run, until))
+		if (wait_until(s.run, until, &asked))
 			break;
 	}
 	aws_client_free(&s.cl);

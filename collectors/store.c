@@ -38,6 +38,7 @@ struct store {
 	atomic_size_t active;          /* slots in use: the configured targets, then adopted ones */
 	struct slot *slots;
 	struct cloud_snapshot *cloud;  /* guarded by mu */
+	atomic_int cost_request;       /* the user asked for fresh costs */
 	struct action_status actions[STORE_ACTIONS]; /* ring, guarded by mu */
 	size_t nactions, actions_head;
 	int wake[2];
@@ -218,6 +219,16 @@ void store_set_cloud_id(struct store *s, size_t t, const char *id)
 	pthread_mutex_lock(&s->mu);
 	snprintf(s->slots[t].status.cloud_id, sizeof s->slots[t].status.cloud_id, "%s", id);
 	pthread_mutex_unlock(&s->mu);
+}
+
+void store_cloud_ask_costs(struct store *s)
+{
+	atomic_store(&s->cost_request, 1);
+}
+
+int store_cloud_take_cost_request(struct store *s)
+{
+	return atomic_exchange(&s->cost_request, 0);
 }
 
 void store_cloud_publish(struct store *s, struct cloud_snapshot *c)

@@ -108,6 +108,9 @@ void store_cloud_publish(struct store *s, struct cloud_snapshot *c);
 struct cloud_snapshot *store_cloud_get(struct store *s);
 struct cloud_snapshot *cloud_snapshot_new(void);
 void cloud_snapshot_release(struct cloud_snapshot **p);
+/* The user asks for fresh costs now (Cost Explorer bills each request); the cloud thread takes it. */
+void store_cloud_ask_costs(struct store *s);
+int store_cloud_take_cost_request(struct store *s);
 /* Link target 't' to an AWS instance id (config: aws_instance). */
 void store_set_cloud_id(struct store *s, size_t t, const char *id);
 

@@ -27,6 +27,16 @@ static void c_sessions(struct ui *ui) { ui_show_pane(ui, UI_SESSIONS); }
 static void c_cost(struct ui *ui) { ui_show_pane(ui, UI_COST); }
 static void c_actions(struct ui *ui) { ui_show_pane(ui, UI_ACTIONS); }
 static void c_events(struct ui *ui) { ui_show_pane(ui, UI_EVENTS); }
+
+static void c_cost_refresh(struct ui *ui)
+{
+	if (!ui->o->cloud.enabled || !ui->o->cloud.cost) {
+		ui_say(ui, "AWS costs are off (--aws, and cost = true in [aws])");
+		return;
+	}
+	store_cloud_ask_costs(ui->st); /* the cloud thread asks; the UI never waits on the network */
+	ui_say(ui, "asking Cost Explorer for fresh costs (USD 0.01 a request)");
+}
 static void c_cancel(struct ui *ui) { act_session(ui, ACT_CANCEL); }
 static void c_terminate(struct ui *ui) { act_session(ui, ACT_TERMINATE); }
 static void c_promote(struct ui *ui) { act_promote(ui); }
@@ -72,6 +82,7 @@ const struct command commands[] = {
 	{"pane.cost", "AWS cost: month to date, forecast, breakdowns, estimates", c_cost},
 	{"pane.actions", "actions taken this session and how they went", c_actions},
 	{"pane.events", "AWS: RDS events of the last day, newest first", c_events},
+	{"cost.refresh", "ask Cost Explorer now instead of using the hour-old cache (billed)", c_cost_refresh},
 	{"cursor.up", "move the cursor up", c_up},
 	{"cursor.down", "move the cursor down", c_down},
 	{"cursor.pgup", "move the cursor a page up", c_pgup},

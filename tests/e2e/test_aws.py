@@ -189,9 +189,14 @@ def test_aws_cost_pane_matches_seeded_costs_and_caches_on_disk():
             d.keys("5")
             s = d.wait_for(r"month to date 1350\.00 USD.*\n.*disk cache|disk cache", timeout=30)
             assert "forecast 3000.00 USD" in s, s
+            assert _sent("GetCostAndUsage") == asked, "the cache was not used"
+            # R asks Cost Explorer now, whatever the cache says
+            d.keys("R")
+            d.wait_for(r"asking Cost Explorer for fresh costs")
+            d.wait_for(r"Cost Explorer \d+(\.\d)?s ago\s*$", timeout=30)
+            assert _sent("GetCostAndUsage") == asked + 2, _sent("GetCostAndUsage")
         finally:
             d.close()
-        assert _sent("GetCostAndUsage") == asked, "the cache was not used"
     finally:
         os.unlink(cfg)
         shutil.rmtree(cache)
