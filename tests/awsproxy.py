@@ -18,6 +18,10 @@ SigV4 check still sees what the client signed) and adds:
   - SwitchoverGlobalCluster and FailoverGlobalCluster (moto has neither): the global
     database is "switching-over"/"failing-over" for failover_seconds, then its writer is
     the target in DescribeGlobalClusters; a second one meanwhile is refused;
+  - Performance Insights (JSON 1.1: GetResourceMetrics, DescribeDimensionKeys,
+    GetDimensionKeyDetails) with db.load.avg made up from a fixed pattern, epoch-second
+    times as the API has them;
+  - DescribePendingMaintenanceActions, from actions set on command;
   - the EC2 instance metadata service, IMDSv2 only (a GET without the session token
     from PUT /latest/api/token is refused 401): role "dbfleet-ec2-role", its
     credentials, placement/region "us-east-1".
@@ -27,6 +31,7 @@ Control (JSON bodies, loopback only):
   POST /dbfleet-proxy/forecast  {"amount": "123.45"}
   POST /dbfleet-proxy/event     {"id": "pg1", "type": "db-instance", "msg": "...", "ago": 60}
   POST /dbfleet-proxy/transition {"snapshot_seconds": 6, "failover_seconds": 6}
+  POST /dbfleet-proxy/maintenance {"resource": ARN, "action": "system-update", "description": "..."}
   fault modes: throttle, 500, slow, truncate, and 500-after (moto acts, the client sees a 500)
   POST /dbfleet-proxy/reset     faults, forecast and counts cleared
   GET  /dbfleet-proxy/stats     {"DescribeDBInstances": [t0, t1, ...], ...}
@@ -44,7 +49,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LOCK = threading.Lock()
 STATE = {"faults": {}, "forecast": None, "stats": {}, "transition": {"snapshot_seconds": 0, "failover_seconds": 0},
-         "snapshots": {}, "failovers": {}, "events": [], "globals": {}}
+         "snapshots": {}, "failovers": {}, "events": [], "globals": {}, "maintenance": []}
 RDS_NS = "http://rds.amazonaws.com/doc/2014-10-31/"
 
 HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "proxy-connection"}
@@ -87,6 +92,8 @@ class Handler(BaseHTTPRequestHandler):
                                                   "seconds": float(req.get("seconds", 0))}
             elif path == "/dbfleet-proxy/forecast":
                 STATE["forecast"] = str(req["amount"])
+            elif path == "/dbfleet-proxy/maintenance":
+                STATE["maintenance"].append(req)
             elif path == "/dbfleet-proxy/event":
                 STATE["events"].append({"id": req["id"], "type": req.get("type", "db-instance"), "msg": req["msg"],
                                         "t": time.time() - float(req.get("ago", 0))})
@@ -94,6 +101,7 @@ class Handler(BaseHTTPRequestHandler):
                 STATE["transition"].update({k: float(v) for k, v in req.items()})
             elif path == "/dbfleet-proxy/reset":
                 STATE.update(faults={}, forecast=None, stats={}, snapshots={}, failovers={}, events=[], globals={},
+                             maintenance=[],
                              transition={"snapshot_seconds": 0, "failover_seconds": 0})
             else:
                 return self.send(404, b"no such control", "text/plain")
@@ -168,9 +176,13 @@ class Handler(BaseHTTPRequestHandler):
             truncate = f["mode"] == "truncate"
         if op == "GetCostForecast":
             return self.forecast(body)
+        if op in ("GetResourceMetrics", "DescribeDimensionKeys", "GetDimensionKeyDetails"):
+            return self.pi(op, json.loads(body or b"{}"))
         params = {k: v[0] for k, v in urllib.parse.parse_qs(body.decode("utf-8", "replace")).items()}
         if op == "DescribeEvents":
             return self.describe_events(params)
+        if op == "DescribePendingMaintenanceActions":
+            return self.pending_maintenance(params)
         if op in ("SwitchoverGlobalCluster", "FailoverGlobalCluster"):
             return self.global_switch(op, params)
         old = None
@@ -332,6 +344,58 @@ class Handler(BaseHTTPRequestHandler):
                 return block
             return re.sub(rb"<DBCluster>.*?</DBCluster>", cluster, data, flags=re.S)
         return data
+
+    PI_STATEMENTS = ["SELECT * FROM orders WHERE id = ?", "UPDATE accounts SET balance = balance - ? WHERE id = ?",
+                     "INSERT INTO events (kind, payload) VALUES (?, ?)"]
+
+    def pi(self, op, req):
+        """Performance Insights in its JSON 1.1 shapes: epoch-second times, db.load.avg."""
+        start, end = int(req.get("StartTime", time.time() - 3600)), int(req.get("EndTime", time.time()))
+        period = int(req.get("PeriodInSeconds", 60)) or 60
+        start -= start % period
+        if op == "GetResourceMetrics":
+            out = []
+            for q in req.get("MetricQueries", []):
+                group = (q.get("GroupBy") or {}).get("Group")
+                keys = [None] if not group else [{"%s.statement" % group: t} for t in self.PI_STATEMENTS]
+                for i, dims in enumerate(keys):
+                    key = {"Metric": q.get("Metric", "db.load.avg")}
+                    if dims:
+                        key["Dimensions"] = dims
+                    pts = [{"Timestamp": t, "Value": round(0.5 + (i + 1) * ((t // period) % 5) / 4, 2)}
+                           for t in range(start, end, period)]
+                    out.append({"Key": key, "DataPoints": pts})
+            body = {"AlignedStartTime": start, "AlignedEndTime": end, "Identifier": req.get("Identifier", ""),
+                    "MetricList": out}
+        elif op == "DescribeDimensionKeys":
+            group = (req.get("GroupBy") or {}).get("Group", "db.sql_tokenized")
+            body = {"AlignedStartTime": start, "AlignedEndTime": end,
+                    "Keys": [{"Dimensions": {"%s.statement" % group: t, "%s.id" % group: "pi-%d" % i},
+                              "Total": round(2.0 / (i + 1), 3)} for i, t in enumerate(self.PI_STATEMENTS)]}
+        else:
+            body = {"Dimensions": [{"Dimension": "db.sql.statement", "Value": self.PI_STATEMENTS[0],
+                                    "Status": "AVAILABLE"}]}
+        self.send(200, json.dumps(body).encode(), self.headers.get("Content-Type") or "application/x-amz-json-1.1")
+
+    def pending_maintenance(self, p):
+        from xml.sax.saxutils import escape
+        rid = p.get("ResourceIdentifier")
+        with LOCK:
+            acts = [m for m in STATE["maintenance"] if not rid or m["resource"] == rid]
+        soon = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 7 * 86400))
+        items = "".join(
+            "<ResourcePendingMaintenanceActions><ResourceIdentifier>%s</ResourceIdentifier>"
+            "<PendingMaintenanceActionDetails><PendingMaintenanceAction><Action>%s</Action>"
+            "<AutoAppliedAfterDate>%s</AutoAppliedAfterDate><ForcedApplyDate>%s</ForcedApplyDate>"
+            "<OptInStatus>%s</OptInStatus><CurrentApplyDate>%s</CurrentApplyDate><Description>%s</Description>"
+            "</PendingMaintenanceAction></PendingMaintenanceActionDetails></ResourcePendingMaintenanceActions>" % (
+                escape(m["resource"]), escape(m.get("action", "system-update")), soon, soon,
+                escape(m.get("opt_in", "next-maintenance")), soon, escape(m.get("description", ""))) for m in acts)
+        body = ('<DescribePendingMaintenanceActionsResponse xmlns="%s"><DescribePendingMaintenanceActionsResult>'
+                "<PendingMaintenanceActions>%s</PendingMaintenanceActions></DescribePendingMaintenanceActionsResult>"
+                "<ResponseMetadata><RequestId>%s</RequestId></ResponseMetadata>"
+                "</DescribePendingMaintenanceActionsResponse>" % (RDS_NS, items, uuid.uuid4())).encode()
+        self.send(200, body, "text/xml")
 
     def describe_events(self, p):
         from xml.sax.saxutils import escape

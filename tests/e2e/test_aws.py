@@ -2,6 +2,7 @@
 regions, Aurora roles, CloudWatch figures, links to real databases, auth errors
 shown plainly, costs and their disk cache, throttling, slow and broken answers."""
 import datetime
+import json
 import os
 import re
 import shutil
@@ -282,6 +283,25 @@ def test_aws_proxy_is_understood_by_the_aws_cli():
     r = subprocess.run(base + ["rds", "describe-db-instances"], env=imds, capture_output=True, text=True, timeout=60)
     assert r.returncode == 0 and '"DBInstanceIdentifier": "cli-1"' in r.stdout, r
     assert awslab.proxy("stats").get("IMDS token"), "the CLI did not use the metadata service"
+    # what moto lacks, in the shapes the CLI parses: pending maintenance, Performance Insights
+    arn = "arn:aws:rds:us-east-1:123456789012:db:cli-1"
+    awslab.proxy("maintenance", {"resource": arn, "action": "system-update", "description": "New OS patch"})
+    r = subprocess.run(base + ["rds", "describe-pending-maintenance-actions"], env=env, capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0 and '"Action": "system-update"' in r.stdout and arn in r.stdout, r
+    now = int(time.time())
+    r = subprocess.run(base + ["pi", "get-resource-metrics", "--service-type", "RDS", "--identifier", "db-ABC",
+                               "--metric-queries", '[{"Metric": "db.load.avg", "GroupBy": {"Group": "db.sql_tokenized"}}]',
+                               "--start-time", str(now - 600), "--end-time", str(now), "--period-in-seconds", "60"],
+                       env=env, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r
+    got = json.loads(r.stdout)
+    assert len(got["MetricList"]) == 3 and got["MetricList"][0]["DataPoints"], got
+    r = subprocess.run(base + ["pi", "describe-dimension-keys", "--service-type", "RDS", "--identifier", "db-ABC",
+                               "--metric", "db.load.avg", "--group-by", "Group=db.sql_tokenized",
+                               "--start-time", str(now - 600), "--end-time", str(now)],
+                       env=env, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and "UPDATE accounts" in r.stdout, r
 
 
 def test_aws_assume_role_and_credential_process_profiles():
