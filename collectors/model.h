@@ -103,6 +103,7 @@ struct db_session {
 	int blockers[8];         /* pids this one waits for */
 	int is_blocker;          /* derived by collectors: someone waits for this pid */
 	int is_self;             /* dbfleet's own connection */
+	int locks_held;          /* granted locks (PostgreSQL), rows locked (InnoDB); -1 unknown */
 	char *query;             /* owned, raw: sanitise before display */
 };
 

@@ -101,6 +101,7 @@ static int parse_sessions(struct mssql_state *c, const struct rs *r, struct db_s
 		copy(x->backend_start, sizeof x->backend_start, val(r, i, 10)); /* login_time: spids recycle */
 		if (!(x->query = strdup(val(r, i, 11))))
 			return -1;
+		x->locks_held = -1;
 		x->is_self = x->pid == c->self_spid;
 		if (!x->is_self && x->xact_age_s > longest)
 			longest = x->xact_age_s;

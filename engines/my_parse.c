@@ -155,6 +155,7 @@ static int parse_sessions(struct my_state *c, const struct rs *r, struct db_samp
 		struct db_session *x = &out->sessions[out->nsessions++];
 		if (fill_session(x, r, i) < 0)
 			return -1;
+		x->locks_held = -1; /* rows locked come with the transaction (INNODB_TRX) */
 		x->is_self = (unsigned long)x->pid == c->self_id;
 		if (x->is_self)
 			continue;
@@ -178,6 +179,7 @@ static void parse_trx(const struct rs *r, struct db_sample *out)
 			if (s->pid != id)
 				continue;
 			s->xact_age_s = age;
+			s->locks_held = (int)ival(r, i, 2, -1);
 			if (!strcmp(s->state, "idle")) {
 				copy(s->state, sizeof s->state, "idle in transaction");
 				out->health.idle_in_xact++;

@@ -57,7 +57,7 @@
 	" WHERE TYPE = 'FOREGROUND' AND PROCESSLIST_ID IS NOT NULL" \
 	" ORDER BY PROCESSLIST_COMMAND = 'Sleep', PROCESSLIST_TIME DESC LIMIT 500;"
 #define MY_SQL_TRX \
-	"SELECT trx_mysql_thread_id, TIMESTAMPDIFF(SECOND, trx_started, NOW())" \
+	"SELECT trx_mysql_thread_id, TIMESTAMPDIFF(SECOND, trx_started, NOW()), trx_rows_locked" \
 	" FROM information_schema.INNODB_TRX LIMIT 500;"
 
 /* result 3: who waits for whom (MariaDB, MySQL 5.7) */

@@ -127,6 +127,7 @@ static int parse_sessions(const struct rs *r, struct db_sample *out)
 		x->is_self = bval(r, i, 11);
 		if (!(x->query = strdup(val(r, i, 12))))
 			return -1;
+		x->locks_held = (int)ival(r, i, 13, -1);
 	}
 	return 0;
 }

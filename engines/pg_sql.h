@@ -54,13 +54,16 @@
 
 /* result 3: client sessions; lock-manager work only for rows waiting on a lock */
 #define PG_SQL_SESSIONS \
-	"SELECT pid, coalesce(usename, ''), coalesce(datname, ''), coalesce(application_name, '')," \
+	"SELECT a.pid, coalesce(usename, ''), coalesce(datname, ''), coalesce(application_name, '')," \
 	"  coalesce(host(client_addr), 'local'), coalesce(state, ''), coalesce(wait_event_type" \
 	"  || ':' || wait_event, ''), backend_start::text, extract(epoch FROM now() - query_start)," \
 	"  extract(epoch FROM now() - xact_start)," \
-	"  CASE WHEN wait_event_type = 'Lock' THEN pg_blocking_pids(pid)::text END," \
-	"  pid = pg_backend_pid() OR application_name = 'dbfleet', left(query, 2048)" \
-	" FROM pg_stat_activity WHERE backend_type = 'client backend'" \
+	"  CASE WHEN wait_event_type = 'Lock' THEN pg_blocking_pids(a.pid)::text END," \
+	"  a.pid = pg_backend_pid() OR application_name = 'dbfleet', left(query, 2048), coalesce(lk.n, 0)" \
+	" FROM pg_stat_activity a" \
+	/* locks held: one pass over pg_locks, for the action prompt's blast radius */ \
+	" LEFT JOIN (SELECT pid, count(*) AS n FROM pg_locks WHERE granted GROUP BY pid) lk ON lk.pid = a.pid" \
+	" WHERE backend_type = 'client backend'" \
 	" ORDER BY state = 'idle', xact_start NULLS LAST LIMIT 500;\n"
 
 /* result 4: pg_stat_statements counters, sorted by key for the delta merge */

@@ -147,9 +147,11 @@ void act_session(struct ui *ui, int kind)
 		 kind == ACT_CANCEL ? "Cancel the query of" : "Terminate", pid, user ? user : "?",
 		 !strcmp(s->state, "active") ? "running" : s->state, q, query ? query : "",
 		 query && strlen(query) >= 59 ? "..." : "", st.name);
+	char locks[32];
+	snprintf(locks, sizeof locks, s->locks_held >= 0 ? "%d" : "unknown", s->locks_held);
 	snprintf(radius, sizeof radius,
-		 "transaction open: %s   blocks: %d session%s   user: %s   application: %s   client: %s\n%s",
-		 s->xact_age_s >= 0 ? x : "none", blocks, blocks == 1 ? "" : "s", user ? user : "?",
+		 "transaction open: %s   locks held: %s   blocks: %d session%s\nuser: %s   application: %s   client: %s\n%s",
+		 s->xact_age_s >= 0 ? x : "none", locks, blocks, blocks == 1 ? "" : "s", user ? user : "?",
 		 app && *app ? app : "-", s->client[0] ? s->client : "local",
 		 kind == ACT_CANCEL ? "The statement is cancelled; the session stays connected."
 				    : "The session is disconnected; its open transaction rolls back.");

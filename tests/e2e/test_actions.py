@@ -120,6 +120,7 @@ def test_terminate_needs_the_typed_name_and_esc_aborts():
         s = _prompt_on(r.d, pid, "F9")
         assert re.search(r"Terminate pid %d \(victim, running .*\) on pg\?" % pid, s), s
         assert 'Type the name "pg" and Enter' in s and "blocks: 0 sessions" in s, s
+        assert re.search(r"locks held: [1-9]\d*", s), s  # its own virtualxid lock at least
         r.d.keys("p", "x", "Enter")
         r.d.wait_for(r"aborted: the name typed was not pg; nothing sent")
         s = _prompt_on(r.d, pid, "F9")
