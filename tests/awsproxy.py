@@ -15,6 +15,9 @@ SigV4 check still sees what the client signed) and adds:
     "failing-over" with its old writer, for a set number of seconds; a failover asked
     during one is refused (InvalidDBClusterStateFault), as AWS does;
   - DescribeEvents for those actions;
+  - RebootDBInstance: "rebooting" for failover_seconds, with Multi-AZ failover events;
+    ForceFailover on an instance that is not Multi-AZ is refused (InvalidParameterCombination)
+    as AWS does and moto does not;
   - SwitchoverGlobalCluster and FailoverGlobalCluster (moto has neither): the global
     database is "switching-over"/"failing-over" for failover_seconds, then its writer is
     the target in DescribeGlobalClusters; a second one meanwhile is refused;
@@ -49,7 +52,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LOCK = threading.Lock()
 STATE = {"faults": {}, "forecast": None, "stats": {}, "transition": {"snapshot_seconds": 0, "failover_seconds": 0},
-         "snapshots": {}, "failovers": {}, "events": [], "globals": {}, "maintenance": []}
+         "snapshots": {}, "failovers": {}, "events": [], "globals": {}, "maintenance": [], "reboots": {}}
 RDS_NS = "http://rds.amazonaws.com/doc/2014-10-31/"
 
 HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "proxy-connection"}
@@ -101,7 +104,7 @@ class Handler(BaseHTTPRequestHandler):
                 STATE["transition"].update({k: float(v) for k, v in req.items()})
             elif path == "/dbfleet-proxy/reset":
                 STATE.update(faults={}, forecast=None, stats={}, snapshots={}, failovers={}, events=[], globals={},
-                             maintenance=[],
+                             maintenance=[], reboots={},
                              transition={"snapshot_seconds": 0, "failover_seconds": 0})
             else:
                 return self.send(404, b"no such control", "text/plain")
@@ -185,6 +188,13 @@ class Handler(BaseHTTPRequestHandler):
             return self.pending_maintenance(params)
         if op in ("SwitchoverGlobalCluster", "FailoverGlobalCluster"):
             return self.global_switch(op, params)
+        if op == "RebootDBInstance" and params.get("ForceFailover") == "true":
+            desc = urllib.parse.urlencode({"Action": "DescribeDBInstances", "Version": "2014-10-31",
+                                           "DBInstanceIdentifier": params.get("DBInstanceIdentifier", "")}).encode()
+            _, _, d = self.upstream_call(desc)
+            if b"<MultiAZ>true</MultiAZ>" not in d:
+                return self.error(False, 400, "InvalidParameterCombination",
+                                  "Cannot force a failover for a DB instance that is not configured as Multi-AZ.")
         old = None
         if op == "FailoverDBCluster":
             cid = params.get("DBClusterIdentifier", "")
@@ -258,6 +268,12 @@ class Handler(BaseHTTPRequestHandler):
 
     def after(self, op, p, old_writer):
         now = time.time()
+        if op == "RebootDBInstance":
+            iid = p.get("DBInstanceIdentifier", "")
+            with LOCK:
+                STATE["reboots"][iid] = {"t": now, "done": False, "failover": p.get("ForceFailover") == "true"}
+            self.event(iid, "db-instance", "Multi-AZ instance failover started." if p.get("ForceFailover") == "true"
+                       else "DB instance restarted")
         if op in ("CreateDBSnapshot", "CreateDBClusterSnapshot"):
             sid = p.get("DBSnapshotIdentifier") or p.get("DBClusterSnapshotIdentifier", "")
             src = p.get("DBInstanceIdentifier") or p.get("DBClusterIdentifier", "")
@@ -297,6 +313,22 @@ class Handler(BaseHTTPRequestHandler):
                                "Manual snapshot created")
                 return block
             return re.sub(rb"<" + tag + rb">.*?</" + tag + rb">", snap, data, flags=re.S)
+        if op == "DescribeDBInstances" and STATE["reboots"]:
+            def inst(m):
+                block = m.group(0)
+                iid = re.search(rb"<DBInstanceIdentifier>([^<]*)<", block)
+                with LOCK:
+                    rb = STATE["reboots"].get(iid.group(1).decode()) if iid else None
+                if not rb:
+                    return block
+                if now - rb["t"] < tr["failover_seconds"]:
+                    return block.replace(b"<DBInstanceStatus>available</DBInstanceStatus>",
+                                         b"<DBInstanceStatus>rebooting</DBInstanceStatus>")
+                if not rb["done"] and rb["failover"]:
+                    rb["done"] = True
+                    self.event(iid.group(1).decode(), "db-instance", "Multi-AZ instance failover completed.")
+                return block
+            return re.sub(rb"<DBInstance>.*?</DBInstance>", inst, data, flags=re.S)
         if op == "DescribeGlobalClusters" and STATE["globals"]:
             import xml.etree.ElementTree as ET
             ET.register_namespace("", RDS_NS)

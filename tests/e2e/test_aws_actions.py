@@ -209,3 +209,30 @@ def test_aws_global_database_switchover_to_a_secondary_region():
         assert writers == ["arn:aws:rds:eu-west-1:123456789012:cluster:gb"], writers
     finally:
         a.close()
+
+
+def test_aws_multi_az_failover_reboots_and_comes_back():
+    awslab.url()
+    awslab.reset()
+    awslab.create_instances("us-east-1", ["maz-1"], MultiAZ=True)
+    awslab.create_instances("us-east-1", ["single-1"])
+    awslab.proxy("transition", {"failover_seconds": 4})
+    a = _Aws()
+    try:
+        a.select("single-1")
+        a.d.keys("C-f")
+        a.d.wait_for(r"single-1 is neither in an Aurora cluster nor Multi-AZ: nothing to fail over to")
+        a.select("maz-1")
+        a.d.keys("C-f")
+        a.d.wait_for(r"Fail over maz-1 to its Multi-AZ standby \(reboot with failover\)\?")
+        s = a.d.wait_for(r"Esc aborts\.")
+        assert "sends: RDS RebootDBInstance DBInstanceIdentifier=maz-1 ForceFailover=true" in s, s
+        a.d.keys(*"maz-1")
+        a.d.keys("Enter")
+        a.d.keys("6")
+        a.d.wait_for(r"failover\s+instance maz-1\s+running\s+.*rebooting", timeout=20)
+        a.d.wait_for(r"failover\s+instance maz-1\s+done\s+.*failed over to the standby; maz-1 available; event:"
+                     r" Multi-AZ instance failover completed", timeout=30)
+        assert _sent("RebootDBInstance") == 1
+    finally:
+        a.close()
