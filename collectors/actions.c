@@ -369,6 +369,23 @@ static int wait_s(const struct actq *q, double s)
 #define AWS_POLL_S 2.0
 #define AWS_PATIENCE_S 1800.0
 
+/*
+ * Between two looks at an AWS action's progress: publish where it is
+ * ("creating 45%") and wait. 0 to look again; -1 (FAILED, said why) when
+ * patience runs out or dbfleet is quitting.
+ */
+static int keep_watching(struct actq *q, struct action_status *s, double t0, const char *what, const char *state,
+			 int pct)
+{
+	progress(q, s, what, state, pct);
+	if (engine_now() - t0 <= AWS_PATIENCE_S && !wait_s(q, AWS_POLL_S))
+		return 0;
+	s->state = ACTION_FAILED;
+	snprintf(s->message, sizeof s->message, "still %.60s%.40s after %.0f s: follow it in the console", what, state,
+		 engine_now() - t0);
+	return -1;
+}
+
 /* Snapshot or failover through aws/; the state and message in 's'. */
 static void run_aws(struct actq *q, const struct item *it, struct action_status *s)
 {
@@ -409,13 +426,8 @@ static void run_aws(struct actq *q, const struct item *it, struct action_status 
 				snprintf(s->message, sizeof s->message, "snapshot %s is %s", r->snapshot_id, st);
 				break;
 			}
-			progress(q, s, "", st, pct);
-			if (engine_now() - t0 > AWS_PATIENCE_S || wait_s(q, AWS_POLL_S)) {
-				s->state = ACTION_FAILED;
-				snprintf(s->message, sizeof s->message, "still %s after %.0f s: follow it in the console",
-					 st, engine_now() - t0);
+			if (keep_watching(q, s, t0, "", st, pct) < 0)
 				break;
-			}
 		}
 	} else if (r->aws_global[0]) {
 		/* a global database: re-read it, then a planned switchover to this cluster */
@@ -462,13 +474,8 @@ static void run_aws(struct actq *q, const struct item *it, struct action_status 
 					 r->aws_writer);
 				break;
 			}
-			progress(q, s, "global database ", st, -1);
-			if (engine_now() - t0 > AWS_PATIENCE_S || wait_s(q, AWS_POLL_S)) {
-				s->state = ACTION_FAILED;
-				snprintf(s->message, sizeof s->message, "global database %s, writer %s after %.0f s", st,
-					 writer, engine_now() - t0);
+			if (keep_watching(q, s, t0, "global database ", st, -1) < 0)
 				break;
-			}
 		}
 		goto out; /* global switchovers have no per-cluster event to add */
 	} else if (r->aws_cluster[0]) {
@@ -519,13 +526,8 @@ static void run_aws(struct actq *q, const struct item *it, struct action_status 
 				snprintf(s->message, sizeof s->message, "writer is now %s (was %s)", writer, r->aws_writer);
 				break;
 			}
-			progress(q, s, "cluster ", st, -1);
-			if (engine_now() - t0 > AWS_PATIENCE_S || wait_s(q, AWS_POLL_S)) {
-				s->state = ACTION_FAILED;
-				snprintf(s->message, sizeof s->message, "cluster %s, writer %s after %.0f s", st, writer,
-					 engine_now() - t0);
+			if (keep_watching(q, s, t0, "cluster ", st, -1) < 0)
 				break;
-			}
 		}
 	} else {
 		if (!r->aws_multi_az) {
@@ -555,11 +557,8 @@ static void run_aws(struct actq *q, const struct item *it, struct action_status 
 				snprintf(s->message, sizeof s->message, "failed over to the standby; %s available", r->aws_id);
 				break;
 			}
-			progress(q, s, "", st, -1);
-			if (engine_now() - t0 > AWS_PATIENCE_S || wait_s(q, AWS_POLL_S)) {
-				s->state = ACTION_FAILED;
+			if (keep_watching(q, s, t0, "", st, -1) < 0)
 				break;
-			}
 		}
 	}
 	/* what AWS itself said about it */
