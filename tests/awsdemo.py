@@ -37,6 +37,12 @@ def main():
     import datetime
     awslab.seed_costs(_cost_results(datetime.datetime.now(datetime.timezone.utc).date()))
     awslab.proxy("forecast", {"amount": "1650.00"})
+    # a night's worth of RDS events for the events pane (7)
+    for src, kind, msg, ago in (("pg-primary", "db-instance", "Backing up DB instance", 7200),
+                                ("pg-primary", "db-instance", "Finished DB instance backup", 6900),
+                                ("analytics", "db-cluster", "Started cross AZ failover to DB instance: analytics-1", 3600),
+                                ("analytics", "db-cluster", "Completed failover to DB instance: analytics-1", 3540)):
+        awslab.proxy("event", {"id": src, "type": kind, "msg": msg, "ago": ago})
     with open(envfile, "w") as f:
         for k, v in awslab.env().items():
             f.write("%s=%s\n" % (k, v))
