@@ -386,6 +386,25 @@ static int keep_watching(struct actq *q, struct action_status *s, double t0, con
 	return -1;
 }
 
+/*
+ * The re-check before a failover or switchover: the cluster (or global
+ * database) idle and its writer the one shown. 1 when not (REFUSED, said why).
+ */
+static int changed_since_shown(struct action_status *s, const char *what, const char *name, const char *status,
+			       const char *writer, const char *shown)
+{
+	if (strcmp(status, "available"))
+		snprintf(s->message, sizeof s->message, "refused: %s %.64s is %.32s (a failover, switchover or change"
+			 " is in progress); nothing sent", what, name, status);
+	else if (strcmp(writer, shown))
+		snprintf(s->message, sizeof s->message, "refused: the writer is %.90s now, not %.90s as shown; nothing"
+			 " sent", writer[0] ? writer : "unknown", shown);
+	else
+		return 0;
+	s->state = ACTION_REFUSED;
+	return 1;
+}
+
 /* Snapshot or failover through aws/; the state and message in 's'. */
 static void run_aws(struct actq *q, const struct item *it, struct action_status *s)
 {
@@ -435,17 +454,9 @@ static void run_aws(struct actq *q, const struct item *it, struct action_status 
 		if (aws_rds_global_state(cl, reg, r->aws_global, reg, r->aws_cluster, st, sizeof st, writer, sizeof writer,
 					 arn, sizeof arn, &e) < 0)
 			goto api_error;
+		if (changed_since_shown(s, "global database", r->aws_global, st, writer, r->aws_writer))
+			goto out;
 		s->state = ACTION_REFUSED;
-		if (strcmp(st, "available")) {
-			snprintf(s->message, sizeof s->message, "refused: global database %s is %s (a switchover or"
-				 " failover is in progress); nothing sent", r->aws_global, st);
-			goto out;
-		}
-		if (strcmp(writer, r->aws_writer)) {
-			snprintf(s->message, sizeof s->message, "refused: the global writer is %.90s now, not %.90s as"
-				 " shown; nothing sent", writer, r->aws_writer);
-			goto out;
-		}
 		if (!arn[0]) {
 			snprintf(s->message, sizeof s->message, "refused: %s is not a member of %s", r->aws_cluster,
 				 r->aws_global);
@@ -482,17 +493,9 @@ static void run_aws(struct actq *q, const struct item *it, struct action_status 
 		/* re-check right before acting: the writer shown, no failover running, a healthy target */
 		if (aws_rds_cluster_state(cl, reg, r->aws_cluster, st, sizeof st, writer, sizeof writer, &e) < 0)
 			goto api_error;
+		if (changed_since_shown(s, "cluster", r->aws_cluster, st, writer, r->aws_writer))
+			goto out;
 		s->state = ACTION_REFUSED;
-		if (strcmp(st, "available")) {
-			snprintf(s->message, sizeof s->message, "refused: cluster %s is %s (a failover or change is in"
-				 " progress); nothing sent", r->aws_cluster, st);
-			goto out;
-		}
-		if (strcmp(writer, r->aws_writer)) {
-			snprintf(s->message, sizeof s->message, "refused: the writer is %.90s now, not %.90s as shown;"
-				 " nothing sent", writer[0] ? writer : "unknown", r->aws_writer);
-			goto out;
-		}
 		if (r->aws_target[0]) {
 			char ist[48];
 			if (!strcmp(r->aws_target, writer)) {

@@ -225,8 +225,7 @@ int mssql_action_sql(const struct db_action *a, char *sql, size_t n, struct err 
 		return -1;
 	}
 	/* login_time as CONVERT(..., 121) gave it: digits, '-', ':', '.', ' ' */
-	if (a->pid <= 0 || !a->backend_start[0] ||
-	    strspn(a->backend_start, "0123456789-:. ") != strlen(a->backend_start)) {
+	if (a->pid <= 0 || !rs_plain(a->backend_start, "0123456789-:. ")) {
 		snprintf(err->msg, sizeof err->msg, "the session has no identity to check (spid and login_time)");
 		return -1;
 	}
@@ -237,22 +236,18 @@ int mssql_action_sql(const struct db_action *a, char *sql, size_t n, struct err 
 int mssql_action(const struct db_action *a, rs_run_fn run, void *ctx, char *outcome, size_t n, struct err *err)
 {
 	char sql[512];
-	if (mssql_action_sql(a, sql, sizeof sql, err) < 0)
+	struct rs r;
+	if (mssql_action_sql(a, sql, sizeof sql, err) < 0 || rs_run_action(run, ctx, sql, &r, err) < 0)
 		return -1;
-	struct rs r = {0};
-	int rc = run(ctx, sql, &r);
-	err->code = ERR_FAIL;
-	if (rc < 0) {
-		snprintf(err->msg, sizeof err->msg, "%.250s", r.error[0] ? r.error : "no answer");
-	} else if (r.nrows != 1 || strcmp(val(&r, 0, 0), "1")) {
+	int done = r.nrows == 1 && !strcmp(val(&r, 0, 0), "1");
+	rs_free(&r);
+	if (!done) {
 		err->code = ERR_REFUSED;
 		snprintf(err->msg, sizeof err->msg, "refused: spid %d is not the session shown any more (it ended, or"
 			 " a new session has its spid: login_time differs)", a->pid);
-		rc = -1;
-	} else {
-		snprintf(outcome, n, "KILL %d sent", a->pid);
-		err->code = ERR_NONE;
+		return -1;
 	}
-	rs_free(&r);
-	return rc;
+	err->code = ERR_NONE;
+	snprintf(outcome, n, "KILL %d sent", a->pid);
+	return 0;
 }

@@ -193,9 +193,11 @@ int my_action(const struct my_state *st, const struct db_action *a, rs_run_fn ru
 	snprintf(sql, sizeof sql, MY_SQL_IDENTITY, st->mariadb ? "@@server_id" : "@@server_uuid",
 		 a->kind == ACT_PROMOTE ? -1 : a->pid, user, host, like,
 		 st->mariadb ? "information_schema" : "performance_schema");
-	err->code = ERR_FAIL;
-	if (run(ctx, sql, &r) < 0 || r.nrows != 1) {
-		snprintf(err->msg, sizeof err->msg, "identity check: %.230s", r.error[0] ? r.error : "no answer");
+	if (rs_run_action(run, ctx, sql, &r, err) < 0)
+		return -1;
+	if (r.nrows != 1) {
+		err->code = ERR_FAIL;
+		snprintf(err->msg, sizeof err->msg, "identity check: no answer");
 		rs_free(&r);
 		return -1;
 	}

@@ -277,8 +277,7 @@ int pg_action_sql(const struct db_action *a, char *sql, size_t n, struct err *er
 	}
 	/* backend_start came from the server as timestamptz text: digits and
 	 * "-:. +"; anything else is not what we read, and is never quoted in */
-	if (a->pid <= 0 || !a->backend_start[0] ||
-	    strspn(a->backend_start, "0123456789-:. +") != strlen(a->backend_start)) {
+	if (a->pid <= 0 || !rs_plain(a->backend_start, "0123456789-:. +")) {
 		snprintf(err->msg, sizeof err->msg, "the session has no identity to check (pid and backend_start)");
 		return -1;
 	}
@@ -290,39 +289,29 @@ int pg_action_sql(const struct db_action *a, char *sql, size_t n, struct err *er
 int pg_action(const struct db_action *a, rs_run_fn run, void *ctx, char *outcome, size_t n, struct err *err)
 {
 	char sql[512];
-	if (pg_action_sql(a, sql, sizeof sql, err) < 0)
+	struct rs r;
+	if (pg_action_sql(a, sql, sizeof sql, err) < 0 || rs_run_action(run, ctx, sql, &r, err) < 0)
 		return -1;
-	struct rs r = {0};
-	int rc = run(ctx, sql, &r);
 	err->code = ERR_FAIL;
-	if (rc < 0) {
-		snprintf(err->msg, sizeof err->msg, "%.250s", r.error[0] ? r.error : "no answer");
+	if (a->kind == ACT_PROMOTE && (r.nrows != 1 || !*val(&r, 0, 0))) {
+		err->code = ERR_REFUSED;
+		snprintf(err->msg, sizeof err->msg, "refused: the server is not a replica (not in recovery) any more");
+	} else if (a->kind == ACT_PROMOTE && !bval(&r, 0, 0)) { /* "t", or "1" through ODBC */
+		snprintf(err->msg, sizeof err->msg, "pg_promote() did not finish within 60 s");
 	} else if (a->kind == ACT_PROMOTE) {
-		const char *v = r.nrows == 1 ? val(&r, 0, 0) : NULL;
-		if (!v || !*v) {
-			err->code = ERR_REFUSED;
-			snprintf(err->msg, sizeof err->msg, "refused: the server is not a replica (not in recovery) any more");
-			rc = -1;
-		} else if (!bval(&r, 0, 0)) { /* "t", or "1" through ODBC */
-			snprintf(err->msg, sizeof err->msg, "pg_promote() did not finish within 60 s");
-			rc = -1;
-		} else {
-			snprintf(outcome, n, "promoted: pg_promote() returned true, the server accepts writes");
-		}
+		err->code = ERR_NONE;
+		snprintf(outcome, n, "promoted: pg_promote() returned true, the server accepts writes");
 	} else if (r.nrows == 0) {
 		err->code = ERR_REFUSED;
 		snprintf(err->msg, sizeof err->msg, "refused: pid %d is not the session shown any more (it ended, or"
 			 " its pid belongs to a new session: backend_start differs)", a->pid);
-		rc = -1;
 	} else if (!bval(&r, 0, 0)) {
 		snprintf(err->msg, sizeof err->msg, "the server did not signal pid %d (needs pg_signal_backend,"
 			 " or the session is a superuser's)", a->pid);
-		rc = -1;
 	} else {
+		err->code = ERR_NONE;
 		snprintf(outcome, n, "%s sent to pid %d", a->kind == ACT_CANCEL ? "cancel" : "terminate", a->pid);
 	}
 	rs_free(&r);
-	if (rc == 0)
-		err->code = ERR_NONE;
-	return rc;
+	return err->code == ERR_NONE ? 0 : -1;
 }

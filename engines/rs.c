@@ -81,3 +81,19 @@ int rs_appendf(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
 	*len += (size_t)n;
 	return 0;
 }
+
+int rs_run_action(rs_run_fn run, void *ctx, const char *sql, struct rs *r, struct err *err)
+{
+	memset(r, 0, sizeof *r);
+	if (run(ctx, sql, r) == 0)
+		return 0;
+	err->code = ERR_FAIL;
+	snprintf(err->msg, sizeof err->msg, "%.250s", r->error[0] ? r->error : "no answer");
+	rs_free(r);
+	return -1;
+}
+
+int rs_plain(const char *s, const char *allowed)
+{
+	return *s && strspn(s, allowed) == strlen(s);
+}

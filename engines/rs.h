@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../collectors/model.h"
+
 struct rs {
 	int nrows, ncols;
 	const char **cell;   /* nrows * ncols, row-major; NULL is SQL NULL */
@@ -34,6 +36,13 @@ int rs_appendf(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
 
 /* Split a batch of statements ("...;\n...;\n") and run each through 'run'. */
 int rs_run_batch(rs_run_fn run, void *ctx, const char *batch, struct rs *out, int max, int *n);
+
+/* An action's statement: 0 with its rows in 'r' (the caller frees them), or -1
+ * with the server's words in 'err' (ERR_FAIL) and 'r' already freed. */
+int rs_run_action(rs_run_fn run, void *ctx, const char *sql, struct rs *r, struct err *err);
+/* 1 if 's' is not empty and made only of 'allowed': text shown by the server
+ * that may go back between quotes (a session's start time). */
+int rs_plain(const char *s, const char *allowed);
 
 static inline const char *rs_get(const struct rs *r, int row, int col)
 {
