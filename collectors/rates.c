@@ -35,21 +35,33 @@ static double delta(double now, double before)
 	return now >= before ? now - before : now;
 }
 
-static void health_rates(struct rate_state *st, struct db_health *h, double dt)
+/* The rate of a counter, and of 'v2' read with it into '*rate2'; -1 = unknown.
+ * A counter that went down voids the rate until its next reading. */
+static double counter(struct counter_rate *c, int64_t v, int64_t v2, double now, double *rate2)
 {
-	if (dt > 0 && st->xact >= 0 && h->xact_total >= st->xact)
-		h->tps = (double)(h->xact_total - st->xact) / dt;
-	if (dt > 0 && st->hit >= 0 && h->blks_hit >= st->hit && h->blks_read >= st->read) {
-		double dh = (double)(h->blks_hit - st->hit), dr = (double)(h->blks_read - st->read);
-		if (dh + dr > 0)
-			h->cache_hit_pct = 100.0 * dh / (dh + dr);
+	double dt = now - c->t;
+	int ok = c->t > 0 && dt > 0 && c->v >= 0 && v >= c->v && v2 >= c->v2;
+	c->rate = ok ? (double)(v - c->v) / dt : -1;
+	*rate2 = ok ? (double)(v2 - c->v2) / dt : -1;
+	c->v = v;
+	c->v2 = v2;
+	c->t = now;
+	return c->rate;
+}
+
+static void health_rates(struct rate_state *st, struct db_health *h, double now)
+{
+	double unused, hit_s, read_s;
+	/* a counter not read this time (-1): its last rate stands */
+	h->tps = h->xact_total < 0 ? st->xact.rate : counter(&st->xact, h->xact_total, 0, now, &unused);
+	h->qps = h->queries_total < 0 ? st->queries.rate : counter(&st->queries, h->queries_total, 0, now, &unused);
+	if (h->blks_hit < 0 || h->blks_read < 0) {
+		h->cache_hit_pct = st->hit_pct;
+		return;
 	}
-	if (dt > 0 && st->queries >= 0 && h->queries_total >= st->queries)
-		h->qps = (double)(h->queries_total - st->queries) / dt;
-	st->queries = h->queries_total;
-	st->xact = h->xact_total;
-	st->hit = h->blks_hit;
-	st->read = h->blks_read;
+	hit_s = counter(&st->hit, h->blks_hit, h->blks_read, now, &read_s);
+	st->hit_pct = hit_s >= 0 && read_s >= 0 && hit_s + read_s > 0 ? 100.0 * hit_s / (hit_s + read_s) : -1;
+	h->cache_hit_pct = st->hit_pct;
 }
 
 static void query_rates(const struct rate_state *st, struct db_query *q, double dt)
@@ -75,9 +87,12 @@ int rates_apply(struct rate_state *st, struct db_sample *cur)
 	if (st->t > 0 && dt <= 0)
 		dt = 0; /* a clock that went back: no rates this time */
 	if (st->t == 0) {
-		st->xact = st->hit = st->read = st->queries = -1;
+		struct counter_rate none = {-1, -1, 0, -1};
+		st->xact = st->hit = st->queries = none;
+		st->hit_pct = -1;
 	}
-	health_rates(st, &cur->health, st->t > 0 ? dt : 0);
+	if (st->t == 0 || dt > 0)
+		health_rates(st, &cur->health, now);
 	if (cur->nqueries > 1)
 		qsort(cur->queries, cur->nqueries, sizeof *cur->queries, query_cmp);
 	if (dt > 0)

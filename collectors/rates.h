@@ -11,10 +11,20 @@ struct rate_key {
 	double calls, total_ms, rows;
 };
 
+/* A server-wide counter: its last reading, when, and the rate it gave. An
+ * engine may read a counter less often than every sample (-1 between): the
+ * rate is then over the time between its own readings and stands until the
+ * next one. */
+struct counter_rate {
+	int64_t v, v2;       /* value (and a second one read with it), -1 = none */
+	double t, rate;      /* server clock of that reading; rate, -1 = unknown */
+};
+
 /* What one target's previous sample left behind; zero it to start. */
 struct rate_state {
 	double t;            /* server clock of the previous sample, 0 = none */
-	int64_t xact, hit, read, queries;
+	struct counter_rate xact, hit, queries; /* hit: blocks hit, and read (v2) */
+	double hit_pct;
 	struct rate_key *keys; /* sorted */
 	size_t nkeys;
 };

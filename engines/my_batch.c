@@ -95,16 +95,23 @@ char *my_build_batch(struct my_state *c)
 {
 	char *buf = NULL;
 	size_t len = 0, cap = 0;
-	c->nparts = 0;
-	c->parts[c->nparts++] = MY_PART_VARS;
-	c->parts[c->nparts++] = MY_PART_STATUS;
-	c->parts[c->nparts++] = MY_PART_SESSIONS;
 	/* performance_schema.threads is the cheap way; the PROCESSLIST join the fallback */
 	int ps_sessions = c->can_digest;
-	int rc = rs_appendf(&buf, &len, &cap, "%s\n%s\n%s\n", c->mariadb ? MY_SQL_VARS_MARIADB : MY_SQL_VARS_MYSQL,
-			 MY_SQL_STATUS,
-			 ps_sessions ? MY_SQL_SESSIONS_PS
-			 : c->can_process ? MY_SQL_SESSIONS : MY_SQL_SESSIONS_OWN);
+	/* twice at the start, for rates from the first second on */
+	int now_and_then = c->nsample < 2 || c->nsample % MY_STATUS_EVERY == 0;
+	c->nsample++;
+	/* the counters SHOW GLOBAL STATUS alone has: see struct my_state */
+	c->status_read = !(ps_sessions && c->can_process) || c->sessions_capped || !c->started || now_and_then;
+	c->nparts = 0;
+	c->parts[c->nparts++] = MY_PART_VARS;
+	int rc = rs_appendf(&buf, &len, &cap, "%s\n", c->mariadb ? MY_SQL_VARS_MARIADB : MY_SQL_VARS_MYSQL);
+	if (c->status_read) {
+		rc |= rs_appendf(&buf, &len, &cap, "%s\n", MY_SQL_STATUS);
+		c->parts[c->nparts++] = MY_PART_STATUS;
+	}
+	rc |= rs_appendf(&buf, &len, &cap, "%s\n", ps_sessions ? c->sessions_many ? MY_SQL_SESSIONS_PS_BUSY
+			 : MY_SQL_SESSIONS_PS : c->can_process ? MY_SQL_SESSIONS : MY_SQL_SESSIONS_OWN);
+	c->parts[c->nparts++] = MY_PART_SESSIONS;
 	if (ps_sessions && c->can_process) {
 		rc |= rs_appendf(&buf, &len, &cap, "%s\n", MY_SQL_TRX);
 		c->parts[c->nparts++] = MY_PART_TRX;
@@ -115,7 +122,8 @@ char *my_build_batch(struct my_state *c)
 			      ? MY_SQL_LOCKS_PS : MY_SQL_LOCKS_INNODB);
 		c->parts[c->nparts++] = MY_PART_LOCKS;
 	}
-	if (c->can_replica) {
+	/* a server without replication is asked again now and then, a replica every time */
+	if (c->can_replica && (c->replica_seen || now_and_then)) {
 		rc |= rs_appendf(&buf, &len, &cap, "%s\n", c->replica_sql);
 		c->parts[c->nparts++] = MY_PART_REPLICA;
 	}

@@ -146,12 +146,18 @@ static int parse_sessions(struct my_state *c, const struct rs *r, struct db_samp
 	if (!out->sessions)
 		return -1;
 	double longest = -1;
+	c->sessions_capped = r->nrows >= MY_SESSIONS_LIMIT;
+	c->sessions_many = r->nrows >= MY_SESSIONS_LIMIT * 4 / 5;
+	c->conns = c->running = 0;
 	for (int i = 0; i < r->nrows; i++) {
 		const char *user = val(r, i, 1), *cmd = val(r, i, 4);
+		/* as Threads_connected counts: client connections, a replica's dump thread too */
+		c->conns += strcmp(user, "system user") && strcmp(cmd, "Daemon");
 		if (!strncmp(cmd, "Binlog Dump", 11))
 			add_replica(out, val(r, i, 2));
 		if (is_system_thread(user, cmd))
 			continue;
+		c->running += strcmp(cmd, "Sleep") && (unsigned long)atol(val(r, i, 0)) != c->self_id;
 		struct db_session *x = &out->sessions[out->nsessions++];
 		if (fill_session(x, r, i) < 0)
 			return -1;
@@ -168,12 +174,14 @@ static int parse_sessions(struct my_state *c, const struct rs *r, struct db_samp
 }
 
 /* Transaction ages by thread id, for sessions read from performance_schema. */
-static void parse_trx(const struct rs *r, struct db_sample *out)
+static void parse_trx(struct my_state *c, const struct rs *r, struct db_sample *out)
 {
 	double longest = -1;
+	c->lock_waits_trx = 0;
 	for (int i = 0; i < r->nrows; i++) {
 		int id = atoi(val(r, i, 0));
 		double age = dval(r, i, 1, -1);
+		c->lock_waits_trx += atoi(val(r, i, 3)) == 1;
 		for (size_t k = 0; k < out->nsessions; k++) {
 			struct db_session *s = &out->sessions[k];
 			if (s->pid != id)
@@ -244,8 +252,12 @@ static int parse_digests(struct my_state *c, const struct rs *r, struct db_sampl
 	if (!out->queries)
 		return -1;
 	textcache_keys_reset(&c->texts);
+	c->statements = 0;
 	for (int i = 0; i < r->nrows; i++) {
 		const char *schema = val(r, i, 0), *digest = val(r, i, 1);
+		c->statements += ival(r, i, 2, 0);
+		if (!*digest)
+			continue;
 		int64_t id = my_digest_id(schema, digest);
 		if (textcache_key(&c->texts, id, digest) < 0)
 			continue;
@@ -308,7 +320,7 @@ static int read_part(struct my_state *c, int part, const struct rs *r, struct db
 	case MY_PART_VARS: parse_vars(r, &out->health, ro); return 0;
 	case MY_PART_STATUS: parse_status(r, &out->health); return 0;
 	case MY_PART_SESSIONS: return parse_sessions(c, r, out);
-	case MY_PART_TRX: parse_trx(r, out); return 0;
+	case MY_PART_TRX: parse_trx(c, r, out); return 0;
 	case MY_PART_LOCKS: parse_locks(r, out); return 0;
 	case MY_PART_REPLICA: parse_replica(r, out); return 0;
 	case MY_PART_DIGESTS: return parse_digests(c, r, out);
@@ -321,6 +333,7 @@ int my_parse_batch(struct my_state *c, struct rs *r, int n, struct db_sample *ou
 	struct db_health *h = &out->health;
 	int ro = 0;
 	h->xid_age = h->db_size_bytes = h->queries_total = -1;
+	h->xact_total = h->blks_hit = h->blks_read = -1;
 	h->tps = h->qps = h->cache_hit_pct = h->longest_xact_s = -1;
 	out->standby.lag_s = -1;
 	for (int i = 0; i < c->nparts; i++) {
@@ -338,8 +351,24 @@ int my_parse_batch(struct my_state *c, struct rs *r, int n, struct db_sample *ou
 	/* "10.11.19-MariaDB-0+deb12u1" -> "MariaDB 10.11.19" */
 	snprintf(h->version, sizeof h->version, "%s %.*s", c->mariadb ? "MariaDB" : "MySQL",
 		 (int)strcspn(c->version, "-"), c->version);
+	if (c->status_read)
+		c->started = h->uptime_s > 0 ? (double)(long long)(h->server_now - h->uptime_s + 0.5) : 0;
+	else
+		h->uptime_s = h->server_now - c->started;
+	if (c->can_digest && c->can_process) {
+		/* one source for each every sample, whether status was read or not */
+		h->waiting_on_lock = c->lock_waits_trx;
+		h->queries_total = c->statements;
+		if (!(c->sessions_capped && c->status_read)) {
+			h->conns_used = c->conns;
+			h->active = c->running;
+		}
+	}
+	for (int i = 0; i < c->nparts; i++)
+		if (c->parts[i] == MY_PART_REPLICA)
+			c->replica_seen = h->is_replica;
 	h->is_replica = h->is_replica || ro;
-	h->server_started = h->uptime_s > 0 ? (double)(long long)(h->server_now - h->uptime_s + 0.5) : 0;
+	h->server_started = c->started;
 	h->rds_procs = c->rds_procs;
 	copy(h->dialect, sizeof h->dialect, "mysql");
 	c->lock_waits = h->waiting_on_lock;

@@ -31,7 +31,23 @@ struct my_state {
 	int parts[MY_BATCH_MAX], nparts;              /* what the batch in flight asks, in order */
 	int lock_waits;                    /* row-lock waits in the last sample: ask who blocks */
 	int rds_procs;                     /* mysql.rds_kill exists: RDS */
+	/* SHOW GLOBAL STATUS costs the server more than the rest of a sample
+	 * (MariaDB sums every thread's counters for it): where performance_schema
+	 * gives sessions and statements, it is read every MY_STATUS_EVERY samples
+	 * for uptime, commits and buffer pool reads, and connections, running
+	 * threads and statements come from the sample's own rows. */
+	unsigned long nsample;
+	double started;                    /* server start, from Uptime; 0 = unknown */
+	int status_read;                   /* this batch asks SHOW GLOBAL STATUS */
+	int sessions_capped;               /* the last sessions read hit its LIMIT */
+	int sessions_many;                 /* ... or came near it: sort before the LIMIT */
+	int replica_seen;                  /* the last replica status had a row */
+	int64_t statements;                /* this sample: statements counted by the digests */
+	int conns, running, lock_waits_trx; /* this sample: counted from its rows */
 };
+
+#define MY_STATUS_EVERY 10
+#define MY_SESSIONS_LIMIT 500 /* the LIMIT in my_sql.h */
 
 
 enum my_part { MY_PART_VARS, MY_PART_STATUS, MY_PART_SESSIONS, MY_PART_TRX, MY_PART_LOCKS,

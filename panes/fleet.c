@@ -219,6 +219,14 @@ static void cloud_detail(struct pane *p, const struct pane_ctx *ctx, size_t i)
 	pane_set_overlay(p, buf);
 }
 
+static void fmt_or_dash(char *out, size_t n, double v, int decimals, const char *unit)
+{
+	if (v < 0)
+		snprintf(out, n, "-");
+	else
+		snprintf(out, n, "%.*f%s", decimals, v, unit);
+}
+
 /* Enter: every figure of the selected target, with the notes and error. */
 static void detail(struct pane *p, struct pane_ctx *ctx)
 {
@@ -229,16 +237,24 @@ static void detail(struct pane *p, struct pane_ctx *ctx)
 			 st.endpoint, target_state_name(st.state), st.error);
 	if (snap) {
 		const struct db_health *h = &snap->s.health;
+		char hit[16], tps[24], qps[24], xid[48];
 		fmt_age(a, sizeof a, h->uptime_s);
 		fmt_bytes(b, sizeof b, (double)h->db_size_bytes);
+		/* a figure the engine does not know (-1) reads "-" */
+		fmt_or_dash(hit, sizeof hit, h->cache_hit_pct, 2, "%");
+		fmt_or_dash(tps, sizeof tps, h->tps, 1, "");
+		fmt_or_dash(qps, sizeof qps, h->qps, 1, "");
+		xid[0] = '\0';
+		if (h->xid_age >= 0) /* PostgreSQL's alone */
+			snprintf(xid, sizeof xid, "xid age: %lld\n", (long long)h->xid_age);
 		o += snprintf(buf + o, sizeof buf - (size_t)o,
 			      "version: %s\nrole: %s\nuptime: %s\nconnections: %d of %d usable\n"
 			      "active: %d\nidle in transaction: %d\nwaiting on a lock: %d\n"
-			      "cache hit: %.2f%%\nxid age: %lld\ndatabase size: %s\n"
-			      "transactions/s: %.1f\nstatements/s: %.1f\nconnection encryption: %s\n",
+			      "cache hit: %s\n%sdatabase size: %s\n"
+			      "transactions/s: %s\nstatements/s: %s\nconnection encryption: %s\n",
 			      h->version, h->is_replica ? "replica" : "primary", a, h->conns_used,
 			      h->conns_max, h->active, h->idle_in_xact, h->waiting_on_lock,
-			      h->cache_hit_pct, (long long)h->xid_age, b, h->tps, h->qps, h->tls);
+			      hit, xid, b, tps, qps, h->tls);
 		o += snprintf(buf + o, sizeof buf - (size_t)o,
 			      "dbfleet's cost: %d statements per refresh, %.2f ms/s\n%s\n%s\n",
 			      snap->s.statements, snap->cost_ms_s, snap->s.privilege_note,

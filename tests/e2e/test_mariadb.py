@@ -61,6 +61,20 @@ def test_mariadb_health_matches_the_client():
         got = int(m.group(1)) * (60 if m.group(2) == "m" else 1)
         assert abs(got - up) <= 61, (got, up, s)
         assert "connection encryption: plaintext" in s, s
+        # between SHOW GLOBAL STATUS reads (every 10th sample) the figures come
+        # from the sample's own rows: connections as the server counts them,
+        # rates that stand, uptime that moves on
+        d.keys("Escape")
+        time.sleep(3)
+        d.keys("Enter")
+        s = d.wait_for(r"transactions/s: [\d.]+\s+statements/s: [\d.]+")
+        conns = int(re.search(r"connections: (\d+) of", s).group(1))
+        server = int(mdb("SHOW GLOBAL STATUS LIKE 'Threads_connected'").split()[1])
+        assert abs(conns - server) <= 1, (conns, server, s)  # the mdb() client itself
+        assert float(re.search(r"statements/s: ([\d.]+)", s).group(1)) > 0, s
+        m = re.search(r"uptime: (\d+)(s|m)", s)
+        later = int(m.group(1)) * (60 if m.group(2) == "m" else 1)
+        assert got <= later <= got + 61, (got, later, s)
     finally:
         d.close()
 
@@ -167,3 +181,44 @@ def test_required_tls_is_enforced_not_silently_plaintext():
         d.wait_for(r"sessions - tls .*DOWN: connect to 127\.0\.0\.1:\d+: TLS is required")
     finally:
         d.close()
+
+
+def test_row_lock_wait_names_the_blocker():
+    """A session waiting for an InnoDB row lock: counted as waiting, its blocker named and marked."""
+    import subprocess
+    require()
+    mdb("CREATE TABLE IF NOT EXISTS app.lk (id INT PRIMARY KEY, v INT) ENGINE=InnoDB;"
+        " INSERT IGNORE INTO app.lk VALUES (1, 0); CREATE USER IF NOT EXISTS victim@'%';"
+        " GRANT ALL ON app.lk TO victim@'%'")
+
+    def session(tag, sql):
+        return subprocess.Popen(["mariadb", "--no-defaults", "-h", "127.0.0.1", "-P", lab()["MDB_PRIMARY_PORT"],
+                                 "-u", "victim", "-e", "SELECT '%s'; %s" % (tag, sql)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def cid(like):
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            got = mdb("SELECT ID FROM information_schema.PROCESSLIST WHERE USER = 'victim' AND INFO LIKE '%s'" % like)
+            if got:
+                return int(got.split()[0])
+            time.sleep(0.1)
+        raise Failure("no session doing %s" % like)
+
+    holder = session("lk_holder", "BEGIN; UPDATE app.lk SET v = 1 WHERE id = 1; SELECT SLEEP(60)")
+    h = cid("SELECT SLEEP(60)")
+    waiter = session("lk_waiter", "UPDATE app.lk SET v = 2 WHERE id = 1")
+    w = cid("UPDATE app.lk SET v = 2%")
+    d = Dbfleet(["-c", write_config([("mdb", mysql_dsn("primary"))])])
+    try:
+        d.wait_for(r"^mdb\s+mysql\s+primary\s+ok")
+        d.keys("4")
+        d.wait_for(r"(?m)^\s*\*%d\s" % h)
+        d.wait_for(r"(?m)^\s*%d\s.*\s%d\s+UPDATE app\.lk" % (w, h))
+        d.keys("1", "Enter")
+        d.wait_for(r"waiting on a lock: 1\b")
+    finally:
+        d.close()
+        holder.kill()
+        waiter.kill()
+        mdb("KILL %d" % h) if mdb("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = %d" % h) == "1" else None

@@ -100,6 +100,30 @@ static void clock_going_back_gives_no_rates(void)
 	rates_release(&st);
 }
 
+/* An engine that reads a counter only every few samples: the rate is over
+ * the time between its readings, and stands in the samples between. */
+static void counters_read_now_and_then(void)
+{
+	struct rate_state st = {0};
+	struct db_sample a = sample(100, 1000, 0, NULL), b = sample(101, -1, 0, NULL),
+			 c = sample(110, 3000, 0, NULL), d = sample(111, -1, 0, NULL);
+	b.health.blks_hit = b.health.blks_read = -1;
+	d.health.blks_hit = d.health.blks_read = -1;
+	rates_apply(&st, &a);
+	rates_apply(&st, &b);
+	CHECK(b.health.tps < 0 && b.health.cache_hit_pct < 0); /* nothing to stand yet */
+	rates_apply(&st, &c);
+	CHECK(c.health.tps == 200); /* 2000 over the 10 s since its last reading */
+	CHECK(c.health.cache_hit_pct > 89.9 && c.health.cache_hit_pct < 90.1);
+	rates_apply(&st, &d);
+	CHECK(d.health.tps == 200 && d.health.cache_hit_pct > 89.9);
+	free(a.queries);
+	free(b.queries);
+	free(c.queries);
+	free(d.queries);
+	rates_release(&st);
+}
+
 static void keep_top_busiest(void)
 {
 	struct rate_state st = {0};
@@ -121,6 +145,7 @@ int main(void)
 	RUN(steady_rates);
 	RUN(reset_and_eviction_never_negative);
 	RUN(clock_going_back_gives_no_rates);
+	RUN(counters_read_now_and_then);
 	RUN(keep_top_busiest);
 	return check_total_failed;
 }

@@ -1,0 +1,244 @@
+/*
+ * Unit tests: what a MySQL/MariaDB sample asks, sample after sample, and how
+ * its answers become the health figures (the lab's MariaDB runs the real
+ * statements in the end-to-end tests; here each path is taken on purpose).
+ */
+#include "../../collectors/rates.h"
+#include "../../engines/my_private.h"
+#include "check.h"
+
+/* The server as these tests want it to answer. */
+struct server {
+	double now, uptime;
+	int nsessions;               /* rows of the sessions statement */
+	int replica;                 /* SHOW REPLICA STATUS has a row */
+	long long questions, digest_calls;
+};
+
+static char cells[600 * 9][24];
+static const char *cellp[600 * 9];
+
+/* The answer to one part of the batch, as the client library would give it. */
+static struct rs answer(int part, const struct server *sv)
+{
+	static const char *status[] = {"Uptime", NULL, "Threads_connected", "99", "Threads_running", "42",
+				       "Questions", NULL, "Handler_commit", "5000", "Handler_rollback", "0",
+				       "Innodb_buffer_pool_read_requests", "1000", "Innodb_buffer_pool_reads", "10",
+				       "Innodb_row_lock_current_waits", "7"};
+	/* ours (7, running), a sleeper in a transaction, a query waiting on a lock,
+	 * a replica's dump thread, a system thread */
+	static const char *sessions[] = {
+		"7", "mon", "127.0.0.1", "", "Query", "0", "", "SELECT ...", "-1",
+		"8", "app", "web1:5000", "app", "Sleep", "30", "", "", "-1",
+		"9", "app", "web2:5001", "app", "Query", "3", "Updating", "UPDATE t SET v = 2", "-1",
+		"10", "repl", "10.0.0.2:4000", "", "Binlog Dump GTID", "900", "", "", "-1",
+		"11", "system user", "", "", "Daemon", "900", "", "", "-1",
+	};
+	static const char *trx[] = {"8", "30", "2", "0", "9", "3", "0", "1"};
+	static const char *locks[] = {"9", "8"};
+	static const char *replica_names[] = {"Slave_IO_Running", "Slave_SQL_Running", "Seconds_Behind_Master"};
+	static const char *replica_row[] = {"Yes", "Yes", "4"};
+	static char vars_now[32], up[32], q[32], dq[32];
+	struct rs r = {0};
+	int i;
+	switch (part) {
+	case MY_PART_VARS:
+		snprintf(vars_now, sizeof vars_now, "%.1f", sv->now);
+		rs_alloc(&r, 1, 4);
+		r.cell[0] = "0", r.cell[1] = "151", r.cell[2] = vars_now, r.cell[3] = "1";
+		break;
+	case MY_PART_STATUS:
+		snprintf(up, sizeof up, "%.0f", sv->uptime);
+		snprintf(q, sizeof q, "%lld", sv->questions);
+		rs_alloc(&r, 9, 2);
+		for (i = 0; i < 18; i++)
+			r.cell[i] = status[i];
+		r.cell[1] = up, r.cell[7] = q;
+		break;
+	case MY_PART_SESSIONS:
+		rs_alloc(&r, sv->nsessions, 9);
+		for (i = 0; i < sv->nsessions * 9; i++) {
+			if (i < 5 * 9) {
+				r.cell[i] = sessions[i];
+			} else { /* more sleepers */
+				snprintf(cells[i], sizeof cells[i], "%d", 100 + i / 9);
+				cellp[i] = cells[i];
+				r.cell[i] = i % 9 == 0 ? cellp[i] : i % 9 == 1 ? "app" : i % 9 == 4 ? "Sleep" : "0";
+			}
+		}
+		break;
+	case MY_PART_TRX:
+		rs_alloc(&r, 2, 4);
+		for (i = 0; i < 8; i++)
+			r.cell[i] = trx[i];
+		break;
+	case MY_PART_LOCKS:
+		rs_alloc(&r, 1, 2);
+		r.cell[0] = locks[0], r.cell[1] = locks[1];
+		break;
+	case MY_PART_REPLICA:
+		rs_alloc(&r, sv->replica, 3);
+		for (i = 0; i < 3; i++)
+			r.name[i] = replica_names[i];
+		for (i = 0; i < 3 * sv->replica; i++)
+			r.cell[i] = replica_row[i];
+		break;
+	case MY_PART_DIGESTS: /* two statements and the table-full row (empty digest) */
+		snprintf(dq, sizeof dq, "%lld", sv->digest_calls);
+		rs_alloc(&r, 3, 5);
+		{
+			const char *d[] = {"app", "abc", dq, "2000000000", "10", "app", "def", "5", "1000000000", "5",
+					   "", "", "3", "1000", "0"};
+			for (i = 0; i < 15; i++)
+				r.cell[i] = d[i];
+		}
+		break;
+	default:
+		rs_alloc(&r, 0, 3);
+	}
+	return r;
+}
+
+static int asks(const struct my_state *c, int part)
+{
+	for (int i = 0; i < c->nparts; i++)
+		if (c->parts[i] == part)
+			return 1;
+	return 0;
+}
+
+/* One sample: the batch built, answered by 'sv', parsed into 'out'. */
+static char *sample(struct my_state *c, const struct server *sv, struct db_sample *out)
+{
+	char *sql = my_build_batch(c);
+	struct rs r[MY_BATCH_MAX];
+	struct err err = {0};
+	for (int i = 0; i < c->nparts; i++)
+		r[i] = answer(c->parts[i], sv);
+	memset(out, 0, sizeof *out);
+	CHECK(my_parse_batch(c, r, c->nparts, out, &err) == 0);
+	for (int i = 0; i < c->nparts; i++)
+		rs_free(&r[i]);
+	return sql;
+}
+
+static struct my_state mariadb(void)
+{
+	struct my_state c = {.mariadb = 1, .vnum = 101119, .self_id = 7, .ps_on = 1, .can_process = 1,
+			     .can_replica = 1, .can_digest = 1};
+	snprintf(c.version, sizeof c.version, "10.11.19-MariaDB");
+	snprintf(c.replica_sql, sizeof c.replica_sql, "SHOW REPLICA STATUS;");
+	return c;
+}
+
+/* SHOW GLOBAL STATUS on the first two samples and every tenth; between them
+ * connections, running threads, lock waits and statements come from the
+ * sample's own rows, uptime moves on, and the rates of what was not read stand. */
+static void status_now_and_then_figures_every_sample(void)
+{
+	struct my_state c = mariadb();
+	struct rate_state rs = {0};
+	struct server sv = {.now = 2000, .uptime = 1000, .nsessions = 5, .questions = 100, .digest_calls = 100};
+	struct db_sample out;
+	for (int n = 0; n < 12; n++) {
+		char *sql = sample(&c, &sv, &out);
+		CHECK(rates_apply(&rs, &out) == 0);
+		int status = n < 2 || n == 10;
+		CHECK(asks(&c, MY_PART_STATUS) == status);
+		CHECK(sql && (strstr(sql, "SHOW GLOBAL STATUS") != NULL) == status);
+		/* a primary is asked for replica status now and then, not every time */
+		CHECK(asks(&c, MY_PART_REPLICA) == status);
+		CHECK(out.health.uptime_s == sv.uptime && out.health.server_started == 1000);
+		/* 5 threads: the system one is not a connection; ours and the dump thread are not running */
+		CHECK(out.health.conns_used == 4 && out.health.active == 1);
+		CHECK(out.health.waiting_on_lock == 1); /* INNODB_TRX's LOCK WAIT, not the status's 7 */
+		CHECK(out.health.queries_total == sv.digest_calls + 5 + 3);
+		CHECK(out.health.longest_xact_s == 30 && out.health.idle_in_xact == 1);
+		if (n >= 1) {
+			CHECK(out.health.qps == 10); /* digests: every sample */
+			CHECK(out.health.tps == 0);  /* Handler_commit did not move; stands between reads */
+		}
+		/* the waiting session is told who blocks it, from the second sample on */
+		if (n >= 1) {
+			CHECK(asks(&c, MY_PART_LOCKS));
+			CHECK(out.nsessions == 3 && out.sessions[2].nblockers == 1 && out.sessions[2].blockers[0] == 8);
+		}
+		free(sql);
+		engine_sample_release(&out);
+		sv.now += 1, sv.uptime += 1, sv.questions += 1000, sv.digest_calls += 10;
+	}
+	rates_release(&rs);
+	my_state_release(&c);
+}
+
+/* A replica is asked every sample; a server that stops being one, now and then. */
+static void replica_status_every_sample_on_a_replica(void)
+{
+	struct my_state c = mariadb();
+	struct server sv = {.now = 2000, .uptime = 1000, .nsessions = 5, .replica = 1};
+	struct db_sample out;
+	for (int n = 0; n < 5; n++) {
+		free(sample(&c, &sv, &out));
+		CHECK(asks(&c, MY_PART_REPLICA) && out.health.is_replica && out.standby.lag_s == 4);
+		engine_sample_release(&out);
+		sv.now += 1;
+	}
+	sv.replica = 0; /* promoted: RESET REPLICA ALL */
+	free(sample(&c, &sv, &out));
+	CHECK(asks(&c, MY_PART_REPLICA) && !out.health.is_replica);
+	engine_sample_release(&out);
+	free(sample(&c, &sv, &out));
+	CHECK(!asks(&c, MY_PART_REPLICA));
+	engine_sample_release(&out);
+	my_state_release(&c);
+}
+
+/* Near the LIMIT the sessions are sorted first (busiest kept); at it, the
+ * counts are the server's own (SHOW GLOBAL STATUS), not the rows'. */
+static void many_sessions_sorted_and_counted_by_the_server(void)
+{
+	struct my_state c = mariadb();
+	struct server sv = {.now = 2000, .uptime = 1000, .nsessions = 5};
+	struct db_sample out;
+	char *sql;
+	for (int n = 0; n < 3; n++) {
+		sql = sample(&c, &sv, &out);
+		CHECK(strstr(sql, "FROM performance_schema.threads") && !strstr(sql, "ORDER BY PROCESSLIST_COMMAND"));
+		free(sql);
+		engine_sample_release(&out);
+	}
+	sv.nsessions = MY_SESSIONS_LIMIT;
+	free(sample(&c, &sv, &out)); /* sample 3: the LIMIT reached, no status this time */
+	engine_sample_release(&out);
+	sql = sample(&c, &sv, &out);
+	CHECK(strstr(sql, "ORDER BY PROCESSLIST_COMMAND") && asks(&c, MY_PART_STATUS));
+	CHECK(out.health.conns_used == 99 && out.health.active == 42 - 1);
+	free(sql);
+	engine_sample_release(&out);
+	my_state_release(&c);
+}
+
+/* Without PROCESS (or performance_schema), status is read every sample, as before. */
+static void without_process_status_every_sample(void)
+{
+	struct my_state c = mariadb();
+	c.can_process = 0;
+	struct server sv = {.now = 2000, .uptime = 1000, .nsessions = 1, .questions = 55};
+	struct db_sample out;
+	for (int n = 0; n < 4; n++) {
+		free(sample(&c, &sv, &out));
+		CHECK(asks(&c, MY_PART_STATUS) && !asks(&c, MY_PART_TRX));
+		CHECK(out.health.conns_used == 99 && out.health.queries_total == 55);
+		engine_sample_release(&out);
+	}
+	my_state_release(&c);
+}
+
+int main(void)
+{
+	RUN(status_now_and_then_figures_every_sample);
+	RUN(replica_status_every_sample_on_a_replica);
+	RUN(many_sessions_sorted_and_counted_by_the_server);
+	RUN(without_process_status_every_sample);
+	return check_total_failed;
+}
