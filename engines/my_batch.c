@@ -127,6 +127,10 @@ char *my_build_batch(struct my_state *c)
 		rc |= rs_appendf(&buf, &len, &cap, "%s\n", c->replica_sql);
 		c->parts[c->nparts++] = MY_PART_REPLICA;
 	}
+	if (c->aurora_version[0]) {
+		rc |= rs_appendf(&buf, &len, &cap, "%s\n", MY_SQL_AURORA_REPLICAS);
+		c->parts[c->nparts++] = MY_PART_AURORA;
+	}
 	if (c->can_digest) {
 		rc |= rs_appendf(&buf, &len, &cap, "%s\n", MY_SQL_DIGESTS);
 		c->parts[c->nparts++] = MY_PART_DIGESTS;

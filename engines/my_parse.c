@@ -47,6 +47,9 @@ int my_probe(struct my_state *c, double timeout_s, rs_run_fn run, void *ctx, str
 	c->ps_on = atoi(val(&r, 0, 3)) == 1;
 	copy(c->user, sizeof c->user, val(&r, 0, 4));
 	rs_free(&r);
+	if (!c->mariadb && run(ctx, MY_SQL_AURORA_PROBE, &r) == 0 && r.nrows == 1)
+		copy(c->aurora_version, sizeof c->aurora_version, val(&r, 0, 0));
+	rs_free(&r);
 	/* SHOW REPLICA STATUS: MariaDB 10.5.1+, MySQL 8.0.22+ (8.4 has nothing else) */
 	int replica_kw = c->mariadb ? c->vnum >= 100501 : c->vnum >= 80022;
 	snprintf(c->replica_sql, sizeof c->replica_sql, "%s;",
@@ -246,6 +249,41 @@ static void parse_replica(const struct rs *r, struct db_sample *out)
 	copy(s->last_error, sizeof s->last_error, e1 && *e1 ? e1 : e2);
 }
 
+/* Aurora MySQL: the writer lists its readers; a reader reports its own lag. */
+static void parse_aurora(const struct rs *r, struct db_sample *out)
+{
+	const char *writer = NULL;
+	int me = -1;
+	for (int i = 0; i < r->nrows; i++) {
+		if (atoi(val(r, i, 1)) == 1)
+			writer = val(r, i, 0);
+		if (atoi(val(r, i, 3)) == 1)
+			me = i;
+	}
+	if (me < 0)
+		return;
+	if (atoi(val(r, me, 1)) != 1) { /* a reader */
+		struct db_standby *s = &out->standby;
+		out->health.is_replica = 1;
+		s->streaming = 1;
+		s->lag_s = dval(r, me, 2, -1000) / 1000;
+		copy(s->sender_host, sizeof s->sender_host, writer ? writer : "");
+		return;
+	}
+	for (int i = 0; i < r->nrows; i++) {
+		if (i == me)
+			continue;
+		size_t before = out->nreplicas;
+		add_replica(out, val(r, i, 0));
+		if (out->nreplicas == before)
+			return;
+		struct db_replica *x = &out->replicas[before];
+		copy(x->state, sizeof x->state, "aurora reader");
+		copy(x->sync_state, sizeof x->sync_state, "storage");
+		x->replay_lag_s = dval(r, i, 2, -1000) / 1000;
+	}
+}
+
 static int parse_digests(struct my_state *c, const struct rs *r, struct db_sample *out)
 {
 	out->queries = calloc(r->nrows ? (size_t)r->nrows : 1, sizeof *out->queries);
@@ -322,7 +360,11 @@ static int read_part(struct my_state *c, int part, const struct rs *r, struct db
 	case MY_PART_SESSIONS: return parse_sessions(c, r, out);
 	case MY_PART_TRX: parse_trx(c, r, out); return 0;
 	case MY_PART_LOCKS: parse_locks(r, out); return 0;
-	case MY_PART_REPLICA: parse_replica(r, out); return 0;
+	case MY_PART_REPLICA:
+		c->replica_seen = r->nrows > 0;
+		parse_replica(r, out);
+		return 0;
+	case MY_PART_AURORA: parse_aurora(r, out); return 0;
 	case MY_PART_DIGESTS: return parse_digests(c, r, out);
 	default: parse_texts(c, r); return 0;
 	}
@@ -348,9 +390,13 @@ int my_parse_batch(struct my_state *c, struct rs *r, int n, struct db_sample *ou
 			return -1;
 		}
 	}
-	/* "10.11.19-MariaDB-0+deb12u1" -> "MariaDB 10.11.19" */
-	snprintf(h->version, sizeof h->version, "%s %.*s", c->mariadb ? "MariaDB" : "MySQL",
-		 (int)strcspn(c->version, "-"), c->version);
+	/* "10.11.19-MariaDB-0+deb12u1" -> "MariaDB 10.11.19"; Aurora by its own version */
+	if (c->aurora_version[0])
+		snprintf(h->version, sizeof h->version, "Aurora MySQL %.20s (MySQL %.*s)", c->aurora_version,
+			 (int)strcspn(c->version, "-"), c->version);
+	else
+		snprintf(h->version, sizeof h->version, "%s %.*s", c->mariadb ? "MariaDB" : "MySQL",
+			 (int)strcspn(c->version, "-"), c->version);
 	if (c->status_read)
 		c->started = h->uptime_s > 0 ? (double)(long long)(h->server_now - h->uptime_s + 0.5) : 0;
 	else
@@ -364,9 +410,6 @@ int my_parse_batch(struct my_state *c, struct rs *r, int n, struct db_sample *ou
 			h->active = c->running;
 		}
 	}
-	for (int i = 0; i < c->nparts; i++)
-		if (c->parts[i] == MY_PART_REPLICA)
-			c->replica_seen = h->is_replica;
 	h->is_replica = h->is_replica || ro;
 	h->server_started = c->started;
 	h->rds_procs = c->rds_procs;

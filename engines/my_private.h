@@ -18,7 +18,7 @@ struct my_dsn {
 	int ssl_required, ssl_verify;
 };
 
-#define MY_BATCH_MAX 9
+#define MY_BATCH_MAX 10
 
 /* What one connection has learnt about its server. */
 struct my_state {
@@ -31,6 +31,7 @@ struct my_state {
 	int parts[MY_BATCH_MAX], nparts;              /* what the batch in flight asks, in order */
 	int lock_waits;                    /* row-lock waits in the last sample: ask who blocks */
 	int rds_procs;                     /* mysql.rds_kill exists: RDS */
+	char aurora_version[32];           /* Aurora MySQL's own version ("3.05.2"); "" = not Aurora */
 	/* SHOW GLOBAL STATUS costs the server more than the rest of a sample
 	 * (MariaDB sums every thread's counters for it): where performance_schema
 	 * gives sessions and statements, it is read every MY_STATUS_EVERY samples
@@ -51,7 +52,7 @@ struct my_state {
 
 
 enum my_part { MY_PART_VARS, MY_PART_STATUS, MY_PART_SESSIONS, MY_PART_TRX, MY_PART_LOCKS,
-	       MY_PART_REPLICA, MY_PART_DIGESTS, MY_PART_TEXTS };
+	       MY_PART_REPLICA, MY_PART_AURORA, MY_PART_DIGESTS, MY_PART_TEXTS };
 
 /* Parse a mysql:// or mariadb:// DSN; 0 or -1 with 'err'. */
 int my_dsn_parse(const char *dsn, struct my_dsn *d, struct err *err);

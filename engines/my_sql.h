@@ -5,6 +5,8 @@
 /* once per connection */
 #define MY_SQL_PROBE \
 	"SELECT @@version, @@version_comment, CONNECTION_ID(), @@performance_schema, CURRENT_USER()"
+/* once per connection, MySQL only: Aurora MySQL answers, others fail (ERROR 1193) */
+#define MY_SQL_AURORA_PROBE "SELECT @@aurora_version, @@aurora_server_id"
 /* each tried once per connection: which privileges the monitoring user has */
 #define MY_SQL_CAN_PROCESS "SELECT COUNT(*) FROM information_schema.INNODB_TRX"
 #define MY_SQL_CAN_DIGEST \
@@ -77,6 +79,15 @@
 	" JOIN performance_schema.threads bt ON bt.THREAD_ID = w.BLOCKING_THREAD_ID LIMIT 500;"
 
 /* then the replica status statement the server speaks (SHOW REPLICA/SLAVE STATUS) */
+
+/* Aurora MySQL: readers share the writer's storage and are no binlog replicas
+ * (SHOW REPLICA STATUS is empty on them); the cluster's instances and their
+ * lag, minus readers that stopped reporting five minutes ago */
+#define MY_SQL_AURORA_REPLICAS \
+	"SELECT SERVER_ID, SESSION_ID = 'MASTER_SESSION_ID', REPLICA_LAG_IN_MILLISECONDS," \
+	" SERVER_ID = @@aurora_server_id FROM information_schema.replica_host_status" \
+	" WHERE SESSION_ID = 'MASTER_SESSION_ID'" \
+	" OR TIME_TO_SEC(TIMEDIFF(NOW(), LAST_UPDATE_TIMESTAMP)) <= 300 LIMIT 64;"
 
 /* digest counters; timers are picoseconds. The NULL digest's row holds what
  * came after the table filled up: counted in the statement total only. */

@@ -13,6 +13,8 @@ struct server {
 	int nsessions;               /* rows of the sessions statement */
 	int replica;                 /* SHOW REPLICA STATUS has a row */
 	long long questions, digest_calls;
+	int aurora_reader;           /* replica_host_status: we are the reader, not the writer */
+	int new_words;               /* replica status in MySQL 8.0.22+'s Replica_* / *_Source words */
 };
 
 static char cells[600 * 9][24];
@@ -37,6 +39,7 @@ static struct rs answer(int part, const struct server *sv)
 	static const char *trx[] = {"8", "30", "2", "0", "9", "3", "0", "1"};
 	static const char *locks[] = {"9", "8"};
 	static const char *replica_names[] = {"Slave_IO_Running", "Slave_SQL_Running", "Seconds_Behind_Master"};
+	static const char *replica_new[] = {"Replica_IO_Running", "Replica_SQL_Running", "Seconds_Behind_Source"};
 	static const char *replica_row[] = {"Yes", "Yes", "4"};
 	static char vars_now[32], up[32], q[32], dq[32];
 	struct rs r = {0};
@@ -79,7 +82,7 @@ static struct rs answer(int part, const struct server *sv)
 	case MY_PART_REPLICA:
 		rs_alloc(&r, sv->replica, 3);
 		for (i = 0; i < 3; i++)
-			r.name[i] = replica_names[i];
+			r.name[i] = sv->new_words ? replica_new[i] : replica_names[i];
 		for (i = 0; i < 3 * sv->replica; i++)
 			r.cell[i] = replica_row[i];
 		break;
@@ -91,6 +94,16 @@ static struct rs answer(int part, const struct server *sv)
 					   "", "", "3", "1000", "0"};
 			for (i = 0; i < 15; i++)
 				r.cell[i] = d[i];
+		}
+		break;
+	case MY_PART_AURORA: /* a writer and two readers; "is me" the last column */
+		rs_alloc(&r, 3, 4);
+		{
+			const char *a[] = {"orders-1", "1", "0", sv->aurora_reader ? "0" : "1",
+					   "orders-2", "0", "18.5", sv->aurora_reader ? "1" : "0",
+					   "orders-3", "0", "2200", "0"};
+			for (i = 0; i < 12; i++)
+				r.cell[i] = a[i];
 		}
 		break;
 	default:
@@ -234,11 +247,60 @@ static void without_process_status_every_sample(void)
 	my_state_release(&c);
 }
 
+/* MySQL 8.0 speaks its own words: Replica_* columns, data_lock_waits, server_uuid. */
+static void mysql8_in_its_own_words(void)
+{
+	struct my_state c = mariadb();
+	c.mariadb = 0, c.vnum = 80036;
+	snprintf(c.version, sizeof c.version, "8.0.36");
+	struct server sv = {.now = 2000, .uptime = 1000, .nsessions = 5, .replica = 1, .new_words = 1};
+	struct db_sample out;
+	free(sample(&c, &sv, &out));
+	CHECK(out.health.is_replica && out.standby.lag_s == 4 && out.standby.streaming && !out.standby.halted[0]);
+	engine_sample_release(&out);
+	char *sql = sample(&c, &sv, &out);
+	CHECK(strstr(sql, "@@server_uuid") && strstr(sql, "performance_schema.data_lock_waits"));
+	CHECK(!strstr(sql, "INNODB_LOCK_WAITS") && !strstr(sql, "replica_host_status"));
+	CHECK_STR(out.health.version, "MySQL 8.0.36");
+	free(sql);
+	engine_sample_release(&out);
+	my_state_release(&c);
+}
+
+/* Aurora MySQL: named by its own version; the writer lists its readers with
+ * their lag, a reader is a replica with its own lag (no binlog replication). */
+static void aurora_writer_and_reader(void)
+{
+	struct my_state c = mariadb();
+	c.mariadb = 0, c.vnum = 80032;
+	snprintf(c.version, sizeof c.version, "8.0.32");
+	snprintf(c.aurora_version, sizeof c.aurora_version, "3.05.2");
+	struct server sv = {.now = 2000, .uptime = 1000, .nsessions = 5};
+	struct db_sample out;
+	char *sql = sample(&c, &sv, &out);
+	CHECK(strstr(sql, "information_schema.replica_host_status") && asks(&c, MY_PART_AURORA));
+	CHECK_STR(out.health.version, "Aurora MySQL 3.05.2 (MySQL 8.0.32)");
+	CHECK(!out.health.is_replica && out.nreplicas == 3); /* the dump thread's replica, and two readers */
+	CHECK_STR(out.replicas[1].name, "orders-2");
+	CHECK_STR(out.replicas[1].state, "aurora reader");
+	CHECK(out.replicas[1].replay_lag_s == 0.0185 && out.replicas[2].replay_lag_s == 2.2);
+	free(sql);
+	engine_sample_release(&out);
+	sv.aurora_reader = 1;
+	free(sample(&c, &sv, &out));
+	CHECK(out.health.is_replica && out.standby.lag_s == 0.0185 && out.standby.streaming);
+	CHECK_STR(out.standby.sender_host, "orders-1");
+	engine_sample_release(&out);
+	my_state_release(&c);
+}
+
 int main(void)
 {
 	RUN(status_now_and_then_figures_every_sample);
 	RUN(replica_status_every_sample_on_a_replica);
 	RUN(many_sessions_sorted_and_counted_by_the_server);
 	RUN(without_process_status_every_sample);
+	RUN(mysql8_in_its_own_words);
+	RUN(aurora_writer_and_reader);
 	return check_total_failed;
 }
