@@ -141,13 +141,37 @@ mdb() { # NAME SQL...
 	mariadb --no-defaults -uroot --socket="$LAB/$n.sock" "$@"
 }
 
+# A CA, the replica's certificate from it (for 127.0.0.1 and localhost), and a
+# CA nobody used: TLS verification, right and wrong, against a real server.
+mdb_tls() {
+	d=$LAB/tls
+	mkdir -p "$d"
+	o() { openssl "$@" >/dev/null 2>&1; }
+	for ca in ca other-ca; do
+		o req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=dbfleet lab $ca" \
+			-keyout "$d/$ca-key.pem" -out "$d/$ca.pem"
+	done
+	o req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$d/server-key.pem" -out "$d/server.csr"
+	printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' > "$d/san.ext"
+	o x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca-key.pem" -CAcreateserial -days 2 \
+		-extfile "$d/san.ext" -out "$d/server.pem"
+	[ "$(id -u)" = 0 ] && chown nobody "$d/server-key.pem"
+	[ -s "$d/server.pem" ]
+}
+
 start_mariadb() {
 	command -v mariadbd >/dev/null || PATH=$PATH:/usr/sbin
 	command -v mariadbd >/dev/null || return 0
 	M1=$(free_port $((P2 + 1)))
 	M2=$(free_port $((M1 + 1)))
 	mdb_conf mdb-primary "$M1" 1
-	mdb_conf mdb-replica "$M2" 2 "read-only = 1"
+	# the replica speaks TLS too (clients choose); the primary does not, for the refusal test
+	if command -v openssl >/dev/null && mdb_tls; then
+		mdb_conf mdb-replica "$M2" 2 "read-only = 1" "ssl-ca = $LAB/tls/ca.pem" \
+			"ssl-cert = $LAB/tls/server.pem" "ssl-key = $LAB/tls/server-key.pem"
+	else
+		mdb_conf mdb-replica "$M2" 2 "read-only = 1"
+	fi
 	mdb_start mdb-primary
 	mdb_start mdb-replica
 	mdb mdb-primary <<SQL

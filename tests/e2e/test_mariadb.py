@@ -222,3 +222,49 @@ def test_row_lock_wait_names_the_blocker():
         holder.kill()
         waiter.kill()
         mdb("KILL %d" % h) if mdb("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = %d" % h) == "1" else None
+
+
+def test_tls_verified_against_the_ca_and_refused_against_another():
+    """The lab replica speaks TLS with a certificate from the lab's CA: verified, it is encrypted;
+    checked against a CA that did not sign it, the connection is refused, not made."""
+    import os
+    require()
+    tls = os.path.join(lab()["LAB_DIR"], "tls")
+    if not os.path.exists(os.path.join(tls, "server.pem")):
+        raise Failure("the lab replica has no certificate (is openssl installed?)")
+    good = mysql_dsn("replica") + "?ssl-mode=VERIFY_IDENTITY&ssl-ca=" + os.path.join(tls, "ca.pem")
+    bad = mysql_dsn("replica") + "?ssl-mode=VERIFY_CA&ssl-ca=" + os.path.join(tls, "other-ca.pem")
+    d = Dbfleet(["-c", write_config([("verified", good), ("wrong-ca", bad)])])
+    try:
+        d.wait_for(r"^verified\s+mysql\s+replica\s+ok\s+yes\s")
+        s = d.wait_for(r"^wrong-ca\s+mysql\s+DOWN")
+        d.keys("Enter")
+        s = d.wait_for(r"connection encryption: TLS\S+")
+        assert "connection encryption: plaintext" not in s, s
+        d.keys("Escape", "j", "Enter")
+        d.wait_for(r"wrong-ca \(mysql[^\n]*\n[^\n]*state: DOWN connect to [^\n]*TLS/SSL error: [^\n]*certificate")
+    finally:
+        d.close()
+
+
+def test_delayed_replica_shows_its_lag_in_seconds():
+    """MASTER_DELAY holds the replica's SQL thread behind: under the lab's load its lag grows to
+    the delay, in seconds, and the lag pane says so too."""
+    require()
+    mdb("STOP SLAVE; CHANGE MASTER TO MASTER_DELAY = 5; START SLAVE", "replica")
+    d = Dbfleet(["-c", write_config([("mdb-replica", mysql_dsn("replica"))])])
+    try:
+        def lag(screen):
+            m = re.search(r"^mdb-replica\s+mysql\s+replica\s+ok\s.*\s([\d.]+)s\s+[\d.]+s\s+\d+q", screen, re.M)
+            return float(m.group(1)) if m else -1
+
+        deadline, seen = time.time() + 15, -1
+        while time.time() < deadline and seen < 3:
+            time.sleep(0.3)
+            seen = lag(d.screen())
+        assert 3 <= seen <= 8, (seen, d.screen())
+        d.keys("2")
+        d.wait_for(r"mdb-replica\s+replica\s+\S+\s+[\d.]+ (B|KiB|MiB)\s+[3-8](\.\d)?s\s")
+    finally:
+        mdb("STOP SLAVE; CHANGE MASTER TO MASTER_DELAY = 0; START SLAVE", "replica")
+        d.close()
