@@ -144,6 +144,16 @@ static struct my_state mariadb(void)
 	return c;
 }
 
+/* A MySQL server as the probe would have found it; 'aurora' its Aurora version or "". */
+static struct my_state mysql(int vnum, const char *version, const char *aurora)
+{
+	struct my_state c = mariadb();
+	c.mariadb = 0, c.vnum = vnum;
+	snprintf(c.version, sizeof c.version, "%s", version);
+	snprintf(c.aurora_version, sizeof c.aurora_version, "%s", aurora);
+	return c;
+}
+
 /* SHOW GLOBAL STATUS on the first two samples and every tenth; between them
  * connections, running threads, lock waits and statements come from the
  * sample's own rows, uptime moves on, and the rates of what was not read stand. */
@@ -250,9 +260,7 @@ static void without_process_status_every_sample(void)
 /* MySQL 8.0 speaks its own words: Replica_* columns, data_lock_waits, server_uuid. */
 static void mysql8_in_its_own_words(void)
 {
-	struct my_state c = mariadb();
-	c.mariadb = 0, c.vnum = 80036;
-	snprintf(c.version, sizeof c.version, "8.0.36");
+	struct my_state c = mysql(80036, "8.0.36", "");
 	struct server sv = {.now = 2000, .uptime = 1000, .nsessions = 5, .replica = 1, .new_words = 1};
 	struct db_sample out;
 	free(sample(&c, &sv, &out));
@@ -271,10 +279,7 @@ static void mysql8_in_its_own_words(void)
  * their lag, a reader is a replica with its own lag (no binlog replication). */
 static void aurora_writer_and_reader(void)
 {
-	struct my_state c = mariadb();
-	c.mariadb = 0, c.vnum = 80032;
-	snprintf(c.version, sizeof c.version, "8.0.32");
-	snprintf(c.aurora_version, sizeof c.aurora_version, "3.05.2");
+	struct my_state c = mysql(80032, "8.0.32", "3.05.2");
 	struct server sv = {.now = 2000, .uptime = 1000, .nsessions = 5};
 	struct db_sample out;
 	char *sql = sample(&c, &sv, &out);
