@@ -12,7 +12,7 @@ sh tests/layering.sh | tee -a "$log"
 echo "== unit tests (ASan+UBSan)"
 for t in build-asan/tests/test_*; do
 	case $t in *.d) continue ;; esac
-	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 "$t" >"$log.one" 2>&1 || {
+	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp:print_suppressions=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 "$t" >"$log.one" 2>&1 || {
 		grep -q '^FAIL' "$log.one" || echo "FAIL $t: exited with an error (sanitizer?)" >>"$log.one"
 	}
 	cat "$log.one" | tee -a "$log"

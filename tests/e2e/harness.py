@@ -69,6 +69,9 @@ def write_config(targets, extra=""):
     return path
 
 
+LSAN_OPTIONS = "suppressions=%s:print_suppressions=0" % os.path.join(ROOT, "tests", "lsan.supp")
+
+
 class Dbfleet:
     """dbfleet running in its own tmux server at a fixed size."""
 
@@ -78,6 +81,7 @@ class Dbfleet:
         e = {"DBFLEET_KEYMAPS": os.path.join(ROOT, "keymaps"), "LANG": "C.UTF-8",
              "LC_ALL": "C.UTF-8", "TERM": "tmux-256color", "HOME": os.environ.get("HOME", "/root"),
              "ASAN_OPTIONS": "log_path=%s:detect_leaks=1" % self.asan_log,
+             "LSAN_OPTIONS": LSAN_OPTIONS,
              "TSAN_OPTIONS": "log_path=%s:halt_on_error=0" % self.asan_log,
              "UBSAN_OPTIONS": "log_path=%s:print_stacktrace=1:halt_on_error=1" % self.asan_log,
              "XDG_CONFIG_HOME": tempfile.mkdtemp(prefix="dbfleet-xdg-")}
@@ -204,6 +208,7 @@ def run_cli(args, env=None, timeout=10):
     e = dict(os.environ)
     e["DBFLEET_KEYMAPS"] = os.path.join(ROOT, "keymaps")
     e["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="dbfleet-xdg-")
+    e["LSAN_OPTIONS"] = LSAN_OPTIONS
     e.update(env or {})
     return subprocess.run([BINARY] + args, capture_output=True, text=True, timeout=timeout, env=e)
 
