@@ -227,11 +227,12 @@ static void fmt_or_dash(char *out, size_t n, double v, int decimals, const char 
 		snprintf(out, n, "%.*f%s", decimals, v, unit);
 }
 
-/* Enter: every figure of the selected target, with the notes and error. */
-static void detail(struct pane *p, struct pane_ctx *ctx)
+/* Enter: every figure of the selected target, with the notes and error;
+ * rewritten with every sample while it is open. */
+static void detail(struct pane *p, const struct pane_ctx *ctx)
 {
 	struct target_status st;
-	struct snapshot *snap = store_get(ctx->store, ctx->target, &st);
+	struct snapshot *snap = store_get(ctx->store, (size_t)p->overlay_id, &st);
 	char buf[4096], a[32], b[32];
 	int o = snprintf(buf, sizeof buf, "%s (%s, %s)\nstate: %s %s\n", st.name, st.engine,
 			 st.endpoint, target_state_name(st.state), st.error);
@@ -275,7 +276,9 @@ static int fleet_command(struct pane *p, enum pane_cmd cmd, struct pane_ctx *ctx
 		return 1;
 	}
 	ctx->target = (size_t)id;
+	p->overlay_id = id;
 	detail(p, ctx);
+	p->overlay_refresh = detail;
 	return 1;
 }
 

@@ -33,6 +33,8 @@ void pane_recalc(struct pane *p, const struct pane_ctx *ctx)
 	table_clear(&p->tab);
 	memset(p->note, 0, sizeof p->note);
 	p->ops->recalc(p, ctx);
+	if (p->overlay && p->overlay_refresh)
+		p->overlay_refresh(p, ctx);
 	if (p->sort_col >= 0)
 		table_sort(&p->tab, p->sort_col, p->sort_desc);
 	/* keep the cursor on the same object when rows move */
@@ -119,4 +121,6 @@ void pane_set_overlay(struct pane *p, const char *text)
 {
 	free(p->overlay);
 	p->overlay = text ? text_sanitize_lines(text, PANE_OVERLAY_MAX) : NULL;
+	if (!text)
+		p->overlay_refresh = NULL;
 }

@@ -123,6 +123,9 @@ struct pane {
 	int filter;                   /* pane-specific */
 	int show_self;
 	char *overlay;                /* full-text view (Enter), owned; NULL if none */
+	/* a live overlay: rewritten with every recalc while open (figures that move) */
+	void (*overlay_refresh)(struct pane *p, const struct pane_ctx *ctx);
+	long overlay_id;              /* what it shows, for overlay_refresh */
 };
 
 extern const struct pane_ops pane_fleet_ops, pane_lag_ops, pane_queries_ops, pane_sessions_ops,
@@ -142,7 +145,7 @@ int pane_command(struct pane *p, enum pane_cmd cmd, struct pane_ctx *ctx, int pa
 /* The pane title's age-or-error part for a target (shared by the panes). */
 void pane_status_of(struct pane *p, const struct target_status *st, const struct snapshot *snap,
 		    double now);
-/* Replace the overlay text (copied, sanitised line by line). */
+/* Replace the overlay text (copied, sanitised line by line); NULL closes it. */
 void pane_set_overlay(struct pane *p, const char *text);
 
 /* Drawing (draw.c, curses): the table in a window area. */

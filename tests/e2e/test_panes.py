@@ -70,7 +70,9 @@ def test_health_matches_psql():
     try:
         d.wait_for(r"^primary\s+postgres\s+primary\s+ok")
         d.keys("Enter")
-        s = d.wait_for(r"connections: \d+ of \d+ usable")
+        # the details are rewritten every sample: a screen with every figure read here
+        s = d.wait_for(r"version: .+\n[\s\S]*role: \S+[\s\S]*uptime: \S+[\s\S]*connections: \d+ of \d+ usable"
+                       r"[\s\S]*xid age: \d+")
         version = psql("SELECT split_part(version(), ' on ', 1)")
         usable = psql("SELECT current_setting('max_connections')::int - "
                       "current_setting('superuser_reserved_connections')::int")
@@ -80,6 +82,10 @@ def test_health_matches_psql():
         got = int(re.search(r"xid age: (\d+)", s).group(1))
         assert abs(got - xid) < 5000, (got, xid)
         assert "role: primary" in s
+        # the details keep moving while open, like the rows behind them
+        up = re.search(r"uptime: (\S+)", s).group(1)
+        d.wait_for(r"uptime: (?!%s\s)\S+" % re.escape(up), timeout=5)
+        assert "connections:" in d.screen()
     finally:
         d.close()
 
