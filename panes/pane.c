@@ -33,6 +33,7 @@ void pane_recalc(struct pane *p, const struct pane_ctx *ctx)
 	table_clear(&p->tab);
 	memset(p->note, 0, sizeof p->note);
 	p->ops->recalc(p, ctx);
+	table_keep_matching(&p->tab, p->search);
 	if (p->overlay && p->overlay_refresh)
 		p->overlay_refresh(p, ctx);
 	if (p->sort_col >= 0)

@@ -77,6 +77,9 @@ void row_text(struct row *r, int col, const char *raw);
 /* Set a cell we format ourselves, with its sort key. */
 void row_setf(struct row *r, int col, double key, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+#define TABLE_SEARCH_MAX 64
+/* Keep only the rows with a cell containing 'text' (ASCII case aside). */
+void table_keep_matching(struct table *t, const char *text);
 /* Stable sort on a column: numbers by key, text by the cell. */
 void table_sort(struct table *t, int col, int desc);
 
@@ -121,6 +124,7 @@ struct pane {
 	int sel, top;                 /* cursor row, first visible row */
 	int sort_col, sort_desc;
 	int filter;                   /* pane-specific */
+	char search[TABLE_SEARCH_MAX]; /* "/" text filter: rows containing it, "" = all */
 	int show_self;
 	char *overlay;                /* full-text view (Enter), owned; NULL if none */
 	/* a live overlay: rewritten with every recalc while open (figures that move) */

@@ -63,6 +63,47 @@ void row_setf(struct row *r, int col, double key, const char *fmt, ...)
 	r->key[col] = key;
 }
 
+/* 1 if 'needle' (lower case ASCII) is in 'hay', case aside. */
+static int contains(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+	for (; hay && *hay; hay++) {
+		size_t i = 0;
+		while (i < n && hay[i] && (hay[i] >= 'A' && hay[i] <= 'Z' ? hay[i] + 32 : hay[i]) == needle[i])
+			i++;
+		if (i == n)
+			return 1;
+	}
+	return 0;
+}
+
+void table_keep_matching(struct table *t, const char *text)
+{
+	char needle[TABLE_SEARCH_MAX];
+	size_t n = 0;
+	for (; text[n] && n + 1 < sizeof needle; n++)
+		needle[n] = text[n] >= 'A' && text[n] <= 'Z' ? (char)(text[n] + 32) : text[n];
+	needle[n] = '\0';
+	if (!n)
+		return;
+	int kept = 0;
+	for (int i = 0; i < t->nrows; i++) {
+		struct row *r = &t->rows[i];
+		int hit = 0;
+		for (int c = 0; c < t->ncols && !hit; c++)
+			hit = contains(r->cell[c], needle);
+		if (hit) {
+			if (kept != i)
+				t->rows[kept] = *r;
+			kept++;
+		} else {
+			for (int c = 0; c < TABLE_MAX_COLS; c++)
+				free(r->cell[c]);
+		}
+	}
+	t->nrows = kept;
+}
+
 static int sort_col, sort_desc, sort_text;
 
 static int row_cmp(const void *a, const void *b)

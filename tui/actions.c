@@ -267,7 +267,7 @@ void act_shown(struct ui *ui)
 		if (!s || s->is_self)
 			continue;
 		if (n == ACTION_BULK_MAX) {
-			ui_say(ui, "%d sessions shown: at most %d at a time; narrow the filter (f)", p->tab.nrows,
+			ui_say(ui, "%d sessions shown: at most %d at a time; narrow the filter (f, /)", p->tab.nrows,
 			       ACTION_BULK_MAX);
 			snapshot_release(&snap);
 			return;
@@ -470,8 +470,7 @@ void act_failover(struct ui *ui)
 	ask(ui, &r, 1, question, radius);
 }
 
-/* A line being typed: printable ASCII appends, Backspace deletes; 1 if 'ch' was one of those. */
-static int edit_input(char *in, size_t n, int ch)
+int edit_input(char *in, size_t n, int ch)
 {
 	size_t len = strlen(in);
 	if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {

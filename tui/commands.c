@@ -55,6 +55,7 @@ static void c_sort(struct ui *ui) { ui_pane_command(ui, PANE_SORT_NEXT); }
 static void c_reverse(struct ui *ui) { ui_pane_command(ui, PANE_SORT_REVERSE); }
 static void c_filter(struct ui *ui) { ui_pane_command(ui, PANE_FILTER_NEXT); }
 static void c_own(struct ui *ui) { ui_pane_command(ui, PANE_TOGGLE_SELF); }
+static void c_search(struct ui *ui) { ui->searching = 1; }
 
 static void select_target(struct ui *ui, int step)
 {
@@ -93,6 +94,7 @@ const struct command commands[] = {
 	{"sort.next", "sort by the next column", c_sort},
 	{"sort.reverse", "reverse the sort order", c_reverse},
 	{"filter.next", "sessions: cycle the state filter", c_filter},
+	{"filter.text", "show only rows containing a text: type it, Enter keeps it, Esc clears it", c_search},
 	{"sessions.own", "sessions: show or hide dbfleet's own connections", c_own},
 	{"target.next", "select the next target", c_target_next},
 	{"target.prev", "select the previous target", c_target_prev},

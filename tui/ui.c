@@ -146,9 +146,11 @@ static void draw_tabs(struct ui *ui)
 
 static void draw_title(struct ui *ui, struct pane *p)
 {
-	(void)ui;
 	char line[512];
-	snprintf(line, sizeof line, " %s ", p->title);
+	if (ui->searching || p->search[0]) /* the text filter (printable ASCII: edit_input) */
+		snprintf(line, sizeof line, " %s  /%s%s ", p->title, p->search, ui->searching ? "_" : "");
+	else
+		snprintf(line, sizeof line, " %s ", p->title);
 	int w = text_width(line);
 	attron(A_BOLD);
 	draw_text(stdscr, 1, 0, w < COLS ? w : COLS, line);
@@ -338,6 +340,18 @@ static void on_key(struct ui *ui, int ch)
 		return;
 	if (ui->prompt.active) {
 		prompt_key(ui, ch);
+		return;
+	}
+	if (ui->searching) { /* every key edits the filter; the rows follow as it is typed */
+		if (ch == 27) {
+			p->search[0] = '\0';
+			ui->searching = 0;
+		} else if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
+			ui->searching = 0;
+		} else {
+			edit_input(p->search, sizeof p->search, ch);
+		}
+		p->sel = p->top = 0;
 		return;
 	}
 	int key = translate(ch);

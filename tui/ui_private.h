@@ -30,6 +30,7 @@ struct ui {
 		char input[64];
 		struct action_request req;
 	} prompt;
+	int searching;     /* the current pane's "/" filter is being typed */
 	char msg[256];     /* a one-line answer to the last key ("aborted: nothing sent") */
 	double msg_until;
 };
@@ -42,6 +43,8 @@ void act_shown(struct ui *ui);
 void act_promote(struct ui *ui);
 void act_snapshot(struct ui *ui);
 void act_failover(struct ui *ui);
+/* A line being typed: printable ASCII appends, Backspace deletes; 1 if 'ch' was one of those. */
+int edit_input(char *in, size_t n, int ch);
 /* The prompt takes every key while open; returns 1 (always consumed). */
 int prompt_key(struct ui *ui, int ch);
 /* A message on the status line for a few seconds. */

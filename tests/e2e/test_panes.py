@@ -145,3 +145,30 @@ def test_narrow_terminal_drops_columns_instead_of_cutting_them():
         s = d.wait_for(r"^NAME\s+ENGINE\s+ROLE\s+STATE\s+TLS\s.*OWN COST")
     finally:
         d.close()
+
+
+def test_text_filter_keeps_matching_rows_and_esc_clears_it():
+    """'/' then a text: only rows containing it (any column, case aside), as it is typed;
+    Enter keeps it (and keys work again), Esc clears it."""
+    d = start()
+    try:
+        d.wait_for(r"^replica\s+postgres\s+replica\s+ok")
+        d.keys("/", "R", "E", "P")
+        s = d.wait_for(r"fleet - .*/REP_")
+        d.wait_for(r"(?m)^replica\s+postgres")
+        assert not re.search(r"(?m)^primary\s", d.screen()), d.screen()
+        d.keys("Enter")
+        s = d.wait_for(r"fleet - .*/REP\s")
+        assert "/REP_" not in s
+        d.keys("4")  # keys are commands again; the filter belongs to the fleet pane
+        d.wait_for(r"sessions - ")
+        assert "/REP" not in d.screen()
+        d.keys("1")
+        d.wait_for(r"fleet - .*/REP\s")
+        assert not re.search(r"(?m)^primary\s", d.screen())
+        d.keys("/", "Escape")
+        d.wait_for(r"(?m)^primary\s+postgres")
+        d.wait_for(r"(?m)^replica\s+postgres")
+        assert "/REP" not in d.screen()
+    finally:
+        d.close()
