@@ -204,6 +204,41 @@ static int global_roles(struct aws_client *cl, const char *region, struct cloud_
 	return 0;
 }
 
+/* What AWS will do to each instance at its next maintenance (an instance's
+ * own, or its cluster's): DescribePendingMaintenanceActions, resources by ARN. */
+static int pending_maintenance(struct aws_client *cl, const char *region, struct cloud_instance *v, size_t from,
+			       size_t n, struct aws_error *e)
+{
+	char marker[1024] = "";
+	for (int pages = 0; pages < RDS_MAX_PAGES; pages++) {
+		struct xnode *root, *res;
+		if (page(cl, region, "DescribePendingMaintenanceActions", marker, &root, &res, e) < 0)
+			return -1;
+		struct xnode *list = xml_child(res, "PendingMaintenanceActions");
+		for (struct xnode *r = list ? list->child : NULL; r; r = r->next) {
+			const char *arn = xml_text(r, "ResourceIdentifier");
+			struct xnode *a = xml_path(r, "PendingMaintenanceActionDetails/PendingMaintenanceAction");
+			char creg[32], cid[64], what[160];
+			const char *when = xml_text(a, "CurrentApplyDate");
+			if (!*when)
+				when = xml_text(a, "AutoAppliedAfterDate");
+			snprintf(what, sizeof what, "%.40s: %.80s%s%.10s%s", xml_text(a, "Action"), xml_text(a, "Description"),
+				 *when ? " (" : "", when, *when ? ")" : "");
+			int cluster = aws_arn_cluster(arn, creg, sizeof creg, cid, sizeof cid) == 0;
+			const char *db = strstr(arn, ":db:");
+			for (size_t i = from; a && i < n; i++)
+				if (cluster ? !strcmp(v[i].cluster, cid) && !strcmp(v[i].region, creg)
+					    : db && !strcmp(db + 4, v[i].id))
+					cpy(v[i].maintenance, sizeof v[i].maintenance, what);
+		}
+		cpy(marker, sizeof marker, xml_text(res, "Marker"));
+		xml_free(root);
+		if (!marker[0])
+			break;
+	}
+	return 0;
+}
+
 int aws_rds_discover(struct aws_client *cl, const char *region, struct cloud_instance **v,
 		     size_t *n, size_t *cap, struct aws_error *e)
 {
@@ -231,13 +266,18 @@ int aws_rds_discover(struct aws_client *cl, const char *region, struct cloud_ins
 		if (!marker[0])
 			break;
 	}
+	/* pending maintenance is optional too: a denied call is not an error */
+	struct aws_error ge;
+	if (*n > from && pending_maintenance(cl, region, *v, from, *n, &ge) < 0 && ge.kind == AWS_ERR_STOPPED) {
+		*e = ge;
+		return -1;
+	}
 	/* only ask for clusters when some instance is in one */
 	if (!clusters)
 		return 0;
 	if (cluster_roles(cl, region, *v, from, *n, e) < 0)
 		return -1;
 	/* global databases are optional: an account without them, or a denied call, is not an error */
-	struct aws_error ge;
 	if (global_roles(cl, region, *v, from, *n, &ge) < 0 && ge.kind == AWS_ERR_STOPPED) {
 		*e = ge;
 		return -1;

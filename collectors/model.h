@@ -171,6 +171,7 @@ struct cloud_instance {
 	double metric[CW_N];      /* latest CloudWatch value, -1 unknown */
 	double metric_at[CW_N];   /* its timestamp, epoch seconds; 0 unknown */
 	double hourly_usd;        /* on-demand estimate from the class, -1 unknown */
+	char maintenance[160];    /* pending maintenance: "system-update: New OS patch (2026-12-04)", "" none */
 };
 
 /* One RDS event (DescribeEvents): failovers, reboots, backups, maintenance. */

@@ -203,11 +203,12 @@ static void cloud_detail(struct pane *p, const struct pane_ctx *ctx, size_t i)
 	double epoch = epoch_now();
 	int o = snprintf(buf, sizeof buf,
 			 "%s (AWS RDS, %s)\nengine: %s %s\nclass: %s\nzone: %s%s\nstatus: %s\n"
-			 "role: %s%s%s%s%s\nendpoint: %s:%d\n\nCloudWatch (AWS/RDS, latest point):\n",
+			 "role: %s%s%s%s%s\nendpoint: %s:%d\npending maintenance: %s\n\n"
+			 "CloudWatch (AWS/RDS, latest point):\n",
 			 ci->id, ci->region, ci->engine, ci->engine_version, ci->klass, ci->az,
 			 ci->multi_az ? " (Multi-AZ)" : "", ci->status, ci->role[0] ? ci->role : "-",
 			 ci->cluster[0] ? ", cluster " : "", ci->cluster, ci->source[0] ? ", replica of " : "",
-			 ci->source, ci->host, ci->port);
+			 ci->source, ci->host, ci->port, ci->maintenance[0] ? ci->maintenance : "none");
 	for (int m = 0; m < CW_N && o < (int)sizeof buf; m++) {
 		if (ci->metric[m] < 0)
 			continue;

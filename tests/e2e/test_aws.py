@@ -47,6 +47,12 @@ def test_aws_roles_and_cloudwatch_figures():
     awslab.put_metric("us-east-1", "pg1-r", "ReplicaLag", 7.0)
     awslab.put_metric("us-east-1", "au1-b", "AuroraReplicaLag", 2500.0)
     awslab.put_metric("us-east-1", "pg1", "FreeStorageSpace", 5.0e9)
+    # what AWS will do at the next maintenance window: to pg1, and to au1's instances through their cluster
+    rds = awslab.client("rds")
+    awslab.proxy("maintenance", {"resource": rds.describe_db_instances(DBInstanceIdentifier="pg1")[
+        "DBInstances"][0]["DBInstanceArn"], "action": "system-update", "description": "New OS patch"})
+    awslab.proxy("maintenance", {"resource": rds.describe_db_clusters(DBClusterIdentifier="au1")[
+        "DBClusters"][0]["DBClusterArn"], "action": "db-upgrade", "description": "Aurora 3.06"})
     d = _dbfleet(["--aws", "--region", "us-east-1"])
     try:
         d.wait_for(r"4 AWS instances", timeout=30)
@@ -63,6 +69,13 @@ def test_aws_roles_and_cloudwatch_figures():
         s = d.wait_for(r"FreeStorageSpace bytes")  # the overlay's last metric line: all of it is drawn
         assert "Multi-AZ" in s and re.search(r"CPUUtilization %\s+42\.00\s+\(\d+m?\d*s old\)", s), s
         assert re.search(r"FreeStorageSpace bytes\s+5000000000\.00", s), s
+        assert re.search(r"pending maintenance: system-update: New OS patch \(\d{4}-\d\d-\d\d\)", s), s
+        d.keys("Escape", "End", "Enter")  # au1-b, the last row: its cluster's action
+        s = d.wait_for(r"au1-b \(AWS RDS[\s\S]*CloudWatch")
+        assert re.search(r"pending maintenance: db-upgrade: Aurora 3\.06 \(", s), s
+        d.keys("Escape", "k", "k", "Enter")  # pg1-r: nothing pending
+        s = d.wait_for(r"pg1-r \(AWS RDS[\s\S]*CloudWatch")
+        assert "pending maintenance: none" in s, s
         # the lag pane draws the AWS topology with CloudWatch's lag figures
         d.keys("Escape", "2")
         s = d.wait_for(r"au1-b")
