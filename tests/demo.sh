@@ -25,7 +25,7 @@ if [ -n "${MDB_PRIMARY_PORT:-}" ]; then
 dsn = mysql://mon@127.0.0.1:$MDB_PRIMARY_PORT/
 
 [target mdb-replica]
-dsn = mysql://mon@127.0.0.1:$MDB_REPLICA_PORT/
+dsn = mysql://mon@127.0.0.1:$MDB_REPLICA_PORT/$( [ -f "$LAB/tls/ca.pem" ] && echo "?ssl-mode=VERIFY_IDENTITY&ssl-ca=$LAB/tls/ca.pem")
 CONF
 fi
 # the AWS side: moto and our proxy, an RDS fleet named like the lab's servers
