@@ -84,19 +84,10 @@ struct extra {
 
 /*
  * POST one page of 'action' and parse it; the Result element's node in
- * '*doc' (caller frees '*root'). 0 or -1 with 'e'.
+ * '*result' (caller frees '*root'). 0 or -1 with 'e'.
  */
-static int page_ex(struct aws_client *cl, const char *region, const char *action, const char *marker,
-		   const struct extra *x, struct xnode **root, struct xnode **result, struct aws_error *e);
-
 static int page(struct aws_client *cl, const char *region, const char *action, const char *marker,
-		struct xnode **root, struct xnode **result, struct aws_error *e)
-{
-	return page_ex(cl, region, action, marker, NULL, root, result, e);
-}
-
-static int page_ex(struct aws_client *cl, const char *region, const char *action, const char *marker,
-		   const struct extra *x, struct xnode **root, struct xnode **result, struct aws_error *e)
+		const struct extra *x, struct xnode **root, struct xnode **result, struct aws_error *e)
 {
 	char *body = NULL, *resp = NULL, rname[96];
 	size_t blen = 0, bcap = 0, rlen = 0;
@@ -134,30 +125,56 @@ static int page_ex(struct aws_client *cl, const char *region, const char *action
 	return 0;
 }
 
-/* Writer/reader of each Aurora instance from its cluster's member list. */
-static int cluster_roles(struct aws_client *cl, const char *region, struct cloud_instance *v,
-			 size_t from, size_t n, struct aws_error *e)
+/*
+ * Every item of 'list' in every page of 'action' (Marker to Marker), each
+ * given to 'fn': 0 goes on, 1 has had enough, -1 is out of memory. 0 or -1
+ * with 'e'.
+ */
+typedef int (*item_fn)(const struct xnode *item, void *arg);
+
+static int each_item(struct aws_client *cl, const char *region, const char *action, const struct extra *x,
+		     const char *list, item_fn fn, void *arg, struct aws_error *e)
 {
 	char marker[1024] = "";
 	for (int pages = 0; pages < RDS_MAX_PAGES; pages++) {
 		struct xnode *root, *res;
-		if (page(cl, region, "DescribeDBClusters", marker, &root, &res, e) < 0)
+		if (page(cl, region, action, marker, x, &root, &res, e) < 0)
 			return -1;
-		struct xnode *list = xml_child(res, "DBClusters");
-		for (struct xnode *c = list ? list->child : NULL; c; c = c->next) {
-			struct xnode *mem = xml_child(c, "DBClusterMembers");
-			for (struct xnode *m = mem ? mem->child : NULL; m; m = m->next) {
-				const char *id = xml_text(m, "DBInstanceIdentifier");
-				int w = !strcmp(xml_text(m, "IsClusterWriter"), "true");
-				for (size_t i = from; i < n; i++)
-					if (!strcmp(v[i].id, id))
-						cpy(v[i].role, sizeof v[i].role, w ? "writer" : "reader");
-			}
-		}
+		struct xnode *l = xml_child(res, list);
+		int rc = 0;
+		for (struct xnode *it = l ? l->child : NULL; it && rc == 0; it = it->next)
+			rc = fn(it, arg);
 		cpy(marker, sizeof marker, xml_text(res, "Marker"));
 		xml_free(root);
-		if (!marker[0])
-			return 0;
+		if (rc < 0) {
+			e->kind = AWS_ERR_CONFIG;
+			snprintf(e->msg, sizeof e->msg, "out of memory");
+			return -1;
+		}
+		if (rc > 0 || !marker[0])
+			break;
+	}
+	return 0;
+}
+
+/* The instances of this region so far, for the calls that add to them. */
+struct found {
+	struct cloud_instance *v;
+	size_t from, n;
+	const char *region;
+};
+
+/* Writer/reader of each Aurora instance from its cluster's member list. */
+static int cluster_item(const struct xnode *c, void *arg)
+{
+	const struct found *f = arg;
+	struct xnode *mem = xml_child(c, "DBClusterMembers");
+	for (struct xnode *m = mem ? mem->child : NULL; m; m = m->next) {
+		const char *id = xml_text(m, "DBInstanceIdentifier");
+		int w = !strcmp(xml_text(m, "IsClusterWriter"), "true");
+		for (size_t i = f->from; i < f->n; i++)
+			if (!strcmp(f->v[i].id, id))
+				cpy(f->v[i].role, sizeof f->v[i].role, w ? "writer" : "reader");
 	}
 	return 0;
 }
@@ -176,153 +193,133 @@ int aws_arn_cluster(const char *arn, char *region, size_t rn, char *id, size_t i
 	return 0;
 }
 
-/* Which Aurora global database each cluster is in, and whether it writes. */
-static int global_roles(struct aws_client *cl, const char *region, struct cloud_instance *v, size_t from, size_t n,
-			struct aws_error *e)
+/* Which Aurora global database each cluster is in, and whether it writes.
+ * (The API names each list item GlobalClusterMember, as it names each member.) */
+static int global_item(const struct xnode *g, void *arg)
 {
-	struct xnode *root, *res;
-	if (page(cl, region, "DescribeGlobalClusters", NULL, &root, &res, e) < 0)
-		return -1;
-	struct xnode *list = xml_child(res, "GlobalClusters");
-	/* the API names each list item GlobalClusterMember, as it names each member */
-	for (struct xnode *g = list ? list->child : NULL; g; g = g->next) {
-		const char *gid = xml_text(g, "GlobalClusterIdentifier");
-		struct xnode *mem = xml_child(g, "GlobalClusterMembers");
-		for (struct xnode *m = mem ? mem->child : NULL; m; m = m->next) {
-			char mreg[32], mid[64];
-			if (aws_arn_cluster(xml_text(m, "DBClusterArn"), mreg, sizeof mreg, mid, sizeof mid) < 0)
-				continue;
-			int w = !strcmp(xml_text(m, "IsWriter"), "true");
-			for (size_t i = from; i < n; i++)
-				if (!strcmp(v[i].cluster, mid) && !strcmp(v[i].region, mreg)) {
-					cpy(v[i].global, sizeof v[i].global, gid);
-					v[i].global_writer = w;
-				}
-		}
+	const struct found *f = arg;
+	const char *gid = xml_text(g, "GlobalClusterIdentifier");
+	struct xnode *mem = xml_child(g, "GlobalClusterMembers");
+	for (struct xnode *m = mem ? mem->child : NULL; m; m = m->next) {
+		char mreg[32], mid[64];
+		if (aws_arn_cluster(xml_text(m, "DBClusterArn"), mreg, sizeof mreg, mid, sizeof mid) < 0)
+			continue;
+		int w = !strcmp(xml_text(m, "IsWriter"), "true");
+		for (size_t i = f->from; i < f->n; i++)
+			if (!strcmp(f->v[i].cluster, mid) && !strcmp(f->v[i].region, mreg)) {
+				cpy(f->v[i].global, sizeof f->v[i].global, gid);
+				f->v[i].global_writer = w;
+			}
 	}
-	xml_free(root);
 	return 0;
 }
 
 /* What AWS will do to each instance at its next maintenance (an instance's
  * own, or its cluster's): DescribePendingMaintenanceActions, resources by ARN. */
-static int pending_maintenance(struct aws_client *cl, const char *region, struct cloud_instance *v, size_t from,
-			       size_t n, struct aws_error *e)
+static int maintenance_item(const struct xnode *r, void *arg)
 {
-	char marker[1024] = "";
-	for (int pages = 0; pages < RDS_MAX_PAGES; pages++) {
-		struct xnode *root, *res;
-		if (page(cl, region, "DescribePendingMaintenanceActions", marker, &root, &res, e) < 0)
-			return -1;
-		struct xnode *list = xml_child(res, "PendingMaintenanceActions");
-		for (struct xnode *r = list ? list->child : NULL; r; r = r->next) {
-			const char *arn = xml_text(r, "ResourceIdentifier");
-			struct xnode *a = xml_path(r, "PendingMaintenanceActionDetails/PendingMaintenanceAction");
-			char creg[32], cid[64], what[160];
-			const char *when = xml_text(a, "CurrentApplyDate");
-			if (!*when)
-				when = xml_text(a, "AutoAppliedAfterDate");
-			snprintf(what, sizeof what, "%.40s: %.80s%s%.10s%s", xml_text(a, "Action"), xml_text(a, "Description"),
-				 *when ? " (" : "", when, *when ? ")" : "");
-			int cluster = aws_arn_cluster(arn, creg, sizeof creg, cid, sizeof cid) == 0;
-			const char *db = strstr(arn, ":db:");
-			for (size_t i = from; a && i < n; i++)
-				if (cluster ? !strcmp(v[i].cluster, cid) && !strcmp(v[i].region, creg)
-					    : db && !strcmp(db + 4, v[i].id))
-					cpy(v[i].maintenance, sizeof v[i].maintenance, what);
-		}
-		cpy(marker, sizeof marker, xml_text(res, "Marker"));
-		xml_free(root);
-		if (!marker[0])
-			break;
-	}
+	const struct found *f = arg;
+	const char *arn = xml_text(r, "ResourceIdentifier");
+	struct xnode *a = xml_path(r, "PendingMaintenanceActionDetails/PendingMaintenanceAction");
+	char creg[32], cid[64], what[160];
+	const char *when = xml_text(a, "CurrentApplyDate");
+	if (!*when)
+		when = xml_text(a, "AutoAppliedAfterDate");
+	snprintf(what, sizeof what, "%.40s: %.80s%s%.10s%s", xml_text(a, "Action"), xml_text(a, "Description"),
+		 *when ? " (" : "", when, *when ? ")" : "");
+	int cluster = aws_arn_cluster(arn, creg, sizeof creg, cid, sizeof cid) == 0;
+	const char *db = strstr(arn, ":db:");
+	for (size_t i = f->from; a && i < f->n; i++)
+		if (cluster ? !strcmp(f->v[i].cluster, cid) && !strcmp(f->v[i].region, creg)
+			    : db && !strcmp(db + 4, f->v[i].id))
+			cpy(f->v[i].maintenance, sizeof f->v[i].maintenance, what);
+	return 0;
+}
+
+struct discovering {
+	struct cloud_instance **v;
+	size_t *n, *cap;
+	const char *region;
+	int clusters;
+};
+
+static int instance_item(const struct xnode *x, void *arg)
+{
+	struct discovering *d = arg;
+	if (grow(d->v, d->n, d->cap) < 0)
+		return -1;
+	parse_instance(x, d->region, &(*d->v)[*d->n]);
+	d->clusters |= (*d->v)[*d->n].cluster[0] != '\0';
+	(*d->n)++;
 	return 0;
 }
 
 int aws_rds_discover(struct aws_client *cl, const char *region, struct cloud_instance **v,
 		     size_t *n, size_t *cap, struct aws_error *e)
 {
-	char marker[1024] = "";
+	struct discovering d = {v, n, cap, region, 0};
 	size_t from = *n;
-	int clusters = 0;
-	for (int pages = 0; pages < RDS_MAX_PAGES; pages++) {
-		struct xnode *root, *res;
-		if (page(cl, region, "DescribeDBInstances", marker, &root, &res, e) < 0)
-			return -1;
-		struct xnode *list = xml_child(res, "DBInstances");
-		for (struct xnode *x = list ? list->child : NULL; x; x = x->next) {
-			if (grow(v, n, cap) < 0) {
-				xml_free(root);
-				e->kind = AWS_ERR_CONFIG;
-				snprintf(e->msg, sizeof e->msg, "out of memory");
-				return -1;
-			}
-			parse_instance(x, region, &(*v)[*n]);
-			clusters |= (*v)[*n].cluster[0] != '\0';
-			(*n)++;
-		}
-		cpy(marker, sizeof marker, xml_text(res, "Marker"));
-		xml_free(root);
-		if (!marker[0])
-			break;
-	}
-	/* pending maintenance is optional too: a denied call is not an error */
+	if (each_item(cl, region, "DescribeDBInstances", NULL, "DBInstances", instance_item, &d, e) < 0)
+		return -1;
+	struct found f = {*v, from, *n, region};
+	/* pending maintenance is optional: a denied call is not an error */
 	struct aws_error ge;
-	if (*n > from && pending_maintenance(cl, region, *v, from, *n, &ge) < 0 && ge.kind == AWS_ERR_STOPPED) {
+	if (*n > from && each_item(cl, region, "DescribePendingMaintenanceActions", NULL, "PendingMaintenanceActions",
+				   maintenance_item, &f, &ge) < 0 && ge.kind == AWS_ERR_STOPPED) {
 		*e = ge;
 		return -1;
 	}
 	/* only ask for clusters when some instance is in one */
-	if (!clusters)
+	if (!d.clusters)
 		return 0;
-	if (cluster_roles(cl, region, *v, from, *n, e) < 0)
+	if (each_item(cl, region, "DescribeDBClusters", NULL, "DBClusters", cluster_item, &f, e) < 0)
 		return -1;
 	/* global databases are optional: an account without them, or a denied call, is not an error */
-	if (global_roles(cl, region, *v, from, *n, &ge) < 0 && ge.kind == AWS_ERR_STOPPED) {
+	if (each_item(cl, region, "DescribeGlobalClusters", NULL, "GlobalClusters", global_item, &f, &ge) < 0 &&
+	    ge.kind == AWS_ERR_STOPPED) {
 		*e = ge;
 		return -1;
 	}
 	return 0;
 }
 
+struct events {
+	struct cloud_event **v;
+	size_t *n, *cap, max;
+	const char *region;
+};
+
+static int event_item(const struct xnode *ev, void *arg)
+{
+	struct events *a = arg;
+	if (*a->n >= a->max)
+		return 1;
+	if (*a->n == *a->cap) {
+		size_t c = *a->cap ? *a->cap * 2 : 64;
+		struct cloud_event *p = realloc(*a->v, c * sizeof *p);
+		if (!p)
+			return -1;
+		*a->v = p;
+		*a->cap = c;
+	}
+	struct cloud_event *ce = &(*a->v)[(*a->n)++];
+	memset(ce, 0, sizeof *ce);
+	struct tm tm = {0};
+	ce->at = strptime(xml_text(ev, "Date"), "%Y-%m-%dT%H:%M:%S", &tm) ? (double)timegm(&tm) : 0;
+	cpy(ce->region, sizeof ce->region, a->region);
+	cpy(ce->source, sizeof ce->source, xml_text(ev, "SourceIdentifier"));
+	cpy(ce->type, sizeof ce->type, xml_text(ev, "SourceType"));
+	cpy(ce->category, sizeof ce->category, xml_text(ev, "EventCategories/EventCategory"));
+	cpy(ce->message, sizeof ce->message, xml_text(ev, "Message"));
+	return *a->n >= a->max;
+}
+
 int aws_rds_events(struct aws_client *cl, const char *region, int minutes, struct cloud_event **v, size_t *n,
 		   size_t *cap, size_t max, struct aws_error *e)
 {
-	char marker[1024] = "", dur[16];
+	char dur[16];
 	snprintf(dur, sizeof dur, "%d", minutes);
 	struct extra x = {{"Duration", NULL}, {dur, NULL}};
-	for (int pages = 0; pages < RDS_MAX_PAGES && *n < max; pages++) {
-		struct xnode *root, *res;
-		if (page_ex(cl, region, "DescribeEvents", marker, &x, &root, &res, e) < 0)
-			return -1;
-		struct xnode *list = xml_child(res, "Events");
-		for (struct xnode *ev = list ? list->child : NULL; ev && *n < max; ev = ev->next) {
-			if (*n == *cap) {
-				size_t c = *cap ? *cap * 2 : 64;
-				struct cloud_event *p = realloc(*v, c * sizeof *p);
-				if (!p) {
-					xml_free(root);
-					e->kind = AWS_ERR_CONFIG;
-					snprintf(e->msg, sizeof e->msg, "out of memory");
-					return -1;
-				}
-				*v = p;
-				*cap = c;
-			}
-			struct cloud_event *ce = &(*v)[(*n)++];
-			memset(ce, 0, sizeof *ce);
-			struct tm tm = {0};
-			ce->at = strptime(xml_text(ev, "Date"), "%Y-%m-%dT%H:%M:%S", &tm) ? (double)timegm(&tm) : 0;
-			cpy(ce->region, sizeof ce->region, region);
-			cpy(ce->source, sizeof ce->source, xml_text(ev, "SourceIdentifier"));
-			cpy(ce->type, sizeof ce->type, xml_text(ev, "SourceType"));
-			cpy(ce->category, sizeof ce->category, xml_text(ev, "EventCategories/EventCategory"));
-			cpy(ce->message, sizeof ce->message, xml_text(ev, "Message"));
-		}
-		cpy(marker, sizeof marker, xml_text(res, "Marker"));
-		xml_free(root);
-		if (!marker[0])
-			break;
-	}
-	return 0;
+	struct events a = {v, n, cap, max, region};
+	return *n >= max ? 0 : each_item(cl, region, "DescribeEvents", &x, "Events", event_item, &a, e);
 }
