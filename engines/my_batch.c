@@ -131,12 +131,17 @@ char *my_build_batch(struct my_state *c)
 		rc |= rs_appendf(&buf, &len, &cap, "%s\n", MY_SQL_AURORA_REPLICAS);
 		c->parts[c->nparts++] = MY_PART_AURORA;
 	}
-	if (c->can_digest) {
+	/* a consumer turned off is asked again now and then: the pane's note says how to turn it on */
+	if (c->can_digest && c->digests_off && now_and_then) {
+		rc |= rs_appendf(&buf, &len, &cap, "%s;\n", MY_SQL_DIGESTS_ON);
+		c->parts[c->nparts++] = MY_PART_CONSUMER;
+	}
+	if (c->can_digest && !c->digests_off) {
 		rc |= rs_appendf(&buf, &len, &cap, "%s\n", MY_SQL_DIGESTS);
 		c->parts[c->nparts++] = MY_PART_DIGESTS;
 	}
 	char list[TEXTCACHE_FETCH_MAX * 72 + 1];
-	if (c->can_digest && textcache_wanted_keys(&c->texts, list, sizeof list) > 0) {
+	if (c->can_digest && !c->digests_off && textcache_wanted_keys(&c->texts, list, sizeof list) > 0) {
 		rc |= rs_appendf(&buf, &len, &cap, MY_SQL_TEXTS "\n", list);
 		c->parts[c->nparts++] = MY_PART_TEXTS;
 	}

@@ -64,6 +64,9 @@ int my_probe(struct my_state *c, double timeout_s, rs_run_fn run, void *ctx, str
 	snprintf(sql, sizeof sql, "%.*s", (int)strlen(c->replica_sql) - 1, c->replica_sql);
 	c->can_replica = try_sql(run, ctx, sql, &lost);
 	c->can_digest = c->ps_on && try_sql(run, ctx, MY_SQL_CAN_DIGEST, &lost);
+	if (c->can_digest && run(ctx, MY_SQL_DIGESTS_ON, &r) == 0 && r.nrows == 1)
+		c->digests_off = strcmp(val(&r, 0, 0), "YES") != 0;
+	rs_free(&r);
 	if (run(ctx, MY_SQL_RDS_PROCS, &r) == 0)
 		c->rds_procs = ival(&r, 0, 0, 0) > 0;
 	rs_free(&r);
@@ -350,6 +353,10 @@ static void notes(struct my_state *c, struct db_sample *out)
 		snprintf(out->queries_note, sizeof out->queries_note,
 			 "no SELECT on performance_schema: top queries hidden"
 			 " (GRANT SELECT ON performance_schema.* TO %.64s;)", who);
+	else if (c->digests_off)
+		snprintf(out->queries_note, sizeof out->queries_note,
+			 "no statement digests: turn the consumer on (UPDATE performance_schema.setup_consumers"
+			 " SET ENABLED = 'YES' WHERE NAME = 'statements_digest';)");
 }
 
 static int read_part(struct my_state *c, int part, const struct rs *r, struct db_sample *out, int *ro)
@@ -365,6 +372,7 @@ static int read_part(struct my_state *c, int part, const struct rs *r, struct db
 		parse_replica(r, out);
 		return 0;
 	case MY_PART_AURORA: parse_aurora(r, out); return 0;
+	case MY_PART_CONSUMER: c->digests_off = r->nrows == 1 && strcmp(val(r, 0, 0), "YES"); return 0;
 	case MY_PART_DIGESTS: return parse_digests(c, r, out);
 	default: parse_texts(c, r); return 0;
 	}
@@ -378,6 +386,7 @@ int my_parse_batch(struct my_state *c, struct rs *r, int n, struct db_sample *ou
 	h->xact_total = h->blks_hit = h->blks_read = -1;
 	h->tps = h->qps = h->cache_hit_pct = h->longest_xact_s = -1;
 	out->standby.lag_s = -1;
+	c->statements = -1; /* until the digests are read */
 	for (int i = 0; i < c->nparts; i++) {
 		if (i >= n || r[i].error[0]) {
 			err->code = ERR_FAIL;
@@ -404,7 +413,8 @@ int my_parse_batch(struct my_state *c, struct rs *r, int n, struct db_sample *ou
 	if (c->can_digest && c->can_process) {
 		/* one source for each every sample, whether status was read or not */
 		h->waiting_on_lock = c->lock_waits_trx;
-		h->queries_total = c->statements;
+		if (c->statements >= 0) /* no digests: Questions, when this sample read the status */
+			h->queries_total = c->statements;
 		if (!(c->sessions_capped && c->status_read)) {
 			h->conns_used = c->conns;
 			h->active = c->running;

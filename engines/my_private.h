@@ -18,7 +18,7 @@ struct my_dsn {
 	int ssl_required, ssl_verify;
 };
 
-#define MY_BATCH_MAX 10
+#define MY_BATCH_MAX 11
 
 /* What one connection has learnt about its server. */
 struct my_state {
@@ -26,6 +26,7 @@ struct my_state {
 	int mariadb, vnum;                 /* 101119 for 10.11.19 */
 	unsigned long self_id;             /* our CONNECTION_ID() */
 	int ps_on, can_process, can_replica, can_digest;
+	int digests_off;                   /* the statements_digest consumer is off: no digests to read */
 	char replica_sql[32];
 	struct textcache texts;
 	int parts[MY_BATCH_MAX], nparts;              /* what the batch in flight asks, in order */
@@ -43,7 +44,7 @@ struct my_state {
 	int sessions_capped;               /* the last sessions read hit its LIMIT */
 	int sessions_many;                 /* ... or came near it: sort before the LIMIT */
 	int replica_seen;                  /* the last replica status had a row */
-	int64_t statements;                /* this sample: statements counted by the digests */
+	int64_t statements;                /* this sample: statements counted by the digests, -1 none */
 	int conns, running, lock_waits_trx; /* this sample: counted from its rows */
 };
 
@@ -52,7 +53,7 @@ struct my_state {
 
 
 enum my_part { MY_PART_VARS, MY_PART_STATUS, MY_PART_SESSIONS, MY_PART_TRX, MY_PART_LOCKS,
-	       MY_PART_REPLICA, MY_PART_AURORA, MY_PART_DIGESTS, MY_PART_TEXTS };
+	       MY_PART_REPLICA, MY_PART_AURORA, MY_PART_CONSUMER, MY_PART_DIGESTS, MY_PART_TEXTS };
 
 /* Parse a mysql:// or mariadb:// DSN; 0 or -1 with 'err'. */
 int my_dsn_parse(const char *dsn, struct my_dsn *d, struct err *err);

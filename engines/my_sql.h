@@ -9,6 +9,9 @@
 #define MY_SQL_AURORA_PROBE "SELECT @@aurora_version, @@aurora_server_id"
 /* each tried once per connection: which privileges the monitoring user has */
 #define MY_SQL_CAN_PROCESS "SELECT COUNT(*) FROM information_schema.INNODB_TRX"
+/* once per connection, with SELECT on performance_schema: are digests collected at all */
+#define MY_SQL_DIGESTS_ON \
+	"SELECT ENABLED FROM performance_schema.setup_consumers WHERE NAME = 'statements_digest'"
 #define MY_SQL_CAN_DIGEST \
 	"SELECT COUNT(*) FROM performance_schema.events_statements_summary_by_digest WHERE 1 = 0"
 

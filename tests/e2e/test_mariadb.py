@@ -270,3 +270,21 @@ def test_delayed_replica_shows_its_lag_in_seconds():
     finally:
         mdb("STOP SLAVE; CHANGE MASTER TO MASTER_DELAY = 0; START SLAVE", "replica")
         d.close()
+
+
+def test_digests_consumer_off_is_named_with_the_fix():
+    """performance_schema on but its statements_digest consumer off: the queries pane says how to
+    turn it on (not an empty pane), and statements/s still comes, from Questions."""
+    require()
+    mdb("UPDATE performance_schema.setup_consumers SET ENABLED = 'NO' WHERE NAME = 'statements_digest';"
+        " TRUNCATE performance_schema.events_statements_summary_by_digest")
+    d = Dbfleet(["-c", write_config([("mdb", mysql_dsn("primary"))])])
+    try:
+        d.wait_for(r"^mdb\s+mysql\s+primary\s+ok")
+        d.keys("3")
+        d.wait_for(r"no statement digests: turn the consumer on \(UPDATE performance_schema\.setup_consumers")
+        d.keys("1", "Enter")
+        d.wait_for(r"statements/s: [\d.]+\s")
+    finally:
+        mdb("UPDATE performance_schema.setup_consumers SET ENABLED = 'YES' WHERE NAME = 'statements_digest'")
+        d.close()

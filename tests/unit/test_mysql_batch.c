@@ -15,6 +15,7 @@ struct server {
 	long long questions, digest_calls;
 	int aurora_reader;           /* replica_host_status: we are the reader, not the writer */
 	int new_words;               /* replica status in MySQL 8.0.22+'s Replica_* / *_Source words */
+	int consumer_on;             /* setup_consumers' statements_digest, when asked */
 };
 
 static char cells[600 * 9][24];
@@ -105,6 +106,10 @@ static struct rs answer(int part, const struct server *sv)
 			for (i = 0; i < 12; i++)
 				r.cell[i] = a[i];
 		}
+		break;
+	case MY_PART_CONSUMER:
+		rs_alloc(&r, 1, 1);
+		r.cell[0] = sv->consumer_on ? "YES" : "NO";
 		break;
 	default:
 		rs_alloc(&r, 0, 3);
@@ -299,6 +304,39 @@ static void aurora_writer_and_reader(void)
 	my_state_release(&c);
 }
 
+/* Digests consumer off: statements/s from Questions (every tenth sample, the
+ * rate standing between), and the queries pane says how to turn it on. */
+static void no_digests_statements_from_questions(void)
+{
+	struct my_state c = mariadb();
+	c.digests_off = 1;
+	struct rate_state rs = {0};
+	struct server sv = {.now = 2000, .uptime = 1000, .nsessions = 5, .questions = 100};
+	struct db_sample out;
+	for (int n = 0; n < 4; n++) {
+		free(sample(&c, &sv, &out));
+		CHECK(rates_apply(&rs, &out) == 0);
+		CHECK(!asks(&c, MY_PART_DIGESTS) && out.nqueries == 0 && strstr(out.queries_note, "statements_digest"));
+		if (n == 1)
+			CHECK(out.health.queries_total == 200 && out.health.qps == 100);
+		if (n > 1)
+			CHECK(out.health.queries_total == -1 && out.health.qps == 100);
+		engine_sample_release(&out);
+		sv.now += 1, sv.questions += 100;
+	}
+	/* turned on: seen at the next tenth sample, and the digests are read from then on */
+	sv.consumer_on = 1;
+	for (int n = 4; n < 12; n++) {
+		free(sample(&c, &sv, &out));
+		CHECK(asks(&c, MY_PART_CONSUMER) == (n == 10));
+		CHECK(asks(&c, MY_PART_DIGESTS) == (n > 10) && !strstr(out.queries_note, "statements_digest") == (n >= 10));
+		engine_sample_release(&out);
+		sv.now += 1;
+	}
+	rates_release(&rs);
+	my_state_release(&c);
+}
+
 int main(void)
 {
 	RUN(status_now_and_then_figures_every_sample);
@@ -307,5 +345,6 @@ int main(void)
 	RUN(without_process_status_every_sample);
 	RUN(mysql8_in_its_own_words);
 	RUN(aurora_writer_and_reader);
+	RUN(no_digests_statements_from_questions);
 	return check_total_failed;
 }
