@@ -49,7 +49,6 @@ struct my_state {
 };
 
 #define MY_STATUS_EVERY 10
-#define MY_SESSIONS_LIMIT 500 /* the LIMIT in my_sql.h */
 
 
 enum my_part { MY_PART_VARS, MY_PART_STATUS, MY_PART_SESSIONS, MY_PART_TRX, MY_PART_LOCKS,

@@ -2,6 +2,12 @@
 #ifndef DBFLEET_MY_SQL_H
 #define DBFLEET_MY_SQL_H
 
+/* the most sessions, transactions and lock waits a sample reads (the engine counts against it too) */
+#define MY_SESSIONS_LIMIT 500
+#define MY_SQL_STR_(x) #x
+#define MY_SQL_STR(x) MY_SQL_STR_(x)
+#define MY_SQL_SESSIONS_LIMIT " LIMIT " MY_SQL_STR(MY_SESSIONS_LIMIT) ";"
+
 /* once per connection */
 #define MY_SQL_PROBE \
 	"SELECT @@version, @@version_comment, CONNECTION_ID(), @@performance_schema, CURRENT_USER()"
@@ -45,7 +51,7 @@
 #define MY_SQL_SESSIONS_SELECT \
 	"SELECT p.ID, p.USER, p.HOST, COALESCE(p.DB, ''), p.COMMAND, p.TIME, COALESCE(p.STATE, '')," \
 	" LEFT(COALESCE(p.INFO, ''), 2048), "
-#define MY_SQL_SESSIONS_ORDER " ORDER BY p.COMMAND = 'Sleep', p.TIME DESC LIMIT 500;"
+#define MY_SQL_SESSIONS_ORDER " ORDER BY p.COMMAND = 'Sleep', p.TIME DESC" MY_SQL_SESSIONS_LIMIT
 #define MY_SQL_SESSIONS \
 	MY_SQL_SESSIONS_SELECT "COALESCE(TIMESTAMPDIFF(SECOND, t.trx_started, NOW()), -1)" \
 	" FROM information_schema.PROCESSLIST p" \
@@ -62,24 +68,24 @@
 	" WHERE TYPE = 'FOREGROUND' AND PROCESSLIST_ID IS NOT NULL"
 /* sorting costs the server a tenth of the sample: only near the LIMIT, where
  * it decides which sessions are seen (the panes sort for themselves) */
-#define MY_SQL_SESSIONS_PS MY_SQL_SESSIONS_PS_FROM " LIMIT 500;"
+#define MY_SQL_SESSIONS_PS MY_SQL_SESSIONS_PS_FROM MY_SQL_SESSIONS_LIMIT
 #define MY_SQL_SESSIONS_PS_BUSY \
-	MY_SQL_SESSIONS_PS_FROM " ORDER BY PROCESSLIST_COMMAND = 'Sleep', PROCESSLIST_TIME DESC LIMIT 500;"
+	MY_SQL_SESSIONS_PS_FROM " ORDER BY PROCESSLIST_COMMAND = 'Sleep', PROCESSLIST_TIME DESC" MY_SQL_SESSIONS_LIMIT
 #define MY_SQL_TRX \
 	"SELECT trx_mysql_thread_id, TIMESTAMPDIFF(SECOND, trx_started, NOW()), trx_rows_locked," \
-	" trx_state = 'LOCK WAIT' FROM information_schema.INNODB_TRX LIMIT 500;"
+	" trx_state = 'LOCK WAIT' FROM information_schema.INNODB_TRX" MY_SQL_SESSIONS_LIMIT
 
 /* result 3: who waits for whom (MariaDB, MySQL 5.7) */
 #define MY_SQL_LOCKS_INNODB \
 	"SELECT r.trx_mysql_thread_id, b.trx_mysql_thread_id" \
 	" FROM information_schema.INNODB_LOCK_WAITS w" \
 	" JOIN information_schema.INNODB_TRX r ON r.trx_id = w.requesting_trx_id" \
-	" JOIN information_schema.INNODB_TRX b ON b.trx_id = w.blocking_trx_id LIMIT 500;"
+	" JOIN information_schema.INNODB_TRX b ON b.trx_id = w.blocking_trx_id" MY_SQL_SESSIONS_LIMIT
 /* the same on MySQL 8.0+ */
 #define MY_SQL_LOCKS_PS \
 	"SELECT rt.PROCESSLIST_ID, bt.PROCESSLIST_ID FROM performance_schema.data_lock_waits w" \
 	" JOIN performance_schema.threads rt ON rt.THREAD_ID = w.REQUESTING_THREAD_ID" \
-	" JOIN performance_schema.threads bt ON bt.THREAD_ID = w.BLOCKING_THREAD_ID LIMIT 500;"
+	" JOIN performance_schema.threads bt ON bt.THREAD_ID = w.BLOCKING_THREAD_ID" MY_SQL_SESSIONS_LIMIT
 
 /* then the replica status statement the server speaks (SHOW REPLICA/SLAVE STATUS) */
 
