@@ -6,6 +6,7 @@ sleeps a fixed time and hopes. Standard library only.
 import os
 import re
 import shlex
+import shutil
 import socket
 import subprocess
 import tempfile
@@ -192,6 +193,28 @@ class SilentListener:
         for c in self.conns:
             c.close()
         self.sock.close()
+
+
+class Watch:
+    """dbfleet in tmux on a config file of its own, with its own XDG state directory
+    (the audit log): what the action tests share. 'env_of(state)', when given, makes
+    the environment from that directory."""
+
+    def __init__(self, targets, extra="", width=160, height=45, args=(), env_of=None):
+        self.state = tempfile.mkdtemp(prefix="dbfleet-state-")
+        self.cfg = write_config(targets, extra=extra)
+        env = env_of(self.state) if env_of else {"XDG_STATE_HOME": self.state}
+        self.d = Dbfleet(["-c", self.cfg] + list(args), width=width, height=height, env=env)
+
+    def audit(self):
+        return read_audit(self.state)
+
+    def close(self):
+        try:
+            self.d.close()
+        finally:
+            os.unlink(self.cfg)
+            shutil.rmtree(self.state)
 
 
 def read_audit(state_dir):

@@ -9,7 +9,7 @@ import subprocess
 import tempfile
 import time
 
-from harness import Dbfleet, Failure, dsn, has_mariadb, lab, mdb, mysql_dsn, psql, read_audit, write_config
+from harness import Dbfleet, Failure, Watch, dsn, has_mariadb, lab, mdb, mysql_dsn, psql, write_config
 
 
 def _victim_role():
@@ -43,24 +43,11 @@ def _alive(pid):
     return psql("SELECT state FROM pg_stat_activity WHERE pid = %d" % pid, db="postgres")
 
 
-class _Run:
+class _Run(Watch):
     def __init__(self, args=(), target="pg", port=None, extra="", engine_dsn=None, options=None, env=None):
-        self.state = tempfile.mkdtemp(prefix="dbfleet-state-")
-        self.cfg = write_config([(target, engine_dsn or dsn(port or lab()["PG_PRIMARY_PORT"], db="app"),
-                                  options or {})], extra=extra)
-        self.d = Dbfleet(["-c", self.cfg] + list(args), width=160, height=45,
-                         env=dict({"XDG_STATE_HOME": self.state}, **(env or {})))
+        super().__init__([(target, engine_dsn or dsn(port or lab()["PG_PRIMARY_PORT"], db="app"), options or {})],
+                         extra=extra, args=args, env_of=lambda state: dict({"XDG_STATE_HOME": state}, **(env or {})))
         self.target = target
-
-    def audit(self):
-        return read_audit(self.state)
-
-    def close(self):
-        try:
-            self.d.close()
-        finally:
-            os.unlink(self.cfg)
-            shutil.rmtree(self.state)
 
 
 def _prompt_on(d, pid, key):

@@ -2,25 +2,17 @@
 failing-over states moto skips, the events, throttling and ambiguous errors):
 snapshots with progress, Aurora failover and its refusals, no double sends."""
 import json
-import os
 import re
-import shutil
-import tempfile
 import time
 
 import awslab
-from harness import Dbfleet, read_audit, write_config
+from harness import Watch
 
 
-class _Aws:
-    def __init__(self, extra=""):
-        self.state = tempfile.mkdtemp(prefix="dbfleet-state-")
-        self.cfg = write_config([], extra="[aws]\nenabled = true\nregions = us-east-1\ndiscover = 10\n" + extra)
-        self.d = Dbfleet(["-c", self.cfg], width=170, height=45,
-                         env=awslab.env(XDG_STATE_HOME=self.state, XDG_CACHE_HOME=self.state))
-
-    def audit(self):
-        return read_audit(self.state)
+class _Aws(Watch):
+    def __init__(self, extra="", args=()):
+        super().__init__([], extra="[aws]\nenabled = true\nregions = us-east-1\ndiscover = 10\n" + extra, width=170,
+                         args=args, env_of=lambda state: awslab.env(XDG_STATE_HOME=state, XDG_CACHE_HOME=state))
 
     def select(self, name):
         """Put the fleet cursor on the row named 'name'."""
@@ -32,13 +24,6 @@ class _Aws:
         self.d.keys("Home")
         for _ in range(idx):
             self.d.keys("Down")
-
-    def close(self):
-        try:
-            self.d.close()
-        finally:
-            os.unlink(self.cfg)
-            shutil.rmtree(self.state)
 
 
 def _sent(op):
@@ -162,9 +147,7 @@ def test_aws_actions_respect_read_only():
     awslab.url()
     awslab.reset()
     awslab.create_instances("us-east-1", ["ro-1"], MultiAZ=True)
-    a = _Aws(extra="")
-    a.d.close()
-    a.d = Dbfleet(["-c", a.cfg, "--read-only"], width=170, height=45, env=awslab.env(XDG_STATE_HOME=a.state))
+    a = _Aws(args=["--read-only"])
     try:
         a.select("ro-1")
         for key in ("S", "C-f"):
