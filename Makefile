@@ -27,7 +27,7 @@ LDFLAGS    += -fsanitize=$(SANITIZE)
 endif
 
 BUILD    ?= build
-SRC_CORE := $(wildcard collectors/*.c engines/*.c aws/*.c panes/*.c keymaps/*.c)
+SRC_CORE := $(wildcard model/*.c collectors/*.c engines/*.c aws/*.c panes/*.c keymaps/*.c)
 SRC_TUI  := $(wildcard tui/*.c)
 OBJ_CORE := $(SRC_CORE:%.c=$(BUILD)/%.o)
 OBJ_TUI  := $(SRC_TUI:%.c=$(BUILD)/%.o)

@@ -7,7 +7,7 @@
  */
 #include "aws.h"
 
-#include "../collectors/model.h"
+#include "../model/model.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>

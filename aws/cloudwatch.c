@@ -6,7 +6,7 @@
 #include "aws.h"
 #include "xml.h"
 
-#include "../collectors/model.h"
+#include "../model/model.h"
 
 #include <stdio.h>
 #include <stdlib.h>

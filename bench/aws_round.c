@@ -13,7 +13,7 @@
 #include <time.h>
 
 #include "../aws/aws.h"
-#include "../collectors/model.h"
+#include "../model/model.h"
 
 /* Peak RSS of this program, from /proc: getrusage's ru_maxrss would count
  * the parent's pages at fork (a Python driver's 60 MB), exec or not. */

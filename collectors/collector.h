@@ -20,6 +20,7 @@ struct collector_target {
 	char aws_instance[64];/* the RDS instance this database is, for AWS figures */
 	int actions;          /* enum target_actions: what may be done to it */
 	int confirm;          /* enum confirm_policy */
+	char tags[256];       /* "team=payments,env=prod": for grouping and filtering, "" none */
 	/* IAM database authentication (adopted RDS PostgreSQL instances): a token per connect */
 	int iam;
 	char iam_host[128], iam_user[64], iam_region[32], iam_profile[64];

@@ -2,7 +2,7 @@
 #ifndef DBFLEET_DERIVE_H
 #define DBFLEET_DERIVE_H
 
-#include "model.h"
+#include "../model/model.h"
 
 /* Mark blockers (a pid some session waits for) and sum up replication lag. */
 void sample_derive(struct db_sample *x);

@@ -2,7 +2,7 @@
 #ifndef DBFLEET_RATES_H
 #define DBFLEET_RATES_H
 
-#include "model.h"
+#include "../model/model.h"
 
 struct rate_key {
 	uint32_t userid, dbid;

@@ -328,6 +328,7 @@ struct collector *collector_new(struct store *st, const struct collector_target 
 		collector_endpoint(t[i].dsn, ep, sizeof ep);
 		store_describe(st, i, t[i].name, ops->name, ep, t[i].interval_s, t[i].timeout_s);
 		store_set_cloud_id(st, i, t[i].aws_instance);
+		store_set_tags(st, i, t[i].tags);
 	}
 	struct action_target *at = calloc(n ? n : 1, sizeof *at);
 	for (size_t i = 0; at && i < n; i++)

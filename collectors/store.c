@@ -221,6 +221,13 @@ void store_set_cloud_id(struct store *s, size_t t, const char *id)
 	pthread_mutex_unlock(&s->mu);
 }
 
+void store_set_tags(struct store *s, size_t t, const char *tags)
+{
+	pthread_mutex_lock(&s->mu);
+	snprintf(s->slots[t].status.tags, sizeof s->slots[t].status.tags, "%s", tags);
+	pthread_mutex_unlock(&s->mu);
+}
+
 void store_cloud_ask_costs(struct store *s)
 {
 	atomic_store(&s->cost_request, 1);

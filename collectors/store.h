@@ -9,7 +9,7 @@
 #ifndef DBFLEET_STORE_H
 #define DBFLEET_STORE_H
 
-#include "model.h"
+#include "../model/model.h"
 
 #include <stdatomic.h>
 
@@ -39,6 +39,7 @@ struct target_status {
 	double interval_s;
 	double timeout_s;
 	char cloud_id[64];    /* the AWS instance it is, if the config says; "" */
+	char tags[256];       /* the target's tags from the config: "team=payments,env=prod" */
 };
 
 enum hist_metric { HIST_TPS, HIST_LAG_BYTES, HIST_LAG_S, HIST_CONNS, HIST_N };
@@ -113,6 +114,8 @@ void store_cloud_ask_costs(struct store *s);
 int store_cloud_take_cost_request(struct store *s);
 /* Link target 't' to an AWS instance id (config: aws_instance). */
 void store_set_cloud_id(struct store *s, size_t t, const char *id);
+/* Set target 't''s tags ("team=payments,env=prod"), for grouping and filtering. */
+void store_set_tags(struct store *s, size_t t, const char *tags);
 
 /* ---- actions: what was asked, and how it went (the actions pane) ---- */
 

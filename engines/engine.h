@@ -10,7 +10,7 @@
 #ifndef DBFLEET_ENGINE_H
 #define DBFLEET_ENGINE_H
 
-#include "../collectors/model.h"
+#include "../model/model.h"
 
 enum engine_caps {
 	ENGINE_CAP_REPLICATION = 1 << 0,

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../collectors/model.h"
+#include "../model/model.h"
 
 struct rs {
 	int nrows, ncols;

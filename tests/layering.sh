@@ -1,6 +1,7 @@
 #!/bin/sh
 # layering.sh - DESIGN.md's arrows: curses only in tui/ and panes/; panes/ and tui/
-# never include engines/ or aws/ headers; engines/ and aws/ never include the store.
+# never include engines/ or aws/ headers; engines/ and aws/ include nothing from collectors/;
+# model/, the bottom, includes nothing above it.
 cd "$(dirname "$0")/.."
 fail=0
 check() { # NAME PATTERN FILES...
@@ -10,7 +11,8 @@ check() { # NAME PATTERN FILES...
 }
 check "no curses outside tui/ and panes/" '#include *[<"](n?curses|ncursesw/)' collectors/*.[ch] engines/*.[ch] keymaps/*.[ch] $(ls aws/*.[ch] 2>/dev/null)
 check "panes/ and tui/ include no engines/ or aws/ header" '#include *".*(engines|aws)/' panes/*.[ch] tui/*.[ch]
-check "engines/ and aws/ do not use the store or collectors" '#include *".*(store|collector|rates)\.h"' engines/*.[ch] $(ls aws/*.[ch] 2>/dev/null)
+check "engines/ and aws/ include nothing from collectors/" '#include *".*collectors/|#include *"(store|collector|rates|derive|cloud|actions)\.h"' engines/*.[ch] $(ls aws/*.[ch] 2>/dev/null)
+check "model/ (the bottom) includes nothing of dbfleet's above it" '#include *"\.\./' model/*.[ch]
 check "panes/ do not reach up into tui/" '#include *".*tui/' panes/*.[ch]
 check "no libpq outside engines/" '#include *<libpq' collectors/*.[ch] panes/*.[ch] tui/*.[ch]
 exit $fail

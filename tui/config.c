@@ -175,7 +175,11 @@ static int target_key(struct collector_target *t, const char *k, const char *v, 
 		}
 		snprintf(t->aws_instance, sizeof t->aws_instance, "%s", v);
 	} else if (!strcmp(k, "tags")) {
-		/* accepted for filtering and grouping; not shown yet */
+		if (strlen(v) >= sizeof t->tags || !strchr(v, '=') || strpbrk(v, "'\\")) {
+			snprintf(msg, n, "tags: want key=value[,key=value], got '%.100s'", v);
+			return -1;
+		}
+		snprintf(t->tags, sizeof t->tags, "%s", v);
 	} else if (!strcmp(k, "password")) {
 		snprintf(msg, n, "passwords do not belong in the config: use ~/.pgpass");
 		return -1;

@@ -8,7 +8,7 @@
 
 #include "../../aws/aws.h"
 #include "../../aws/xml.h"
-#include "../../collectors/model.h"
+#include "../../model/model.h"
 #include "check.h"
 
 static const char describe[] =
