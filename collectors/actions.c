@@ -378,11 +378,11 @@ static int keep_watching(struct actq *q, struct action_status *s, double t0, con
 			 int pct)
 {
 	progress(q, s, what, state, pct);
-	if (engine_now() - t0 <= AWS_PATIENCE_S && !wait_s(q, AWS_POLL_S))
+	if (clock_mono() - t0 <= AWS_PATIENCE_S && !wait_s(q, AWS_POLL_S))
 		return 0;
 	s->state = ACTION_FAILED;
 	snprintf(s->message, sizeof s->message, "still %.60s%.40s after %.0f s: follow it in the console", what, state,
-		 engine_now() - t0);
+		 clock_mono() - t0);
 	return -1;
 }
 
@@ -427,7 +427,7 @@ static void run_aws(struct actq *q, const struct item *it, struct action_status 
 	}
 	/* RUNNING while it goes; every way out below sets DONE, FAILED or REFUSED */
 	const char *reg = r->aws_region;
-	double t0 = engine_now();
+	double t0 = clock_mono();
 	if (r->a.kind == ACT_SNAPSHOT) {
 		int pct = -1, cluster = r->aws_cluster[0] != '\0';
 		if (aws_rds_snapshot(cl, reg, r->aws_id, r->aws_cluster, r->snapshot_id, q->who, r->reason, &e) < 0)
@@ -619,7 +619,7 @@ static void run_one(struct actq *q, struct item *it)
 			for (int i = 0; i < it->r.nbulk && !atomic_load(q->stop); i++) {
 				char one[128];
 				struct err e1 = {0};
-				if (t->ops->act(conn, &it->r.bulk[i], engine_now() + timeout + 5, one, sizeof one, &e1) == 0)
+				if (t->ops->act(conn, &it->r.bulk[i], clock_mono() + timeout + 5, one, sizeof one, &e1) == 0)
 					done++;
 				else {
 					refused++;
@@ -637,7 +637,7 @@ static void run_one(struct actq *q, struct item *it)
 			t->ops->close(conn);
 		} else if (conn) {
 			/* promotion waits for the server; signals are quick */
-			double deadline = engine_now() + (it->r.a.kind == ACT_PROMOTE ? 70 : timeout + 5);
+			double deadline = clock_mono() + (it->r.a.kind == ACT_PROMOTE ? 70 : timeout + 5);
 			rc = t->ops->act(conn, &it->r.a, deadline, outcome, sizeof outcome, &err);
 			t->ops->close(conn);
 		}

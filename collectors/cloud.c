@@ -65,7 +65,7 @@ static void events(struct cloud_state *s)
 	free(s->events);
 	s->events = v;
 	s->nevents = n;
-	s->events_at = engine_now();
+	s->events_at = clock_mono();
 }
 
 /* Wait until 'until' (monotonic), a stop, or the user asking for costs; 1 if stopped. */
@@ -73,7 +73,7 @@ static int wait_until(struct cloud_run *r, double until, int *asked)
 {
 	pthread_mutex_lock(r->mu);
 	while (!atomic_load(r->stop) && !(*asked = store_cloud_take_cost_request(r->st))) {
-		double left = until - engine_now();
+		double left = until - clock_mono();
 		if (left <= 0)
 			break;
 		struct timespec ts;
@@ -182,7 +182,7 @@ static void discover(struct cloud_state *s)
 	free(s->inst);
 	s->inst = v;
 	s->n = n;
-	s->discovered_at = engine_now();
+	s->discovered_at = clock_mono();
 	s->error[0] = '\0';
 	s->auth_failed = 0;
 }
@@ -206,7 +206,7 @@ static void metrics(struct cloud_state *s)
 			return;
 		}
 	}
-	s->metrics_at = engine_now();
+	s->metrics_at = clock_mono();
 }
 
 /* Costs from the disk cache while fresh (unless 'force'), else from Cost Explorer (billed). */
@@ -222,21 +222,21 @@ static void costs(struct cloud_state *s, double *next, int force)
 	if (!force && cached && aws_ce_cache_load(path, cfg->cost_tag, &c) == 0 &&
 	    epoch - c.fetched_at < cfg->cost_refresh_s && epoch >= c.fetched_at) {
 		s->costs = c;
-		*next = engine_now() + cfg->cost_refresh_s - (epoch - c.fetched_at);
+		*next = clock_mono() + cfg->cost_refresh_s - (epoch - c.fetched_at);
 		return;
 	}
 	struct aws_error e;
 	if (aws_ce_fetch(s->cl, cfg->cost_tag, (time_t)epoch, &c, &e) < 0) {
 		snprintf(s->cost_error, sizeof s->cost_error, "Cost Explorer: %.60s%s%.200s", e.code,
 			 e.msg[0] ? ": " : "", e.msg);
-		*next = engine_now() + cfg->cost_refresh_s; /* billed: no quick retry */
+		*next = clock_mono() + cfg->cost_refresh_s; /* billed: no quick retry */
 		return;
 	}
 	s->costs = c;
 	s->cost_error[0] = '\0';
 	if (cached)
 		aws_ce_cache_save(path, &c);
-	*next = engine_now() + cfg->cost_refresh_s;
+	*next = clock_mono() + cfg->cost_refresh_s;
 }
 
 static void publish(struct cloud_state *s)
@@ -284,7 +284,7 @@ void *cloud_main(void *p)
 	double next_discover = 0, next_metrics = 0, next_cost = 0;
 	int asked = 0;
 	while (!atomic_load(s.run->stop)) {
-		double now = engine_now();
+		double now = clock_mono();
 		if (now >= next_discover) {
 			if (resolve(&s) == 0) {
 				discover(&s);
@@ -294,13 +294,13 @@ void *cloud_main(void *p)
 			next_discover = now + cfg->discover_s;
 			next_metrics = s.error[0] ? next_discover : now;
 		}
-		if (!atomic_load(s.run->stop) && s.n && !s.error[0] && engine_now() >= next_metrics) {
+		if (!atomic_load(s.run->stop) && s.n && !s.error[0] && clock_mono() >= next_metrics) {
 			metrics(&s);
 			if (!s.error[0])
 				events(&s); /* with the metrics: an incident's events show within a minute */
-			next_metrics = engine_now() + cfg->metrics_s;
+			next_metrics = clock_mono() + cfg->metrics_s;
 		}
-		if (!atomic_load(s.run->stop) && cfg->cost && !s.auth_failed && s.cl && (asked || engine_now() >= next_cost)) {
+		if (!atomic_load(s.run->stop) && cfg->cost && !s.auth_failed && s.cl && (asked || clock_mono() >= next_cost)) {
 			publish(&s); /* show the fleet before the (slower, billed) cost calls */
 			costs(&s, &next_cost, asked);
 			asked = 0;
@@ -312,8 +312,8 @@ void *cloud_main(void *p)
 		if (cfg->cost && next_cost > 0 && next_cost < until)
 			until = next_cost;
 		/* a transient (non-auth) error is tried again sooner than a full period */
-		if (s.error[0] && !s.auth_failed && until > engine_now() + 30) {
-			until = engine_now() + 30;
+		if (s.error[0] && !s.auth_failed && until > clock_mono() + 30) {
+			until = clock_mono() + 30;
 			next_discover = until;
 		}
 		if (wait_until(s.run, until, &asked))

@@ -133,7 +133,7 @@ static int sample_once(struct worker_arg *w, struct engine_conn **conn, struct r
 	struct snapshot *snap = snapshot_new();
 	if (!snap)
 		return -1;
-	double t0 = engine_now(), deadline = t0 + ts->conf.timeout_s;
+	double t0 = clock_mono(), deadline = t0 + ts->conf.timeout_s;
 	atomic_store(&ts->busy_until, deadline + GRACE_S);
 	int rc = ts->ops->sample(*conn, &snap->s, deadline, &err);
 	atomic_store(&ts->busy_until, 0.0);
@@ -194,7 +194,7 @@ static void *worker_main(void *p)
 	if (w.first_wait > 0)
 		nap(c, w.first_wait);
 	while (still_mine(&w)) {
-		double t0 = engine_now();
+		double t0 = clock_mono();
 		if (!conn) {
 			struct err err = {0};
 			atomic_store(&ts->busy_until, t0 + ts->conf.timeout_s + GRACE_S);
@@ -218,7 +218,7 @@ static void *worker_main(void *p)
 			continue;
 		}
 		backoff = BACKOFF_MIN_S;
-		double left = ts->conf.interval_s - (engine_now() - t0);
+		double left = ts->conf.interval_s - (clock_mono() - t0);
 		if (left > 0)
 			nap(c, left);
 	}
@@ -273,7 +273,7 @@ static void *watchdog_main(void *p)
 {
 	struct collector *c = p;
 	while (!nap(c, 0.2)) {
-		double now = engine_now();
+		double now = clock_mono();
 		size_t n = atomic_load(&c->n);
 		for (size_t i = 0; i < n; i++) {
 			double until = atomic_load(&c->ts[i]->busy_until);
@@ -514,8 +514,8 @@ int collector_stop(struct collector *c, double wait_s)
 	pthread_mutex_unlock(&c->mu);
 	actq_wake(c->aq);
 	/* idle workers wake and close their connections at once; stuck ones never do */
-	double until = engine_now() + wait_s;
-	while (atomic_load(&c->live) > 0 && engine_now() < until)
+	double until = clock_mono() + wait_s;
+	while (atomic_load(&c->live) > 0 && clock_mono() < until)
 		nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
 	int left = atomic_load(&c->live);
 	collector_unref(c);

@@ -313,11 +313,6 @@ const char *action_state_name(int st)
 	return (unsigned)st < sizeof names / sizeof names[0] ? names[st] : "?";
 }
 
-double store_now(void)
-{
-	return engine_now();
-}
-
 const char *target_state_name(enum target_state st)
 {
 	static const char *const names[] = {"connecting", "ok", "STALLED", "DOWN", "AUTH FAILED"};

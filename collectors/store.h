@@ -143,9 +143,6 @@ void store_action_put(struct store *s, const struct action_status *a);
 size_t store_actions(struct store *s, struct action_status *out, size_t max);
 const char *action_state_name(int st);
 
-/* The monotonic clock snapshots are stamped with, in seconds. */
-double store_now(void);
-
 /* Words for a state, for panes and the status bar. */
 const char *target_state_name(enum target_state st);
 

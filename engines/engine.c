@@ -52,13 +52,6 @@ const struct engine_ops *engine_for_dsn(const char *dsn)
 	return engine_find(scheme);
 }
 
-double engine_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 void engine_sample_release(struct db_sample *s)
 {
 	if (!s)

@@ -3,7 +3,7 @@
  *
  * Threads: a connection belongs to the thread that opened it; every call
  * below may block on the network but never past the deadline it is given
- * (monotonic seconds, engine_now()). A call that still hangs (a stopped
+ * (monotonic seconds, clock_mono()). A call that still hangs (a stopped
  * server can defeat every driver timeout) is the caller's to abandon: the
  * engine keeps no global state that such a thread could hold.
  */
@@ -56,9 +56,6 @@ const struct engine_ops *engine_find(const char *name);
 
 /* The engine a DSN's scheme names ("postgresql://"), or NULL. */
 const struct engine_ops *engine_for_dsn(const char *dsn);
-
-/* Monotonic clock in seconds: what deadlines are measured in. */
-double engine_now(void);
 
 /* Free what a sample owns (texts, arrays) and zero it. */
 void engine_sample_release(struct db_sample *s);

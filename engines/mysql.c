@@ -262,7 +262,7 @@ static int my_sample(struct engine_conn *c, struct db_sample *out, double deadli
 	}
 	struct rs r[MY_BATCH_MAX + 1];
 	int n = 0;
-	double t0 = engine_now();
+	double t0 = clock_mono();
 	int rc = send_batch(c, sql, r, &n, err);
 	free(sql);
 	if (rc == 0)
@@ -271,7 +271,7 @@ static int my_sample(struct engine_conn *c, struct db_sample *out, double deadli
 		kill_our_query(c);
 	for (int i = 0; i < n; i++)
 		rs_free(&r[i]);
-	out->roundtrip_ms = (engine_now() - t0) * 1000;
+	out->roundtrip_ms = (clock_mono() - t0) * 1000;
 	const char *cipher = mysql_get_ssl_cipher(c->m);
 	snprintf(out->health.tls, sizeof out->health.tls, "%s", cipher ? cipher : "plaintext");
 	textcache_tick(&c->st.texts);

@@ -42,7 +42,7 @@ struct engine_conn {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	SQLHSTMT running;   /* guarded by mu: the statement in flight, or NULL */
-	double deadline;    /* guarded by mu: engine_now() seconds */
+	double deadline;    /* guarded by mu: clock_mono() seconds */
 	int stop;           /* guarded by mu */
 	int cancels;        /* guarded by mu: statements cancelled at their deadline */
 	enum dialect d;
@@ -181,7 +181,7 @@ static void *canceller_main(void *p)
 	struct engine_conn *c = p;
 	pthread_mutex_lock(&c->mu);
 	while (!c->stop) {
-		double now = engine_now();
+		double now = clock_mono();
 		if (c->running && now >= c->deadline) {
 			SQLCancel(c->running);
 			c->cancels++;
@@ -204,7 +204,7 @@ static void watch_statement(struct engine_conn *c, SQLHSTMT st)
 {
 	pthread_mutex_lock(&c->mu);
 	c->running = st;
-	c->deadline = engine_now() + c->timeout + 0.5;
+	c->deadline = clock_mono() + c->timeout + 0.5;
 	pthread_cond_signal(&c->cv);
 	pthread_mutex_unlock(&c->mu);
 }
@@ -334,7 +334,7 @@ static int odbc_sample(struct engine_conn *c, struct db_sample *out, double dead
 	}
 	struct rs r[PG_BATCH_MAX + MY_BATCH_MAX];
 	int n = 0;
-	double t0 = engine_now();
+	double t0 = clock_mono();
 	int rc = rs_run_batch(run_one, c, sql, r, (int)(sizeof r / sizeof r[0]), &n);
 	free(sql);
 	if (rc == -2) {
@@ -351,7 +351,7 @@ static int odbc_sample(struct engine_conn *c, struct db_sample *out, double dead
 	}
 	for (int i = 0; i < n; i++)
 		rs_free(&r[i]);
-	out->roundtrip_ms = (engine_now() - t0) * 1000;
+	out->roundtrip_ms = (clock_mono() - t0) * 1000;
 	snprintf(out->health.tls, sizeof out->health.tls, "%s", "unknown"); /* drivers do not say */
 	struct textcache *tc = c->d == D_PG ? &c->pg.texts : c->d == D_MY ? &c->my.texts : &c->ms.texts;
 	textcache_tick(tc);

@@ -13,7 +13,7 @@ char *pg_build_batch(struct pg_state *c)
 	if (c->batch_pss)
 		rc |= rs_appendf(&buf, &len, &cap, PG_SQL_PSS, c->pss_v19 ? "toplevel" : "true",
 			      c->pss_v18 ? "total_exec_time" : "total_time", c->pss_schema);
-	c->batch_size = engine_now() >= c->size_due;
+	c->batch_size = clock_mono() >= c->size_due;
 	if (c->batch_size)
 		rc |= rs_appendf(&buf, &len, &cap, "%s", PG_SQL_SIZE);
 	c->batch_texts = c->batch_pss && c->texts.nwant > 0;
@@ -207,7 +207,7 @@ int pg_parse_batch(struct pg_state *c, struct rs *r, int n, struct db_sample *ou
 		goto oom;
 	if (c->batch_size && i < n) {
 		c->db_size = ival(&r[i++], 0, 0, -1);
-		c->size_due = engine_now() + PG_SIZE_EVERY_S;
+		c->size_due = clock_mono() + PG_SIZE_EVERY_S;
 	}
 	if (c->batch_texts && i < n)
 		parse_texts(c, &r[i++]);

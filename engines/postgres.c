@@ -44,7 +44,7 @@ static int pg_wait(PGconn *pg, int for_write, double deadline)
 {
 	struct pollfd p = {.fd = PQsocket(pg), .events = for_write ? POLLOUT : POLLIN};
 	for (;;) {
-		double left = deadline - engine_now();
+		double left = deadline - clock_mono();
 		if (left <= 0)
 			return 0;
 		int rc = poll(&p, 1, (int)(left * 1000) + 1);
@@ -72,7 +72,7 @@ static PGconn *pg_open(const char *dsn, double timeout_s, struct err *err)
 	/* later keywords override what the expanded dsn says */
 	const char *keys[] = {"dbname", "application_name", "options", "connect_timeout", NULL};
 	const char *vals[] = {dsn, "dbfleet", opts, ctimeout, NULL};
-	double deadline = engine_now() + timeout_s;
+	double deadline = clock_mono() + timeout_s;
 	PGconn *pg = PQconnectStartParams(keys, vals, 1);
 	if (!pg) {
 		pg_set_err(err, ERR_FAIL, "connect", "out of memory");
@@ -212,7 +212,7 @@ static struct engine_conn *pg_connect(const char *dsn, double timeout_s, struct 
 		return NULL;
 	}
 	c->pg = pg_open(dsn, timeout_s, err);
-	c->deadline = engine_now() + timeout_s;
+	c->deadline = clock_mono() + timeout_s;
 	int rc = c->pg ? pg_probe(&c->st, run_one, c, err) : -1;
 	PQclear(c->probe);
 	c->probe = NULL;
@@ -241,12 +241,12 @@ static int pg_sample(struct engine_conn *c, struct db_sample *out, double deadli
 		return -1;
 	}
 	PGresult *r[PG_BATCH_MAX] = {0};
-	double t0 = engine_now();
+	double t0 = clock_mono();
 	int n = pg_run(c->pg, sql, r, PG_BATCH_MAX, deadline, err);
 	free(sql);
 	if (n < 0)
 		return -1;
-	out->roundtrip_ms = (engine_now() - t0) * 1000;
+	out->roundtrip_ms = (clock_mono() - t0) * 1000;
 	const char *proto = PQsslInUse(c->pg) ? PQsslAttribute(c->pg, "protocol") : NULL;
 	snprintf(out->health.tls, sizeof out->health.tls, "%s", PQsslInUse(c->pg) ? (proto ? proto : "TLS") : "plaintext");
 	struct rs rs[PG_BATCH_MAX];

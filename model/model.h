@@ -3,7 +3,7 @@
  *
  * Engines fill these structs, collectors add rates and publish them in the
  * store, panes draw them. The header holds types only (no functions, no
- * locks) and includes nothing but libc, so engines/ can fill it without
+ * locks) and includes nothing but libc and its neighbours in model/, so engines/ can fill it without
  * reaching into the store and panes/ can read it without seeing an engine.
  */
 #ifndef DBFLEET_MODEL_H
@@ -12,22 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ERR_MSG_MAX 256
+#include "clock.h"
+#include "err.h"
 
-/* An error with context for the user: "connect: timeout after 3s". */
-struct err {
-	int code; /* enum err_code */
-	char msg[ERR_MSG_MAX];
-};
-
-enum err_code {
-	ERR_NONE = 0,
-	ERR_FAIL,     /* generic failure: refused, bad query, lost connection */
-	ERR_TIMEOUT,  /* a deadline was missed */
-	ERR_AUTH,     /* authentication or authorisation failed at connect */
-	ERR_CONFIG,   /* bad input from the user */
-	ERR_REFUSED,  /* an action refused: the object is not what was shown any more */
-};
 
 /* Unknown numbers are -1 (counts) or a negative double. */
 struct db_health {

@@ -21,7 +21,7 @@ void ui_say(struct ui *ui, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(ui->msg, sizeof ui->msg, fmt, ap);
 	va_end(ap);
-	ui->msg_until = store_now() + 6;
+	ui->msg_until = clock_mono() + 6;
 }
 
 /* May this target be acted on at this level? Says why not. */

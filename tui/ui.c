@@ -90,14 +90,14 @@ static int setup_colors(void)
 void ui_show_pane(struct ui *ui, int i)
 {
 	ui->cur = i;
-	ui->ctx.now = store_now();
+	ui->ctx.now = clock_mono();
 	pane_recalc(ui->panes[i], &ui->ctx);
 }
 
 void ui_pane_command(struct ui *ui, enum pane_cmd cmd)
 {
 	struct pane *p = ui->panes[ui->cur];
-	ui->ctx.now = store_now();
+	ui->ctx.now = clock_mono();
 	pane_command(p, cmd, &ui->ctx, ui->page);
 	if (ui->cur == UI_FLEET && p->sel < p->tab.nrows && p->tab.rows[p->sel].id >= 0)
 		ui->ctx.target = (size_t)p->tab.rows[p->sel].id; /* AWS-only rows have ids < 0 */
@@ -167,7 +167,7 @@ static void draw_title(struct ui *ui, struct pane *p)
 static void draw_status(struct ui *ui)
 {
 	int up = 0, stalled = 0, down = 0;
-	double newest = -1, oldest = -1, now = store_now();
+	double newest = -1, oldest = -1, now = clock_mono();
 	for (size_t t = 0; t < store_count(ui->st); t++) {
 		struct target_status st;
 		struct snapshot *s = store_get(ui->st, t, &st);
@@ -284,7 +284,7 @@ static void draw(struct ui *ui)
 		return;
 	}
 	struct pane *p = ui->panes[ui->cur];
-	ui->ctx.now = store_now();
+	ui->ctx.now = clock_mono();
 	pane_recalc(p, &ui->ctx);
 	draw_tabs(ui);
 	draw_title(ui, p);
