@@ -26,6 +26,7 @@ struct ring {
 #define RING_MIN_STEP_S 0.5 /* rings keep >= 10 minutes whatever the refresh */
 
 struct slot {
+	_Atomic double watched_until;  /* monotonic: a pane shows this target in detail */
 	struct target_status status;   /* guarded by store.mu */
 	double last_push;              /* guarded by store.mu */
 	struct snapshot *snap;         /* guarded by store.mu */
@@ -219,6 +220,17 @@ void store_set_cloud_id(struct store *s, size_t t, const char *id)
 	pthread_mutex_lock(&s->mu);
 	snprintf(s->slots[t].status.cloud_id, sizeof s->slots[t].status.cloud_id, "%s", id);
 	pthread_mutex_unlock(&s->mu);
+}
+
+void store_watch(struct store *s, size_t t, double for_s)
+{
+	if (t < atomic_load(&s->active))
+		atomic_store(&s->slots[t].watched_until, clock_mono() + for_s);
+}
+
+int store_watched(struct store *s, size_t t)
+{
+	return t < atomic_load(&s->active) && clock_mono() < atomic_load(&s->slots[t].watched_until);
 }
 
 void store_set_tags(struct store *s, size_t t, const char *tags)

@@ -71,6 +71,16 @@ void store_publish(struct store *s, size_t t, struct snapshot *snap);
 /* Record a state change with its error (NULL for none). Any thread. */
 void store_set_state(struct store *s, size_t t, enum target_state st, const struct err *err);
 
+/*
+ * Sampling follows attention: the UI calls this for each target a pane or
+ * overlay is showing in detail (sessions, queries), at every recalc; the
+ * collectors read sessions, locks and digests for it while the call was
+ * made within the last 'for_s' seconds. Any thread.
+ */
+void store_watch(struct store *s, size_t t, double for_s);
+/* 1 if 't' is watched now (the collectors' side). */
+int store_watched(struct store *s, size_t t);
+
 /* Copy the status of 't' and take a reference to its snapshot (NULL if none). */
 struct snapshot *store_get(struct store *s, size_t t, struct target_status *status);
 /* Copy up to 'max' most recent values of 'm' for 't', oldest first; count. */

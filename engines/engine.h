@@ -20,6 +20,27 @@ enum engine_caps {
 
 struct engine_conn;
 
+/*
+ * The non-blocking interface (sampler threads, many connections each).
+ * A step never blocks: it does what the socket allows and says what to wait
+ * for next. The caller owns the deadline: when it passes, the caller hands
+ * the connection to engine_ops.abandon on a blocking worker and never steps
+ * it again.
+ */
+enum engine_step {
+	ENGINE_STEP_FAIL = -1, /* 'err' says why; the connection is to be closed */
+	ENGINE_STEP_DONE = 0,  /* finished: the connection is idle again */
+	ENGINE_STEP_WAIT = 1,  /* wait for 'w' (fd readable/writable), then step again */
+};
+
+struct engine_wait {
+	int fd;                /* the socket to wait on */
+	short events;          /* POLLIN and/or POLLOUT */
+};
+
+/* What a sample reads: the cheap health probe, or everything (sessions, locks, digests). */
+enum engine_detail { ENGINE_HEALTH = 0, ENGINE_DETAIL = 1 };
+
 struct engine_ops {
 	const char *name;   /* "postgres" */
 	unsigned caps;      /* enum engine_caps */
@@ -49,6 +70,38 @@ struct engine_ops {
 		   struct err *err);
 	/* Close and free; NULL-safe. */
 	void (*close)(struct engine_conn *c);
+
+	/*
+	 * Non-blocking connect (optional; without it 'connect' runs on a
+	 * blocking worker): 'hostaddr' is the address dbfleet resolved for
+	 * the DSN's host ("" = none needed: a socket, an address, the
+	 * library's default), so the library does no name lookup of its own.
+	 * Returns the connection in progress and what to wait for, or NULL
+	 * with 'err'. connect_step goes on until DONE (the connection is
+	 * ready, its once-per-connection probe done) or FAIL.
+	 */
+	struct engine_conn *(*connect_start)(const char *dsn, const char *hostaddr, double timeout_s,
+					     struct engine_wait *w, struct err *err);
+	int (*connect_step)(struct engine_conn *c, struct engine_wait *w, struct err *err);
+	/*
+	 * Non-blocking sample (optional; without it 'sample' runs on a
+	 * blocking worker): sample_start sends what 'detail' asks for and
+	 * returns WAIT (or FAIL); sample_step reads, and on DONE 'out'
+	 * (zeroed by the caller before sample_start) holds the sample.
+	 */
+	int (*sample_start)(struct engine_conn *c, enum engine_detail detail, struct engine_wait *w,
+			    struct err *err);
+	int (*sample_step)(struct engine_conn *c, struct db_sample *out, struct engine_wait *w, struct err *err);
+	/*
+	 * A connection whose step missed its deadline: ask the server to
+	 * stop what it runs for us (PQcancel, KILL QUERY on a second
+	 * connection), then close and free. Blocking: run on a blocking
+	 * worker, never on a sampler. NULL-safe.
+	 */
+	void (*abandon)(struct engine_conn *c);
+	/* The host name a DSN connects to, for dbfleet's own resolver: 1 with 'host' and 'port'
+	 * when a lookup is needed, 0 when not (a socket, an address, a service's own). */
+	int (*lookup_host)(const char *dsn, char *host, size_t n, int *port);
 };
 
 /* The engine named 'name' ("postgres", "pg", "mysql", "mariadb"), or NULL. */
