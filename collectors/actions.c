@@ -10,6 +10,7 @@
 
 #include "../aws/aws.h"
 #include "../engines/engine.h"
+#include "grow.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -25,6 +26,8 @@
 
 #define QUEUE_MAX 16
 
+#define AT(q, i) ((struct action_target *)grow_at(&(q)->t, (i)))
+
 struct item {
 	int id;
 	struct action_request r;
@@ -32,9 +35,8 @@ struct item {
 
 struct actq {
 	struct store *st;
-	struct action_target *t;        /* [0, n) immutable once n covers them */
+	struct grow t;                  /* of struct action_target: [0, n) immutable once n covers them */
 	atomic_size_t n;                /* grows when a discovered instance is adopted */
-	size_t cap;
 	char audit[1024];               /* immutable after start */
 	char who[96];                   /* immutable: local user@host */
 	struct cloud_config cloud;      /* immutable after start: how to reach AWS */
@@ -64,17 +66,22 @@ static const char *kind_name(int k)
 	return (unsigned)k < sizeof kind_names / sizeof kind_names[0] ? kind_names[k] : "?";
 }
 
-struct actq *actq_new(struct store *st, const struct action_target *t, size_t n, size_t cap)
+struct actq *actq_new(struct store *st, const struct action_target *t, size_t n)
 {
 	struct actq *q = calloc(1, sizeof *q);
-	cap = cap > n ? cap : n;
-	if (!q || !(q->t = calloc(cap ? cap : 1, sizeof *q->t))) {
-		free(q);
+	if (!q)
 		return NULL;
+	grow_init(&q->t, sizeof *t);
+	for (size_t i = 0; i < n; i++) {
+		struct action_target *e = grow_make(&q->t, i);
+		if (!e) {
+			grow_release(&q->t);
+			free(q);
+			return NULL;
+		}
+		*e = t[i];
 	}
-	memcpy(q->t, t, n * sizeof *t);
 	atomic_init(&q->n, n);
-	q->cap = cap;
 	q->st = st;
 	q->next_id = 1;
 	pthread_mutex_init(&q->mu, NULL);
@@ -87,12 +94,14 @@ struct actq *actq_new(struct store *st, const struct action_target *t, size_t n,
 	return q;
 }
 
-void actq_adopt(struct actq *q, size_t idx, const struct action_target *t)
+int actq_adopt(struct actq *q, size_t idx, const struct action_target *t)
 {
-	if (idx != atomic_load(&q->n) || idx >= q->cap)
-		return;
-	q->t[idx] = *t;
+	struct action_target *e = idx == atomic_load(&q->n) ? grow_make(&q->t, idx) : NULL;
+	if (!e)
+		return -1;
+	*e = *t;
 	atomic_store(&q->n, idx + 1); /* after the entry: readers check n first */
+	return 0;
 }
 
 void actq_set_audit(struct actq *q, const char *path)
@@ -114,7 +123,7 @@ void actq_free(struct actq *q)
 		return;
 	pthread_mutex_destroy(&q->mu);
 	pthread_cond_destroy(&q->cv);
-	free(q->t);
+	grow_release(&q->t);
 	free(q);
 }
 
@@ -168,19 +177,19 @@ int actq_sql(const struct actq *q, const struct action_request *r, char *sql, si
 {
 	if (is_aws(r->a.kind))
 		return aws_call_text(r, sql, n, err);
-	if (r->target >= atomic_load((atomic_size_t *)&q->n) || !q->t[r->target].ops->action_sql) {
+	if (r->target >= atomic_load((atomic_size_t *)&q->n) || !AT(q, r->target)->ops->action_sql) {
 		err->code = ERR_CONFIG;
 		snprintf(err->msg, sizeof err->msg, "this engine has no actions");
 		return -1;
 	}
 	if (r->nbulk > 1) {
 		char one[400];
-		if (q->t[r->target].ops->action_sql(&r->bulk[0], one, sizeof one, err) < 0)
+		if (AT(q, r->target)->ops->action_sql(&r->bulk[0], one, sizeof one, err) < 0)
 			return -1;
 		snprintf(sql, n, "%d statements, one per session, each like: %s", r->nbulk, one);
 		return 0;
 	}
-	return q->t[r->target].ops->action_sql(&r->a, sql, n, err);
+	return AT(q, r->target)->ops->action_sql(&r->a, sql, n, err);
 }
 
 static void status_of(const struct actq *q, const struct item *it, struct action_status *s)
@@ -189,7 +198,7 @@ static void status_of(const struct actq *q, const struct item *it, struct action
 	s->id = it->id;
 	s->target = it->r.target;
 	snprintf(s->target_name, sizeof s->target_name, "%s",
-		 it->r.target < atomic_load((atomic_size_t *)&q->n) ? q->t[it->r.target].conf.name : it->r.aws_id);
+		 it->r.target < atomic_load((atomic_size_t *)&q->n) ? AT(q, it->r.target)->conf.name : it->r.aws_id);
 	snprintf(s->what, sizeof s->what, "%s", kind_name(it->r.a.kind));
 	snprintf(s->object, sizeof s->object, "%s", it->r.object);
 	snprintf(s->who, sizeof s->who, "%s", q->who);
@@ -252,7 +261,7 @@ static void make_dirs(const char *path)
 static int audit(const struct actq *q, const struct item *it, const char *phase, const char *sql,
 		 const struct action_status *s, char *why, size_t wn)
 {
-	const struct action_target *t = it->r.target < atomic_load(&q->n) ? &q->t[it->r.target] : NULL;
+	const struct action_target *t = it->r.target < atomic_load(&q->n) ? AT(q, it->r.target) : NULL;
 	const struct db_action *a = &it->r.a;
 	char when[40], ep[96];
 	struct timespec ts;
@@ -583,7 +592,7 @@ out:
 
 static void run_one(struct actq *q, struct item *it)
 {
-	const struct action_target *t = it->r.target < atomic_load(&q->n) ? &q->t[it->r.target] : NULL;
+	const struct action_target *t = it->r.target < atomic_load(&q->n) ? AT(q, it->r.target) : NULL;
 	struct action_status s;
 	struct err err = {0};
 	char why[300], outcome[256] = "";
@@ -675,11 +684,5 @@ void actq_run(struct actq *q, const atomic_int *stop)
 		q->busy.id = 0;
 		pthread_mutex_unlock(&q->mu);
 	}
-	for (size_t i = 0; i < atomic_load(&q->n); i++) { /* each engine's once */
-		size_t j = 0;
-		while (j < i && q->t[j].ops != q->t[i].ops)
-			j++;
-		if (j == i && q->t[i].ops->thread_end)
-			q->t[i].ops->thread_end();
-	}
+	engine_thread_end_all();
 }

@@ -21,9 +21,9 @@ struct engine_conn *target_connect(const struct collector_target *t, const struc
 				   const atomic_int *stop, struct err *err);
 
 /* A queue over 'n' targets (copied), room for 'cap'; NULL on OOM. */
-struct actq *actq_new(struct store *st, const struct action_target *t, size_t n, size_t cap);
+struct actq *actq_new(struct store *st, const struct action_target *t, size_t n);
 /* Target 'idx' (== the count so far) adopted from AWS discovery. */
-void actq_adopt(struct actq *q, size_t idx, const struct action_target *t);
+int actq_adopt(struct actq *q, size_t idx, const struct action_target *t);
 void actq_set_audit(struct actq *q, const char *path);
 void actq_set_cloud(struct actq *q, const struct cloud_config *cfg);
 int actq_submit(struct actq *q, const struct action_request *r, struct err *err);

@@ -1,10 +1,11 @@
 /*
  * collector.h - when to ask each target, and where the answers go.
  *
- * Threads: collector_new/start/stop are called from the main thread. Each
- * target gets a worker thread that owns its connection; a watchdog thread
- * abandons a worker stuck past its deadline and starts a fresh one, so a
- * hung host never holds up the others and quitting never waits for it.
+ * Threads: collector_new/start/stop are called from the main thread. A few
+ * sampler threads (about one per core) drive every target's non-blocking
+ * connection with a deadline per step; what blocks runs on a small pool
+ * whose stuck calls are abandoned, so a hung host never holds up the others
+ * and quitting never waits for it. Threads do not grow with targets.
  */
 #ifndef DBFLEET_COLLECTOR_H
 #define DBFLEET_COLLECTOR_H
@@ -26,8 +27,6 @@ struct collector_target {
 	char iam_host[128], iam_user[64], iam_region[32], iam_profile[64];
 	int iam_port;
 };
-
-#define CLOUD_ADOPT_MAX 64 /* discovered instances dbfleet may open connections to */
 
 enum target_actions { TARGET_ACTIONS_ALL = 0, TARGET_ACTIONS_SESSIONS, TARGET_ACTIONS_NONE };
 /* default: destructive actions (terminate, promote) need the typed name, others y/N */
@@ -81,7 +80,6 @@ struct cloud_config {
 	int nprices;
 };
 
-#define COLLECTOR_MAX_THREADS 64 /* live workers, abandoned ones included */
 #define COLLECTOR_TOP_QUERIES 100
 
 struct collector;
@@ -89,6 +87,8 @@ struct collector;
 /* Workers for 'n' targets publishing into 'st'; NULL with 'err' filled. */
 struct collector *collector_new(struct store *st, const struct collector_target *t, size_t n,
 				struct err *err);
+/* Sampler threads (before collector_start); 0 = one per core. */
+void collector_set_samplers(struct collector *c, int n);
 /* Also discover and watch the AWS side (before collector_start). */
 void collector_set_cloud(struct collector *c, const struct cloud_config *cfg);
 /* Where the audit log goes ("" = $XDG_STATE_HOME/dbfleet/audit.log); before collector_start. */

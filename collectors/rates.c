@@ -93,11 +93,15 @@ int rates_apply(struct rate_state *st, struct db_sample *cur)
 	}
 	if (st->t == 0 || dt > 0)
 		health_rates(st, &cur->health, now);
+	st->t = now;
+	if (!cur->nqueries && !cur->detail)
+		return 0; /* a health probe: statements were not read, keep the last ones */
+	double dq = st->tq > 0 ? now - st->tq : 0;
 	if (cur->nqueries > 1)
 		qsort(cur->queries, cur->nqueries, sizeof *cur->queries, query_cmp);
-	if (dt > 0)
+	if (dq > 0)
 		for (size_t i = 0; i < cur->nqueries; i++)
-			query_rates(st, &cur->queries[i], dt);
+			query_rates(st, &cur->queries[i], dq);
 	/* remember this sample's counters (keys are sorted like the queries) */
 	struct rate_key *keys = cur->nqueries ? malloc(cur->nqueries * sizeof *keys) : NULL;
 	if (cur->nqueries && !keys)
@@ -110,7 +114,7 @@ int rates_apply(struct rate_state *st, struct db_sample *cur)
 	free(st->keys);
 	st->keys = keys;
 	st->nkeys = cur->nqueries;
-	st->t = now;
+	st->tq = now;
 	return 0;
 }
 

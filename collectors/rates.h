@@ -26,6 +26,8 @@ struct rate_state {
 	struct counter_rate xact, hit, queries; /* hit: blocks hit, and read (v2) */
 	double hit_pct;
 	struct rate_key *keys; /* sorted */
+	double tq;           /* server clock of the sample the keys are from (statements are
+	                      * read on detailed samples only) */
 	size_t nkeys;
 };
 

@@ -1,22 +1,22 @@
 /*
- * scheduler.c - one worker thread per target, and a watchdog over them.
+ * scheduler.c - the collector: targets, the sampler threads and the blocking
+ * pool they share, the action worker and the AWS thread.
  *
  * DESIGN
- * - A worker owns its target's connection, samples at the target's
- *   interval, computes rates and publishes into the store. Before each
- *   engine call it stores the call's deadline in 'busy_until'; after the
- *   call it checks that it still owns the target ('gen' unchanged).
- * - The watchdog wakes every 200 ms. A worker whose call runs past its
- *   deadline plus a grace period is abandoned: 'gen' is bumped, the target
- *   is marked STALLED, and a fresh worker is started (it waits a backoff
- *   before reconnecting). The stuck thread, if its call ever returns, sees
- *   the new generation, discards its connection and result, and exits.
- * - Threads are detached; the collector and its per-target states are
- *   reference counted (the main thread, the watchdog, each live worker),
- *   so whoever is last frees them. collector_stop() sets 'stop' and wakes sleepers; it never
- *   joins, so a thread stuck in a library call cannot delay quitting.
- * - Live threads are capped (COLLECTOR_MAX_THREADS): past it, a stuck
- *   target stays STALLED without a replacement worker.
+ * - Threads do not grow with targets: 'nsamplers' sampler threads (about
+ *   one per core, settable) each drive many targets' non-blocking
+ *   connections (sampler.c); one pool of POOL_WORKERS blocking workers
+ *   (pool.c) does what cannot be made non-blocking, abandoning a stuck call
+ *   (at most POOL_MAX_STUCK at once) instead of waiting for it.
+ * - Targets live in a grow array (grow.h): adopting a discovered instance
+ *   adds one without moving the others, under 'adopt_mu', and hands it to
+ *   the least loaded sampler. A target's first connect is staggered by its
+ *   index (STAGGER_PER_S a second), so a thousand targets do not hit the
+ *   servers, DNS and the CPU in the same second.
+ * - Threads are detached; the collector and its targets are reference
+ *   counted (the main thread, every thread), so whoever is last frees
+ *   them. collector_stop() sets 'stop' and wakes sleepers; it never joins,
+ *   so a thread stuck in a library call cannot delay quitting.
  */
 #include "collector.h"
 
@@ -25,132 +25,59 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../aws/aws.h"
 #include "../engines/engine.h"
 #include "actions.h"
 #include "cloud.h"
-#include "derive.h"
-#include "rates.h"
+#include "grow.h"
+#include "pool.h"
+#include "sampler.h"
 
-#define GRACE_S 1.0
-#define BACKOFF_MIN_S 2.0
-#define BACKOFF_MAX_S 30.0
-
-struct tstate {
-	struct collector *c;            /* immutable */
-	size_t idx;                     /* immutable */
-	struct collector_target conf;   /* immutable */
-	const struct engine_ops *ops;   /* immutable */
-	atomic_uint gen;                /* bumped when the current worker is abandoned */
-	_Atomic double busy_until;      /* deadline of the call in progress, 0 = idle */
-};
+#define POOL_WORKERS 4
+#define POOL_MAX_STUCK 4
+#define SAMPLERS_MAX 16
+#define STAGGER_PER_S 200.0 /* first connects a second */
 
 struct collector {
 	struct store *st;
 	atomic_size_t n;                /* targets in use: configured, then adopted */
-	size_t cap;                     /* slots in ts[] and the store */
+	struct grow ts;                 /* of struct tstate; [0, n) */
 	pthread_mutex_t adopt_mu;       /* serialises adoptions (the cloud thread's) */
-	int started;                    /* guarded by adopt_mu: workers of new targets start at once */
-	struct tstate **ts;
+	int started;                    /* guarded by adopt_mu: new targets go to a sampler at once */
 	atomic_int stop;
-	atomic_int live;                /* threads alive (workers, stuck ones too, and the watchdog) */
-	pthread_mutex_t mu;             /* guards nothing but the sleep below */
+	atomic_int live;                /* threads alive (samplers, action worker, cloud) */
+	pthread_mutex_t mu;             /* guards nothing but the cloud thread's sleep */
 	pthread_cond_t cv;              /* signalled on stop */
 	atomic_int refs;                /* the main thread + every thread */
 	struct cloud_config cloud;      /* immutable after collector_set_cloud */
 	struct actq *aq;                /* the action worker's queue (it locks itself) */
+	int nsamplers;                  /* immutable after collector_start */
+	struct sampler *samplers[SAMPLERS_MAX];
+	struct pool *pool;
 };
 
-struct worker_arg {
-	struct tstate *ts;
-	unsigned gen;
-	double first_wait;
-};
+#define TS(c, i) ((struct tstate *)grow_at(&(c)->ts, (i)))
 
-/* Drop a reference; the last one frees the per-target states too. */
+/* Drop a reference; the last one frees the targets too. */
 static void collector_unref(struct collector *c)
 {
 	if (atomic_fetch_sub(&c->refs, 1) != 1)
 		return;
-	for (size_t i = 0; i < atomic_load(&c->n); i++)
-		free(c->ts[i]);
+	grow_release(&c->ts);
 	actq_free(c->aq);
 	pthread_mutex_destroy(&c->adopt_mu);
 	pthread_mutex_destroy(&c->mu);
 	pthread_cond_destroy(&c->cv);
-	free(c->ts);
 	free(c);
 }
 
-/* Sleep up to 's' seconds; returns early (1) when stopping. */
-static int nap(struct collector *c, double s)
+static void thread_done(void *p)
 {
-	struct timespec until;
-	clock_gettime(CLOCK_REALTIME, &until);
-	double t = (double)until.tv_sec + (double)until.tv_nsec / 1e9 + s;
-	until.tv_sec = (time_t)t;
-	until.tv_nsec = (long)((t - (double)until.tv_sec) * 1e9);
-	pthread_mutex_lock(&c->mu);
-	while (!atomic_load(&c->stop))
-		if (pthread_cond_timedwait(&c->cv, &c->mu, &until) != 0)
-			break;
-	pthread_mutex_unlock(&c->mu);
-	return atomic_load(&c->stop);
-}
-
-static int still_mine(const struct worker_arg *w)
-{
-	return atomic_load(&w->ts->gen) == w->gen && !atomic_load(&w->ts->c->stop);
-}
-
-static enum target_state state_for(const struct err *e)
-{
-	return e->code == ERR_TIMEOUT ? TARGET_STALLED
-	       : e->code == ERR_AUTH ? TARGET_AUTH : TARGET_DOWN;
-}
-
-static void finish_sample(struct tstate *ts, struct engine_conn *conn, struct rate_state *rs,
-			  struct snapshot *snap, double t0)
-{
-	struct db_sample *x = &snap->s;
-	sample_derive(x);
-	rates_apply(rs, x);
-	rates_keep_top(x, COLLECTOR_TOP_QUERIES);
-	for (size_t i = 0; i < x->nqueries; i++) {
-		const char *t = ts->ops->query_text ? ts->ops->query_text(conn, x->queries[i].queryid) : NULL;
-		x->queries[i].text = t ? strdup(t) : NULL;
-	}
-	snap->mono = t0;
-	snap->cost_ms_s = x->roundtrip_ms / ts->conf.interval_s;
-}
-
-/* One sample: 0 published, -1 failed (connection dropped), 1 abandoned. */
-static int sample_once(struct worker_arg *w, struct engine_conn **conn, struct rate_state *rs)
-{
-	struct tstate *ts = w->ts;
-	struct err err = {0};
-	struct snapshot *snap = snapshot_new();
-	if (!snap)
-		return -1;
-	double t0 = clock_mono(), deadline = t0 + ts->conf.timeout_s;
-	atomic_store(&ts->busy_until, deadline + GRACE_S);
-	int rc = ts->ops->sample(*conn, &snap->s, deadline, &err);
-	atomic_store(&ts->busy_until, 0.0);
-	if (!still_mine(w)) {
-		snapshot_release(&snap);
-		return 1;
-	}
-	if (rc < 0) {
-		snapshot_release(&snap);
-		store_set_state(ts->c->st, ts->idx, state_for(&err), &err);
-		ts->ops->close(*conn);
-		*conn = NULL;
-		return -1;
-	}
-	finish_sample(ts, *conn, rs, snap, t0);
-	store_publish(ts->c->st, ts->idx, snap);
-	return 0;
+	struct collector *c = p;
+	atomic_fetch_sub(&c->live, 1);
+	collector_unref(c);
 }
 
 /*
@@ -182,165 +109,69 @@ struct engine_conn *target_connect(const struct collector_target *t, const struc
 	return conn;
 }
 
-static void *worker_main(void *p)
+/* Describe target 'i' in the store and the action worker's table; 0, or -1 with 'err'. */
+static int add_target(struct collector *c, size_t i, const struct collector_target *t, struct err *err)
 {
-	struct worker_arg w = *(struct worker_arg *)p;
-	free(p);
-	struct tstate *ts = w.ts;
-	struct collector *c = ts->c;
-	struct engine_conn *conn = NULL;
-	struct rate_state rs = {0};
-	double backoff = BACKOFF_MIN_S;
-	if (w.first_wait > 0)
-		nap(c, w.first_wait);
-	while (still_mine(&w)) {
-		double t0 = clock_mono();
-		if (!conn) {
-			struct err err = {0};
-			atomic_store(&ts->busy_until, t0 + ts->conf.timeout_s + GRACE_S);
-			conn = target_connect(&ts->conf, ts->ops, &c->stop, &err);
-			atomic_store(&ts->busy_until, 0.0);
-			if (!still_mine(&w))
-				break;
-			if (!conn) {
-				store_set_state(c->st, ts->idx, state_for(&err), &err);
-				nap(c, backoff);
-				backoff = backoff * 2 < BACKOFF_MAX_S ? backoff * 2 : BACKOFF_MAX_S;
-				continue;
-			}
-			rates_release(&rs);
-		}
-		int rc = sample_once(&w, &conn, &rs);
-		if (rc > 0)
-			break;
-		if (rc < 0) {
-			nap(c, backoff);
-			continue;
-		}
-		backoff = BACKOFF_MIN_S;
-		double left = ts->conf.interval_s - (clock_mono() - t0);
-		if (left > 0)
-			nap(c, left);
-	}
-	if (conn)
-		ts->ops->close(conn);
-	if (ts->ops->thread_end)
-		ts->ops->thread_end();
-	rates_release(&rs);
-	atomic_fetch_sub(&c->live, 1);
-	collector_unref(c);
-	return NULL;
-}
-
-static int spawn(struct tstate *ts, double first_wait)
-{
-	struct collector *c = ts->c;
-	if (atomic_load(&c->live) >= COLLECTOR_MAX_THREADS)
-		return -1;
-	struct worker_arg *w = malloc(sizeof *w);
-	if (!w)
-		return -1;
-	*w = (struct worker_arg){ts, atomic_load(&ts->gen), first_wait};
-	atomic_fetch_add(&c->refs, 1);
-	atomic_fetch_add(&c->live, 1);
-	pthread_attr_t a;
-	pthread_attr_init(&a);
-	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-	pthread_t th;
-	int rc = pthread_create(&th, &a, worker_main, w);
-	pthread_attr_destroy(&a);
-	if (rc != 0) {
-		atomic_fetch_sub(&c->live, 1);
-		atomic_fetch_sub(&c->refs, 1);
-		free(w);
-		return -1;
-	}
+	const char *eng = t->engine[0] ? t->engine : collector_engine_for_dsn(t->dsn);
+	const struct engine_ops *ops = eng ? engine_find(eng) : NULL;
+	if (!ops)
+		return err_set(err, ERR_CONFIG, "target '%s': unknown engine", t->name);
+	struct tstate *ts = grow_make(&c->ts, i);
+	if (!ts || store_reserve(c->st, i + 1) < 0)
+		return err_set(err, ERR_FAIL, "target '%s': out of memory", t->name);
+	*ts = (struct tstate){.idx = i, .conf = *t, .ops = ops, .armed_fd = -1};
+	char ep[96];
+	collector_endpoint(t->dsn, ep, sizeof ep);
+	store_describe(c->st, i, t->name, ops->name, ep, t->interval_s, t->timeout_s);
+	store_set_cloud_id(c->st, i, t->aws_instance);
+	store_set_tags(c->st, i, t->tags);
 	return 0;
-}
-
-static void abandon(struct tstate *ts, double stuck_for)
-{
-	struct err err = {ERR_TIMEOUT, ""};
-	atomic_fetch_add(&ts->gen, 1);
-	atomic_store(&ts->busy_until, 0.0);
-	int ok = spawn(ts, BACKOFF_MIN_S) == 0;
-	snprintf(err.msg, sizeof err.msg, "no answer for %.0fs: worker abandoned%s", stuck_for,
-		 ok ? ", reconnecting" : ", too many stuck workers");
-	store_set_state(ts->c->st, ts->idx, TARGET_STALLED, &err);
-}
-
-static void *watchdog_main(void *p)
-{
-	struct collector *c = p;
-	while (!nap(c, 0.2)) {
-		double now = clock_mono();
-		size_t n = atomic_load(&c->n);
-		for (size_t i = 0; i < n; i++) {
-			double until = atomic_load(&c->ts[i]->busy_until);
-			if (until > 0 && now > until)
-				abandon(c->ts[i], now - until + c->ts[i]->conf.timeout_s + GRACE_S);
-		}
-	}
-	atomic_fetch_sub(&c->live, 1);
-	collector_unref(c);
-	return NULL;
 }
 
 struct collector *collector_new(struct store *st, const struct collector_target *t, size_t n,
 				struct err *err)
 {
 	struct collector *c = calloc(1, sizeof *c);
-	size_t cap = store_capacity(st) > n ? store_capacity(st) : n;
-	if (!c || !(c->ts = calloc(cap ? cap : 1, sizeof *c->ts))) {
-		free(c);
-		snprintf(err->msg, sizeof err->msg, "out of memory");
+	if (!c) {
+		err_set(err, ERR_FAIL, "out of memory");
 		return NULL;
 	}
 	if (engine_init_all() < 0 || aws_global_init() < 0) {
-		free(c->ts);
 		free(c);
-		snprintf(err->msg, sizeof err->msg, "cannot initialise the database client libraries");
+		err_set(err, ERR_FAIL, "cannot initialise the database client libraries");
 		return NULL;
 	}
 	c->st = st;
-	c->cap = cap;
-	atomic_init(&c->n, n);
+	grow_init(&c->ts, sizeof(struct tstate));
 	atomic_init(&c->refs, 1);
 	pthread_mutex_init(&c->mu, NULL);
 	pthread_mutex_init(&c->adopt_mu, NULL);
 	pthread_cond_init(&c->cv, NULL);
+	struct action_target *at = calloc(n ? n : 1, sizeof *at);
 	for (size_t i = 0; i < n; i++) {
-		const char *eng = t[i].engine[0] ? t[i].engine : collector_engine_for_dsn(t[i].dsn);
-		const struct engine_ops *ops = eng ? engine_find(eng) : NULL;
-		struct tstate *ts = calloc(1, sizeof *ts);
-		if (!ops || !ts) {
-			err->code = ERR_CONFIG;
-			snprintf(err->msg, sizeof err->msg, "target '%s': %s", t[i].name,
-				 ts ? "unknown engine" : "out of memory");
-			free(ts);
-			atomic_store(&c->n, i);
+		if (!at || add_target(c, i, &t[i], err) < 0) {
+			if (!at)
+				err_set(err, ERR_FAIL, "out of memory");
+			free(at);
 			collector_stop(c, 0);
 			return NULL;
 		}
-		*ts = (struct tstate){.c = c, .idx = i, .conf = t[i], .ops = ops};
-		c->ts[i] = ts;
-		char ep[96];
-		collector_endpoint(t[i].dsn, ep, sizeof ep);
-		store_describe(st, i, t[i].name, ops->name, ep, t[i].interval_s, t[i].timeout_s);
-		store_set_cloud_id(st, i, t[i].aws_instance);
-		store_set_tags(st, i, t[i].tags);
+		at[i] = (struct action_target){.conf = t[i], .ops = TS(c, i)->ops};
 	}
-	struct action_target *at = calloc(n ? n : 1, sizeof *at);
-	for (size_t i = 0; at && i < n; i++)
-		at[i] = (struct action_target){.conf = t[i], .ops = c->ts[i]->ops};
-	c->aq = at ? actq_new(st, at, n, cap) : NULL;
+	atomic_store(&c->n, n);
+	c->aq = actq_new(st, at, n);
 	free(at);
 	if (!c->aq) {
-		snprintf(err->msg, sizeof err->msg, "out of memory");
+		err_set(err, ERR_FAIL, "out of memory");
 		collector_stop(c, 0);
 		return NULL;
 	}
 	return c;
+}
+
+void collector_set_samplers(struct collector *c, int n)
+{
+	c->nsamplers = n;
 }
 
 void collector_set_cloud(struct collector *c, const struct cloud_config *cfg)
@@ -365,8 +196,16 @@ int collector_action_sql(const struct collector *c, const struct action_request 
 	return actq_sql(c->aq, r, sql, n, err);
 }
 
-static void thread_done(void *p);
-static int spawn(struct tstate *ts, double first_wait);
+
+/* Give a target to the least loaded sampler; 0 or -1. Under adopt_mu. */
+static int hand_to_sampler(struct collector *c, struct tstate *t, double first)
+{
+	struct sampler *best = NULL;
+	for (int i = 0; i < c->nsamplers; i++)
+		if (!best || sampler_load(c->samplers[i]) < sampler_load(best))
+			best = c->samplers[i];
+	return best ? sampler_add(best, t, first) : -1;
+}
 
 /*
  * A discovered instance the config says to connect to: a target of its own
@@ -389,16 +228,11 @@ static void adopt(void *arg, const struct cloud_instance *ci)
 		struct target_status st;
 		struct snapshot *snap = store_get(c->st, i, &st);
 		snapshot_release(&snap);
-		if (!strcmp(c->ts[i]->conf.name, ci->id) || !strcmp(c->ts[i]->conf.aws_instance, ci->id) ||
+		if (!strcmp(TS(c, i)->conf.name, ci->id) || !strcmp(TS(c, i)->conf.aws_instance, ci->id) ||
 		    !strcmp(st.endpoint, ep)) {
 			pthread_mutex_unlock(&c->adopt_mu);
 			return; /* a target stands for it already */
 		}
-	}
-	struct tstate *ts = n < c->cap ? calloc(1, sizeof *ts) : NULL;
-	if (!ts) {
-		pthread_mutex_unlock(&c->adopt_mu);
-		return;
 	}
 	struct collector_target t = {0};
 	const char *tls = cfg->connect_tls[0] ? cfg->connect_tls : "require";
@@ -425,17 +259,18 @@ static void adopt(void *arg, const struct cloud_instance *ci)
 		snprintf(t.iam_region, sizeof t.iam_region, "%s", ci->region);
 		snprintf(t.iam_profile, sizeof t.iam_profile, "%s", cfg->profile);
 	}
-	*ts = (struct tstate){.c = c, .idx = n, .conf = t, .ops = engine_find(t.engine)};
-	c->ts[n] = ts;
-	actq_adopt(c->aq, n, &(struct action_target){.conf = t, .ops = ts->ops});
-	char sep[200];
-	collector_endpoint(t.dsn, sep, sizeof sep);
-	store_describe(c->st, n, t.name, ts->ops->name, sep, t.interval_s, t.timeout_s);
+	struct err err = {0};
+	if (add_target(c, n, &t, &err) < 0 ||
+	    actq_adopt(c->aq, n, &(struct action_target){.conf = t, .ops = TS(c, n)->ops}) < 0) {
+		fprintf(stderr, "dbfleet: cannot watch '%s': %s\n", ci->id, err.msg[0] ? err.msg : "out of memory");
+		pthread_mutex_unlock(&c->adopt_mu);
+		return;
+	}
 	store_set_cloud_id(c->st, n, ci->id);
 	atomic_store(&c->n, n + 1);
 	store_set_count(c->st, n + 1);
 	if (c->started)
-		spawn(ts, 0);
+		hand_to_sampler(c, TS(c, n), clock_mono());
 	pthread_mutex_unlock(&c->adopt_mu);
 }
 
@@ -447,32 +282,38 @@ static void *action_main(void *p)
 	return NULL;
 }
 
-static void thread_done(void *p)
-{
-	struct collector *c = p;
-	atomic_fetch_sub(&c->live, 1);
-	collector_unref(c);
-}
-
 int collector_start(struct collector *c, struct err *err)
 {
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	int ns = c->nsamplers > 0 ? c->nsamplers : cores > 0 ? (int)cores : 2;
+	ns = ns > SAMPLERS_MAX ? SAMPLERS_MAX : ns;
+	c->pool = pool_new(POOL_WORKERS, POOL_MAX_STUCK, engine_thread_end_all);
+	if (!c->pool)
+		goto fail;
+	for (int i = 0; i < ns; i++) {
+		struct sampler_env env = {.st = c->st, .pool = c->pool, .stop = &c->stop,
+					  .done = thread_done, .done_arg = c};
+		if (!(c->samplers[i] = sampler_new(&env)))
+			goto fail;
+		atomic_fetch_add(&c->refs, 1);
+		atomic_fetch_add(&c->live, 1);
+		if (sampler_start(c->samplers[i]) < 0) {
+			atomic_fetch_sub(&c->refs, 1);
+			atomic_fetch_sub(&c->live, 1);
+			goto fail;
+		}
+		c->nsamplers = i + 1;
+	}
 	pthread_mutex_lock(&c->adopt_mu);
 	c->started = 1;
+	double now = clock_mono();
 	for (size_t i = 0; i < atomic_load(&c->n); i++)
-		if (spawn(c->ts[i], 0) < 0) {
+		if (hand_to_sampler(c, TS(c, i), now + (double)i / STAGGER_PER_S) < 0) {
 			pthread_mutex_unlock(&c->adopt_mu);
 			goto fail;
 		}
 	pthread_mutex_unlock(&c->adopt_mu);
 	pthread_t th;
-	atomic_fetch_add(&c->refs, 1);
-	atomic_fetch_add(&c->live, 1);
-	if (pthread_create(&th, NULL, watchdog_main, c) != 0) {
-		atomic_fetch_sub(&c->refs, 1);
-		atomic_fetch_sub(&c->live, 1);
-		goto fail;
-	}
-	pthread_detach(th);
 	atomic_fetch_add(&c->refs, 1);
 	atomic_fetch_add(&c->live, 1);
 	if (pthread_create(&th, NULL, action_main, c) != 0) {
@@ -513,7 +354,11 @@ int collector_stop(struct collector *c, double wait_s)
 	pthread_cond_broadcast(&c->cv);
 	pthread_mutex_unlock(&c->mu);
 	actq_wake(c->aq);
-	/* idle workers wake and close their connections at once; stuck ones never do */
+	for (int i = 0; i < c->nsamplers; i++)
+		sampler_wake(c->samplers[i]);
+	pool_stop(c->pool);
+	c->pool = NULL;
+	/* idle threads wake and close their connections at once; stuck ones never do */
 	double until = clock_mono() + wait_s;
 	while (atomic_load(&c->live) > 0 && clock_mono() < until)
 		nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);

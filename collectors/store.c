@@ -17,9 +17,10 @@
 #include <unistd.h>
 
 #include "../engines/engine.h"
+#include "grow.h"
 
 struct ring {
-	double v[STORE_HISTORY];
+	float v[STORE_HISTORY];         /* float: 1,000 targets' rings in a few MiB */
 	size_t head, len;
 };
 
@@ -30,14 +31,15 @@ struct slot {
 	struct target_status status;   /* guarded by store.mu */
 	double last_push;              /* guarded by store.mu */
 	struct snapshot *snap;         /* guarded by store.mu */
+	struct snapshot *detail;       /* guarded by store.mu: the last one with sessions and digests */
 	struct ring hist[HIST_N];      /* guarded by store.mu */
 };
 
 struct store {
 	pthread_mutex_t mu;
-	size_t n;                      /* slots allocated */
+	atomic_size_t n;               /* slots made (grow_make), written by one thread at a time */
 	atomic_size_t active;          /* slots in use: the configured targets, then adopted ones */
-	struct slot *slots;
+	struct grow slots;             /* of struct slot; they never move */
 	struct cloud_snapshot *cloud;  /* guarded by mu */
 	atomic_int cost_request;       /* the user asked for fresh costs */
 	struct action_status actions[STORE_ACTIONS]; /* ring, guarded by mu */
@@ -47,14 +49,15 @@ struct store {
 
 static void wake(struct store *s);
 
+#define SLOT(s, i) ((struct slot *)grow_at(&(s)->slots, (i)))
+
 struct store *store_new(size_t n)
 {
 	struct store *s = calloc(1, sizeof *s);
 	if (!s)
 		return NULL;
-	s->slots = calloc(n ? n : 1, sizeof *s->slots);
-	if (!s->slots || pipe(s->wake) < 0) {
-		free(s->slots);
+	grow_init(&s->slots, sizeof(struct slot));
+	if (pipe(s->wake) < 0) {
 		free(s);
 		return NULL;
 	}
@@ -63,7 +66,10 @@ struct store *store_new(size_t n)
 		fcntl(s->wake[i], F_SETFD, FD_CLOEXEC);
 	}
 	pthread_mutex_init(&s->mu, NULL);
-	s->n = n;
+	if (store_reserve(s, n) < 0) {
+		store_free(&s);
+		return NULL;
+	}
 	atomic_init(&s->active, n);
 	return s;
 }
@@ -73,13 +79,15 @@ void store_free(struct store **sp)
 	struct store *s = sp ? *sp : NULL;
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->n; i++)
-		snapshot_release(&s->slots[i].snap);
+	for (size_t i = 0; i < atomic_load(&s->n); i++) {
+		snapshot_release(&SLOT(s, i)->snap);
+		snapshot_release(&SLOT(s, i)->detail);
+	}
 	cloud_snapshot_release(&s->cloud);
 	close(s->wake[0]);
 	close(s->wake[1]);
 	pthread_mutex_destroy(&s->mu);
-	free(s->slots);
+	grow_release(&s->slots);
 	free(s);
 	*sp = NULL;
 }
@@ -89,21 +97,26 @@ size_t store_count(const struct store *s)
 	return atomic_load(&((struct store *)s)->active);
 }
 
-size_t store_capacity(const struct store *s)
+int store_reserve(struct store *s, size_t n)
 {
-	return s->n;
+	for (size_t i = atomic_load(&s->n); i < n; i++) {
+		if (!grow_make(&s->slots, i))
+			return -1;
+		atomic_store(&s->n, i + 1);
+	}
+	return 0;
 }
 
 void store_set_count(struct store *s, size_t n)
 {
-	atomic_store(&s->active, n <= s->n ? n : s->n);
+	atomic_store(&s->active, n <= atomic_load(&s->n) ? n : atomic_load(&s->n));
 	wake(s);
 }
 
 void store_describe(struct store *s, size_t t, const char *name, const char *engine,
 		    const char *endpoint, double interval_s, double timeout_s)
 {
-	struct target_status *st = &s->slots[t].status;
+	struct target_status *st = &SLOT(s, t)->status;
 	pthread_mutex_lock(&s->mu);
 	snprintf(st->name, sizeof st->name, "%s", name);
 	snprintf(st->engine, sizeof st->engine, "%s", engine);
@@ -133,7 +146,7 @@ static void wake(struct store *s)
 
 static void ring_push(struct ring *r, double v)
 {
-	r->v[(r->head + r->len) % STORE_HISTORY] = v;
+	r->v[(r->head + r->len) % STORE_HISTORY] = (float)v;
 	if (r->len < STORE_HISTORY)
 		r->len++;
 	else
@@ -142,11 +155,16 @@ static void ring_push(struct ring *r, double v)
 
 void store_publish(struct store *s, size_t t, struct snapshot *snap)
 {
-	struct slot *sl = &s->slots[t];
+	struct slot *sl = SLOT(s, t);
 	const struct db_sample *x = &snap->s;
 	pthread_mutex_lock(&s->mu);
-	struct snapshot *old = sl->snap;
+	struct snapshot *old = sl->snap, *old_detail = NULL;
 	sl->snap = snap;
+	if (x->detail) {
+		old_detail = sl->detail;
+		sl->detail = snap;
+		atomic_fetch_add(&snap->refs, 1);
+	}
 	sl->status.state = TARGET_OK;
 	sl->status.error[0] = '\0';
 	sl->status.last_ok = snap->mono;
@@ -159,12 +177,13 @@ void store_publish(struct store *s, size_t t, struct snapshot *snap)
 	}
 	pthread_mutex_unlock(&s->mu);
 	snapshot_release(&old);
+	snapshot_release(&old_detail);
 	wake(s);
 }
 
 void store_set_state(struct store *s, size_t t, enum target_state st, const struct err *err)
 {
-	struct slot *sl = &s->slots[t];
+	struct slot *sl = SLOT(s, t);
 	pthread_mutex_lock(&s->mu);
 	sl->status.state = st;
 	snprintf(sl->status.error, sizeof sl->status.error, "%s", err ? err->msg : "");
@@ -174,7 +193,7 @@ void store_set_state(struct store *s, size_t t, enum target_state st, const stru
 
 struct snapshot *store_get(struct store *s, size_t t, struct target_status *status)
 {
-	struct slot *sl = &s->slots[t];
+	struct slot *sl = SLOT(s, t);
 	pthread_mutex_lock(&s->mu);
 	struct snapshot *snap = sl->snap;
 	if (snap)
@@ -185,9 +204,22 @@ struct snapshot *store_get(struct store *s, size_t t, struct target_status *stat
 	return snap;
 }
 
+struct snapshot *store_get_detail(struct store *s, size_t t, struct target_status *status)
+{
+	struct slot *sl = SLOT(s, t);
+	pthread_mutex_lock(&s->mu);
+	struct snapshot *snap = sl->detail ? sl->detail : sl->snap;
+	if (snap)
+		atomic_fetch_add(&snap->refs, 1);
+	if (status)
+		*status = sl->status;
+	pthread_mutex_unlock(&s->mu);
+	return snap;
+}
+
 size_t store_history(struct store *s, size_t t, enum hist_metric m, double *out, size_t max)
 {
-	const struct ring *r = &s->slots[t].hist[m];
+	const struct ring *r = &SLOT(s, t)->hist[m];
 	pthread_mutex_lock(&s->mu);
 	size_t n = r->len < max ? r->len : max;
 	for (size_t i = 0; i < n; i++)
@@ -218,25 +250,25 @@ void snapshot_release(struct snapshot **p)
 void store_set_cloud_id(struct store *s, size_t t, const char *id)
 {
 	pthread_mutex_lock(&s->mu);
-	snprintf(s->slots[t].status.cloud_id, sizeof s->slots[t].status.cloud_id, "%s", id);
+	snprintf(SLOT(s, t)->status.cloud_id, sizeof SLOT(s, t)->status.cloud_id, "%s", id);
 	pthread_mutex_unlock(&s->mu);
 }
 
 void store_watch(struct store *s, size_t t, double for_s)
 {
 	if (t < atomic_load(&s->active))
-		atomic_store(&s->slots[t].watched_until, clock_mono() + for_s);
+		atomic_store(&SLOT(s, t)->watched_until, clock_mono() + for_s);
 }
 
 int store_watched(struct store *s, size_t t)
 {
-	return t < atomic_load(&s->active) && clock_mono() < atomic_load(&s->slots[t].watched_until);
+	return t < atomic_load(&s->active) && clock_mono() < atomic_load(&SLOT(s, t)->watched_until);
 }
 
 void store_set_tags(struct store *s, size_t t, const char *tags)
 {
 	pthread_mutex_lock(&s->mu);
-	snprintf(s->slots[t].status.tags, sizeof s->slots[t].status.tags, "%s", tags);
+	snprintf(SLOT(s, t)->status.tags, sizeof SLOT(s, t)->status.tags, "%s", tags);
 	pthread_mutex_unlock(&s->mu);
 }
 

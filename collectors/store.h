@@ -55,7 +55,8 @@ void store_free(struct store **s);
 
 /* Targets in use (configured, then adopted from AWS); slots beyond are spare. */
 size_t store_count(const struct store *s);
-size_t store_capacity(const struct store *s);
+/* Make sure slots [0, n) exist (adopted targets); 0, or -1 on OOM. One thread at a time. */
+int store_reserve(struct store *s, size_t n);
 /* Make slots [0, n) visible, once the new ones are described. */
 void store_set_count(struct store *s, size_t n);
 /* Set the fixed description of target 't' (before any worker starts). */
@@ -83,6 +84,9 @@ int store_watched(struct store *s, size_t t);
 
 /* Copy the status of 't' and take a reference to its snapshot (NULL if none). */
 struct snapshot *store_get(struct store *s, size_t t, struct target_status *status);
+/* The same for the last snapshot that has sessions, locks and digests (db_sample.detail):
+ * the sessions and queries panes read this one; it may be older than store_get()'s. */
+struct snapshot *store_get_detail(struct store *s, size_t t, struct target_status *status);
 /* Copy up to 'max' most recent values of 'm' for 't', oldest first; count. */
 size_t store_history(struct store *s, size_t t, enum hist_metric m, double *out, size_t max);
 

@@ -27,6 +27,13 @@ int engine_init_all(void)
 	return rc ? -1 : 0;
 }
 
+void engine_thread_end_all(void)
+{
+	for (size_t i = 0; i < sizeof registry / sizeof registry[0]; i++)
+		if (registry[i].ops->thread_end && (i == 0 || registry[i].ops != registry[i - 1].ops))
+			registry[i].ops->thread_end();
+}
+
 const struct engine_ops *engine_find(const char *name)
 {
 	for (size_t i = 0; i < sizeof registry / sizeof registry[0]; i++)

@@ -115,6 +115,8 @@ void engine_sample_release(struct db_sample *s);
 
 /* Run every engine's global_init; 0, or -1 if one failed. */
 int engine_init_all(void);
+/* Run every engine's thread_end (mysql_thread_end): before a thread that used engines exits. */
+void engine_thread_end_all(void);
 
 extern const struct engine_ops engine_postgres_ops, engine_mysql_ops, engine_odbc_ops;
 

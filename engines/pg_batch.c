@@ -3,28 +3,76 @@
 
 #include <string.h>
 
+/* What the next sample asks, in order (c->part[], c->nparts). */
+static void plan_batch(struct pg_state *c)
+{
+	c->nparts = 0;
+	c->part[c->nparts++] = PG_PART_HEALTH;
+	c->part[c->nparts++] = PG_PART_REPLICAS;
+	c->part[c->nparts++] = PG_PART_STANDBY;
+	if (c->health_only)
+		goto size;
+	c->part[c->nparts++] = PG_PART_SESSIONS;
+	if (c->pss && !c->pss_error[0])
+		c->part[c->nparts++] = PG_PART_PSS;
+size:
+	if (clock_mono() >= c->size_due)
+		c->part[c->nparts++] = PG_PART_SIZE;
+	if (!c->health_only && c->pss && !c->pss_error[0] && c->texts.nwant > 0)
+		c->part[c->nparts++] = PG_PART_TEXTS;
+}
+
+/* "{1,2,3}": the statement ids whose texts are wanted. */
+static void wanted_ids(const struct pg_state *c, char *ids, size_t n, const char *open, const char *close)
+{
+	size_t o = (size_t)snprintf(ids, n, "%s", open);
+	for (size_t i = 0; i < c->texts.nwant && o < n; i++)
+		o += (size_t)snprintf(ids + o, n - o, "%s%lld", i ? "," : "", (long long)c->texts.want[i]);
+	if (o < n)
+		snprintf(ids + o, n - o, "%s", close);
+}
+
+int pg_part_sql(const struct pg_state *c, int part, int prepared, char **buf, size_t *len, size_t *cap)
+{
+	switch (part) {
+	case PG_PART_HEALTH:
+		return rs_appendf(buf, len, cap, "%s", PG_SQL_HEALTH);
+	case PG_PART_REPLICAS:
+		return rs_appendf(buf, len, cap, "%s", PG_SQL_REPLICAS);
+	case PG_PART_STANDBY:
+		return rs_appendf(buf, len, cap, "%s", PG_SQL_STANDBY);
+	case PG_PART_SESSIONS:
+		return rs_appendf(buf, len, cap, "%s", PG_SQL_SESSIONS);
+	case PG_PART_PSS:
+		return rs_appendf(buf, len, cap, PG_SQL_PSS, c->pss_v19 ? "toplevel" : "true",
+				  c->pss_v18 ? "total_exec_time" : "total_time", c->pss_schema);
+	case PG_PART_SIZE:
+		return rs_appendf(buf, len, cap, "%s", PG_SQL_SIZE);
+	case PG_PART_TEXTS: {
+		char ids[TEXTCACHE_FETCH_MAX * 21 + 4];
+		if (prepared)
+			snprintf(ids, sizeof ids, "$1");
+		else
+			wanted_ids(c, ids, sizeof ids, "'{", "}'");
+		return rs_appendf(buf, len, cap, PG_SQL_TEXTS, PG_TEXT_MAX, c->pss_schema, ids);
+	}
+	}
+	return -1;
+}
+
+void pg_texts_param(const struct pg_state *c, char *ids, size_t n)
+{
+	wanted_ids(c, ids, n, "{", "}");
+}
+
 char *pg_build_batch(struct pg_state *c)
 {
 	char *buf = NULL;
 	size_t len = 0, cap = 0;
-	int rc = rs_appendf(&buf, &len, &cap, "%s%s%s%s", PG_SQL_HEALTH, PG_SQL_REPLICAS,
-			 PG_SQL_STANDBY, PG_SQL_SESSIONS);
-	c->batch_pss = c->pss && !c->pss_error[0];
-	if (c->batch_pss)
-		rc |= rs_appendf(&buf, &len, &cap, PG_SQL_PSS, c->pss_v19 ? "toplevel" : "true",
-			      c->pss_v18 ? "total_exec_time" : "total_time", c->pss_schema);
-	c->batch_size = clock_mono() >= c->size_due;
-	if (c->batch_size)
-		rc |= rs_appendf(&buf, &len, &cap, "%s", PG_SQL_SIZE);
-	c->batch_texts = c->batch_pss && c->texts.nwant > 0;
-	if (c->batch_texts) {
-		char ids[TEXTCACHE_FETCH_MAX * 21 + 1];
-		size_t o = 0;
-		for (size_t i = 0; i < c->texts.nwant; i++)
-			o += (size_t)snprintf(ids + o, sizeof ids - o, "%s%lld", i ? "," : "",
-					      (long long)c->texts.want[i]);
-		rc |= rs_appendf(&buf, &len, &cap, PG_SQL_TEXTS, PG_TEXT_MAX, c->pss_schema, ids);
-	}
+	int rc = 0;
+	plan_batch(c);
+	for (int i = 0; i < c->nparts; i++)
+		rc |= pg_part_sql(c, c->part[i], 0, &buf, &len, &cap);
 	if (rc) {
 		free(buf);
 		return NULL;
@@ -181,11 +229,11 @@ static void notes(struct pg_state *c, struct db_sample *out)
 int pg_parse_batch(struct pg_state *c, struct rs *r, int n, struct db_sample *out, struct err *err)
 {
 	snprintf(out->health.dialect, sizeof out->health.dialect, "postgres");
-	int want = 4 + c->batch_pss + c->batch_size + c->batch_texts;
+	int want = c->nparts;
 	for (int i = 0; i < n && i < want; i++) {
 		if (!r[i].error[0])
 			continue;
-		if (i >= 4 && c->batch_pss) {
+		if (c->part[i] == PG_PART_PSS) {
 			/* pss failed (not preloaded, no privilege): keep the rest, say why */
 			copy(c->pss_error, sizeof c->pss_error, r[i].error);
 			n = i;
@@ -194,26 +242,44 @@ int pg_parse_batch(struct pg_state *c, struct rs *r, int n, struct db_sample *ou
 		pg_set_err(err, ERR_FAIL, "sample", r[i].error);
 		return -1;
 	}
-	if (n < 4 || r[0].nrows != 1 || r[2].nrows != 1) {
+	if (n < 3 || r[0].nrows != 1 || r[2].nrows != 1) {
 		pg_set_err(err, ERR_FAIL, "sample", "unexpected result shape");
 		return -1;
 	}
-	parse_health(&r[0], &out->health);
-	if (parse_replicas(&r[1], out) < 0 || parse_sessions(&r[3], out) < 0)
-		goto oom;
-	parse_standby(&r[2], &out->standby);
-	int i = 4;
-	if (c->batch_pss && i < n && parse_pss(&r[i++], out) < 0)
-		goto oom;
-	if (c->batch_size && i < n) {
-		c->db_size = ival(&r[i++], 0, 0, -1);
-		c->size_due = clock_mono() + PG_SIZE_EVERY_S;
+	out->detail = !c->health_only;
+	for (int i = 0; i < n && i < want; i++) {
+		switch (c->part[i]) {
+		case PG_PART_HEALTH:
+			parse_health(&r[i], &out->health);
+			break;
+		case PG_PART_REPLICAS:
+			if (parse_replicas(&r[i], out) < 0)
+				goto oom;
+			break;
+		case PG_PART_STANDBY:
+			parse_standby(&r[i], &out->standby);
+			break;
+		case PG_PART_SESSIONS:
+			if (parse_sessions(&r[i], out) < 0)
+				goto oom;
+			break;
+		case PG_PART_PSS:
+			if (parse_pss(&r[i], out) < 0)
+				goto oom;
+			break;
+		case PG_PART_SIZE:
+			c->db_size = ival(&r[i], 0, 0, -1);
+			c->size_due = clock_mono() + PG_SIZE_EVERY_S;
+			break;
+		case PG_PART_TEXTS:
+			parse_texts(c, &r[i]);
+			break;
+		}
 	}
-	if (c->batch_texts && i < n)
-		parse_texts(c, &r[i++]);
 	out->health.db_size_bytes = c->size_due > 0 ? c->db_size : -1;
-	out->statements = i;
-	notes(c, out);
+	out->statements = n < want ? n : want;
+	if (!c->health_only)
+		notes(c, out);
 	return 0;
 oom:
 	pg_set_err(err, ERR_FAIL, "sample", "out of memory");

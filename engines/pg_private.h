@@ -14,6 +14,10 @@
 #define PG_TEXT_MAX 4096
 #define PG_SIZE_EVERY_S 300.0
 
+/* The statements a sample may send, each one result. */
+enum pg_part { PG_PART_HEALTH, PG_PART_REPLICAS, PG_PART_STANDBY, PG_PART_SESSIONS, PG_PART_PSS,
+	       PG_PART_SIZE, PG_PART_TEXTS, PG_PART_N };
+
 /* What one connection has learnt about its server. */
 struct pg_state {
 	int pss;            /* pg_stat_statements installed and readable */
@@ -25,8 +29,9 @@ struct pg_state {
 	double size_due;    /* monotonic time of the next pg_database_size() */
 	int64_t db_size;
 	struct textcache texts;
-	/* what the batch in flight holds beyond the fixed four */
-	int batch_pss, batch_size, batch_texts;
+	/* what the batch in flight asks, in order (enum pg_part) */
+	int part[PG_PART_N], nparts;
+	int health_only;    /* the next batch is the health probe alone (0: everything) */
 	char pss_error[120]; /* why pg_stat_statements could not be read */
 };
 
@@ -36,8 +41,14 @@ void pg_set_err(struct err *err, int code, const char *what, const char *detail)
 /* Ask what the connection may see (PG_SQL_PROBE through 'run'); 0 or -1 with 'err'. */
 int pg_probe(struct pg_state *st, rs_run_fn run, void *ctx, struct err *err);
 
-/* The statements of one sample, ";\n"-separated; NULL on OOM. */
+/* Plan the next sample (st->part, honouring st->health_only) and return its
+ * statements, ";\n"-separated; NULL on OOM. */
 char *pg_build_batch(struct pg_state *st);
+/* Append one part's statement to a growing buffer; 'prepared': its parameters as $1
+ * (PG_PART_TEXTS takes the wanted ids, pg_texts_param()); 0 or -1 on OOM. */
+int pg_part_sql(const struct pg_state *st, int part, int prepared, char **buf, size_t *len, size_t *cap);
+/* The wanted statement ids as an array literal "{1,2}", PG_PART_TEXTS' parameter. */
+void pg_texts_param(const struct pg_state *st, char *ids, size_t n);
 
 /* Turn the batch's results into 'out'; 0 or -1 with 'err'. */
 int pg_parse_batch(struct pg_state *st, struct rs *r, int n, struct db_sample *out, struct err *err);

@@ -80,7 +80,7 @@
 /* last (when texts are wanted): statement texts for ids not cached yet */
 #define PG_SQL_TEXTS \
 	"SELECT queryid, left(query, %d) FROM %s.pg_stat_statements(true)" \
-	" WHERE queryid = ANY('{%s}'::bigint[]);\n"
+	" WHERE queryid = ANY(%s::bigint[]);\n"
 
 #define PG_BATCH_MAX 8
 

@@ -13,21 +13,13 @@
  * ODBC engine shares; this file only moves it over libpq.
  */
 #include "engine.h"
-#include "pg_private.h"
+#include "pg_conn.h"
 
 #include <errno.h>
-#include <libpq-fe.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-struct engine_conn {
-	PGconn *pg;
-	double deadline;    /* of the call in progress, for the probe's runner */
-	PGresult *probe;    /* the probe's result, which its rs points into */
-	struct pg_state st;
-};
 
 void pg_set_err(struct err *err, int code, const char *what, const char *detail)
 {
@@ -62,16 +54,42 @@ static int is_auth_failure(const char *msg)
 	       strstr(msg, "permission denied");
 }
 
+void pg_params(const char *dsn, const char *hostaddr, double timeout_s, const char **keys, const char **vals,
+	       char *opts, size_t nopts, char *ctimeout, size_t nct)
+{
+	snprintf(opts, nopts,
+		 "-c statement_timeout=%d -c lock_timeout=1000 -c idle_in_transaction_session_timeout=60000",
+		 (int)(timeout_s * 1000 * 0.8));
+	snprintf(ctimeout, nct, "%d", (int)timeout_s + 1);
+	/* later keywords override what the expanded dsn says */
+	int i = 0;
+	keys[i] = "dbname", vals[i++] = dsn;
+	keys[i] = "application_name", vals[i++] = "dbfleet";
+	keys[i] = "options", vals[i++] = opts;
+	keys[i] = "connect_timeout", vals[i++] = ctimeout;
+	if (hostaddr && hostaddr[0])
+		keys[i] = "hostaddr", vals[i++] = hostaddr;
+	keys[i] = vals[i] = NULL;
+}
+
+void pg_connect_error(PGconn *pg, struct err *err)
+{
+	/* "connection to server at "h", port p failed: FATAL:  why" -> "why (host h:p)" */
+	const char *m = PQerrorMessage(pg), *why = strstr(m, "failed: ");
+	why = why ? why + 8 : m;
+	if (strncmp(why, "FATAL:  ", 8) == 0)
+		why += 8;
+	char d[ERR_MSG_MAX];
+	snprintf(d, sizeof d, "%.*s (host %s:%s)", (int)strcspn(why, "\n"), why, PQhost(pg) ? PQhost(pg) : "?",
+		 PQport(pg) ? PQport(pg) : "?");
+	pg_set_err(err, is_auth_failure(m) ? ERR_AUTH : ERR_FAIL, "connect", d);
+}
+
 static PGconn *pg_open(const char *dsn, double timeout_s, struct err *err)
 {
 	char opts[160], ctimeout[16];
-	snprintf(opts, sizeof opts,
-		 "-c statement_timeout=%d -c lock_timeout=1000 -c idle_in_transaction_session_timeout=60000",
-		 (int)(timeout_s * 1000 * 0.8));
-	snprintf(ctimeout, sizeof ctimeout, "%d", (int)timeout_s + 1);
-	/* later keywords override what the expanded dsn says */
-	const char *keys[] = {"dbname", "application_name", "options", "connect_timeout", NULL};
-	const char *vals[] = {dsn, "dbfleet", opts, ctimeout, NULL};
+	const char *keys[8], *vals[8];
+	pg_params(dsn, "", timeout_s, keys, vals, opts, sizeof opts, ctimeout, sizeof ctimeout);
 	double deadline = clock_mono() + timeout_s;
 	PGconn *pg = PQconnectStartParams(keys, vals, 1);
 	if (!pg) {
@@ -92,15 +110,7 @@ static PGconn *pg_open(const char *dsn, double timeout_s, struct err *err)
 		st = PQconnectPoll(pg);
 	}
 	if (PQstatus(pg) != CONNECTION_OK) {
-		/* "connection to server at "h", port p failed: FATAL:  why" -> "why (host h:p)" */
-		const char *m = PQerrorMessage(pg), *why = strstr(m, "failed: ");
-		why = why ? why + 8 : m;
-		if (strncmp(why, "FATAL:  ", 8) == 0)
-			why += 8;
-		char d[ERR_MSG_MAX];
-		snprintf(d, sizeof d, "%.*s (host %s:%s)", (int)strcspn(why, "\n"), why,
-			 PQhost(pg) ? PQhost(pg) : "?", PQport(pg) ? PQport(pg) : "?");
-		pg_set_err(err, is_auth_failure(m) ? ERR_AUTH : ERR_FAIL, "connect", d);
+		pg_connect_error(pg, err);
 		PQfinish(pg);
 		return NULL;
 	}
@@ -164,7 +174,7 @@ lost:
 }
 
 /* A libpq result as rows of text (pointers into it: free the rs, then clear it). */
-static void rs_from_pg(PGresult *res, struct rs *r)
+void pg_rs_from(PGresult *res, struct rs *r)
 {
 	ExecStatusType st = PQresultStatus(res);
 	if (st != PGRES_TUPLES_OK) {
@@ -196,7 +206,7 @@ static int run_one(void *ctx, const char *sql, struct rs *out)
 		copy(out->error, sizeof out->error, err.msg);
 		return -1;
 	}
-	rs_from_pg(res[0], out);
+	pg_rs_from(res[0], out);
 	/* the cells point into res: keep it until the caller frees the rs */
 	out->own = NULL;
 	PQclear(c->probe);
@@ -229,36 +239,44 @@ static void pg_close(struct engine_conn *c)
 	if (!c)
 		return;
 	PQfinish(c->pg);
+	for (int i = 0; i < PG_PART_N + 1; i++)
+		PQclear(c->res[i]);
 	pg_state_release(&c->st);
 	free(c);
 }
 
+int pg_finish_sample(struct engine_conn *c, int n, struct db_sample *out, struct err *err)
+{
+	const char *proto = PQsslInUse(c->pg) ? PQsslAttribute(c->pg, "protocol") : NULL;
+	snprintf(out->health.tls, sizeof out->health.tls, "%s", PQsslInUse(c->pg) ? (proto ? proto : "TLS") : "plaintext");
+	struct rs rs[PG_PART_N + 1];
+	for (int i = 0; i < n; i++)
+		pg_rs_from(c->res[i], &rs[i]);
+	int rc = pg_parse_batch(&c->st, rs, n, out, err);
+	for (int i = 0; i < n; i++) {
+		rs_free(&rs[i]);
+		PQclear(c->res[i]);
+		c->res[i] = NULL;
+	}
+	textcache_tick(&c->st.texts);
+	return rc;
+}
+
 static int pg_sample(struct engine_conn *c, struct db_sample *out, double deadline, struct err *err)
 {
+	c->st.health_only = 0;
 	char *sql = pg_build_batch(&c->st);
 	if (!sql) {
 		pg_set_err(err, ERR_FAIL, "sample", "out of memory");
 		return -1;
 	}
-	PGresult *r[PG_BATCH_MAX] = {0};
 	double t0 = clock_mono();
-	int n = pg_run(c->pg, sql, r, PG_BATCH_MAX, deadline, err);
+	int n = pg_run(c->pg, sql, c->res, PG_PART_N, deadline, err);
 	free(sql);
 	if (n < 0)
 		return -1;
 	out->roundtrip_ms = (clock_mono() - t0) * 1000;
-	const char *proto = PQsslInUse(c->pg) ? PQsslAttribute(c->pg, "protocol") : NULL;
-	snprintf(out->health.tls, sizeof out->health.tls, "%s", PQsslInUse(c->pg) ? (proto ? proto : "TLS") : "plaintext");
-	struct rs rs[PG_BATCH_MAX];
-	for (int i = 0; i < n; i++)
-		rs_from_pg(r[i], &rs[i]);
-	int rc = pg_parse_batch(&c->st, rs, n, out, err);
-	for (int i = 0; i < n; i++) {
-		rs_free(&rs[i]);
-		PQclear(r[i]);
-	}
-	textcache_tick(&c->st.texts);
-	return rc;
+	return pg_finish_sample(c, n, out, err);
 }
 
 static int pg_act(struct engine_conn *c, const struct db_action *a, double deadline, char *outcome, size_t n,
@@ -302,4 +320,10 @@ const struct engine_ops engine_postgres_ops = {
 	.action_sql = pg_action_sql,
 	.act = pg_act,
 	.close = pg_close,
+	.connect_start = pg_async_connect_start,
+	.connect_step = pg_async_connect_step,
+	.sample_start = pg_async_sample_start,
+	.sample_step = pg_async_sample_step,
+	.abandon = pg_async_abandon,
+	.lookup_host = pg_async_lookup_host,
 };

@@ -104,6 +104,9 @@ struct db_sample {
 	size_t nqueries;
 	struct db_session *sessions;
 	size_t nsessions;
+	/* sessions, locks and statement digests were read (ENGINE_DETAIL); a health
+	 * probe alone leaves them empty: panes show the last sample that had them */
+	int detail;
 	/* Messages the panes show instead of blanks (missing extension, privilege). */
 	char queries_note[240];
 	char privilege_note[240];

@@ -25,7 +25,8 @@ static void num(struct row *r, int col, double v)
 static void queries_recalc(struct pane *p, const struct pane_ctx *ctx)
 {
 	struct target_status st;
-	struct snapshot *snap = store_get(ctx->store, ctx->target, &st);
+	struct snapshot *snap = store_get_detail(ctx->store, ctx->target, &st);
+	store_watch(ctx->store, ctx->target, 3 * st.interval_s); /* digests are read while shown */
 	snprintf(p->title, sizeof p->title, "queries - %s", st.name);
 	pane_status_of(p, &st, snap, ctx->now);
 	if (!snap)
@@ -60,7 +61,7 @@ static int queries_command(struct pane *p, enum pane_cmd cmd, struct pane_ctx *c
 {
 	if (cmd != PANE_OPEN || p->sel >= p->tab.nrows)
 		return 0;
-	struct snapshot *snap = store_get(ctx->store, ctx->target, NULL);
+	struct snapshot *snap = store_get_detail(ctx->store, ctx->target, NULL);
 	long i = p->tab.rows[p->sel].id;
 	if (snap && i >= 0 && (size_t)i < snap->s.nqueries) {
 		const struct db_query *q = &snap->s.queries[i];

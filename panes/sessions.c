@@ -75,7 +75,8 @@ static void add_session(struct pane *p, const struct db_session *s)
 static void sessions_recalc(struct pane *p, const struct pane_ctx *ctx)
 {
 	struct target_status st;
-	struct snapshot *snap = store_get(ctx->store, ctx->target, &st);
+	struct snapshot *snap = store_get_detail(ctx->store, ctx->target, &st);
+	store_watch(ctx->store, ctx->target, 3 * st.interval_s); /* sessions are read while shown */
 	pane_status_of(p, &st, snap, ctx->now);
 	int shown = 0;
 	if (snap) {

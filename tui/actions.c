@@ -124,7 +124,7 @@ void act_session(struct ui *ui, int kind)
 		return;
 	int pid = (int)p->tab.rows[p->sel].id;
 	struct target_status st;
-	struct snapshot *snap = store_get(ui->st, t, &st);
+	struct snapshot *snap = store_get_detail(ui->st, t, &st);
 	const struct db_session *s = find_session(snap, pid);
 	if (!s || s->is_self) {
 		ui_say(ui, s ? "that is dbfleet's own session" : "pid %d is not in the latest sample any more", pid);
@@ -207,7 +207,7 @@ static struct snapshot *sessions_view(struct ui *ui, struct target_status *st)
 	}
 	if (ui->ctx.target >= store_count(ui->st) || !allowed(ui, policy(ui, ui->ctx.target), 0))
 		return NULL;
-	struct snapshot *snap = store_get(ui->st, ui->ctx.target, st);
+	struct snapshot *snap = store_get_detail(ui->st, ui->ctx.target, st);
 	if (!snap)
 		ui_say(ui, "no sample of %s yet", st->name);
 	return snap;

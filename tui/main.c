@@ -171,13 +171,9 @@ int main(int argc, char **argv)
 	}
 
 	struct err e = {0};
-	/* spare slots for discovered instances the config says to connect to */
-	size_t spare = o.cloud.enabled && o.cloud.connect[0] ? CLOUD_ADOPT_MAX : 0;
 	o.cloud.interval_s = o.refresh_s;
 	o.cloud.timeout_s = o.timeout_s;
-	store = store_new(o.ntargets + spare);
-	if (store)
-		store_set_count(store, o.ntargets);
+	store = store_new(o.ntargets); /* it grows for discovered instances the config connects to */
 	struct collector *col = store ? collector_new(store, o.targets, o.ntargets, &e) : NULL;
 	if (!col)
 		return fail(e.msg[0] ? e.msg : "out of memory");

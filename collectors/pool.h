@@ -1,0 +1,42 @@
+/*
+ * pool.h - a small, bounded pool of blocking workers, for what has no
+ * non-blocking API: name lookups, MySQL connects, PQcancel, ODBC, IAM
+ * tokens. Collectors only.
+ *
+ * Threads: pool_submit from any thread; a job's run() on a pool worker;
+ * its done() right after on the same worker (it hands the result back, e.g.
+ * to a sampler's inbox). A worker whose job runs past the job's deadline
+ * plus a grace second is abandoned: it is replaced, up to 'max_stuck' stuck
+ * workers at once, and exits when its call returns. Quitting never waits
+ * for a stuck worker.
+ */
+#ifndef DBFLEET_POOL_H
+#define DBFLEET_POOL_H
+
+#include <stdatomic.h>
+
+struct pool;
+
+struct job {
+	void (*run)(struct job *j);   /* blocking work, on a pool worker */
+	void (*done)(struct job *j);  /* after run, on the same worker; must not block; owns j */
+	double deadline;              /* monotonic: past it (+1 s) the worker is abandoned */
+	atomic_int started;           /* set when a worker takes it */
+	struct job *next;             /* the queue's */
+};
+
+/* 'workers' live workers (at least 1), at most 'max_stuck' more while some are stuck;
+ * each worker calls 'thread_end' (NULL-safe) before it exits (mysql_thread_end). */
+struct pool *pool_new(int workers, int max_stuck, void (*thread_end)(void));
+/* Queue a job; 0, or -1 when stopping (the job is not taken). */
+int pool_submit(struct pool *p, struct job *j);
+/* Workers stuck in a call now, and live ones. */
+int pool_stuck(struct pool *p);
+int pool_size(struct pool *p);
+/* Stop taking jobs, drop queued ones (their done() runs with run() skipped: 'started' stays 0),
+ * wake the workers; returns at once. The pool frees itself when its last thread leaves. */
+void pool_stop(struct pool *p);
+/* Threads the pool has now (workers, stuck ones and its supervisor). */
+int pool_threads(struct pool *p);
+
+#endif

@@ -1,0 +1,389 @@
+/*
+ * pg_async.c - the PostgreSQL engine without blocking: connect, probe and
+ * sample as steps a sampler thread drives from its epoll loop.
+ *
+ * DESIGN
+ * - Connect: PQconnectStartParams with the address dbfleet resolved put in
+ *   'hostaddr' beside 'host' (libpq then does no name lookup, and
+ *   certificate verification still checks the name), PQconnectPoll on each
+ *   wake-up (the socket may change between attempts: the caller re-reads
+ *   it), then the once-per-connection probe (PG_SQL_PROBE) as one query.
+ * - Sample: the statements are prepared once per connection and sent in
+ *   pipeline mode (PQsendPrepare the first time, then PQsendQueryPrepared
+ *   for each part, one PQpipelineSync): planning, most of a probe's cost on
+ *   the server, is done once, and a sample stays one round trip. Behind a
+ *   transaction-mode pooler prepared statements do not survive (26000,
+ *   42P05): the connection falls back to one simple-protocol query with
+ *   every statement, as before.
+ * - Results are read with PQconsumeInput/PQisBusy/PQgetResult, never
+ *   waiting: a step returns ENGINE_STEP_WAIT with the socket and events.
+ * - Abandon (deadline passed; on a blocking worker): PQcancel, then close.
+ */
+#include "engine.h"
+#include "pg_conn.h"
+
+#include <arpa/inet.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum step { ST_CONNECT, ST_PROBE, ST_IDLE, ST_PLAIN, ST_PIPE };
+
+static int wait_for(struct engine_conn *c, struct engine_wait *w, short events)
+{
+	w->fd = PQsocket(c->pg);
+	w->events = (short)(events | (c->flushing ? POLLOUT : 0));
+	return ENGINE_STEP_WAIT;
+}
+
+/* Send what is queued; 0 all sent, 1 more to send, -1 lost. */
+static int flush(struct engine_conn *c, struct err *err)
+{
+	int rc = PQflush(c->pg);
+	if (rc < 0)
+		pg_set_err(err, ERR_FAIL, "query", PQerrorMessage(c->pg));
+	c->flushing = rc == 1;
+	return rc;
+}
+
+struct engine_conn *pg_async_connect_start(const char *dsn, const char *hostaddr, double timeout_s,
+					     struct engine_wait *w, struct err *err)
+{
+	struct engine_conn *c = calloc(1, sizeof *c);
+	char opts[160], ctimeout[16];
+	const char *keys[8], *vals[8];
+	if (!c) {
+		pg_set_err(err, ERR_FAIL, "connect", "out of memory");
+		return NULL;
+	}
+	pg_params(dsn, hostaddr, timeout_s, keys, vals, opts, sizeof opts, ctimeout, sizeof ctimeout);
+	c->pg = PQconnectStartParams(keys, vals, 1);
+	if (!c->pg || PQstatus(c->pg) == CONNECTION_BAD) {
+		if (c->pg)
+			pg_connect_error(c->pg, err);
+		else
+			pg_set_err(err, ERR_FAIL, "connect", "out of memory");
+		PQfinish(c->pg);
+		free(c);
+		return NULL;
+	}
+	c->step = ST_CONNECT;
+	wait_for(c, w, POLLOUT);
+	return c;
+}
+
+/* Read what has arrived into c->res (plain: every result until the end). 1 all in, 0 wait, -1 lost. */
+static int read_plain(struct engine_conn *c, struct err *err)
+{
+	if (!PQconsumeInput(c->pg)) {
+		pg_set_err(err, ERR_FAIL, "query", PQerrorMessage(c->pg));
+		return -1;
+	}
+	while (!PQisBusy(c->pg)) {
+		PGresult *r = PQgetResult(c->pg);
+		if (!r)
+			return 1;
+		if (c->nres < PG_PART_N)
+			c->res[c->nres++] = r;
+		else
+			PQclear(r);
+	}
+	return 0;
+}
+
+static int probe_result(void *ctx, const char *sql, struct rs *out)
+{
+	(void)sql;
+	struct engine_conn *c = ctx;
+	pg_rs_from(c->res[0], out);
+	return out->error[0] ? -1 : 0;
+}
+
+int pg_async_connect_step(struct engine_conn *c, struct engine_wait *w, struct err *err)
+{
+	if (c->step == ST_CONNECT) {
+		switch (PQconnectPoll(c->pg)) {
+		case PGRES_POLLING_READING:
+			return wait_for(c, w, POLLIN);
+		case PGRES_POLLING_WRITING:
+			return wait_for(c, w, POLLOUT);
+		case PGRES_POLLING_OK:
+			break;
+		default:
+			pg_connect_error(c->pg, err);
+			return ENGINE_STEP_FAIL;
+		}
+		PQsetnonblocking(c->pg, 1);
+		snprintf(c->where, sizeof c->where, "host %s:%s", PQhost(c->pg) ? PQhost(c->pg) : "?",
+			 PQport(c->pg) ? PQport(c->pg) : "?");
+		if (!PQsendQuery(c->pg, PG_SQL_PROBE) || flush(c, err) < 0) {
+			pg_set_err(err, ERR_FAIL, "probe", PQerrorMessage(c->pg));
+			return ENGINE_STEP_FAIL;
+		}
+		c->step = ST_PROBE;
+		c->nres = 0;
+		return wait_for(c, w, POLLIN);
+	}
+	if (c->flushing && flush(c, err) < 0)
+		return ENGINE_STEP_FAIL;
+	int rc = read_plain(c, err);
+	if (rc < 0)
+		return ENGINE_STEP_FAIL;
+	if (rc == 0)
+		return wait_for(c, w, POLLIN);
+	rc = c->nres == 1 ? pg_probe(&c->st, probe_result, c, err) : (pg_set_err(err, ERR_FAIL, "probe", "no answer"), -1);
+	for (int i = 0; i < c->nres; i++) {
+		PQclear(c->res[i]);
+		c->res[i] = NULL;
+	}
+	c->nres = 0;
+	if (rc < 0)
+		return ENGINE_STEP_FAIL;
+	c->step = ST_IDLE;
+	return ENGINE_STEP_DONE;
+}
+
+/* Queue the sample's parts in pipeline mode; 0 or -1. */
+static int send_pipeline(struct engine_conn *c)
+{
+	if (PQpipelineStatus(c->pg) == PQ_PIPELINE_OFF && !PQenterPipelineMode(c->pg))
+		return -1;
+	char ids[TEXTCACHE_FETCH_MAX * 21 + 4];
+	for (int i = 0; i < c->st.nparts; i++) {
+		int part = c->st.part[i];
+		char name[24];
+		snprintf(name, sizeof name, "dbfleet_%d", part);
+		if (!(c->prepared & (1u << part))) {
+			char *sql = NULL;
+			size_t len = 0, cap = 0;
+			if (pg_part_sql(&c->st, part, 1, &sql, &len, &cap) < 0)
+				return -1;
+			while (len && (sql[len - 1] == '\n' || sql[len - 1] == ';'))
+				sql[--len] = '\0';
+			int ok = PQsendPrepare(c->pg, name, sql, part == PG_PART_TEXTS ? 1 : 0, NULL);
+			free(sql);
+			if (!ok)
+				return -1;
+		}
+		const char *param[1] = {ids};
+		if (part == PG_PART_TEXTS)
+			pg_texts_param(&c->st, ids, sizeof ids);
+		if (!PQsendQueryPrepared(c->pg, name, part == PG_PART_TEXTS ? 1 : 0, param, NULL, NULL, 0))
+			return -1;
+	}
+	return PQpipelineSync(c->pg) ? 0 : -1;
+}
+
+int pg_async_sample_start(struct engine_conn *c, enum engine_detail detail, struct engine_wait *w,
+			    struct err *err)
+{
+	c->st.health_only = detail == ENGINE_HEALTH;
+	c->t0 = clock_mono();
+	c->nres = 0;
+	c->prepared_now = 0;
+	int ok;
+	if (c->plain) {
+		char *sql = pg_build_batch(&c->st);
+		ok = sql && PQsendQuery(c->pg, sql);
+		free(sql);
+		c->step = ST_PLAIN;
+	} else {
+		free(pg_build_batch(&c->st)); /* plans the parts; the text is not sent */
+		ok = send_pipeline(c) == 0;
+		c->step = ST_PIPE;
+	}
+	if (!ok || flush(c, err) < 0) {
+		pg_set_err(err, ERR_FAIL, "query", PQerrorMessage(c->pg));
+		return ENGINE_STEP_FAIL;
+	}
+	return wait_for(c, w, POLLIN);
+}
+
+/* A part's first error wins (its prepare's or its own); a result after it is dropped. */
+static void keep(struct engine_conn *c, int part, PGresult *r)
+{
+	ExecStatusType st = PQresultStatus(r);
+	int bad = st == PGRES_FATAL_ERROR || st == PGRES_PIPELINE_ABORTED;
+	if (c->res[part] && (PQresultStatus(c->res[part]) == PGRES_FATAL_ERROR ||
+			     PQresultStatus(c->res[part]) == PGRES_PIPELINE_ABORTED || !bad)) {
+		PQclear(r);
+		return;
+	}
+	PQclear(c->res[part]);
+	c->res[part] = r;
+}
+
+/* Pipeline results: per part a prepare (the first time) and the query, each ended by a
+ * NULL, then the sync. 1 all in, 0 wait, -1 lost. c->nres counts the NULLs seen. */
+static int read_pipeline(struct engine_conn *c, struct err *err)
+{
+	if (!PQconsumeInput(c->pg)) {
+		pg_set_err(err, ERR_FAIL, "query", PQerrorMessage(c->pg));
+		return -1;
+	}
+	while (!PQisBusy(c->pg)) {
+		PGresult *r = PQgetResult(c->pg);
+		if (!r) {
+			c->nres++;
+			continue;
+		}
+		if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+			PQclear(r);
+			return 1;
+		}
+		/* which part: walk the commands sent, a prepare counting as one */
+		int k = c->nres, part = -1;
+		for (int i = 0; i < c->st.nparts && part < 0; i++) {
+			int prep = !(c->prepared & (1u << c->st.part[i]));
+			if (k < prep + 1)
+				part = i;
+			k -= prep + 1;
+		}
+		if (part >= 0 && PQresultStatus(r) == PGRES_COMMAND_OK) {
+			c->prepared_now |= 1u << c->st.part[part]; /* its prepare went through */
+			PQclear(r);
+		} else if (part >= 0)
+			keep(c, part, r);
+		else
+			PQclear(r);
+	}
+	return 0;
+}
+
+/* After a pipeline: which parts are prepared now; prepared statements lost to a pooler. */
+static void settle_prepared(struct engine_conn *c)
+{
+	for (int i = 0; i < c->st.nparts; i++) {
+		const char *code = c->res[i] ? PQresultErrorField(c->res[i], PG_DIAG_SQLSTATE) : NULL;
+		if (code && (!strcmp(code, "26000") || !strcmp(code, "42P05"))) {
+			c->plain = 1; /* a transaction-mode pooler: no prepared statements here */
+			c->prepared = 0;
+			return;
+		}
+	}
+	c->prepared |= c->prepared_now;
+}
+
+int pg_async_sample_step(struct engine_conn *c, struct db_sample *out, struct engine_wait *w, struct err *err)
+{
+	if (c->flushing && flush(c, err) < 0)
+		return ENGINE_STEP_FAIL;
+	int rc = c->step == ST_PIPE ? read_pipeline(c, err) : read_plain(c, err);
+	if (rc < 0)
+		return ENGINE_STEP_FAIL;
+	if (rc == 0)
+		return wait_for(c, w, POLLIN);
+	out->roundtrip_ms = (clock_mono() - c->t0) * 1000;
+	int n = c->nres;
+	if (c->step == ST_PIPE) {
+		settle_prepared(c);
+		n = c->st.nparts;
+		for (int i = 0; i < n; i++)
+			if (!c->res[i]) /* never answered: the pipeline stopped before it */
+				c->res[i] = PQmakeEmptyPGresult(c->pg, PGRES_PIPELINE_ABORTED);
+	}
+	c->step = ST_IDLE;
+	return pg_finish_sample(c, n, out, err) < 0 ? ENGINE_STEP_FAIL : ENGINE_STEP_DONE;
+}
+
+void pg_async_abandon(struct engine_conn *c)
+{
+	if (!c)
+		return;
+	PGcancel *cn = PQgetCancel(c->pg);
+	char eb[128];
+	if (cn)
+		PQcancel(cn, eb, sizeof eb); /* may block on a hung host: this is a blocking worker */
+	PQfreeCancel(cn);
+	engine_postgres_ops.close(c);
+}
+
+/* "host" of a conninfo or URI that needs a lookup: not a socket, an address or a list. */
+int pg_async_lookup_host(const char *dsn, char *host, size_t n, int *port)
+{
+	PQconninfoOption *opts = PQconninfoParse(dsn, NULL);
+	const char *h = getenv("PGHOST"), *addr = getenv("PGHOSTADDR"), *p = getenv("PGPORT");
+	const char *service = NULL;
+	for (PQconninfoOption *o = opts; o && o->keyword; o++) {
+		if (!o->val || !o->val[0])
+			continue;
+		if (!strcmp(o->keyword, "host"))
+			h = o->val;
+		else if (!strcmp(o->keyword, "hostaddr"))
+			addr = o->val;
+		else if (!strcmp(o->keyword, "port"))
+			p = o->val;
+		else if (!strcmp(o->keyword, "service"))
+			service = o->val;
+	}
+	int need = 0;
+	if (service && !(h && h[0]))
+		need = pg_service_host(service, host, n, port);
+	else if (h && h[0] && h[0] != '/' && h[0] != '@' && !strchr(h, ',') && !(addr && addr[0])) {
+		unsigned char buf[16];
+		need = inet_pton(AF_INET, h, buf) != 1 && inet_pton(AF_INET6, h, buf) != 1;
+		snprintf(host, n, "%s", h);
+		*port = p ? atoi(p) : 5432;
+	}
+	PQconninfoFree(opts);
+	return need;
+}
+
+
+/* Look for [service] in one service file: 1 found (host/port filled as it says), 0 not. */
+static int service_in(const char *path, const char *service, char *host, size_t n, int *port)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	char line[1024];
+	int in = 0, found = 0;
+	while (fgets(line, sizeof line, f)) {
+		char *p = line + strspn(line, " \t");
+		p[strcspn(p, "\r\n")] = '\0';
+		if (*p == '[') {
+			if (found)
+				break;
+			char *end = strchr(p, ']');
+			in = end && (size_t)(end - p - 1) == strlen(service) && !strncmp(p + 1, service, strlen(service));
+			found |= in;
+			continue;
+		}
+		char *eq = strchr(p, '=');
+		if (!in || !eq || *p == '#')
+			continue;
+		char *k = p, *v = eq + 1;
+		*eq = '\0';
+		k[strcspn(k, " \t")] = '\0';
+		v += strspn(v, " \t");
+		if (!strcmp(k, "host"))
+			snprintf(host, n, "%s", v);
+		else if (!strcmp(k, "port"))
+			*port = atoi(v);
+	}
+	fclose(f);
+	return found;
+}
+
+int pg_service_host(const char *service, char *host, size_t n, int *port)
+{
+	char path[1024];
+	const char *file = getenv("PGSERVICEFILE"), *home = getenv("HOME"), *sys = getenv("PGSYSCONFDIR");
+	host[0] = '\0';
+	*port = 5432;
+	int found = 0;
+	if (file && file[0])
+		found = service_in(file, service, host, n, port);
+	else if (home && home[0]) {
+		snprintf(path, sizeof path, "%s/.pg_service.conf", home);
+		found = service_in(path, service, host, n, port);
+	}
+	if (!found) {
+		snprintf(path, sizeof path, "%s/pg_service.conf", sys && sys[0] ? sys : "/etc/postgresql-common");
+		found = service_in(path, service, host, n, port);
+	}
+	unsigned char buf[16];
+	return found && host[0] && host[0] != '/' && !strchr(host, ',') && inet_pton(AF_INET, host, buf) != 1 &&
+	       inet_pton(AF_INET6, host, buf) != 1;
+}

@@ -1,0 +1,52 @@
+/*
+ * pg_conn.h - the PostgreSQL engine's connection, shared by its blocking
+ * path (postgres.c) and its non-blocking one (pg_async.c). Engines only.
+ */
+#ifndef DBFLEET_PG_CONN_H
+#define DBFLEET_PG_CONN_H
+
+#include <libpq-fe.h>
+
+#include "pg_private.h"
+
+struct engine_conn {
+	PGconn *pg;
+	double deadline;    /* of the call in progress, for the probe's runner */
+	PGresult *probe;    /* the probe's result, which its rs points into */
+	struct pg_state st;
+	/* the non-blocking path (pg_async.c) */
+	int step;           /* enum in pg_async.c: where connect or sample is */
+	int plain;          /* no prepared statements (a transaction-mode pooler): one simple query */
+	unsigned prepared;  /* bit per enum pg_part: prepared on this connection */
+	unsigned prepared_now; /* ... by the pipeline in flight */
+	int flushing;       /* output still queued: wait for writable too */
+	PGresult *res[PG_PART_N + 1]; /* the sample's results, by part */
+	int nres;           /* results taken (plain) or the part being read (pipeline) */
+	double t0;
+	char where[160];    /* "host h:p" for messages */
+};
+
+/* Connection parameters for PQconnectStartParams: the DSN expanded, then ours on top
+ * ('hostaddr' "" = none); 'opts' and 'ctimeout' are the caller's buffers. */
+void pg_params(const char *dsn, const char *hostaddr, double timeout_s, const char **keys, const char **vals,
+	       char *opts, size_t nopts, char *ctimeout, size_t nct);
+/* Fill 'err' for a failed connect: "why (host h:p)", ERR_AUTH for credentials. */
+void pg_connect_error(PGconn *pg, struct err *err);
+/* A libpq result as rows of text (pointers into it: free the rs, then clear it). */
+void pg_rs_from(PGresult *res, struct rs *r);
+/* Parse the results in c->res[0..n) into 'out' and free them; 0 or -1 with 'err'. */
+int pg_finish_sample(struct engine_conn *c, int n, struct db_sample *out, struct err *err);
+
+/* The non-blocking path (pg_async.c): engine_ops' connect_start ... lookup_host. */
+struct engine_conn *pg_async_connect_start(const char *dsn, const char *hostaddr, double timeout_s,
+					   struct engine_wait *w, struct err *err);
+int pg_async_connect_step(struct engine_conn *c, struct engine_wait *w, struct err *err);
+int pg_async_sample_start(struct engine_conn *c, enum engine_detail detail, struct engine_wait *w, struct err *err);
+int pg_async_sample_step(struct engine_conn *c, struct db_sample *out, struct engine_wait *w, struct err *err);
+void pg_async_abandon(struct engine_conn *c);
+int pg_async_lookup_host(const char *dsn, char *host, size_t n, int *port);
+/* The host and port a pg_service.conf service names (PGSERVICEFILE or ~/.pg_service.conf,
+ * then PGSYSCONFDIR's): 1 when it is a name to look up, 0 otherwise. */
+int pg_service_host(const char *service, char *host, size_t n, int *port);
+
+#endif
