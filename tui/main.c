@@ -1,6 +1,8 @@
 /* main.c - dbfleet: command line, config, then the collectors and the UI. */
 #include "tui.h"
 
+#include "../model/xdg.h"
+
 #include <getopt.h>
 #include <locale.h>
 #include <stdio.h>
@@ -51,11 +53,8 @@ static int read_config(struct options *o, const char *path, char *err, size_t n)
 {
 	char def[512];
 	if (!path) {
-		const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
-		if (xdg && *xdg)
-			snprintf(def, sizeof def, "%s/dbfleet/config", xdg);
-		else
-			snprintf(def, sizeof def, "%s/.config/dbfleet/config", home ? home : ".");
+		if (xdg_path(XDG_CONFIG, "config", def, sizeof def) < 0)
+			return 0; /* no such file could exist */
 		int rc = config_load(o, def, err, n);
 		return rc == -2 ? 0 : rc;
 	}
