@@ -48,6 +48,13 @@ static int fail(const char *msg)
 	return 2;
 }
 
+/* fail() once the options hold targets: they are freed (LeakSanitizer watches every exit) */
+static int fail_release(struct options *o, const char *msg)
+{
+	options_release(o);
+	return fail(msg);
+}
+
 /* The config file: -c FILE must exist; the default path may not. */
 static int read_config(struct options *o, const char *path, char *err, size_t n)
 {
@@ -123,7 +130,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (read_config(&o, config, err, sizeof err) < 0)
-		return fail(err);
+		return fail_release(&o, err);
 	/* the command line wins over the file */
 	if (refresh > 0)
 		o.refresh_s = refresh;
@@ -143,7 +150,7 @@ int main(int argc, char **argv)
 	}
 	for (int i = optind; i < argc; i++)
 		if (config_add_dsn(&o, argv[i], err, sizeof err) < 0)
-			return fail(err);
+			return fail_release(&o, err);
 	for (size_t i = 0; i < o.ntargets; i++) {
 		if (o.targets[i].interval_s <= 0)
 			o.targets[i].interval_s = o.refresh_s;
@@ -153,19 +160,20 @@ int main(int argc, char **argv)
 
 	struct keymap *km = keymap_new();
 	if (!km)
-		return fail("out of memory");
+		return fail_release(&o, "out of memory");
 	if (keys_load(km, o.keymap, err, sizeof err) < 0) {
 		keymap_free(&km);
-		return fail(err);
+		return fail_release(&o, err);
 	}
 	if (list_keys) {
 		keys_list(km);
 		keymap_free(&km);
+		options_release(&o);
 		return 0;
 	}
 	if (o.ntargets == 0 && !o.cloud.enabled) {
 		keymap_free(&km);
-		return fail("no targets: give a DSN (dbfleet postgresql://user@host/db), --aws,"
+		return fail_release(&o, "no targets: give a DSN (dbfleet postgresql://user@host/db), --aws,"
 			    " or a config file (see dbfleet.conf(5))");
 	}
 
@@ -179,7 +187,7 @@ int main(int argc, char **argv)
 		store_set_count(store, o.ntargets);
 	struct collector *col = store ? collector_new(store, o.targets, o.ntargets, &e) : NULL;
 	if (!col)
-		return fail(e.msg[0] ? e.msg : "out of memory");
+		return fail_release(&o, e.msg[0] ? e.msg : "out of memory");
 	collector_set_cloud(col, &o.cloud);
 	collector_set_audit(col, o.audit_log);
 	int status = ui_run(store, &o, km, col);
@@ -190,5 +198,6 @@ int main(int argc, char **argv)
 		fflush(NULL);
 		_exit(status);
 	}
+	options_release(&o);
 	return status;
 }
