@@ -1,6 +1,8 @@
 """The command line: help, version, bad input, keys and the man page agree."""
 import os
 import re
+import shutil
+import tempfile
 
 from harness import ROOT, Failure, run_cli
 
@@ -19,6 +21,34 @@ def test_bad_config_exits_2_with_file_and_line(tmp="/tmp/dbfleet-bad.conf"):
     os.unlink(tmp)
     if r.returncode != 2 or "%s:5: unknown key 'colour'" % tmp not in r.stderr:
         raise Failure("want exit 2 and FILE:LINE, got %d %r" % (r.returncode, r.stderr))
+
+
+def test_error_in_included_file_names_that_file_and_line():
+    d = tempfile.mkdtemp(prefix="dbfleet-include-")
+    try:
+        os.makedirs(os.path.join(d, "conf.d"))
+        main = os.path.join(d, "config")
+        files = {
+            "config": "[dbfleet]\nrefresh = 1\ninclude = conf.d/*.conf\n",
+            "conf.d/10-orders.conf": "[defaults]\nengine = postgres\n[target orders]\ndsn = host=x\n",
+            "conf.d/20-payments.conf": "# team payments\n[target pay]\ndsn = host=y\n\ncolour = red\n",
+        }
+        for name, text in files.items():
+            with open(os.path.join(d, name), "w") as f:
+                f.write(text)
+        r = run_cli(["-c", main])
+        want = "%s/conf.d/20-payments.conf:5: unknown key 'colour'" % d
+        if r.returncode != 2 or want not in r.stderr:
+            raise Failure("want exit 2 and %r, got %d %r" % (want, r.returncode, r.stderr))
+        with open(main, "a") as f:
+            f.write("include = missing.conf\n")
+        os.unlink(os.path.join(d, "conf.d/20-payments.conf"))
+        r = run_cli(["-c", main])
+        want = "%s:4: include: %s/missing.conf: No such file or directory" % (main, d)
+        if r.returncode != 2 or want not in r.stderr:
+            raise Failure("want exit 2 and %r, got %d %r" % (want, r.returncode, r.stderr))
+    finally:
+        shutil.rmtree(d)
 
 
 def test_missing_config_and_no_targets():
