@@ -4,6 +4,7 @@
 
 #include "../../model/ini.h"
 #include "../../model/xdg.h"
+#include "../../tui/config_private.h"
 #include "../../tui/tui.h"
 #include "check.h"
 
@@ -297,6 +298,34 @@ static void a_thousand_targets_and_more_on_the_command_line(void)
 	options_release(&o);
 }
 
+/* Every key of the table is in dbfleet.conf(5), under its own section's heading. */
+static void man_page_documents_every_key(void)
+{
+	static char man[65536];
+	FILE *f = fopen("man/dbfleet.conf.5", "r"); /* tests run from the top of the tree */
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	man[fread(man, 1, sizeof man - 1, f)] = '\0';
+	fclose(f);
+	static const char *const heading[] = {[SEC_GLOBAL] = ".SS [dbfleet]", [SEC_TARGET] = ".SS [target",
+					      [SEC_AWS] = ".SS [aws]"};
+	for (size_t i = 0; i < config_nkeys; i++) {
+		const struct config_key *k = &config_keys[i];
+		if (!strcmp(k->name, "password") || !strcmp(k->name, "region"))
+			continue; /* a refusal, and an alias of regions */
+		const char *from = strstr(man, heading[k->section]);
+		const char *to = from ? strstr(from + 4, "\n.SS ") : NULL;
+		char want[64];
+		snprintf(want, sizeof want, "\n.B %s\n", k->name);
+		const char *at = from ? strstr(from, want) : NULL;
+		if (!at || (to && at > to)) {
+			fprintf(stderr, "  key '%s' is not documented under %s\n", k->name, heading[k->section]);
+			check_failed = 1;
+		}
+	}
+}
+
 /* ---- model/ini and model/xdg ---- */
 
 struct seen_lines {
@@ -380,6 +409,7 @@ int main(void)
 	RUN(defaults_fill_what_a_target_leaves_out);
 	RUN(service_is_a_pg_service_name_never_with_a_dsn);
 	RUN(a_thousand_targets_and_more_on_the_command_line);
+	RUN(man_page_documents_every_key);
 	RUN(ini_reader_keeps_long_lines_whole);
 	RUN(xdg_paths); /* last: it changes HOME and the XDG variables */
 	char cmd[128];
