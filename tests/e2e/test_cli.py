@@ -51,6 +51,34 @@ def test_error_in_included_file_names_that_file_and_line():
         shutil.rmtree(d)
 
 
+def test_fleet_from_conf_d_with_defaults_and_a_service():
+    """A fleet split over conf.d/, [defaults] after the include, one target by pg_service.conf:
+    both rows come up ok on the lab's servers."""
+    from harness import Dbfleet, lab
+    L = lab()
+    d = tempfile.mkdtemp(prefix="dbfleet-fleet-")
+    files = {
+        "pg_service.conf": "[lab-primary]\nhost=127.0.0.1\nport=%s\nuser=mon\ndbname=postgres\n"
+                           % L["PG_PRIMARY_PORT"],
+        "config": "[dbfleet]\nrefresh = 1\ntimeout = 2\ninclude = conf.d/*.conf\n"
+                  "[defaults]\nengine = postgres\ntags = env=lab\n",
+        "conf.d/20-replica.conf": "[target inc-replica]\ndsn = host=127.0.0.1 port=%s user=mon dbname=postgres\n"
+                                  % L["PG_REPLICA_PORT"],
+        "conf.d/10-primary.conf": "[target svc-primary]\nservice = lab-primary\n",
+    }
+    os.makedirs(os.path.join(d, "conf.d"))
+    for name, text in files.items():
+        with open(os.path.join(d, name), "w") as f:
+            f.write(text)
+    fleet = Dbfleet(["-c", os.path.join(d, "config")], env={"PGSERVICEFILE": os.path.join(d, "pg_service.conf")})
+    try:
+        fleet.wait_for(r"^svc-primary\s+postgres\s+primary\s+ok")
+        fleet.wait_for(r"^inc-replica\s+postgres\s+replica\s+ok")
+    finally:
+        fleet.close()
+        shutil.rmtree(d)
+
+
 def test_missing_config_and_no_targets():
     r = run_cli(["-c", "/nonexistent/x.conf"])
     assert r.returncode == 2 and "/nonexistent/x.conf" in r.stderr, r
