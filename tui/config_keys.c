@@ -145,21 +145,28 @@ static int set_bool(const struct config_key *k, char *field, const char *v)
 	return -1;
 }
 
-static int set_choice(const struct config_key *k, char *field, const char *v)
+/* The index of 'v' among k's choices, or -1. */
+static int choice_of(const struct config_key *k, const char *v)
 {
 	for (int i = 0; i < 4; i++)
-		if (k->choices[i] && !strcmp(v, k->choices[i])) {
-			memcpy(field, &i, sizeof i);
-			return 0;
-		}
+		if (k->choices[i] && !strcmp(v, k->choices[i]))
+			return i;
 	return -1;
+}
+
+static int set_choice(const struct config_key *k, char *field, const char *v)
+{
+	int i = choice_of(k, v);
+	if (i >= 0)
+		memcpy(field, &i, sizeof i);
+	return i >= 0 ? 0 : -1;
 }
 
 static int set_text(const struct config_key *k, char *field, const char *v)
 {
 	size_t len = strlen(v);
 	if (len >= k->size || len < (size_t)k->min || (k->chars && strspn(v, k->chars) < len) ||
-	    (k->reject && strpbrk(v, k->reject)) || (k->choices[0] && set_choice(k, field, v) < 0))
+	    (k->reject && strpbrk(v, k->reject)) || (k->choices[0] && choice_of(k, v) < 0))
 		return -1;
 	snprintf(field, k->size, "%s", v);
 	return 0;

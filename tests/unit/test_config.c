@@ -298,6 +298,36 @@ static void a_thousand_targets_and_more_on_the_command_line(void)
 	options_release(&o);
 }
 
+/* [aws] and [prices] went from a strcmp ladder to the table: the same values, the same refusals. */
+static void aws_keys_through_the_table(void)
+{
+	struct options o = {0};
+	char err[512] = "";
+	CHECK(load("[aws]\nenabled = yes\nprofile = ro\nregions = us-east-1, eu-west-1\nbudget = 50\n"
+		   "connect = orders-*,tag:team=x\nconnect_user = mon\nconnect_auth = iam\nconnect_tls = verify-full\n"
+		   "cost = off\ncost_tag = team\ncost_refresh = 600\ndiscover = 30\n[prices]\ndb.r6g.large = 0.21\n",
+		   &o, err, sizeof err) == 0);
+	CHECK_STR(err, "");
+	CHECK(o.cloud.enabled == 1 && o.cloud.cost == 0 && o.cloud.budget == 50 && o.cloud.connect_iam == 1);
+	CHECK(o.cloud.nregions == 2 && o.cloud.discover_s == 30 && o.cloud.cost_refresh_s == 600);
+	CHECK_STR(o.cloud.regions[1], "eu-west-1");
+	CHECK_STR(o.cloud.connect_tls, "verify-full");
+	CHECK_STR(o.cloud.connect, "orders-*,tag:team=x");
+	CHECK(o.cloud.nprices == 1 && o.cloud.prices[0].usd == 0.21);
+	CHECK(load("[aws]\ndiscover = 5\n", &o, err, sizeof err) == -1);
+	CHECK(strstr(err, ":2: discover: '5' is not a number of seconds between 10 and 3600") != NULL);
+	CHECK(load("[aws]\nconnect_user = a=b\n", &o, err, sizeof err) == -1);
+	CHECK(load("[aws]\nconnect_tls = maybe\n", &o, err, sizeof err) == -1);
+	CHECK(strstr(err, ":2: connect_tls: 'maybe' is not require, verify-full or prefer") != NULL);
+	CHECK(load("[aws]\nbudget = 5000\n", &o, err, sizeof err) == -1);
+	CHECK(load("[aws]\nregions = US_EAST\n", &o, err, sizeof err) == -1);
+	CHECK(load("[prices]\nr6g = 1\n", &o, err, sizeof err) == -1);
+	CHECK(load("[dbfleet]\nkeymap = Vi!\n", &o, err, sizeof err) == -1);
+	CHECK(load("[target a]\ndsn = host=a\npassword = x\n", &o, err, sizeof err) == -1);
+	CHECK(strstr(err, ":3: passwords do not belong in the config") != NULL);
+	options_release(&o);
+}
+
 /* Every key of the table is in dbfleet.conf(5), under its own section's heading. */
 static void man_page_documents_every_key(void)
 {
@@ -409,6 +439,7 @@ int main(void)
 	RUN(defaults_fill_what_a_target_leaves_out);
 	RUN(service_is_a_pg_service_name_never_with_a_dsn);
 	RUN(a_thousand_targets_and_more_on_the_command_line);
+	RUN(aws_keys_through_the_table);
 	RUN(man_page_documents_every_key);
 	RUN(ini_reader_keeps_long_lines_whole);
 	RUN(xdg_paths); /* last: it changes HOME and the XDG variables */
