@@ -158,33 +158,55 @@ static int by_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* include = FILE or GLOB, relative to the including file's folder; matches in name order. */
+/*
+ * The path an include line names: relative to the including file's folder.
+ * For a glob, that folder's own glob characters are escaped. 0, or -1 if too long.
+ */
+static int include_path(const char *file, const char *value, int globbing, char *out, size_t n)
+{
+	const char *slash = strrchr(file, '/');
+	size_t o = 0;
+	for (const char *p = file; value[0] != '/' && slash && p <= slash; p++) {
+		if (o + 2 >= n)
+			return -1;
+		if (globbing && strchr("*?[\\", *p))
+			out[o++] = '\\';
+		out[o++] = *p;
+	}
+	int w = snprintf(out + o, n - o, "%s", value);
+	return w < 0 || (size_t)w >= n - o ? -1 : 0;
+}
+
+/* include = FILE or GLOB; a glob's files in name order, an empty glob is fine. */
 static int include(struct load *ld, const struct ini_line *l, char *msg, size_t n, struct err *e)
 {
 	char pattern[PATH_MAX];
-	const char *slash = strrchr(l->file, '/');
-	if (l->value[0] == '/' || !slash)
-		snprintf(pattern, sizeof pattern, "%s", l->value);
-	else
-		snprintf(pattern, sizeof pattern, "%.*s/%s", (int)(slash - l->file), l->file, l->value);
+	int globbing = strpbrk(l->value, "*?[") != NULL;
+	if (!*l->value || include_path(l->file, l->value, globbing, pattern, sizeof pattern) < 0) {
+		snprintf(msg, n, "include: give a file or a glob of at most %d characters", PATH_MAX - 1);
+		return -1;
+	}
 	if (ld->depth == INCLUDE_DEPTH_MAX) {
 		snprintf(msg, n, "include: files nested more than %d deep", INCLUDE_DEPTH_MAX);
 		return -1;
 	}
-	if (!strpbrk(l->value, "*?[")) /* a plain file must be there */
+	if (!globbing) /* a plain file must be there */
 		return include_one(ld, pattern, msg, n, e);
 	glob_t g;
-	int grc = glob(pattern, GLOB_NOSORT, NULL, &g);
+	int grc = glob(pattern, GLOB_NOSORT | GLOB_MARK, NULL, &g);
 	if (grc == GLOB_NOMATCH)
-		return 0; /* an empty conf.d is fine */
+		return 0;
 	if (grc != 0) {
-		snprintf(msg, n, "include: cannot list '%.150s'", pattern);
+		snprintf(msg, n, "include: cannot list '%.150s'", l->value);
 		return -1;
 	}
 	qsort(g.gl_pathv, g.gl_pathc, sizeof g.gl_pathv[0], by_name); /* not the locale's order */
 	int rc = 0;
-	for (size_t i = 0; rc == 0 && i < g.gl_pathc; i++)
-		rc = include_one(ld, g.gl_pathv[i], msg, n, e);
+	for (size_t i = 0; rc == 0 && i < g.gl_pathc; i++) {
+		size_t len = strlen(g.gl_pathv[i]);
+		if (len && g.gl_pathv[i][len - 1] != '/') /* GLOB_MARK: a folder, not a file */
+			rc = include_one(ld, g.gl_pathv[i], msg, n, e);
+	}
 	globfree(&g);
 	return rc;
 }

@@ -171,6 +171,16 @@ static void include_globs_in_name_order_relative_to_the_file(void)
 	for (size_t i = 0; i < 4 && i < o.ntargets; i++)
 		CHECK_STR(o.targets[i].name, want[i]);
 	CHECK(o.refresh_s == 4);
+
+	/* a folder named like a glob is taken as it is; a folder a glob matches is skipped */
+	put("odd[1]/config", "include = *.d/*\n");
+	put("odd[1]/t.d/b", "[target ob]\ndsn = host=b\n");
+	put("odd[1]/t.d/a/inner.conf", "[target never]\ndsn = host=n\n");
+	CHECK(load_at("odd[1]/config", &o, err, sizeof err) == 0);
+	CHECK(o.ntargets == 1 && !strcmp(o.targets[0].name, "ob"));
+	put("empty.conf", "include =\n");
+	CHECK(load_at("empty.conf", &o, err, sizeof err) == -1);
+	CHECK(strstr(err, "empty.conf:1: include: give a file or a glob") != NULL);
 	options_release(&o);
 }
 
