@@ -1,7 +1,8 @@
 /*
  * config_private.h - between tui/config.c (reading files: sections, include,
  * [defaults]) and tui/config_keys.c (the one table of keys and how each value
- * is read). Nothing outside those two files includes it.
+ * is read). Only those two files and tests/unit/test_config.c (which checks
+ * dbfleet.conf(5) against the table) include it.
  */
 #ifndef DBFLEET_CONFIG_PRIVATE_H
 #define DBFLEET_CONFIG_PRIVATE_H
@@ -12,7 +13,7 @@ enum config_section { SEC_NONE, SEC_GLOBAL, SEC_DEFAULTS, SEC_TARGET, SEC_AWS, S
 enum config_key_type { KEY_SECONDS, KEY_INT, KEY_BOOL, KEY_CHOICE, KEY_TEXT, KEY_FUNC, KEY_INCLUDE };
 
 struct config_key {
-	enum config_section section;   /* SEC_GLOBAL, SEC_TARGET (also [defaults]) or SEC_AWS */
+	enum config_section section; /* SEC_GLOBAL, SEC_TARGET (also [defaults]) or SEC_AWS */
 	const char *name;
 	enum config_key_type type;
 	size_t off, size;       /* the field in struct options, collector_target or cloud_config */

@@ -174,7 +174,7 @@ int main(int argc, char **argv)
 	if (o.ntargets == 0 && !o.cloud.enabled) {
 		keymap_free(&km);
 		return fail_release(&o, "no targets: give a DSN (dbfleet postgresql://user@host/db), --aws,"
-			    " or a config file (see dbfleet.conf(5))");
+					" or a config file (see dbfleet.conf(5))");
 	}
 
 	struct err e = {0};
