@@ -8,6 +8,7 @@
 #include "aws.h"
 
 #include "../model/model.h"
+#include "../model/xdg.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -380,12 +381,9 @@ int aws_ce_cache_load(const char *path, const char *tag_key, struct cloud_costs 
 
 int aws_ce_cache_path(const char *profile, char *out, size_t n)
 {
-	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
 	char dir[700];
-	if (xdg && *xdg)
-		snprintf(dir, sizeof dir, "%s/dbfleet", xdg);
-	else
-		snprintf(dir, sizeof dir, "%s/.cache/dbfleet", home ? home : ".");
+	if (xdg_path(XDG_CACHE, NULL, dir, sizeof dir) < 0)
+		return -1;
 	char parent[700];
 	snprintf(parent, sizeof parent, "%s", dir);
 	char *slash = strrchr(parent, '/');

@@ -7,8 +7,9 @@
  */
 #include "aws.h"
 
+#include "../model/ini.h"
+
 #include <cjson/cJSON.h>
-#include <ctype.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -30,16 +31,6 @@ static const char *env(const char *a, const char *b)
 	return v && *v ? v : NULL;
 }
 
-static char *trim(char *s)
-{
-	while (isspace((unsigned char)*s))
-		s++;
-	char *e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	return s;
-}
-
 /* The file the SDKs read: $VAR, else ~/.aws/NAME. */
 static void path_of(const char *var, const char *name, char *out, size_t n)
 {
@@ -50,45 +41,41 @@ static void path_of(const char *var, const char *name, char *out, size_t n)
 		snprintf(out, n, "%s/.aws/%s", home ? home : ".", name);
 }
 
+/* What ini_get looks for, and where the answer goes. */
+struct ini_want {
+	const char *section, *key;
+	char *out;
+	size_t n;
+	int in; /* inside the wanted section */
+};
+
+static int ini_want_line(void *ctx, const struct ini_line *l, struct err *e)
+{
+	(void)e;
+	struct ini_want *w = ctx;
+	if (!l->key) {
+		w->in = !strcmp(l->section, w->section);
+		return 0;
+	}
+	if (!w->in || strcmp(l->key, w->key))
+		return 0;
+	snprintf(w->out, w->n, "%s", l->value);
+	return 1; /* the first one wins */
+}
+
 /*
  * Read 'key' of section 'section' from an INI file into 'out' (n bytes).
- * 1 found, 0 not; -1 with 'err' when the file is malformed at a line.
+ * 1 found, 0 not (or no file); -1 with 'err' when the file is malformed at a line.
  */
 static int ini_get(const char *path, const char *section, const char *key, char *out, size_t n,
 		   char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return 0;
-	char line[4096];
-	int in = 0, lineno = 0, found = 0;
-	while (!found && fgets(line, sizeof line, f)) {
-		lineno++;
-		char *s = trim(line);
-		if (!*s || *s == '#' || *s == ';')
-			continue;
-		if (*s == '[') {
-			char *end = strchr(s, ']');
-			if (!end) {
-				snprintf(err, errlen, "%s:%d: a section header must end with ']'", path, lineno);
-				fclose(f);
-				return -1;
-			}
-			*end = '\0';
-			in = !strcmp(trim(s + 1), section);
-			continue;
-		}
-		char *eq = strchr(s, '=');
-		if (!in || !eq)
-			continue;
-		*eq = '\0';
-		if (!strcmp(trim(s), key)) {
-			snprintf(out, n, "%s", trim(eq + 1));
-			found = 1;
-		}
-	}
-	fclose(f);
-	return found;
+	struct ini_want w = {.section = section, .key = key, .out = out, .n = n};
+	struct err e = {0};
+	int rc = ini_read(path, INI_LENIENT, ini_want_line, &w, &e);
+	if (rc == -1)
+		snprintf(err, errlen, "%s", e.msg);
+	return rc == -2 ? 0 : rc;
 }
 
 /* A profile's key: the credentials file's [NAME], then the config file's [profile NAME] ([default] as is). */
@@ -181,10 +168,14 @@ static int parse_process_output(const char *json, struct aws_creds *c, char *err
 
 static int from_process(const char *profile, struct aws_creds *c, char *err, size_t errlen)
 {
-	char cmd[2048], out[PROCESS_OUTPUT_MAX];
+	char cmd[8192], out[PROCESS_OUTPUT_MAX];
 	int rc = aws_profile_get(profile, "credential_process", cmd, sizeof cmd, err, errlen);
 	if (rc <= 0)
 		return rc;
+	if (strlen(cmd) == sizeof cmd - 1) { /* cut short, it would run some other command */
+		snprintf(err, errlen, "credential_process: longer than %zu characters", sizeof cmd - 2);
+		return -1;
+	}
 	if (run_process(cmd, out, sizeof out, err, errlen) < 0 || parse_process_output(out, c, err, errlen) < 0)
 		return -1;
 	return 1;

@@ -10,6 +10,7 @@
 
 #include "../aws/aws.h"
 #include "../engines/engine.h"
+#include "../model/xdg.h"
 #include "grow.h"
 
 #include <cjson/cJSON.h>
@@ -110,11 +111,7 @@ void actq_set_audit(struct actq *q, const char *path)
 		snprintf(q->audit, sizeof q->audit, "%s", path);
 		return;
 	}
-	const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
-	if (xdg && *xdg)
-		snprintf(q->audit, sizeof q->audit, "%s/dbfleet/audit.log", xdg);
-	else
-		snprintf(q->audit, sizeof q->audit, "%s/.local/state/dbfleet/audit.log", home ? home : ".");
+	xdg_path(XDG_STATE, "audit.log", q->audit, sizeof q->audit); /* too long: "", the log cannot be written */
 }
 
 void actq_free(struct actq *q)

@@ -5,6 +5,8 @@
  */
 #include "ui_private.h"
 
+#include "../model/xdg.h"
+
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -150,11 +152,8 @@ int keys_load(struct keymap *km, const char *keymap_name, char *err, size_t errl
 		    keymap_load(km, path, names, ncommands, err, errlen) != 0)
 			return -1;
 	}
-	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
-	if (xdg && *xdg)
-		snprintf(path, sizeof path, "%s/dbfleet/keys", xdg);
-	else
-		snprintf(path, sizeof path, "%s/.config/dbfleet/keys", home ? home : ".");
+	if (xdg_path(XDG_CONFIG, "keys", path, sizeof path) < 0)
+		return 0; /* no such file could exist */
 	int rc = keymap_load(km, path, names, ncommands, err, errlen);
 	return rc == -1 ? -1 : 0;
 }

@@ -1,414 +1,355 @@
 /*
- * config.c - the INI config file and targets from the command line.
+ * config.c - the config file, the files it includes, and targets from the
+ * command line.
  *
- *   [dbfleet]              refresh, timeout, keymap, read_only
- *   [target NAME]          engine, dsn, interval, timeout, tags, aws_instance
- *   [aws]                  enabled, profile, regions, discover, metrics, budget,
- *                          cost, cost_tag, cost_refresh
- *   [prices]               db.CLASS = USD per hour (overrides the built-in table)
+ *   include = FILE or GLOB    before any section or in [dbfleet]; relative to the
+ *                             including file; a glob's matches in name order
+ *   [dbfleet]                 refresh, timeout, keymap, read_only, audit_log, samplers, mouse
+ *   [defaults]                any [target] key but dsn, service, aws_instance
+ *   [target NAME]             engine, dsn or service, interval, timeout, tags, actions,
+ *                             confirm, aws_instance
+ *   [aws]                     enabled, profile, regions, discover, metrics, budget, cost, ...
+ *   [prices]                  db.CLASS = USD per hour (overrides the built-in table)
  *
- * Every error names FILE:LINE. Passwords never come from here or argv:
- * libpq reads ~/.pgpass, PGPASSFILE and PGSERVICEFILE itself.
+ * model/ini reads the lines; config_keys.c's table reads each value. Every
+ * error names FILE:LINE of the file it is in, an included file's own.
+ * [defaults] is applied once everything is read, key by key, to each target
+ * that did not give that key. Targets are a heap array: no ceiling.
  */
-#include "tui.h"
+#include "config_private.h"
+
+#include "../model/ini.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <glob.h>
+#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-void options_init(struct options *o)
+#define INCLUDE_DEPTH_MAX 8 /* files open at once: the top one and 7 nested includes */
+
+void options_release(struct options *o)
 {
-	memset(o, 0, sizeof *o);
-	o->refresh_s = 2;
-	o->timeout_s = 3;
-	snprintf(o->keymap, sizeof o->keymap, "default");
-	o->cloud.discover_s = 300;
-	o->cloud.metrics_s = 60;
-	o->cloud.budget = 300;
-	o->cloud.cost = 1;
-	o->cloud.cost_refresh_s = 3600;
+	free(o->targets);
+	o->targets = NULL;
+	o->ntargets = o->cap = 0;
 }
 
-int config_seconds(const char *s, double *out)
-{
-	char *end;
-	errno = 0;
-	double v = strtod(s, &end);
-	while (*end && isspace((unsigned char)*end))
-		end++;
-	if (errno || end == s || *end || !(v >= 0.1 && v <= 3600))
-		return -1;
-	*out = v;
-	return 0;
-}
-
-static int parse_bool(const char *s, int *out)
-{
-	if (!strcmp(s, "true") || !strcmp(s, "yes") || !strcmp(s, "1") || !strcmp(s, "on"))
-		*out = 1;
-	else if (!strcmp(s, "false") || !strcmp(s, "no") || !strcmp(s, "0") || !strcmp(s, "off"))
-		*out = 0;
-	else
-		return -1;
-	return 0;
-}
-
-static char *trim(char *s)
-{
-	while (isspace((unsigned char)*s))
-		s++;
-	char *e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	return s;
-}
-
-/* A password typed into a DSN would show in ps or sit in a shared file. */
-static int has_password(const char *dsn)
-{
-	if (strstr(dsn, "password="))
-		return 1;
-	const char *p = strstr(dsn, "://");
-	if (!p)
-		return 0;
-	const char *at = strchr(p + 3, '@'), *colon = strchr(p + 3, ':');
-	const char *slash = strchr(p + 3, '/');
-	return at && colon && colon < at && (!slash || at < slash);
-}
+/* ---- targets: a growable array, no ceiling ---- */
 
 static struct collector_target *new_target(struct options *o, const char *name, char *msg, size_t n)
 {
-	if (o->ntargets == TUI_MAX_TARGETS) {
-		snprintf(msg, n, "too many targets (at most %d)", TUI_MAX_TARGETS);
-		return NULL;
-	}
 	for (size_t i = 0; i < o->ntargets; i++)
 		if (strcmp(o->targets[i].name, name) == 0) {
 			snprintf(msg, n, "target '%s' is defined twice", name);
 			return NULL;
 		}
+	if (o->ntargets == o->cap) {
+		size_t cap = o->cap ? o->cap * 2 : 16;
+		struct collector_target *t = realloc(o->targets, cap * sizeof *t);
+		if (!t) {
+			snprintf(msg, n, "out of memory");
+			return NULL;
+		}
+		o->targets = t;
+		o->cap = cap;
+	}
 	struct collector_target *t = &o->targets[o->ntargets++];
 	memset(t, 0, sizeof *t);
 	snprintf(t->name, sizeof t->name, "%s", name);
-	/* 0: the global refresh and timeout, resolved once everything is read */
+	/* interval, timeout 0: the global refresh and timeout, resolved once everything is read */
 	return t;
 }
 
-static int global_key(struct options *o, const char *k, const char *v, char *msg, size_t n)
+/* ---- reading a file: sections, includes, [defaults] ---- */
+
+/* What the file said about one [target]: which keys it gave, and where it starts. */
+struct seen {
+	uint64_t given;   /* bit i: config_keys[i] */
+	const char *file; /* in load.files */
+	int line;
+};
+
+struct load {
+	struct options *o;
+	enum config_section section;
+	size_t cur;                           /* the [target] in force: an index into o->targets */
+	size_t first;                         /* the first target this load added */
+	struct seen *seen;                    /* per target since 'first' */
+	size_t nseen, seen_cap;
+	struct collector_target defaults;     /* [defaults] */
+	uint64_t defaults_given;
+	char *open[INCLUDE_DEPTH_MAX];        /* real paths of the files being read: cycles */
+	int depth;
+	char **files;                         /* every file read, for messages after the read */
+	size_t nfiles;
+};
+
+static const struct {
+	const char *name;
+	enum config_section section;
+} sections[] = {
+	{"dbfleet", SEC_GLOBAL}, {"defaults", SEC_DEFAULTS}, {"aws", SEC_AWS}, {"prices", SEC_PRICES},
+};
+
+static uint64_t key_bit(enum config_section s, const char *name)
 {
-	if (!strcmp(k, "refresh") || !strcmp(k, "timeout")) {
-		double *dst = !strcmp(k, "refresh") ? &o->refresh_s : &o->timeout_s;
-		if (config_seconds(v, dst) == 0)
-			return 0;
-		snprintf(msg, n, "%s: '%s' is not a number of seconds between 0.1 and 3600", k, v);
-	} else if (!strcmp(k, "read_only")) {
-		if (parse_bool(v, &o->read_only) == 0)
-			return 0;
-		snprintf(msg, n, "read_only: '%s' is not true or false", v);
-	} else if (!strcmp(k, "audit_log")) {
-		if (*v && strlen(v) < sizeof o->audit_log) {
-			snprintf(o->audit_log, sizeof o->audit_log, "%s", v);
-			return 0;
-		}
-		snprintf(msg, n, "audit_log: give a file path");
-	} else if (!strcmp(k, "keymap")) {
-		if (strlen(v) < sizeof o->keymap && strspn(v, "abcdefghijklmnopqrstuvwxyz_-0123456789") == strlen(v)) {
-			snprintf(o->keymap, sizeof o->keymap, "%s", v);
-			return 0;
-		}
-		snprintf(msg, n, "keymap: '%s' is not a keymap name", v);
-	} else {
-		snprintf(msg, n, "unknown key '%s' in [dbfleet]", k);
-	}
-	return -1;
+	const struct config_key *k = name ? config_key_find(s, name) : NULL;
+	return k ? UINT64_C(1) << (k - config_keys) : 0;
 }
 
-static int target_key(struct collector_target *t, const char *k, const char *v, char *msg, size_t n)
+/* "[target NAME]": a new target, remembered with its file and line. */
+static int target_section(struct load *ld, const struct ini_line *l, const char *name, char *msg, size_t n)
 {
-	if (!strcmp(k, "engine")) {
-		if (!collector_engine_known(v)) {
-			snprintf(msg, n, "unknown engine '%s' (known: postgres, mysql, odbc)", v);
-			return -1;
-		}
-		snprintf(t->engine, sizeof t->engine, "%s", v);
-	} else if (!strcmp(k, "dsn")) {
-		if (has_password(v)) {
-			snprintf(msg, n, "dsn holds a password: put it in ~/.pgpass instead");
-			return -1;
-		}
-		if (strlen(v) >= sizeof t->dsn) {
-			snprintf(msg, n, "dsn is too long");
-			return -1;
-		}
-		snprintf(t->dsn, sizeof t->dsn, "%s", v);
-	} else if (!strcmp(k, "interval") || !strcmp(k, "timeout")) {
-		if (config_seconds(v, !strcmp(k, "interval") ? &t->interval_s : &t->timeout_s) < 0) {
-			snprintf(msg, n, "%s: '%s' is not a number of seconds between 0.1 and 3600", k, v);
-			return -1;
-		}
-	} else if (!strcmp(k, "actions")) {
-		if (!strcmp(v, "all"))
-			t->actions = TARGET_ACTIONS_ALL;
-		else if (!strcmp(v, "sessions"))
-			t->actions = TARGET_ACTIONS_SESSIONS;
-		else if (!strcmp(v, "none"))
-			t->actions = TARGET_ACTIONS_NONE;
-		else {
-			snprintf(msg, n, "actions: '%s' is not none, sessions or all", v);
-			return -1;
-		}
-	} else if (!strcmp(k, "confirm")) {
-		if (!strcmp(v, "typed"))
-			t->confirm = CONFIRM_TYPED;
-		else if (!strcmp(v, "yes-no"))
-			t->confirm = CONFIRM_YES_NO;
-		else {
-			snprintf(msg, n, "confirm: '%s' is not typed or yes-no", v);
-			return -1;
-		}
-	} else if (!strcmp(k, "aws_instance")) {
-		if (!*v || strlen(v) >= sizeof t->aws_instance) {
-			snprintf(msg, n, "aws_instance: give the RDS instance identifier (1 to 63 characters)");
-			return -1;
-		}
-		snprintf(t->aws_instance, sizeof t->aws_instance, "%s", v);
-	} else if (!strcmp(k, "tags")) {
-		if (strlen(v) >= sizeof t->tags || !strchr(v, '=') || strpbrk(v, "'\\")) {
-			snprintf(msg, n, "tags: want key=value[,key=value], got '%.100s'", v);
-			return -1;
-		}
-		snprintf(t->tags, sizeof t->tags, "%s", v);
-	} else if (!strcmp(k, "password")) {
-		snprintf(msg, n, "passwords do not belong in the config: use ~/.pgpass");
-		return -1;
-	} else {
-		snprintf(msg, n, "unknown key '%s' in a [target] section", k);
+	while (isspace((unsigned char)*name))
+		name++;
+	if (!*name || strlen(name) >= sizeof ld->o->targets[0].name) {
+		snprintf(msg, n, "a target needs a name of 1 to 63 characters");
 		return -1;
 	}
+	if (ld->nseen == ld->seen_cap) {
+		size_t cap = ld->seen_cap ? ld->seen_cap * 2 : 16;
+		struct seen *s = realloc(ld->seen, cap * sizeof *s);
+		if (!s) {
+			snprintf(msg, n, "out of memory");
+			return -1;
+		}
+		ld->seen = s;
+		ld->seen_cap = cap;
+	}
+	if (!new_target(ld->o, name, msg, n))
+		return -1;
+	ld->seen[ld->nseen++] = (struct seen){.file = ld->files[ld->nfiles - 1], .line = l->line};
+	ld->cur = ld->o->ntargets - 1;
 	return 0;
 }
 
-int config_add_regions(struct cloud_config *c, const char *list, char *msg, size_t n)
+static int on_section(struct load *ld, const struct ini_line *l, char *msg, size_t n)
 {
-	while (*list) {
-		size_t len = strcspn(list, ", ");
-		if (len) {
-			if (len >= sizeof c->regions[0] || strspn(list, "abcdefghijklmnopqrstuvwxyz0123456789-") < len) {
-				snprintf(msg, n, "'%.*s' is not an AWS region name", (int)(len > 40 ? 40 : len), list);
-				return -1;
-			}
-			if (c->nregions == CLOUD_MAX_REGIONS) {
-				snprintf(msg, n, "at most %d regions", CLOUD_MAX_REGIONS);
-				return -1;
-			}
-			snprintf(c->regions[c->nregions++], sizeof c->regions[0], "%.*s", (int)len, list);
-		}
-		list += len;
-		list += strspn(list, ", ");
-	}
-	return 0;
-}
-
-static int aws_key(struct cloud_config *c, const char *k, const char *v, char *msg, size_t n)
-{
-	if (!strcmp(k, "enabled")) {
-		if (parse_bool(v, &c->enabled) == 0)
-			return 0;
-		snprintf(msg, n, "enabled: '%s' is not true or false", v);
-	} else if (!strcmp(k, "profile")) {
-		if (*v && strlen(v) < sizeof c->profile) {
-			snprintf(c->profile, sizeof c->profile, "%s", v);
+	for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++)
+		if (!strcmp(l->section, sections[i].name)) {
+			ld->section = sections[i].section;
 			return 0;
 		}
-		snprintf(msg, n, "profile: give a profile name of 1 to 63 characters");
-	} else if (!strcmp(k, "regions") || !strcmp(k, "region")) {
-		c->nregions = 0;
-		return config_add_regions(c, v, msg, n);
-	} else if (!strcmp(k, "discover") || !strcmp(k, "metrics")) {
-		double *dst = !strcmp(k, "discover") ? &c->discover_s : &c->metrics_s;
-		if (config_seconds(v, dst) == 0 && *dst >= 10)
-			return 0;
-		snprintf(msg, n, "%s: '%s' is not a number of seconds between 10 and 3600", k, v);
-	} else if (!strcmp(k, "cost")) {
-		if (parse_bool(v, &c->cost) == 0)
-			return 0;
-		snprintf(msg, n, "cost: '%s' is not true or false", v);
-	} else if (!strcmp(k, "cost_tag")) {
-		if (strlen(v) < sizeof c->cost_tag) {
-			snprintf(c->cost_tag, sizeof c->cost_tag, "%s", v);
-			return 0;
-		}
-		snprintf(msg, n, "cost_tag: a tag key of at most 63 characters");
-	} else if (!strcmp(k, "cost_refresh")) {
-		if (config_seconds(v, &c->cost_refresh_s) == 0 && c->cost_refresh_s >= 60)
-			return 0;
-		snprintf(msg, n, "cost_refresh: '%s' is not a number of seconds between 60 and 3600", v);
-	} else if (!strcmp(k, "connect") || !strcmp(k, "connect_user") || !strcmp(k, "connect_db")) {
-		/* user and db go into a DSN: nothing that could end a value or start another */
-		int globs = !strcmp(k, "connect");
-		char *dst = globs ? c->connect : !strcmp(k, "connect_user") ? c->connect_user : c->connect_db;
-		size_t dn = globs ? sizeof c->connect : sizeof c->connect_user;
-		if (strlen(v) < dn && !strpbrk(v, globs ? "'\\" : "'\\= ")) {
-			snprintf(dst, dn, "%s", v);
-			return 0;
-		}
-		snprintf(msg, n, "%s: '%s' is too long or holds a quote or backslash%s", k, v, globs ? "" : ", '=' or space");
-	} else if (!strcmp(k, "tags")) {
-		if (strlen(v) < sizeof c->tags && strchr(v, '=') && !strpbrk(v, "'\\")) {
-			snprintf(c->tags, sizeof c->tags, "%s", v);
-			return 0;
-		}
-		snprintf(msg, n, "tags: want key=value[,key=value], got '%s'", v);
-	} else if (!strcmp(k, "connect_auth")) {
-		if (!strcmp(v, "iam") || !strcmp(v, "pgpass")) {
-			c->connect_iam = !strcmp(v, "iam");
-			return 0;
-		}
-		snprintf(msg, n, "connect_auth: '%s' is not pgpass or iam", v);
-	} else if (!strcmp(k, "connect_tls")) {
-		if (!strcmp(v, "require") || !strcmp(v, "verify-full") || !strcmp(v, "prefer")) {
-			snprintf(c->connect_tls, sizeof c->connect_tls, "%s", v);
-			return 0;
-		}
-		snprintf(msg, n, "connect_tls: '%s' is not require, verify-full or prefer", v);
-	} else if (!strcmp(k, "budget")) {
-		char *end;
-		long b = strtol(v, &end, 10);
-		if (*v && !*end && b >= 10 && b <= 1000) {
-			c->budget = (int)b;
-			return 0;
-		}
-		snprintf(msg, n, "budget: '%s' is not a number of requests per minute (10 to 1000)", v);
-	} else {
-		snprintf(msg, n, "unknown key '%s' in [aws]", k);
-	}
-	return -1;
-}
-
-/* [prices]: "db.r6g.large = 0.26", USD per hour */
-static int price_key(struct cloud_config *c, const char *k, const char *v, char *msg, size_t n)
-{
-	char *end;
-	double usd = strtod(v, &end);
-	if (!*v || *end || usd < 0 || usd > 1000 || strncmp(k, "db.", 3) || strlen(k) >= sizeof c->prices[0].klass) {
-		snprintf(msg, n, "prices: want 'db.CLASS = USD per hour', got '%s = %s'", k, v);
+	if (strncmp(l->section, "target", 6) != 0 || !isspace((unsigned char)l->section[6])) {
+		snprintf(msg, n, "unknown section [%.100s]", l->section);
 		return -1;
 	}
-	if (c->nprices == (int)(sizeof c->prices / sizeof c->prices[0])) {
-		snprintf(msg, n, "prices: at most %d classes", c->nprices);
-		return -1;
-	}
-	snprintf(c->prices[c->nprices].klass, sizeof c->prices[0].klass, "%s", k);
-	c->prices[c->nprices++].usd = usd;
-	return 0;
+	ld->section = SEC_TARGET;
+	return target_section(ld, l, l->section + 6, msg, n);
 }
 
-enum { SEC_NONE, SEC_GLOBAL, SEC_AWS, SEC_PRICES };
+static int read_file(struct load *ld, const char *path, struct err *e);
 
-/* One line; 'cur' is the target section in force (NULL in [dbfleet] and [aws]). */
-static int config_line(struct options *o, char *line, struct collector_target **cur, int *section,
-		       char *msg, size_t n)
+/* One included file: 0; -1 with 'msg' (for the include line); -2 with 'e' filled. */
+static int include_one(struct load *ld, const char *path, char *msg, size_t n, struct err *e)
 {
-	char *s = trim(line);
-	if (!*s || *s == '#' || *s == ';')
+	int rc = read_file(ld, path, e);
+	if (rc == -2 || rc == -3)
+		snprintf(msg, n, "include: %.150s", e->msg);
+	return rc == -2 || rc == -3 ? -1 : rc < 0 ? -2 : 0;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * The path an include line names: relative to the including file's folder.
+ * For a glob, that folder's own glob characters are escaped. 0, or -1 if too long.
+ */
+static int include_path(const char *file, const char *value, int globbing, char *out, size_t n)
+{
+	const char *slash = strrchr(file, '/');
+	size_t o = 0;
+	for (const char *p = file; value[0] != '/' && slash && p <= slash; p++) {
+		if (o + 2 >= n)
+			return -1;
+		if (globbing && strchr("*?[\\", *p))
+			out[o++] = '\\';
+		out[o++] = *p;
+	}
+	int w = snprintf(out + o, n - o, "%s", value);
+	return w < 0 || (size_t)w >= n - o ? -1 : 0;
+}
+
+/* include = FILE or GLOB; a glob's files in name order, an empty glob is fine. */
+static int include(struct load *ld, const struct ini_line *l, char *msg, size_t n, struct err *e)
+{
+	char pattern[PATH_MAX];
+	int globbing = strpbrk(l->value, "*?[") != NULL;
+	if (!*l->value || include_path(l->file, l->value, globbing, pattern, sizeof pattern) < 0) {
+		snprintf(msg, n, "include: give a file or a glob of at most %d characters", PATH_MAX - 1);
+		return -1;
+	}
+	if (ld->depth == INCLUDE_DEPTH_MAX) {
+		snprintf(msg, n, "include: files nested more than %d deep", INCLUDE_DEPTH_MAX);
+		return -1;
+	}
+	if (!globbing) /* a plain file must be there */
+		return include_one(ld, pattern, msg, n, e);
+	glob_t g;
+	int grc = glob(pattern, GLOB_NOSORT | GLOB_MARK, NULL, &g);
+	if (grc == GLOB_NOMATCH)
 		return 0;
-	if (*s == '[') {
-		char *end = strchr(s, ']');
-		if (!end || end[1]) {
-			snprintf(msg, n, "a section header must look like [target NAME]");
-			return -1;
-		}
-		*end = '\0';
-		char *name = trim(s + 1);
-		*section = !strcmp(name, "dbfleet") ? SEC_GLOBAL : !strcmp(name, "aws") ? SEC_AWS
-			   : !strcmp(name, "prices") ? SEC_PRICES : SEC_NONE;
-		*cur = NULL;
-		if (*section != SEC_NONE)
-			return 0;
-		if (strncmp(name, "target", 6) != 0 || !isspace((unsigned char)name[6])) {
-			snprintf(msg, n, "unknown section [%s]", name);
-			return -1;
-		}
-		name = trim(name + 6);
-		if (!*name || strlen(name) >= sizeof (*cur)->name) {
-			snprintf(msg, n, "a target needs a name of 1 to 63 characters");
-			return -1;
-		}
-		*cur = new_target(o, name, msg, n);
-		return *cur ? 0 : -1;
-	}
-	char *eq = strchr(s, '=');
-	if (!eq) {
-		snprintf(msg, n, "expected 'key = value'");
+	if (grc != 0) {
+		snprintf(msg, n, "include: cannot list '%.150s'", l->value);
 		return -1;
 	}
-	*eq = '\0';
-	char *k = trim(s), *v = trim(eq + 1);
-	if (*cur)
-		return target_key(*cur, k, v, msg, n);
-	if (*section == SEC_GLOBAL)
-		return global_key(o, k, v, msg, n);
-	if (*section == SEC_AWS)
-		return aws_key(&o->cloud, k, v, msg, n);
-	if (*section == SEC_PRICES)
-		return price_key(&o->cloud, k, v, msg, n);
-	snprintf(msg, n, "'%s' outside a section", k);
-	return -1;
+	qsort(g.gl_pathv, g.gl_pathc, sizeof g.gl_pathv[0], by_name); /* not the locale's order */
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < g.gl_pathc; i++) {
+		size_t len = strlen(g.gl_pathv[i]);
+		if (len && g.gl_pathv[i][len - 1] != '/') /* GLOB_MARK: a folder, not a file */
+			rc = include_one(ld, g.gl_pathv[i], msg, n, e);
+	}
+	globfree(&g);
+	return rc;
 }
 
-static int check_targets(const struct options *o, size_t from, char *msg, size_t n)
+/* key = value in the section in force; -1 with 'msg', or -2 with 'e' already filled. */
+static int on_key(struct load *ld, const struct ini_line *l, char *msg, size_t n, struct err *e)
 {
-	for (size_t i = from; i < o->ntargets; i++) {
-		const struct collector_target *t = &o->targets[i];
-		if (!t->dsn[0]) {
-			snprintf(msg, n, "target '%s' has no dsn", t->name);
-			return -1;
+	static const char *const where[] = {
+		[SEC_GLOBAL] = "[dbfleet]", [SEC_DEFAULTS] = "[defaults]", [SEC_TARGET] = "a [target] section",
+		[SEC_AWS] = "[aws]",
+	};
+	enum config_section s = ld->section;
+	if (s == SEC_NONE && !strcmp(l->key, "include"))
+		s = SEC_GLOBAL; /* before any section: as in [dbfleet] */
+	if (s == SEC_NONE) {
+		snprintf(msg, n, "'%.100s' outside a section", l->key);
+		return -1;
+	}
+	if (s == SEC_PRICES)
+		return config_price_set(&ld->o->cloud, l->key, l->value, msg, n);
+	const struct config_key *k = config_key_find(s, l->key);
+	if (!k) {
+		snprintf(msg, n, "unknown key '%.100s' in %s", l->key, where[s]);
+		return -1;
+	}
+	if (k->type == KEY_INCLUDE)
+		return include(ld, l, msg, n, e);
+	if (s == SEC_DEFAULTS && k->own) {
+		snprintf(msg, n, "%s belongs in a [target] section, not in [defaults]", k->name);
+		return -1;
+	}
+	uint64_t *given = s == SEC_TARGET ? &ld->seen[ld->cur - ld->first].given
+			  : s == SEC_DEFAULTS ? &ld->defaults_given : NULL;
+	if (given && (*given & key_bit(s, k->conflicts))) {
+		snprintf(msg, n, "give %s or %s, not both", k->conflicts, k->name);
+		return -1;
+	}
+	void *base = s == SEC_GLOBAL ? (void *)ld->o : s == SEC_AWS ? (void *)&ld->o->cloud
+		     : s == SEC_TARGET ? (void *)&ld->o->targets[ld->cur] : (void *)&ld->defaults;
+	if (config_key_set(k, base, l->value, msg, n) < 0)
+		return -1;
+	if (given)
+		*given |= key_bit(s, k->name) | key_bit(s, k->also);
+	return 0;
+}
+
+static int on_line(void *ctx, const struct ini_line *l, struct err *e)
+{
+	struct load *ld = ctx;
+	char msg[200];
+	int rc = l->key ? on_key(ld, l, msg, sizeof msg, e) : on_section(ld, l, msg, sizeof msg);
+	if (rc == -1)
+		return err_set(e, ERR_CONFIG, "%s:%d: %s", l->file, l->line, msg);
+	return rc < 0 ? -1 : 0;
+}
+
+/*
+ * One file, in a section state of its own. 0; -1 with 'e' ("FILE:LINE: ...");
+ * -2 with 'e' ("FILE: reason") and errno when it cannot be opened; -3 with 'e'
+ * when it is one of the files being read (an include cycle).
+ */
+static int read_file(struct load *ld, const char *path, struct err *e)
+{
+	char real[PATH_MAX];
+	int known = realpath(path, real) != NULL;
+	for (int i = 0; known && i < ld->depth; i++)
+		if (!strcmp(ld->open[i], real)) {
+			err_set(e, ERR_CONFIG, "a cycle: '%s' is already being read", real);
+			return -3;
 		}
-		if (!t->engine[0] && !collector_engine_for_dsn(t->dsn)) {
-			snprintf(msg, n, "target '%s': say which engine (engine = postgres, mysql or odbc)", t->name);
-			return -1;
+	char **files = realloc(ld->files, (ld->nfiles + 1) * sizeof *files);
+	char *name = strdup(path), *open = known ? strdup(real) : NULL;
+	if (files)
+		ld->files = files;
+	if (!files || !name || (known && !open)) {
+		free(name);
+		free(open);
+		return err_set(e, ERR_FAIL, "out of memory");
+	}
+	ld->files[ld->nfiles++] = name;
+	enum config_section section = ld->section;
+	size_t cur = ld->cur;
+	ld->section = SEC_NONE;
+	ld->open[ld->depth++] = open ? open : name;
+	int rc = ini_read(name, 0, on_line, ld, e);
+	int saved = errno; /* ENOENT: the default config path may be missing */
+	ld->depth--;
+	free(open);
+	ld->section = section;
+	ld->cur = cur;
+	errno = saved;
+	return rc;
+}
+
+/* Each [defaults] key a target did not give itself, whatever the order in the files. */
+static void apply_defaults(struct load *ld)
+{
+	for (size_t i = 0; i < ld->nseen; i++) {
+		char *t = (char *)&ld->o->targets[ld->first + i];
+		for (size_t k = 0; k < config_nkeys; k++) {
+			uint64_t bit = UINT64_C(1) << k;
+			if ((ld->defaults_given & bit) && !(ld->seen[i].given & bit))
+				memcpy(t + config_keys[k].off, (char *)&ld->defaults + config_keys[k].off, config_keys[k].size);
 		}
+	}
+}
+
+static int check_targets(const struct load *ld, struct err *e)
+{
+	for (size_t i = 0; i < ld->nseen; i++) {
+		const struct collector_target *t = &ld->o->targets[ld->first + i];
+		const struct seen *s = &ld->seen[i];
+		if (!t->dsn[0])
+			return err_set(e, ERR_CONFIG, "%s:%d: target '%s' has no dsn or service", s->file, s->line, t->name);
+		if (!t->engine[0] && !collector_engine_for_dsn(t->dsn))
+			return err_set(e, ERR_CONFIG, "%s:%d: target '%s': say which engine (engine = postgres, mysql or odbc)",
+				       s->file, s->line, t->name);
 	}
 	return 0;
 }
 
 int config_load(struct options *o, const char *path, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return errno == ENOENT ? -2 : -1;
+	struct load ld = {.o = o, .first = o->ntargets};
+	struct err e = {0};
+	int rc = read_file(&ld, path, &e);
+	int missing = rc == -2 && errno == ENOENT;
+	if (rc == 0) {
+		apply_defaults(&ld);
+		rc = check_targets(&ld, &e);
 	}
-	char line[1024], msg[256];
-	int lineno = 0, section = SEC_NONE, rc = 0;
-	size_t first = o->ntargets;
-	struct collector_target *cur = NULL;
-	while (fgets(line, sizeof line, f)) {
-		lineno++;
-		if (!strchr(line, '\n') && !feof(f)) {
-			snprintf(err, errlen, "%s:%d: line too long", path, lineno);
-			rc = -1;
-			break;
-		}
-		if (config_line(o, line, &cur, &section, msg, sizeof msg) < 0) {
-			snprintf(err, errlen, "%s:%d: %s", path, lineno, msg);
-			rc = -1;
-			break;
-		}
-	}
-	fclose(f);
-	if (rc == 0 && check_targets(o, first, msg, sizeof msg) < 0) {
-		snprintf(err, errlen, "%s: %s", path, msg);
-		rc = -1;
-	}
-	return rc;
+	if (rc < 0)
+		snprintf(err, errlen, "%s", e.msg);
+	for (size_t i = 0; i < ld.nfiles; i++)
+		free(ld.files[i]);
+	free(ld.files);
+	free(ld.seen);
+	return missing ? -2 : rc < 0 ? -1 : 0;
 }
 
 int config_add_dsn(struct options *o, const char *dsn, char *err, size_t errlen)
 {
-	if (has_password(dsn)) {
+	if (config_has_password(dsn)) {
 		snprintf(err, errlen, "a password on the command line shows in ps: use ~/.pgpass");
 		return -1;
 	}
@@ -427,14 +368,13 @@ int config_add_dsn(struct options *o, const char *dsn, char *err, size_t errlen)
 			break;
 		snprintf(name, sizeof name, "%.50s#%d", ep, i);
 	}
-	struct collector_target *t = new_target(o, name, err, errlen);
-	if (!t)
-		return -1;
-	if (strlen(dsn) >= sizeof t->dsn) {
-		o->ntargets--;
+	if (strlen(dsn) >= sizeof o->targets[0].dsn) {
 		snprintf(err, errlen, "DSN is too long");
 		return -1;
 	}
+	struct collector_target *t = new_target(o, name, err, errlen);
+	if (!t)
+		return -1;
 	snprintf(t->dsn, sizeof t->dsn, "%s", dsn);
 	return 0;
 }

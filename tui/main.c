@@ -1,6 +1,8 @@
 /* main.c - dbfleet: command line, config, then the collectors and the UI. */
 #include "tui.h"
 
+#include "../model/xdg.h"
+
 #include <getopt.h>
 #include <locale.h>
 #include <stdio.h>
@@ -46,16 +48,20 @@ static int fail(const char *msg)
 	return 2;
 }
 
+/* fail() once the options hold targets: they are freed (LeakSanitizer watches every exit) */
+static int fail_release(struct options *o, const char *msg)
+{
+	options_release(o);
+	return fail(msg);
+}
+
 /* The config file: -c FILE must exist; the default path may not. */
 static int read_config(struct options *o, const char *path, char *err, size_t n)
 {
 	char def[512];
 	if (!path) {
-		const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
-		if (xdg && *xdg)
-			snprintf(def, sizeof def, "%s/dbfleet/config", xdg);
-		else
-			snprintf(def, sizeof def, "%s/.config/dbfleet/config", home ? home : ".");
+		if (xdg_path(XDG_CONFIG, "config", def, sizeof def) < 0)
+			return 0; /* no such file could exist */
 		int rc = config_load(o, def, err, n);
 		return rc == -2 ? 0 : rc;
 	}
@@ -124,7 +130,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (read_config(&o, config, err, sizeof err) < 0)
-		return fail(err);
+		return fail_release(&o, err);
 	/* the command line wins over the file */
 	if (refresh > 0)
 		o.refresh_s = refresh;
@@ -144,7 +150,7 @@ int main(int argc, char **argv)
 	}
 	for (int i = optind; i < argc; i++)
 		if (config_add_dsn(&o, argv[i], err, sizeof err) < 0)
-			return fail(err);
+			return fail_release(&o, err);
 	for (size_t i = 0; i < o.ntargets; i++) {
 		if (o.targets[i].interval_s <= 0)
 			o.targets[i].interval_s = o.refresh_s;
@@ -154,20 +160,21 @@ int main(int argc, char **argv)
 
 	struct keymap *km = keymap_new();
 	if (!km)
-		return fail("out of memory");
+		return fail_release(&o, "out of memory");
 	if (keys_load(km, o.keymap, err, sizeof err) < 0) {
 		keymap_free(&km);
-		return fail(err);
+		return fail_release(&o, err);
 	}
 	if (list_keys) {
 		keys_list(km);
 		keymap_free(&km);
+		options_release(&o);
 		return 0;
 	}
 	if (o.ntargets == 0 && !o.cloud.enabled) {
 		keymap_free(&km);
-		return fail("no targets: give a DSN (dbfleet postgresql://user@host/db), --aws,"
-			    " or a config file (see dbfleet.conf(5))");
+		return fail_release(&o, "no targets: give a DSN (dbfleet postgresql://user@host/db), --aws,"
+					" or a config file (see dbfleet.conf(5))");
 	}
 
 	struct err e = {0};
@@ -176,9 +183,10 @@ int main(int argc, char **argv)
 	store = store_new(o.ntargets); /* it grows for discovered instances the config connects to */
 	struct collector *col = store ? collector_new(store, o.targets, o.ntargets, &e) : NULL;
 	if (!col)
-		return fail(e.msg[0] ? e.msg : "out of memory");
+		return fail_release(&o, e.msg[0] ? e.msg : "out of memory");
 	collector_set_cloud(col, &o.cloud);
 	collector_set_audit(col, o.audit_log);
+	collector_set_samplers(col, o.samplers);
 	int status = ui_run(store, &o, km, col);
 	keymap_free(&km);
 	/* a worker stuck in a library call is not waited for: leave without
@@ -187,5 +195,6 @@ int main(int argc, char **argv)
 		fflush(NULL);
 		_exit(status);
 	}
+	options_release(&o);
 	return status;
 }

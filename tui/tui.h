@@ -7,8 +7,6 @@
 #include "../collectors/collector.h"
 #include "../keymaps/keymap.h"
 
-#define TUI_MAX_TARGETS 256
-
 struct options {
 	double refresh_s;          /* default interval */
 	double timeout_s;
@@ -17,8 +15,10 @@ struct options {
 	char audit_log[512];       /* "" = $XDG_STATE_HOME/dbfleet/audit.log */
 	char keymap[32];           /* "default" or "vi" */
 	char config_path[512];
-	struct collector_target targets[TUI_MAX_TARGETS];
-	size_t ntargets;
+	int samplers;              /* sampler threads; 0 = one per core */
+	int mouse;                 /* 1 (default): clicks and the wheel work */
+	struct collector_target *targets; /* heap, grown as the file and argv add; options_release frees */
+	size_t ntargets, cap;
 	struct cloud_config cloud; /* [aws], --aws */
 };
 
@@ -26,9 +26,14 @@ struct options {
 
 /* Defaults before anything is read. */
 void options_init(struct options *o);
+/* Free what options_init and the loaders took (the targets); 'o' is empty and reusable. */
+void options_release(struct options *o);
 /*
- * Read the INI file at 'path'. 0 ok, -1 with "FILE:LINE: message" in
- * 'err', -2 if the file does not exist (fine for the default path).
+ * Read the INI file at 'path' and the files it includes; then [defaults]
+ * fills what each of its targets left out. 0 ok, -1 with "FILE:LINE: message"
+ * in 'err' (the included file's own name and line), -2 if 'path' does not
+ * exist (fine for the default path). On -1 'o' may hold part of the file:
+ * release it.
  */
 int config_load(struct options *o, const char *path, char *err, size_t errlen);
 /* Add a target given on the command line (a DSN). 0 or -1 with 'err'. */

@@ -1,6 +1,8 @@
 """The command line: help, version, bad input, keys and the man page agree."""
 import os
 import re
+import shutil
+import tempfile
 
 from harness import ROOT, Failure, run_cli
 
@@ -19,6 +21,62 @@ def test_bad_config_exits_2_with_file_and_line(tmp="/tmp/dbfleet-bad.conf"):
     os.unlink(tmp)
     if r.returncode != 2 or "%s:5: unknown key 'colour'" % tmp not in r.stderr:
         raise Failure("want exit 2 and FILE:LINE, got %d %r" % (r.returncode, r.stderr))
+
+
+def test_error_in_included_file_names_that_file_and_line():
+    d = tempfile.mkdtemp(prefix="dbfleet-include-")
+    try:
+        os.makedirs(os.path.join(d, "conf.d"))
+        main = os.path.join(d, "config")
+        files = {
+            "config": "[dbfleet]\nrefresh = 1\ninclude = conf.d/*.conf\n",
+            "conf.d/10-orders.conf": "[defaults]\nengine = postgres\n[target orders]\ndsn = host=x\n",
+            "conf.d/20-payments.conf": "# team payments\n[target pay]\ndsn = host=y\n\ncolour = red\n",
+        }
+        for name, text in files.items():
+            with open(os.path.join(d, name), "w") as f:
+                f.write(text)
+        r = run_cli(["-c", main])
+        want = "%s/conf.d/20-payments.conf:5: unknown key 'colour'" % d
+        if r.returncode != 2 or want not in r.stderr:
+            raise Failure("want exit 2 and %r, got %d %r" % (want, r.returncode, r.stderr))
+        with open(main, "a") as f:
+            f.write("include = missing.conf\n")
+        os.unlink(os.path.join(d, "conf.d/20-payments.conf"))
+        r = run_cli(["-c", main])
+        want = "%s:4: include: %s/missing.conf: No such file or directory" % (main, d)
+        if r.returncode != 2 or want not in r.stderr:
+            raise Failure("want exit 2 and %r, got %d %r" % (want, r.returncode, r.stderr))
+    finally:
+        shutil.rmtree(d)
+
+
+def test_fleet_from_conf_d_with_defaults_and_a_service():
+    """A fleet split over conf.d/, [defaults] after the include, one target by pg_service.conf:
+    both rows come up ok on the lab's servers."""
+    from harness import Dbfleet, lab
+    L = lab()
+    d = tempfile.mkdtemp(prefix="dbfleet-fleet-")
+    files = {
+        "pg_service.conf": "[lab-primary]\nhost=127.0.0.1\nport=%s\nuser=mon\ndbname=postgres\n"
+                           % L["PG_PRIMARY_PORT"],
+        "config": "[dbfleet]\nrefresh = 1\ntimeout = 2\ninclude = conf.d/*.conf\n"
+                  "[defaults]\nengine = postgres\ntags = env=lab\n",
+        "conf.d/20-replica.conf": "[target inc-replica]\ndsn = host=127.0.0.1 port=%s user=mon dbname=postgres\n"
+                                  % L["PG_REPLICA_PORT"],
+        "conf.d/10-primary.conf": "[target svc-primary]\nservice = lab-primary\n",
+    }
+    os.makedirs(os.path.join(d, "conf.d"))
+    for name, text in files.items():
+        with open(os.path.join(d, name), "w") as f:
+            f.write(text)
+    fleet = Dbfleet(["-c", os.path.join(d, "config")], env={"PGSERVICEFILE": os.path.join(d, "pg_service.conf")})
+    try:
+        fleet.wait_for(r"^svc-primary\s+postgres\s+primary\s+ok")
+        fleet.wait_for(r"^inc-replica\s+postgres\s+replica\s+ok")
+    finally:
+        fleet.close()
+        shutil.rmtree(d)
 
 
 def test_missing_config_and_no_targets():

@@ -103,6 +103,22 @@ static void credential_process_runs_with_a_deadline(void)
 	CHECK(strstr(err, "status 3") != NULL);
 }
 
+/* Longer than the 200 characters libinih keeps and the 2048 this file once kept. */
+static void long_credential_process_is_run_whole(void)
+{
+	static char config[4096];
+	char pad[3001];
+	memset(pad, 'x', sizeof pad - 1);
+	pad[sizeof pad - 1] = '\0';
+	clear_env();
+	snprintf(config, sizeof config, "[profile long]\ncredential_process = : %s; printf '{\"Version\": 1,"
+		 " \"AccessKeyId\": \"AKIDLONG\", \"SecretAccessKey\": \"secretlong\"}'\n", pad);
+	files("", config);
+	CHECK(aws_creds_resolve("long", &c, src, sizeof src, region, sizeof region, err, sizeof err) == 0);
+	CHECK_STR(c.akid, "AKIDLONG");
+	CHECK_STR(src, "profile long (credential_process)");
+}
+
 static void clear_errors(void)
 {
 	clear_env();
@@ -126,6 +142,7 @@ int main(void)
 	RUN(cli_profile_wins_over_env_keys);
 	RUN(config_file_keys_and_region_env);
 	RUN(credential_process_runs_with_a_deadline);
+	RUN(long_credential_process_is_run_whole);
 	RUN(clear_errors);
 	unlink(kfile);
 	unlink(cfile);

@@ -2,6 +2,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "../../model/ini.h"
+#include "../../model/xdg.h"
+#include "../../tui/config_private.h"
 #include "../../tui/tui.h"
 #include "check.h"
 
@@ -15,9 +18,11 @@ static void write_file(const char *text)
 	fclose(f);
 }
 
+/* 'o' zeroed or loaded before: what it held is freed first */
 static int load(const char *text, struct options *o, char *err, size_t n)
 {
 	write_file(text);
+	options_release(o);
 	options_init(o);
 	int rc = config_load(o, path, err, n);
 	unlink(path);
@@ -26,11 +31,11 @@ static int load(const char *text, struct options *o, char *err, size_t n)
 
 static void good_file(void)
 {
-	struct options o;
+	struct options o = {0};
 	char err[512] = "";
 	int rc = load("# comment\n[dbfleet]\nrefresh = 0.5\nkeymap = vi\n\n"
 		      "[target orders-db]\nengine = postgres\ndsn = host=10.0.0.5 dbname=orders\n"
-		      "interval = 5\ntags = prod\n[target b]\ndsn = postgresql://mon@b/x\n",
+		      "interval = 5\ntags = team=orders\n[target b]\ndsn = postgresql://mon@b/x\n",
 		      &o, err, sizeof err);
 	CHECK(rc == 0);
 	CHECK(o.refresh_s == 0.5);
@@ -39,12 +44,15 @@ static void good_file(void)
 	CHECK_STR(o.targets[0].name, "orders-db");
 	CHECK_STR(o.targets[0].dsn, "host=10.0.0.5 dbname=orders");
 	CHECK(o.targets[0].interval_s == 5);
+	CHECK_STR(o.targets[0].tags, "team=orders");
 	CHECK(o.targets[1].interval_s == 0); /* takes the global refresh later */
+	CHECK(o.samplers == 0 && o.mouse == 1); /* one sampler a core, mouse on */
+	options_release(&o);
 }
 
 static void errors_name_file_and_line(void)
 {
-	struct options o;
+	struct options o = {0};
 	char err[512], want[600];
 	CHECK(load("[target a]\ndsn = host=x\nbogus = 1\n", &o, err, sizeof err) == -1);
 	snprintf(want, sizeof want, "%s:3: unknown key 'bogus' in a [target] section", path);
@@ -63,6 +71,7 @@ static void errors_name_file_and_line(void)
 	CHECK(strstr(err, ":1: 'refresh' outside a section") != NULL);
 	CHECK(load("[target a]\ndsn = postgresql://u:secret@h/db\n", &o, err, sizeof err) == -1);
 	CHECK(strstr(err, "password") != NULL && !strstr(err, "secret"));
+	options_release(&o);
 	options_init(&o);
 	CHECK(config_load(&o, "/nonexistent/dbfleet.conf", err, sizeof err) == -2);
 }
@@ -82,6 +91,8 @@ static void dsn_targets(void)
 	double s;
 	CHECK(config_seconds("0.5", &s) == 0 && s == 0.5);
 	CHECK(config_seconds("0", &s) == -1 && config_seconds("2x", &s) == -1);
+	options_release(&o);
+	CHECK(o.targets == NULL && o.ntargets == 0);
 }
 
 static void key_files(void)
@@ -115,11 +126,335 @@ static void key_files(void)
 	CHECK(km == NULL);
 }
 
+/* ---- include, [defaults], service, many targets ---- */
+
+static char dir[64];
+
+/* DIR/NAME holds TEXT (folders made); its full path in a static buffer. */
+static const char *put(const char *name, const char *text)
+{
+	static char full[256];
+	char cmd[400];
+	snprintf(full, sizeof full, "%s/%s", dir, name);
+	snprintf(cmd, sizeof cmd, "mkdir -p \"$(dirname '%s')\"", full);
+	CHECK(system(cmd) == 0);
+	FILE *f = fopen(full, "w");
+	fputs(text, f);
+	fclose(f);
+	return full;
+}
+
+static int load_at(const char *name, struct options *o, char *err, size_t n)
+{
+	char full[256];
+	snprintf(full, sizeof full, "%s/%s", dir, name);
+	options_release(o);
+	options_init(o);
+	return config_load(o, full, err, n);
+}
+
+static void include_globs_in_name_order_relative_to_the_file(void)
+{
+	struct options o = {0};
+	char err[512] = "";
+	put("main.conf", "# conf.d is next to this file, not the working directory\n"
+	    "include = conf.d/*.conf\n[dbfleet]\nrefresh = 4\ninclude = last.conf\n");
+	put("conf.d/b.conf", "[target b]\ndsn = host=b\n");
+	put("conf.d/a.conf", "include = sub/x.conf\n[target a]\ndsn = host=a\n");
+	put("conf.d/sub/x.conf", "[target x]\ndsn = host=x\n");
+	put("conf.d/c.txt", "[target not-a-conf]\ndsn = host=c\n");
+	put("last.conf", "[dbfleet]\ninclude = empty.d/*.conf\n[target z]\ndsn = host=z\n");
+	CHECK(load_at("main.conf", &o, err, sizeof err) == 0);
+	CHECK_STR(err, "");
+	CHECK(o.ntargets == 4);
+	const char *want[] = {"x", "a", "b", "z"}; /* a.conf's include comes before its target */
+	for (size_t i = 0; i < 4 && i < o.ntargets; i++)
+		CHECK_STR(o.targets[i].name, want[i]);
+	CHECK(o.refresh_s == 4);
+
+	/* a folder named like a glob is taken as it is; a folder a glob matches is skipped */
+	put("odd[1]/config", "include = *.d/*\n");
+	put("odd[1]/t.d/b", "[target ob]\ndsn = host=b\n");
+	put("odd[1]/t.d/a/inner.conf", "[target never]\ndsn = host=n\n");
+	CHECK(load_at("odd[1]/config", &o, err, sizeof err) == 0);
+	CHECK(o.ntargets == 1 && !strcmp(o.targets[0].name, "ob"));
+	put("empty.conf", "include =\n");
+	CHECK(load_at("empty.conf", &o, err, sizeof err) == -1);
+	CHECK(strstr(err, "empty.conf:1: include: give a file or a glob") != NULL);
+	options_release(&o);
+}
+
+static void include_errors_name_the_right_file_and_line(void)
+{
+	struct options o = {0};
+	char err[512], want[600];
+	put("missing.conf", "[dbfleet]\n\ninclude = nothere.conf\n");
+	CHECK(load_at("missing.conf", &o, err, sizeof err) == -1);
+	snprintf(want, sizeof want, "%s/missing.conf:3: include: %s/nothere.conf: No such file or directory", dir, dir);
+	CHECK_STR(err, want);
+
+	put("outer.conf", "include = inner.d/*.conf\n");
+	put("inner.d/bad.conf", "[target a]\ndsn = host=a\ncolour = red\n");
+	CHECK(load_at("outer.conf", &o, err, sizeof err) == -1);
+	snprintf(want, sizeof want, "%s/inner.d/bad.conf:3: unknown key 'colour' in a [target] section", dir);
+	CHECK_STR(err, want);
+
+	put("nodsn.conf", "include = nodsn.d/t.conf\n");
+	put("nodsn.d/t.conf", "\n[target lost]\ninterval = 2\n");
+	CHECK(load_at("nodsn.conf", &o, err, sizeof err) == -1);
+	snprintf(want, sizeof want, "%s/nodsn.d/t.conf:2: target 'lost' has no dsn or service", dir);
+	CHECK_STR(err, want);
+
+	put("loop1.conf", "include = loop2.conf\n");
+	put("loop2.conf", "[dbfleet]\ninclude = loop1.conf\n");
+	CHECK(load_at("loop1.conf", &o, err, sizeof err) == -1);
+	snprintf(want, sizeof want, "%s/loop2.conf:2: include: a cycle: '%s/loop1.conf' is already being read", dir, dir);
+	CHECK_STR(err, want);
+	put("self.d/me.conf", "include = *.conf\n");
+	CHECK(load_at("self.d/me.conf", &o, err, sizeof err) == -1);
+	CHECK(strstr(err, "me.conf:1: include: a cycle") != NULL);
+
+	for (int i = 0; i < 12; i++) { /* d0 includes d1 ... d11: too deep */
+		char name[32], text[64];
+		snprintf(name, sizeof name, "deep/d%d.conf", i);
+		snprintf(text, sizeof text, i < 11 ? "include = d%d.conf\n" : "\n", i + 1);
+		put(name, text);
+	}
+	CHECK(load_at("deep/d0.conf", &o, err, sizeof err) == -1);
+	CHECK(strstr(err, "d7.conf:1: include: files nested more than 8 deep") != NULL);
+
+	put("intarget.conf", "[target a]\ndsn = host=a\ninclude = x.conf\n");
+	CHECK(load_at("intarget.conf", &o, err, sizeof err) == -1);
+	CHECK(strstr(err, "intarget.conf:3: unknown key 'include' in a [target] section") != NULL);
+	options_release(&o);
+}
+
+static void defaults_fill_what_a_target_leaves_out(void)
+{
+	struct options o = {0};
+	char err[512] = "";
+	int rc = load("[defaults]\ninterval = 7\nactions = none\ntags = team=db,env=prod\n"
+		      "[target a]\ndsn = host=a\nactions = all\n"
+		      "[target b]\ndsn = host=b\ntags = team=payments\ninterval = 1\n"
+		      "[defaults]\nconfirm = typed\nengine = mysql\n" /* after the targets: still theirs */
+		      "[target c]\nservice = orders_prod-1.eu\n",
+		      &o, err, sizeof err);
+	CHECK(rc == 0);
+	CHECK_STR(err, "");
+	CHECK(o.ntargets == 3);
+	if (o.ntargets == 3) {
+		struct collector_target *a = &o.targets[0], *b = &o.targets[1], *c = &o.targets[2];
+		CHECK(a->interval_s == 7 && a->actions == TARGET_ACTIONS_ALL); /* its own 'all' stands */
+		CHECK_STR(a->tags, "team=db,env=prod");
+		CHECK(a->confirm == CONFIRM_TYPED);
+		CHECK_STR(a->engine, "mysql");
+		CHECK(b->interval_s == 1 && b->actions == TARGET_ACTIONS_NONE);
+		CHECK_STR(b->tags, "team=payments");
+		CHECK_STR(c->dsn, "service=orders_prod-1.eu");
+		CHECK_STR(c->engine, "postgres"); /* service says postgres; the default engine does not win */
+		CHECK(c->actions == TARGET_ACTIONS_NONE);
+	}
+	CHECK(load("[defaults]\ndsn = host=x\n", &o, err, sizeof err) == -1);
+	CHECK(strstr(err, ":2: dsn belongs in a [target] section, not in [defaults]") != NULL);
+	CHECK(load("[defaults]\nservice = x\n", &o, err, sizeof err) == -1);
+	CHECK(strstr(err, ":2: service belongs in a [target] section") != NULL);
+	CHECK(load("[defaults]\ntags = nokeyvalue\n", &o, err, sizeof err) == -1);
+	CHECK(strstr(err, ":2: tags: want key=value") != NULL);
+	options_release(&o);
+}
+
+static void service_is_a_pg_service_name_never_with_a_dsn(void)
+{
+	struct options o = {0};
+	char err[512];
+	CHECK(load("[target a]\ndsn = host=a\nservice = orders\n", &o, err, sizeof err) == -1);
+	CHECK(strstr(err, ":3: give dsn or service, not both") != NULL);
+	CHECK(load("[target a]\nservice = orders\ndsn = host=a\n", &o, err, sizeof err) == -1);
+	CHECK(strstr(err, ":3: give service or dsn, not both") != NULL);
+	CHECK(load("[target a]\nservice = orders db\n", &o, err, sizeof err) == -1);
+	CHECK(strstr(err, ":2: service: 'orders db' is not a service name") != NULL);
+	CHECK(load("[target a]\nservice = x'y\n", &o, err, sizeof err) == -1);
+	CHECK(load("[dbfleet]\nsamplers = 17\n", &o, err, sizeof err) == -1);
+	CHECK(strstr(err, ":2: samplers: '17' is not a number of sampler threads") != NULL);
+	CHECK(load("[dbfleet]\nsamplers = 4\nmouse = off\n", &o, err, sizeof err) == 0);
+	CHECK(o.samplers == 4 && o.mouse == 0);
+	CHECK(load("[dbfleet]\nmouse = sometimes\n", &o, err, sizeof err) == -1);
+	CHECK(strstr(err, ":2: mouse: 'sometimes' is not on or off") != NULL);
+	options_release(&o);
+}
+
+static void a_thousand_targets_and_more_on_the_command_line(void)
+{
+	size_t cap = 1000 * 64 + 64, len = 0;
+	char *text = malloc(cap);
+	len += (size_t)snprintf(text + len, cap - len, "[defaults]\ntags = fleet=big\n");
+	for (int i = 0; i < 1000; i++)
+		len += (size_t)snprintf(text + len, cap - len, "[target db%04d]\ndsn = host=10.0.%d.%d\n", i, i / 250,
+					i % 250);
+	struct options o = {0};
+	char err[512] = "";
+	CHECK(load(text, &o, err, sizeof err) == 0);
+	CHECK_STR(err, "");
+	CHECK(o.ntargets == 1000);
+	if (o.ntargets == 1000) {
+		CHECK_STR(o.targets[999].name, "db0999");
+		CHECK_STR(o.targets[999].dsn, "host=10.0.3.249");
+		CHECK_STR(o.targets[999].tags, "fleet=big");
+	}
+	CHECK(config_add_dsn(&o, "postgresql://mon@extra/db", err, sizeof err) == 0);
+	CHECK(o.ntargets == 1001);
+	CHECK_STR(o.targets[1000].tags, ""); /* [defaults] is the file's, not the command line's */
+	free(text);
+	options_release(&o);
+}
+
+/* [aws] and [prices] went from a strcmp ladder to the table: the same values, the same refusals. */
+static void aws_keys_through_the_table(void)
+{
+	struct options o = {0};
+	char err[512] = "";
+	CHECK(load("[aws]\nenabled = yes\nprofile = ro\nregions = us-east-1, eu-west-1\nbudget = 50\n"
+		   "connect = orders-*,tag:team=x\nconnect_user = mon\nconnect_auth = iam\nconnect_tls = verify-full\n"
+		   "cost = off\ncost_tag = team\ncost_refresh = 600\ndiscover = 30\n[prices]\ndb.r6g.large = 0.21\n",
+		   &o, err, sizeof err) == 0);
+	CHECK_STR(err, "");
+	CHECK(o.cloud.enabled == 1 && o.cloud.cost == 0 && o.cloud.budget == 50 && o.cloud.connect_iam == 1);
+	CHECK(o.cloud.nregions == 2 && o.cloud.discover_s == 30 && o.cloud.cost_refresh_s == 600);
+	CHECK_STR(o.cloud.regions[1], "eu-west-1");
+	CHECK_STR(o.cloud.connect_tls, "verify-full");
+	CHECK_STR(o.cloud.connect, "orders-*,tag:team=x");
+	CHECK(o.cloud.nprices == 1 && o.cloud.prices[0].usd == 0.21);
+	CHECK(load("[aws]\ndiscover = 5\n", &o, err, sizeof err) == -1);
+	CHECK(strstr(err, ":2: discover: '5' is not a number of seconds between 10 and 3600") != NULL);
+	CHECK(load("[aws]\nconnect_user = a=b\n", &o, err, sizeof err) == -1);
+	CHECK(load("[aws]\nconnect_tls = maybe\n", &o, err, sizeof err) == -1);
+	CHECK(strstr(err, ":2: connect_tls: 'maybe' is not require, verify-full or prefer") != NULL);
+	CHECK(load("[aws]\nbudget = 5000\n", &o, err, sizeof err) == -1);
+	CHECK(load("[aws]\nregions = US_EAST\n", &o, err, sizeof err) == -1);
+	CHECK(load("[prices]\nr6g = 1\n", &o, err, sizeof err) == -1);
+	CHECK(load("[dbfleet]\nkeymap = Vi!\n", &o, err, sizeof err) == -1);
+	CHECK(load("[target a]\ndsn = host=a\npassword = x\n", &o, err, sizeof err) == -1);
+	CHECK(strstr(err, ":3: passwords do not belong in the config") != NULL);
+	options_release(&o);
+}
+
+/* Every key of the table is in dbfleet.conf(5), under its own section's heading. */
+static void man_page_documents_every_key(void)
+{
+	static char man[65536];
+	FILE *f = fopen("man/dbfleet.conf.5", "r"); /* tests run from the top of the tree */
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	man[fread(man, 1, sizeof man - 1, f)] = '\0';
+	fclose(f);
+	static const char *const heading[] = {[SEC_GLOBAL] = ".SS [dbfleet]", [SEC_TARGET] = ".SS [target",
+					      [SEC_AWS] = ".SS [aws]"};
+	for (size_t i = 0; i < config_nkeys; i++) {
+		const struct config_key *k = &config_keys[i];
+		if (!strcmp(k->name, "password") || !strcmp(k->name, "region"))
+			continue; /* a refusal, and an alias of regions */
+		const char *from = strstr(man, heading[k->section]);
+		const char *to = from ? strstr(from + 4, "\n.SS ") : NULL;
+		char want[64];
+		snprintf(want, sizeof want, "\n.B %s\n", k->name);
+		const char *at = from ? strstr(from, want) : NULL;
+		if (!at || (to && at > to)) {
+			fprintf(stderr, "  key '%s' is not documented under %s\n", k->name, heading[k->section]);
+			check_failed = 1;
+		}
+	}
+}
+
+/* ---- model/ini and model/xdg ---- */
+
+struct seen_lines {
+	char text[8][2100];
+	int n;
+};
+
+static int note_line(void *ctx, const struct ini_line *l, struct err *e)
+{
+	struct seen_lines *s = ctx;
+	(void)e;
+	if (s->n < 8)
+		snprintf(s->text[s->n++], sizeof s->text[0], "%d [%s] %s=%s", l->line, l->section,
+			 l->key ? l->key : "-", l->value ? l->value : "-");
+	return 0;
+}
+
+static void ini_reader_keeps_long_lines_whole(void)
+{
+	char cmd[1001], text[1200], want[1100];
+	memset(cmd, 'c', sizeof cmd - 1);
+	cmd[sizeof cmd - 1] = '\0';
+	snprintf(text, sizeof text, "\xef\xbb\xbf; aws style\n  # indented comment\n[profile  vault ]\n"
+		 "credential_process =   %s  \r\n\n  region=eu-west-1\n", cmd);
+	write_file(text);
+	struct seen_lines s = {0};
+	struct err e = {0};
+	CHECK(ini_read(path, 0, note_line, &s, &e) == 0);
+	CHECK(s.n == 3);
+	CHECK_STR(s.text[0], "3 [profile  vault] -=-");
+	snprintf(want, sizeof want, "4 [profile  vault] credential_process=%s", cmd);
+	CHECK_STR(s.text[1], want); /* 1,000 characters, not the 200 libinih keeps */
+	CHECK_STR(s.text[2], "6 [profile  vault] region=eu-west-1");
+
+	write_file("[a]\nkey = value\njust words\n");
+	s.n = 0;
+	CHECK(ini_read(path, 0, note_line, &s, &e) == -1);
+	char want2[128];
+	snprintf(want2, sizeof want2, "%s:3: expected 'key = value'", path);
+	CHECK_STR(e.msg, want2);
+	s.n = 0;
+	CHECK(ini_read(path, INI_LENIENT, note_line, &s, &e) == 0 && s.n == 2);
+	write_file("[a] trailing\n");
+	CHECK(ini_read(path, 0, note_line, &s, &e) == -1 && strstr(e.msg, ":1: a section header") != NULL);
+	CHECK(ini_read(path, INI_LENIENT, note_line, &s, &e) == 0);
+	write_file(" = value\n");
+	CHECK(ini_read(path, 0, note_line, &s, &e) == -1 && strstr(e.msg, ":1: a key name is missing") != NULL);
+	unlink(path);
+	CHECK(ini_read(path, 0, note_line, &s, &e) == -2 && strstr(e.msg, "No such file") != NULL);
+}
+
+static void xdg_paths(void)
+{
+	char out[256];
+	setenv("HOME", "/home/oncall", 1);
+	unsetenv("XDG_CONFIG_HOME");
+	setenv("XDG_STATE_HOME", "", 1); /* empty counts as unset */
+	setenv("XDG_CACHE_HOME", "/var/cache/me", 1);
+	CHECK(xdg_path(XDG_CONFIG, "config", out, sizeof out) == 0);
+	CHECK_STR(out, "/home/oncall/.config/dbfleet/config");
+	CHECK(xdg_path(XDG_STATE, "audit.log", out, sizeof out) == 0);
+	CHECK_STR(out, "/home/oncall/.local/state/dbfleet/audit.log");
+	CHECK(xdg_path(XDG_CACHE, NULL, out, sizeof out) == 0);
+	CHECK_STR(out, "/var/cache/me/dbfleet");
+	setenv("XDG_CONFIG_HOME", "/etc/xdg-me", 1);
+	CHECK(xdg_path(XDG_CONFIG, "keys", out, sizeof out) == 0);
+	CHECK_STR(out, "/etc/xdg-me/dbfleet/keys");
+	CHECK(xdg_path(XDG_CONFIG, "keys", out, 10) == -1);
+	CHECK_STR(out, "");
+}
+
 int main(void)
 {
+	snprintf(dir, sizeof dir, "/tmp/dbfleet-unit-inc-%d", (int)getpid());
 	RUN(good_file);
 	RUN(errors_name_file_and_line);
 	RUN(dsn_targets);
 	RUN(key_files);
+	RUN(include_globs_in_name_order_relative_to_the_file);
+	RUN(include_errors_name_the_right_file_and_line);
+	RUN(defaults_fill_what_a_target_leaves_out);
+	RUN(service_is_a_pg_service_name_never_with_a_dsn);
+	RUN(a_thousand_targets_and_more_on_the_command_line);
+	RUN(aws_keys_through_the_table);
+	RUN(man_page_documents_every_key);
+	RUN(ini_reader_keeps_long_lines_whole);
+	RUN(xdg_paths); /* last: it changes HOME and the XDG variables */
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	CHECK(system(cmd) == 0);
 	return check_total_failed;
 }

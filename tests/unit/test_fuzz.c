@@ -76,6 +76,7 @@ static void config_and_keys_survive_garbage(void)
 		options_init(&o);
 		int rc = config_load(&o, path, err, sizeof err);
 		CHECK(rc == 0 || rc == -1);
+		options_release(&o);
 		struct keymap *km = keymap_new();
 		rc = keymap_load(km, path, cmds, 2, err, sizeof err);
 		CHECK(rc == 0 || rc == -1);
@@ -99,6 +100,7 @@ static void dsn_parsers_survive_garbage(void)
 		options_init(&o);
 		char err[256];
 		config_add_dsn(&o, dsn, err, sizeof err);
+		options_release(&o);
 	}
 }
 
