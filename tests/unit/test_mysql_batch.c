@@ -457,6 +457,22 @@ static void health_probe_without_performance_schema(void)
 	my_state_release(&c);
 }
 
+/* dbfleet resolves a TCP host name itself (a DNS server that never answers
+ * must not hold a pool worker in Connector/C); sockets and addresses need none. */
+static void lookup_host_names_tcp_hosts_only(void)
+{
+	char host[256] = "";
+	int port = 0;
+	CHECK(engine_mysql_ops.lookup_host("mysql://mon@orders-db.example.com:3307/app", host, sizeof host, &port) == 1);
+	CHECK_STR(host, "orders-db.example.com");
+	CHECK(port == 3307);
+	CHECK(engine_mysql_ops.lookup_host("mariadb://mon@db1/", host, sizeof host, &port) == 1 && port == 3306);
+	CHECK(engine_mysql_ops.lookup_host("mysql://mon@10.0.1.5:3306/", host, sizeof host, &port) == 0);
+	CHECK(engine_mysql_ops.lookup_host("mysql://mon@localhost/?socket=/run/mysqld/mysqld.sock", host, sizeof host,
+					   &port) == 0);
+	CHECK(engine_mysql_ops.lookup_host("not a dsn", host, sizeof host, &port) == 0);
+}
+
 int main(void)
 {
 	RUN(status_now_and_then_figures_every_sample);
@@ -470,5 +486,6 @@ int main(void)
 	RUN(health_probe_on_a_replica);
 	RUN(health_and_detail_mixed_rates_stay_right);
 	RUN(health_probe_without_performance_schema);
+	RUN(lookup_host_names_tcp_hosts_only);
 	return check_total_failed;
 }
