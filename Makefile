@@ -55,13 +55,22 @@ $(BUILD)/tests/%: tests/unit/%.c $(OBJ_CORE) $(filter-out $(BUILD)/tui/main.o $(
 	@echo "  LD  $@"
 	@$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# test drivers: small programs the end-to-end tests run against the lab (they link the core)
+DRIVER_SRC := $(wildcard tests/drivers/*.c)
+DRIVER_BIN := $(DRIVER_SRC:tests/drivers/%.c=$(BUILD)/tests/drivers/%)
+
+$(BUILD)/tests/drivers/%: tests/drivers/%.c $(OBJ_CORE)
+	@mkdir -p $(dir $@)
+	@echo "  LD  $@"
+	@$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 deps:
 	@sh $(SETUP)
 
 # ASan+UBSan build used by every test layer
 asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan SANITIZE=address,undefined CFLAGS="-O1 -g" \
-		build-asan/dbfleet $(UNIT_BIN:$(BUILD)/%=build-asan/%)
+		build-asan/dbfleet $(UNIT_BIN:$(BUILD)/%=build-asan/%) $(DRIVER_BIN:$(BUILD)/%=build-asan/%)
 
 # TSan build for the threaded parts (collectors, store, UI): run.sh drives it too
 tsan:

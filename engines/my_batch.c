@@ -91,66 +91,95 @@ bad:
 	return -1;
 }
 
-char *my_build_batch(struct my_state *c)
+/* A batch being built: its text and, in the state, the parts it asks in order. */
+struct batch {
+	struct my_state *c;
+	char *buf;
+	size_t len, cap;
+	int rc;
+};
+
+static void add(struct batch *b, int part, const char *sql)
 {
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
+	b->rc |= rs_appendf(&b->buf, &b->len, &b->cap, "%s\n", sql);
+	b->c->parts[b->c->nparts++] = part;
+}
+
+/* Health: sums in place of the rows (performance_schema and PROCESS), else the status says. */
+static void add_health(struct batch *b)
+{
+	if (b->c->can_digest)
+		add(b, MY_PART_THREADS_SUM, MY_SQL_THREADS_SUM);
+	if (b->c->can_process)
+		add(b, MY_PART_TRX_SUM, MY_SQL_TRX_SUM);
+}
+
+/* Everything the sessions pane shows: the rows, their transactions, who blocks whom. */
+static void add_sessions(struct batch *b)
+{
+	struct my_state *c = b->c;
 	/* performance_schema.threads is the cheap way; the PROCESSLIST join the fallback */
 	int ps_sessions = c->can_digest;
+	add(b, MY_PART_SESSIONS, ps_sessions ? c->sessions_many ? MY_SQL_SESSIONS_PS_BUSY : MY_SQL_SESSIONS_PS
+			       : c->can_process ? MY_SQL_SESSIONS : MY_SQL_SESSIONS_OWN);
+	if (ps_sessions && c->can_process)
+		add(b, MY_PART_TRX, MY_SQL_TRX);
+	/* lock-wait tables only while the last sample counted row-lock waits */
+	if (c->can_process && c->lock_waits > 0)
+		add(b, MY_PART_LOCKS, !c->mariadb && c->vnum >= 80000 ? MY_SQL_LOCKS_PS : MY_SQL_LOCKS_INNODB);
+}
+
+/* The top queries pane: digests, the texts not cached yet, the consumer now and then. */
+static void add_digests(struct batch *b)
+{
+	struct my_state *c = b->c;
+	int now_and_then = c->ndetail < 2 || c->ndetail % MY_STATUS_EVERY == 0;
+	c->ndetail++;
+	/* a consumer turned off is asked again now and then: the pane's note says how to turn it on */
+	if (c->can_digest && c->digests_off && now_and_then) {
+		b->rc |= rs_appendf(&b->buf, &b->len, &b->cap, "%s;\n", MY_SQL_DIGESTS_ON);
+		c->parts[c->nparts++] = MY_PART_CONSUMER;
+	}
+	char list[TEXTCACHE_FETCH_MAX * 72 + 1];
+	if (c->can_digest && !c->digests_off) {
+		add(b, MY_PART_DIGESTS, MY_SQL_DIGESTS);
+		if (textcache_wanted_keys(&c->texts, list, sizeof list) > 0) {
+			b->rc |= rs_appendf(&b->buf, &b->len, &b->cap, MY_SQL_TEXTS "\n", list);
+			c->parts[c->nparts++] = MY_PART_TEXTS;
+		}
+	}
+	c->texts.nwant = 0;
+}
+
+char *my_build_batch(struct my_state *c)
+{
+	struct batch b = {.c = c};
 	/* twice at the start, for rates from the first second on */
 	int now_and_then = c->nsample < 2 || c->nsample % MY_STATUS_EVERY == 0;
 	c->nsample++;
 	/* the counters SHOW GLOBAL STATUS alone has: see struct my_state */
-	c->status_read = !(ps_sessions && c->can_process) || c->sessions_capped || !c->started || now_and_then;
+	c->status_read = !(c->can_digest && c->can_process) || (!c->health && c->sessions_capped) || !c->started ||
+			 now_and_then;
 	c->nparts = 0;
-	c->parts[c->nparts++] = MY_PART_VARS;
-	int rc = rs_appendf(&buf, &len, &cap, "%s\n", c->mariadb ? MY_SQL_VARS_MARIADB : MY_SQL_VARS_MYSQL);
-	if (c->status_read) {
-		rc |= rs_appendf(&buf, &len, &cap, "%s\n", MY_SQL_STATUS);
-		c->parts[c->nparts++] = MY_PART_STATUS;
-	}
-	rc |= rs_appendf(&buf, &len, &cap, "%s\n", ps_sessions ? c->sessions_many ? MY_SQL_SESSIONS_PS_BUSY
-			 : MY_SQL_SESSIONS_PS : c->can_process ? MY_SQL_SESSIONS : MY_SQL_SESSIONS_OWN);
-	c->parts[c->nparts++] = MY_PART_SESSIONS;
-	if (ps_sessions && c->can_process) {
-		rc |= rs_appendf(&buf, &len, &cap, "%s\n", MY_SQL_TRX);
-		c->parts[c->nparts++] = MY_PART_TRX;
-	}
-	/* lock-wait tables only while the last sample counted row-lock waits */
-	if (c->can_process && c->lock_waits > 0) {
-		rc |= rs_appendf(&buf, &len, &cap, "%s\n", !c->mariadb && c->vnum >= 80000
-			      ? MY_SQL_LOCKS_PS : MY_SQL_LOCKS_INNODB);
-		c->parts[c->nparts++] = MY_PART_LOCKS;
-	}
+	add(&b, MY_PART_VARS, c->mariadb ? MY_SQL_VARS_MARIADB : MY_SQL_VARS_MYSQL);
+	if (c->status_read)
+		add(&b, MY_PART_STATUS, MY_SQL_STATUS);
+	if (c->health)
+		add_health(&b);
+	else
+		add_sessions(&b);
 	/* a server without replication is asked again now and then, a replica every time */
-	if (c->can_replica && (c->replica_seen || now_and_then)) {
-		rc |= rs_appendf(&buf, &len, &cap, "%s\n", c->replica_sql);
-		c->parts[c->nparts++] = MY_PART_REPLICA;
-	}
-	if (c->aurora_version[0]) {
-		rc |= rs_appendf(&buf, &len, &cap, "%s\n", MY_SQL_AURORA_REPLICAS);
-		c->parts[c->nparts++] = MY_PART_AURORA;
-	}
-	/* a consumer turned off is asked again now and then: the pane's note says how to turn it on */
-	if (c->can_digest && c->digests_off && now_and_then) {
-		rc |= rs_appendf(&buf, &len, &cap, "%s;\n", MY_SQL_DIGESTS_ON);
-		c->parts[c->nparts++] = MY_PART_CONSUMER;
-	}
-	if (c->can_digest && !c->digests_off) {
-		rc |= rs_appendf(&buf, &len, &cap, "%s\n", MY_SQL_DIGESTS);
-		c->parts[c->nparts++] = MY_PART_DIGESTS;
-	}
-	char list[TEXTCACHE_FETCH_MAX * 72 + 1];
-	if (c->can_digest && !c->digests_off && textcache_wanted_keys(&c->texts, list, sizeof list) > 0) {
-		rc |= rs_appendf(&buf, &len, &cap, MY_SQL_TEXTS "\n", list);
-		c->parts[c->nparts++] = MY_PART_TEXTS;
-	}
-	c->texts.nwant = 0;
-	if (rc) {
-		free(buf);
+	if (c->can_replica && (c->replica_seen || now_and_then))
+		add(&b, MY_PART_REPLICA, c->replica_sql);
+	if (c->aurora_version[0])
+		add(&b, MY_PART_AURORA, MY_SQL_AURORA_REPLICAS);
+	if (!c->health)
+		add_digests(&b);
+	if (b.rc) {
+		free(b.buf);
 		return NULL;
 	}
-	return buf;
+	return b.buf;
 }
 
 int my_action_sql(const struct db_action *a, char *sql, size_t n, struct err *err)

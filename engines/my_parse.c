@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 int64_t my_digest_id(const char *schema, const char *digest)
 {
@@ -87,16 +88,16 @@ static void parse_status(const struct rs *r, struct db_health *h)
 	for (int i = 0; i < r->nrows; i++) {
 		const char *k = val(r, i, 0);
 		long long v = ival(r, i, 1, 0);
-		if (!strcmp(k, "Uptime")) h->uptime_s = (double)v;
-		else if (!strcmp(k, "Threads_connected")) h->conns_used = (int)v;
-		else if (!strcmp(k, "Threads_running")) h->active = (int)v - 1; /* not us */
-		else if (!strcmp(k, "Questions")) h->queries_total = v;
+		if (!strcasecmp(k, "Uptime")) h->uptime_s = (double)v;
+		else if (!strcasecmp(k, "Threads_connected")) h->conns_used = (int)v;
+		else if (!strcasecmp(k, "Threads_running")) h->active = (int)v - 1; /* not us */
+		else if (!strcasecmp(k, "Questions")) h->queries_total = v;
 		/* storage-engine commits: Com_commit misses autocommit statements */
-		else if (!strcmp(k, "Handler_commit")) commits = v;
-		else if (!strcmp(k, "Handler_rollback")) rollbacks = v;
-		else if (!strcmp(k, "Innodb_buffer_pool_read_requests")) reqs = v;
-		else if (!strcmp(k, "Innodb_buffer_pool_reads")) reads = v;
-		else if (!strcmp(k, "Innodb_row_lock_current_waits")) h->waiting_on_lock = (int)v;
+		else if (!strcasecmp(k, "Handler_commit")) commits = v;
+		else if (!strcasecmp(k, "Handler_rollback")) rollbacks = v;
+		else if (!strcasecmp(k, "Innodb_buffer_pool_read_requests")) reqs = v;
+		else if (!strcasecmp(k, "Innodb_buffer_pool_reads")) reads = v;
+		else if (!strcasecmp(k, "Innodb_row_lock_current_waits")) h->waiting_on_lock = (int)v;
 	}
 	h->xact_total = commits + rollbacks;
 	h->blks_read = reads;
@@ -177,6 +178,25 @@ static int parse_sessions(struct my_state *c, const struct rs *r, struct db_samp
 	}
 	out->health.longest_xact_s = c->can_process ? longest : -1;
 	return 0;
+}
+
+/* Health: the sessions' sums, counted as parse_sessions counts the rows. */
+static void parse_threads_sum(struct my_state *c, const struct rs *r, struct db_sample *out)
+{
+	c->conns = (int)ival(r, 0, MY_THREADS_CONNS, 0);
+	c->running = (int)ival(r, 0, MY_THREADS_RUNNING, 0);
+	char hosts[1024];
+	copy(hosts, sizeof hosts, val(r, 0, MY_THREADS_DUMP_HOSTS));
+	for (char *save = NULL, *h = strtok_r(hosts, ",", &save); h; h = strtok_r(NULL, ",", &save))
+		add_replica(out, h);
+}
+
+/* Health: open transactions' sums, as parse_trx finds them row by row. */
+static void parse_trx_sum(struct my_state *c, const struct rs *r, struct db_sample *out)
+{
+	out->health.longest_xact_s = dval(r, 0, MY_TRX_LONGEST, -1);
+	c->lock_waits_trx = (int)ival(r, 0, MY_TRX_LOCK_WAITS, 0);
+	out->health.idle_in_xact = (int)ival(r, 0, MY_TRX_IDLE, 0);
 }
 
 /* Transaction ages by thread id, for sessions read from performance_schema. */
@@ -293,11 +313,9 @@ static int parse_digests(struct my_state *c, const struct rs *r, struct db_sampl
 	if (!out->queries)
 		return -1;
 	textcache_keys_reset(&c->texts);
-	c->statements = 0;
 	for (int i = 0; i < r->nrows; i++) {
 		const char *schema = val(r, i, 0), *digest = val(r, i, 1);
-		c->statements += ival(r, i, 2, 0);
-		if (!*digest)
+		if (!*digest) /* the table-full row: what came after, in no digest */
 			continue;
 		int64_t id = my_digest_id(schema, digest);
 		if (textcache_key(&c->texts, id, digest) < 0)
@@ -374,6 +392,8 @@ static int read_part(struct my_state *c, int part, const struct rs *r, struct db
 	case MY_PART_AURORA: parse_aurora(r, out); return 0;
 	case MY_PART_CONSUMER: c->digests_off = r->nrows == 1 && strcmp(val(r, 0, 0), "YES"); return 0;
 	case MY_PART_DIGESTS: return parse_digests(c, r, out);
+	case MY_PART_THREADS_SUM: parse_threads_sum(c, r, out); return 0;
+	case MY_PART_TRX_SUM: parse_trx_sum(c, r, out); return 0;
 	default: parse_texts(c, r); return 0;
 	}
 }
@@ -386,7 +406,6 @@ int my_parse_batch(struct my_state *c, struct rs *r, int n, struct db_sample *ou
 	h->xact_total = h->blks_hit = h->blks_read = -1;
 	h->tps = h->qps = h->cache_hit_pct = h->longest_xact_s = -1;
 	out->standby.lag_s = -1;
-	c->statements = -1; /* until the digests are read */
 	for (int i = 0; i < c->nparts; i++) {
 		if (i >= n || r[i].error[0]) {
 			err->code = ERR_FAIL;
@@ -413,9 +432,7 @@ int my_parse_batch(struct my_state *c, struct rs *r, int n, struct db_sample *ou
 	if (c->can_digest && c->can_process) {
 		/* one source for each every sample, whether status was read or not */
 		h->waiting_on_lock = c->lock_waits_trx;
-		if (c->statements >= 0) /* no digests: Questions, when this sample read the status */
-			h->queries_total = c->statements;
-		if (!(c->sessions_capped && c->status_read)) {
+		if (c->health || !(c->sessions_capped && c->status_read)) {
 			h->conns_used = c->conns;
 			h->active = c->running;
 		}

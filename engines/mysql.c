@@ -1,15 +1,23 @@
 /*
  * mysql.c - the MySQL/MariaDB engine (MariaDB Connector/C, Debian's client).
  *
- * DESIGN: one MYSQL handle per target, owned by its collector thread. The
- * client library bounds each connect, read and write (CONNECT/READ/WRITE
- * timeouts, set on every connection); the session caps its own statements
- * on the server (max_statement_time on MariaDB, max_execution_time on
- * MySQL) because a client-side timeout leaves the query running there, and
- * a read timeout is followed by KILL QUERY from a second connection. A
- * server stopped dead can still hold a call: the collector's watchdog
- * abandons the thread. A sample is one round trip of several statements
- * (CLIENT_MULTI_STATEMENTS). Privileges are probed once per connection so a
+ * DESIGN: one MYSQL handle per target, owned by one thread at a time. The
+ * connect is blocking (run on a blocking worker: Connector/C's own
+ * non-blocking connect blocks on DNS and ignores its connect timeout); the
+ * handle is opened with MYSQL_OPT_NONBLOCK so a sampler thread can then
+ * drive its samples with the _start/_cont calls (sample_start/sample_step),
+ * while the blocking calls (probe, the blocking sample, actions) still work
+ * on it: the library's async context is live only inside a _start/_cont.
+ * The client library bounds each blocking connect, read and write
+ * (CONNECT/READ/WRITE timeouts); in the non-blocking path the sampler's
+ * deadline rules and the library's timeouts never fire (MYSQL_WAIT_TIMEOUT
+ * is never reported back to it). The session caps its own statements on the
+ * server (max_statement_time on MariaDB, max_execution_time on MySQL)
+ * because a client-side timeout leaves the query running there, and a
+ * timeout or an abandoned sample is followed by KILL QUERY from a second
+ * connection. A sample is one round trip of several statements
+ * (CLIENT_MULTI_STATEMENTS), the same code reading its results and parsing
+ * them on both paths (struct my_flight). Privileges are probed once per connection so a
  * missing grant drops one statement and is named, instead of failing all.
  * Credentials come from the DSN's user and the client library's own option
  * files (~/.my.cnf, [client] and [dbfleet] groups), never from argv. What
@@ -19,16 +27,33 @@
 #include "my_private.h"
 
 #include <mysql.h>
+#include <arpa/inet.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+
+/* Where the sample in flight is: its one round trip, result by result. */
+enum my_phase { MY_PHASE_IDLE, MY_PHASE_QUERY, MY_PHASE_STORE, MY_PHASE_NEXT, MY_PHASE_DONE };
+
+struct my_flight {
+	enum my_phase phase;
+	char *sql;                         /* the batch, owned */
+	size_t len;
+	struct rs r[MY_BATCH_MAX + 1];     /* its results so far */
+	int n;
+	double t0;                         /* sent at: roundtrip_ms */
+	int wait;                          /* MYSQL_WAIT_* the library waits for */
+};
 
 struct engine_conn {
 	MYSQL *m;
 	struct my_dsn dsn;
 	double timeout_s;
 	struct my_state st;
+	struct my_flight f;
 };
 
 static void set_err(struct err *err, int code, const char *what, MYSQL *m)
@@ -47,11 +72,13 @@ static int is_auth(unsigned e)
 	return e == 1045 || e == 1044 || e == 1698 || e == 1251 || e == 2049;
 }
 
-/* Open a handle with every deadline and TLS option set; NULL with 'err'. */
-static MYSQL *my_open(const struct my_dsn *d, double timeout_s, struct err *err)
+/* Open a handle with every deadline and TLS option set ('nonblock': ready for
+ * the _start/_cont calls too); NULL with 'err'. */
+static MYSQL *my_open(const struct my_dsn *d, double timeout_s, int nonblock, struct err *err)
 {
 	MYSQL *m = mysql_init(NULL);
-	if (!m) {
+	if (!m || (nonblock && mysql_options(m, MYSQL_OPT_NONBLOCK, 0))) {
+		mysql_close(m);
 		snprintf(err->msg, sizeof err->msg, "connect: out of memory");
 		err->code = ERR_FAIL;
 		return NULL;
@@ -138,11 +165,11 @@ static int lost(unsigned e)
 	return e == 2006 || e == 2013 || e == 2055;
 }
 
-/* The current result of the handle into 'out': 0, -1 statement error, -2 connection lost. */
-static int take_result(MYSQL *m, struct rs *out)
+/* The handle's current result 'res' (mysql_store_result's) into 'out':
+ * 0, -1 statement error, -2 connection lost. */
+static int take_result(MYSQL *m, MYSQL_RES *res, struct rs *out)
 {
 	memset(out, 0, sizeof *out);
-	MYSQL_RES *res = mysql_store_result(m);
 	if (!res) {
 		if (!mysql_errno(m))
 			return 0; /* a statement without rows (SET) */
@@ -165,7 +192,7 @@ static int run_one(void *ctx, const char *sql, struct rs *out)
 		snprintf(out->error, sizeof out->error, "%s (error %u)", mysql_error(c->m), mysql_errno(c->m));
 		return lost(mysql_errno(c->m)) ? -2 : -1;
 	}
-	return take_result(c->m, out);
+	return take_result(c->m, mysql_store_result(c->m), out);
 }
 
 static struct engine_conn *my_connect(const char *dsn, double timeout_s, struct err *err)
@@ -176,7 +203,7 @@ static struct engine_conn *my_connect(const char *dsn, double timeout_s, struct 
 		err->code = ERR_FAIL;
 		return NULL;
 	}
-	if (my_dsn_parse(dsn, &c->dsn, err) < 0 || !(c->m = my_open(&c->dsn, timeout_s, err)) ||
+	if (my_dsn_parse(dsn, &c->dsn, err) < 0 || !(c->m = my_open(&c->dsn, timeout_s, 1, err)) ||
 	    my_probe(&c->st, timeout_s, run_one, c, err) < 0) {
 		if (c->m && !err->msg[0])
 			set_err(err, ERR_TIMEOUT, "probe", c->m);
@@ -196,10 +223,20 @@ static int my_act(struct engine_conn *c, const struct db_action *a, double deadl
 	return my_action(&c->st, a, run_one, c, outcome, n, err);
 }
 
+/* Free what the flight holds; the connection is idle again. */
+static void flight_release(struct my_flight *f)
+{
+	for (int i = 0; i < f->n; i++)
+		rs_free(&f->r[i]);
+	free(f->sql);
+	memset(f, 0, sizeof *f);
+}
+
 static void my_close(struct engine_conn *c)
 {
 	if (!c)
 		return;
+	flight_release(&c->f);
 	mysql_close(c->m);
 	my_state_release(&c->st);
 	free(c);
@@ -209,7 +246,7 @@ static void my_close(struct engine_conn *c)
 static void kill_our_query(struct engine_conn *c)
 {
 	struct err ignore;
-	MYSQL *k = my_open(&c->dsn, c->timeout_s, &ignore);
+	MYSQL *k = my_open(&c->dsn, c->timeout_s, 0, &ignore);
 	if (!k)
 		return;
 	char sql[64];
@@ -218,64 +255,226 @@ static void kill_our_query(struct engine_conn *c)
 	mysql_close(k);
 }
 
-/* Send the batch as one multi-statement round trip and read each result. */
-static int send_batch(struct engine_conn *c, char *sql, struct rs *r, int *n, struct err *err)
+/* ---- one sample: the same steps whether the calls block or not ---- */
+
+/* Build the batch ('health': the health probe only) and ready the flight; 0 or -1. */
+static int flight_begin(struct engine_conn *c, int health, struct err *err)
 {
-	size_t len = strlen(sql);
-	while (len && (sql[len - 1] == '\n' || sql[len - 1] == ';'))
-		sql[--len] = '\0'; /* no empty statement at the end */
-	*n = 0;
-	if (mysql_real_query(c->m, sql, len)) {
+	struct my_flight *f = &c->f;
+	c->st.health = health;
+	memset(f, 0, sizeof *f);
+	if (!(f->sql = my_build_batch(&c->st))) {
+		err_set(err, ERR_FAIL, "sample: out of memory");
+		return -1;
+	}
+	f->len = strlen(f->sql);
+	while (f->len && (f->sql[f->len - 1] == '\n' || f->sql[f->len - 1] == ';'))
+		f->sql[--f->len] = '\0'; /* no empty statement at the end */
+	f->phase = MY_PHASE_QUERY;
+	f->t0 = clock_mono();
+	return 0;
+}
+
+/* The batch was sent ('failed': the server or the link said no); 0 or -1 with 'err'. */
+static int on_query(struct engine_conn *c, int failed, struct err *err)
+{
+	if (failed) {
 		set_err(err, lost(mysql_errno(c->m)) ? ERR_TIMEOUT : ERR_FAIL, "sample", c->m);
 		return -1;
 	}
-	for (;;) {
-		int rc = take_result(c->m, &r[(*n)++]);
-		if (rc == -2 || *n == MY_BATCH_MAX) {
+	c->f.phase = MY_PHASE_STORE;
+	return 0;
+}
+
+/* One statement's result read; 0 or -1 with 'err'. */
+static int on_store(struct engine_conn *c, MYSQL_RES *res, struct err *err)
+{
+	struct my_flight *f = &c->f;
+	int rc = take_result(c->m, res, &f->r[f->n++]);
+	if (rc == -2 || f->n == MY_BATCH_MAX) {
+		set_err(err, ERR_TIMEOUT, "sample", c->m);
+		return -1;
+	}
+	f->phase = MY_PHASE_NEXT;
+	return 0;
+}
+
+/* mysql_next_result's answer: more (0), the end (-1), or the next statement failed (> 0). */
+static int on_next(struct engine_conn *c, int next, struct err *err)
+{
+	struct my_flight *f = &c->f;
+	f->phase = next == 0 ? MY_PHASE_STORE : MY_PHASE_DONE;
+	if (next > 0) { /* its error goes in its slot: my_parse_batch names it */
+		memset(&f->r[f->n], 0, sizeof f->r[f->n]);
+		snprintf(f->r[f->n++].error, sizeof f->r[0].error, "%s (error %u)", mysql_error(c->m),
+			 mysql_errno(c->m));
+		if (lost(mysql_errno(c->m))) {
 			set_err(err, ERR_TIMEOUT, "sample", c->m);
 			return -1;
 		}
-		int next = mysql_next_result(c->m);
-		if (next < 0)
-			return 0;
-		if (next > 0) { /* the next statement failed: its error goes in its slot */
-			memset(&r[*n], 0, sizeof r[*n]);
-			snprintf(r[(*n)++].error, sizeof r[0].error, "%s (error %u)", mysql_error(c->m),
-				 mysql_errno(c->m));
-			if (lost(mysql_errno(c->m))) {
-				set_err(err, ERR_TIMEOUT, "sample", c->m);
-				return -1;
-			}
-			return 0;
-		}
 	}
+	return 0;
+}
+
+/* The round trip is over ('rc' 0: read whole): parse into 'out', free; 0 or -1. */
+static int flight_end(struct engine_conn *c, int rc, struct db_sample *out, struct err *err)
+{
+	struct my_flight *f = &c->f;
+	if (rc == 0)
+		rc = my_parse_batch(&c->st, f->r, f->n, out, err);
+	out->roundtrip_ms = (clock_mono() - f->t0) * 1000;
+	const char *cipher = mysql_get_ssl_cipher(c->m);
+	snprintf(out->health.tls, sizeof out->health.tls, "%s", cipher ? cipher : "plaintext");
+	if (!c->st.health) /* texts age with the samples that read them */
+		textcache_tick(&c->st.texts);
+	flight_release(f);
+	return rc;
 }
 
 static int my_sample(struct engine_conn *c, struct db_sample *out, double deadline, struct err *err)
 {
 	(void)deadline; /* the handle's read timeout bounds every wait */
-	char *sql = my_build_batch(&c->st);
-	if (!sql) {
-		snprintf(err->msg, sizeof err->msg, "sample: out of memory");
-		err->code = ERR_FAIL;
+	if (flight_begin(c, 0, err) < 0)
 		return -1;
-	}
-	struct rs r[MY_BATCH_MAX + 1];
-	int n = 0;
-	double t0 = clock_mono();
-	int rc = send_batch(c, sql, r, &n, err);
-	free(sql);
-	if (rc == 0)
-		rc = my_parse_batch(&c->st, r, n, out, err);
-	else if (err->code == ERR_TIMEOUT)
+	int rc = on_query(c, mysql_real_query(c->m, c->f.sql, c->f.len) != 0, err);
+	while (rc == 0 && c->f.phase != MY_PHASE_DONE)
+		rc = c->f.phase == MY_PHASE_STORE ? on_store(c, mysql_store_result(c->m), err)
+						  : on_next(c, mysql_next_result(c->m), err);
+	if (rc < 0 && err->code == ERR_TIMEOUT)
 		kill_our_query(c);
-	for (int i = 0; i < n; i++)
-		rs_free(&r[i]);
-	out->roundtrip_ms = (clock_mono() - t0) * 1000;
-	const char *cipher = mysql_get_ssl_cipher(c->m);
-	snprintf(out->health.tls, sizeof out->health.tls, "%s", cipher ? cipher : "plaintext");
-	textcache_tick(&c->st.texts);
-	return rc;
+	return flight_end(c, rc, out, err);
+}
+
+/* ---- the non-blocking path: a sampler thread steps the same flight ---- */
+
+/* Start (ev 0) or continue (ev: MYSQL_WAIT_* that happened) the call the phase
+ * needs; its wait status, 0 when the call finished with 'ret' or 'res'. */
+static int nb_call(struct engine_conn *c, int ev, int *ret, MYSQL_RES **res)
+{
+	switch (c->f.phase) {
+	case MY_PHASE_QUERY:
+		return ev ? mysql_real_query_cont(ret, c->m, ev) : mysql_real_query_start(ret, c->m, c->f.sql, c->f.len);
+	case MY_PHASE_STORE:
+		return ev ? mysql_store_result_cont(res, c->m, ev) : mysql_store_result_start(res, c->m);
+	default:
+		return ev ? mysql_next_result_cont(ret, c->m, ev) : mysql_next_result_start(ret, c->m);
+	}
+}
+
+/* What to poll for: MYSQL_WAIT_TIMEOUT is the sampler's business (its deadline). */
+static void nb_wait(struct engine_conn *c, int status, struct engine_wait *w)
+{
+	c->f.wait = status;
+	w->fd = mysql_get_socket(c->m);
+	w->events = (short)((status & (MYSQL_WAIT_READ | MYSQL_WAIT_EXCEPT) ? POLLIN : 0) |
+			    (status & MYSQL_WAIT_WRITE ? POLLOUT : 0));
+}
+
+/* Drive the flight as far as the socket allows, from event 'ev' (0: start a phase). */
+static int nb_run(struct engine_conn *c, int ev, struct engine_wait *w, struct err *err)
+{
+	for (;;) {
+		int ret = 0, rc;
+		MYSQL_RES *res = NULL;
+		int status = nb_call(c, ev, &ret, &res);
+		ev = 0;
+		if (status) {
+			nb_wait(c, status, w);
+			return ENGINE_STEP_WAIT;
+		}
+		switch (c->f.phase) {
+		case MY_PHASE_QUERY: rc = on_query(c, ret != 0, err); break;
+		case MY_PHASE_STORE: rc = on_store(c, res, err); break;
+		default: rc = on_next(c, ret, err);
+		}
+		if (rc < 0)
+			return ENGINE_STEP_FAIL;
+		if (c->f.phase == MY_PHASE_DONE)
+			return ENGINE_STEP_DONE;
+	}
+}
+
+/* Which of the events the library waits for the socket has now (0: none yet). */
+static int nb_ready(const struct engine_conn *c)
+{
+	struct pollfd p = {.fd = mysql_get_socket(c->m), .events = POLLIN | POLLOUT | POLLPRI};
+	if (poll(&p, 1, 0) <= 0)
+		return 0;
+	int ev = 0, broken = p.revents & (POLLERR | POLLHUP | POLLNVAL);
+	if (c->f.wait & MYSQL_WAIT_READ && (p.revents & POLLIN || broken))
+		ev |= MYSQL_WAIT_READ;
+	if (c->f.wait & MYSQL_WAIT_WRITE && (p.revents & POLLOUT || broken))
+		ev |= MYSQL_WAIT_WRITE;
+	if (c->f.wait & MYSQL_WAIT_EXCEPT && (p.revents & POLLPRI || broken))
+		ev |= MYSQL_WAIT_EXCEPT;
+	return ev;
+}
+
+static int my_sample_start(struct engine_conn *c, enum engine_detail detail, struct engine_wait *w,
+			   struct err *err)
+{
+	if (c->f.phase != MY_PHASE_IDLE) {
+		err_set(err, ERR_FAIL, "sample: one is already in flight");
+		return ENGINE_STEP_FAIL;
+	}
+	if (flight_begin(c, detail == ENGINE_HEALTH, err) < 0)
+		return ENGINE_STEP_FAIL;
+	int rc = nb_run(c, 0, w, err);
+	if (rc == ENGINE_STEP_WAIT)
+		return rc;
+	if (rc == ENGINE_STEP_DONE) { /* read whole already: parsed when the caller steps with 'out' */
+		nb_wait(c, MYSQL_WAIT_WRITE, w);
+		return ENGINE_STEP_WAIT;
+	}
+	flight_release(&c->f);
+	return ENGINE_STEP_FAIL;
+}
+
+static int my_sample_step(struct engine_conn *c, struct db_sample *out, struct engine_wait *w, struct err *err)
+{
+	if (c->f.phase == MY_PHASE_IDLE) {
+		err_set(err, ERR_FAIL, "sample: none in flight");
+		return ENGINE_STEP_FAIL;
+	}
+	int rc = ENGINE_STEP_DONE;
+	if (c->f.phase != MY_PHASE_DONE) {
+		int ev = nb_ready(c);
+		if (!ev) { /* woken early: wait on */
+			nb_wait(c, c->f.wait, w);
+			return ENGINE_STEP_WAIT;
+		}
+		rc = nb_run(c, ev, w, err);
+		if (rc == ENGINE_STEP_WAIT)
+			return rc;
+	}
+	return flight_end(c, rc == ENGINE_STEP_DONE ? 0 : -1, out, err) < 0 ? ENGINE_STEP_FAIL : ENGINE_STEP_DONE;
+}
+
+/* Past the sampler's deadline: stop our statement on the server, then close
+ * without waiting on a server that does not answer. */
+static void my_abandon(struct engine_conn *c)
+{
+	if (!c)
+		return;
+	if (c->f.phase != MY_PHASE_IDLE && c->f.phase != MY_PHASE_DONE)
+		kill_our_query(c);
+	int fd = mysql_get_socket(c->m);
+	if (fd >= 0) /* mysql_close's goodbye fails at once instead of waiting on a full socket */
+		shutdown(fd, SHUT_RDWR);
+	my_close(c);
+}
+
+static int my_lookup_host(const char *dsn, char *host, size_t n, int *port)
+{
+	struct my_dsn d;
+	struct err e;
+	unsigned char addr[sizeof(struct in6_addr)];
+	if (my_dsn_parse(dsn, &d, &e) < 0 || d.socket[0] || !d.host[0] || inet_pton(AF_INET, d.host, addr) == 1 ||
+	    inet_pton(AF_INET6, d.host, addr) == 1)
+		return 0;
+	snprintf(host, n, "%s", d.host);
+	*port = (int)d.port;
+	return 1;
 }
 
 static const char *my_query_text(struct engine_conn *c, int64_t id)
@@ -315,4 +514,8 @@ const struct engine_ops engine_mysql_ops = {
 	.query_text = my_query_text,
 	.endpoint = my_endpoint,
 	.close = my_close,
+	.sample_start = my_sample_start,
+	.sample_step = my_sample_step,
+	.abandon = my_abandon,
+	.lookup_host = my_lookup_host,
 };

@@ -288,3 +288,91 @@ def test_digests_consumer_off_is_named_with_the_fix():
     finally:
         mdb("UPDATE performance_schema.setup_consumers SET ENABLED = 'YES' WHERE NAME = 'statements_digest'")
         d.close()
+
+
+# ---- the engine's non-blocking sample, driven as a sampler thread drives it (tests/drivers/mysql_nb.c)
+
+def mysql_nb(*args, stdin=None):
+    """The driver beside the binary under test; its sample lines as dicts of words."""
+    import os
+    import subprocess
+    from harness import BINARY, LSAN_OPTIONS
+    path = os.path.join(os.path.dirname(BINARY), "tests", "drivers", "mysql_nb")
+    if not os.path.exists(path):
+        raise Failure("no %s: build it (make asan, or make BUILD=... %s)" % (path, path))
+    return subprocess.Popen([path] + list(args), stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=dict(os.environ, LSAN_OPTIONS=LSAN_OPTIONS))
+
+
+def words(line):
+    return dict(w.split("=", 1) for w in line.split()[1:] if "=" in w)
+
+
+def nb_samples(which, *levels):
+    p = mysql_nb(mysql_dsn(which), "-d", "2", *levels)
+    out, err = p.communicate(timeout=20)
+    assert p.returncode == 0, (out, err)
+    got = [words(l) for l in out.splitlines() if l.startswith("sample ")]
+    assert [s["level"] for s in got] == list(levels), out
+    for s in got:
+        assert s["rc"] == "done", out
+        # a step reads what the socket has and returns: it never waits on the server
+        assert float(s["longest_step_ms"]) < 100, out
+    return got
+
+
+def test_nonblocking_health_and_detail_samples_on_primary_and_replica():
+    """The health probe gives the fleet's and lag pane's figures without the sessions and digests;
+    a full sample gives those too; rates stay right across a mix of the two."""
+    require()
+    t0 = time.time()
+    levels = ("health", "detail", "health", "health", "detail", "health")
+    max_conns = int(mdb("SELECT @@max_connections"))
+    # connections as Threads_connected counts them (the lab's load, the replica's dump thread); the
+    # mariadb client counted here stands in for the driver, not yet connected
+    server = int(mdb("SELECT COUNT(*) FROM information_schema.PROCESSLIST"
+                     " WHERE USER <> 'system user' AND COMMAND <> 'Daemon'"))
+    for s in nb_samples("primary", *levels):
+        assert s["role"] == "primary" and int(s["max"]) == max_conns, s
+        assert int(s["conns"]) > 0 and abs(int(s["conns"]) - server) <= 1, (s, server)
+        assert int(s["replicas"]) >= 1, s  # the replica's dump thread
+        assert s["version"].startswith("MariaDB"), s
+        if s["level"] == "health":
+            assert s["sessions"] == "0" and s["queries"] == "0", s
+        else:
+            assert int(s["sessions"]) > 0 and int(s["queries"]) > 0, s
+    assert float(s["qps"]) > 0 and float(s["tps"]) > 0, s  # the lab's load, across health and full samples
+    port = int(lab()["MDB_PRIMARY_PORT"])
+    for s in nb_samples("replica", "health", "detail", "health"):
+        assert s["role"] == "replica" and s["streaming"] == "1" and s["halted"] == "no", s
+        assert float(s["lag"]) >= 0 and int(s["sender_port"]) == port, s
+        assert (int(s["sessions"]) > 0) == (s["level"] == "detail"), s
+    assert time.time() - t0 < 10, time.time() - t0
+
+
+def test_nonblocking_sample_waits_on_a_frozen_server_and_abandon_ends_in_time():
+    """SIGSTOP the server after the connect: the steps return at once (WAIT), the deadline is the
+    caller's, and abandon() (KILL QUERY on a second connection, then close) ends within its timeout."""
+    import os
+    import signal
+    import subprocess
+    require()
+    pid = int(open(os.path.join(lab()["LAB_DIR"], "mdb-replica.pid")).read())
+    p = mysql_nb(mysql_dsn("replica"), "-t", "1", "-d", "0.5", "stall", stdin=subprocess.PIPE)
+    try:
+        assert p.stdout.readline().strip() == "ready"
+        os.kill(pid, signal.SIGSTOP)
+        t0 = time.time()
+        out, err = p.communicate("go\n", timeout=10)
+        took = time.time() - t0
+    finally:
+        os.kill(pid, signal.SIGCONT)
+        if p.poll() is None:
+            p.kill()
+    assert p.returncode == 0, (out, err)
+    s = words(out.strip().splitlines()[-1])
+    assert s["rc"] == "deadline", out
+    assert float(s["longest_step_ms"]) < 100, out
+    assert 0.45 <= float(s["waited_s"]) < 0.8, out
+    assert float(s["abandon_s"]) <= 1.5, out
+    assert took < 3, (took, out)

@@ -107,6 +107,15 @@ static struct rs answer(int part, const struct server *sv)
 				r.cell[i] = a[i];
 		}
 		break;
+	case MY_PART_THREADS_SUM: /* the sums of the sessions rows above */
+		rs_alloc(&r, 1, 3);
+		r.cell[MY_THREADS_CONNS] = "4", r.cell[MY_THREADS_RUNNING] = "1";
+		r.cell[MY_THREADS_DUMP_HOSTS] = "10.0.0.2";
+		break;
+	case MY_PART_TRX_SUM: /* the sums of the transactions above */
+		rs_alloc(&r, 1, 3);
+		r.cell[MY_TRX_LONGEST] = "30", r.cell[MY_TRX_LOCK_WAITS] = "1", r.cell[MY_TRX_IDLE] = "1";
+		break;
 	case MY_PART_CONSUMER:
 		rs_alloc(&r, 1, 1);
 		r.cell[0] = sv->consumer_on ? "YES" : "NO";
@@ -160,8 +169,9 @@ static struct my_state mysql(int vnum, const char *version, const char *aurora)
 }
 
 /* SHOW GLOBAL STATUS on the first two samples and every tenth; between them
- * connections, running threads, lock waits and statements come from the
- * sample's own rows, uptime moves on, and the rates of what was not read stand. */
+ * connections, running threads and lock waits come from the sample's own
+ * rows, uptime moves on, and the rates of what was not read (commits,
+ * statements) stand. */
 static void status_now_and_then_figures_every_sample(void)
 {
 	struct my_state c = mariadb();
@@ -180,11 +190,12 @@ static void status_now_and_then_figures_every_sample(void)
 		/* 5 threads: the system one is not a connection; ours and the dump thread are not running */
 		CHECK(out.health.conns_used == 4 && out.health.active == 1);
 		CHECK(out.health.waiting_on_lock == 1); /* INNODB_TRX's LOCK WAIT, not the status's 7 */
-		CHECK(out.health.queries_total == sv.digest_calls + 5 + 3);
+		/* statements from Questions alone, never from the digests: one source for the rate */
+		CHECK(out.health.queries_total == (status ? sv.questions : -1));
 		CHECK(out.health.longest_xact_s == 30 && out.health.idle_in_xact == 1);
 		if (n >= 1) {
-			CHECK(out.health.qps == 10); /* digests: every sample */
-			CHECK(out.health.tps == 0);  /* Handler_commit did not move; stands between reads */
+			CHECK(out.health.qps == 1000); /* stands between reads */
+			CHECK(out.health.tps == 0);    /* Handler_commit did not move; stands between reads */
 		}
 		/* the waiting session is told who blocks it, from the second sample on */
 		if (n >= 1) {
@@ -337,6 +348,131 @@ static void no_digests_statements_from_questions(void)
 	my_state_release(&c);
 }
 
+static int asks_sql(const char *sql, const char *what)
+{
+	return strstr(sql, what) != NULL;
+}
+
+/* The health probe asks what the fleet and lag panes show: no session,
+ * transaction or digest rows, their sums instead, and the same figures. */
+static void health_probe_asks_sums_not_rows(void)
+{
+	struct my_state c = mariadb();
+	struct server sv = {.now = 2000, .uptime = 1000, .nsessions = 5, .questions = 100, .digest_calls = 100};
+	struct db_sample out;
+	for (int n = 0; n < 3; n++) {
+		c.health = 1;
+		char *sql = sample(&c, &sv, &out);
+		CHECK(asks(&c, MY_PART_VARS) && asks(&c, MY_PART_THREADS_SUM) && asks(&c, MY_PART_TRX_SUM));
+		CHECK(!asks(&c, MY_PART_SESSIONS) && !asks(&c, MY_PART_TRX) && !asks(&c, MY_PART_LOCKS));
+		CHECK(!asks(&c, MY_PART_DIGESTS) && !asks(&c, MY_PART_TEXTS) && !asks(&c, MY_PART_CONSUMER));
+		CHECK(!asks_sql(sql, "events_statements_summary_by_digest") && !asks_sql(sql, "PROCESSLIST_INFO"));
+		CHECK(asks(&c, MY_PART_STATUS) == (n < 2));
+		CHECK(out.nsessions == 0 && out.nqueries == 0);
+		CHECK(out.health.conns_used == 4 && out.health.active == 1 && out.health.conns_max == 151);
+		CHECK(out.health.longest_xact_s == 30 && out.health.idle_in_xact == 1 && out.health.waiting_on_lock == 1);
+		CHECK(out.health.uptime_s == sv.uptime && !out.health.is_replica);
+		/* the primary's replica, from its dump thread's host */
+		CHECK(out.nreplicas == 1 && !strcmp(out.replicas[0].client, "10.0.0.2"));
+		free(sql);
+		engine_sample_release(&out);
+		sv.now += 1, sv.uptime += 1;
+	}
+	/* the lock waits it counted do not make it read the lock tables: only a full sample does */
+	c.health = 0;
+	free(sample(&c, &sv, &out));
+	CHECK(asks(&c, MY_PART_LOCKS) && asks(&c, MY_PART_SESSIONS) && asks(&c, MY_PART_DIGESTS));
+	CHECK(out.nsessions == 3 && out.nqueries == 2 && out.health.conns_used == 4);
+	engine_sample_release(&out);
+	my_state_release(&c);
+}
+
+/* A replica's health probe: role, lag and its replication state, every sample. */
+static void health_probe_on_a_replica(void)
+{
+	struct my_state c = mariadb();
+	struct server sv = {.now = 2000, .uptime = 1000, .nsessions = 5, .replica = 1};
+	struct db_sample out;
+	for (int n = 0; n < 12; n++) {
+		c.health = 1;
+		free(sample(&c, &sv, &out));
+		CHECK(asks(&c, MY_PART_REPLICA) && out.health.is_replica && out.standby.lag_s == 4);
+		CHECK(out.standby.streaming && !out.standby.halted[0]);
+		engine_sample_release(&out);
+		sv.now += 1, sv.uptime += 1;
+	}
+	my_state_release(&c);
+}
+
+/* Health and full samples mixed, as attention moves: commits and statements
+ * come from the status alone (never the digests), so their rates stay the
+ * server's; gauges read the same from sums and rows; the consumer and the
+ * digests are a full sample's business. */
+static void health_and_detail_mixed_rates_stay_right(void)
+{
+	struct my_state c = mariadb();
+	struct rate_state rs = {0};
+	struct server sv = {.now = 2000, .uptime = 1000, .nsessions = 5, .questions = 100, .digest_calls = 7};
+	struct db_sample out;
+	static const int detail[] = {0, 1, 1, 0, 0, 1, 0, 1, 0, 0, 1, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 1};
+	for (int n = 0; n < (int)(sizeof detail / sizeof detail[0]); n++) {
+		c.health = !detail[n];
+		char *sql = sample(&c, &sv, &out);
+		CHECK(rates_apply(&rs, &out) == 0);
+		int status = n < 2 || n % MY_STATUS_EVERY == 0;
+		CHECK(asks(&c, MY_PART_STATUS) == status);
+		CHECK(out.health.queries_total == (status ? sv.questions : -1));
+		CHECK(out.health.conns_used == 4 && out.health.active == 1 && out.health.longest_xact_s == 30);
+		CHECK(out.health.uptime_s == sv.uptime);
+		CHECK(asks(&c, MY_PART_DIGESTS) == detail[n] && (out.nqueries > 0) == detail[n]);
+		if (n >= 1)
+			CHECK(out.health.qps == 250 && out.health.tps == 0);
+		free(sql);
+		engine_sample_release(&out);
+		/* the digests grow by another amount: were they the source, qps would jump */
+		sv.now += 2, sv.uptime += 2, sv.questions += 500, sv.digest_calls += 1000 * (n % 3);
+	}
+	rates_release(&rs);
+	my_state_release(&c);
+}
+
+/* Without performance_schema, the health probe reads the status every sample
+ * (connections, running threads) and the transactions' sums with PROCESS. */
+static void health_probe_without_performance_schema(void)
+{
+	struct my_state c = mariadb();
+	c.can_digest = 0, c.ps_on = 0;
+	struct server sv = {.now = 2000, .uptime = 1000, .nsessions = 5, .questions = 55};
+	struct db_sample out;
+	for (int n = 0; n < 3; n++) {
+		c.health = 1;
+		char *sql = sample(&c, &sv, &out);
+		CHECK(asks(&c, MY_PART_STATUS) && !asks(&c, MY_PART_THREADS_SUM) && asks(&c, MY_PART_TRX_SUM));
+		CHECK(!asks_sql(sql, "performance_schema"));
+		CHECK(out.health.conns_used == 99 && out.health.active == 41 && out.health.queries_total == 55);
+		CHECK(out.health.longest_xact_s == 30);
+		free(sql);
+		engine_sample_release(&out);
+	}
+	my_state_release(&c);
+}
+
+/* dbfleet resolves a TCP host name itself (a DNS server that never answers
+ * must not hold a pool worker in Connector/C); sockets and addresses need none. */
+static void lookup_host_names_tcp_hosts_only(void)
+{
+	char host[256] = "";
+	int port = 0;
+	CHECK(engine_mysql_ops.lookup_host("mysql://mon@orders-db.example.com:3307/app", host, sizeof host, &port) == 1);
+	CHECK_STR(host, "orders-db.example.com");
+	CHECK(port == 3307);
+	CHECK(engine_mysql_ops.lookup_host("mariadb://mon@db1/", host, sizeof host, &port) == 1 && port == 3306);
+	CHECK(engine_mysql_ops.lookup_host("mysql://mon@10.0.1.5:3306/", host, sizeof host, &port) == 0);
+	CHECK(engine_mysql_ops.lookup_host("mysql://mon@localhost/?socket=/run/mysqld/mysqld.sock", host, sizeof host,
+					   &port) == 0);
+	CHECK(engine_mysql_ops.lookup_host("not a dsn", host, sizeof host, &port) == 0);
+}
+
 int main(void)
 {
 	RUN(status_now_and_then_figures_every_sample);
@@ -346,5 +482,10 @@ int main(void)
 	RUN(mysql8_in_its_own_words);
 	RUN(aurora_writer_and_reader);
 	RUN(no_digests_statements_from_questions);
+	RUN(health_probe_asks_sums_not_rows);
+	RUN(health_probe_on_a_replica);
+	RUN(health_and_detail_mixed_rates_stay_right);
+	RUN(health_probe_without_performance_schema);
+	RUN(lookup_host_names_tcp_hosts_only);
 	return check_total_failed;
 }
