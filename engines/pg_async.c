@@ -22,6 +22,8 @@
 #include "engine.h"
 #include "pg_conn.h"
 
+#include "../model/ini.h"
+
 #include <arpa/inet.h>
 #include <poll.h>
 #include <stdio.h>
@@ -331,39 +333,35 @@ int pg_async_lookup_host(const char *dsn, char *host, size_t n, int *port)
 }
 
 
+struct service_find {
+	const char *name;
+	char *host;
+	size_t n;
+	int *port;
+	int found;
+};
+
+static int service_line(void *ctx, const struct ini_line *l, struct err *e)
+{
+	(void)e;
+	struct service_find *f = ctx;
+	if (strcmp(l->section, f->name) != 0)
+		return f->found ? 1 : 0; /* past the section: done */
+	f->found = 1;
+	if (l->key && !strcmp(l->key, "host"))
+		snprintf(f->host, f->n, "%s", l->value);
+	else if (l->key && !strcmp(l->key, "port"))
+		*f->port = atoi(l->value);
+	return 0;
+}
+
 /* Look for [service] in one service file: 1 found (host/port filled as it says), 0 not. */
 static int service_in(const char *path, const char *service, char *host, size_t n, int *port)
 {
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return 0;
-	char line[1024];
-	int in = 0, found = 0;
-	while (fgets(line, sizeof line, f)) {
-		char *p = line + strspn(line, " \t");
-		p[strcspn(p, "\r\n")] = '\0';
-		if (*p == '[') {
-			if (found)
-				break;
-			char *end = strchr(p, ']');
-			in = end && (size_t)(end - p - 1) == strlen(service) && !strncmp(p + 1, service, strlen(service));
-			found |= in;
-			continue;
-		}
-		char *eq = strchr(p, '=');
-		if (!in || !eq || *p == '#')
-			continue;
-		char *k = p, *v = eq + 1;
-		*eq = '\0';
-		k[strcspn(k, " \t")] = '\0';
-		v += strspn(v, " \t");
-		if (!strcmp(k, "host"))
-			snprintf(host, n, "%s", v);
-		else if (!strcmp(k, "port"))
-			*port = atoi(v);
-	}
-	fclose(f);
-	return found;
+	struct service_find f = {service, host, n, port, 0};
+	struct err e;
+	ini_read(path, INI_LENIENT, service_line, &f, &e);
+	return f.found;
 }
 
 int pg_service_host(const char *service, char *host, size_t n, int *port)

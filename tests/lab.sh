@@ -12,6 +12,8 @@
 # bounded write load.
 # PostgreSQL refuses to run as root: as root the servers run as 'nobody'.
 # Ports: LAB_PORT_BASE (default 25432) and the next one. Load: LAB_LOAD_SECONDS (600).
+# LAB_MAX_CONNECTIONS: each server's max_connections (PostgreSQL 40, MariaDB 151), for
+# fleets of many targets on the lab's servers (the scale tests and bench-scale).
 set -eu
 
 pg_bin() {
@@ -47,7 +49,7 @@ hot_standby = on
 fsync = off
 synchronous_commit = off
 full_page_writes = off
-max_connections = 40
+max_connections = ${LAB_MAX_CONNECTIONS:-40}
 shared_buffers = 16MB
 log_min_messages = warning
 CONF
@@ -117,6 +119,7 @@ performance-schema = ON
 innodb-buffer-pool-size = 32M
 innodb-log-file-size = 16M
 skip-name-resolve
+max-connections = ${LAB_MAX_CONNECTIONS:-151}
 CONF
 	for opt in "$@"; do echo "$opt" >> "$LAB/$name.cnf"; done
 }
