@@ -179,7 +179,7 @@ struct pool *pool_new(int workers, int max_stuck, void (*thread_end)(void))
 		ok = add_worker(p) == 0;
 	pthread_mutex_unlock(&p->mu);
 	if (!ok) {
-		pool_stop(p);
+		pool_free(&p);
 		return NULL;
 	}
 	return p;
@@ -240,5 +240,13 @@ void pool_stop(struct pool *p)
 		j->done(j);
 		j = next;
 	}
-	pool_unref(p);
+}
+
+void pool_free(struct pool **pp)
+{
+	if (!pp || !*pp)
+		return;
+	pool_stop(*pp);
+	pool_unref(*pp);
+	*pp = NULL;
 }

@@ -34,8 +34,11 @@ int pool_submit(struct pool *p, struct job *j);
 int pool_stuck(struct pool *p);
 int pool_size(struct pool *p);
 /* Stop taking jobs, drop queued ones (their done() runs with run() skipped: 'started' stays 0),
- * wake the workers; returns at once. The pool frees itself when its last thread leaves. */
+ * wake the workers; returns at once. Again is harmless. */
 void pool_stop(struct pool *p);
+/* Stop it and drop the creator's reference (NULL-safe, sets *p NULL): the pool is freed when
+ * its last thread leaves too. */
+void pool_free(struct pool **p);
 /* Threads the pool has now (workers, stuck ones and its supervisor). */
 int pool_threads(struct pool *p);
 

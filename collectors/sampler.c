@@ -49,6 +49,10 @@
 #define BACKOFF_MIN_S 2.0
 #define BACKOFF_MAX_S 30.0
 #define DETAIL_EVERY_S 30.0
+/* Cancels in flight at once: libpq 15's PQcancel waits for a hung host forever,
+ * so past this many a connection that missed its deadline is closed uncancelled
+ * rather than parking more pool workers. */
+#define CANCELS_MAX 2
 
 enum phase { PH_IDLE, PH_RETRY, PH_LOOKUP, PH_CONNECT, PH_POOL_CONNECT, PH_SAMPLE, PH_POOL_SAMPLE };
 enum job_kind { JOB_LOOKUP, JOB_CONNECT, JOB_SAMPLE, JOB_ABANDON };
@@ -84,7 +88,7 @@ struct sampler {
 	struct sjob *inbox;             /* guarded by mu */
 	struct add *adds;               /* guarded by mu */
 	atomic_size_t load;
-	atomic_int refs;                /* the thread + every job out */
+	atomic_int refs;                /* the creator, the thread, every job out */
 	/* the sampler thread's own */
 	struct tstate **heap;
 	size_t nheap, capheap;
@@ -225,6 +229,7 @@ static void job_done(struct job *j)
 	struct sjob *x = (struct sjob *)j;
 	struct sampler *s = x->sm;
 	if (x->kind == JOB_ABANDON) {
+		atomic_fetch_sub(s->env.cancels, 1);
 		job_free(x);
 	} else {
 		pthread_mutex_lock(&s->mu);
@@ -249,20 +254,26 @@ static struct sjob *job_new(struct tstate *t, enum job_kind kind)
 	return x;
 }
 
+/* Queue a job. An abandon job is the pool's from then on (its worker frees it): read
+ * nothing of it after pool_submit(). */
 static int job_submit(struct sjob *x, double deadline)
 {
+	struct tstate *t = x->kind == JOB_ABANDON ? NULL : x->t;
 	x->j.deadline = x->deadline = deadline;
 	atomic_fetch_add(&x->sm->refs, 1);
+	if (t) {
+		t->job_out = 1;
+		t->job_started = &x->j.started;
+	}
 	if (pool_submit(x->sm->env.pool, &x->j) < 0) { /* stopping */
 		atomic_fetch_sub(&x->sm->refs, 1);
-		if (x->kind != JOB_ABANDON)
-			set_timer(x->t, clock_mono() + 3600);
+		if (t) {
+			t->job_out = 0;
+			t->job_started = NULL;
+			set_timer(t, clock_mono() + 3600);
+		}
 		job_free(x);
 		return -1;
-	}
-	if (x->kind != JOB_ABANDON) {
-		x->t->job_out = 1;
-		x->t->job_started = &x->j.started;
 	}
 	return 0;
 }
@@ -270,13 +281,15 @@ static int job_submit(struct sjob *x, double deadline)
 /* Give a connection whose step missed its deadline to the pool: cancel, close. */
 static void abandon_conn(struct tstate *t)
 {
-	struct sjob *x = job_new(t, JOB_ABANDON);
+	atomic_int *n = t->sm->env.cancels;
+	struct sjob *x = atomic_fetch_add(n, 1) < CANCELS_MAX ? job_new(t, JOB_ABANDON) : NULL;
 	if (!x) {
+		atomic_fetch_sub(n, 1);
 		t->ops->close(t->conn);
 	} else {
 		x->conn = t->conn;
 		if (job_submit(x, clock_mono() + t->conf.timeout_s) < 0)
-			t->ops->close(t->conn);
+			atomic_fetch_sub(n, 1); /* job_submit closed it */
 	}
 	t->conn = NULL;
 }
@@ -445,10 +458,11 @@ static void on_timer(struct tstate *t, double now)
 		t->gen++;
 		err_set(&err, ERR_TIMEOUT, "name lookup: no answer after %gs", t->conf.timeout_s);
 		break;
-	case PH_CONNECT:
+	case PH_CONNECT: /* nothing runs on the server yet: close, no cancel */
 		err_set(&err, ERR_TIMEOUT, "connect: timeout after %gs (%.120s)", t->conf.timeout_s,
 			t->hostaddr[0] ? t->hostaddr : "no answer");
-		break;
+		fail(t, &err, 0, now);
+		return;
 	case PH_SAMPLE:
 		err_set(&err, ERR_TIMEOUT, "query: no answer for %gs", t->conf.timeout_s);
 		break;
@@ -668,9 +682,20 @@ int sampler_start(struct sampler *s)
 	pthread_t th;
 	pthread_attr_init(&a);
 	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+	atomic_fetch_add(&s->refs, 1); /* the thread's */
 	int rc = pthread_create(&th, &a, sampler_main, s);
 	pthread_attr_destroy(&a);
+	if (rc != 0)
+		atomic_fetch_sub(&s->refs, 1);
 	return rc == 0 ? 0 : -1;
+}
+
+void sampler_free(struct sampler **s)
+{
+	if (s && *s)
+		sampler_unref(*s);
+	if (s)
+		*s = NULL;
 }
 
 int sampler_add(struct sampler *s, struct tstate *t, double first)

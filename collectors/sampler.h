@@ -46,6 +46,7 @@ struct sampler_env {
 	struct store *st;
 	struct pool *pool;
 	const atomic_int *stop;
+	atomic_int *cancels;            /* abandon jobs in flight, all samplers */
 	void (*done)(void *arg);        /* the thread leaves (collector's reference) */
 	void *done_arg;
 };
@@ -59,5 +60,7 @@ int sampler_add(struct sampler *s, struct tstate *t, double first);
 size_t sampler_load(struct sampler *s);
 /* Wake it (on stop). */
 void sampler_wake(struct sampler *s);
+/* Drop the creator's reference (NULL-safe, sets *s NULL); the thread and jobs out keep it alive. */
+void sampler_free(struct sampler **s);
 
 #endif

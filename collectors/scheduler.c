@@ -56,6 +56,7 @@ struct collector {
 	int nsamplers;                  /* immutable after collector_start */
 	struct sampler *samplers[SAMPLERS_MAX];
 	struct pool *pool;
+	atomic_int cancels;             /* the samplers' abandon jobs in flight */
 };
 
 #define TS(c, i) ((struct tstate *)grow_at(&(c)->ts, (i)))
@@ -65,6 +66,9 @@ static void collector_unref(struct collector *c)
 {
 	if (atomic_fetch_sub(&c->refs, 1) != 1)
 		return;
+	for (int i = 0; i < SAMPLERS_MAX; i++)
+		sampler_free(&c->samplers[i]);
+	pool_free(&c->pool);
 	grow_release(&c->ts);
 	actq_free(c->aq);
 	pthread_mutex_destroy(&c->adopt_mu);
@@ -291,7 +295,7 @@ int collector_start(struct collector *c, struct err *err)
 	if (!c->pool)
 		goto fail;
 	for (int i = 0; i < ns; i++) {
-		struct sampler_env env = {.st = c->st, .pool = c->pool, .stop = &c->stop,
+		struct sampler_env env = {.st = c->st, .pool = c->pool, .stop = &c->stop, .cancels = &c->cancels,
 					  .done = thread_done, .done_arg = c};
 		if (!(c->samplers[i] = sampler_new(&env)))
 			goto fail;
@@ -300,6 +304,7 @@ int collector_start(struct collector *c, struct err *err)
 		if (sampler_start(c->samplers[i]) < 0) {
 			atomic_fetch_sub(&c->refs, 1);
 			atomic_fetch_sub(&c->live, 1);
+			sampler_free(&c->samplers[i]);
 			goto fail;
 		}
 		c->nsamplers = i + 1;
@@ -356,13 +361,13 @@ int collector_stop(struct collector *c, double wait_s)
 	actq_wake(c->aq);
 	for (int i = 0; i < c->nsamplers; i++)
 		sampler_wake(c->samplers[i]);
-	pool_stop(c->pool);
-	c->pool = NULL;
+	if (c->pool)
+		pool_stop(c->pool);
 	/* idle threads wake and close their connections at once; stuck ones never do */
 	double until = clock_mono() + wait_s;
-	while (atomic_load(&c->live) > 0 && clock_mono() < until)
+	int left;
+	while ((left = atomic_load(&c->live) + (c->pool ? pool_threads(c->pool) : 0)) > 0 && clock_mono() < until)
 		nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
-	int left = atomic_load(&c->live);
 	collector_unref(c);
 	return left;
 }

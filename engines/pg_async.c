@@ -293,7 +293,8 @@ void pg_async_abandon(struct engine_conn *c)
 {
 	if (!c)
 		return;
-	PGcancel *cn = PQgetCancel(c->pg);
+	/* only a query of ours can be running: a connection still starting has none */
+	PGcancel *cn = PQstatus(c->pg) == CONNECTION_OK && c->step != ST_IDLE ? PQgetCancel(c->pg) : NULL;
 	char eb[128];
 	if (cn)
 		PQcancel(cn, eb, sizeof eb); /* may block on a hung host: this is a blocking worker */
