@@ -38,6 +38,7 @@
 #define POOL_WORKERS 4
 #define POOL_MAX_STUCK 4
 #define SAMPLERS_MAX 16
+#define SAMPLERS_DEFAULT_MAX 4 /* one per core, up to this: threads stay few on big machines */
 #define STAGGER_PER_S 200.0 /* first connects a second */
 
 struct collector {
@@ -289,7 +290,8 @@ static void *action_main(void *p)
 int collector_start(struct collector *c, struct err *err)
 {
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	int ns = c->nsamplers > 0 ? c->nsamplers : cores > 0 ? (int)cores : 2;
+	int ns = c->nsamplers > 0 ? c->nsamplers : cores > SAMPLERS_DEFAULT_MAX ? SAMPLERS_DEFAULT_MAX
+									: cores > 0 ? (int)cores : 2;
 	ns = ns > SAMPLERS_MAX ? SAMPLERS_MAX : ns;
 	c->pool = pool_new(POOL_WORKERS, POOL_MAX_STUCK, engine_thread_end_all);
 	if (!c->pool)
