@@ -20,9 +20,11 @@
  *   forgotten by bumping the target's 'gen'; the target starts no second
  *   job while that one still runs, so a hung ODBC host holds one worker.
  * - Sampling follows attention: a sample asks for sessions, locks and
- *   digests (ENGINE_DETAIL) when the target is watched (store_watch), on
- *   the first sample of a connection and every DETAIL_EVERY_S; otherwise
- *   only the health probe.
+ *   digests (ENGINE_DETAIL) only while a pane shows the target
+ *   (store_watch); otherwise only the health probe, which is all the fleet
+ *   and lag panes draw. (No background round of detail: nothing outside
+ *   those panes reads it, and a thousand targets' sessions would be held
+ *   for nothing: on a shared server each target's snapshot held 500.)
  * - Everything in struct tstate past its immutable head belongs to this
  *   thread. The thread leaves when *stop is set; idle connections are
  *   closed, ones in flight are left to the process exit.
@@ -48,7 +50,6 @@
 #define GRACE_S 1.0
 #define BACKOFF_MIN_S 2.0
 #define BACKOFF_MAX_S 30.0
-#define DETAIL_EVERY_S 30.0
 /* Cancels in flight at once: libpq 15's PQcancel waits for a hung host forever,
  * so past this many a connection that missed its deadline is closed uncancelled
  * rather than parking more pool workers. */
@@ -335,8 +336,6 @@ static void finish_sample(struct tstate *t, double now)
 	}
 	snap->mono = t->t0;
 	snap->cost_ms_s = x->roundtrip_ms / t->conf.interval_s;
-	if (x->detail)
-		t->last_detail = t->t0;
 	store_publish(t->sm->env.st, t->idx, snap);
 	t->backoff = BACKOFF_MIN_S;
 	t->phase = PH_IDLE;
@@ -353,8 +352,7 @@ static void begin_sample(struct tstate *t, double now)
 		fail(t, &err, 0, now);
 		return;
 	}
-	int detail = !t->last_detail || now - t->last_detail >= DETAIL_EVERY_S ||
-		     store_watched(t->sm->env.st, t->idx);
+	int detail = store_watched(t->sm->env.st, t->idx);
 	t->snap->s.detail = detail || !t->ops->sample_start;
 	t->t0 = now;
 	t->deadline = now + t->conf.timeout_s;
@@ -506,7 +504,6 @@ static void on_io(struct tstate *t, double now)
 		return;
 	}
 	rates_release(&t->rs); /* a new connection: counters may have restarted */
-	t->last_detail = 0;
 	begin_sample(t, now);
 }
 
@@ -537,7 +534,6 @@ static void on_job(struct sampler *s, struct sjob *x, double now)
 		t->conn = x->conn;
 		x->conn = NULL;
 		rates_release(&t->rs);
-		t->last_detail = 0;
 		begin_sample(t, now);
 		break;
 	case JOB_SAMPLE:

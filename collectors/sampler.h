@@ -33,7 +33,7 @@ struct tstate {
 	int armed_fd;                   /* registered with epoll, -1 none */
 	double due;                     /* the timer: next sample, retry or deadline */
 	size_t hpos;                    /* in the timer heap */
-	double next_sample, last_detail, backoff, t0, deadline;
+	double next_sample, backoff, t0, deadline;
 	struct snapshot *snap;          /* the sample in flight */
 	struct rate_state rs;
 	unsigned gen;                   /* bumped when a pool job is given up on */

@@ -164,6 +164,9 @@ void store_publish(struct store *s, size_t t, struct snapshot *snap)
 		old_detail = sl->detail;
 		sl->detail = snap;
 		atomic_fetch_add(&snap->refs, 1);
+	} else if (clock_mono() >= atomic_load(&sl->watched_until)) {
+		old_detail = sl->detail; /* no pane shows it now: do not hold its sessions */
+		sl->detail = NULL;
 	}
 	sl->status.state = TARGET_OK;
 	sl->status.error[0] = '\0';
