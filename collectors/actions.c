@@ -148,8 +148,7 @@ static int same_object(const struct action_request *a, const struct action_reque
 static int aws_call_text(const struct action_request *r, char *out, size_t n, struct err *err)
 {
 	if (!r->aws_id[0] || !r->aws_region[0]) {
-		err->code = ERR_CONFIG;
-		snprintf(err->msg, sizeof err->msg, "not an AWS instance dbfleet discovered: no AWS action");
+		err_set(err, ERR_CONFIG, "not an AWS instance dbfleet discovered: no AWS action");
 		return -1;
 	}
 	if (r->a.kind == ACT_SNAPSHOT && r->aws_cluster[0])
@@ -175,8 +174,7 @@ int actq_sql(const struct actq *q, const struct action_request *r, char *sql, si
 	if (is_aws(r->a.kind))
 		return aws_call_text(r, sql, n, err);
 	if (r->target >= atomic_load((atomic_size_t *)&q->n) || !AT(q, r->target)->ops->action_sql) {
-		err->code = ERR_CONFIG;
-		snprintf(err->msg, sizeof err->msg, "this engine has no actions");
+		err_set(err, ERR_CONFIG, "this engine has no actions");
 		return -1;
 	}
 	if (r->nbulk > 1) {
@@ -215,8 +213,7 @@ int actq_submit(struct actq *q, const struct action_request *r, struct err *err)
 		dup = same_object(&q->q[i].r, r);
 	if (dup || q->qn == QUEUE_MAX) {
 		pthread_mutex_unlock(&q->mu);
-		err->code = ERR_REFUSED;
-		snprintf(err->msg, sizeof err->msg, dup ? "an action on %s is already in flight: not started again"
+		err_set(err, ERR_REFUSED, dup ? "an action on %s is already in flight: not started again"
 			 : "too many actions queued", r->object);
 		return -1;
 	}
@@ -637,8 +634,7 @@ static void run_one(struct actq *q, struct item *it)
 				 refused ? "; first not done: " : "", first);
 			rc = done ? 0 : -1;
 			if (rc < 0) {
-				err.code = ERR_REFUSED;
-				snprintf(err.msg, sizeof err.msg, "%s", outcome);
+				err_set(&err, ERR_REFUSED, "%s", outcome);
 			}
 			t->ops->close(conn);
 		} else if (conn) {

@@ -102,8 +102,7 @@ struct engine_conn *target_connect(const struct collector_target *t, const struc
 	    aws_rds_iam_token(&cr, t->iam_host, t->iam_port, t->iam_user, t->iam_region, time(NULL), token,
 			      sizeof token) < 0) {
 		memset(&cr, 0, sizeof cr);
-		err->code = ERR_AUTH;
-		snprintf(err->msg, sizeof err->msg, "IAM token: %.200s", why[0] ? why : "cannot make one");
+		err_set(err, ERR_AUTH, "IAM token: %.200s", why[0] ? why : "cannot make one");
 		return NULL;
 	}
 	memset(&cr, 0, sizeof cr);
@@ -347,8 +346,7 @@ int collector_start(struct collector *c, struct err *err)
 	}
 	return 0;
 fail:
-	err->code = ERR_FAIL;
-	snprintf(err->msg, sizeof err->msg, "cannot start collector threads");
+	err_set(err, ERR_FAIL, "cannot start collector threads");
 	return -1;
 }
 

@@ -187,8 +187,7 @@ int mssql_parse_batch(struct mssql_state *c, struct rs *r, int n, struct db_samp
 	out->standby.lag_s = -1;
 	for (int i = 0; i < want; i++)
 		if (i >= n || r[i].error[0]) {
-			err->code = ERR_FAIL;
-			snprintf(err->msg, sizeof err->msg, "sample: %.240s", i < n ? r[i].error : "missing result");
+			err_set(err, ERR_FAIL, "sample: %.240s", i < n ? r[i].error : "missing result");
 			return -1;
 		}
 	parse_health(&r[M_HEALTH], h);
@@ -242,8 +241,7 @@ int mssql_action(const struct db_action *a, rs_run_fn run, void *ctx, char *outc
 	int done = r.nrows == 1 && !strcmp(val(&r, 0, 0), "1");
 	rs_free(&r);
 	if (!done) {
-		err->code = ERR_REFUSED;
-		snprintf(err->msg, sizeof err->msg, "refused: spid %d is not the session shown any more (it ended, or"
+		err_set(err, ERR_REFUSED, "refused: spid %d is not the session shown any more (it ended, or"
 			 " a new session has its spid: login_time differs)", a->pid);
 		return -1;
 	}

@@ -34,15 +34,13 @@ static int dsn_param(struct my_dsn *d, const char *kv, struct err *err)
 		if (!d->ssl_required && strcasecmp(v, "DISABLED") && strcasecmp(v, "PREFERRED"))
 			goto bad;
 	} else if (klen == 8 && !strncmp(kv, "password", 8)) {
-		snprintf(err->msg, sizeof err->msg, "a password in the DSN: put it in ~/.my.cnf instead");
-		err->code = ERR_CONFIG;
+		err_set(err, ERR_CONFIG, "a password in the DSN: put it in ~/.my.cnf instead");
 		return -1;
 	} else
 		goto bad;
 	return 0;
 bad:
-	err->code = ERR_CONFIG;
-	snprintf(err->msg, sizeof err->msg, "DSN option '%.*s' is not one dbfleet knows", (int)klen, kv);
+	err_set(err, ERR_CONFIG, "DSN option '%.*s' is not one dbfleet knows", (int)klen, kv);
 	return -1;
 }
 
@@ -242,8 +240,7 @@ int my_action(const struct my_state *st, const struct db_action *a, rs_run_fn ru
 	if (rs_run_action(run, ctx, sql, &r, err) < 0)
 		return -1;
 	if (r.nrows != 1) {
-		err->code = ERR_FAIL;
-		snprintf(err->msg, sizeof err->msg, "identity check: no answer");
+		err_set(err, ERR_FAIL, "identity check: no answer");
 		rs_free(&r);
 		return -1;
 	}

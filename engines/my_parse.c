@@ -33,8 +33,7 @@ int my_probe(struct my_state *c, double timeout_s, rs_run_fn run, void *ctx, str
 	int rc = run(ctx, MY_SQL_PROBE, &r), lost = 0;
 	if (rc < 0 || r.nrows != 1) {
 		if (rc != -2) {
-			err->code = ERR_FAIL;
-			snprintf(err->msg, sizeof err->msg, "probe: %.240s", r.error[0] ? r.error : "no answer");
+			err_set(err, ERR_FAIL, "probe: %.240s", r.error[0] ? r.error : "no answer");
 		}
 		rs_free(&r);
 		return -1;
@@ -408,13 +407,11 @@ int my_parse_batch(struct my_state *c, struct rs *r, int n, struct db_sample *ou
 	out->standby.lag_s = -1;
 	for (int i = 0; i < c->nparts; i++) {
 		if (i >= n || r[i].error[0]) {
-			err->code = ERR_FAIL;
-			snprintf(err->msg, sizeof err->msg, "sample: %.240s", i < n ? r[i].error : "missing result");
+			err_set(err, ERR_FAIL, "sample: %.240s", i < n ? r[i].error : "missing result");
 			return -1;
 		}
 		if (read_part(c, c->parts[i], &r[i], out, &ro) < 0) {
-			err->code = ERR_FAIL;
-			snprintf(err->msg, sizeof err->msg, "sample: out of memory");
+			err_set(err, ERR_FAIL, "sample: out of memory");
 			return -1;
 		}
 	}

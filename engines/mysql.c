@@ -58,8 +58,7 @@ struct engine_conn {
 
 static void set_err(struct err *err, int code, const char *what, MYSQL *m)
 {
-	err->code = code;
-	snprintf(err->msg, sizeof err->msg, "%s: %s (error %u)", what, mysql_error(m), mysql_errno(m));
+	err_set(err, code, "%s: %s (error %u)", what, mysql_error(m), mysql_errno(m));
 }
 
 static unsigned secs(double s)
@@ -79,8 +78,7 @@ static MYSQL *my_open(const struct my_dsn *d, double timeout_s, int nonblock, st
 	MYSQL *m = mysql_init(NULL);
 	if (!m || (nonblock && mysql_options(m, MYSQL_OPT_NONBLOCK, 0))) {
 		mysql_close(m);
-		snprintf(err->msg, sizeof err->msg, "connect: out of memory");
-		err->code = ERR_FAIL;
+		err_set(err, ERR_FAIL, "connect: out of memory");
 		return NULL;
 	}
 	unsigned t = secs(timeout_s), proto = MYSQL_PROTOCOL_TCP;
@@ -113,8 +111,7 @@ static MYSQL *my_open(const struct my_dsn *d, double timeout_s, int nonblock, st
 	/* Connector/C 3.3 goes on in plaintext when the server offers no TLS,
 	 * even with SSL_ENFORCE set: check what we got and refuse it */
 	if (d->ssl_required && !mysql_get_ssl_cipher(m)) {
-		err->code = ERR_FAIL;
-		snprintf(err->msg, sizeof err->msg, "connect to %.100s:%u: TLS is required (ssl-mode) but the"
+		err_set(err, ERR_FAIL, "connect to %.100s:%u: TLS is required (ssl-mode) but the"
 			 " server did not offer it; refusing a plaintext connection", d->host, d->port);
 		mysql_close(m);
 		return NULL;
@@ -199,8 +196,7 @@ static struct engine_conn *my_connect(const char *dsn, double timeout_s, struct 
 {
 	struct engine_conn *c = calloc(1, sizeof *c);
 	if (!c) {
-		snprintf(err->msg, sizeof err->msg, "connect: out of memory");
-		err->code = ERR_FAIL;
+		err_set(err, ERR_FAIL, "connect: out of memory");
 		return NULL;
 	}
 	if (my_dsn_parse(dsn, &c->dsn, err) < 0 || !(c->m = my_open(&c->dsn, timeout_s, 1, err)) ||

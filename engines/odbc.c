@@ -280,8 +280,7 @@ static struct engine_conn *odbc_connect(const char *dsn, double timeout_s, struc
 	char cs[1024], msg[300];
 	if (!c || !SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_DBC, env, &c->dbc))) {
 		free(c);
-		snprintf(err->msg, sizeof err->msg, "connect: cannot allocate an ODBC connection");
-		err->code = ERR_FAIL;
+		err_set(err, ERR_FAIL, "connect: cannot allocate an ODBC connection");
 		return NULL;
 	}
 	c->timeout = timeout_s < 1 ? 1 : (unsigned)(timeout_s + 0.999);
@@ -328,8 +327,7 @@ static int odbc_sample(struct engine_conn *c, struct db_sample *out, double dead
 	char *sql = c->d == D_PG ? pg_build_batch(&c->pg) : c->d == D_MY ? my_build_batch(&c->my)
 		    : mssql_build_batch(&c->ms);
 	if (!sql) {
-		snprintf(err->msg, sizeof err->msg, "sample: out of memory");
-		err->code = ERR_FAIL;
+		err_set(err, ERR_FAIL, "sample: out of memory");
 		return -1;
 	}
 	struct rs r[PG_BATCH_MAX + MY_BATCH_MAX];
@@ -338,8 +336,7 @@ static int odbc_sample(struct engine_conn *c, struct db_sample *out, double dead
 	int rc = rs_run_batch(run_one, c, sql, r, (int)(sizeof r / sizeof r[0]), &n);
 	free(sql);
 	if (rc == -2) {
-		err->code = ERR_TIMEOUT;
-		snprintf(err->msg, sizeof err->msg, "sample: %.240s", n ? r[n - 1].error : "connection lost");
+		err_set(err, ERR_TIMEOUT, "sample: %.240s", n ? r[n - 1].error : "connection lost");
 		if (!n)
 			diag(SQL_HANDLE_DBC, c->dbc, err->msg, sizeof err->msg);
 	} else if (c->d == D_PG) {
@@ -366,8 +363,7 @@ static int odbc_action_sql(const struct db_action *a, char *sql, size_t n, struc
 		return my_action_sql(a, sql, n, err);
 	if (!strcmp(a->dialect, "mssql"))
 		return mssql_action_sql(a, sql, n, err);
-	err->code = ERR_CONFIG;
-	snprintf(err->msg, sizeof err->msg, "the server's dialect is not known yet: wait for a sample");
+	err_set(err, ERR_CONFIG, "the server's dialect is not known yet: wait for a sample");
 	return -1;
 }
 
@@ -376,8 +372,7 @@ static int odbc_act(struct engine_conn *c, const struct db_action *a, double dea
 {
 	static const char *const names[] = {[D_PG] = "postgres", [D_MY] = "mysql", [D_MSSQL] = "mssql"};
 	if (strcmp(a->dialect, names[c->d])) { /* the DSN now reaches another kind of server */
-		err->code = ERR_REFUSED;
-		snprintf(err->msg, sizeof err->msg, "refused: the data source now speaks %s, not %s as shown",
+		err_set(err, ERR_REFUSED, "refused: the data source now speaks %s, not %s as shown",
 			 names[c->d], a->dialect);
 		return -1;
 	}

@@ -360,16 +360,14 @@ int pg_action(const struct db_action *a, rs_run_fn run, void *ctx, char *outcome
 		return -1;
 	err->code = ERR_FAIL;
 	if (a->kind == ACT_PROMOTE && (r.nrows != 1 || !*val(&r, 0, 0))) {
-		err->code = ERR_REFUSED;
-		snprintf(err->msg, sizeof err->msg, "refused: the server is not a replica (not in recovery) any more");
+		err_set(err, ERR_REFUSED, "refused: the server is not a replica (not in recovery) any more");
 	} else if (a->kind == ACT_PROMOTE && !bval(&r, 0, 0)) { /* "t", or "1" through ODBC */
 		snprintf(err->msg, sizeof err->msg, "pg_promote() did not finish within 60 s");
 	} else if (a->kind == ACT_PROMOTE) {
 		err->code = ERR_NONE;
 		snprintf(outcome, n, "promoted: pg_promote() returned true, the server accepts writes");
 	} else if (r.nrows == 0) {
-		err->code = ERR_REFUSED;
-		snprintf(err->msg, sizeof err->msg, "refused: pid %d is not the session shown any more (it ended, or"
+		err_set(err, ERR_REFUSED, "refused: pid %d is not the session shown any more (it ended, or"
 			 " its pid belongs to a new session: backend_start differs)", a->pid);
 	} else if (!bval(&r, 0, 0)) {
 		snprintf(err->msg, sizeof err->msg, "the server did not signal pid %d (needs pg_signal_backend,"

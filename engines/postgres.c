@@ -23,8 +23,7 @@
 
 void pg_set_err(struct err *err, int code, const char *what, const char *detail)
 {
-	err->code = code;
-	snprintf(err->msg, sizeof err->msg, "%s: %s", what, detail);
+	err_set(err, code, "%s: %s", what, detail);
 	/* libpq messages end with newlines and may have several lines */
 	for (char *p = err->msg; *p; p++)
 		if (*p == '\n' || *p == '\r')

@@ -87,8 +87,7 @@ int rs_run_action(rs_run_fn run, void *ctx, const char *sql, struct rs *r, struc
 	memset(r, 0, sizeof *r);
 	if (run(ctx, sql, r) == 0)
 		return 0;
-	err->code = ERR_FAIL;
-	snprintf(err->msg, sizeof err->msg, "%.250s", r->error[0] ? r->error : "no answer");
+	err_set(err, ERR_FAIL, "%.250s", r->error[0] ? r->error : "no answer");
 	rs_free(r);
 	return -1;
 }
