@@ -233,6 +233,8 @@ int actq_submit(struct actq *q, const struct action_request *r, struct err *err)
 
 void actq_wake(struct actq *q)
 {
+	if (!q)
+		return;
 	pthread_mutex_lock(&q->mu);
 	pthread_cond_broadcast(&q->cv);
 	pthread_mutex_unlock(&q->mu);

@@ -76,10 +76,13 @@ static void *worker_main(void *arg)
 		p->head = j->next;
 		if (!p->head)
 			p->tail = NULL;
-		atomic_store(&w->busy_until, j->deadline + GRACE_S);
+		double now = clock_mono();
+		atomic_store(&w->busy_until, now + j->budget + GRACE_S);
 		pthread_mutex_unlock(&p->mu);
 		atomic_store(&j->started, 1);
-		j->run(j);
+		j->expired = now > j->deadline; /* its owner gave up on it already */
+		if (!j->expired)
+			j->run(j);
 		atomic_store(&w->busy_until, 0.0);
 		j->done(j);
 		pthread_mutex_lock(&p->mu);
@@ -188,6 +191,8 @@ struct pool *pool_new(int workers, int max_stuck, void (*thread_end)(void))
 int pool_submit(struct pool *p, struct job *j)
 {
 	j->next = NULL;
+	j->budget = j->deadline - clock_mono();
+	j->expired = 0;
 	atomic_store(&j->started, 0);
 	pthread_mutex_lock(&p->mu);
 	if (p->stopping) {

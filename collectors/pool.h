@@ -20,8 +20,12 @@ struct pool;
 struct job {
 	void (*run)(struct job *j);   /* blocking work, on a pool worker */
 	void (*done)(struct job *j);  /* after run, on the same worker; must not block; owns j */
-	double deadline;              /* monotonic: past it (+1 s) the worker is abandoned */
+	double deadline;              /* monotonic: a job not started by then is not run; one
+	                               * running longer than deadline - submit time (+1 s)
+	                               * has its worker abandoned */
+	double budget;                /* the pool's: deadline - submit time */
 	atomic_int started;           /* set when a worker takes it */
+	int expired;                  /* set when it was not run: its deadline passed in the queue */
 	struct job *next;             /* the queue's */
 };
 

@@ -56,7 +56,7 @@
 #define CANCELS_MAX 2
 
 enum phase { PH_IDLE, PH_RETRY, PH_LOOKUP, PH_CONNECT, PH_POOL_CONNECT, PH_SAMPLE, PH_POOL_SAMPLE };
-enum job_kind { JOB_LOOKUP, JOB_CONNECT, JOB_SAMPLE, JOB_ABANDON };
+enum job_kind { JOB_LOOKUP, JOB_CONNECT, JOB_SAMPLE, JOB_CLOSE };
 
 struct sjob {
 	struct job j;                   /* first: the pool's part */
@@ -69,6 +69,7 @@ struct sjob {
 	const atomic_int *stop;
 	struct engine_conn *conn;       /* in and out */
 	struct snapshot *snap;          /* JOB_SAMPLE's */
+	int cancel;                     /* JOB_CLOSE: engine_ops.abandon (cancel on the server) first */
 	double deadline;
 	char host[256], addr[256];
 	struct err err;
@@ -101,6 +102,11 @@ static void sampler_unref(struct sampler *s)
 {
 	if (atomic_fetch_sub(&s->refs, 1) != 1)
 		return;
+	for (struct sjob *x = s->inbox, *next; x; x = next) { /* came back after the thread left */
+		next = x->next;
+		snapshot_release(&x->snap);
+		free(x); /* its connection, if any, goes with the process */
+	}
 	close(s->ep);
 	close(s->evfd);
 	pthread_mutex_destroy(&s->mu);
@@ -178,6 +184,23 @@ static int arm(struct tstate *t, struct err *err)
 
 /* ---- the pool's side ---- */
 
+/* Every address of a lookup, in its order, "a1,a2" (as many as fit, at most
+ * ADDRS_MAX): the library tries each as it would have after its own lookup. */
+#define ADDRS_MAX 8
+static void join_addresses(const struct addrinfo *res, char *out, size_t n)
+{
+	size_t o = 0;
+	int k = 0;
+	out[0] = '\0';
+	for (const struct addrinfo *a = res; a && k < ADDRS_MAX; a = a->ai_next) {
+		char one[64];
+		if (getnameinfo(a->ai_addr, a->ai_addrlen, one, sizeof one, NULL, 0, NI_NUMERICHOST) != 0 ||
+		    o + strlen(one) + 2 > n)
+			continue; /* (SOCK_STREAM: one entry an address) */
+		o += (size_t)snprintf(out + o, n - o, "%s%s", k++ ? "," : "", one);
+	}
+}
+
 static void job_run(struct job *j)
 {
 	struct sjob *x = (struct sjob *)j;
@@ -186,16 +209,9 @@ static void job_run(struct job *j)
 		struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
 		int rc = getaddrinfo(x->host, NULL, &hints, &res);
 		x->rc = rc == 0 && res ? 0 : -1;
-		if (x->rc == 0) {
-			/* one address, IPv4 first (a server on "localhost" often listens on 127.0.0.1 only) */
-			const struct addrinfo *a = res;
-			for (const struct addrinfo *i = res; i; i = i->ai_next)
-				if (i->ai_family == AF_INET) {
-					a = i;
-					break;
-				}
-			getnameinfo(a->ai_addr, a->ai_addrlen, x->addr, sizeof x->addr, NULL, 0, NI_NUMERICHOST);
-		} else
+		if (x->rc == 0)
+			join_addresses(res, x->addr, sizeof x->addr);
+		else
 			err_set(&x->err, ERR_FAIL, "name lookup of '%.100s': %s", x->host, gai_strerror(rc));
 		freeaddrinfo(res);
 		break;
@@ -206,8 +222,8 @@ static void job_run(struct job *j)
 	case JOB_SAMPLE:
 		x->rc = x->ops->sample(x->conn, &x->snap->s, x->deadline, &x->err);
 		break;
-	case JOB_ABANDON:
-		if (x->ops->abandon)
+	case JOB_CLOSE:
+		if (x->cancel && x->ops->abandon)
 			x->ops->abandon(x->conn);
 		else
 			x->ops->close(x->conn);
@@ -216,10 +232,15 @@ static void job_run(struct job *j)
 	}
 }
 
-static void job_free(struct sjob *x)
+static void drop_conn(struct sampler *s, const struct engine_ops *ops, struct engine_conn *conn, int cancel);
+
+/* Free a job and what it still holds; 'on_worker': a blocking close may run here. */
+static void job_free(struct sjob *x, int on_worker)
 {
-	if (x->conn)
+	if (x->conn && on_worker)
 		x->ops->close(x->conn);
+	else if (x->conn)
+		drop_conn(x->sm, x->ops, x->conn, 0);
 	snapshot_release(&x->snap);
 	free(x);
 }
@@ -229,9 +250,12 @@ static void job_done(struct job *j)
 {
 	struct sjob *x = (struct sjob *)j;
 	struct sampler *s = x->sm;
-	if (x->kind == JOB_ABANDON) {
-		atomic_fetch_sub(s->env.cancels, 1);
-		job_free(x);
+	if (x->kind == JOB_CLOSE) {
+		if (x->cancel)
+			atomic_fetch_sub(s->env.cancels, 1);
+		if (!atomic_load(&x->j.started))
+			x->conn = NULL; /* dropped by pool_stop: quitting, on the UI thread: leave it */
+		job_free(x, 1);
 	} else {
 		pthread_mutex_lock(&s->mu);
 		x->next = s->inbox;
@@ -243,23 +267,22 @@ static void job_done(struct job *j)
 	sampler_unref(s);
 }
 
-static struct sjob *job_new(struct tstate *t, enum job_kind kind)
+static struct sjob *job_new(struct sampler *s, const struct engine_ops *ops, struct tstate *t, enum job_kind kind)
 {
 	struct sjob *x = calloc(1, sizeof *x);
 	if (!x)
 		return NULL;
-	*x = (struct sjob){.kind = kind, .sm = t->sm, .t = t, .gen = t->gen, .ops = t->ops,
-			   .stop = t->sm->env.stop};
+	*x = (struct sjob){.kind = kind, .sm = s, .t = t, .gen = t ? t->gen : 0, .ops = ops, .stop = s->env.stop};
 	x->j.run = job_run;
 	x->j.done = job_done;
 	return x;
 }
 
-/* Queue a job. An abandon job is the pool's from then on (its worker frees it): read
+/* Queue a job. A close job is the pool's from then on (its worker frees it): read
  * nothing of it after pool_submit(). */
 static int job_submit(struct sjob *x, double deadline)
 {
-	struct tstate *t = x->kind == JOB_ABANDON ? NULL : x->t;
+	struct tstate *t = x->kind == JOB_CLOSE ? NULL : x->t;
 	x->j.deadline = x->deadline = deadline;
 	atomic_fetch_add(&x->sm->refs, 1);
 	if (t) {
@@ -273,26 +296,36 @@ static int job_submit(struct sjob *x, double deadline)
 			t->job_started = NULL;
 			set_timer(t, clock_mono() + 3600);
 		}
-		job_free(x);
+		job_free(x, 1); /* quitting: a close here is fine */
 		return -1;
 	}
 	return 0;
 }
 
-/* Give a connection whose step missed its deadline to the pool: cancel, close. */
-static void abandon_conn(struct tstate *t)
+/*
+ * Let a connection go. A non-blocking engine's closes here, at once; a
+ * blocking engine's (ODBC), or one whose step missed its deadline and is to
+ * be cancelled on the server first ('cancel'), goes to the pool. Cancels are
+ * capped (CANCELS_MAX): past that it is closed uncancelled.
+ */
+static void drop_conn(struct sampler *s, const struct engine_ops *ops, struct engine_conn *conn, int cancel)
 {
-	atomic_int *n = t->sm->env.cancels;
-	struct sjob *x = atomic_fetch_add(n, 1) < CANCELS_MAX ? job_new(t, JOB_ABANDON) : NULL;
-	if (!x) {
+	atomic_int *n = s->env.cancels;
+	if (cancel && atomic_fetch_add(n, 1) >= CANCELS_MAX) {
 		atomic_fetch_sub(n, 1);
-		t->ops->close(t->conn);
-	} else {
-		x->conn = t->conn;
-		if (job_submit(x, clock_mono() + t->conf.timeout_s) < 0)
-			atomic_fetch_sub(n, 1); /* job_submit closed it */
+		cancel = 0;
 	}
-	t->conn = NULL;
+	struct sjob *x = cancel || !ops->sample_start ? job_new(s, ops, NULL, JOB_CLOSE) : NULL;
+	if (!x) {
+		if (cancel)
+			atomic_fetch_sub(n, 1);
+		ops->close(conn);
+		return;
+	}
+	x->conn = conn;
+	x->cancel = cancel;
+	if (job_submit(x, clock_mono() + 10) < 0 && cancel)
+		atomic_fetch_sub(n, 1); /* job_submit closed it */
 }
 
 /* ---- the target's state machine ---- */
@@ -308,13 +341,9 @@ static void begin_connect(struct tstate *t, double now);
 static void fail(struct tstate *t, const struct err *err, int in_flight, double now)
 {
 	disarm(t);
-	if (t->conn) {
-		if (in_flight)
-			abandon_conn(t);
-		else
-			t->ops->close(t->conn);
-		t->conn = NULL;
-	}
+	if (t->conn)
+		drop_conn(t->sm, t->ops, t->conn, in_flight);
+	t->conn = NULL;
 	snapshot_release(&t->snap);
 	store_set_state(t->sm->env.st, t->idx, state_for(err), err);
 	t->phase = PH_RETRY;
@@ -357,7 +386,7 @@ static void begin_sample(struct tstate *t, double now)
 	t->t0 = now;
 	t->deadline = now + t->conf.timeout_s;
 	if (!t->ops->sample_start) {
-		struct sjob *x = job_new(t, JOB_SAMPLE);
+		struct sjob *x = job_new(t->sm, t->ops, t, JOB_SAMPLE);
 		if (!x) {
 			err_set(&err, ERR_FAIL, "sample: out of memory");
 			fail(t, &err, 0, now);
@@ -382,11 +411,11 @@ static void begin_sample(struct tstate *t, double now)
 	set_timer(t, t->deadline);
 }
 
-static void connect_now(struct tstate *t, double now)
+static void connect_now(struct tstate *t, double now, int blocking)
 {
 	struct err err = {0};
 	t->deadline = now + t->conf.timeout_s;
-	if (t->ops->connect_start && !t->conf.iam) {
+	if (t->ops->connect_start && !t->conf.iam && !blocking) {
 		t->conn = t->ops->connect_start(t->conf.dsn, t->hostaddr, t->conf.timeout_s, &t->w, &err);
 		if (!t->conn || arm(t, &err) < 0) {
 			fail(t, &err, 0, now);
@@ -396,7 +425,7 @@ static void connect_now(struct tstate *t, double now)
 		set_timer(t, t->deadline);
 		return;
 	}
-	struct sjob *x = job_new(t, JOB_CONNECT);
+	struct sjob *x = job_new(t->sm, t->ops, t, JOB_CONNECT);
 	if (!x) {
 		err_set(&err, ERR_FAIL, "connect: out of memory");
 		fail(t, &err, 0, now);
@@ -419,11 +448,12 @@ static void begin_connect(struct tstate *t, double now)
 	int port = 0;
 	char host[256];
 	t->hostaddr[0] = '\0';
-	if (!t->ops->lookup_host || t->conf.iam || t->ops->lookup_host(t->conf.dsn, host, sizeof host, &port) != 1) {
-		connect_now(t, now);
+	int need = t->ops->lookup_host && !t->conf.iam ? t->ops->lookup_host(t->conf.dsn, host, sizeof host, &port) : 0;
+	if (need != 1) {
+		connect_now(t, now, need < 0); /* a host list: the library looks up, on a worker */
 		return;
 	}
-	struct sjob *x = job_new(t, JOB_LOOKUP);
+	struct sjob *x = job_new(t->sm, t->ops, t, JOB_LOOKUP);
 	if (!x) {
 		struct err err;
 		err_set(&err, ERR_FAIL, "connect: out of memory");
@@ -454,8 +484,13 @@ static void on_timer(struct tstate *t, double now)
 		return;
 	case PH_LOOKUP:
 		t->gen++;
-		err_set(&err, ERR_TIMEOUT, "name lookup: no answer after %gs", t->conf.timeout_s);
-		break;
+		if (t->job_started && !atomic_load(t->job_started))
+			err_set(&err, ERR_TIMEOUT, "name lookup: waited %gs for a blocking worker: all are busy"
+				" (%d stuck on hung hosts)", t->conf.timeout_s, pool_stuck(t->sm->env.pool));
+		else
+			err_set(&err, ERR_TIMEOUT, "name lookup: no answer after %gs", t->conf.timeout_s);
+		fail(t, &err, 0, now);
+		return;
 	case PH_CONNECT: /* nothing runs on the server yet: close, no cancel */
 		err_set(&err, ERR_TIMEOUT, "connect: timeout after %gs (%.120s)", t->conf.timeout_s,
 			t->hostaddr[0] ? t->hostaddr : "no answer");
@@ -513,8 +548,8 @@ static void on_job(struct sampler *s, struct sjob *x, double now)
 	struct tstate *t = x->t;
 	t->job_out = 0;
 	t->job_started = NULL;
-	if (x->gen != t->gen || atomic_load(s->env.stop)) {
-		job_free(x); /* given up on: the target moved on */
+	if (x->gen != t->gen || atomic_load(s->env.stop) || x->j.expired) {
+		job_free(x, 0); /* given up on: the target moved on (or its timer will say so) */
 		return;
 	}
 	switch (x->kind) {
@@ -524,7 +559,7 @@ static void on_job(struct sampler *s, struct sjob *x, double now)
 			break;
 		}
 		snprintf(t->hostaddr, sizeof t->hostaddr, "%s", x->addr);
-		connect_now(t, now);
+		connect_now(t, now, 0);
 		break;
 	case JOB_CONNECT:
 		if (!x->conn) {
@@ -547,10 +582,10 @@ static void on_job(struct sampler *s, struct sjob *x, double now)
 		x->snap = NULL;
 		finish_sample(t, now);
 		break;
-	case JOB_ABANDON:
+	case JOB_CLOSE:
 		break;
 	}
-	job_free(x);
+	job_free(x, 0);
 }
 
 /* ---- the thread ---- */
@@ -601,8 +636,8 @@ static void leave(struct sampler *s)
 	for (size_t i = 0; i < s->nmine; i++) {
 		struct tstate *t = s->mine[i];
 		disarm(t);
-		if (t->conn && t->phase == PH_IDLE)
-			t->ops->close(t->conn); /* in flight: maybe hung; the process exit takes it */
+		if (t->conn && t->phase == PH_IDLE && t->ops->sample_start)
+			t->ops->close(t->conn); /* in flight (maybe hung) or blocking: the process exit takes it */
 		t->conn = NULL;
 		snapshot_release(&t->snap);
 		rates_release(&t->rs);
@@ -614,7 +649,7 @@ static void leave(struct sampler *s)
 	pthread_mutex_unlock(&s->mu);
 	for (struct sjob *next; jobs; jobs = next) {
 		next = jobs->next;
-		job_free(jobs);
+		job_free(jobs, 1); /* quitting */
 	}
 }
 

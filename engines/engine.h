@@ -100,7 +100,9 @@ struct engine_ops {
 	 */
 	void (*abandon)(struct engine_conn *c);
 	/* The host name a DSN connects to, for dbfleet's own resolver: 1 with 'host' and 'port'
-	 * when a lookup is needed, 0 when not (a socket, an address, a service's own). */
+	 * when a lookup is needed, 0 when not (a socket, an address), -1 when the library would
+	 * look up names itself that dbfleet cannot hand it (a host list): then the connect
+	 * runs on a blocking worker. */
 	int (*lookup_host)(const char *dsn, char *host, size_t n, int *port);
 };
 

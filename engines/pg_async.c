@@ -59,7 +59,13 @@ struct engine_conn *pg_async_connect_start(const char *dsn, const char *hostaddr
 		pg_set_err(err, ERR_FAIL, "connect", "out of memory");
 		return NULL;
 	}
-	pg_params(dsn, hostaddr, timeout_s, keys, vals, opts, sizeof opts, ctimeout, sizeof ctimeout);
+	/* the looked-up name once per address dbfleet found for it */
+	char name[256] = "", hosts[1024] = "";
+	int port;
+	if (hostaddr[0] && pg_async_lookup_host(dsn, name, sizeof name, &port) == 1)
+		for (const char *a = hostaddr; a; a = strchr(a + 1, ','))
+			snprintf(hosts + strlen(hosts), sizeof hosts - strlen(hosts), "%s%s", hosts[0] ? "," : "", name);
+	pg_params(dsn, hostaddr, hosts, timeout_s, keys, vals, opts, sizeof opts, ctimeout, sizeof ctimeout);
 	c->pg = PQconnectStartParams(keys, vals, 1);
 	if (!c->pg || PQstatus(c->pg) == CONNECTION_BAD) {
 		if (c->pg)
@@ -177,6 +183,19 @@ static int send_pipeline(struct engine_conn *c)
 	return PQpipelineSync(c->pg) ? 0 : -1;
 }
 
+/* Every part in one simple-protocol query (no prepared statements); 1 sent, 0 not. */
+static int send_plain(struct engine_conn *c)
+{
+	if (PQpipelineStatus(c->pg) != PQ_PIPELINE_OFF && !PQexitPipelineMode(c->pg))
+		return 0;
+	char *sql = pg_build_batch(&c->st);
+	int ok = sql && PQsendQuery(c->pg, sql);
+	free(sql);
+	c->step = ST_PLAIN;
+	c->nres = 0;
+	return ok;
+}
+
 int pg_async_sample_start(struct engine_conn *c, enum engine_detail detail, struct engine_wait *w,
 			    struct err *err)
 {
@@ -186,10 +205,7 @@ int pg_async_sample_start(struct engine_conn *c, enum engine_detail detail, stru
 	c->prepared_now = 0;
 	int ok;
 	if (c->plain) {
-		char *sql = pg_build_batch(&c->st);
-		ok = sql && PQsendQuery(c->pg, sql);
-		free(sql);
-		c->step = ST_PLAIN;
+		ok = send_plain(c);
 	} else {
 		free(pg_build_batch(&c->st)); /* plans the parts; the text is not sent */
 		ok = send_pipeline(c) == 0;
@@ -253,18 +269,20 @@ static int read_pipeline(struct engine_conn *c, struct err *err)
 	return 0;
 }
 
-/* After a pipeline: which parts are prepared now; prepared statements lost to a pooler. */
-static void settle_prepared(struct engine_conn *c)
+/* After a pipeline: which parts are prepared now; -1 when prepared statements were
+ * lost to a pooler (26000, 42P05): the connection goes plain from then on. */
+static int settle_prepared(struct engine_conn *c)
 {
 	for (int i = 0; i < c->st.nparts; i++) {
 		const char *code = c->res[i] ? PQresultErrorField(c->res[i], PG_DIAG_SQLSTATE) : NULL;
 		if (code && (!strcmp(code, "26000") || !strcmp(code, "42P05"))) {
 			c->plain = 1; /* a transaction-mode pooler: no prepared statements here */
 			c->prepared = 0;
-			return;
+			return -1;
 		}
 	}
 	c->prepared |= c->prepared_now;
+	return 0;
 }
 
 int pg_async_sample_step(struct engine_conn *c, struct db_sample *out, struct engine_wait *w, struct err *err)
@@ -278,8 +296,19 @@ int pg_async_sample_step(struct engine_conn *c, struct db_sample *out, struct en
 		return wait_for(c, w, POLLIN);
 	out->roundtrip_ms = (clock_mono() - c->t0) * 1000;
 	int n = c->nres;
+	if (c->step == ST_PIPE && settle_prepared(c) < 0) {
+		/* a pooler lost our prepared statements: ask again the plain way, same sample */
+		for (int i = 0; i < PG_PART_N + 1; i++) {
+			PQclear(c->res[i]);
+			c->res[i] = NULL;
+		}
+		if (!send_plain(c) || flush(c, err) < 0) {
+			pg_set_err(err, ERR_FAIL, "query", PQerrorMessage(c->pg));
+			return ENGINE_STEP_FAIL;
+		}
+		return wait_for(c, w, POLLIN);
+	}
 	if (c->step == ST_PIPE) {
-		settle_prepared(c);
 		n = c->st.nparts;
 		for (int i = 0; i < n; i++)
 			if (!c->res[i]) /* never answered: the pipeline stopped before it */
@@ -302,12 +331,22 @@ void pg_async_abandon(struct engine_conn *c)
 	engine_postgres_ops.close(c);
 }
 
-/* "host" of a conninfo or URI that needs a lookup: not a socket, an address or a list. */
+static int is_address(const char *h)
+{
+	unsigned char buf[16];
+	return inet_pton(AF_INET, h, buf) == 1 || inet_pton(AF_INET6, h, buf) == 1;
+}
+
+/*
+ * The host a conninfo or URI connects to, as libpq picks it (the conninfo's,
+ * then the service's, then PGHOST): 1 with a name to look up; 0 when none is
+ * needed (a socket, an address, a hostaddr given); -1 when libpq would look up
+ * names dbfleet cannot hand it (a list of hosts): connect on a blocking worker.
+ */
 int pg_async_lookup_host(const char *dsn, char *host, size_t n, int *port)
 {
 	PQconninfoOption *opts = PQconninfoParse(dsn, NULL);
-	const char *h = getenv("PGHOST"), *addr = getenv("PGHOSTADDR"), *p = getenv("PGPORT");
-	const char *service = NULL;
+	const char *h = NULL, *addr = NULL, *p = NULL, *service = NULL;
 	for (PQconninfoOption *o = opts; o && o->keyword; o++) {
 		if (!o->val || !o->val[0])
 			continue;
@@ -320,19 +359,23 @@ int pg_async_lookup_host(const char *dsn, char *host, size_t n, int *port)
 		else if (!strcmp(o->keyword, "service"))
 			service = o->val;
 	}
+	char svc_host[256] = "";
+	int svc_port = 0;
+	service = service ? service : getenv("PGSERVICE");
+	if (!h && service && pg_service_host(service, svc_host, sizeof svc_host, &svc_port) >= 0 && svc_host[0]) {
+		h = svc_host;
+	}
+	h = h ? h : getenv("PGHOST");
+	addr = addr ? addr : getenv("PGHOSTADDR");
 	int need = 0;
-	if (service && !(h && h[0]))
-		need = pg_service_host(service, host, n, port);
-	else if (h && h[0] && h[0] != '/' && h[0] != '@' && !strchr(h, ',') && !(addr && addr[0])) {
-		unsigned char buf[16];
-		need = inet_pton(AF_INET, h, buf) != 1 && inet_pton(AF_INET6, h, buf) != 1;
+	if (h && h[0] && h[0] != '/' && h[0] != '@' && !(addr && addr[0]) && !is_address(h)) {
+		need = strchr(h, ',') ? -1 : 1;
 		snprintf(host, n, "%s", h);
-		*port = p ? atoi(p) : 5432;
+		*port = p ? atoi(p) : svc_port ? svc_port : getenv("PGPORT") ? atoi(getenv("PGPORT")) : 5432;
 	}
 	PQconninfoFree(opts);
 	return need;
 }
-
 
 struct service_find {
 	const char *name;
@@ -382,7 +425,5 @@ int pg_service_host(const char *service, char *host, size_t n, int *port)
 		snprintf(path, sizeof path, "%s/pg_service.conf", sys && sys[0] ? sys : "/etc/postgresql-common");
 		found = service_in(path, service, host, n, port);
 	}
-	unsigned char buf[16];
-	return found && host[0] && host[0] != '/' && !strchr(host, ',') && inet_pton(AF_INET, host, buf) != 1 &&
-	       inet_pton(AF_INET6, host, buf) != 1;
+	return found;
 }

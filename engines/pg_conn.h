@@ -27,9 +27,10 @@ struct engine_conn {
 };
 
 /* Connection parameters for PQconnectStartParams: the DSN expanded, then ours on top
- * ('hostaddr' "" = none); 'opts' and 'ctimeout' are the caller's buffers. */
-void pg_params(const char *dsn, const char *hostaddr, double timeout_s, const char **keys, const char **vals,
-	       char *opts, size_t nopts, char *ctimeout, size_t nct);
+ * ('hostaddr' "" = none, else with 'hosts': the name repeated as often); 'opts' and
+ * 'ctimeout' are the caller's buffers; 'keys'/'vals' hold 8. */
+void pg_params(const char *dsn, const char *hostaddr, const char *hosts, double timeout_s, const char **keys,
+	       const char **vals, char *opts, size_t nopts, char *ctimeout, size_t nct);
 /* Fill 'err' for a failed connect: "why (host h:p)", ERR_AUTH for credentials. */
 void pg_connect_error(PGconn *pg, struct err *err);
 /* A libpq result as rows of text (pointers into it: free the rs, then clear it). */
@@ -46,7 +47,7 @@ int pg_async_sample_step(struct engine_conn *c, struct db_sample *out, struct en
 void pg_async_abandon(struct engine_conn *c);
 int pg_async_lookup_host(const char *dsn, char *host, size_t n, int *port);
 /* The host and port a pg_service.conf service names (PGSERVICEFILE or ~/.pg_service.conf,
- * then PGSYSCONFDIR's): 1 when it is a name to look up, 0 otherwise. */
+ * then PGSYSCONFDIR's): 1 when the service was found ('host' "" if it names none), 0 not. */
 int pg_service_host(const char *service, char *host, size_t n, int *port);
 
 #endif

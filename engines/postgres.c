@@ -53,8 +53,8 @@ static int is_auth_failure(const char *msg)
 	       strstr(msg, "permission denied");
 }
 
-void pg_params(const char *dsn, const char *hostaddr, double timeout_s, const char **keys, const char **vals,
-	       char *opts, size_t nopts, char *ctimeout, size_t nct)
+void pg_params(const char *dsn, const char *hostaddr, const char *hosts, double timeout_s, const char **keys,
+	       const char **vals, char *opts, size_t nopts, char *ctimeout, size_t nct)
 {
 	snprintf(opts, nopts,
 		 "-c statement_timeout=%d -c lock_timeout=1000 -c idle_in_transaction_session_timeout=60000",
@@ -66,8 +66,11 @@ void pg_params(const char *dsn, const char *hostaddr, double timeout_s, const ch
 	keys[i] = "application_name", vals[i++] = "dbfleet";
 	keys[i] = "options", vals[i++] = opts;
 	keys[i] = "connect_timeout", vals[i++] = ctimeout;
-	if (hostaddr && hostaddr[0])
+	if (hostaddr && hostaddr[0]) {
 		keys[i] = "hostaddr", vals[i++] = hostaddr;
+		if (hosts && hosts[0]) /* the name once per address, so certificates are checked against it */
+			keys[i] = "host", vals[i++] = hosts;
+	}
 	keys[i] = vals[i] = NULL;
 }
 
@@ -88,7 +91,7 @@ static PGconn *pg_open(const char *dsn, double timeout_s, struct err *err)
 {
 	char opts[160], ctimeout[16];
 	const char *keys[8], *vals[8];
-	pg_params(dsn, "", timeout_s, keys, vals, opts, sizeof opts, ctimeout, sizeof ctimeout);
+	pg_params(dsn, "", "", timeout_s, keys, vals, opts, sizeof opts, ctimeout, sizeof ctimeout);
 	double deadline = clock_mono() + timeout_s;
 	PGconn *pg = PQconnectStartParams(keys, vals, 1);
 	if (!pg) {
