@@ -63,7 +63,8 @@ static void select_target(struct ui *ui, int step)
 	if (n == 0)
 		return;
 	ui->ctx.target = (ui->ctx.target + n + (size_t)(step + (int)n)) % n;
-	ui->panes[UI_FLEET]->sel = (int)ui->ctx.target;
+	struct row_ref ref = row_ref_target(ui->ctx.target);
+	pane_select(ui->panes[UI_FLEET], &ref);
 	ui_show_pane(ui, ui->cur);
 }
 

@@ -94,13 +94,19 @@ void ui_show_pane(struct ui *ui, int i)
 	pane_recalc(ui->panes[i], &ui->ctx);
 }
 
+void ui_follow_fleet(struct ui *ui)
+{
+	const struct row *r = pane_selected(ui->panes[UI_FLEET]);
+	if (ui->cur == UI_FLEET && r && r->ref.kind == ROW_TARGET)
+		ui->ctx.target = r->ref.target; /* AWS-only rows and group headers are no target */
+}
+
 void ui_pane_command(struct ui *ui, enum pane_cmd cmd)
 {
 	struct pane *p = ui->panes[ui->cur];
 	ui->ctx.now = clock_mono();
 	pane_command(p, cmd, &ui->ctx, ui->page);
-	if (ui->cur == UI_FLEET && p->sel < p->tab.nrows && p->tab.rows[p->sel].id >= 0)
-		ui->ctx.target = (size_t)p->tab.rows[p->sel].id; /* AWS-only rows have ids < 0 */
+	ui_follow_fleet(ui);
 }
 
 /* Width of the tab bar in a layout: 0 full, 1 without the clock, 2 numbers only but the current pane. */

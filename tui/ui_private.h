@@ -52,6 +52,8 @@ void ui_say(struct ui *ui, const char *fmt, ...) __attribute__((format(printf, 2
 
 /* Make 'i' the current pane and recalculate it. */
 void ui_show_pane(struct ui *ui, int i);
+/* The selected target follows the fleet cursor when it is on a target's row. */
+void ui_follow_fleet(struct ui *ui);
 /* Run a pane command on the current pane, follow the fleet cursor. */
 void ui_pane_command(struct ui *ui, enum pane_cmd cmd);
 
