@@ -68,6 +68,31 @@ static void select_target(struct ui *ui, int step)
 	ui_show_pane(ui, ui->cur);
 }
 
+static void c_cmdline(struct ui *ui) { cmdline_open(ui, ""); }
+static void c_cmd_target(struct ui *ui) { cmdline_open(ui, "target "); }
+static void c_cmd_filter(struct ui *ui) { cmdline_open(ui, "filter "); }
+
+static void c_group_next(struct ui *ui)
+{
+	char name[48] = "";
+	fleet_next_grouping(ui->panes[UI_FLEET], name, sizeof name);
+	ui_show_pane(ui, UI_FLEET);
+	ui_say(ui, "fleet grouped by %s (t: the next grouping, Space folds a group, z all)", name);
+}
+
+static void c_group_toggle(struct ui *ui)
+{
+	if (ui->cur != UI_FLEET || !fleet_toggle_group(ui->panes[UI_FLEET]))
+		ui_say(ui, "no group here: t groups the fleet pane (1)");
+	ui_show_pane(ui, ui->cur);
+}
+
+static void c_group_all(struct ui *ui)
+{
+	fleet_toggle_all(ui->panes[UI_FLEET]);
+	ui_show_pane(ui, UI_FLEET);
+}
+
 static void c_target_next(struct ui *ui) { select_target(ui, 1); }
 static void c_target_prev(struct ui *ui) { select_target(ui, -1); }
 
@@ -97,6 +122,12 @@ const struct command commands[] = {
 	{"filter.next", "sessions: cycle the state filter", c_filter},
 	{"filter.text", "show only rows containing a text: type it, Enter keeps it, Esc clears it", c_search},
 	{"sessions.own", "sessions: show or hide dbfleet's own connections", c_own},
+	{"cmdline", "command line: target NAME, group BY, filter [TERMS], q (Tab completes, Esc cancels)", c_cmdline},
+	{"cmdline.target", "jump to a target by name: opens :target (Tab completes names)", c_cmd_target},
+	{"cmdline.filter", "fleet: show only rows matching state=, engine=, tag:KEY=, name= (opens :filter)", c_cmd_filter},
+	{"group.next", "fleet: group by cluster, engine, region, account, each tag key, or none (cycles)", c_group_next},
+	{"group.toggle", "fleet: fold or unfold the group under the cursor", c_group_toggle},
+	{"group.toggle_all", "fleet: fold every group, or unfold them all", c_group_all},
 	{"target.next", "select the next target", c_target_next},
 	{"target.prev", "select the previous target", c_target_prev},
 	{"session.cancel", "cancel the selected session's query (asks y/N)", c_cancel},

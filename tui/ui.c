@@ -169,6 +169,16 @@ static void draw_title(struct ui *ui, struct pane *p)
 	attroff(a);
 }
 
+/* The ':' line in place of the status bar while it is open. */
+static void draw_cmdline(struct ui *ui)
+{
+	char *t = text_sanitize(ui->cmdline.text, sizeof ui->cmdline.text);
+	char line[200];
+	snprintf(line, sizeof line, ":%s_", t ? t : "");
+	free(t);
+	draw_text(stdscr, LINES - 1, 0, COLS, line);
+}
+
 /* targets up/stalled/down, newest and oldest sample, read-only flag */
 static void draw_status(struct ui *ui)
 {
@@ -203,7 +213,7 @@ static void draw_status(struct ui *ui)
 	} else if (ui->o->cloud.enabled)
 		snprintf(cloud, sizeof cloud, " AWS: discovering... |");
 	cloud_snapshot_release(&c);
-	snprintf(line, sizeof line, " %d up  %d stalled  %d down | samples %s..%s old |%s%s%s ?:help q:quit",
+	snprintf(line, sizeof line, " %d up  %d stalled  %d down | samples %s..%s old |%s%s%s :cmd ?:help q:quit",
 		 up, stalled, down, a, b, cloud, ui->o->read_only ? " READ-ONLY |" : "",
 		 ui->o->dry_run ? " DRY RUN |" : "");
 	if (ui->msg[0] && now < ui->msg_until) {
@@ -212,7 +222,10 @@ static void draw_status(struct ui *ui)
 		free(m);
 	}
 	attron(A_REVERSE);
-	draw_text(stdscr, LINES - 1, 0, COLS, line);
+	if (ui->cmdline.active)
+		draw_cmdline(ui);
+	else
+		draw_text(stdscr, LINES - 1, 0, COLS, line);
 	attroff(A_REVERSE);
 }
 
@@ -346,6 +359,10 @@ static void on_key(struct ui *ui, int ch)
 		return;
 	if (ui->prompt.active) {
 		prompt_key(ui, ch);
+		return;
+	}
+	if (ui->cmdline.active) {
+		cmdline_key(ui, ch);
 		return;
 	}
 	if (ui->searching) { /* every key edits the filter; the rows follow as it is typed */

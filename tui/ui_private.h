@@ -31,6 +31,12 @@ struct ui {
 		struct action_request req;
 	} prompt;
 	int searching;     /* the current pane's "/" filter is being typed */
+	struct {
+		int active;            /* the ':' line is open on the bottom line */
+		char text[128];        /* printable ASCII (edit_input) */
+		char stem[128];        /* what Tab completes: the text at the first Tab */
+		int tab_n;             /* Tabs since then: which match is shown */
+	} cmdline;
 	char msg[256];     /* a one-line answer to the last key ("aborted: nothing sent") */
 	double msg_until;
 };
@@ -49,6 +55,12 @@ int edit_input(char *in, size_t n, int ch);
 int prompt_key(struct ui *ui, int ch);
 /* A message on the status line for a few seconds. */
 void ui_say(struct ui *ui, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- cmdline.c: the ':' command line ---- */
+/* Open it with 'text' typed ("" or "target "). */
+void cmdline_open(struct ui *ui, const char *text);
+/* It takes every key while open: Enter runs, Esc cancels, Tab completes; returns 1. */
+int cmdline_key(struct ui *ui, int ch);
 
 /* Make 'i' the current pane and recalculate it. */
 void ui_show_pane(struct ui *ui, int i);
