@@ -29,6 +29,7 @@ void options_init(struct options *o)
 	o->cloud.budget = 300;
 	o->cloud.cost = 1;
 	o->cloud.cost_refresh_s = 3600;
+	o->mouse = 1;
 }
 
 int config_seconds(const char *s, double *out)

@@ -20,6 +20,7 @@ struct options {
 	struct collector_target targets[TUI_MAX_TARGETS];
 	size_t ntargets;
 	struct cloud_config cloud; /* [aws], --aws */
+	int mouse;                 /* clicks and the wheel; 0 leaves them to the terminal */
 };
 
 /* ---- config.c ---- */

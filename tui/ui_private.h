@@ -37,6 +37,7 @@ struct ui {
 		char stem[128];        /* what Tab completes: the text at the first Tab */
 		int tab_n;             /* Tabs since then: which match is shown */
 	} cmdline;
+	int tab_x[UI_NPANES + 1];  /* where each tab was drawn (mouse clicks): tab i spans [tab_x[i], tab_x[i+1]) */
 	char msg[256];     /* a one-line answer to the last key ("aborted: nothing sent") */
 	double msg_until;
 };
