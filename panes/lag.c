@@ -151,25 +151,87 @@ static int standby_of(const struct node *sb, const char *primary_ep)
 	return sb->sender[0] && strcmp(sb->sender, primary_ep) == 0;
 }
 
-static void children(struct pane *p, const struct pane_ctx *ctx, struct node *nd, size_t n, size_t t)
+/* Node indices sorted by a key (a name, a standby's sender): each primary finds its own by bsearch, not by
+ * a walk over the fleet, so a thousand primaries are not a million comparisons. */
+struct keyed {
+	const char *key;
+	size_t j;
+};
+
+struct tree {
+	struct node *nd;
+	size_t n;
+	struct keyed *by_name, *by_sender;
+	size_t nsender;
+};
+
+static int keyed_cmp(const void *a, const void *b)
+{
+	const struct keyed *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+	return c ? c : x->j < y->j ? -1 : x->j > y->j; /* equal keys keep the config's order */
+}
+
+/* The first entry of 'key' in a sorted index; its end in '*end'. */
+static size_t key_range(const struct keyed *ix, size_t n, const char *key, size_t *end)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(ix[mid].key, key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (*end = lo; *end < n && !strcmp(ix[*end].key, key); ++*end)
+		;
+	return lo;
+}
+
+static int tree_index(struct tree *tr)
+{
+	tr->by_name = calloc(tr->n ? tr->n : 1, sizeof *tr->by_name);
+	tr->by_sender = calloc(tr->n ? tr->n : 1, sizeof *tr->by_sender);
+	if (!tr->by_name || !tr->by_sender)
+		return -1;
+	for (size_t j = 0; j < tr->n; j++) {
+		tr->by_name[j] = (struct keyed){tr->nd[j].st.name, j};
+		if (tr->nd[j].sender[0])
+			tr->by_sender[tr->nsender++] = (struct keyed){tr->nd[j].sender, j};
+	}
+	qsort(tr->by_name, tr->n, sizeof *tr->by_name, keyed_cmp);
+	qsort(tr->by_sender, tr->nsender, sizeof *tr->by_sender, keyed_cmp);
+	return 0;
+}
+
+/* The standby target a row the primary 't' reports stands for: by name, else the next one on its host. */
+static long match_replica(const struct tree *tr, size_t t, const struct db_replica *rep, size_t s0, size_t s1)
+{
+	size_t end, k = key_range(tr->by_name, tr->n, rep->name, &end);
+	for (; k < end; k++)
+		if (tr->by_name[k].j != t && !tr->nd[tr->by_name[k].j].placed)
+			return (long)tr->by_name[k].j;
+	for (k = s0; k < s1; k++) {
+		size_t j = tr->by_sender[k].j;
+		if (j != t && !tr->nd[j].placed && same_host(&tr->nd[j].st, rep->client))
+			return (long)j;
+	}
+	return -1;
+}
+
+static void children(struct pane *p, const struct pane_ctx *ctx, struct tree *tr, size_t t)
 {
 	char ep[128];
+	struct node *nd = tr->nd;
 	endpoint_norm_target(nd[t].st.endpoint, ep, sizeof ep);
 	const struct db_sample *x = &nd[t].snap->s;
-	/* rows the primary reports, joined with standby targets by name or endpoint */
+	size_t s1, s0 = key_range(tr->by_sender, tr->nsender, ep, &s1); /* the standbys streaming from it */
 	int pending = 0;
-	for (size_t j = 0; j < n; j++)
-		pending += j != t && !nd[j].placed && standby_of(&nd[j], ep);
+	for (size_t k = s0; k < s1; k++)
+		pending += tr->by_sender[k].j != t && !nd[tr->by_sender[k].j].placed;
+	/* rows the primary reports, joined with standby targets by name or endpoint */
 	for (size_t i = 0; i < x->nreplicas; i++) {
-		long match = -1;
-		for (size_t j = 0; j < n && match < 0; j++)
-			if (j != t && !nd[j].placed && strcmp(nd[j].st.name, x->replicas[i].name) == 0)
-				match = (long)j;
-		/* else the next standby target of this primary on the row's host */
-		for (size_t j = 0; j < n && match < 0; j++)
-			if (j != t && !nd[j].placed && standby_of(&nd[j], ep) &&
-			    same_host(&nd[j].st, x->replicas[i].client))
-				match = (long)j;
+		long match = match_replica(tr, t, &x->replicas[i], s0, s1);
 		if (match >= 0) {
 			pending -= standby_of(&nd[match], ep);
 			nd[match].placed = 1;
@@ -177,11 +239,13 @@ static void children(struct pane *p, const struct pane_ctx *ctx, struct node *nd
 		int last = i + 1 == x->nreplicas && pending == 0;
 		child_row(p, ctx, t, &x->replicas[i], match >= 0 ? &nd[match] : NULL, match, last);
 	}
-	for (size_t j = 0; j < n; j++)
-		if (j != t && !nd[j].placed && standby_of(&nd[j], ep)) {
+	for (size_t k = s0; k < s1; k++) {
+		size_t j = tr->by_sender[k].j;
+		if (j != t && !nd[j].placed) {
 			nd[j].placed = 1;
 			child_row(p, ctx, t, NULL, &nd[j], (long)j, --pending == 0);
 		}
+	}
 }
 
 /* One AWS instance no target stands for, as a tree row. */
@@ -251,13 +315,19 @@ static void lag_recalc(struct pane *p, const struct pane_ctx *ctx)
 		if (nd[t].ci && used)
 			used[nd[t].ci - cloud->inst] = 1;
 	}
+	struct tree tr = {.nd = nd, .n = n};
+	if (tree_index(&tr) < 0)
+		snprintf(p->note[0], sizeof p->note[0], "out of memory: the tree is flat");
 	for (size_t t = 0; t < n; t++) {
 		if (nd[t].placed || !nd[t].snap || nd[t].snap->s.health.is_replica)
 			continue;
 		nd[t].placed = 1;
 		root_row(p, ctx, &nd[t], t);
-		children(p, ctx, nd, n, t);
+		if (tr.by_name && tr.by_sender)
+			children(p, ctx, &tr, t);
 	}
+	free(tr.by_name);
+	free(tr.by_sender);
 	/* standbys whose primary is not watched, and targets with no data yet */
 	for (size_t t = 0; t < n; t++)
 		if (!nd[t].placed)
