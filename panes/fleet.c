@@ -36,39 +36,48 @@ static double epoch_s(void)
 	return (double)(long long)clock_wall();
 }
 
-static void fill_row(struct row *r, const struct target_status *st, const struct snapshot *snap,
-		     double now)
+/* What every row of a target has at once: its words (sortable text) and every sort key. */
+static void fill_words(struct row *r, const struct target_status *st, const struct snapshot *snap, double now)
 {
-	char a[32], b[32];
 	row_text(r, C_NAME, st->name);
 	row_text(r, C_ENGINE, st->engine);
 	row_text(r, C_STATE, target_state_name(st->state));
 	r->key[C_STATE] = st->state;
-	r->attr = st->state == TARGET_OK ? ROW_NORMAL : st->state == TARGET_CONNECTING ? ROW_DIM : ROW_BAD;
 	if (!snap)
 		return;
 	const struct db_health *h = &snap->s.health;
 	row_text(r, C_ROLE, h->is_replica ? "replica" : "primary");
 	row_text(r, C_TLS, !strcmp(h->tls, "plaintext") ? "no" : !h->tls[0] || !strcmp(h->tls, "unknown") ? "?" : "yes");
-	row_setf(r, C_CONNS, h->conns_used, "%d/%d", h->conns_used, h->conns_max);
+	r->key[C_CONNS] = h->conns_used;
+	r->key[C_TPS] = h->tps;
+	r->key[C_XACT] = h->longest_xact_s;
+	r->key[C_LAG] = h->is_replica && snap->s.standby.halted[0] ? 1e18 : snap->s.lag_bytes;
+	r->key[C_AGE] = now - snap->mono;
+	r->key[C_COST] = snap->cost_ms_s;
+	if (st->state == TARGET_OK && now - snap->mono > 3 * st->interval_s + st->timeout_s)
+		row_text(r, C_STATE, "STALE");
+}
+
+/* The figures, formatted: made for the rows the screen can show (the kit asks, through .fill). */
+static void fill_figures(struct row *r, const struct snapshot *snap, double now)
+{
+	char a[32], b[32];
+	if (!snap)
+		return;
+	const struct db_health *h = &snap->s.health;
+	row_setf(r, C_CONNS, r->key[C_CONNS], "%d/%d", h->conns_used, h->conns_max);
 	fmt_num(a, sizeof a, h->tps);
-	row_setf(r, C_TPS, h->tps, "%s", a);
+	row_text(r, C_TPS, a);
 	fmt_age(a, sizeof a, h->longest_xact_s);
-	row_setf(r, C_XACT, h->longest_xact_s, "%s", a);
-	double bytes = snap->s.lag_bytes, lag = snap->s.lag_s;
-	fmt_bytes(b, sizeof b, bytes);
+	row_text(r, C_XACT, a);
+	double lag = snap->s.lag_s;
+	fmt_bytes(b, sizeof b, snap->s.lag_bytes);
 	if (lag > 0)
 		fmt_age(a, sizeof a, lag);
-	row_setf(r, C_LAG, bytes, "%s", lag > 0 ? a : b);
-	if (h->is_replica && snap->s.standby.halted[0])
-		row_setf(r, C_LAG, 1e18, "stopped");
+	row_text(r, C_LAG, r->key[C_LAG] >= 1e18 ? "stopped" : lag > 0 ? a : b);
 	fmt_age(a, sizeof a, now - snap->mono);
-	row_setf(r, C_AGE, now - snap->mono, "%s", a);
-	row_setf(r, C_COST, snap->cost_ms_s, "%dq %.1fms/s", snap->s.statements, snap->cost_ms_s);
-	if (st->state == TARGET_OK && now - snap->mono > 3 * st->interval_s + st->timeout_s) {
-		row_text(r, C_STATE, "STALE");
-		r->attr = ROW_WARN;
-	}
+	row_text(r, C_AGE, a);
+	row_setf(r, C_COST, r->key[C_COST], "%dq %.1fms/s", snap->s.statements, snap->cost_ms_s);
 }
 
 double cloud_lag_s(const struct cloud_instance *ci)
@@ -141,7 +150,22 @@ struct fleet_priv {
 	long reveal;                      /* a target whose group opens at the next recalc; -1 */
 	char tag_keys[8][32];             /* tag keys seen, for cycling the grouping */
 	int ntag_keys;
+	/* the last recalc's facts, kept (with their snapshots) for the figures fleet_fill makes later */
+	struct fleet_fact *facts;
+	size_t nfacts;
+	struct cloud_snapshot *cloud;     /* facts[].ci point into it */
+	double now;
 };
+
+static void drop_facts(struct fleet_priv *v)
+{
+	for (size_t i = 0; i < v->nfacts; i++)
+		snapshot_release(&v->facts[i].snap);
+	free(v->facts);
+	v->facts = NULL;
+	v->nfacts = 0;
+	cloud_snapshot_release(&v->cloud);
+}
 
 static struct fleet_priv *priv_of(struct pane *p)
 {
@@ -153,8 +177,10 @@ static struct fleet_priv *priv_of(struct pane *p)
 static void fleet_release(struct pane *p)
 {
 	struct fleet_priv *v = p->priv;
-	if (v)
+	if (v) {
+		drop_facts(v);
 		free(v->flip);
+	}
 	free(v);
 	p->priv = NULL;
 }
@@ -220,8 +246,10 @@ static void member_row(struct pane *p, const struct fleet_fact *x, const struct 
 	r->ref = x->ref;
 	r->group = group;
 	if (x->ref.kind == ROW_TARGET) {
-		fill_row(r, &x->st, x->snap, ctx->now);
-		cpu_cell(r, x->ci);
+		fill_words(r, &x->st, x->snap, ctx->now);
+		if (x->ci && x->ci->metric[CW_CPU] >= 0)
+			r->key[C_CPU] = x->ci->metric[CW_CPU];
+		r->pending = (int)x->ref.target + 1; /* the figures: fleet_fill, if it comes into view */
 	} else {
 		fill_cloud_row(r, x->ci, epoch);
 	}
@@ -386,37 +414,53 @@ static void reveal(struct fleet_priv *v, const struct fleet_fact *x, size_t n)
 static void fleet_recalc(struct pane *p, const struct pane_ctx *ctx)
 {
 	struct fleet_priv *v = priv_of(p);
+	if (!v) {
+		snprintf(p->note[0], sizeof p->note[0], "out of memory");
+		return;
+	}
+	drop_facts(v); /* the rows that needed them are gone */
 	size_t n = store_count(ctx->store);
 	struct cloud_snapshot *cloud = store_cloud_get(ctx->store);
 	size_t cap = n + (cloud ? cloud->n : 0);
 	struct fleet_fact *x = calloc(cap ? cap : 1, sizeof *x);
 	struct fleet_fact **keep = calloc(cap ? cap : 1, sizeof *keep);
-	if (!v || !x || !keep) {
+	if (!x || !keep) {
 		snprintf(p->note[0], sizeof p->note[0], "out of memory");
-		goto out;
+		free(x);
+		free(keep);
+		cloud_snapshot_release(&cloud);
+		return;
 	}
 	double epoch = epoch_s();
 	size_t m = gather(x, ctx, n, cloud, epoch), shown = 0;
 	count_line(p, x, m);
 	fleet_group_keys(x, m, &v->grouping, cloud ? cloud->source : "");
 	reveal(v, x, m);
-	for (size_t i = 0; i < m; i++) {
-		note_tag_keys(v, x[i].st.tags);
+	for (size_t i = 0; i < m; i++)
 		if (fleet_filter_match(&v->filter, &x[i]))
 			keep[shown++] = &x[i];
-	}
 	fleet_order(keep, shown);
 	emit(p, v, keep, shown, ctx, epoch);
 	fleet_titles(p, v, x, m, n, cloud, ctx, shown);
 	if (v->filter.n && !shown)
 		snprintf(p->note[0], sizeof p->note[0], "no row matches :filter %.100s (\":filter\" alone shows every row)",
 			 v->filter.text);
-out:
-	for (size_t i = 0; x && i < cap; i++)
-		snapshot_release(&x[i].snap);
-	free(x);
 	free(keep);
-	cloud_snapshot_release(&cloud); /* after the facts: x[].ci pointed into it */
+	v->facts = x; /* kept until the next recalc: rows off screen get their figures from them */
+	v->nfacts = cap;
+	v->cloud = cloud;
+	v->now = ctx->now;
+}
+
+/* The figures of a target's row coming into view (pane_recalc asks). */
+static void fleet_fill(struct pane *p, struct row *r)
+{
+	const struct fleet_priv *v = p->priv;
+	if (!v || r->pending < 1 || (size_t)r->pending > v->nfacts)
+		return;
+	const struct fleet_fact *x = &v->facts[r->pending - 1];
+	fill_figures(r, x->snap, v->now);
+	cpu_cell(r, x->ci);
 }
 
 int fleet_set_grouping(struct pane *p, const char *spec, struct err *e)
@@ -439,6 +483,11 @@ void fleet_next_grouping(struct pane *p, char *name, size_t n)
 	if (!v)
 		return;
 	/* none, cluster, engine, region, account, then tag:KEY for each key seen, then none again */
+	for (size_t i = 0; i < v->nfacts && v->ntag_keys < 8; i++) {
+		note_tag_keys(v, v->facts[i].st.tags);
+		if (v->facts[i].ci)
+			note_tag_keys(v, v->facts[i].ci->tags);
+	}
 	struct fleet_grouping g = v->grouping;
 	if (g.by == FG_TAG) {
 		int i = 0;
@@ -526,5 +575,6 @@ const struct pane_ops pane_fleet_ops = {
 	.default_sort = -1,
 	.recalc = fleet_recalc,
 	.on_command = fleet_command,
+	.fill = fleet_fill,
 	.release = fleet_release,
 };

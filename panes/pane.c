@@ -30,6 +30,16 @@ void pane_free(struct pane **pp)
 	*pp = NULL;
 }
 
+/* Have ops->fill make the cells rows [from, to) still wait for. */
+static void fill(struct pane *p, int from, int to)
+{
+	for (int i = from; p->ops->fill && i < to; i++)
+		if (p->tab.rows[i].pending) {
+			p->ops->fill(p, &p->tab.rows[i]);
+			p->tab.rows[i].pending = 0;
+		}
+}
+
 void pane_recalc(struct pane *p, const struct pane_ctx *ctx)
 {
 	const struct row *was = pane_selected(p);
@@ -38,6 +48,8 @@ void pane_recalc(struct pane *p, const struct pane_ctx *ctx)
 	memset(p->note, 0, sizeof p->note);
 	p->nbadges = 0;
 	p->ops->recalc(p, ctx);
+	if (p->search[0])
+		fill(p, 0, p->tab.nrows); /* the text filter reads every cell */
 	table_keep_matching(&p->tab, p->search);
 	if (p->overlay && p->overlay_refresh)
 		p->overlay_refresh(p, ctx);
@@ -47,6 +59,10 @@ void pane_recalc(struct pane *p, const struct pane_ctx *ctx)
 	pane_select(p, &sel);
 	if (p->sel >= p->tab.nrows)
 		p->sel = p->tab.nrows ? p->tab.nrows - 1 : 0;
+	/* the rows the next repaint can show, wherever it scrolls to keep the cursor in view */
+	int page = p->nvisible > 0 ? p->nvisible : 200;
+	int lo = (p->top < p->sel ? p->top : p->sel) - page, hi = (p->top > p->sel ? p->top : p->sel) + 2 * page;
+	fill(p, lo < 0 ? 0 : lo, hi > p->tab.nrows ? p->tab.nrows : hi);
 }
 
 const struct row *pane_selected(const struct pane *p)

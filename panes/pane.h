@@ -91,6 +91,7 @@ struct row {
 	struct row_ref ref;           /* the object the row shows */
 	int group;                    /* its group's place (fleet grouping), 0 if none: sorting stays inside */
 	int seq;                      /* the order recalc made it in: ties keep it */
+	int pending;                  /* > 0: cells left for ops->fill (a row off screen); the pane's index + 1 */
 };
 
 struct table {
@@ -152,6 +153,13 @@ struct pane_ops {
 	void (*recalc)(struct pane *p, const struct pane_ctx *ctx);
 	/* pane-specific commands; 1 if handled */
 	int (*on_command)(struct pane *p, enum pane_cmd cmd, struct pane_ctx *ctx);
+	/*
+	 * Make the cells recalc left for later (r->pending): pane_recalc calls
+	 * it for the rows the next repaint can show, and for every row while a
+	 * "/" text filter needs their text. Draw cost follows the screen, not
+	 * the fleet. Optional.
+	 */
+	void (*fill)(struct pane *p, struct row *r);
 	/* free what the pane keeps in p->priv (NULL-safe) */
 	void (*release)(struct pane *p);
 };

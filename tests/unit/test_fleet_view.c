@@ -238,6 +238,31 @@ static void tags_of_config_and_aws(void)
 	CHECK(fleet_problem(NULL, NULL, &ci, 0, &f) == FP_AWS && (f & (1u << FP_CPU)));
 }
 
+static void figures_only_for_rows_in_view(void)
+{
+	struct store *s = make_store(mixed, NMIXED);
+	struct pane *p = pane_new(&pane_fleet_ops);
+	struct pane_ctx ctx = {.store = s, .now = clock_mono()};
+	p->nvisible = 1; /* a screen one row high: the cursor's row and a page around it are made */
+	pane_recalc(p, &ctx);
+	enum { CONNS = 5 };
+	CHECK_STR(name_at(p, 8), "b-ok");
+	CHECK(p->tab.rows[8].cell[CONNS] == NULL && p->tab.rows[8].pending > 0);
+	CHECK(p->tab.rows[8].key[CONNS] == 10); /* its sort keys are there all the same */
+	p->sel = 8;
+	pane_recalc(p, &ctx);
+	CHECK(p->tab.rows[8].pending == 0);
+	CHECK_STR(p->tab.rows[8].cell[CONNS], "10/100");
+	CHECK(p->tab.rows[0].cell[CONNS] == NULL); /* z-down has no figures, filled or not */
+	snprintf(p->search, sizeof p->search, "95/100"); /* a text filter reads every row's cells */
+	p->sel = 0;
+	pane_recalc(p, &ctx);
+	CHECK(p->tab.nrows == 1);
+	CHECK_STR(name_at(p, 0), "e-conns");
+	pane_free(&p);
+	store_free(&s);
+}
+
 static void lag_pane_has_no_row_limit(void)
 {
 	enum { N = 300 };
@@ -267,6 +292,7 @@ int main(void)
 	RUN(cluster_joins_replicas_to_primary);
 	RUN(filter_terms);
 	RUN(tags_of_config_and_aws);
+	RUN(figures_only_for_rows_in_view);
 	RUN(lag_pane_has_no_row_limit);
 	return check_total_failed;
 }
