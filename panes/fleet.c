@@ -231,10 +231,11 @@ static void note_tag_keys(struct fleet_priv *v, const char *tags)
 	}
 }
 
-static enum row_attr problem_attr(const struct fleet_fact *x)
+/* How a problem looks: a target that does not answer in red, one answering with a problem in yellow. */
+static enum row_attr problem_attr(int problem, int answering)
 {
-	return x->problem <= FP_AUTH || (x->problem == FP_STALLED && x->st.state != TARGET_OK) ? ROW_BAD
-	       : x->problem < FP_CONNECTING ? ROW_WARN : x->problem == FP_CONNECTING ? ROW_DIM : ROW_NORMAL;
+	return problem <= FP_AUTH || (problem == FP_STALLED && !answering) ? ROW_BAD
+	       : problem < FP_CONNECTING ? ROW_WARN : problem == FP_CONNECTING ? ROW_DIM : ROW_NORMAL;
 }
 
 static void member_row(struct pane *p, const struct fleet_fact *x, const struct pane_ctx *ctx, double epoch,
@@ -253,7 +254,7 @@ static void member_row(struct pane *p, const struct fleet_fact *x, const struct 
 	} else {
 		fill_cloud_row(r, x->ci, epoch);
 	}
-	r->attr = problem_attr(x);
+	r->attr = problem_attr(x->problem, x->ref.kind != ROW_TARGET || x->st.state == TARGET_OK);
 	if (indent) {
 		char name[sizeof x->st.name + 4];
 		snprintf(name, sizeof name, "  %s", x->st.name);
@@ -276,8 +277,7 @@ static void header_row(struct pane *p, const struct fleet_fact *first, size_t me
 	row_text(r, C_NAME, name);
 	row_text(r, C_STATE, fleet_problem_name(first->group_rank));
 	r->key[C_STATE] = first->group_rank;
-	struct fleet_fact worst = {.problem = first->group_rank, .st.state = TARGET_DOWN};
-	r->attr = first->group_rank == FP_OK ? ROW_BOLD : problem_attr(&worst);
+	r->attr = first->group_rank == FP_OK ? ROW_BOLD : problem_attr(first->group_rank, 0);
 }
 
 /* The rows, group by group; a collapsed group is its header alone. */
@@ -335,10 +335,8 @@ static void count_line(struct pane *p, const struct fleet_fact *x, size_t n)
 }
 
 /* Every target and every AWS instance no target stands for, as facts. */
-static size_t gather(struct fleet_fact *x, const struct pane_ctx *ctx, size_t n, const struct cloud_snapshot *cloud,
-		     double epoch)
+static size_t gather(struct fleet_fact *x, const struct pane_ctx *ctx, size_t n, const struct cloud_snapshot *cloud)
 {
-	(void)epoch;
 	unsigned char *used = cloud && cloud->n ? calloc(cloud->n, 1) : NULL;
 	size_t m = 0;
 	for (size_t t = 0; t < n; t++, m++) {
@@ -432,7 +430,7 @@ static void fleet_recalc(struct pane *p, const struct pane_ctx *ctx)
 		return;
 	}
 	double epoch = epoch_s();
-	size_t m = gather(x, ctx, n, cloud, epoch), shown = 0;
+	size_t m = gather(x, ctx, n, cloud), shown = 0;
 	count_line(p, x, m);
 	fleet_group_keys(x, m, &v->grouping, cloud ? cloud->source : "");
 	reveal(v, x, m);

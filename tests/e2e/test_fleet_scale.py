@@ -18,19 +18,24 @@ def dead_port():
     return port
 
 
-def fg_of(captured, text):
-    """The foreground colour (0-7, None for the default) 'text' is drawn in, from capture-pane -e
-    (tmux sends a colour once and keeps it across cells and lines)."""
-    fg, at = None, 0
+def colours_of(captured, text):
+    """The (foreground, background) colours (0-7, None for the default) 'text' is drawn in, from
+    capture-pane -e (tmux sends a colour once and keeps it across cells and lines)."""
+    fg = bg = None
     for m in re.finditer(r"\x1b\[([0-9;]*)m|([^\x1b]+)", captured):
         if m.group(2) is not None:
             if text in m.group(2):
-                return fg
+                return fg, bg
             continue
         for p in (m.group(1) or "0").split(";"):
             n = int(p or 0)
             fg = None if n in (0, 39) else n - 30 if 30 <= n <= 37 else fg
+            bg = None if n in (0, 49) else n - 40 if 40 <= n <= 47 else bg
     raise AssertionError("%r not on screen" % text)
+
+
+def fg_of(captured, text):
+    return colours_of(captured, text)[0]
 
 
 class Fleet:
@@ -156,6 +161,7 @@ def test_target_jump_with_tab_completion():
         f.d.keys("Enter")
         # selected: the status bar wears its environment, and the sessions pane shows it
         f.d.wait_for(r"^ env staging \| ", timeout=3)
+        assert colours_of(f.d.tmux("capture-pane", "-p", "-e", "-t", "0"), " env staging |") == (0, 3)
         f.d.keys("4")
         f.d.wait_for(r"sessions - pg-replica", timeout=3)
         # Backspace and C-u edit; a verb completes too
@@ -170,6 +176,8 @@ def test_target_jump_with_tab_completion():
         f.d.keys("Enter")
         f.d.wait_for(r"fleet - 4 targets", timeout=3)
         f.d.wait_for(r"^ env prod \| ", timeout=3)
+        # production wears red, staging yellow: never one for the other
+        assert colours_of(f.d.tmux("capture-pane", "-p", "-e", "-t", "0"), " env prod |") == (7, 1)
         f.d.keys("4")
         f.d.wait_for(r"sessions - pg-primary", timeout=3)
         # Esc cancels: nothing jumps
@@ -238,6 +246,13 @@ def test_mouse_click_selects_a_row_and_a_tab():
         click = x10(0, 3, y) + x10(3, 3, y)
         f.d.tmux("send-keys", "-t", "0", "-H", *(click + click))  # a double click opens, as Enter
         f.d.wait_for(r"pg-primary \(postgres, 127\.0\.0\.1:\d+\)", timeout=3)
+        # a click closes it; the wheel moves the cursor three rows: from gone to pg-replica
+        f.d.tmux("send-keys", "-t", "0", "-H", *(x10(0, 3, y) + x10(3, 3, y)))
+        f.d.wait_for(r"pg-primary \(postgres, 127", gone=True, timeout=3)
+        f.d.keys("Home")
+        f.d.wait_for(r"^ 1 up|^ \d+ up", timeout=3)  # gone has no env: the plain status bar
+        f.d.tmux("send-keys", "-t", "0", "-H", *x10(65, 3, y))
+        f.d.wait_for(r"^ env staging \| ", timeout=3)
     finally:
         f.close()
 

@@ -263,6 +263,31 @@ static void figures_only_for_rows_in_view(void)
 	store_free(&s);
 }
 
+static void sampling_follows_attention(void)
+{
+	struct store *s = make_store(mixed, NMIXED);
+	struct pane *fleet = pane_new(&pane_fleet_ops), *sessions = pane_new(&pane_sessions_ops),
+		    *queries = pane_new(&pane_queries_ops);
+	struct pane_ctx ctx = {.store = s, .now = clock_mono(), .target = 5};
+	pane_recalc(fleet, &ctx);
+	for (size_t t = 0; t < NMIXED; t++)
+		CHECK(!store_watched(s, t)); /* the fleet pane alone asks for nothing more */
+	pane_recalc(sessions, &ctx);
+	CHECK(store_watched(s, 5) && !store_watched(s, 6));
+	ctx.target = 6;
+	pane_recalc(queries, &ctx);
+	CHECK(store_watched(s, 6) && !store_watched(s, 8));
+	struct row_ref a_ok = row_ref_target(8);
+	CHECK(pane_select(fleet, &a_ok) >= 0);
+	CHECK(pane_command(fleet, PANE_OPEN, &ctx, 10) == 1); /* the details overlay of a-ok */
+	CHECK(fleet->overlay && strstr(fleet->overlay, "a-ok (postgres"));
+	CHECK(store_watched(s, 8) && ctx.target == 8);
+	pane_free(&fleet);
+	pane_free(&sessions);
+	pane_free(&queries);
+	store_free(&s);
+}
+
 static void lag_pane_has_no_row_limit(void)
 {
 	enum { N = 300 };
@@ -293,6 +318,7 @@ int main(void)
 	RUN(filter_terms);
 	RUN(tags_of_config_and_aws);
 	RUN(figures_only_for_rows_in_view);
+	RUN(sampling_follows_attention);
 	RUN(lag_pane_has_no_row_limit);
 	return check_total_failed;
 }
