@@ -240,10 +240,15 @@ def test_tls_verified_against_the_ca_and_refused_against_another():
     try:
         d.wait_for(r"^verified\s+mysql\s+replica\s+ok\s+yes\s")
         s = d.wait_for(r"^wrong-ca\s+mysql\s+DOWN")
-        d.keys("Enter")
+        # the fleet lists problems first (wrong-ca above verified): each is picked by name
+        d.keys(":")
+        d.tmux("send-keys", "-t", "0", "-l", "target verified")
+        d.keys("Enter", "Enter")
         s = d.wait_for(r"connection encryption: TLS\S+")
         assert "connection encryption: plaintext" not in s, s
-        d.keys("Escape", "j", "Enter")
+        d.keys("Escape", ":")
+        d.tmux("send-keys", "-t", "0", "-l", "target wrong-ca")
+        d.keys("Enter", "Enter")
         d.wait_for(r"wrong-ca \(mysql[^\n]*\n[^\n]*state: DOWN connect to [^\n]*TLS/SSL error: [^\n]*certificate")
     finally:
         d.close()
