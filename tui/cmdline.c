@@ -66,7 +66,7 @@ static void v_target(struct ui *ui, const char *arg)
 	fleet_reveal(fleet, (size_t)t); /* its group opens if folded */
 	show_fleet(ui);
 	if (pane_select(fleet, &ref) < 0)
-		ui_say(ui, "%.60s is selected, but the filter hides its row (\":filter\" alone shows every row)", arg);
+		ui_say(ui, "the filter hides %.60s (\":filter\" alone shows every row)", arg);
 }
 
 static void v_group(struct ui *ui, const char *arg)

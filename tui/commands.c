@@ -57,14 +57,24 @@ static void c_filter(struct ui *ui) { ui_pane_command(ui, PANE_FILTER_NEXT); }
 static void c_own(struct ui *ui) { ui_pane_command(ui, PANE_TOGGLE_SELF); }
 static void c_search(struct ui *ui) { ui->searching = 1; }
 
+/* The next target in the fleet pane's order (problems first, groups, filter), from any pane. */
 static void select_target(struct ui *ui, int step)
 {
-	size_t n = store_count(ui->st);
-	if (n == 0)
-		return;
-	ui->ctx.target = (ui->ctx.target + n + (size_t)(step + (int)n)) % n;
-	struct row_ref ref = row_ref_target(ui->ctx.target);
-	pane_select(ui->panes[UI_FLEET], &ref);
+	struct pane *fleet = ui->panes[UI_FLEET];
+	ui->ctx.now = clock_mono();
+	pane_recalc(fleet, &ui->ctx);
+	int n = fleet->tab.nrows, at = fleet->sel;
+	for (int i = 0; i < n; i++) /* from the selected target's row, else from the cursor */
+		if (fleet->tab.rows[i].ref.kind == ROW_TARGET && fleet->tab.rows[i].ref.target == ui->ctx.target)
+			at = i;
+	for (int k = 1; k <= n; k++) {
+		const struct row *r = &fleet->tab.rows[((at + step * k) % n + n) % n];
+		if (r->ref.kind == ROW_TARGET) {
+			ui->ctx.target = r->ref.target;
+			pane_select(fleet, &r->ref);
+			break;
+		}
+	}
 	ui_show_pane(ui, ui->cur);
 }
 

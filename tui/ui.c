@@ -350,6 +350,7 @@ static void draw(struct ui *ui)
 	struct pane *p = ui->panes[ui->cur];
 	ui->ctx.now = clock_mono();
 	pane_recalc(p, &ui->ctx);
+	ui_follow_fleet(ui); /* rows move (problems first): the selected target is the one under the cursor */
 	draw_tabs(ui);
 	draw_title(ui, p);
 	ui->page = LINES - 5;

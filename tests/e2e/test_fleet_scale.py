@@ -93,6 +93,14 @@ def test_problems_first_with_a_coloured_count_line():
         assert fg_of(colours, " 1 down") == 1, colours[:800]  # red
         assert fg_of(colours, "  2 ok") == 2, colours[:800]  # green
         assert fg_of(colours, "  0 auth") is None, colours[:800]  # nothing to see: dim, not red
+        # ] and [ walk the targets in this order, from any pane
+        f.d.keys("Home", "]", "]")
+        f.d.wait_for(r"^ env prod \| ", timeout=3)
+        f.d.keys("4")
+        f.d.wait_for(r"sessions - pg-primary", timeout=3)
+        f.d.keys("[")
+        f.d.wait_for(r"sessions - blackhole", timeout=3)
+        f.d.keys("1")
         # the user's sort still works: 's' cycles the columns round to NAME, 'r' reverses it
         f.d.keys(*["s"] * 12)
         s = f.d.wait_for(r"^NAME\u2191", timeout=3)
