@@ -329,8 +329,8 @@ static void count_line(struct pane *p, const struct fleet_fact *x, size_t n)
 		if (!c && !shown[i].always)
 			continue;
 		int problem = shown[i].problem >= FP_LAG && shown[i].problem <= FP_CPU;
-		pane_badge(p, c ? shown[i].attr : ROW_DIM, "%s%zu %s", problem && !dot++ ? "\u00b7 " : "", c,
-			   shown[i].word);
+		const char *sep = text_utf8() ? "\u00b7 " : "- "; /* a middle dot where the terminal has one */
+		pane_badge(p, c ? shown[i].attr : ROW_DIM, "%s%zu %s", problem && !dot++ ? sep : "", c, shown[i].word);
 	}
 }
 

@@ -1,4 +1,5 @@
 /* Unit tests: the fleet pane's problems-first order, count line, grouping, filter, row identity; the lag pane uncut. */
+#include <locale.h>
 #include <stdlib.h>
 
 #include "../../panes/private.h"
@@ -311,6 +312,8 @@ static void lag_pane_has_no_row_limit(void)
 
 int main(void)
 {
+	setlocale(LC_ALL, "C.UTF-8"); /* the count line's middle dot is UTF-8's */
+	text_init();
 	RUN(problems_first_then_by_name);
 	RUN(cursor_stays_on_its_target);
 	RUN(group_by_tag_collapse_expand);
