@@ -34,7 +34,7 @@ OBJ_TUI  := $(SRC_TUI:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all clean check demo install deps asan tsan bench
+.PHONY: all clean check demo install deps asan tsan bench bench-rows
 
 all: dbfleet
 
@@ -88,6 +88,15 @@ bench: deps dbfleet $(BUILD)/bench/aws_round
 
 # one AWS discovery + metrics round through aws/, for bench/aws_bench.py
 $(BUILD)/bench/aws_round: bench/aws_round.c $(OBJ_CORE)
+	@mkdir -p $(dir $@)
+	@echo "  LD  $@"
+	@$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# the fleet pane on 5,000 synthetic targets: recalc, group, filter, sort, repaint (bench/RESULTS.md)
+bench-rows: $(BUILD)/bench/fleet_rows
+	@$(BUILD)/bench/fleet_rows
+
+$(BUILD)/bench/fleet_rows: bench/fleet_rows.c $(OBJ_CORE)
 	@mkdir -p $(dir $@)
 	@echo "  LD  $@"
 	@$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)

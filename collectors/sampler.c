@@ -636,8 +636,9 @@ static void leave(struct sampler *s)
 	for (size_t i = 0; i < s->nmine; i++) {
 		struct tstate *t = s->mine[i];
 		disarm(t);
-		if (t->conn && t->phase == PH_IDLE && t->ops->sample_start)
-			t->ops->close(t->conn); /* in flight (maybe hung) or blocking: the process exit takes it */
+		if (t->conn && t->ops->sample_start)
+			t->ops->close(t->conn); /* never blocks, even mid-step; a blocking engine's (ODBC)
+						 * may: the process exit takes it */
 		t->conn = NULL;
 		snapshot_release(&t->snap);
 		rates_release(&t->rs);

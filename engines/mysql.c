@@ -232,6 +232,9 @@ static void my_close(struct engine_conn *c)
 {
 	if (!c)
 		return;
+	int fd = mysql_get_socket(c->m);
+	if (fd >= 0 && c->f.phase != MY_PHASE_IDLE && c->f.phase != MY_PHASE_DONE)
+		shutdown(fd, SHUT_RDWR); /* mid-sample: mysql_close's goodbye fails at once, never waits */
 	flight_release(&c->f);
 	mysql_close(c->m);
 	my_state_release(&c->st);
@@ -454,9 +457,6 @@ static void my_abandon(struct engine_conn *c)
 		return;
 	if (c->f.phase != MY_PHASE_IDLE && c->f.phase != MY_PHASE_DONE)
 		kill_our_query(c);
-	int fd = mysql_get_socket(c->m);
-	if (fd >= 0) /* mysql_close's goodbye fails at once instead of waiting on a full socket */
-		shutdown(fd, SHUT_RDWR);
 	my_close(c);
 }
 

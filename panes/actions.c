@@ -34,7 +34,7 @@ static void actions_recalc(struct pane *p, const struct pane_ctx *ctx)
 		strftime(when, sizeof when, "%H:%M:%S", &tm);
 		double el = (a[i].ended > 0 ? a[i].ended : (double)ts.tv_sec) - a[i].started;
 		fmt_age(took, sizeof took, el);
-		r->id = a[i].id;
+		r->ref.item = a[i].id;
 		row_setf(r, C_WHEN, a[i].started, "%s", when);
 		row_text(r, C_TARGET, a[i].target_name);
 		row_text(r, C_WHAT, a[i].what);
@@ -53,12 +53,13 @@ static void actions_recalc(struct pane *p, const struct pane_ctx *ctx)
 /* Enter: everything about one action, the SQL it sent included. */
 static int actions_command(struct pane *p, enum pane_cmd cmd, struct pane_ctx *ctx)
 {
-	if (cmd != PANE_OPEN || p->sel >= p->tab.nrows)
+	const struct row *r = pane_selected(p);
+	if (cmd != PANE_OPEN || !r)
 		return 0;
 	struct action_status a[STORE_ACTIONS];
 	size_t n = store_actions(ctx->store, a, STORE_ACTIONS);
 	for (size_t i = 0; i < n; i++) {
-		if (a[i].id != p->tab.rows[p->sel].id)
+		if (a[i].id != r->ref.item)
 			continue;
 		char buf[2048];
 		snprintf(buf, sizeof buf, "action #%d: %s %s on %s\nby: %s\nstate: %s\nsent: %s\nanswer: %s\n",

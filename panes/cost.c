@@ -42,7 +42,7 @@ static void add(struct pane *p, const char *what, const char *name, double usd, 
 	if (!r)
 		return;
 	char b[BAR_CELLS * 4 + 1];
-	r->id = id;
+	r->ref.item = id; /* a line of a report: no object to follow */
 	row_text(r, C_WHAT, what);
 	row_text(r, C_NAME, name);
 	row_setf(r, C_USD, usd, "%s", fmt_usd);

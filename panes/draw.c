@@ -2,6 +2,7 @@
 #include "pane.h"
 
 #include <curses.h>
+#include <stdio.h>
 #include <string.h>
 
 /* Draw already-sanitised text clipped to 'cols' columns, padding with spaces. */
@@ -56,12 +57,33 @@ static void widths(const struct table *t, int wdt, int *wd)
 		wd[flex] = wdt - fixed > FLEX_MIN ? wdt - fixed : FLEX_MIN;
 }
 
+/* The line of coloured counts: each badge in its own colour, two spaces apart. */
+static void draw_badges(const struct pane *p, WINDOW *w, int y, int x, int wdt, int color)
+{
+	int cx = x;
+	for (int i = 0; i < p->nbadges && cx < x + wdt; i++) {
+		char buf[48];
+		snprintf(buf, sizeof buf, "%s%s", i ? "  " : " ", p->badge[i].text);
+		int bw = text_width(buf) < x + wdt - cx ? text_width(buf) : x + wdt - cx;
+		int a = attr_of(p->badge[i].attr, color);
+		wattron(w, a);
+		draw_text(w, y, cx, bw, buf);
+		wattroff(w, a);
+		cx += bw;
+	}
+	if (cx < x + wdt)
+		draw_text(w, y, cx, x + wdt - cx, "");
+}
+
 void pane_repaint(struct pane *p, WINDOW *w, int y, int x, int h, int wdt, int color)
 {
 	const struct table *t = &p->tab;
 	int wd[TABLE_MAX_COLS];
 	widths(t, wdt, wd);
 	int row = y;
+	p->nvisible = 0;
+	if (p->nbadges && row < y + h)
+		draw_badges(p, w, row++, x, wdt, color);
 	for (int i = 0; i < PANE_NOTES && row < y + h; i++)
 		if (p->note[i][0]) {
 			wattron(w, attr_of(ROW_WARN, color));
@@ -94,6 +116,8 @@ void pane_repaint(struct pane *p, WINDOW *w, int y, int x, int h, int wdt, int c
 	int rows = y + h - row;
 	if (rows <= 0)
 		return;
+	p->first_y = row;
+	p->nvisible = rows;
 	if (p->sel < p->top)
 		p->top = p->sel;
 	if (p->sel >= p->top + rows)

@@ -36,7 +36,8 @@ static void events_recalc(struct pane *p, const struct pane_ctx *ctx)
 		struct tm tm;
 		localtime_r(&t, &tm);
 		strftime(when, sizeof when, "%m-%d %H:%M:%S", &tm);
-		r->id = (long)i;
+		r->ref.item = (long long)e->at; /* an event is its source and time */
+		snprintf(r->ref.key, sizeof r->ref.key, "%.60s/%.30s", e->source, e->type);
 		row_setf(r, C_WHEN, e->at, "%s", when);
 		row_text(r, C_REGION, e->region);
 		row_text(r, C_SOURCE, e->source);

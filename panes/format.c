@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void fmt_age(char *out, size_t n, double s)
@@ -78,4 +79,23 @@ void fmt_spark(char *out, size_t n, const double *v, size_t nv, int width)
 		memcpy(out + o, b, bl + 1);
 		o += bl;
 	}
+}
+
+void endpoint_norm(const char *host, int port, char *out, size_t n)
+{
+	/* "localhost", "127.0.0.1", "::1" and socket directories are one host here */
+	int local = !host[0] || host[0] == '/' || strcmp(host, "localhost") == 0 ||
+		    strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0;
+	snprintf(out, n, "%s:%d", local ? "local" : host, port);
+}
+
+void endpoint_norm_target(const char *endpoint, char *out, size_t n)
+{
+	char host[96];
+	snprintf(host, sizeof host, "%s", endpoint);
+	char *colon = strrchr(host, ':');
+	int port = colon ? atoi(colon + 1) : 0;
+	if (colon)
+		*colon = '\0';
+	endpoint_norm(host, port, out, n);
 }

@@ -27,12 +27,11 @@ static const struct column cols[C_N] = {
 	[C_TREND] = {"TREND", 20, 1, 0, 0},
 };
 
-#define MAX_TARGETS 256
-
 struct node {
 	struct target_status st;
 	struct snapshot *snap;
 	const struct cloud_instance *ci; /* the AWS instance it is, with AWS on */
+	char sender[128];                /* a standby's primary, as endpoint_norm spells it; "" */
 	int placed;
 };
 
@@ -47,31 +46,12 @@ static void cw_cell(struct row *r, const struct cloud_instance *ci)
 	}
 }
 
-/* "localhost", "127.0.0.1", "::1" and socket directories are one host here. */
-static void norm_endpoint(const char *host, int port, char *out, size_t n)
-{
-	int local = !host[0] || host[0] == '/' || strcmp(host, "localhost") == 0 ||
-		    strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0;
-	snprintf(out, n, "%s:%d", local ? "local" : host, port);
-}
-
-static void norm_target(const struct target_status *st, char *out, size_t n)
-{
-	char host[96];
-	snprintf(host, sizeof host, "%s", st->endpoint);
-	char *colon = strrchr(host, ':');
-	int port = colon ? atoi(colon + 1) : 0;
-	if (colon)
-		*colon = '\0';
-	norm_endpoint(host, port, out, n);
-}
-
 /* Is the target's endpoint on 'client' (an address from pg_stat_replication)? */
 static int same_host(const struct target_status *st, const char *client)
 {
 	char a[128], b[128];
-	norm_target(st, a, sizeof a);
-	norm_endpoint(strcmp(client, "local") == 0 ? "" : client, 0, b, sizeof b);
+	endpoint_norm_target(st->endpoint, a, sizeof a);
+	endpoint_norm(strcmp(client, "local") == 0 ? "" : client, 0, b, sizeof b);
 	*strrchr(a, ':') = '\0';
 	*strrchr(b, ':') = '\0';
 	return strcmp(a, b) == 0;
@@ -103,7 +83,7 @@ static void root_row(struct pane *p, const struct pane_ctx *ctx, struct node *nd
 	struct row *r = table_add(&p->tab);
 	if (!r)
 		return;
-	r->id = (long)t;
+	r->ref = row_ref_target(t);
 	row_text(r, C_NODE, nd->st.name);
 	r->attr = nd->st.state == TARGET_OK ? ROW_BOLD : ROW_BAD;
 	cw_cell(r, nd->ci);
@@ -122,7 +102,7 @@ static void root_row(struct pane *p, const struct pane_ctx *ctx, struct node *nd
 }
 
 /* A standby under its primary: the primary's view 'rep' and/or the standby's own. */
-static void child_row(struct pane *p, const struct pane_ctx *ctx, const struct db_replica *rep,
+static void child_row(struct pane *p, const struct pane_ctx *ctx, size_t primary, const struct db_replica *rep,
 		      struct node *sb, long sb_idx, int last)
 {
 	struct row *r = table_add(&p->tab);
@@ -133,7 +113,13 @@ static void child_row(struct pane *p, const struct pane_ctx *ctx, const struct d
 	snprintf(name, sizeof name, "%s%s", branch, sb ? sb->st.name : rep->name);
 	row_text(r, C_NODE, name);
 	row_text(r, C_ROLE, "replica");
-	r->id = sb ? sb_idx : 100000 + p->tab.nrows;
+	if (sb) {
+		r->ref = row_ref_target((size_t)sb_idx);
+	} else { /* a standby only its primary knows of: named by the primary's index and its own name */
+		r->ref.kind = ROW_ITEM;
+		r->ref.target = primary;
+		snprintf(r->ref.key, sizeof r->ref.key, "%s", rep->name);
+	}
 	if (sb)
 		cw_cell(r, sb->ci);
 	const struct db_standby *own = sb && sb->snap ? &sb->snap->s.standby : NULL;
@@ -162,48 +148,108 @@ static void child_row(struct pane *p, const struct pane_ctx *ctx, const struct d
 
 static int standby_of(const struct node *sb, const char *primary_ep)
 {
-	if (!sb->snap || !sb->snap->s.health.is_replica || !sb->snap->s.standby.sender_port)
-		return 0;
-	char ep[128];
-	norm_endpoint(sb->snap->s.standby.sender_host, sb->snap->s.standby.sender_port, ep, sizeof ep);
-	return strcmp(ep, primary_ep) == 0;
+	return sb->sender[0] && strcmp(sb->sender, primary_ep) == 0;
 }
 
-static void children(struct pane *p, const struct pane_ctx *ctx, struct node *nd, size_t n, size_t t)
+/* Node indices sorted by a key (a name, a standby's sender): each primary finds its own by bsearch, not by
+ * a walk over the fleet, so a thousand primaries are not a million comparisons. */
+struct keyed {
+	const char *key;
+	size_t j;
+};
+
+struct tree {
+	struct node *nd;
+	size_t n;
+	struct keyed *by_name, *by_sender;
+	size_t nsender;
+};
+
+static int keyed_cmp(const void *a, const void *b)
+{
+	const struct keyed *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+	return c ? c : x->j < y->j ? -1 : x->j > y->j; /* equal keys keep the config's order */
+}
+
+/* The first entry of 'key' in a sorted index; its end in '*end'. */
+static size_t key_range(const struct keyed *ix, size_t n, const char *key, size_t *end)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(ix[mid].key, key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (*end = lo; *end < n && !strcmp(ix[*end].key, key); ++*end)
+		;
+	return lo;
+}
+
+static int tree_index(struct tree *tr)
+{
+	tr->by_name = calloc(tr->n ? tr->n : 1, sizeof *tr->by_name);
+	tr->by_sender = calloc(tr->n ? tr->n : 1, sizeof *tr->by_sender);
+	if (!tr->by_name || !tr->by_sender)
+		return -1;
+	for (size_t j = 0; j < tr->n; j++) {
+		tr->by_name[j] = (struct keyed){tr->nd[j].st.name, j};
+		if (tr->nd[j].sender[0])
+			tr->by_sender[tr->nsender++] = (struct keyed){tr->nd[j].sender, j};
+	}
+	qsort(tr->by_name, tr->n, sizeof *tr->by_name, keyed_cmp);
+	qsort(tr->by_sender, tr->nsender, sizeof *tr->by_sender, keyed_cmp);
+	return 0;
+}
+
+/* The standby target a row the primary 't' reports stands for: by name, else the next one on its host. */
+static long match_replica(const struct tree *tr, size_t t, const struct db_replica *rep, size_t s0, size_t s1)
+{
+	size_t end, k = key_range(tr->by_name, tr->n, rep->name, &end);
+	for (; k < end; k++)
+		if (tr->by_name[k].j != t && !tr->nd[tr->by_name[k].j].placed)
+			return (long)tr->by_name[k].j;
+	for (k = s0; k < s1; k++) {
+		size_t j = tr->by_sender[k].j;
+		if (j != t && !tr->nd[j].placed && same_host(&tr->nd[j].st, rep->client))
+			return (long)j;
+	}
+	return -1;
+}
+
+static void children(struct pane *p, const struct pane_ctx *ctx, struct tree *tr, size_t t)
 {
 	char ep[128];
-	norm_target(&nd[t].st, ep, sizeof ep);
+	struct node *nd = tr->nd;
+	endpoint_norm_target(nd[t].st.endpoint, ep, sizeof ep);
 	const struct db_sample *x = &nd[t].snap->s;
-	/* rows the primary reports, joined with standby targets by name or endpoint */
+	size_t s1, s0 = key_range(tr->by_sender, tr->nsender, ep, &s1); /* the standbys streaming from it */
 	int pending = 0;
-	for (size_t j = 0; j < n; j++)
-		pending += j != t && !nd[j].placed && standby_of(&nd[j], ep);
+	for (size_t k = s0; k < s1; k++)
+		pending += tr->by_sender[k].j != t && !nd[tr->by_sender[k].j].placed;
+	/* rows the primary reports, joined with standby targets by name or endpoint */
 	for (size_t i = 0; i < x->nreplicas; i++) {
-		long match = -1;
-		for (size_t j = 0; j < n && match < 0; j++)
-			if (j != t && !nd[j].placed && strcmp(nd[j].st.name, x->replicas[i].name) == 0)
-				match = (long)j;
-		/* else the next standby target of this primary on the row's host */
-		for (size_t j = 0; j < n && match < 0; j++)
-			if (j != t && !nd[j].placed && standby_of(&nd[j], ep) &&
-			    same_host(&nd[j].st, x->replicas[i].client))
-				match = (long)j;
+		long match = match_replica(tr, t, &x->replicas[i], s0, s1);
 		if (match >= 0) {
 			pending -= standby_of(&nd[match], ep);
 			nd[match].placed = 1;
 		}
 		int last = i + 1 == x->nreplicas && pending == 0;
-		child_row(p, ctx, &x->replicas[i], match >= 0 ? &nd[match] : NULL, match, last);
+		child_row(p, ctx, t, &x->replicas[i], match >= 0 ? &nd[match] : NULL, match, last);
 	}
-	for (size_t j = 0; j < n; j++)
-		if (j != t && !nd[j].placed && standby_of(&nd[j], ep)) {
+	for (size_t k = s0; k < s1; k++) {
+		size_t j = tr->by_sender[k].j;
+		if (j != t && !nd[j].placed) {
 			nd[j].placed = 1;
-			child_row(p, ctx, NULL, &nd[j], (long)j, --pending == 0);
+			child_row(p, ctx, t, NULL, &nd[j], (long)j, --pending == 0);
 		}
+	}
 }
 
 /* One AWS instance no target stands for, as a tree row. */
-static void cloud_row(struct pane *p, const struct cloud_instance *ci, long id, int child, int last)
+static void cloud_row(struct pane *p, const struct cloud_instance *ci, int child, int last)
 {
 	struct row *r = table_add(&p->tab);
 	if (!r)
@@ -212,7 +258,7 @@ static void cloud_row(struct pane *p, const struct cloud_instance *ci, long id, 
 	const char *branch = !child ? "" : text_utf8() ? (last ? "\u2514\u2500 " : "\u251c\u2500 ")
 						     : (last ? "`- " : "|- ");
 	snprintf(name, sizeof name, "%s%s", branch, ci->id);
-	r->id = id;
+	r->ref = row_ref_aws(ci->region, ci->id);
 	row_text(r, C_NODE, name);
 	row_text(r, C_ROLE, ci->role);
 	row_text(r, C_STATE, ci->status);
@@ -240,14 +286,14 @@ static void cloud_trees(struct pane *p, const struct cloud_snapshot *c, unsigned
 			if (used[i] || (pass == 0 && !root))
 				continue;
 			used[i] = 1;
-			cloud_row(p, ci, -(long)i - 1, 0, 0);
+			cloud_row(p, ci, 0, 0);
 			size_t kids = 0, k = 0;
 			for (size_t j = 0; j < c->n; j++)
 				kids += !used[j] && cloud_child(ci, &c->inst[j]);
 			for (size_t j = 0; j < c->n; j++)
 				if (!used[j] && cloud_child(ci, &c->inst[j])) {
 					used[j] = 1;
-					cloud_row(p, &c->inst[j], -(long)j - 1, 1, ++k == kids);
+					cloud_row(p, &c->inst[j], 1, ++k == kids);
 				}
 		}
 }
@@ -255,8 +301,6 @@ static void cloud_trees(struct pane *p, const struct cloud_snapshot *c, unsigned
 static void lag_recalc(struct pane *p, const struct pane_ctx *ctx)
 {
 	size_t n = store_count(ctx->store);
-	if (n > MAX_TARGETS)
-		n = MAX_TARGETS;
 	struct node *nd = calloc(n ? n : 1, sizeof *nd);
 	if (!nd)
 		return;
@@ -265,16 +309,25 @@ static void lag_recalc(struct pane *p, const struct pane_ctx *ctx)
 	for (size_t t = 0; t < n; t++) {
 		nd[t].snap = store_get(ctx->store, t, &nd[t].st);
 		nd[t].ci = fleet_cloud_of(cloud, &nd[t].st);
+		const struct snapshot *sn = nd[t].snap;
+		if (sn && sn->s.health.is_replica && sn->s.standby.sender_port) /* once, not once per primary */
+			endpoint_norm(sn->s.standby.sender_host, sn->s.standby.sender_port, nd[t].sender, sizeof nd[t].sender);
 		if (nd[t].ci && used)
 			used[nd[t].ci - cloud->inst] = 1;
 	}
+	struct tree tr = {.nd = nd, .n = n};
+	if (tree_index(&tr) < 0)
+		snprintf(p->note[0], sizeof p->note[0], "out of memory: the tree is flat");
 	for (size_t t = 0; t < n; t++) {
 		if (nd[t].placed || !nd[t].snap || nd[t].snap->s.health.is_replica)
 			continue;
 		nd[t].placed = 1;
 		root_row(p, ctx, &nd[t], t);
-		children(p, ctx, nd, n, t);
+		if (tr.by_name && tr.by_sender)
+			children(p, ctx, &tr, t);
 	}
+	free(tr.by_name);
+	free(tr.by_sender);
 	/* standbys whose primary is not watched, and targets with no data yet */
 	for (size_t t = 0; t < n; t++)
 		if (!nd[t].placed)

@@ -1,6 +1,7 @@
 /* pane.c - what every pane shares: life cycle, cursor, sorting, title status. */
 #include "pane.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,31 +22,74 @@ void pane_free(struct pane **pp)
 {
 	if (!pp || !*pp)
 		return;
+	if ((*pp)->ops->release)
+		(*pp)->ops->release(*pp);
 	table_release(&(*pp)->tab);
 	free((*pp)->overlay);
 	free(*pp);
 	*pp = NULL;
 }
 
+/* Have ops->fill make the cells rows [from, to) still wait for. */
+static void fill(struct pane *p, int from, int to)
+{
+	for (int i = from; p->ops->fill && i < to; i++)
+		if (p->tab.rows[i].pending) {
+			p->ops->fill(p, &p->tab.rows[i]);
+			p->tab.rows[i].pending = 0;
+		}
+}
+
 void pane_recalc(struct pane *p, const struct pane_ctx *ctx)
 {
-	long sel_id = p->sel < p->tab.nrows ? p->tab.rows[p->sel].id : -1;
+	const struct row *was = pane_selected(p);
+	struct row_ref sel = was ? was->ref : (struct row_ref){.kind = ROW_ITEM, .item = -1};
 	table_clear(&p->tab);
 	memset(p->note, 0, sizeof p->note);
+	p->nbadges = 0;
 	p->ops->recalc(p, ctx);
+	if (p->search[0])
+		fill(p, 0, p->tab.nrows); /* the text filter reads every cell */
 	table_keep_matching(&p->tab, p->search);
 	if (p->overlay && p->overlay_refresh)
 		p->overlay_refresh(p, ctx);
 	if (p->sort_col >= 0)
 		table_sort(&p->tab, p->sort_col, p->sort_desc);
 	/* keep the cursor on the same object when rows move */
-	for (int i = 0; i < p->tab.nrows; i++)
-		if (p->tab.rows[i].id == sel_id) {
-			p->sel = i;
-			break;
-		}
+	pane_select(p, &sel);
 	if (p->sel >= p->tab.nrows)
 		p->sel = p->tab.nrows ? p->tab.nrows - 1 : 0;
+	/* the rows the next repaint can show, wherever it scrolls to keep the cursor in view */
+	int page = p->nvisible > 0 ? p->nvisible : 200;
+	int lo = (p->top < p->sel ? p->top : p->sel) - page, hi = (p->top > p->sel ? p->top : p->sel) + 2 * page;
+	fill(p, lo < 0 ? 0 : lo, hi > p->tab.nrows ? p->tab.nrows : hi);
+}
+
+const struct row *pane_selected(const struct pane *p)
+{
+	return p->sel >= 0 && p->sel < p->tab.nrows ? &p->tab.rows[p->sel] : NULL;
+}
+
+int pane_select(struct pane *p, const struct row_ref *ref)
+{
+	for (int i = 0; i < p->tab.nrows; i++)
+		if (row_ref_eq(&p->tab.rows[i].ref, ref)) {
+			p->sel = i;
+			return i;
+		}
+	return -1;
+}
+
+void pane_badge(struct pane *p, enum row_attr attr, const char *fmt, ...)
+{
+	if (p->nbadges == PANE_BADGES)
+		return;
+	struct pane_badge *b = &p->badge[p->nbadges++];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(b->text, sizeof b->text, fmt, ap);
+	va_end(ap);
+	b->attr = attr;
 }
 
 static void sort_next(struct pane *p)

@@ -26,7 +26,7 @@ static void queries_recalc(struct pane *p, const struct pane_ctx *ctx)
 {
 	struct target_status st;
 	struct snapshot *snap = store_get_detail(ctx->store, ctx->target, &st);
-	store_watch(ctx->store, ctx->target, 3 * st.interval_s); /* digests are read while shown */
+	store_watch(ctx->store, ctx->target, 3 * st.interval_s); /* digests are read while this shows */
 	snprintf(p->title, sizeof p->title, "queries - %s", st.name);
 	pane_status_of(p, &st, snap, ctx->now);
 	if (!snap)
@@ -41,7 +41,7 @@ static void queries_recalc(struct pane *p, const struct pane_ctx *ctx)
 		struct row *r = table_add(&p->tab);
 		if (!r)
 			break;
-		r->id = (long)i;
+		r->ref.item = q->queryid; /* a statement is its queryid, wherever it ranks */
 		num(r, C_MS_S, q->ms_s);
 		num(r, C_CALLS_S, q->calls_s);
 		num(r, C_MEAN, q->mean_ms);
@@ -59,12 +59,15 @@ static void queries_recalc(struct pane *p, const struct pane_ctx *ctx)
 /* Enter: the full statement text, wrapped by the overlay. */
 static int queries_command(struct pane *p, enum pane_cmd cmd, struct pane_ctx *ctx)
 {
-	if (cmd != PANE_OPEN || p->sel >= p->tab.nrows)
+	const struct row *r = pane_selected(p);
+	if (cmd != PANE_OPEN || !r)
 		return 0;
 	struct snapshot *snap = store_get_detail(ctx->store, ctx->target, NULL);
-	long i = p->tab.rows[p->sel].id;
-	if (snap && i >= 0 && (size_t)i < snap->s.nqueries) {
-		const struct db_query *q = &snap->s.queries[i];
+	const struct db_query *q = NULL;
+	for (size_t i = 0; snap && !q && i < snap->s.nqueries; i++)
+		if (snap->s.queries[i].queryid == r->ref.item)
+			q = &snap->s.queries[i];
+	if (q) {
 		char head[160];
 		snprintf(head, sizeof head, "queryid %lld, %.0f calls, mean %.3f ms\n\n",
 			 (long long)q->queryid, q->calls, q->calls > 0 ? q->total_ms / q->calls : 0);

@@ -49,7 +49,8 @@ static void add_session(struct pane *p, const struct db_session *s)
 	struct row *r = table_add(&p->tab);
 	if (!r)
 		return;
-	r->id = s->pid;
+	r->ref.item = s->pid; /* a session is its pid and its start: pids are reused */
+	snprintf(r->ref.key, sizeof r->ref.key, "%s", s->backend_start);
 	row_setf(r, C_PID, s->pid, "%s%d", s->is_blocker ? "*" : "", s->pid);
 	row_text(r, C_USER, s->user);
 	row_text(r, C_DB, s->db);
@@ -76,7 +77,7 @@ static void sessions_recalc(struct pane *p, const struct pane_ctx *ctx)
 {
 	struct target_status st;
 	struct snapshot *snap = store_get_detail(ctx->store, ctx->target, &st);
-	store_watch(ctx->store, ctx->target, 3 * st.interval_s); /* sessions are read while shown */
+	store_watch(ctx->store, ctx->target, 3 * st.interval_s); /* sessions and locks are read while this shows */
 	pane_status_of(p, &st, snap, ctx->now);
 	int shown = 0;
 	if (snap) {
@@ -103,11 +104,11 @@ static int sessions_command(struct pane *p, enum pane_cmd cmd, struct pane_ctx *
 		p->filter = (p->filter + 1) % F_N;
 	else if (cmd == PANE_TOGGLE_SELF)
 		p->show_self = !p->show_self;
-	else if (cmd == PANE_OPEN && p->sel < p->tab.nrows) {
-		const struct row *r = &p->tab.rows[p->sel];
+	else if (cmd == PANE_OPEN && pane_selected(p)) {
+		const struct row *r = pane_selected(p);
 		char buf[PANE_OVERLAY_MAX];
-		snprintf(buf, sizeof buf, "pid %ld  user %s  db %s  app %s\nstate %s  wait %s\n\n%s",
-			 r->id, r->cell[C_USER], r->cell[C_DB], r->cell[C_APP], r->cell[C_STATE],
+		snprintf(buf, sizeof buf, "pid %lld  user %s  db %s  app %s\nstate %s  wait %s\n\n%s",
+			 r->ref.item, r->cell[C_USER], r->cell[C_DB], r->cell[C_APP], r->cell[C_STATE],
 			 r->cell[C_WAIT], r->cell[C_QUERY]);
 		pane_set_overlay(p, buf);
 	} else

@@ -41,8 +41,27 @@ struct row *table_add(struct table *t)
 		t->rows = nr;
 		t->cap = ncap;
 	}
-	struct row *r = &t->rows[t->nrows++];
+	struct row *r = &t->rows[t->nrows];
 	memset(r, 0, sizeof *r);
+	r->seq = t->nrows++;
+	return r;
+}
+
+int row_ref_eq(const struct row_ref *a, const struct row_ref *b)
+{
+	return a->kind == b->kind && a->target == b->target && a->item == b->item && !strcmp(a->key, b->key);
+}
+
+struct row_ref row_ref_target(size_t t)
+{
+	struct row_ref r = {.kind = ROW_TARGET, .target = t};
+	return r;
+}
+
+struct row_ref row_ref_aws(const char *region, const char *id)
+{
+	struct row_ref r = {.kind = ROW_AWS};
+	snprintf(r.key, sizeof r.key, "%s/%s", region, id);
 	return r;
 }
 
@@ -92,6 +111,10 @@ void table_keep_matching(struct table *t, const char *text)
 		int hit = 0;
 		for (int c = 0; c < t->ncols && !hit; c++)
 			hit = contains(r->cell[c], needle);
+		/* a group header stays while a row of its group does */
+		for (int j = i + 1; r->ref.kind == ROW_GROUP && !hit && j < t->nrows && t->rows[j].ref.kind != ROW_GROUP; j++)
+			for (int c = 0; c < t->ncols && !hit; c++)
+				hit = contains(t->rows[j].cell[c], needle);
 		if (hit) {
 			if (kept != i)
 				t->rows[kept] = *r;
@@ -110,13 +133,18 @@ static int row_cmp(const void *a, const void *b)
 {
 	const struct row *x = a, *y = b;
 	int c;
+	/* groups keep their order, each header above its rows */
+	if (x->group != y->group)
+		return x->group < y->group ? -1 : 1;
+	if ((x->ref.kind == ROW_GROUP) != (y->ref.kind == ROW_GROUP))
+		return x->ref.kind == ROW_GROUP ? -1 : 1;
 	if (sort_text)
 		c = strcmp(x->cell[sort_col] ? x->cell[sort_col] : "",
 			   y->cell[sort_col] ? y->cell[sort_col] : "");
 	else
 		c = x->key[sort_col] < y->key[sort_col] ? -1 : x->key[sort_col] > y->key[sort_col];
 	if (c == 0) /* stable: qsort is not, so fall back to the original order */
-		c = x->id < y->id ? -1 : x->id > y->id;
+		return x->seq < y->seq ? -1 : x->seq > y->seq;
 	return sort_desc ? -c : c;
 }
 

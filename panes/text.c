@@ -65,10 +65,32 @@ static int put(char *out, size_t *o, size_t max, const char *s, size_t len)
 	return 1;
 }
 
+/* Printable ASCII alone, and its length: nothing to escape (most cells of a fleet). */
+static size_t plain_ascii(const char *in, int *plain)
+{
+	size_t n = 0;
+	*plain = 1;
+	for (; in[n]; n++)
+		if ((unsigned char)in[n] < 0x20 || (unsigned char)in[n] > 0x7E)
+			*plain = 0;
+	return n;
+}
+
 char *text_sanitize(const char *in, size_t max)
 {
 	if (!in)
 		in = "";
+	int plain;
+	size_t len = plain_ascii(in, &plain);
+	if (plain) { /* the fast path: a copy, cut to 'max' */
+		len = len < max ? len : max;
+		char *copy = malloc(len + 1);
+		if (copy) {
+			memcpy(copy, in, len);
+			copy[len] = '\0';
+		}
+		return copy;
+	}
 	char *out = malloc(max + 1);
 	if (!out)
 		return NULL;
@@ -102,7 +124,8 @@ char *text_sanitize(const char *in, size_t max)
 		s += n;
 	}
 	out[o] = '\0';
-	return out;
+	char *fit = realloc(out, o + 1); /* a cell holds what it needs, not 'max' */
+	return fit ? fit : out;
 }
 
 size_t text_fit(const char *s, int cols, int *used)

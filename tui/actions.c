@@ -84,12 +84,19 @@ static void ask(struct ui *ui, const struct action_request *r, int destructive, 
 	ui->prompt.active = 1;
 }
 
-static const struct db_session *find_session(const struct snapshot *snap, int pid)
+static const struct db_session *find_pid(const struct snapshot *snap, int pid)
 {
 	for (size_t i = 0; snap && i < snap->s.nsessions; i++)
 		if (snap->s.sessions[i].pid == pid)
 			return &snap->s.sessions[i];
 	return NULL;
+}
+
+/* The session a row shows: its pid with the same start (a reused pid is another session). */
+static const struct db_session *find_session(const struct snapshot *snap, const struct row_ref *ref)
+{
+	const struct db_session *s = find_pid(snap, (int)ref->item);
+	return s && !strcmp(s->backend_start, ref->key) ? s : NULL;
 }
 
 /* One session as an action's object, with the identity it is shown with. */
@@ -115,17 +122,18 @@ void act_session(struct ui *ui, int kind)
 		allowed(ui, NULL, 0);
 		return;
 	}
-	if (ui->cur != UI_SESSIONS || p->sel >= p->tab.nrows) {
+	const struct row *row = pane_selected(p);
+	if (ui->cur != UI_SESSIONS || !row) {
 		ui_say(ui, "select a session in the sessions pane (4) first");
 		return;
 	}
 	size_t t = ui->ctx.target;
 	if (t >= store_count(ui->st) || !allowed(ui, policy(ui, t), 0))
 		return;
-	int pid = (int)p->tab.rows[p->sel].id;
+	int pid = (int)row->ref.item;
 	struct target_status st;
 	struct snapshot *snap = store_get_detail(ui->st, t, &st);
-	const struct db_session *s = find_session(snap, pid);
+	const struct db_session *s = find_session(snap, &row->ref);
 	if (!s || s->is_self) {
 		ui_say(ui, s ? "that is dbfleet's own session" : "pid %d is not in the latest sample any more", pid);
 		snapshot_release(&snap);
@@ -170,7 +178,7 @@ static void ask_bulk(struct ui *ui, struct snapshot *snap, const struct target_s
 	char radius[1200], question[300];
 	size_t o = 0;
 	for (int i = 0; i < n; i++) {
-		const struct db_session *s = find_session(snap, pids[i]);
+		const struct db_session *s = find_pid(snap, pids[i]);
 		if (!s)
 			continue;
 		session_action(snap, s, ACT_TERMINATE, &r.bulk[r.nbulk++]);
@@ -201,7 +209,7 @@ static struct snapshot *sessions_view(struct ui *ui, struct target_status *st)
 		allowed(ui, NULL, 0);
 		return NULL;
 	}
-	if (ui->cur != UI_SESSIONS || p->sel >= p->tab.nrows) {
+	if (ui->cur != UI_SESSIONS || !pane_selected(p)) {
 		ui_say(ui, "select a session in the sessions pane (4) first");
 		return NULL;
 	}
@@ -219,11 +227,12 @@ void act_chain(struct ui *ui)
 	struct snapshot *snap = sessions_view(ui, &st);
 	if (!snap)
 		return;
-	int pid = (int)ui->panes[UI_SESSIONS]->tab.rows[ui->panes[UI_SESSIONS]->sel].id;
+	const struct row_ref *ref = &pane_selected(ui->panes[UI_SESSIONS])->ref;
+	int pid = (int)ref->item;
 	/* everything the selected session waits for, transitively: ending them frees it */
 	int set[ACTION_BULK_MAX + 1], n = 0, too_many = 0;
 	int frontier[64], nf = 0;
-	const struct db_session *s = find_session(snap, pid);
+	const struct db_session *s = find_session(snap, ref);
 	for (int b = 0; s && b < s->nblockers && nf < 64; b++)
 		frontier[nf++] = s->blockers[b];
 	while (nf > 0) {
@@ -237,7 +246,7 @@ void act_chain(struct ui *ui)
 			break;
 		}
 		set[n++] = b;
-		const struct db_session *bs = find_session(snap, b);
+		const struct db_session *bs = find_pid(snap, b);
 		for (int k = 0; bs && k < bs->nblockers && nf < 64; k++)
 			frontier[nf++] = bs->blockers[k];
 	}
@@ -263,7 +272,7 @@ void act_shown(struct ui *ui)
 	struct pane *p = ui->panes[UI_SESSIONS];
 	int set[ACTION_BULK_MAX], n = 0;
 	for (int i = 0; i < p->tab.nrows; i++) {
-		const struct db_session *s = find_session(snap, (int)p->tab.rows[i].id);
+		const struct db_session *s = find_session(snap, &p->tab.rows[i].ref);
 		if (!s || s->is_self)
 			continue;
 		if (n == ACTION_BULK_MAX) {
@@ -283,15 +292,17 @@ void act_shown(struct ui *ui)
 
 void act_promote(struct ui *ui)
 {
-	size_t t = ui->ctx.target;
 	if (ui->o->read_only) {
 		allowed(ui, NULL, 1);
 		return;
 	}
-	if (ui->cur != UI_FLEET && ui->cur != UI_LAG) {
+	/* the replica is the row under the cursor, as the pane shows it */
+	const struct row *row = ui->cur == UI_FLEET || ui->cur == UI_LAG ? pane_selected(ui->panes[ui->cur]) : NULL;
+	if (!row || row->ref.kind != ROW_TARGET) {
 		ui_say(ui, "select a replica in the fleet (1) or lag (2) pane first");
 		return;
 	}
+	size_t t = row->ref.target;
 	if (t >= store_count(ui->st) || !allowed(ui, policy(ui, t), 1))
 		return;
 	struct target_status st;
@@ -335,7 +346,8 @@ static int selected_cloud(struct ui *ui, struct cloud_instance *out, size_t *tar
 	}
 	struct cloud_snapshot *c = store_cloud_get(ui->st);
 	*cs = c;
-	if (ui->cur != UI_FLEET || p->sel >= p->tab.nrows) {
+	const struct row *row = pane_selected(p);
+	if (ui->cur != UI_FLEET || !row || row->ref.kind == ROW_GROUP) {
 		ui_say(ui, "select an AWS instance in the fleet pane (1) first");
 		return -1;
 	}
@@ -343,17 +355,16 @@ static int selected_cloud(struct ui *ui, struct cloud_instance *out, size_t *tar
 		ui_say(ui, "AWS is off: run with --aws to act on RDS instances");
 		return -1;
 	}
-	long id = p->tab.rows[p->sel].id;
 	const struct cloud_instance *ci = NULL;
 	*target = ACTION_AWS_ONLY;
-	if (id < 0 && (size_t)(-id - 1) < c->n) {
-		ci = &c->inst[-id - 1];
-	} else if (id >= 0) {
+	if (row->ref.kind == ROW_AWS) {
+		ci = cloud_of_ref(c, &row->ref); /* by region and id: the snapshot may have moved it */
+	} else if (row->ref.kind == ROW_TARGET) {
 		struct target_status st;
-		struct snapshot *snap = store_get(ui->st, (size_t)id, &st);
+		struct snapshot *snap = store_get(ui->st, row->ref.target, &st);
 		snapshot_release(&snap);
 		ci = fleet_cloud_of(c, &st);
-		*target = (size_t)id;
+		*target = row->ref.target;
 	}
 	if (!ci) {
 		ui_say(ui, "this row is not an AWS instance dbfleet discovered");

@@ -59,14 +59,50 @@ static void c_filter(struct ui *ui) { ui_pane_command(ui, PANE_FILTER_NEXT); }
 static void c_own(struct ui *ui) { ui_pane_command(ui, PANE_TOGGLE_SELF); }
 static void c_search(struct ui *ui) { ui->searching = 1; }
 
+/* The next target in the fleet pane's order (problems first, groups, filter), from any pane. */
 static void select_target(struct ui *ui, int step)
 {
-	size_t n = store_count(ui->st);
-	if (n == 0)
-		return;
-	ui->ctx.target = (ui->ctx.target + n + (size_t)(step + (int)n)) % n;
-	ui->panes[UI_FLEET]->sel = (int)ui->ctx.target;
+	struct pane *fleet = ui->panes[UI_FLEET];
+	ui->ctx.now = clock_mono();
+	pane_recalc(fleet, &ui->ctx);
+	int n = fleet->tab.nrows, at = fleet->sel;
+	for (int i = 0; i < n; i++) /* from the selected target's row, else from the cursor */
+		if (fleet->tab.rows[i].ref.kind == ROW_TARGET && fleet->tab.rows[i].ref.target == ui->ctx.target)
+			at = i;
+	for (int k = 1; k <= n; k++) {
+		const struct row *r = &fleet->tab.rows[((at + step * k) % n + n) % n];
+		if (r->ref.kind == ROW_TARGET) {
+			ui->ctx.target = r->ref.target;
+			pane_select(fleet, &r->ref);
+			break;
+		}
+	}
 	ui_show_pane(ui, ui->cur);
+}
+
+static void c_cmdline(struct ui *ui) { cmdline_open(ui, ""); }
+static void c_cmd_target(struct ui *ui) { cmdline_open(ui, "target "); }
+static void c_cmd_filter(struct ui *ui) { cmdline_open(ui, "filter "); }
+
+static void c_group_next(struct ui *ui)
+{
+	char name[48] = "";
+	fleet_next_grouping(ui->panes[UI_FLEET], name, sizeof name);
+	ui_show_pane(ui, UI_FLEET);
+	ui_say(ui, "fleet grouped by %s (t: the next grouping, Space folds a group, z all)", name);
+}
+
+static void c_group_toggle(struct ui *ui)
+{
+	if (ui->cur != UI_FLEET || !fleet_toggle_group(ui->panes[UI_FLEET]))
+		ui_say(ui, "no group here: t groups the fleet pane (1)");
+	ui_show_pane(ui, ui->cur);
+}
+
+static void c_group_all(struct ui *ui)
+{
+	fleet_toggle_all(ui->panes[UI_FLEET]);
+	ui_show_pane(ui, UI_FLEET);
 }
 
 static void c_target_next(struct ui *ui) { select_target(ui, 1); }
@@ -98,6 +134,12 @@ const struct command commands[] = {
 	{"filter.next", "sessions: cycle the state filter", c_filter},
 	{"filter.text", "show only rows containing a text: type it, Enter keeps it, Esc clears it", c_search},
 	{"sessions.own", "sessions: show or hide dbfleet's own connections", c_own},
+	{"cmdline", "command line: target NAME, group BY, filter [TERMS], q (Tab completes, Esc cancels)", c_cmdline},
+	{"cmdline.target", "jump to a target by name: opens :target (Tab completes names)", c_cmd_target},
+	{"cmdline.filter", "fleet: show only rows matching state=, engine=, tag:KEY=, name= (opens :filter)", c_cmd_filter},
+	{"group.next", "fleet: group by cluster, engine, region, account, each tag key, or none (cycles)", c_group_next},
+	{"group.toggle", "fleet: fold or unfold the group under the cursor", c_group_toggle},
+	{"group.toggle_all", "fleet: fold every group, or unfold them all", c_group_all},
 	{"target.next", "select the next target", c_target_next},
 	{"target.prev", "select the previous target", c_target_prev},
 	{"session.cancel", "cancel the selected session's query (asks y/N)", c_cancel},

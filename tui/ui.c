@@ -84,6 +84,8 @@ static int setup_colors(void)
 	init_pair(2, COLOR_YELLOW, -1);
 	init_pair(3, COLOR_GREEN, -1);
 	init_pair(4, COLOR_CYAN, -1);
+	init_pair(5, COLOR_WHITE, COLOR_RED);    /* the status bar on a production target */
+	init_pair(6, COLOR_BLACK, COLOR_YELLOW); /* ... on a staging one */
 	return 1;
 }
 
@@ -94,13 +96,19 @@ void ui_show_pane(struct ui *ui, int i)
 	pane_recalc(ui->panes[i], &ui->ctx);
 }
 
+void ui_follow_fleet(struct ui *ui)
+{
+	const struct row *r = pane_selected(ui->panes[UI_FLEET]);
+	if (ui->cur == UI_FLEET && r && r->ref.kind == ROW_TARGET)
+		ui->ctx.target = r->ref.target; /* AWS-only rows and group headers are no target */
+}
+
 void ui_pane_command(struct ui *ui, enum pane_cmd cmd)
 {
 	struct pane *p = ui->panes[ui->cur];
 	ui->ctx.now = clock_mono();
 	pane_command(p, cmd, &ui->ctx, ui->page);
-	if (ui->cur == UI_FLEET && p->sel < p->tab.nrows && p->tab.rows[p->sel].id >= 0)
-		ui->ctx.target = (size_t)p->tab.rows[p->sel].id; /* AWS-only rows have ids < 0 */
+	ui_follow_fleet(ui);
 }
 
 /* Width of the tab bar in a layout: 0 full, 1 without the clock, 2 numbers only but the current pane. */
@@ -120,6 +128,8 @@ static void draw_tabs(struct ui *ui)
 	attron(A_REVERSE);
 	draw_text(stdscr, 0, 0, COLS, " dbfleet ");
 	int x = 9;
+	for (int i = 0; i <= UI_NPANES; i++)
+		ui->tab_x[i] = COLS; /* tabs that do not fit take no clicks */
 	for (int i = 0; i < UI_NPANES && x < COLS; i++) {
 		char tab[32];
 		if (layout == 2 && i != ui->cur)
@@ -129,10 +139,12 @@ static void draw_tabs(struct ui *ui)
 		int w = (int)strlen(tab) < COLS - x ? (int)strlen(tab) : COLS - x;
 		if (i == ui->cur)
 			attroff(A_REVERSE), attron(A_BOLD);
+		ui->tab_x[i] = x;
 		draw_text(stdscr, 0, x, w, tab);
 		if (i == ui->cur)
 			attroff(A_BOLD), attron(A_REVERSE);
 		x += w;
+		ui->tab_x[i + 1] = x;
 	}
 	if (layout == 0) {
 		char clock[16];
@@ -163,6 +175,48 @@ static void draw_title(struct ui *ui, struct pane *p)
 	attroff(a);
 }
 
+/*
+ * The selected target's environment, from its "env" tag (the config's, then
+ * AWS's): the status bar wears it, so production never looks like staging
+ * (k9s skins per context). The attribute for the bar; 'env' gets the name.
+ */
+static int env_attr(struct ui *ui, char *env, size_t n)
+{
+	static const struct {
+		const char *prefix;
+		int pair;
+	} looks[] = {{"preprod", 6}, {"prod", 5}, {"live", 5}, {"stag", 6}, {"stg", 6}, {"uat", 6}}; /* first wins */
+	env[0] = '\0';
+	if (ui->ctx.target >= store_count(ui->st))
+		return A_REVERSE;
+	struct target_status st;
+	struct snapshot *snap = store_get(ui->st, ui->ctx.target, &st);
+	snapshot_release(&snap);
+	struct cloud_snapshot *c = store_cloud_get(ui->st);
+	const struct cloud_instance *ci = fleet_cloud_of(c, &st);
+	int found = fleet_tag(st.tags, "env", env, n) || (ci && fleet_tag(ci->tags, "env", env, n));
+	cloud_snapshot_release(&c);
+	if (!found)
+		return A_REVERSE;
+	int pair = 0;
+	for (size_t i = 0; i < sizeof looks / sizeof looks[0] && !pair; i++)
+		if (!strncasecmp(env, looks[i].prefix, strlen(looks[i].prefix)))
+			pair = looks[i].pair;
+	if (!pair)
+		return A_REVERSE;
+	return ui->color ? COLOR_PAIR(pair) | A_BOLD : A_REVERSE | (pair == 5 ? A_BOLD | A_UNDERLINE : A_BOLD);
+}
+
+/* The ':' line in place of the status bar while it is open. */
+static void draw_cmdline(struct ui *ui)
+{
+	char *t = text_sanitize(ui->cmdline.text, sizeof ui->cmdline.text);
+	char line[200];
+	snprintf(line, sizeof line, ":%s_", t ? t : "");
+	free(t);
+	draw_text(stdscr, LINES - 1, 0, COLS, line);
+}
+
 /* targets up/stalled/down, newest and oldest sample, read-only flag */
 static void draw_status(struct ui *ui)
 {
@@ -181,7 +235,7 @@ static void draw_status(struct ui *ui)
 		}
 		snapshot_release(&s);
 	}
-	char a[16], b[16], line[512], cloud[300] = "";
+	char a[16], b[16], line[640], cloud[300] = "";
 	fmt_age(a, sizeof a, newest);
 	fmt_age(b, sizeof b, oldest);
 	struct cloud_snapshot *c = store_cloud_get(ui->st);
@@ -197,17 +251,27 @@ static void draw_status(struct ui *ui)
 	} else if (ui->o->cloud.enabled)
 		snprintf(cloud, sizeof cloud, " AWS: discovering... |");
 	cloud_snapshot_release(&c);
-	snprintf(line, sizeof line, " %d up  %d stalled  %d down | samples %s..%s old |%s%s%s ?:help q:quit",
-		 up, stalled, down, a, b, cloud, ui->o->read_only ? " READ-ONLY |" : "",
+	char env[64], envs[64] = "";
+	int look = env_attr(ui, env, sizeof env);
+	if (env[0]) {
+		char *e = text_sanitize(env, 40);
+		snprintf(envs, sizeof envs, " env %.40s |", e ? e : "?");
+		free(e);
+	}
+	snprintf(line, sizeof line, "%s %d up  %d stalled  %d down | samples %s..%s old |%s%s%s :cmd ?:help q:quit",
+		 envs, up, stalled, down, a, b, cloud, ui->o->read_only ? " READ-ONLY |" : "",
 		 ui->o->dry_run ? " DRY RUN |" : "");
 	if (ui->msg[0] && now < ui->msg_until) {
 		char *m = text_sanitize(ui->msg, sizeof ui->msg);
 		snprintf(line, sizeof line, " %s", m ? m : "");
 		free(m);
 	}
-	attron(A_REVERSE);
-	draw_text(stdscr, LINES - 1, 0, COLS, line);
-	attroff(A_REVERSE);
+	attron(look);
+	if (ui->cmdline.active)
+		draw_cmdline(ui);
+	else
+		draw_text(stdscr, LINES - 1, 0, COLS, line);
+	attroff(look);
 }
 
 /* A box over the pane with lines of text, scrolled by 'top'. */
@@ -286,6 +350,7 @@ static void draw(struct ui *ui)
 	struct pane *p = ui->panes[ui->cur];
 	ui->ctx.now = clock_mono();
 	pane_recalc(p, &ui->ctx);
+	ui_follow_fleet(ui); /* rows move (problems first): the selected target is the one under the cursor */
 	draw_tabs(ui);
 	draw_title(ui, p);
 	ui->page = LINES - 5;
@@ -333,13 +398,58 @@ static int translate(int ch)
 	}
 }
 
+/* A click on a tab shows its pane; on a row selects it (a double click opens it, as Enter); the wheel scrolls. */
+static void on_mouse(struct ui *ui)
+{
+	MEVENT ev;
+	if (getmouse(&ev) != OK || ui->prompt.active || ui->cmdline.active)
+		return;
+	struct pane *p = ui->panes[ui->cur];
+	int up = (ev.bstate & BUTTON4_PRESSED) != 0, down = (ev.bstate & BUTTON5_PRESSED) != 0;
+	if (ui->help || p->overlay) { /* the wheel scrolls the help; a click closes what is open */
+		if (ui->help && (up || down))
+			ui->help_top = up ? (ui->help_top > 2 ? ui->help_top - 3 : 0) : ui->help_top + 3;
+		else if (!up && !down) {
+			ui->help = 0;
+			pane_set_overlay(p, NULL);
+		}
+		return;
+	}
+	if (up || down) {
+		for (int i = 0; i < 3; i++)
+			ui_pane_command(ui, up ? PANE_UP : PANE_DOWN);
+		return;
+	}
+	if (ev.y == 0) {
+		for (int i = 0; i < UI_NPANES; i++)
+			if (ev.x >= ui->tab_x[i] && ev.x < ui->tab_x[i + 1])
+				ui_show_pane(ui, i);
+		return;
+	}
+	int r = p->top + ev.y - p->first_y;
+	if (ev.y < p->first_y || ev.y >= p->first_y + p->nvisible || r >= p->tab.nrows)
+		return;
+	p->sel = r;
+	ui_follow_fleet(ui);
+	if (ev.bstate & BUTTON1_DOUBLE_CLICKED)
+		ui_pane_command(ui, PANE_OPEN);
+}
+
 static void on_key(struct ui *ui, int ch)
 {
 	struct pane *p = ui->panes[ui->cur];
 	if (ch == KEY_RESIZE)
 		return;
+	if (ch == KEY_MOUSE) {
+		on_mouse(ui);
+		return;
+	}
 	if (ui->prompt.active) {
 		prompt_key(ui, ch);
+		return;
+	}
+	if (ui->cmdline.active) {
+		cmdline_key(ui, ch);
 		return;
 	}
 	if (ui->searching) { /* every key edits the filter; the rows follow as it is typed */
@@ -398,6 +508,8 @@ int ui_run(struct store *st, const struct options *o, const struct keymap *km,
 	}
 	text_init();
 	ui.color = setup_colors();
+	if (o->mouse) /* off: the terminal keeps its own selection, copy and paste */
+		mousemask(BUTTON1_CLICKED | BUTTON1_DOUBLE_CLICKED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
 	struct err e = {0};
 	if (collector_start(col, &e) < 0) {
 		restore_terminal();

@@ -31,6 +31,13 @@ struct ui {
 		struct action_request req;
 	} prompt;
 	int searching;     /* the current pane's "/" filter is being typed */
+	struct {
+		int active;            /* the ':' line is open on the bottom line */
+		char text[128];        /* printable ASCII (edit_input) */
+		char stem[128];        /* what Tab completes: the text at the first Tab */
+		int tab_n;             /* Tabs since then: which match is shown */
+	} cmdline;
+	int tab_x[UI_NPANES + 1];  /* where each tab was drawn (mouse clicks): tab i spans [tab_x[i], tab_x[i+1]) */
 	char msg[256];     /* a one-line answer to the last key ("aborted: nothing sent") */
 	double msg_until;
 };
@@ -50,8 +57,16 @@ int prompt_key(struct ui *ui, int ch);
 /* A message on the status line for a few seconds. */
 void ui_say(struct ui *ui, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* ---- cmdline.c: the ':' command line ---- */
+/* Open it with 'text' typed ("" or "target "). */
+void cmdline_open(struct ui *ui, const char *text);
+/* It takes every key while open: Enter runs, Esc cancels, Tab completes; returns 1. */
+int cmdline_key(struct ui *ui, int ch);
+
 /* Make 'i' the current pane and recalculate it. */
 void ui_show_pane(struct ui *ui, int i);
+/* The selected target follows the fleet cursor when it is on a target's row. */
+void ui_follow_fleet(struct ui *ui);
 /* Run a pane command on the current pane, follow the fleet cursor. */
 void ui_pane_command(struct ui *ui, enum pane_cmd cmd);
 

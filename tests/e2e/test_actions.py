@@ -311,7 +311,7 @@ def test_pg_promote_turns_a_replica_into_a_primary():
     d = Dbfleet(["-c", cfg], width=160, height=45, env={"XDG_STATE_HOME": state})
     try:
         d.wait_for(r"^promote-me\s+postgres\s+replica\s+ok")
-        d.keys("1", "Home", "Down")  # the fleet keeps the config's order until sorted
+        d.keys("1", "Home", "Down")  # both healthy: the fleet lists them by name, primary first
         d.keys("C-p")
         d.wait_for(r"Promote the replica promote-me \(127\.0\.0\.1:%s\) to a primary\?" % port)
         s = d.wait_for(r"Esc aborts\.")

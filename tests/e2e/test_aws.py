@@ -65,15 +65,15 @@ def test_aws_roles_and_cloudwatch_figures():
         assert re.search(r"\bwriter\b", rows["au1-a"]), rows["au1-a"]
         assert re.search(r"\breader\b.*\b2\.5s\b", rows["au1-b"]), rows["au1-b"]
         # Enter on pg1: what AWS says, with the metric's own age
-        d.keys("Home", "Enter")
+        d.keys("Home", "Down", "Down", "Enter")  # healthy rows go by name: au1-a, au1-b, pg1, pg1-r
         s = d.wait_for(r"FreeStorageSpace bytes")  # the overlay's last metric line: all of it is drawn
         assert "Multi-AZ" in s and re.search(r"CPUUtilization %\s+42\.00\s+\(\d+m?\d*s old\)", s), s
         assert re.search(r"FreeStorageSpace bytes\s+5000000000\.00", s), s
         d.wait_for(r"pg1 \(AWS RDS[\s\S]*pending maintenance: system-update: New OS patch \(\d{4}-\d\d-\d\d\)")
         # (one overlay replaces another cell by cell: wait for the line itself, not just the title)
-        d.keys("Escape", "End", "Enter")  # au1-b, the last row: its cluster's action
+        d.keys("Escape", "End", "k", "k", "Enter")  # au1-b: its cluster's action
         d.wait_for(r"au1-b \(AWS RDS[\s\S]*pending maintenance: db-upgrade: Aurora 3\.06 \(\d{4}-")
-        d.keys("Escape", "k", "k", "Enter")  # pg1-r: nothing pending
+        d.keys("Escape", "End", "Enter")  # pg1-r, the last row: nothing pending
         d.wait_for(r"pg1-r \(AWS RDS[\s\S]*pending maintenance: none\s")
         # the lag pane draws the AWS topology with CloudWatch's lag figures
         d.keys("Escape", "2")

@@ -179,7 +179,9 @@ def test_required_tls_is_enforced_not_silently_plaintext():
     try:
         d.wait_for(r"^plain\s+mysql\s+primary\s+ok\s+no\s")
         d.wait_for(r"^tls\s+mysql\s+DOWN")
-        d.keys("4", "]", "]")
+        d.keys(":")  # tls is down, so listed first; picked by name all the same
+        d.tmux("send-keys", "-t", "0", "-l", "target tls")
+        d.keys("Enter", "4")
         d.wait_for(r"sessions - tls .*DOWN: connect to 127\.0\.0\.1:\d+: TLS is required")
     finally:
         d.close()
@@ -240,10 +242,15 @@ def test_tls_verified_against_the_ca_and_refused_against_another():
     try:
         d.wait_for(r"^verified\s+mysql\s+replica\s+ok\s+yes\s")
         s = d.wait_for(r"^wrong-ca\s+mysql\s+DOWN")
-        d.keys("Enter")
+        # the fleet lists problems first (wrong-ca above verified): each is picked by name
+        d.keys(":")
+        d.tmux("send-keys", "-t", "0", "-l", "target verified")
+        d.keys("Enter", "Enter")
         s = d.wait_for(r"connection encryption: TLS\S+")
         assert "connection encryption: plaintext" not in s, s
-        d.keys("Escape", "j", "Enter")
+        d.keys("Escape", ":")
+        d.tmux("send-keys", "-t", "0", "-l", "target wrong-ca")
+        d.keys("Enter", "Enter")
         d.wait_for(r"wrong-ca \(mysql[^\n]*\n[^\n]*state: DOWN connect to [^\n]*TLS/SSL error: [^\n]*certificate")
     finally:
         d.close()
