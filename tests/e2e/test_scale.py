@@ -28,14 +28,14 @@ def bring_up_bound(n):
     return n / STAGGER_PER_S + (TIMEOUT_S + BACKOFF_S) + (TIMEOUT_S + 2 * BACKOFF_S) + 2 * SLACK_S
 
 
-def fleet(n_per_server, prefix=""):
+def fleet(n_per_server):
     """n targets on each of the PostgreSQL primary and replica and the MariaDB primary
     (when the lab has it), each under its own name, given as 127.0.0.1."""
     pg = lab()
     servers = [("pgp", dsn(pg["PG_PRIMARY_PORT"])), ("pgr", dsn(pg["PG_REPLICA_PORT"]))]
     if has_mariadb():
         servers.append(("mdb", mysql_dsn("primary")))
-    return [("%s%s-%03d" % (prefix, tag, i), d) for tag, d in servers for i in range(n_per_server)]
+    return [("%s-%03d" % (tag, i), d) for tag, d in servers for i in range(n_per_server)]
 
 
 def need_connections(n):
