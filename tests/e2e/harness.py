@@ -21,6 +21,10 @@ class Failure(AssertionError):
     pass
 
 
+class Skip(Exception):
+    """A test that cannot run here: run.py prints SKIP with the reason, never PASS."""
+
+
 def lab_env():
     """The running lab's ports and paths (tests/lab.sh writes LAB_DIR/env)."""
     path = os.path.join(os.environ["LAB_DIR"], "env")
@@ -76,7 +80,8 @@ LSAN_OPTIONS = "suppressions=%s:print_suppressions=0" % os.path.join(ROOT, "test
 class Dbfleet:
     """dbfleet running in its own tmux server at a fixed size."""
 
-    def __init__(self, args, width=120, height=40, env=None):
+    def __init__(self, args, width=120, height=40, env=None, prefix=()):
+        """'prefix': a command line dbfleet runs under (e.g. unshare), given the rest as arguments."""
         self.sock = "dbfleet-test-%d-%d" % (os.getpid(), int(time.time() * 1000) % 100000)
         self.asan_log = tempfile.mktemp(prefix="dbfleet-asan-")
         e = {"DBFLEET_KEYMAPS": os.path.join(ROOT, "keymaps"), "LANG": "C.UTF-8",
@@ -89,8 +94,9 @@ class Dbfleet:
         e.update(env or {})
         envs = " ".join("%s=%s" % (k, shlex.quote(v)) for k, v in e.items())
         self.cmdline_tag = " ".join([BINARY] + list(args))
-        cmd = "env %s %s %s; echo EXITED $?; sleep 600" % (
-            envs, shlex.quote(BINARY), " ".join(shlex.quote(a) for a in args))
+        cmd = "%s env %s %s %s; echo EXITED $?; sleep 600" % (
+            " ".join(shlex.quote(a) for a in prefix), envs, shlex.quote(BINARY),
+            " ".join(shlex.quote(a) for a in args))
         self.tmux("new-session", "-d", "-x", str(width), "-y", str(height), cmd)
         self.tmux("set-option", "-g", "remain-on-exit", "on")
 
@@ -119,6 +125,36 @@ class Dbfleet:
                 raise Failure("%s %r within %.0fs; screen:\n%s" % (
                     "still saw" if gone else "never saw", pattern, timeout, s))
             time.sleep(0.1)
+
+    def type(self, text):
+        """Type 'text' literally (no key names)."""
+        self.tmux("send-keys", "-t", "0", "-l", text)
+
+    def pid(self):
+        """The dbfleet process's pid (below the pane's shell, and any prefix), or None."""
+        exe = os.path.realpath(BINARY)
+        todo = [int(self.tmux("display-message", "-p", "-t", "0", "#{pane_pid}").strip())]
+        while todo:
+            pid = todo.pop()
+            try:
+                if os.path.realpath("/proc/%d/exe" % pid) == exe:
+                    return pid
+                with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+                    todo += [int(c) for c in f.read().split()]
+            except OSError:
+                continue
+        return None
+
+    def threads(self):
+        """How many threads dbfleet has now."""
+        pid = self.pid()
+        if pid is None:
+            raise Failure("no dbfleet process; screen:\n" + self.screen())
+        return len(os.listdir("/proc/%d/task" % pid))
+
+    def status(self):
+        """The status bar's figures: dict up, stalled, down, newest, oldest (seconds; None for "-")."""
+        return parse_status(self.screen())
 
     def resize(self, w, h):
         self.tmux("resize-window", "-t", "0", "-x", str(w), "-y", str(h))
@@ -166,6 +202,36 @@ class Dbfleet:
             raise Failure("sanitizer report:\n" + text[:4000])
 
 
+def parse_age(text):
+    """Seconds from what fmt_age prints ("0.4s", "42s", "3m05s", "2h10m", "3d04h"); None for "-"."""
+    if text == "-":
+        return None
+    m = re.fullmatch(r"(\d+)d(\d+)h|(\d+)h(\d+)m|(\d+)m(\d+)s|([\d.]+)s", text)
+    if not m:
+        raise Failure("not an age: %r" % text)
+    g = m.groups()
+    if g[0]:
+        return int(g[0]) * 86400 + int(g[1]) * 3600
+    if g[2]:
+        return int(g[2]) * 3600 + int(g[3]) * 60
+    if g[4]:
+        return int(g[4]) * 60 + int(g[5])
+    return float(g[6])
+
+
+STATUS = re.compile(r"^ (\d+) up  (\d+) stalled  (\d+) down \| samples (\S+)\.\.(\S+) old \|", re.M)
+
+
+def parse_status(screen):
+    """The status bar's " N up  N stalled  N down | samples A..B old |" as a dict, or None
+    (a message can stand in its place for a moment)."""
+    m = STATUS.search(screen)
+    if not m:
+        return None
+    return {"up": int(m[1]), "stalled": int(m[2]), "down": int(m[3]),
+            "newest": parse_age(m[4]), "oldest": parse_age(m[5])}
+
+
 class SilentListener:
     """A TCP port that accepts connections and never says a word."""
 
@@ -192,6 +258,42 @@ class SilentListener:
         self.stop = True
         for c in self.conns:
             c.close()
+        self.sock.close()
+
+
+class SilentDns:
+    """A DNS server that never answers: a UDP socket on 127.0.0.x port 53 (root only) whose
+    queries a thread reads and drops. 'queries' counts them."""
+
+    def __init__(self):
+        import random
+        self.sock = None
+        for x in random.sample(range(2, 250), 20):
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            try:
+                s.bind(("127.0.0.%d" % x, 53))
+            except OSError:
+                s.close()
+                continue
+            self.sock, self.addr = s, "127.0.0.%d" % x
+            break
+        if self.sock is None:
+            raise Skip("cannot bind a UDP socket on port 53 of 127.0.0.x (needs root)")
+        self.queries = 0
+        self.stop = False
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self):
+        self.sock.settimeout(0.2)
+        while not self.stop:
+            try:
+                self.sock.recv(4096)
+                self.queries += 1
+            except OSError:
+                pass
+
+    def close(self):
+        self.stop = True
         self.sock.close()
 
 
