@@ -91,6 +91,7 @@ LAB_DIR=$LAB
 PG_BIN=$BIN
 PG_PRIMARY_PORT=$P1
 PG_REPLICA_PORT=$P2
+LAB_MAX_CONNECTIONS=${LAB_MAX_CONNECTIONS:-}
 ENV
 	# bounded load: a fixed rate for a fixed time, then it ends by itself
 	"$BIN/pgbench" -n -c 2 -R "${LAB_LOAD_TPS:-40}" -T "${LAB_LOAD_SECONDS:-600}" \
@@ -234,7 +235,7 @@ stop() {
 # prints its port. 'lab.sh stop' stops it with the rest.
 replica() {
 	LAB=$1 NAME=$2
-	. "$LAB/env"
+	. "$LAB/env" # LAB_MAX_CONNECTIONS too: a standby needs the primary's max_connections
 	P=$(free_port $((PG_REPLICA_PORT + 10)))
 	as_lab "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$PG_PRIMARY_PORT" -U postgres -D "$LAB/$NAME" -X stream -R \
 		-c fast --no-sync >"$LAB/$NAME-basebackup.log" 2>&1

@@ -461,6 +461,9 @@ static void on_key(struct ui *ui, int ch)
 		} else {
 			edit_input(p->search, sizeof p->search, ch);
 		}
+		/* the rows follow now, not at the next redraw: a key typed right after acts on them */
+		ui->ctx.now = clock_mono();
+		pane_recalc(p, &ui->ctx);
 		p->sel = p->top = 0;
 		return;
 	}
