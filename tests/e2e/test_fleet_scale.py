@@ -266,7 +266,7 @@ def test_lag_pane_is_not_cut_at_256_rows():
     bulk = [("bulk-%03d" % i, dsn(dead_port())) for i in range(296)]
     f = Fleet(extra_targets=bulk)
     try:
-        f.d.wait_for(r"fleet - 298 targets", timeout=10)
+        f.d.wait_for(r"fleet - 300 targets", timeout=10)
         f.d.wait_for(r"297 down", timeout=20)
         f.d.keys("2", "End")
         f.d.wait_for(r"^bulk-295\s", timeout=5)
