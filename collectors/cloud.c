@@ -189,9 +189,11 @@ static void discover(struct cloud_state *s)
 
 static void adopt(struct cloud_state *s)
 {
+	char why[200];
 	for (size_t i = 0; s->run->adopt && i < s->n; i++)
-		if (s->run->cfg.connect[0] && wanted(&s->run->cfg, &s->inst[i]) && s->inst[i].host[0])
-			s->run->adopt(s->run->done_arg, &s->inst[i]);
+		if (s->run->cfg.connect[0] && wanted(&s->run->cfg, &s->inst[i]) && s->inst[i].host[0] &&
+		    s->run->adopt(s->run->done_arg, &s->inst[i], why, sizeof why) < 0)
+			snprintf(s->error, sizeof s->error, "connect: cannot watch '%.64s': %.200s", s->inst[i].id, why);
 }
 
 static void metrics(struct cloud_state *s)

@@ -15,7 +15,8 @@ struct cloud_run {
 	void (*done)(void *arg);  /* called last, from the thread */
 	void *done_arg;
 	/* a discovered instance the config says to connect to; the collector decides */
-	void (*adopt)(void *arg, const struct cloud_instance *ci);
+	/* a discovered instance to connect to; 0, or -1 with why in 'why' (shown as the AWS error) */
+	int (*adopt)(void *arg, const struct cloud_instance *ci, char *why, size_t n);
 };
 
 /* The thread: discovery, metrics, publish, until *stop. Frees 'run'. */

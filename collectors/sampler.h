@@ -25,6 +25,7 @@ struct tstate {
 	size_t idx;                     /* immutable: its slot in the store */
 	struct collector_target conf;   /* immutable */
 	const struct engine_ops *ops;   /* immutable */
+	char endpoint[96];              /* immutable: "host:port", as the store shows it */
 	/* the rest belongs to the sampler thread */
 	struct sampler *sm;
 	int phase;                      /* enum phase (sampler.c) */

@@ -124,9 +124,8 @@ static int add_target(struct collector *c, size_t i, const struct collector_targ
 	if (!ts || store_reserve(c->st, i + 1) < 0)
 		return err_set(err, ERR_FAIL, "target '%s': out of memory", t->name);
 	*ts = (struct tstate){.idx = i, .conf = *t, .ops = ops, .armed_fd = -1};
-	char ep[96];
-	collector_endpoint(t->dsn, ep, sizeof ep);
-	store_describe(c->st, i, t->name, ops->name, ep, t->interval_s, t->timeout_s);
+	collector_endpoint(t->dsn, ts->endpoint, sizeof ts->endpoint);
+	store_describe(c->st, i, t->name, ops->name, ts->endpoint, t->interval_s, t->timeout_s);
 	store_set_cloud_id(c->st, i, t->aws_instance);
 	store_set_tags(c->st, i, t->tags);
 	return 0;
@@ -216,26 +215,23 @@ static int hand_to_sampler(struct collector *c, struct tstate *t, double first)
  * (named by its id) unless one already stands for it. Its worker starts at
  * once; the store shows it from then on. Called on the cloud thread.
  */
-static void adopt(void *arg, const struct cloud_instance *ci)
+static int adopt(void *arg, const struct cloud_instance *ci, char *why, size_t nwhy)
 {
 	struct collector *c = arg;
 	const struct cloud_config *cfg = &c->cloud;
 	int pg = !strcmp(ci->engine, "postgres") || !strcmp(ci->engine, "aurora-postgresql");
 	int my = !strcmp(ci->engine, "mysql") || !strcmp(ci->engine, "mariadb") || !strcmp(ci->engine, "aurora-mysql");
 	if (!pg && !my)
-		return;
+		return 0;
 	char ep[200];
 	snprintf(ep, sizeof ep, "%s:%d", ci->host, ci->port);
 	pthread_mutex_lock(&c->adopt_mu);
 	size_t n = atomic_load(&c->n);
 	for (size_t i = 0; i < n; i++) {
-		struct target_status st;
-		struct snapshot *snap = store_get(c->st, i, &st);
-		snapshot_release(&snap);
-		if (!strcmp(TS(c, i)->conf.name, ci->id) || !strcmp(TS(c, i)->conf.aws_instance, ci->id) ||
-		    !strcmp(st.endpoint, ep)) {
+		const struct tstate *ts = TS(c, i);
+		if (!strcmp(ts->conf.name, ci->id) || !strcmp(ts->conf.aws_instance, ci->id) || !strcmp(ts->endpoint, ep)) {
 			pthread_mutex_unlock(&c->adopt_mu);
-			return; /* a target stands for it already */
+			return 0; /* a target stands for it already */
 		}
 	}
 	struct collector_target t = {0};
@@ -266,9 +262,9 @@ static void adopt(void *arg, const struct cloud_instance *ci)
 	struct err err = {0};
 	if (add_target(c, n, &t, &err) < 0 ||
 	    actq_adopt(c->aq, n, &(struct action_target){.conf = t, .ops = TS(c, n)->ops}) < 0) {
-		fprintf(stderr, "dbfleet: cannot watch '%s': %s\n", ci->id, err.msg[0] ? err.msg : "out of memory");
+		snprintf(why, nwhy, "%s", err.msg[0] ? err.msg : "out of memory");
 		pthread_mutex_unlock(&c->adopt_mu);
-		return;
+		return -1;
 	}
 	store_set_cloud_id(c->st, n, ci->id);
 	atomic_store(&c->n, n + 1);
@@ -276,6 +272,7 @@ static void adopt(void *arg, const struct cloud_instance *ci)
 	if (c->started)
 		hand_to_sampler(c, TS(c, n), clock_mono());
 	pthread_mutex_unlock(&c->adopt_mu);
+	return 0;
 }
 
 static void *action_main(void *p)
