@@ -351,6 +351,23 @@ static void fail(struct tstate *t, const struct err *err, int in_flight, double 
 	t->backoff = t->backoff * 2 < BACKOFF_MAX_S ? t->backoff * 2 : BACKOFF_MAX_S;
 }
 
+/* Out of memory while starting 'what': the target fails and retries. */
+static void fail_oom(struct tstate *t, const char *what, double now)
+{
+	struct err err;
+	err_set(&err, ERR_FAIL, "%s: out of memory", what);
+	fail(t, &err, 0, now);
+}
+
+/* Hand 'x' to the pool; the target waits in 'phase' until the deadline plus 'grace'. */
+static void wait_for_job(struct tstate *t, struct sjob *x, int phase, double grace)
+{
+	if (job_submit(x, t->deadline) < 0)
+		return; /* stopping */
+	t->phase = phase;
+	set_timer(t, t->deadline + grace);
+}
+
 static void finish_sample(struct tstate *t, double now)
 {
 	struct snapshot *snap = t->snap;
@@ -377,8 +394,7 @@ static void begin_sample(struct tstate *t, double now)
 	struct err err = {0};
 	t->snap = snapshot_new();
 	if (!t->snap) {
-		err_set(&err, ERR_FAIL, "sample: out of memory");
-		fail(t, &err, 0, now);
+		fail_oom(t, "sample", now);
 		return;
 	}
 	int detail = store_watched(t->sm->env.st, t->idx);
@@ -388,18 +404,14 @@ static void begin_sample(struct tstate *t, double now)
 	if (!t->ops->sample_start) {
 		struct sjob *x = job_new(t->sm, t->ops, t, JOB_SAMPLE);
 		if (!x) {
-			err_set(&err, ERR_FAIL, "sample: out of memory");
-			fail(t, &err, 0, now);
+			fail_oom(t, "sample", now);
 			return;
 		}
 		x->conn = t->conn;
 		x->snap = t->snap;
 		t->snap = NULL;
 		t->conn = NULL;
-		if (job_submit(x, t->deadline) < 0)
-			return; /* stopping */
-		t->phase = PH_POOL_SAMPLE;
-		set_timer(t, t->deadline + GRACE_S);
+		wait_for_job(t, x, PH_POOL_SAMPLE, GRACE_S);
 		return;
 	}
 	if (t->ops->sample_start(t->conn, detail ? ENGINE_DETAIL : ENGINE_HEALTH, &t->w, &err) != ENGINE_STEP_WAIT ||
@@ -427,15 +439,11 @@ static void connect_now(struct tstate *t, double now, int blocking)
 	}
 	struct sjob *x = job_new(t->sm, t->ops, t, JOB_CONNECT);
 	if (!x) {
-		err_set(&err, ERR_FAIL, "connect: out of memory");
-		fail(t, &err, 0, now);
+		fail_oom(t, "connect", now);
 		return;
 	}
 	x->conf = t->conf;
-	if (job_submit(x, t->deadline) < 0)
-		return;
-	t->phase = PH_POOL_CONNECT;
-	set_timer(t, t->deadline + GRACE_S);
+	wait_for_job(t, x, PH_POOL_CONNECT, GRACE_S);
 }
 
 static void begin_connect(struct tstate *t, double now)
@@ -455,17 +463,12 @@ static void begin_connect(struct tstate *t, double now)
 	}
 	struct sjob *x = job_new(t->sm, t->ops, t, JOB_LOOKUP);
 	if (!x) {
-		struct err err;
-		err_set(&err, ERR_FAIL, "connect: out of memory");
-		fail(t, &err, 0, now);
+		fail_oom(t, "name lookup", now);
 		return;
 	}
 	snprintf(x->host, sizeof x->host, "%s", host);
 	t->deadline = now + t->conf.timeout_s;
-	if (job_submit(x, t->deadline) < 0)
-		return;
-	t->phase = PH_LOOKUP;
-	set_timer(t, t->deadline);
+	wait_for_job(t, x, PH_LOOKUP, 0);
 }
 
 /* The target's timer fired: its next sample or retry, or a deadline passed. */

@@ -232,7 +232,28 @@ def parse_status(screen):
             "newest": parse_age(m[4]), "oldest": parse_age(m[5])}
 
 
-class SilentListener:
+class _Silent:
+    """A socket a thread reads from and never answers: 'self.sock' set up by the subclass,
+    '_once' takes one thing from it (times out every 0.2 s so close() is prompt)."""
+
+    def _start(self):
+        self.stop = False
+        self.sock.settimeout(0.2)
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self):
+        while not self.stop:
+            try:
+                self._once()
+            except OSError:
+                pass
+
+    def close(self):
+        self.stop = True
+        self.sock.close()
+
+
+class SilentListener(_Silent):
     """A TCP port that accepts connections and never says a word."""
 
     def __init__(self):
@@ -242,26 +263,19 @@ class SilentListener:
         self.sock.listen(16)
         self.port = self.sock.getsockname()[1]
         self.conns = []
-        self.stop = False
-        threading.Thread(target=self._run, daemon=True).start()
+        self._start()
 
-    def _run(self):
-        self.sock.settimeout(0.2)
-        while not self.stop:
-            try:
-                c, _ = self.sock.accept()
-                self.conns.append(c)
-            except OSError:
-                pass
+    def _once(self):
+        c, _ = self.sock.accept()
+        self.conns.append(c)
 
     def close(self):
-        self.stop = True
         for c in self.conns:
             c.close()
-        self.sock.close()
+        super().close()
 
 
-class SilentDns:
+class SilentDns(_Silent):
     """A DNS server that never answers: a UDP socket on 127.0.0.x port 53 (root only) whose
     queries a thread reads and drops. 'queries' counts them."""
 
@@ -280,21 +294,11 @@ class SilentDns:
         if self.sock is None:
             raise Skip("cannot bind a UDP socket on port 53 of 127.0.0.x (needs root)")
         self.queries = 0
-        self.stop = False
-        threading.Thread(target=self._run, daemon=True).start()
+        self._start()
 
-    def _run(self):
-        self.sock.settimeout(0.2)
-        while not self.stop:
-            try:
-                self.sock.recv(4096)
-                self.queries += 1
-            except OSError:
-                pass
-
-    def close(self):
-        self.stop = True
-        self.sock.close()
+    def _once(self):
+        self.sock.recv(4096)
+        self.queries += 1
 
 
 class Watch:
