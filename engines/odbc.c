@@ -57,6 +57,7 @@ struct armed {
 struct engine_conn {
 	SQLHDBC dbc;
 	struct armed arm;       /* guarded by cx.mu */
+	struct engine_conn *prev, *next; /* guarded by cx.mu: on cx.open */
 	enum dialect d;
 	unsigned timeout;   /* seconds, for SQL_ATTR_QUERY_TIMEOUT */
 	int query_timeout_ok;
@@ -74,6 +75,7 @@ static struct {
 	pthread_cond_t wake;    /* the canceller waits: a statement armed */
 	pthread_cond_t done;    /* disarm waits: a SQLCancel returned */
 	struct armed *head;     /* guarded by mu: armed statements, unordered (at most one per pool worker) */
+	struct engine_conn *open; /* guarded by mu: every open connection (see track()) */
 	int started;            /* guarded by mu */
 } cx = {.mu = PTHREAD_MUTEX_INITIALIZER, .done = PTHREAD_COND_INITIALIZER};
 
@@ -268,6 +270,33 @@ static void canceller_start(void)
 	pthread_mutex_unlock(&cx.mu);
 }
 
+/*
+ * Keep 'c' on cx.open while it is open (add 1) or take it off (add 0).
+ * When quitting, the samplers leave a blocking engine's connections to the
+ * process exit (a SQLDisconnect to a hung host could block them); this list
+ * keeps such connections reachable, as the per-connection canceller threads
+ * once did, so the leak checker does not count them as lost.
+ */
+static void track(struct engine_conn *c, int add)
+{
+	pthread_mutex_lock(&cx.mu);
+	if (add) {
+		c->prev = NULL;
+		c->next = cx.open;
+		if (cx.open)
+			cx.open->prev = c;
+		cx.open = c;
+	} else {
+		if (c->prev)
+			c->prev->next = c->next;
+		else
+			cx.open = c->next;
+		if (c->next)
+			c->next->prev = c->prev;
+	}
+	pthread_mutex_unlock(&cx.mu);
+}
+
 /* Put 'st' under the canceller's watch until disarm(). */
 static void arm(struct engine_conn *c, SQLHSTMT st)
 {
@@ -340,6 +369,7 @@ static int probe_query_timeout(struct engine_conn *c)
 /* Free the handles; the connection must be idle (run_one disarmed its last statement). */
 static void conn_free(struct engine_conn *c, int connected)
 {
+	track(c, 0);
 	if (connected)
 		SQLDisconnect(c->dbc);
 	SQLFreeHandle(SQL_HANDLE_DBC, c->dbc);
@@ -360,6 +390,7 @@ static struct engine_conn *odbc_connect(const char *dsn, double timeout_s, struc
 	}
 	c->timeout = timeout_s < 1 ? 1 : (unsigned)(timeout_s + 0.999);
 	canceller_start();
+	track(c, 1);
 	SQLSetConnectAttr(c->dbc, SQL_ATTR_LOGIN_TIMEOUT, (SQLPOINTER)(uintptr_t)c->timeout, 0);
 	SQLSetConnectAttr(c->dbc, SQL_ATTR_CONNECTION_TIMEOUT, (SQLPOINTER)(uintptr_t)c->timeout, 0);
 	conn_string(dsn, c->timeout, cs, sizeof cs);
