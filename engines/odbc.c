@@ -74,7 +74,7 @@ static struct {
 	pthread_mutex_t mu;
 	pthread_cond_t wake;    /* the canceller waits: a statement armed */
 	pthread_cond_t done;    /* disarm waits: a SQLCancel returned */
-	struct armed *head;     /* guarded by mu: armed statements, unordered (at most one per pool worker) */
+	struct armed *head;     /* guarded by mu: armed statements, unordered (one per busy worker at most) */
 	struct engine_conn *open; /* guarded by mu: every open connection (see track()) */
 	int started;            /* guarded by mu */
 } cx = {.mu = PTHREAD_MUTEX_INITIALIZER, .done = PTHREAD_COND_INITIALIZER};
