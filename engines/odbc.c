@@ -12,12 +12,22 @@
  * statement where the driver takes it (psqlODBC does, server-side), and
  * MariaDB Connector/ODBC, which ignores the one and rejects the other,
  * gets CONN_TIMEOUT/READ_TIMEOUT/WRITE_TIMEOUT in its connection string.
- * Each connection also has a canceller thread: a statement still running
- * at its deadline gets SQLCancel (from another thread, as ODBC allows).
- * The canceller holds 'mu' while it cancels and run_one() clears the
- * statement under 'mu' before freeing it, so it never cancels a freed
- * handle. A call neither a driver timeout nor SQLCancel ends is the
- * collector watchdog's to abandon.
+ * One canceller thread serves every ODBC connection of the process, so
+ * threads do not grow with ODBC targets: a statement still running at its
+ * deadline gets SQLCancel from it (from another thread, as ODBC allows).
+ * It starts on the first connect (the environment exists by then) and
+ * lives until the process exits; it is detached and never waited for.
+ * run_one() arms its statement (puts the connection's 'struct armed' on
+ * the list with the statement's deadline) before executing and disarms it
+ * before freeing the statement. 'cx.mu' guards the list and every 'struct
+ * armed'. The canceller takes an entry past its deadline off the
+ * list and marks it 'cancelling' under cx.mu, then calls SQLCancel with
+ * cx.mu released, so a slow SQLCancel (libpq's PQcancel before v17 can
+ * block) holds up no other connection's arm or disarm. Disarm waits on
+ * 'cx.done' while its own entry is 'cancelling': a handle is never freed
+ * while SQLCancel runs on it, and never cancelled once freed. Such a slow
+ * SQLCancel does delay the other cancels due meanwhile; a call neither a
+ * driver timeout nor SQLCancel ends is the collector watchdog's to abandon.
  */
 #include "mssql.h"
 #include "my_private.h"
@@ -35,16 +45,19 @@
 
 enum dialect { D_PG, D_MY, D_MSSQL };
 
+/* A connection's statement in flight, as the canceller sees it; guarded by cx.mu. */
+struct armed {
+	SQLHSTMT st;            /* the statement, or NULL when none runs */
+	double deadline;        /* clock_mono() seconds */
+	int listed;             /* on cx.head, waiting for its deadline */
+	int cancelling;         /* the canceller is in SQLCancel(st) */
+	struct armed *next;     /* on cx.head */
+};
+
 struct engine_conn {
 	SQLHDBC dbc;
-	pthread_t canceller;
-	int has_canceller;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	SQLHSTMT running;   /* guarded by mu: the statement in flight, or NULL */
-	double deadline;    /* guarded by mu: clock_mono() seconds */
-	int stop;           /* guarded by mu */
-	int cancels;        /* guarded by mu: statements cancelled at their deadline */
+	struct armed arm;       /* guarded by cx.mu */
+	struct engine_conn *prev, *next; /* guarded by cx.mu: on cx.open */
 	enum dialect d;
 	unsigned timeout;   /* seconds, for SQL_ATTR_QUERY_TIMEOUT */
 	int query_timeout_ok;
@@ -56,9 +69,24 @@ struct engine_conn {
 
 static SQLHENV env; /* written once in global_init, before any thread */
 
+/* The canceller's state: one for the process. */
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t wake;    /* the canceller waits: a statement armed */
+	pthread_cond_t done;    /* disarm waits: a SQLCancel returned */
+	struct armed *head;     /* guarded by mu: armed statements, unordered (one per busy worker at most) */
+	struct engine_conn *open; /* guarded by mu: every open connection (see track()) */
+	int started;            /* guarded by mu */
+} cx = {.mu = PTHREAD_MUTEX_INITIALIZER, .done = PTHREAD_COND_INITIALIZER};
+
 static int odbc_global_init(void)
 {
-	if (SQLAllocHandle(SQL_HANDLE_ENV, SQL_NULL_HANDLE, &env) != SQL_SUCCESS)
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* deadlines are clock_mono() */
+	int rc = pthread_cond_init(&cx.wake, &ca);
+	pthread_condattr_destroy(&ca);
+	if (rc != 0 || SQLAllocHandle(SQL_HANDLE_ENV, SQL_NULL_HANDLE, &env) != SQL_SUCCESS)
 		return -1;
 	SQLSetEnvAttr(env, SQL_ATTR_ODBC_VERSION, (SQLPOINTER)SQL_OV_ODBC3, 0);
 	return 0;
@@ -176,37 +204,122 @@ oom:
 	return -1;
 }
 
-static void *canceller_main(void *p)
+static void unlist(struct armed *a)
 {
-	struct engine_conn *c = p;
-	pthread_mutex_lock(&c->mu);
-	while (!c->stop) {
-		double now = clock_mono();
-		if (c->running && now >= c->deadline) {
-			SQLCancel(c->running);
-			c->cancels++;
-			c->running = NULL; /* once per statement */
-			continue;
+	for (struct armed **pp = &cx.head; *pp; pp = &(*pp)->next)
+		if (*pp == a) {
+			*pp = a->next;
+			break;
 		}
-		double until = c->running ? c->deadline : now + 1;
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		double t = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9 + (until - now);
-		ts.tv_sec = (time_t)t;
-		ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
-		pthread_cond_timedwait(&c->cv, &c->mu, &ts);
+	a->listed = 0;
+	a->next = NULL;
+}
+
+/* The first armed statement past its deadline, or NULL with 'next' = the earliest deadline. */
+static struct armed *due(double now, double *next)
+{
+	*next = -1;
+	for (struct armed *a = cx.head; a; a = a->next) {
+		if (a->deadline <= now)
+			return a;
+		if (*next < 0 || a->deadline < *next)
+			*next = a->deadline;
 	}
-	pthread_mutex_unlock(&c->mu);
 	return NULL;
 }
 
-static void watch_statement(struct engine_conn *c, SQLHSTMT st)
+static void *canceller_main(void *unused)
 {
-	pthread_mutex_lock(&c->mu);
-	c->running = st;
-	c->deadline = clock_mono() + c->timeout + 0.5;
-	pthread_cond_signal(&c->cv);
-	pthread_mutex_unlock(&c->mu);
+	(void)unused;
+	pthread_mutex_lock(&cx.mu);
+	for (;;) {
+		double next;
+		struct armed *a = due(clock_mono(), &next);
+		if (a) {
+			SQLHSTMT st = a->st;
+			unlist(a); /* once per statement */
+			a->cancelling = 1;
+			pthread_mutex_unlock(&cx.mu);
+			SQLCancel(st);
+			pthread_mutex_lock(&cx.mu);
+			a->cancelling = 0;
+			pthread_cond_broadcast(&cx.done);
+		} else if (next < 0) {
+			pthread_cond_wait(&cx.wake, &cx.mu);
+		} else {
+			struct timespec ts = {.tv_sec = (time_t)next};
+			ts.tv_nsec = (long)((next - (double)ts.tv_sec) * 1e9);
+			pthread_cond_timedwait(&cx.wake, &cx.mu, &ts);
+		}
+	}
+	return NULL;
+}
+
+/* Start the canceller once; a failed start is tried again on the next connect. */
+static void canceller_start(void)
+{
+	pthread_mutex_lock(&cx.mu);
+	if (!cx.started) {
+		pthread_attr_t a;
+		pthread_t th;
+		pthread_attr_init(&a);
+		pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+		cx.started = pthread_create(&th, &a, canceller_main, NULL) == 0;
+		pthread_attr_destroy(&a);
+	}
+	pthread_mutex_unlock(&cx.mu);
+}
+
+/*
+ * Keep 'c' on cx.open while it is open (add 1) or take it off (add 0).
+ * When quitting, the samplers leave a blocking engine's connections to the
+ * process exit (a SQLDisconnect to a hung host could block them); this list
+ * keeps such connections reachable, as the per-connection canceller threads
+ * once did, so the leak checker does not count them as lost.
+ */
+static void track(struct engine_conn *c, int add)
+{
+	pthread_mutex_lock(&cx.mu);
+	if (add) {
+		c->prev = NULL;
+		c->next = cx.open;
+		if (cx.open)
+			cx.open->prev = c;
+		cx.open = c;
+	} else {
+		if (c->prev)
+			c->prev->next = c->next;
+		else
+			cx.open = c->next;
+		if (c->next)
+			c->next->prev = c->prev;
+	}
+	pthread_mutex_unlock(&cx.mu);
+}
+
+/* Put 'st' under the canceller's watch until disarm(). */
+static void arm(struct engine_conn *c, SQLHSTMT st)
+{
+	pthread_mutex_lock(&cx.mu);
+	c->arm.st = st;
+	c->arm.deadline = clock_mono() + c->timeout + 0.5;
+	c->arm.next = cx.head;
+	c->arm.listed = 1;
+	cx.head = &c->arm;
+	pthread_cond_signal(&cx.wake);
+	pthread_mutex_unlock(&cx.mu);
+}
+
+/* Take the statement off the watch; on return no SQLCancel runs or will run on it. */
+static void disarm(struct engine_conn *c)
+{
+	pthread_mutex_lock(&cx.mu);
+	while (c->arm.cancelling)
+		pthread_cond_wait(&cx.done, &cx.mu);
+	if (c->arm.listed)
+		unlist(&c->arm);
+	c->arm.st = NULL;
+	pthread_mutex_unlock(&cx.mu);
 }
 
 /* rs_run_fn: one statement with the query timeout where the driver takes it. */
@@ -220,7 +333,7 @@ static int run_one(void *ctx, const char *sql, struct rs *out)
 	}
 	if (c->query_timeout_ok)
 		SQLSetStmtAttr(st, SQL_ATTR_QUERY_TIMEOUT, (SQLPOINTER)(uintptr_t)c->timeout, 0);
-	watch_statement(c, st);
+	arm(c, st);
 	SQLRETURN rc = SQLExecDirect(st, (SQLCHAR *)sql, SQL_NTS);
 	int ret = 0;
 	if (rc == SQL_NO_DATA)
@@ -229,7 +342,7 @@ static int run_one(void *ctx, const char *sql, struct rs *out)
 		ret = diag(SQL_HANDLE_STMT, st, out->error, sizeof out->error) ? -2 : -1;
 	else
 		ret = fetch_all(st, out);
-	watch_statement(c, NULL);
+	disarm(c);
 	SQLFreeHandle(SQL_HANDLE_STMT, st);
 	return ret;
 }
@@ -253,18 +366,10 @@ static int probe_query_timeout(struct engine_conn *c)
 	return rc == SQL_SUCCESS;
 }
 
-/* Stop the canceller and free the handles; the connection must be idle. */
+/* Free the handles; the connection must be idle (run_one disarmed its last statement). */
 static void conn_free(struct engine_conn *c, int connected)
 {
-	if (c->has_canceller) {
-		pthread_mutex_lock(&c->mu);
-		c->stop = 1;
-		pthread_cond_signal(&c->cv);
-		pthread_mutex_unlock(&c->mu);
-		pthread_join(c->canceller, NULL);
-	}
-	pthread_mutex_destroy(&c->mu);
-	pthread_cond_destroy(&c->cv);
+	track(c, 0);
 	if (connected)
 		SQLDisconnect(c->dbc);
 	SQLFreeHandle(SQL_HANDLE_DBC, c->dbc);
@@ -284,9 +389,8 @@ static struct engine_conn *odbc_connect(const char *dsn, double timeout_s, struc
 		return NULL;
 	}
 	c->timeout = timeout_s < 1 ? 1 : (unsigned)(timeout_s + 0.999);
-	pthread_mutex_init(&c->mu, NULL);
-	pthread_cond_init(&c->cv, NULL);
-	c->has_canceller = pthread_create(&c->canceller, NULL, canceller_main, c) == 0;
+	canceller_start();
+	track(c, 1);
 	SQLSetConnectAttr(c->dbc, SQL_ATTR_LOGIN_TIMEOUT, (SQLPOINTER)(uintptr_t)c->timeout, 0);
 	SQLSetConnectAttr(c->dbc, SQL_ATTR_CONNECTION_TIMEOUT, (SQLPOINTER)(uintptr_t)c->timeout, 0);
 	conn_string(dsn, c->timeout, cs, sizeof cs);

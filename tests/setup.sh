@@ -5,7 +5,8 @@ set -eu
 
 PKGS="gcc make pkg-config libncurses-dev libpq-dev libcurl4-openssl-dev libcjson-dev libssl-dev
 postgresql postgresql-contrib tmux python3 procps iproute2 util-linux
-libmariadb-dev mariadb-server mariadb-client unixodbc-dev odbc-postgresql odbc-mariadb libexpat1-dev openssl"
+libmariadb-dev mariadb-server mariadb-client unixodbc-dev odbc-postgresql odbc-mariadb libexpat1-dev openssl
+pgbouncer"
 
 missing=""
 for p in $PKGS; do

@@ -105,3 +105,53 @@ def test_frozen_odbc_backend_is_stalled_others_keep_going():
         if pid:
             os.kill(pid, signal.SIGCONT)
         d.close()
+
+
+def dbfleet_pid(d):
+    """The pid of dbfleet itself: the child of the tmux pane's shell ('env' execs it)."""
+    import os
+    import time
+    shell = d.tmux("list-panes", "-t", "0", "-F", "#{pane_pid}").split()[0]
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        with open("/proc/%s/task/%s/children" % (shell, shell)) as f:
+            for pid in f.read().split():
+                with open("/proc/%s/comm" % pid) as c:
+                    if c.read().strip() == "dbfleet":
+                        return int(pid)
+        time.sleep(0.1)
+    raise AssertionError("no dbfleet process under the tmux pane")
+
+
+def threads_with_odbc_targets(n):
+    """dbfleet's thread counts while n ODBC targets are all ok with fresh samples."""
+    import os
+    import time
+    names = ["odbc-%d" % i for i in range(1, n + 1)]
+    d = Dbfleet(["-c", write_config([(name, "odbc:lab-pg") for name in names])], width=140,
+                env={"ODBCINI": odbc_ini()})
+    try:
+        for name in names:
+            d.wait_for(r"^%s\s+odbc\s+primary\s+ok\s" % name, timeout=30)
+        pid = dbfleet_pid(d)
+        counts, seconds = set(), set()
+        deadline = time.time() + 15
+        while len(seconds) < 4:  # over several refreshes (the clock at the top right ticks)
+            assert time.time() < deadline, "no fresh samples over 4 refreshes:\n" + d.screen()
+            s = d.screen()
+            fresh = re.search(r"\| samples [\d.]+s\.\.[01]\.\ds old", s)
+            if fresh and all(re.search(r"^%s\s+odbc\s+primary\s+ok\s" % name, s, re.M) for name in names):
+                seconds.add(s.splitlines()[0].split()[-1])
+                counts.add(len(os.listdir("/proc/%d/task" % pid)))
+            time.sleep(0.1)
+        return counts
+    finally:
+        d.close()
+
+
+def test_odbc_threads_do_not_grow_with_targets():
+    """One canceller thread for every ODBC connection: 12 ODBC targets run on
+    as many threads as 2 (the pool runs their blocking calls)."""
+    few = threads_with_odbc_targets(2)
+    many = threads_with_odbc_targets(12)
+    assert len(few) == 1 and few == many, "threads with 2 ODBC targets: %s, with 12: %s" % (few, many)
