@@ -160,8 +160,7 @@ static int send_pipeline(struct engine_conn *c)
 	char ids[TEXTCACHE_FETCH_MAX * 21 + 4];
 	for (int i = 0; i < c->st.nparts; i++) {
 		int part = c->st.part[i];
-		char name[24];
-		snprintf(name, sizeof name, "dbfleet_%d", part);
+		char *name = c->pname[part];
 		if (!(c->prepared & (1u << part))) {
 			char *sql = NULL;
 			size_t len = 0, cap = 0;
@@ -169,6 +168,12 @@ static int send_pipeline(struct engine_conn *c)
 				return -1;
 			while (len && (sql[len - 1] == '\n' || sql[len - 1] == ';'))
 				sql[--len] = '\0';
+			/* named by its text too: clients sharing a pooler's server connection (other
+			 * dbfleet versions) never run each other's statement under one name */
+			uint32_t h = 2166136261u;
+			for (const char *p = sql; *p; p++)
+				h = (h ^ (unsigned char)*p) * 16777619u;
+			snprintf(name, sizeof c->pname[part], "dbfleet_%d_%08x", part, h);
 			int ok = PQsendPrepare(c->pg, name, sql, part == PG_PART_TEXTS ? 1 : 0, NULL);
 			free(sql);
 			if (!ok)

@@ -19,6 +19,7 @@ struct engine_conn {
 	int plain;          /* no prepared statements (a transaction-mode pooler): one simple query */
 	unsigned prepared;  /* bit per enum pg_part: prepared on this connection */
 	unsigned prepared_now; /* ... by the pipeline in flight */
+	char pname[PG_PART_N][24]; /* each part's prepared statement name: "dbfleet_<part>_<hash of its text>" */
 	int flushing;       /* output still queued: wait for writable too */
 	PGresult *res[PG_PART_N + 1]; /* the sample's results, by part */
 	int nres;           /* results taken (plain) or the part being read (pipeline) */

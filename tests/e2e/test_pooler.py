@@ -124,7 +124,7 @@ def test_targets_behind_a_transaction_pooler_stay_ok():
         servers = [r for r in pgb.admin("SHOW SERVERS").splitlines() if r.split("|")[1:3] == ["mon", "postgres"]]
         assert len(clients) == 4 and len(servers) == 1, (clients, servers)
         # the later connections' prepares met the first one's on the shared server
-        assert re.search(r'ERROR:  prepared statement "dbfleet_\d+" already exists', primary_log_since(log_at))
+        assert re.search(r'ERROR:  prepared statement "dbfleet_\d+_[0-9a-f]{8}" already exists', primary_log_since(log_at))
 
         # sessions, locks and digests too (the detail parts), through the pooler: a session
         # of our own to see, on the primary directly
@@ -142,7 +142,7 @@ def test_targets_behind_a_transaction_pooler_stay_ok():
         pgb.admin("RECONNECT postgres")
         stays_ok(d, names)
         log = primary_log_since(log_at)
-        assert re.search(r'ERROR:  prepared statement "dbfleet_\d+" does not exist', log), log[-2000:]
+        assert re.search(r'ERROR:  prepared statement "dbfleet_\d+_[0-9a-f]{8}" does not exist', log), log[-2000:]
         stays_ok(d, names)
     finally:
         d.close()
