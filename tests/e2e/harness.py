@@ -368,6 +368,12 @@ def has_mariadb():
     return "MDB_PRIMARY_PORT" in lab()
 
 
+def require_mariadb():
+    """Skip the calling test where the lab has no MariaDB."""
+    if not has_mariadb():
+        raise Skip("the lab has no MariaDB (is mariadb-server installed?)")
+
+
 def mdb(sql, which="primary", user=None):
     """Run SQL with the real mariadb client: as root over the lab's socket, or as 'user' over TCP."""
     if user:

@@ -9,7 +9,7 @@ import subprocess
 import tempfile
 import time
 
-from harness import Dbfleet, Failure, Watch, dsn, has_mariadb, lab, mdb, mysql_dsn, psql, write_config
+from harness import Dbfleet, Failure, Watch, dsn, lab, mdb, mysql_dsn, psql, require_mariadb, write_config
 
 
 def _victim_role():
@@ -235,8 +235,7 @@ def _mdb_state(cid):
 
 
 def test_mariadb_kill_query_then_kill():
-    if not has_mariadb():
-        return
+    require_mariadb()
     proc, cid = _mdb_victim("kq_victim")
     r = _Run(target="mdb", engine_dsn=mysql_dsn())
     try:
@@ -270,8 +269,7 @@ def test_mariadb_kill_query_then_kill():
 def test_mariadb_on_rds_kills_through_the_rds_procedures():
     """RDS users cannot KILL other users' threads; they CALL mysql.rds_kill(_query).
     The lab emulates RDS with procedures of those names that record their calls."""
-    if not has_mariadb():
-        return
+    require_mariadb()
     mdb("CREATE TABLE IF NOT EXISTS mysql.dbfleet_rds_calls (proc VARCHAR(20), id BIGINT)")
     mdb("DELETE FROM mysql.dbfleet_rds_calls")
     for name, verb in (("rds_kill", "KILL"), ("rds_kill_query", "KILL QUERY")):

@@ -13,11 +13,7 @@ import subprocess
 import tempfile
 import time
 
-from harness import Dbfleet, Failure, lab, psql, psql_bg, write_config
-
-
-class Skip(Exception):
-    pass
+from harness import Dbfleet, Failure, Skip, lab, psql, psql_bg, write_config
 
 
 def free_port():
