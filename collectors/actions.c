@@ -16,6 +16,7 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -410,180 +411,246 @@ static int changed_since_shown(struct action_status *s, const char *what, const 
 	return 1;
 }
 
-/* Snapshot or failover through aws/; the state and message in 's'. */
+/* One AWS action in progress: what the action functions and the shared progress loop share. */
+struct aws_run {
+	struct actq *q;
+	struct action_status *s;          /* the state and message to publish */
+	const struct action_request *r;
+	struct aws_client *cl;
+	const char *reg;
+	double t0;                        /* clock_mono() when the action started */
+	struct aws_error e;               /* the last API error, for AWS_RUN_API_ERROR */
+	char st[48];                      /* the last status AWS gave */
+	char writer[100];                 /* the last writer AWS gave (failover, switchover) */
+	int pct;                          /* percent done where AWS gives it, else -1 */
+};
+
+/* How an action function ended: with AWS's last event to add, said all, or an API error in x->e. */
+enum aws_run_end { AWS_RUN_ADD_EVENT, AWS_RUN_SAID, AWS_RUN_API_ERROR };
+
+/* One look at an action's progress: 1 when over (state and message set), 0 to look again, -1 on an API error. */
+typedef int (*aws_look_fn)(struct aws_run *x);
+
+/*
+ * The progress loop every AWS action shares: look, then publish where it
+ * is ("creating 45%", "cluster failing-over") and wait, until the look says
+ * it is over or patience runs out (FAILED, said why).
+ */
+static enum aws_run_end aws_watch(struct aws_run *x, aws_look_fn look, const char *what)
+{
+	for (;;) {
+		int rc = look(x);
+		if (rc < 0)
+			return AWS_RUN_API_ERROR;
+		if (rc > 0 || keep_watching(x->q, x->s, x->t0, what, x->st, x->pct) < 0)
+			return AWS_RUN_ADD_EVENT;
+	}
+}
+
+/* Set the outcome and say it: "writer is now ...". 1, for the end of a look. */
+static int aws_said(struct aws_run *x, int state, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int aws_said(struct aws_run *x, int state, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(x->s->message, sizeof x->s->message, fmt, ap);
+	va_end(ap);
+	x->s->state = state;
+	return 1;
+}
+
+static int look_snapshot(struct aws_run *x)
+{
+	const struct action_request *r = x->r;
+	if (aws_rds_snapshot_status(x->cl, x->reg, r->snapshot_id, r->aws_cluster[0] != '\0', x->st, sizeof x->st,
+				    &x->pct, &x->e) < 0)
+		return -1;
+	if (!strcmp(x->st, "available"))
+		return aws_said(x, ACTION_DONE, "snapshot %s available", r->snapshot_id);
+	if (!strcmp(x->st, "failed") || !strcmp(x->st, "deleted") || !strcmp(x->st, "error"))
+		return aws_said(x, ACTION_FAILED, "snapshot %s is %s", r->snapshot_id, x->st);
+	return 0;
+}
+
+/* A snapshot of an instance or a cluster, watched until available (percent where AWS gives it). */
+static enum aws_run_end aws_snapshot(struct aws_run *x)
+{
+	const struct action_request *r = x->r;
+	if (aws_rds_snapshot(x->cl, x->reg, r->aws_id, r->aws_cluster, r->snapshot_id, x->q->who, r->reason, &x->e) < 0)
+		return AWS_RUN_API_ERROR;
+	return aws_watch(x, look_snapshot, "");
+}
+
+static int look_global(struct aws_run *x)
+{
+	const struct action_request *r = x->r;
+	char arn[200], want[100];
+	if (aws_rds_global_state(x->cl, x->reg, r->aws_global, x->reg, r->aws_cluster, x->st, sizeof x->st, x->writer,
+				 sizeof x->writer, arn, sizeof arn, &x->e) < 0)
+		return -1;
+	snprintf(want, sizeof want, "%s/%s", x->reg, r->aws_cluster);
+	if (!strcmp(x->st, "available") && !strcmp(x->writer, want))
+		return aws_said(x, ACTION_DONE, "global writer is now %s (was %s)", x->writer, r->aws_writer);
+	return 0;
+}
+
+/* A global database: re-read it, then a planned switchover to this cluster, watched until it is the writer. */
+static enum aws_run_end aws_global_switchover(struct aws_run *x)
+{
+	const struct action_request *r = x->r;
+	char arn[200];
+	if (aws_rds_global_state(x->cl, x->reg, r->aws_global, x->reg, r->aws_cluster, x->st, sizeof x->st, x->writer,
+				 sizeof x->writer, arn, sizeof arn, &x->e) < 0)
+		return AWS_RUN_API_ERROR;
+	if (changed_since_shown(x->s, "global database", r->aws_global, x->st, x->writer, r->aws_writer))
+		return AWS_RUN_SAID;
+	if (!arn[0]) {
+		aws_said(x, ACTION_REFUSED, "refused: %s is not a member of %s", r->aws_cluster, r->aws_global);
+		return AWS_RUN_SAID;
+	}
+	if (aws_rds_global_switchover(x->cl, x->reg, r->aws_global, arn, &x->e) < 0) {
+		char now_writer[64] = "?";
+		struct aws_error e2;
+		aws_rds_global_state(x->cl, x->reg, r->aws_global, x->reg, r->aws_cluster, x->st, sizeof x->st,
+				     now_writer, sizeof now_writer, arn, sizeof arn, &e2);
+		aws_said(x, ACTION_FAILED, "SwitchoverGlobalCluster: %.30s: %.90s; not re-sent; now %.20s, writer %.40s",
+			 x->e.code, x->e.msg, x->st, now_writer);
+		return AWS_RUN_SAID;
+	}
+	enum aws_run_end end = aws_watch(x, look_global, "global database ");
+	return end == AWS_RUN_ADD_EVENT ? AWS_RUN_SAID : end; /* no per-cluster event to add */
+}
+
+/* Before an Aurora failover to a named reader: it is not the writer and it is healthy. 1 if refused. */
+static int failover_target_unfit(struct aws_run *x, enum aws_run_end *end)
+{
+	const struct action_request *r = x->r;
+	char ist[48];
+	*end = AWS_RUN_SAID;
+	if (!strcmp(r->aws_target, x->writer))
+		return aws_said(x, ACTION_REFUSED, "refused: %s is the writer, not a reader", x->writer);
+	if (aws_rds_instance_status(x->cl, x->reg, r->aws_target, ist, sizeof ist, &x->e) < 0) {
+		*end = AWS_RUN_API_ERROR;
+		return 1;
+	}
+	if (strcmp(ist, "available"))
+		return aws_said(x, ACTION_REFUSED, "refused: the target %s is %s, not a healthy reader", r->aws_target,
+				ist[0] ? ist : "missing");
+	return 0;
+}
+
+static int look_cluster(struct aws_run *x)
+{
+	const struct action_request *r = x->r;
+	if (aws_rds_cluster_state(x->cl, x->reg, r->aws_cluster, x->st, sizeof x->st, x->writer, sizeof x->writer,
+				  &x->e) < 0)
+		return -1;
+	if (!strcmp(x->st, "available") && x->writer[0] && strcmp(x->writer, r->aws_writer))
+		return aws_said(x, ACTION_DONE, "writer is now %s (was %s)", x->writer, r->aws_writer);
+	return 0;
+}
+
+/* An Aurora failover: re-check right before acting (the writer shown, no failover running, a healthy target). */
+static enum aws_run_end aws_cluster_failover(struct aws_run *x)
+{
+	const struct action_request *r = x->r;
+	enum aws_run_end end;
+	if (aws_rds_cluster_state(x->cl, x->reg, r->aws_cluster, x->st, sizeof x->st, x->writer, sizeof x->writer,
+				  &x->e) < 0)
+		return AWS_RUN_API_ERROR;
+	if (changed_since_shown(x->s, "cluster", r->aws_cluster, x->st, x->writer, r->aws_writer))
+		return AWS_RUN_SAID;
+	if (r->aws_target[0] && failover_target_unfit(x, &end))
+		return end;
+	if (aws_rds_failover(x->cl, x->reg, r->aws_cluster, r->aws_target, &x->e) < 0) {
+		/* a timeout or 5xx may have happened after AWS acted: look, never re-send */
+		char now_writer[64] = "?";
+		struct aws_error e2;
+		aws_rds_cluster_state(x->cl, x->reg, r->aws_cluster, x->st, sizeof x->st, now_writer, sizeof now_writer,
+				      &e2);
+		aws_said(x, ACTION_FAILED, "FailoverDBCluster: %.30s: %.90s; not re-sent; cluster now %.20s, writer %.30s",
+			 x->e.code, x->e.msg, x->st, now_writer);
+		return AWS_RUN_SAID;
+	}
+	return aws_watch(x, look_cluster, "cluster ");
+}
+
+static int look_instance(struct aws_run *x)
+{
+	if (aws_rds_instance_status(x->cl, x->reg, x->r->aws_id, x->st, sizeof x->st, &x->e) < 0)
+		return -1;
+	if (!strcmp(x->st, "available"))
+		return aws_said(x, ACTION_DONE, "failed over to the standby; %s available", x->r->aws_id);
+	return 0;
+}
+
+/* A Multi-AZ instance: a reboot with failover to its standby, watched until available again. */
+static enum aws_run_end aws_multi_az_failover(struct aws_run *x)
+{
+	const struct action_request *r = x->r;
+	if (!r->aws_multi_az) {
+		aws_said(x, ACTION_REFUSED, "refused: %s is not Multi-AZ: no standby to fail over to", r->aws_id);
+		return AWS_RUN_SAID;
+	}
+	if (aws_rds_instance_status(x->cl, x->reg, r->aws_id, x->st, sizeof x->st, &x->e) < 0)
+		return AWS_RUN_API_ERROR;
+	if (strcmp(x->st, "available")) {
+		aws_said(x, ACTION_REFUSED, "refused: %s is %s; nothing sent", r->aws_id, x->st);
+		return AWS_RUN_SAID;
+	}
+	if (aws_rds_reboot_failover(x->cl, x->reg, r->aws_id, &x->e) < 0) {
+		aws_said(x, ACTION_FAILED, "RebootDBInstance: %.40s: %.150s; not re-sent", x->e.code, x->e.msg);
+		return AWS_RUN_SAID;
+	}
+	wait_s(x->q, AWS_POLL_S);
+	return aws_watch(x, look_instance, "");
+}
+
+/* Add what AWS itself said about the action's object to its message. */
+static void add_last_event(struct aws_run *x)
+{
+	const struct action_request *r = x->r;
+	int cluster = r->aws_cluster[0] && r->a.kind == ACT_FAILOVER;
+	char ev[200];
+	struct aws_error e;
+	if (aws_rds_last_event(x->cl, x->reg, cluster ? r->aws_cluster : r->aws_id, cluster ? "db-cluster" : "db-instance",
+			       ev, sizeof ev, &e) == 0 && ev[0]) {
+		size_t l = strlen(x->s->message);
+		snprintf(x->s->message + l, sizeof x->s->message - l, "; event: %s", ev);
+	}
+}
+
+/* Snapshot, failover or switchover through aws/; the state and message in 's'. */
 static void run_aws(struct actq *q, const struct item *it, struct action_status *s)
 {
-	const struct action_request *r = &it->r;
+	struct aws_run x = {.q = q, .s = s, .r = &it->r, .reg = it->r.aws_region, .pct = -1};
 	struct aws_creds c;
-	char src[96], region[32], err[256], st[48], writer[100];
-	struct aws_error e = {0};
+	char src[96], region[32], err[256];
 	if (aws_creds_resolve_chain(q->cloud.profile[0] ? q->cloud.profile : NULL, q->stop, &c, src, sizeof src, region,
 				    sizeof region, err, sizeof err) < 0) {
 		s->state = ACTION_FAILED;
 		snprintf(s->message, sizeof s->message, "credentials: %.200s", err);
 		return;
 	}
-	struct aws_client *cl = aws_client_new(&c, q->stop);
+	x.cl = aws_client_new(&c, q->stop);
 	memset(&c, 0, sizeof c);
-	if (!cl) {
+	if (!x.cl) {
 		s->state = ACTION_FAILED;
 		snprintf(s->message, sizeof s->message, "out of memory");
 		return;
 	}
-	/* RUNNING while it goes; every way out below sets DONE, FAILED or REFUSED */
-	const char *reg = r->aws_region;
-	double t0 = clock_mono();
-	if (r->a.kind == ACT_SNAPSHOT) {
-		int pct = -1, cluster = r->aws_cluster[0] != '\0';
-		if (aws_rds_snapshot(cl, reg, r->aws_id, r->aws_cluster, r->snapshot_id, q->who, r->reason, &e) < 0)
-			goto api_error;
-		for (;;) { /* progress until available, percent where AWS gives it */
-			if (aws_rds_snapshot_status(cl, reg, r->snapshot_id, cluster, st, sizeof st, &pct, &e) < 0)
-				goto api_error;
-			if (!strcmp(st, "available")) {
-				s->state = ACTION_DONE;
-				snprintf(s->message, sizeof s->message, "snapshot %s available", r->snapshot_id);
-				break;
-			}
-			if (!strcmp(st, "failed") || !strcmp(st, "deleted") || !strcmp(st, "error")) {
-				s->state = ACTION_FAILED;
-				snprintf(s->message, sizeof s->message, "snapshot %s is %s", r->snapshot_id, st);
-				break;
-			}
-			if (keep_watching(q, s, t0, "", st, pct) < 0)
-				break;
-		}
-	} else if (r->aws_global[0]) {
-		/* a global database: re-read it, then a planned switchover to this cluster */
-		char arn[200];
-		if (aws_rds_global_state(cl, reg, r->aws_global, reg, r->aws_cluster, st, sizeof st, writer, sizeof writer,
-					 arn, sizeof arn, &e) < 0)
-			goto api_error;
-		if (changed_since_shown(s, "global database", r->aws_global, st, writer, r->aws_writer))
-			goto out;
-		s->state = ACTION_REFUSED;
-		if (!arn[0]) {
-			snprintf(s->message, sizeof s->message, "refused: %s is not a member of %s", r->aws_cluster,
-				 r->aws_global);
-			goto out;
-		}
-		s->state = ACTION_RUNNING;
-		if (aws_rds_global_switchover(cl, reg, r->aws_global, arn, &e) < 0) {
-			char now_writer[64] = "?";
-			struct aws_error e2;
-			aws_rds_global_state(cl, reg, r->aws_global, reg, r->aws_cluster, st, sizeof st, now_writer,
-					     sizeof now_writer, arn, sizeof arn, &e2);
-			s->state = ACTION_FAILED;
-			snprintf(s->message, sizeof s->message, "SwitchoverGlobalCluster: %.30s: %.90s; not re-sent; now"
-				 " %.20s, writer %.40s", e.code, e.msg, st, now_writer);
-			goto out;
-		}
-		char want[100];
-		snprintf(want, sizeof want, "%s/%s", reg, r->aws_cluster);
-		for (;;) {
-			if (aws_rds_global_state(cl, reg, r->aws_global, reg, r->aws_cluster, st, sizeof st, writer,
-						 sizeof writer, arn, sizeof arn, &e) < 0)
-				goto api_error;
-			if (!strcmp(st, "available") && !strcmp(writer, want)) {
-				s->state = ACTION_DONE;
-				snprintf(s->message, sizeof s->message, "global writer is now %s (was %s)", writer,
-					 r->aws_writer);
-				break;
-			}
-			if (keep_watching(q, s, t0, "global database ", st, -1) < 0)
-				break;
-		}
-		goto out; /* global switchovers have no per-cluster event to add */
-	} else if (r->aws_cluster[0]) {
-		/* re-check right before acting: the writer shown, no failover running, a healthy target */
-		if (aws_rds_cluster_state(cl, reg, r->aws_cluster, st, sizeof st, writer, sizeof writer, &e) < 0)
-			goto api_error;
-		if (changed_since_shown(s, "cluster", r->aws_cluster, st, writer, r->aws_writer))
-			goto out;
-		s->state = ACTION_REFUSED;
-		if (r->aws_target[0]) {
-			char ist[48];
-			if (!strcmp(r->aws_target, writer)) {
-				snprintf(s->message, sizeof s->message, "refused: %s is the writer, not a reader", writer);
-				goto out;
-			}
-			if (aws_rds_instance_status(cl, reg, r->aws_target, ist, sizeof ist, &e) < 0)
-				goto api_error;
-			if (strcmp(ist, "available")) {
-				snprintf(s->message, sizeof s->message, "refused: the target %s is %s, not a healthy reader",
-					 r->aws_target, ist[0] ? ist : "missing");
-				goto out;
-			}
-		}
-		s->state = ACTION_RUNNING;
-		if (aws_rds_failover(cl, reg, r->aws_cluster, r->aws_target, &e) < 0) {
-			s->state = ACTION_FAILED;
-			/* a timeout or 5xx may have happened after AWS acted: look, never re-send */
-			char now_writer[64] = "?";
-			struct aws_error e2;
-			aws_rds_cluster_state(cl, reg, r->aws_cluster, st, sizeof st, now_writer, sizeof now_writer, &e2);
-			snprintf(s->message, sizeof s->message, "FailoverDBCluster: %.30s: %.90s; not re-sent; cluster now"
-				 " %.20s, writer %.30s", e.code, e.msg, st, now_writer);
-			goto out;
-		}
-		for (;;) {
-			if (aws_rds_cluster_state(cl, reg, r->aws_cluster, st, sizeof st, writer, sizeof writer, &e) < 0)
-				goto api_error;
-			if (!strcmp(st, "available") && writer[0] && strcmp(writer, r->aws_writer)) {
-				s->state = ACTION_DONE;
-				snprintf(s->message, sizeof s->message, "writer is now %s (was %s)", writer, r->aws_writer);
-				break;
-			}
-			if (keep_watching(q, s, t0, "cluster ", st, -1) < 0)
-				break;
-		}
-	} else {
-		if (!r->aws_multi_az) {
-			s->state = ACTION_REFUSED;
-			snprintf(s->message, sizeof s->message, "refused: %s is not Multi-AZ: no standby to fail over to",
-				 r->aws_id);
-			goto out;
-		}
-		if (aws_rds_instance_status(cl, reg, r->aws_id, st, sizeof st, &e) < 0)
-			goto api_error;
-		if (strcmp(st, "available")) {
-			s->state = ACTION_REFUSED;
-			snprintf(s->message, sizeof s->message, "refused: %s is %s; nothing sent", r->aws_id, st);
-			goto out;
-		}
-		if (aws_rds_reboot_failover(cl, reg, r->aws_id, &e) < 0) {
-			s->state = ACTION_FAILED;
-			snprintf(s->message, sizeof s->message, "RebootDBInstance: %.40s: %.150s; not re-sent", e.code, e.msg);
-			goto out;
-		}
-		wait_s(q, AWS_POLL_S);
-		for (;;) {
-			if (aws_rds_instance_status(cl, reg, r->aws_id, st, sizeof st, &e) < 0)
-				goto api_error;
-			if (!strcmp(st, "available")) {
-				s->state = ACTION_DONE;
-				snprintf(s->message, sizeof s->message, "failed over to the standby; %s available", r->aws_id);
-				break;
-			}
-			if (keep_watching(q, s, t0, "", st, -1) < 0)
-				break;
-		}
-	}
-	/* what AWS itself said about it */
-	char ev[200];
-	struct aws_error e3;
-	if (aws_rds_last_event(cl, reg, r->aws_cluster[0] && r->a.kind == ACT_FAILOVER ? r->aws_cluster : r->aws_id,
-			       r->aws_cluster[0] && r->a.kind == ACT_FAILOVER ? "db-cluster" : "db-instance", ev,
-			       sizeof ev, &e3) == 0 && ev[0]) {
-		size_t l = strlen(s->message);
-		snprintf(s->message + l, sizeof s->message - l, "; event: %s", ev);
-	}
-	goto out;
-api_error:
-	s->state = e.kind == AWS_ERR_AUTH ? ACTION_REFUSED : ACTION_FAILED;
-	snprintf(s->message, sizeof s->message, "%.40s: %.200s", e.code, e.msg);
-out:
-	aws_client_free(&cl);
+	/* RUNNING while it goes; every action function sets DONE, FAILED or REFUSED */
+	x.t0 = clock_mono();
+	enum aws_run_end end = it->r.a.kind == ACT_SNAPSHOT ? aws_snapshot(&x)
+			       : it->r.aws_global[0]   ? aws_global_switchover(&x)
+			       : it->r.aws_cluster[0]  ? aws_cluster_failover(&x)
+						       : aws_multi_az_failover(&x);
+	if (end == AWS_RUN_ADD_EVENT)
+		add_last_event(&x);
+	else if (end == AWS_RUN_API_ERROR)
+		aws_said(&x, x.e.kind == AWS_ERR_AUTH ? ACTION_REFUSED : ACTION_FAILED, "%.40s: %.200s", x.e.code,
+			 x.e.msg);
+	aws_client_free(&x.cl);
 }
 
 static void run_one(struct actq *q, struct item *it)
