@@ -46,6 +46,10 @@ int keymap_key_parse(const char *s)
 	for (size_t i = 0; i < sizeof named / sizeof named[0]; i++)
 		if (strcmp(s, named[i].name) == 0)
 			return named[i].key;
+	if (strncmp(s, "prompt:", 7) == 0) {
+		int k = keymap_key_parse(s + 7);
+		return k < 0 || (k & KM_PROMPT) ? -1 : KM_PROMPT | k;
+	}
 	if (strncmp(s, "C-", 2) == 0 && s[2] >= 'a' && s[2] <= 'z' && !s[3])
 		return KM_CTRL(s[2]);
 	if (s[0] > 0x20 && s[0] < 0x7f && !s[1])
@@ -55,6 +59,12 @@ int keymap_key_parse(const char *s)
 
 void keymap_key_name(int key, char *out, size_t n)
 {
+	if (key & KM_PROMPT) {
+		char in[16];
+		keymap_key_name(key & ~KM_PROMPT, in, sizeof in);
+		snprintf(out, n, "prompt:%s", in);
+		return;
+	}
 	for (size_t i = 0; i < sizeof named / sizeof named[0]; i++)
 		if (named[i].key == key) {
 			snprintf(out, n, "%s", named[i].name);

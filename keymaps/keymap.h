@@ -18,6 +18,7 @@ enum keymap_key {
 	KM_KEY_LAST,
 };
 #define KM_CTRL(c) ((c) & 0x1f) /* C-l is 12, as the terminal sends it */
+#define KM_PROMPT 0x1000000     /* "prompt:KEY": KEY while a confirmation prompt is open */
 #define KM_MAX_BINDINGS 256
 
 struct keymap;

@@ -498,39 +498,62 @@ int edit_input(char *in, size_t n, int ch)
 	return 1;
 }
 
-int prompt_key(struct ui *ui, int ch)
+/* Send the confirmed request to the action worker and say so. */
+static void prompt_confirmed(struct ui *ui)
 {
-	int confirm = 0;
-	if ((ui->prompt.reason || ui->prompt.typed) && edit_input(ui->prompt.input, sizeof ui->prompt.input, ch))
-		return 1;
+	struct err err = {0};
+	int id = collector_act(ui->col, &ui->prompt.req, &err);
+	if (id < 0)
+		ui_say(ui, "%s", err.msg);
+	else
+		ui_say(ui, "action #%d on %s %s: see the actions pane (6)", id, ui->prompt.req.object,
+		       ui->prompt.req.dry_run ? "logged (dry run)" : "started");
+}
+
+/* Whether the answer confirms the open prompt; says why not when it closes it unconfirmed. */
+static int prompt_confirms(struct ui *ui, enum prompt_answer a)
+{
 	if (ui->prompt.reason) {
-		confirm = (ch == '\n' || ch == '\r' || ch == KEY_ENTER) && ui->prompt.input[0];
+		int confirm = a == PROMPT_ACCEPT && ui->prompt.input[0];
 		if (confirm)
 			snprintf(ui->prompt.req.reason, sizeof ui->prompt.req.reason, "%s", ui->prompt.input);
 		else
-			ui_say(ui, "aborted: nothing sent%s", ch == 27 ? "" : " (a reason is needed)");
-	} else if (ui->prompt.typed) {
-		if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
-			confirm = !strcmp(ui->prompt.input, ui->prompt.expect);
-			if (!confirm)
-				ui_say(ui, "aborted: the name typed was not %s; nothing sent", ui->prompt.expect);
-		} else {
-			ui_say(ui, "aborted: nothing sent");
-		}
-	} else {
-		confirm = ch == 'y' || ch == 'Y';
-		if (!confirm)
-			ui_say(ui, "aborted: nothing sent");
+			ui_say(ui, "aborted: nothing sent%s", a == PROMPT_CANCEL ? "" : " (a reason is needed)");
+		return confirm;
+	}
+	if (ui->prompt.typed && a == PROMPT_ACCEPT) {
+		if (!strcmp(ui->prompt.input, ui->prompt.expect))
+			return 1;
+		ui_say(ui, "aborted: the name typed was not %s; nothing sent", ui->prompt.expect);
+		return 0;
+	}
+	if (!ui->prompt.typed && a == PROMPT_YES)
+		return 1; /* y/N: only "yes" confirms, Enter and every other key take the default, No */
+	ui_say(ui, "aborted: nothing sent");
+	return 0;
+}
+
+void prompt_answer(struct ui *ui, enum prompt_answer a)
+{
+	if (!ui->prompt.active) {
+		ui_say(ui, "that key answers a confirmation prompt, and none is open");
+		return;
+	}
+	size_t len = strlen(ui->prompt.input);
+	if (a == PROMPT_ERASE && (ui->prompt.reason || ui->prompt.typed)) {
+		if (len)
+			ui->prompt.input[len - 1] = '\0';
+		return;
 	}
 	ui->prompt.active = 0;
-	if (confirm) {
-		struct err err = {0};
-		int id = collector_act(ui->col, &ui->prompt.req, &err);
-		if (id < 0)
-			ui_say(ui, "%s", err.msg);
-		else
-			ui_say(ui, "action #%d on %s %s: see the actions pane (6)", id, ui->prompt.req.object,
-			       ui->prompt.req.dry_run ? "logged (dry run)" : "started");
-	}
-	return 1;
+	if (prompt_confirms(ui, a))
+		prompt_confirmed(ui);
+}
+
+int prompt_key(struct ui *ui, int key)
+{
+	/* where a name or a reason is typed, printable text is text whatever the table binds */
+	if ((ui->prompt.reason || ui->prompt.typed) && key >= 32 && key < 127)
+		return edit_input(ui->prompt.input, sizeof ui->prompt.input, key);
+	return 0;
 }

@@ -105,6 +105,12 @@ static void c_group_all(struct ui *ui)
 	ui_show_pane(ui, UI_FLEET);
 }
 
+static void c_prompt_yes(struct ui *ui) { prompt_answer(ui, PROMPT_YES); }
+static void c_prompt_no(struct ui *ui) { prompt_answer(ui, PROMPT_NO); }
+static void c_prompt_accept(struct ui *ui) { prompt_answer(ui, PROMPT_ACCEPT); }
+static void c_prompt_cancel(struct ui *ui) { prompt_answer(ui, PROMPT_CANCEL); }
+static void c_prompt_erase(struct ui *ui) { prompt_answer(ui, PROMPT_ERASE); }
+
 static void c_target_next(struct ui *ui) { select_target(ui, 1); }
 static void c_target_prev(struct ui *ui) { select_target(ui, -1); }
 
@@ -149,6 +155,12 @@ const struct command commands[] = {
 	{"target.promote", "promote the selected replica to a primary (asks for its name)", c_promote},
 	{"aws.snapshot", "RDS snapshot of the selected AWS instance or cluster (asks a reason)", c_snapshot},
 	{"aws.failover", "fail over the selected Aurora cluster or Multi-AZ instance (asks its name)", c_failover},
+	/* the confirmation prompt's keys ("prompt:KEY"); where a name or reason is typed, text is text */
+	{"prompt.yes", "prompt: confirm a y/N question", c_prompt_yes},
+	{"prompt.no", "prompt: answer No (so does every key a y/N question does not bind)", c_prompt_no},
+	{"prompt.accept", "prompt: confirm the typed name or reason (a y/N question takes it as No)", c_prompt_accept},
+	{"prompt.cancel", "prompt: abort, nothing sent", c_prompt_cancel},
+	{"prompt.erase", "prompt: delete the last character typed", c_prompt_erase},
 };
 const size_t ncommands = sizeof commands / sizeof commands[0];
 
@@ -212,6 +224,6 @@ void keys_list(const struct keymap *km)
 			keymap_key_name(keys[k], name, sizeof name);
 			o += (size_t)snprintf(line + o, sizeof line - o, "%s%s", k ? " " : "", name);
 		}
-		printf("%-14s %-16s %s\n", n ? line : "-", commands[i].name, commands[i].help);
+		printf("%-26s %-16s %s\n", n ? line : "-", commands[i].name, commands[i].help);
 	}
 }

@@ -444,8 +444,14 @@ static void on_key(struct ui *ui, int ch)
 		on_mouse(ui);
 		return;
 	}
-	if (ui->prompt.active) {
-		prompt_key(ui, ch);
+	if (ui->prompt.active) { /* it takes every key: text, a prompt.* command, or else an answer of No */
+		int key = translate(ch), cmd = keymap_lookup(ui->km, KM_PROMPT | key);
+		if (prompt_key(ui, key))
+			return;
+		if (cmd >= 0 && !strncmp(commands[cmd].name, "prompt.", 7))
+			commands[cmd].run(ui);
+		else
+			prompt_answer(ui, PROMPT_OTHER);
 		return;
 	}
 	if (ui->cmdline.active) {

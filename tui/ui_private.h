@@ -52,8 +52,12 @@ void act_snapshot(struct ui *ui);
 void act_failover(struct ui *ui);
 /* A line being typed: printable ASCII appends, Backspace deletes; 1 if 'ch' was one of those. */
 int edit_input(char *in, size_t n, int ch);
-/* The prompt takes every key while open; returns 1 (always consumed). */
-int prompt_key(struct ui *ui, int ch);
+/* A key (keymap key code) typed into the open prompt's name or reason: 1 if it was text, else 0 (the
+ * caller looks it up among the prompt.* commands). */
+int prompt_key(struct ui *ui, int key);
+enum prompt_answer { PROMPT_YES, PROMPT_NO, PROMPT_ACCEPT, PROMPT_CANCEL, PROMPT_ERASE, PROMPT_OTHER };
+/* A prompt.* command on the open prompt; outside one it says so. */
+void prompt_answer(struct ui *ui, enum prompt_answer a);
 /* A message on the status line for a few seconds. */
 void ui_say(struct ui *ui, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -128,6 +128,41 @@ def test_terminate_needs_the_typed_name_and_esc_aborts():
         proc.kill()
 
 
+def test_prompt_keys_come_from_the_key_table():
+    """The prompt's keys are prompt.* commands: a user's keys file rebinds them (j answers yes, y
+    no longer does), and BSpace (prompt.erase) edits a typed name."""
+    import tempfile
+    xdg = tempfile.mkdtemp(prefix="dbfleet-xdg-")
+    os.makedirs(os.path.join(xdg, "dbfleet"))
+    with open(os.path.join(xdg, "dbfleet", "keys"), "w") as f:
+        f.write("prompt:y none\nprompt:Y none\nprompt:j prompt.yes\n")
+    proc, pid = _victim("victim-keys")
+    r = _Run(env={"XDG_CONFIG_HOME": xdg})
+    try:
+        _prompt_on(r.d, pid, "c")
+        r.d.keys("y")
+        r.d.wait_for(r"aborted: nothing sent")
+        assert r.audit() == [], "y is unbound in the prompt: it answers No"
+        _prompt_on(r.d, pid, "F9")
+        r.d.keys("p", "x", "BSpace", "g", "Enter")
+        deadline = time.time() + 10
+        while _alive(pid) and time.time() < deadline:
+            time.sleep(0.1)
+        assert not _alive(pid), "px, BSpace, g is pg: the session should be gone"
+    finally:
+        r.close()
+        proc.kill()
+    proc, pid = _victim("victim-keys2")
+    r = _Run(env={"XDG_CONFIG_HOME": xdg})
+    try:
+        _prompt_on(r.d, pid, "c")
+        r.d.keys("j")
+        r.d.wait_for(r"action #1 on pid %d \(victim\) started" % pid)
+    finally:
+        r.close()
+        proc.kill()
+
+
 def test_a_session_that_changed_since_it_was_shown_is_refused():
     proc, pid = _victim("victim-recycled")
     r = _Run()

@@ -122,7 +122,7 @@ def test_man_page_keys_match_list_keys():
     assert r.returncode == 0, r
     listed = []
     for line in r.stdout.splitlines():
-        m = re.match(r"^(.{14}) (\S+)\s", line)
+        m = re.match(r"^(.{26}) (\S+)\s", line)
         keys = m.group(1).strip()
         if keys != "-":
             listed.append((", ".join(keys.split(" ")), m.group(2)))
