@@ -6,7 +6,8 @@ import subprocess
 import tempfile
 import time
 
-from harness import assert_rates_sane, dbfleet_backends, freeze_new_backend, Dbfleet, SilentListener, dsn, lab, psql, psql_bg, watch, write_config
+from harness import (assert_rates_sane, dbfleet_backends, freeze_new_backend, Dbfleet, Failure, SilentListener, Skip, dsn,
+                     lab, psql, psql_bg, watch, write_config)
 
 
 def fleet_row(screen, name):
@@ -160,3 +161,118 @@ def test_unknown_role_is_auth_failed_not_a_retry_storm():
         d.wait_for(r'AUTH FAILED: connect: .*role "ghost" does not exist')
     finally:
         d.close()
+
+
+# ---- faults on a replica of the lab's own (tests/lab.sh replica): restarted, promoted, TLS that fails
+
+LAB_SH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lab.sh")
+
+
+def _as_lab(*cmd):
+    """Run a PostgreSQL tool as the lab's servers run (nobody when we are root)."""
+    pre = ["runuser", "-u", "nobody", "--"] if os.geteuid() == 0 else []
+    r = subprocess.run(pre + list(cmd), capture_output=True, text=True, timeout=60)
+    if r.returncode != 0:
+        raise Failure("%s: %s" % (" ".join(cmd), (r.stderr or r.stdout).strip()))
+
+
+def _pg_ctl(name, *args):
+    L = lab()
+    d = os.path.join(L["LAB_DIR"], name)
+    _as_lab(os.path.join(L["PG_BIN"], "pg_ctl"), "-D", d, "-l", d + ".log", "-w", "-t", "60", *args)
+
+
+class _ExtraReplica:
+    """Another replica of the lab's primary, for a test to break; dropped on close."""
+
+    def __init__(self, name):
+        self.name = name
+        r = subprocess.run(["sh", LAB_SH, "replica", lab()["LAB_DIR"], name], capture_output=True, text=True,
+                           timeout=120)
+        if r.returncode != 0 or not r.stdout.strip().isdigit():
+            self.close()
+            raise Failure("lab.sh replica %s: %s" % (name, r.stderr.strip()))
+        self.port = r.stdout.strip()
+
+    def close(self):
+        subprocess.run(["sh", LAB_SH, "drop", lab()["LAB_DIR"], self.name], capture_output=True, timeout=60)
+
+
+def _keys_answer(d, name):
+    """Keys are answered at once while a target is in trouble: the lag pane and back."""
+    t0 = time.time()
+    d.keys("2")
+    d.wait_for(r"replication lag", timeout=3)
+    d.keys("1")
+    d.wait_for(r"fleet - 2 targets", timeout=3)
+    d.wait_for(r"^%s\s" % re.escape(name), timeout=3)
+    assert time.time() - t0 < 3, "keys took %.1fs to be answered" % (time.time() - t0)
+
+
+def test_restarted_server_goes_down_and_comes_back_by_itself():
+    """A server stopped under dbfleet (immediate: its connection dies mid-refresh) shows DOWN or
+    STALLED with the keys still answered, and ok again by itself once the server is back."""
+    L = lab()
+    rep = _ExtraReplica("fault-restart")
+    d = None
+    try:
+        d = Dbfleet(["-c", write_config([("primary", dsn(L["PG_PRIMARY_PORT"])), ("fault-restart", dsn(rep.port))])])
+        d.wait_for(r"^fault-restart\s+postgres\s+replica\s+ok", timeout=15)
+        _pg_ctl("fault-restart", "-m", "immediate", "stop")
+        d.wait_for(r"^fault-restart\s+postgres\s+(replica\s+)?(DOWN|STALLED)", timeout=10)
+        _keys_answer(d, "fault-restart")
+        assert "ok" in fleet_row(d.screen(), "primary"), d.screen()
+        _pg_ctl("fault-restart", "start")
+        # the retry back-off is 2 s doubling to 30 s: back within its next steps, with no key pressed
+        d.wait_for(r"^fault-restart\s+postgres\s+replica\s+ok", timeout=20)
+    finally:
+        if d:
+            d.close()
+        rep.close()
+
+
+def test_replica_promoted_under_dbfleet_shows_primary_by_itself():
+    L = lab()
+    rep = _ExtraReplica("fault-promote")
+    d = None
+    try:
+        d = Dbfleet(["-c", write_config([("primary", dsn(L["PG_PRIMARY_PORT"])), ("fault-promote", dsn(rep.port))])])
+        d.wait_for(r"^fault-promote\s+postgres\s+replica\s+ok", timeout=15)
+        _pg_ctl("fault-promote", "promote")
+        d.wait_for(r"^fault-promote\s+postgres\s+primary\s+ok", timeout=10)
+        _keys_answer(d, "fault-promote")
+    finally:
+        if d:
+            d.close()
+        rep.close()
+
+
+def test_tls_that_fails_verification_is_a_clear_error():
+    """verify-full against a CA that did not sign the server's certificate: DOWN with libpq's
+    reason in the row's details, no crash; the same server checked against its own CA is ok."""
+    L = lab()
+    tls = os.path.join(L["LAB_DIR"], "tls")
+    if not os.path.exists(os.path.join(tls, "server.pem")):
+        raise Skip("the lab has no certificates (is openssl installed?)")
+    rep = _ExtraReplica("fault-tls")
+    d = None
+    try:
+        with open(os.path.join(L["LAB_DIR"], "fault-tls", "postgresql.auto.conf"), "a") as f:
+            f.write("ssl = on\nssl_cert_file = '%s/server.pem'\nssl_key_file = '%s/server-key.pem'\n" % (tls, tls))
+        _pg_ctl("fault-tls", "reload")
+        good = dsn(rep.port) + " sslmode=verify-full sslrootcert=%s/ca.pem" % tls
+        bad = dsn(rep.port) + " sslmode=verify-full sslrootcert=%s/other-ca.pem" % tls
+        d = Dbfleet(["-c", write_config([("verified", good), ("wrong-ca", bad)])])
+        d.wait_for(r"^verified\s+postgres\s+replica\s+ok", timeout=15)
+        d.wait_for(r"^wrong-ca\s+postgres\s+DOWN", timeout=10)
+        d.keys(":")  # problems first: wrong-ca is listed above verified; picked by name anyway
+        d.type("target wrong-ca")
+        d.keys("Enter", "Enter")
+        d.wait_for(r"state: DOWN [^\n]*certificate verify failed")
+        d.keys("Escape")
+        _keys_answer(d, "wrong-ca")
+        assert "ok" in fleet_row(d.screen(), "verified"), d.screen()
+    finally:
+        if d:
+            d.close()
+        rep.close()
