@@ -161,6 +161,7 @@ def test_prompt_keys_come_from_the_key_table():
     finally:
         r.close()
         proc.kill()
+        shutil.rmtree(xdg)
 
 
 def test_a_session_that_changed_since_it_was_shown_is_refused():
