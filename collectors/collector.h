@@ -116,6 +116,8 @@ int collector_stop(struct collector *c, double wait_s);
 int collector_engine_known(const char *name);
 /* The engine a DSN names ("postgresql://..."), or NULL. */
 const char *collector_engine_for_dsn(const char *dsn);
+/* 1 if a DSN holds a password (any spelling its engine reads), with 'why' (never the value). */
+int collector_dsn_has_secret(const char *dsn, char *why, size_t n);
 /* "host:port" of a DSN without connecting (for topology), "" if unknown. */
 void collector_endpoint(const char *dsn, char *out, size_t n);
 

@@ -380,6 +380,11 @@ const char *collector_engine_for_dsn(const char *dsn)
 	return ops ? ops->name : NULL;
 }
 
+int collector_dsn_has_secret(const char *dsn, char *why, size_t n)
+{
+	return engine_dsn_has_secret(dsn, why, n);
+}
+
 void collector_endpoint(const char *dsn, char *out, size_t n)
 {
 	const struct engine_ops *ops = engine_for_dsn(dsn);

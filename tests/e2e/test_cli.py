@@ -87,8 +87,20 @@ def test_missing_config_and_no_targets():
 
 
 def test_password_on_command_line_refused():
-    r = run_cli(["postgresql://mon:hunter2@127.0.0.1/db"])
-    assert r.returncode == 2 and "pgpass" in r.stderr and "hunter2" not in r.stderr, r
+    for dsn, hint in [("postgresql://mon:hunter2@127.0.0.1/db", "pgpass"),
+                      ("host=127.0.0.1 password = hunter2", "pgpass"),
+                      ("postgresql://127.0.0.1/db?passw%6Frd=hunter2", "pgpass"),
+                      ("host=127.0.0.1 sslpassword=hunter2", "sslpassword"),
+                      ("odbc:Driver=FreeTDS;Server=127.0.0.1;PWD=hunter2", "odbc.ini"),
+                      ("odbc:Driver=FreeTDS;Server=127.0.0.1;Password=hunter2", "odbc.ini"),
+                      ("odbc:Driver=FreeTDS;Server=127.0.0.1; pwd =hunter2", "odbc.ini"),
+                      ("mysql://mon:hunter2@127.0.0.1/db", "my.cnf"),
+                      ("mysql://127.0.0.1/db?passw%6Frd=hunter2", "my.cnf")]:
+        r = run_cli([dsn])
+        assert r.returncode == 2 and hint in r.stderr and "hunter2" not in r.stderr, (dsn, r)
+    # a DSN without one is not refused for it
+    r = run_cli(["--list-keys", "host=127.0.0.1 application_name=password"])
+    assert r.returncode == 0, r
 
 
 def test_bad_refresh():
