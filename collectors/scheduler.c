@@ -101,15 +101,15 @@ struct engine_conn *target_connect(const struct collector_target *t, const struc
 				    region, sizeof region, why, sizeof why) < 0 ||
 	    aws_rds_iam_token(&cr, t->iam_host, t->iam_port, t->iam_user, t->iam_region, time(NULL), token,
 			      sizeof token) < 0) {
-		memset(&cr, 0, sizeof cr);
+		explicit_bzero(&cr, sizeof cr);
 		err_set(err, ERR_AUTH, "IAM token: %.200s", why[0] ? why : "cannot make one");
 		return NULL;
 	}
-	memset(&cr, 0, sizeof cr);
+	explicit_bzero(&cr, sizeof cr);
 	snprintf(dsn, sizeof dsn, "%s password='%s'", t->dsn, token); /* the token has no quote or backslash */
 	struct engine_conn *conn = ops->connect(dsn, t->timeout_s, err);
-	memset(token, 0, sizeof token);
-	memset(dsn, 0, sizeof dsn);
+	explicit_bzero(token, sizeof token);
+	explicit_bzero(dsn, sizeof dsn);
 	return conn;
 }
 

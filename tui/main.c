@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -68,6 +70,20 @@ static int read_config(struct options *o, const char *path, char *err, size_t n)
 	return config_load(o, path, err, n);
 }
 
+/*
+ * No core file, and no ptrace or /proc/PID/mem by the same user: memory holds
+ * IAM tokens, AWS keys and whatever password libpq read from ~/.pgpass.
+ * First thing in main(), before a file or the environment is read.
+ */
+static void no_core_dumps(void)
+{
+	struct rlimit none = {0, 0};
+	if (setrlimit(RLIMIT_CORE, &none) < 0)
+		perror("dbfleet: setrlimit(RLIMIT_CORE)");
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		perror("dbfleet: prctl(PR_SET_DUMPABLE)");
+}
+
 enum { OPT_DRY_RUN = 250, OPT_READ_ONLY = 256, OPT_LIST_KEYS, OPT_KEYMAP, OPT_AWS, OPT_PROFILE, OPT_REGION };
 
 int main(int argc, char **argv)
@@ -94,6 +110,7 @@ int main(int argc, char **argv)
 	int aws = 0;
 	double refresh = 0, timeout = 0;
 	int list_keys = 0, read_only = 0, c;
+	no_core_dumps();
 	setlocale(LC_ALL, "");
 	tzset(); /* once, before any thread: localtime_r() then only reads the zone */
 	options_init(&o);

@@ -5,8 +5,9 @@
  * store's wake-up pipe and a signal pipe, with a one-second timer so ages
  * tick; it never connects or queries. Drawing erases curses' virtual screen
  * and redraws it; doupdate() then sends only the cells that changed, so a
- * refresh over a slow link costs a few bytes. SIGINT, SIGTERM and SIGHUP
- * end the loop through the signal pipe and the terminal is restored on the
+ * refresh over a slow link costs a few bytes. SIGINT, SIGTERM, SIGHUP and
+ * SIGQUIT (Ctrl-\ would otherwise kill us and leave the terminal raw) end
+ * the loop through the signal pipe and the terminal is restored on the
  * way out; SIGWINCH is ncurses' own (KEY_RESIZE).
  */
 #include "ui_private.h"
@@ -58,6 +59,7 @@ static int term_setup(void)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if (!initscr())
 		return -1;
