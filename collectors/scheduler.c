@@ -188,6 +188,16 @@ void collector_set_audit(struct collector *c, const char *path)
 	actq_set_audit(c->aq, path);
 }
 
+int collector_actions_busy(struct collector *c, char *what, size_t n)
+{
+	return actq_busy(c->aq, what, n);
+}
+
+int collector_finish_actions(struct collector *c, double wait_s)
+{
+	return actq_finish(c->aq, wait_s);
+}
+
 int collector_act(struct collector *c, const struct action_request *r, struct err *err)
 {
 	return actq_submit(c->aq, r, err);

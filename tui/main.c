@@ -84,6 +84,24 @@ static void no_core_dumps(void)
 		perror("dbfleet: prctl(PR_SET_DUMPABLE)");
 }
 
+/* The longest dbfleet waits, once the UI is gone, for an action to end by its own deadline. */
+#define ACTION_WAIT_MAX_S 120.0
+
+/*
+ * An action still running when the UI has gone (a signal, the SSH session
+ * dropped): it finishes headless and writes its outcome, or is recorded as
+ * abandoned. The terminal is already restored, so stderr may be written.
+ */
+static void finish_actions(struct collector *col)
+{
+	char what[200];
+	if (collector_actions_busy(col, what, sizeof what) == 0)
+		return;
+	fprintf(stderr, "dbfleet: waiting for %s to finish: its outcome goes to the audit log\n", what);
+	if (collector_finish_actions(col, ACTION_WAIT_MAX_S) > 0)
+		fprintf(stderr, "dbfleet: it did not finish in time: recorded as abandoned in the audit log\n");
+}
+
 enum { OPT_DRY_RUN = 250, OPT_READ_ONLY = 256, OPT_LIST_KEYS, OPT_KEYMAP, OPT_AWS, OPT_PROFILE, OPT_REGION };
 
 int main(int argc, char **argv)
@@ -206,6 +224,7 @@ int main(int argc, char **argv)
 	collector_set_samplers(col, o.samplers);
 	int status = ui_run(store, &o, km, col);
 	keymap_free(&km);
+	finish_actions(col);
 	/* a worker stuck in a library call is not waited for: leave without
 	 * running atexit handlers (OpenSSL's among them) under its feet */
 	if (collector_stop(col, 0.5) > 0) {
