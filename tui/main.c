@@ -97,6 +97,9 @@ static void finish_actions(struct collector *col)
 	char what[200];
 	if (collector_actions_busy(col, what, sizeof what) == 0)
 		return;
+	for (char *p = what; *p; p++) /* a role or host name from a server: printable ASCII only here */
+		if (*p < 0x20 || *p > 0x7e)
+			*p = '?';
 	fprintf(stderr, "dbfleet: waiting for %s to finish: its outcome goes to the audit log\n", what);
 	if (collector_finish_actions(col, ACTION_WAIT_MAX_S) > 0)
 		fprintf(stderr, "dbfleet: it did not finish in time: recorded as abandoned in the audit log\n");
