@@ -117,7 +117,7 @@ void aws_client_free(struct aws_client **p)
 	if (!p || !*p)
 		return;
 	curl_easy_cleanup((*p)->curl);
-	memset(&(*p)->creds, 0, sizeof (*p)->creds);
+	explicit_bzero(&(*p)->creds, sizeof (*p)->creds);
 	free(*p);
 	*p = NULL;
 }
@@ -400,7 +400,7 @@ static int attempt(struct aws_client *cl, const struct aws_service *svc, const c
 	cl->requests++;
 	CURLcode rc = curl_easy_perform(c);
 	curl_slist_free_all(hl);
-	memset(tok, 0, sizeof tok);
+	explicit_bzero(tok, sizeof tok);
 	long status = 0;
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	if (rc == CURLE_ABORTED_BY_CALLBACK) {

@@ -127,7 +127,7 @@ int aws_imds_creds(struct aws_creds *c, char *role, size_t rolen, char *region, 
 		snprintf(err, errlen, "instance metadata: the role's credentials are not readable");
 	}
 	cJSON_Delete(j);
-	memset(out.b, 0, sizeof out.b);
+	explicit_bzero(out.b, sizeof out.b);
 	if (rc == 0 && regn && !region[0] && get(curl, b, "/latest/meta-data/placement/region", token, 0, &out, err,
 						 errlen) == 0)
 		snprintf(region, regn, "%.*s", (int)strcspn(out.b, "\r\n"), out.b);

@@ -192,10 +192,10 @@ static int chain(const char *cli_profile, const atomic_int *stop, struct aws_cre
 	else if (aws_profile_get(profile, "region", region, rn, err, errlen) <= 0)
 		snprintf(region, rn, "%s", srcregion);
 	if (assume(&src, profile, role, region[0] ? region : "us-east-1", stop, c, err, errlen) < 0) {
-		memset(&src, 0, sizeof src);
+		explicit_bzero(&src, sizeof src);
 		return -1;
 	}
-	memset(&src, 0, sizeof src);
+	explicit_bzero(&src, sizeof src);
 	snprintf(source, sn, "profile %.40s (role %.40s)", profile, strrchr(role, '/') ? strrchr(role, '/') + 1 : role);
 	return 0;
 }

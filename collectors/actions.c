@@ -5,6 +5,12 @@
  * action does not run), then a fresh connection, the engine's act (which
  * re-checks the object's identity), and an "outcome" record. Its progress
  * is published in the store for the actions pane.
+ *
+ * Quitting (actq_finish, from main once the terminal is restored): the queued
+ * actions are dropped (none has an intent record), and the running one gets
+ * until its own deadline to end and write its outcome. If it does not, main
+ * writes an "abandoned" record saying what was sent and what was not, and the
+ * worker sends nothing more for it (its next step checks 'abandoned' under mu).
  */
 #include "actions.h"
 
@@ -49,7 +55,17 @@ struct actq {
 	size_t qn;                      /* guarded by mu */
 	struct item busy;               /* guarded by mu: the running one, id 0 if none */
 	int next_id;                    /* guarded by mu */
+	double busy_deadline;           /* guarded by mu: clock_mono() by which the running one ends */
+	double busy_started;            /* guarded by mu: clock_wall() when it started */
+	int busy_phase;                 /* guarded by mu: enum busy_phase */
+	int busy_done;                  /* guarded by mu: sessions of a bulk action answered */
+	int abandoned;                  /* guarded by mu: id of the running one given up on, 0 none */
+	pthread_cond_t idle;            /* with mu: signalled when the running one ends */
+	atomic_int quitting;            /* set by actq_finish: AWS waits give up, nothing new starts */
 };
+
+/* How far the running action got: what an "abandoned" record can say of it. */
+enum busy_phase { BUSY_CONNECTING = 0, BUSY_SENT };
 
 static const char *const kind_names[] = {"none", "cancel", "terminate", "promote", "snapshot", "failover"};
 
@@ -88,6 +104,11 @@ struct actq *actq_new(struct store *st, const struct action_target *t, size_t n)
 	q->next_id = 1;
 	pthread_mutex_init(&q->mu, NULL);
 	pthread_cond_init(&q->cv, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&q->idle, &ca);
+	pthread_condattr_destroy(&ca);
 	char host[64] = "?";
 	gethostname(host, sizeof host - 1);
 	struct passwd *pw = getpwuid(getuid());
@@ -121,6 +142,7 @@ void actq_free(struct actq *q)
 		return;
 	pthread_mutex_destroy(&q->mu);
 	pthread_cond_destroy(&q->cv);
+	pthread_cond_destroy(&q->idle);
 	grow_release(&q->t);
 	free(q);
 }
@@ -317,7 +339,7 @@ static int audit(const struct actq *q, const struct item *it, const char *phase,
 	cJSON_AddStringToObject(j, "sql", sql);
 	cJSON_AddBoolToObject(j, "dry_run", it->r.dry_run);
 	if (s) {
-		cJSON_AddStringToObject(j, "result", action_state_name(s->state));
+		cJSON_AddStringToObject(j, "result", strcmp(phase, "abandoned") ? action_state_name(s->state) : phase);
 		cJSON_AddStringToObject(j, "message", s->message);
 		cJSON_AddNumberToObject(j, "elapsed_s", s->ended - s->started);
 	}
@@ -365,14 +387,16 @@ static void progress(struct actq *q, struct action_status *s, const char *what, 
 static int wait_s(const struct actq *q, double s)
 {
 	for (; s > 0; s -= 0.2) {
-		if (atomic_load(q->stop))
+		if (atomic_load(q->stop) || atomic_load(&q->quitting))
 			return 1;
 		nanosleep(&(struct timespec){0, 200 * 1000 * 1000}, NULL);
 	}
-	return atomic_load(q->stop);
+	return atomic_load(q->stop) || atomic_load(&q->quitting);
 }
 
 #define AWS_POLL_S 2.0
+#define PROMOTE_S 70.0       /* a promotion waits for the server */
+#define AWS_QUIT_S 60.0      /* an AWS action once quitting: its call in flight, then it stops watching */
 #define AWS_PATIENCE_S 1800.0
 
 /*
@@ -653,6 +677,23 @@ static void run_aws(struct actq *q, const struct item *it, struct action_status 
 	aws_client_free(&x.cl);
 }
 
+/*
+ * About to send the statement of session 'done' (0 for a single action): 1 to go
+ * on, 0 when dbfleet gave up on this action (its "abandoned" record says nothing
+ * more was sent, and this keeps it true).
+ */
+static int may_send(struct actq *q, int id, int done)
+{
+	pthread_mutex_lock(&q->mu);
+	int ok = q->abandoned != id;
+	if (ok) {
+		q->busy_phase = BUSY_SENT;
+		q->busy_done = done;
+	}
+	pthread_mutex_unlock(&q->mu);
+	return ok;
+}
+
 static void run_one(struct actq *q, struct item *it)
 {
 	const struct action_target *t = it->r.target < atomic_load(&q->n) ? AT(q, it->r.target) : NULL;
@@ -688,7 +729,7 @@ static void run_one(struct actq *q, struct item *it)
 			/* each session checked and signalled on its own: one changed is one refused */
 			int done = 0, refused = 0;
 			char first[200] = "";
-			for (int i = 0; i < it->r.nbulk && !atomic_load(q->stop); i++) {
+			for (int i = 0; i < it->r.nbulk && !atomic_load(q->stop) && may_send(q, it->id, i); i++) {
 				char one[128];
 				struct err e1 = {0};
 				if (t->ops->act(conn, &it->r.bulk[i], clock_mono() + timeout + 5, one, sizeof one, &e1) == 0)
@@ -706,9 +747,12 @@ static void run_one(struct actq *q, struct item *it)
 				err_set(&err, ERR_REFUSED, "%s", outcome);
 			}
 			t->ops->close(conn);
+		} else if (conn && !may_send(q, it->id, 0)) {
+			err_set(&err, ERR_FAIL, "not sent: dbfleet quit while it connected");
+			t->ops->close(conn);
 		} else if (conn) {
 			/* promotion waits for the server; signals are quick */
-			double deadline = clock_mono() + (it->r.a.kind == ACT_PROMOTE ? 70 : timeout + 5);
+			double deadline = clock_mono() + (it->r.a.kind == ACT_PROMOTE ? PROMOTE_S : timeout + 5);
 			rc = t->ops->act(conn, &it->r.a, deadline, outcome, sizeof outcome, &err);
 			t->ops->close(conn);
 		}
@@ -725,6 +769,17 @@ static void run_one(struct actq *q, struct item *it)
 	finish(q, &s, s.state, s.message);
 }
 
+/* How long an action may take on its own: run_one's connect and statement deadlines. */
+static double budget(const struct actq *q, const struct item *it)
+{
+	if (is_aws(it->r.a.kind) || it->r.target >= atomic_load((atomic_size_t *)&q->n))
+		return AWS_QUIT_S;
+	const struct action_target *t = AT(q, it->r.target);
+	double timeout = t->conf.timeout_s > 0 ? t->conf.timeout_s : 3;
+	int n = it->r.nbulk > 1 ? it->r.nbulk : 1;
+	return timeout + (it->r.a.kind == ACT_PROMOTE ? PROMOTE_S : n * (timeout + 5)) + 2;
+}
+
 void actq_run(struct actq *q, const atomic_int *stop)
 {
 	q->stop = stop;
@@ -739,12 +794,90 @@ void actq_run(struct actq *q, const atomic_int *stop)
 		q->busy = q->q[0];
 		memmove(q->q, q->q + 1, (q->qn - 1) * sizeof q->q[0]);
 		q->qn--;
+		q->busy_deadline = clock_mono() + budget(q, &q->busy);
+		q->busy_started = clock_wall();
+		q->busy_phase = BUSY_CONNECTING;
+		q->busy_done = 0;
 		struct item it = q->busy;
 		pthread_mutex_unlock(&q->mu);
 		run_one(q, &it);
 		pthread_mutex_lock(&q->mu);
 		q->busy.id = 0;
+		pthread_cond_broadcast(&q->idle);
 		pthread_mutex_unlock(&q->mu);
 	}
 	engine_thread_end_all();
+}
+
+int actq_busy(struct actq *q, char *what, size_t n)
+{
+	pthread_mutex_lock(&q->mu);
+	int running = q->busy.id && q->busy.id != q->abandoned;
+	const struct item *it = running ? &q->busy : q->qn ? &q->q[0] : NULL;
+	int count = running + (int)q->qn;
+	if (what && n) {
+		what[0] = '\0';
+		if (it)
+			snprintf(what, n, "%s %.96s on %.64s", kind_name(it->r.a.kind), it->r.object,
+				 it->r.target < atomic_load(&q->n) ? AT(q, it->r.target)->conf.name : it->r.aws_id);
+	}
+	pthread_mutex_unlock(&q->mu);
+	return count;
+}
+
+/* What was and was not sent of an action dbfleet gives up on, for its "abandoned" record. */
+static void abandoned_message(const struct item *it, const char *sql, int phase, int done, char *m, size_t n)
+{
+	int nb = it->r.nbulk > 1 ? it->r.nbulk : 1;
+	if (is_aws(it->r.a.kind))
+		snprintf(m, n, "abandoned: dbfleet quit while it ran; the AWS call (see sql) may have been sent:"
+			 " check the console");
+	else if (phase == BUSY_CONNECTING)
+		snprintf(m, n, "abandoned: dbfleet quit while connecting to send it; nothing was sent");
+	else if (nb > 1)
+		snprintf(m, n, "abandoned: dbfleet quit after %d of %d sessions were answered; pid %d was sent with"
+			 " no answer yet; the other %d were not sent", done, nb, it->r.bulk[done].pid, nb - done - 1);
+	else if (strstr(sql, ";\n"))
+		snprintf(m, n, "abandoned: dbfleet quit with the statements (see sql) sent one at a time and not all"
+			 " answered: the server may be left part way (a promote: replication stopped, still read-only):"
+			 " check it now");
+	else
+		snprintf(m, n, "abandoned: dbfleet quit before the server answered; the statement was sent and may"
+			 " or may not have taken effect: check it");
+}
+
+int actq_finish(struct actq *q, double wait_s)
+{
+	atomic_store(&q->quitting, 1);
+	pthread_mutex_lock(&q->mu);
+	q->qn = 0; /* not started: no intent record, nothing sent */
+	double until = clock_mono() + (wait_s > 0 ? wait_s : 0);
+	if (q->busy.id && q->busy_deadline < until)
+		until = q->busy_deadline;
+	while (q->busy.id && q->busy.id != q->abandoned && clock_mono() < until) {
+		struct timespec ts = {.tv_sec = (time_t)until, .tv_nsec = (long)((until - (double)(time_t)until) * 1e9)};
+		pthread_cond_timedwait(&q->idle, &q->mu, &ts);
+	}
+	int left = q->busy.id && q->busy.id != q->abandoned;
+	struct item it = q->busy;
+	int phase = q->busy_phase, done = q->busy_done;
+	double started = q->busy_started;
+	if (left)
+		q->abandoned = it.id; /* from here the worker sends nothing more for it */
+	pthread_mutex_unlock(&q->mu);
+	if (!left)
+		return 0;
+	struct action_status s;
+	struct err err = {0};
+	char why[300];
+	status_of(q, &it, &s);
+	if (actq_sql(q, &it.r, s.sql, sizeof s.sql, &err) < 0)
+		snprintf(s.sql, sizeof s.sql, "?");
+	abandoned_message(&it, s.sql, phase, done, s.message, sizeof s.message);
+	s.started = started;
+	s.ended = clock_wall();
+	s.state = ACTION_FAILED;
+	audit(q, &it, "abandoned", s.sql, &s, why, sizeof why);
+	store_action_put(q->st, &s);
+	return 1;
 }

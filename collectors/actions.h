@@ -30,6 +30,11 @@ int actq_submit(struct actq *q, const struct action_request *r, struct err *err)
 int actq_sql(const struct actq *q, const struct action_request *r, char *sql, size_t n, struct err *err);
 /* The worker: run queued actions until *stop; then returns. */
 void actq_run(struct actq *q, const atomic_int *stop);
+/* Actions queued or running (not given up on); 'what' names the first ("promote on db2"). */
+int actq_busy(struct actq *q, char *what, size_t n);
+/* Drop the queued ones, wait for the running one up to its deadline or 'wait_s', else write
+ * its "abandoned" record; 1 if it was abandoned. Main thread, before collector_stop. */
+int actq_finish(struct actq *q, double wait_s);
 /* Wake the worker (to see a stop). */
 void actq_wake(struct actq *q);
 void actq_free(struct actq *q);

@@ -102,6 +102,18 @@ int collector_act(struct collector *c, const struct action_request *r, struct er
 /* The SQL an action would send, for the confirmation prompt; 0 or -1 with 'err'. */
 int collector_action_sql(const struct collector *c, const struct action_request *r, char *sql, size_t n,
 			 struct err *err);
+/*
+ * How many actions are queued or running (and not given up on); 'what' (NULL-safe)
+ * names the first, for a question: "cancel pid 48213 (app_rw) on orders-db".
+ */
+int collector_actions_busy(struct collector *c, char *what, size_t n);
+/*
+ * Before collector_stop, from the main thread: drop queued actions, let the running
+ * one finish (its own deadline, at most 'wait_s'), and write its outcome; if it does
+ * not, write an "abandoned" audit record naming what was and was not sent, after
+ * which nothing more of it is sent. Returns 1 if one was abandoned, else 0.
+ */
+int collector_finish_actions(struct collector *c, double wait_s);
 /* Start the workers and the watchdog; 0 or -1 with 'err'. */
 int collector_start(struct collector *c, struct err *err);
 /*
@@ -116,6 +128,8 @@ int collector_stop(struct collector *c, double wait_s);
 int collector_engine_known(const char *name);
 /* The engine a DSN names ("postgresql://..."), or NULL. */
 const char *collector_engine_for_dsn(const char *dsn);
+/* 1 if a DSN holds a password (any spelling its engine reads), with 'why' (never the value). */
+int collector_dsn_has_secret(const char *dsn, char *why, size_t n);
 /* "host:port" of a DSN without connecting (for topology), "" if unknown. */
 void collector_endpoint(const char *dsn, char *out, size_t n);
 

@@ -101,15 +101,15 @@ struct engine_conn *target_connect(const struct collector_target *t, const struc
 				    region, sizeof region, why, sizeof why) < 0 ||
 	    aws_rds_iam_token(&cr, t->iam_host, t->iam_port, t->iam_user, t->iam_region, time(NULL), token,
 			      sizeof token) < 0) {
-		memset(&cr, 0, sizeof cr);
+		explicit_bzero(&cr, sizeof cr);
 		err_set(err, ERR_AUTH, "IAM token: %.200s", why[0] ? why : "cannot make one");
 		return NULL;
 	}
-	memset(&cr, 0, sizeof cr);
+	explicit_bzero(&cr, sizeof cr);
 	snprintf(dsn, sizeof dsn, "%s password='%s'", t->dsn, token); /* the token has no quote or backslash */
 	struct engine_conn *conn = ops->connect(dsn, t->timeout_s, err);
-	memset(token, 0, sizeof token);
-	memset(dsn, 0, sizeof dsn);
+	explicit_bzero(token, sizeof token);
+	explicit_bzero(dsn, sizeof dsn);
 	return conn;
 }
 
@@ -186,6 +186,16 @@ void collector_set_cloud(struct collector *c, const struct cloud_config *cfg)
 void collector_set_audit(struct collector *c, const char *path)
 {
 	actq_set_audit(c->aq, path);
+}
+
+int collector_actions_busy(struct collector *c, char *what, size_t n)
+{
+	return actq_busy(c->aq, what, n);
+}
+
+int collector_finish_actions(struct collector *c, double wait_s)
+{
+	return actq_finish(c->aq, wait_s);
 }
 
 int collector_act(struct collector *c, const struct action_request *r, struct err *err)
@@ -378,6 +388,11 @@ const char *collector_engine_for_dsn(const char *dsn)
 {
 	const struct engine_ops *ops = engine_for_dsn(dsn);
 	return ops ? ops->name : NULL;
+}
+
+int collector_dsn_has_secret(const char *dsn, char *why, size_t n)
+{
+	return engine_dsn_has_secret(dsn, why, n);
 }
 
 void collector_endpoint(const char *dsn, char *out, size_t n)

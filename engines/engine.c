@@ -1,6 +1,7 @@
 /* engine.c - the engine registry and what every engine shares. */
 #include "engine.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -57,6 +58,21 @@ const struct engine_ops *engine_for_dsn(const char *dsn)
 	memcpy(scheme, dsn, n);
 	scheme[n] = '\0';
 	return engine_find(scheme);
+}
+
+int engine_dsn_has_secret(const char *dsn, char *why, size_t n)
+{
+	const struct engine_ops *ops = engine_for_dsn(dsn);
+	if (ops && ops->dsn_secret)
+		return ops->dsn_secret(dsn, why, n);
+	const char *p = strstr(dsn, "://");
+	size_t auth = p ? strcspn(p + 3, "/?#") : 0;
+	const char *at = p ? memrchr(p + 3, '@', auth) : NULL;
+	if ((at && memchr(p + 3, ':', (size_t)(at - (p + 3)))) || strcasestr(dsn, "password")) {
+		snprintf(why, n, "a password in the DSN: put it in ~/.pgpass instead");
+		return 1;
+	}
+	return 0;
 }
 
 void engine_sample_release(struct db_sample *s)

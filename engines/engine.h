@@ -104,6 +104,9 @@ struct engine_ops {
 	 * look up names itself that dbfleet cannot hand it (a host list): then the connect
 	 * runs on a blocking worker. */
 	int (*lookup_host)(const char *dsn, char *host, size_t n, int *port);
+	/* 1 if 'dsn' holds a secret (a password, in any spelling the library reads), with 'why'
+	 * saying where to put it instead (never the value); 0 if not. Pure: no connection. */
+	int (*dsn_secret)(const char *dsn, char *why, size_t n);
 };
 
 /* The engine named 'name' ("postgres", "pg", "mysql", "mariadb"), or NULL. */
@@ -111,6 +114,13 @@ const struct engine_ops *engine_find(const char *name);
 
 /* The engine a DSN's scheme names ("postgresql://"), or NULL. */
 const struct engine_ops *engine_for_dsn(const char *dsn);
+
+/*
+ * 1 if 'dsn' holds a password (it would show in ps or sit in a shared file), with 'why'
+ * for the user (never the value); 0 if not. A DSN no engine reads is checked for a
+ * URI's user:password@ and for the word "password".
+ */
+int engine_dsn_has_secret(const char *dsn, char *why, size_t n);
 
 /* Free what a sample owns (texts, arrays) and zero it. */
 void engine_sample_release(struct db_sample *s);

@@ -17,6 +17,29 @@ static int take(const char **p, const char *stop, char *out, size_t n)
 	return 0;
 }
 
+static const char my_pw_refused[] = "a password in the DSN: put it in ~/.my.cnf instead";
+
+static int hex(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* 1 if a ?key (its first 'klen' bytes) names a password once percent-decoded ("passw%6Frd"). */
+static int key_is_password(const char *k, size_t klen)
+{
+	char key[32];
+	size_t o = 0;
+	for (size_t i = 0; i < klen && o < sizeof key - 1; i++) {
+		if (k[i] == '%' && i + 2 < klen && hex(k[i + 1]) >= 0 && hex(k[i + 2]) >= 0) {
+			key[o++] = (char)(hex(k[i + 1]) * 16 + hex(k[i + 2]));
+			i += 2;
+		} else
+			key[o++] = k[i];
+	}
+	key[o] = '\0';
+	return !strncasecmp(key, "password", 8) || !strcasecmp(key, "pwd");
+}
+
 /* One ?key=value of the DSN. */
 static int dsn_param(struct my_dsn *d, const char *kv, struct err *err)
 {
@@ -33,8 +56,8 @@ static int dsn_param(struct my_dsn *d, const char *kv, struct err *err)
 		d->ssl_verify = !strcasecmp(v, "VERIFY_CA") || !strcasecmp(v, "VERIFY_IDENTITY");
 		if (!d->ssl_required && strcasecmp(v, "DISABLED") && strcasecmp(v, "PREFERRED"))
 			goto bad;
-	} else if (klen == 8 && !strncmp(kv, "password", 8)) {
-		err_set(err, ERR_CONFIG, "a password in the DSN: put it in ~/.my.cnf instead");
+	} else if (key_is_password(kv, klen)) {
+		err_set(err, ERR_CONFIG, "%s", my_pw_refused);
 		return -1;
 	} else
 		goto bad;
@@ -58,7 +81,7 @@ int my_dsn_parse(const char *dsn, struct my_dsn *d, struct err *err)
 	const char *at = strchr(p, '@'), *slash = strchr(p, '/');
 	if (at && (!slash || at < slash)) {
 		if (take(&p, "@:", d->user, sizeof d->user) < 0 || *p == ':') {
-			snprintf(err->msg, sizeof err->msg, "a password in the DSN: put it in ~/.my.cnf instead");
+			snprintf(err->msg, sizeof err->msg, "%s", my_pw_refused);
 			return -1;
 		}
 		p++;
@@ -87,6 +110,28 @@ int my_dsn_parse(const char *dsn, struct my_dsn *d, struct err *err)
 bad:
 	snprintf(err->msg, sizeof err->msg, "cannot read the DSN: want mysql://user@host:port/db");
 	return -1;
+}
+
+/*
+ * A password anywhere in a mysql:// DSN: user:password@, or any ?key that decodes to
+ * one, even after an option my_dsn_parse would stop at. 1 with 'why', or 0.
+ */
+int my_dsn_secret(const char *dsn, char *why, size_t n)
+{
+	const char *p = strstr(dsn, "://");
+	if (!p)
+		return 0;
+	p += 3;
+	size_t auth = strcspn(p, "/?#");
+	const char *at = memrchr(p, '@', auth);
+	int found = at && memchr(p, ':', (size_t)(at - p));
+	for (const char *q = strchr(p, '?'); q && *q && !found; q += strcspn(q, "&")) {
+		q++;
+		found = key_is_password(q, strcspn(q, "=&"));
+	}
+	if (found)
+		snprintf(why, n, "%s", my_pw_refused);
+	return found;
 }
 
 /* A batch being built: its text and, in the state, the parts it asks in order. */

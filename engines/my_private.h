@@ -64,6 +64,8 @@ enum my_part { MY_PART_VARS, MY_PART_STATUS, MY_PART_SESSIONS, MY_PART_TRX, MY_P
 
 /* Parse a mysql:// or mariadb:// DSN; 0 or -1 with 'err'. */
 int my_dsn_parse(const char *dsn, struct my_dsn *d, struct err *err);
+/* 1 if a mysql:// DSN holds a password, with 'why' (never the value); 0 if not. */
+int my_dsn_secret(const char *dsn, char *why, size_t n);
 /* Learn the server and the user's privileges through 'run'; 0 or -1 with 'err'. */
 int my_probe(struct my_state *st, double timeout_s, rs_run_fn run, void *ctx, struct err *err);
 /* The statements of one sample (st->health: the health probe only), ";\n"-separated; NULL on OOM. */

@@ -514,4 +514,5 @@ const struct engine_ops engine_mysql_ops = {
 	.sample_step = my_sample_step,
 	.abandon = my_abandon,
 	.lookup_host = my_lookup_host,
+	.dsn_secret = my_dsn_secret,
 };

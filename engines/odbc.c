@@ -513,6 +513,41 @@ static void odbc_endpoint(const char *dsn, char *out, size_t n)
 	snprintf(out, n, "%.200s:%s", host[0] ? host : name, port[0] ? port : "0");
 }
 
+/* The end of one connection-string value: a {braced} one may hold ';' and '}}'. */
+static const char *odbc_value_end(const char *v)
+{
+	v += strspn(v, " \t");
+	if (*v == '{') {
+		for (v++; *v && (*v != '}' || v[1] == '}'); v++)
+			v += *v == '}'; /* "}}" is a '}' inside */
+	}
+	return v + strcspn(v, ";");
+}
+
+/* A password in "odbc:KEY=VAL;...": the driver reads keys in any case, with spaces around '='. */
+static int odbc_dsn_secret(const char *dsn, char *why, size_t n)
+{
+	const char *p = dsn + 5;
+	if (!strchr(p, '='))
+		return 0; /* "odbc:NAME": the password, if any, is in odbc.ini */
+	while (*p) {
+		p += strspn(p, " \t;");
+		const char *k = p;
+		size_t klen = strcspn(p, "=;");
+		p += klen;
+		while (klen && (k[klen - 1] == ' ' || k[klen - 1] == '\t'))
+			klen--;
+		if (*p == '=')
+			p = odbc_value_end(p + 1);
+		if ((klen == 3 && !strncasecmp(k, "PWD", 3)) || (klen == 8 && !strncasecmp(k, "Password", 8))) {
+			snprintf(why, n, "a password in the DSN (%.*s): put it in odbc.ini, readable only by you",
+				 (int)klen, k);
+			return 1;
+		}
+	}
+	return 0;
+}
+
 const struct engine_ops engine_odbc_ops = {
 	.name = "odbc",
 	.caps = ENGINE_CAP_REPLICATION | ENGINE_CAP_QUERIES | ENGINE_CAP_SESSIONS,
@@ -524,4 +559,5 @@ const struct engine_ops engine_odbc_ops = {
 	.action_sql = odbc_action_sql,
 	.act = odbc_act,
 	.close = odbc_close,
+	.dsn_secret = odbc_dsn_secret,
 };

@@ -312,6 +312,26 @@ static void pg_endpoint(const char *dsn, char *out, size_t n)
 	PQconninfoFree(opts);
 }
 
+/*
+ * A password in a libpq DSN, read the way libpq reads it (conninfo or URI:
+ * spaces around '=', quoting, percent-encoded keys, user:password@). One that
+ * libpq cannot read is never sent, yet still shows in ps: refuse the word.
+ */
+static int pg_dsn_secret(const char *dsn, char *why, size_t n)
+{
+	PQconninfoOption *opts = PQconninfoParse(dsn, NULL);
+	const char *found = !opts && strcasestr(dsn, "passw") ? "password" : NULL;
+	for (PQconninfoOption *o = opts; o && o->keyword && !found; o++)
+		if (o->val && o->val[0] && (!strcmp(o->keyword, "password") || !strcmp(o->keyword, "sslpassword")))
+			found = o->keyword;
+	if (found && found[0] == 's')
+		snprintf(why, n, "a key passphrase (sslpassword) in the DSN: use a key file without one, readable only by you");
+	else if (found)
+		snprintf(why, n, "a password in the DSN: put it in ~/.pgpass instead");
+	PQconninfoFree(opts);
+	return found != NULL;
+}
+
 const struct engine_ops engine_postgres_ops = {
 	.name = "postgres",
 	.caps = ENGINE_CAP_REPLICATION | ENGINE_CAP_QUERIES | ENGINE_CAP_SESSIONS,
@@ -328,4 +348,5 @@ const struct engine_ops engine_postgres_ops = {
 	.sample_step = pg_async_sample_step,
 	.abandon = pg_async_abandon,
 	.lookup_host = pg_async_lookup_host,
+	.dsn_secret = pg_dsn_secret,
 };

@@ -349,8 +349,9 @@ int config_load(struct options *o, const char *path, char *err, size_t errlen)
 
 int config_add_dsn(struct options *o, const char *dsn, char *err, size_t errlen)
 {
-	if (config_has_password(dsn)) {
-		snprintf(err, errlen, "a password on the command line shows in ps: use ~/.pgpass");
+	char why[200];
+	if (collector_dsn_has_secret(dsn, why, sizeof why)) {
+		snprintf(err, errlen, "%s (on the command line it shows in ps)", why);
 		return -1;
 	}
 	if (!collector_engine_for_dsn(dsn)) {

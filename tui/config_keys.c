@@ -188,17 +188,12 @@ int config_key_set(const struct config_key *k, void *base, const char *v, char *
 	return -1;
 }
 
-/* A password typed into a DSN would show in ps or sit in a shared file. */
+/* A password typed into a DSN would show in ps or sit in a shared file: the engine's own
+ * parser decides (conninfo keys however spaced, URI parts, ODBC keys in any case). */
 int config_has_password(const char *dsn)
 {
-	if (strstr(dsn, "password="))
-		return 1;
-	const char *p = strstr(dsn, "://");
-	if (!p)
-		return 0;
-	const char *at = strchr(p + 3, '@'), *colon = strchr(p + 3, ':');
-	const char *slash = strchr(p + 3, '/');
-	return at && colon && colon < at && (!slash || at < slash);
+	char why[160];
+	return collector_dsn_has_secret(dsn, why, sizeof why);
 }
 
 static int parse_engine(char *field, size_t size, const char *v, char *msg, size_t n)

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -68,6 +70,41 @@ static int read_config(struct options *o, const char *path, char *err, size_t n)
 	return config_load(o, path, err, n);
 }
 
+/*
+ * No core file, and no ptrace or /proc/PID/mem by the same user: memory holds
+ * IAM tokens, AWS keys and whatever password libpq read from ~/.pgpass.
+ * First thing in main(), before a file or the environment is read.
+ */
+static void no_core_dumps(void)
+{
+	struct rlimit none = {0, 0};
+	if (setrlimit(RLIMIT_CORE, &none) < 0)
+		perror("dbfleet: setrlimit(RLIMIT_CORE)");
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		perror("dbfleet: prctl(PR_SET_DUMPABLE)");
+}
+
+/* The longest dbfleet waits, once the UI is gone, for an action to end by its own deadline. */
+#define ACTION_WAIT_MAX_S 120.0
+
+/*
+ * An action still running when the UI has gone (a signal, the SSH session
+ * dropped): it finishes headless and writes its outcome, or is recorded as
+ * abandoned. The terminal is already restored, so stderr may be written.
+ */
+static void finish_actions(struct collector *col)
+{
+	char what[200];
+	if (collector_actions_busy(col, what, sizeof what) == 0)
+		return;
+	for (char *p = what; *p; p++) /* a role or host name from a server: printable ASCII only here */
+		if (*p < 0x20 || *p > 0x7e)
+			*p = '?';
+	fprintf(stderr, "dbfleet: waiting for %s to finish: its outcome goes to the audit log\n", what);
+	if (collector_finish_actions(col, ACTION_WAIT_MAX_S) > 0)
+		fprintf(stderr, "dbfleet: it did not finish in time: recorded as abandoned in the audit log\n");
+}
+
 enum { OPT_DRY_RUN = 250, OPT_READ_ONLY = 256, OPT_LIST_KEYS, OPT_KEYMAP, OPT_AWS, OPT_PROFILE, OPT_REGION };
 
 int main(int argc, char **argv)
@@ -94,6 +131,7 @@ int main(int argc, char **argv)
 	int aws = 0;
 	double refresh = 0, timeout = 0;
 	int list_keys = 0, read_only = 0, c;
+	no_core_dumps();
 	setlocale(LC_ALL, "");
 	tzset(); /* once, before any thread: localtime_r() then only reads the zone */
 	options_init(&o);
@@ -189,6 +227,7 @@ int main(int argc, char **argv)
 	collector_set_samplers(col, o.samplers);
 	int status = ui_run(store, &o, km, col);
 	keymap_free(&km);
+	finish_actions(col);
 	/* a worker stuck in a library call is not waited for: leave without
 	 * running atexit handlers (OpenSSL's among them) under its feet */
 	if (collector_stop(col, 0.5) > 0) {

@@ -5,8 +5,9 @@
  * store's wake-up pipe and a signal pipe, with a one-second timer so ages
  * tick; it never connects or queries. Drawing erases curses' virtual screen
  * and redraws it; doupdate() then sends only the cells that changed, so a
- * refresh over a slow link costs a few bytes. SIGINT, SIGTERM and SIGHUP
- * end the loop through the signal pipe and the terminal is restored on the
+ * refresh over a slow link costs a few bytes. SIGINT, SIGTERM, SIGHUP and
+ * SIGQUIT (Ctrl-\ would otherwise kill us and leave the terminal raw) end
+ * the loop through the signal pipe and the terminal is restored on the
  * way out; SIGWINCH is ncurses' own (KEY_RESIZE).
  */
 #include "ui_private.h"
@@ -27,6 +28,7 @@
 
 static int sig_pipe[2] = {-1, -1};
 static volatile sig_atomic_t curses_up;
+static int quit_asked; /* UI thread: the open prompt asks "quit anyway?", not about an action */
 
 static void on_signal(int sig)
 {
@@ -58,6 +60,7 @@ static int term_setup(void)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if (!initscr())
 		return -1;
@@ -435,6 +438,41 @@ static void on_mouse(struct ui *ui)
 		ui_pane_command(ui, PANE_OPEN);
 }
 
+/*
+ * Quitting with an action queued or running: ask first (y/N, type-ahead
+ * flushed), since its outcome may then miss the audit log. 1 if asked.
+ */
+static int ask_before_quit(struct ui *ui)
+{
+	char what[200];
+	int n = collector_actions_busy(ui->col, what, sizeof what);
+	if (n == 0)
+		return 0;
+	snprintf(ui->prompt.text, sizeof ui->prompt.text,
+		 "An action is running: %s.\n\nQuit anyway? The outcome may not be recorded in the audit log%s.\n\n"
+		 "y quits; any other key keeps dbfleet running. [y/N]",
+		 what, n > 1 ? ", and the queued actions will not start" : "");
+	ui->prompt.typed = ui->prompt.reason = 0;
+	ui->prompt.input[0] = '\0';
+	flushinp();
+	ui->prompt.active = 1;
+	quit_asked = 1;
+	return 1;
+}
+
+/* The answer to "quit anyway?": y gives up on the action (an "abandoned" record) and quits. */
+static void quit_key(struct ui *ui, int yes)
+{
+	ui->prompt.active = 0;
+	quit_asked = 0;
+	if (yes) {
+		collector_finish_actions(ui->col, 0);
+		ui->quit = 1;
+	} else {
+		ui_say(ui, "not quitting: the action goes on (the actions pane, 6, shows it)");
+	}
+}
+
 static void on_key(struct ui *ui, int ch)
 {
 	struct pane *p = ui->panes[ui->cur];
@@ -446,6 +484,10 @@ static void on_key(struct ui *ui, int ch)
 	}
 	if (ui->prompt.active) { /* it takes every key: text, a prompt.* command, or else an answer of No */
 		int key = translate(ch), cmd = keymap_lookup(ui->km, KM_PROMPT | key);
+		if (quit_asked) { /* "an action is running: quit anyway?" */
+			quit_key(ui, cmd >= 0 && !strcmp(commands[cmd].name, "prompt.yes"));
+			return;
+		}
 		if (prompt_key(ui, key))
 			return;
 		if (cmd >= 0 && !strncmp(commands[cmd].name, "prompt.", 7))
@@ -547,8 +589,11 @@ int ui_run(struct store *st, const struct options *o, const struct keymap *km,
 		if (fds[0].revents & (POLLHUP | POLLERR))
 			break;
 		int ch;
-		while (!ui.quit && (ch = getch()) != ERR)
+		while (!ui.quit && (ch = getch()) != ERR) {
 			on_key(&ui, ch);
+			if (ui.quit && ask_before_quit(&ui))
+				ui.quit = 0;
+		}
 	}
 	restore_terminal();
 	for (int i = 0; i < UI_NPANES; i++)

@@ -451,3 +451,105 @@ def test_cancel_through_odbc_uses_the_servers_dialect():
         r.close()
         proc.kill()
         os.unlink(ini)
+
+
+class _FrozenPostmaster:
+    """SIGSTOP the lab primary's postmaster: connections already open go on, a new one (an
+    action's) waits until thaw(). No psql from the test while frozen: it would wait too."""
+
+    def __init__(self):
+        import signal
+        with open(os.path.join(lab()["LAB_DIR"], "primary", "postmaster.pid")) as f:
+            self.pid = int(f.readline())
+        os.kill(self.pid, signal.SIGSTOP)
+        self.frozen = True
+
+    def thaw(self):
+        import signal
+        if self.frozen:
+            os.kill(self.pid, signal.SIGCONT)
+            self.frozen = False
+
+
+def _wait_audit(r, phases, timeout=10):
+    deadline = time.time() + timeout
+    while [a["phase"] for a in r.audit()] != phases:
+        if time.time() > deadline:
+            raise Failure("audit phases %r, want %r" % ([a["phase"] for a in r.audit()], phases))
+        time.sleep(0.1)
+    return r.audit()
+
+
+def _cancel_waiting_on_connect(app):
+    """A cancel confirmed while the primary takes no new connection: the action sits in its
+    connect (the target's timeout is 15 s). The victim, the run, the frozen postmaster."""
+    proc, pid = _victim(app)
+    r = _Run(options={"timeout": "15"})
+    try:
+        _prompt_on(r.d, pid, "c")
+        frozen = _FrozenPostmaster()
+        r.d.keys("y")
+        r.d.wait_for(r"action #1 on pid %d \(victim\) started" % pid)
+        _wait_audit(r, ["intent"])
+    except Exception:
+        if "frozen" in locals():
+            frozen.thaw()
+        r.close()
+        proc.kill()
+        raise
+    return proc, pid, r, frozen
+
+
+def test_signal_during_an_action_lets_it_finish_and_records_the_outcome():
+    """SIGHUP (the SSH session drops) and SIGTERM while an action runs: the terminal is
+    restored, the action finishes headless and its outcome reaches the audit log."""
+    import signal
+    for sig, app in ((signal.SIGHUP, "victim-hup"), (signal.SIGTERM, "victim-term")):
+        proc, pid, r, frozen = _cancel_waiting_on_connect(app)
+        try:
+            dbfleet = r.d.pid()
+            os.kill(dbfleet, sig)
+            # the terminal is given back at once; dbfleet itself waits for the action
+            s = r.d.wait_for(r"waiting for cancel pid %d \(victim\) on pg to finish" % pid, timeout=3)
+            assert "EXITED" not in s and r.d.pid() == dbfleet, s
+            frozen.thaw()
+            s = r.d.wait_for(r"^EXITED \d+", timeout=20)
+            assert "EXITED %d" % (128 + sig) in s, s
+            audit = r.audit()
+            assert [a["phase"] for a in audit] == ["intent", "outcome"], audit
+            assert audit[1]["result"] == "done" and audit[1]["id"] == audit[0]["id"], audit
+            assert _alive(pid) == "idle", "the cancel should have reached the session"
+        finally:
+            frozen.thaw()
+            r.close()
+            proc.kill()
+
+
+def test_quit_during_an_action_asks_and_no_keeps_it_running():
+    """q with an action running asks first; N keeps dbfleet (and the action) going; y quits
+    and the audit log says the action was abandoned, and that nothing was sent."""
+    proc, pid, r, frozen = _cancel_waiting_on_connect("victim-quit")
+    try:
+        r.d.keys("q")
+        s = r.d.wait_for(r"any other key keeps dbfleet running")
+        assert re.search(r"An action is running: cancel pid %d \(victim\) on pg\." % pid, s), s
+        assert "Quit anyway? The outcome may not be recorded" in s and "[y/N]" in s, s
+        r.d.keys("n")
+        s = r.d.wait_for(r"not quitting: the action goes on")
+        assert r.d.exit_status() is None, s
+        r.d.keys("q")
+        r.d.wait_for(r"Quit anyway\?")
+        r.d.keys("y")
+        s = r.d.wait_for(r"^EXITED \d+", timeout=5)
+        assert "EXITED 0" in s, s
+        audit = r.audit()
+        assert [a["phase"] for a in audit] == ["intent", "abandoned"], audit
+        assert audit[1]["result"] == "abandoned" and audit[1]["id"] == audit[0]["id"], audit
+        assert "nothing was sent" in audit[1]["message"], audit
+        frozen.thaw()
+        time.sleep(1)  # an abandoned action sends nothing, even once it could
+        assert _alive(pid) == "active", "an abandoned action must not be sent"
+    finally:
+        frozen.thaw()
+        r.close()
+        proc.kill()

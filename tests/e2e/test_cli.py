@@ -87,8 +87,20 @@ def test_missing_config_and_no_targets():
 
 
 def test_password_on_command_line_refused():
-    r = run_cli(["postgresql://mon:hunter2@127.0.0.1/db"])
-    assert r.returncode == 2 and "pgpass" in r.stderr and "hunter2" not in r.stderr, r
+    for dsn, hint in [("postgresql://mon:hunter2@127.0.0.1/db", "pgpass"),
+                      ("host=127.0.0.1 password = hunter2", "pgpass"),
+                      ("postgresql://127.0.0.1/db?passw%6Frd=hunter2", "pgpass"),
+                      ("host=127.0.0.1 sslpassword=hunter2", "sslpassword"),
+                      ("odbc:Driver=FreeTDS;Server=127.0.0.1;PWD=hunter2", "odbc.ini"),
+                      ("odbc:Driver=FreeTDS;Server=127.0.0.1;Password=hunter2", "odbc.ini"),
+                      ("odbc:Driver=FreeTDS;Server=127.0.0.1; pwd =hunter2", "odbc.ini"),
+                      ("mysql://mon:hunter2@127.0.0.1/db", "my.cnf"),
+                      ("mysql://127.0.0.1/db?passw%6Frd=hunter2", "my.cnf")]:
+        r = run_cli([dsn])
+        assert r.returncode == 2 and hint in r.stderr and "hunter2" not in r.stderr, (dsn, r)
+    # a DSN without one is not refused for it
+    r = run_cli(["--list-keys", "host=127.0.0.1 application_name=password"])
+    assert r.returncode == 0, r
 
 
 def test_bad_refresh():
@@ -156,3 +168,53 @@ def test_iam_token_matches_botocore_live():
     params = lambda t: sorted(t.split("?", 1)[1].split("&"))
     assert sig(ours) == sig(theirs), (ours, theirs)
     assert params(ours) == params(theirs), (ours, theirs)
+
+
+def _dashboard(prefix=(), env=None):
+    """dbfleet on a target nothing listens on (no lab needed), once the dashboard is drawn."""
+    from harness import Dbfleet
+    d = Dbfleet(["--refresh", "1", "host=127.0.0.1 port=9 user=mon dbname=postgres"], prefix=prefix, env=env)
+    try:
+        d.wait_for(r"q:quit")
+    except Exception:
+        d.close()
+        raise
+    return d
+
+
+def test_ctrl_backslash_quits_and_restores_the_terminal():
+    d = _dashboard()
+    try:
+        d.keys("C-\\")  # SIGQUIT from the terminal
+        s = d.wait_for(r"^EXITED \d+", timeout=3)
+        assert "EXITED 131" in s, s
+        # curses left the alternate screen: the dashboard is gone, the shell line is back
+        assert "q:quit" not in s and "1 fleet" not in s, s
+    finally:
+        d.close()
+
+
+def test_no_core_dump_and_not_dumpable():
+    from harness import Skip
+    d = _dashboard()
+    try:
+        limits = open("/proc/%d/limits" % d.pid()).read()
+        assert re.search(r"^Max core file size\s+0\s+0\s", limits, re.M), limits
+    finally:
+        d.close()
+    # PR_SET_DUMPABLE 0: the kernel then gives /proc/PID's files to root, not to the user
+    # dbfleet runs as; seen only when that user is not root
+    if os.getuid() != 0 or not shutil.which("setpriv"):
+        raise Skip("the dumpable flag is seen only by running dbfleet as another user (root and setpriv)")
+    from harness import BINARY
+    if not all(os.access(p, os.X_OK) for p in (os.path.dirname(BINARY), BINARY)):
+        raise Skip("the binary is not reachable by user nobody")
+    d = _dashboard(prefix=("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"),
+                   env={"XDG_CONFIG_HOME": "/nonexistent", "XDG_STATE_HOME": "/tmp", "HOME": "/nonexistent"})
+    try:
+        pid = d.pid()
+        uid = [l for l in open("/proc/%d/status" % pid) if l.startswith("Uid:")][0].split()[1]
+        assert uid == "65534", uid
+        assert os.stat("/proc/%d/status" % pid).st_uid == 0, "dbfleet is dumpable: its /proc files are its user's"
+    finally:
+        d.close()

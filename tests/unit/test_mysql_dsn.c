@@ -37,6 +37,26 @@ static void refused(void)
 	CHECK(my_dsn_parse("mysql://h/?colour=red", &d, &e) == -1);
 	CHECK(strstr(e.msg, "colour") != NULL);
 	CHECK(my_dsn_parse("h:3306", &d, &e) == -1);
+	/* the key percent-encoded or in capitals is still the password */
+	CHECK(my_dsn_parse("mysql://h/?passw%6Frd=s3cret", &d, &e) == -1);
+	CHECK(strstr(e.msg, "~/.my.cnf") && !strstr(e.msg, "s3cret"));
+	CHECK(my_dsn_parse("mysql://h/?PASSWORD=s3cret", &d, &e) == -1);
+	CHECK(strstr(e.msg, "~/.my.cnf") != NULL);
+}
+
+/* The check made before a DSN is taken: it finds a password that a parse would stop before. */
+static void secret_spellings(void)
+{
+	char why[200];
+	CHECK(my_dsn_secret("mysql://mon:s3cret@h/", why, sizeof why) == 1);
+	CHECK(strstr(why, "~/.my.cnf") && !strstr(why, "s3cret"));
+	CHECK(my_dsn_secret("mysql://h/?password=s3cret", why, sizeof why) == 1);
+	CHECK(my_dsn_secret("mysql://h/?passw%6Frd=s3cret", why, sizeof why) == 1);
+	CHECK(my_dsn_secret("mysql://h/?%70assword=s3cret", why, sizeof why) == 1);
+	CHECK(my_dsn_secret("mysql://h/?colour=red&Password=s3cret", why, sizeof why) == 1);
+	CHECK(my_dsn_secret("mariadb://mon:@h:3306/app", why, sizeof why) == 1);
+	CHECK(my_dsn_secret("mysql://mon@db1:3307/app?ssl-mode=REQUIRED", why, sizeof why) == 0);
+	CHECK(my_dsn_secret("mysql://db1/app?ssl-ca=/etc/pass:word.pem", why, sizeof why) == 0);
 }
 
 static void digest_ids(void)
@@ -51,6 +71,7 @@ int main(void)
 	RUN(full_dsn);
 	RUN(short_forms);
 	RUN(refused);
+	RUN(secret_spellings);
 	RUN(digest_ids);
 	return check_total_failed;
 }
