@@ -261,7 +261,7 @@ static void make_dirs(const char *path)
 static int audit_append(const char *path, char *line)
 {
 	make_dirs(path);
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -1;
 	struct stat sb;

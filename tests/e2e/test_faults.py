@@ -280,6 +280,11 @@ def test_audit_log_escapes_hostile_text_and_stays_json():
     w = Watch([("pg", dsn(lab()["PG_PRIMARY_PORT"], db="app"))])
     try:
         d = w.d
+        # a log left readable by others (an older dbfleet, a copy) is made the user's alone
+        path = os.path.join(w.state, "dbfleet", "audit.log")
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o644))
+        os.chmod(path, 0o644)
         d.wait_for(r"^pg\s+postgres\s+primary\s+ok")
         d.keys("4")
         d.wait_for(marker, timeout=10)
@@ -292,7 +297,6 @@ def test_audit_log_escapes_hostile_text_and_stays_json():
         d.keys("y")
         d.keys("6")
         d.wait_for(r"cancel\s+pid %d .*done" % pid, timeout=10)
-        path = os.path.join(w.state, "dbfleet", "audit.log")
         data = open(path, "rb").read()
         assert os.stat(path).st_mode & 0o777 == 0o600, oct(os.stat(path).st_mode)
         lines = data.splitlines()
