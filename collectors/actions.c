@@ -17,6 +17,7 @@
 #include "../aws/aws.h"
 #include "../engines/engine.h"
 #include "../model/xdg.h"
+#include "audit_text.h"
 #include "grow.h"
 
 #include <cjson/cJSON.h>
@@ -276,6 +277,28 @@ static void make_dirs(const char *path)
 		}
 }
 
+/*
+ * Append 'line' and a newline to the audit log at 'path', fsync'd; 0 or -1
+ * (errno). The log is the user's alone (0600), also when an older one was not.
+ */
+static int audit_append(const char *path, char *line)
+{
+	make_dirs(path);
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	struct stat sb;
+	size_t len = strlen(line);
+	line[len] = '\n'; /* the NUL becomes the newline */
+	int rc = fstat(fd, &sb) == 0 && ((sb.st_mode & 077) == 0 || fchmod(fd, 0600) == 0) &&
+		 write(fd, line, len + 1) == (ssize_t)(len + 1) && fsync(fd) == 0 ? 0 : -1;
+	line[len] = '\0';
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
+}
+
 /* One JSON line, appended and fsync'd; 0 or -1 with 'why'. */
 static int audit(const struct actq *q, const struct item *it, const char *phase, const char *sql,
 		 const struct action_status *s, char *why, size_t wn)
@@ -343,22 +366,19 @@ static int audit(const struct actq *q, const struct item *it, const char *phase,
 		cJSON_AddStringToObject(j, "message", s->message);
 		cJSON_AddNumberToObject(j, "elapsed_s", s->ended - s->started);
 	}
-	char *line = cJSON_PrintUnformatted(j);
+	char *json = cJSON_PrintUnformatted(j);
 	cJSON_Delete(j);
+	/* server text made valid UTF-8, its controls and bidi characters escaped */
+	char *line = json ? audit_text_escape(json) : NULL;
+	cJSON_free(json);
 	if (!line) {
 		snprintf(why, wn, "out of memory");
 		return -1;
 	}
-	make_dirs(q->audit);
-	int fd = open(q->audit, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-	size_t len = strlen(line);
-	line[len] = '\n'; /* cJSON_PrintUnformatted's NUL becomes the newline */
-	int rc = fd >= 0 && write(fd, line, len + 1) == (ssize_t)(len + 1) && fsync(fd) == 0 ? 0 : -1;
+	int rc = audit_append(q->audit, line);
 	if (rc < 0)
 		snprintf(why, wn, "%.200s: %s", q->audit, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	cJSON_free(line);
+	free(line);
 	return rc;
 }
 

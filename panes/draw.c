@@ -3,18 +3,28 @@
 
 #include <curses.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-/* Draw already-sanitised text clipped to 'cols' columns, padding with spaces. */
+/*
+ * Every string the panes and the tui put on the screen comes through here,
+ * so it is sanitised here, whoever made it: a title with a target's name,
+ * a note with a server's message, a prompt. text_sanitize leaves its own
+ * output as it is, so text sanitised before (table cells) looks the same.
+ */
 void draw_text(WINDOW *w, int y, int x, int cols, const char *s)
 {
+	/* no more than 'cols' columns are drawn: 4 bytes a column, escapes take one a byte */
+	char *clean = text_sanitize(s, (size_t)(cols > 0 ? cols : 0) * 4 + 16);
+	const char *t = clean ? clean : "";
 	int used = 0;
-	size_t n = text_fit(s ? s : "", cols, &used);
+	size_t n = text_fit(t, cols, &used);
 	wmove(w, y, x);
 	if (n)
-		waddnstr(w, s, (int)n);
+		waddnstr(w, t, (int)n);
 	for (; used < cols; used++)
 		waddch(w, ' ');
+	free(clean);
 }
 
 static int attr_of(enum row_attr a, int color)

@@ -19,10 +19,12 @@ void text_init(void);
 int text_utf8(void);
 /*
  * The one function every string from a database or an API passes through
- * before curses: control characters and escape sequences are shown escaped
- * (ESC as ^[, C1 and bidi controls as <U+XXXX>), newlines and tabs become
- * spaces, invalid UTF-8 becomes U+FFFD ('?' without UTF-8). Returns a new
- * string of at most 'max' bytes (plus NUL), or NULL on OOM.
+ * before curses (draw_text calls it): control characters and escape
+ * sequences are shown escaped (ESC as ^[; C1 controls, bidi controls,
+ * zero-width, tag and blank filler characters, and a combining mark at the
+ * start, as <U+XXXX>), newlines and tabs become spaces, invalid UTF-8
+ * becomes U+FFFD ('?' without UTF-8). Its output passes through unchanged.
+ * Returns a new string of at most 'max' bytes (plus NUL), or NULL on OOM.
  */
 char *text_sanitize(const char *in, size_t max);
 /* The same, line by line: line breaks kept (overlays, prompts); at most 'cap' bytes. */
@@ -237,6 +239,10 @@ void pane_set_overlay(struct pane *p, const char *text);
 /* Drawing (draw.c, curses): the table in a window area. */
 struct _win_st;
 void pane_repaint(struct pane *p, struct _win_st *w, int y, int x, int h, int wdt, int color);
+/*
+ * The one way text reaches curses: 's' (any text, NULL for none) is passed
+ * through text_sanitize, clipped to 'cols' columns and padded with spaces.
+ */
 void draw_text(struct _win_st *w, int y, int x, int cols, const char *s);
 
 #endif

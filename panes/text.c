@@ -49,10 +49,34 @@ static int utf8_decode(const unsigned char *s, uint32_t *cp)
 	return n;
 }
 
+/*
+ * Characters that change how the text around them reads, or show nothing:
+ * bidi controls (a name that reads backwards), zero-width characters and
+ * tag characters (two names that look the same but are not), line and
+ * paragraph separators. Each is shown as <U+XXXX>.
+ */
 static int is_bidi_or_format(uint32_t c)
 {
 	return (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069) || c == 0x200E ||
-	       c == 0x200F || c == 0x061C || c == 0xFEFF || (c >= 0x2028 && c <= 0x2029);
+	       c == 0x200F || c == 0x061C || (c >= 0x2028 && c <= 0x2029) || /* bidi, separators */
+	       (c >= 0x200B && c <= 0x200D) || (c >= 0x2060 && c <= 0x2064) || c == 0xFEFF ||
+	       c == 0x180E || c == 0x034F || (c >= 0xFFF9 && c <= 0xFFFB) || /* zero-width, invisible */
+	       c == 0x115F || c == 0x1160 || c == 0x3164 || c == 0xFFA0 ||   /* blank fillers */
+	       (c >= 0xE0000 && c <= 0xE007F);                                 /* tags */
+}
+
+/*
+ * A code point of 0x80 or more shown as <U+XXXX>: C1 controls, the
+ * invisible and direction-changing ones, what the terminal cannot draw, and
+ * a combining mark at the start (it would join the character drawn before
+ * the text: a column separator, an escape's '>').
+ */
+static int must_escape(uint32_t c, int leading)
+{
+	if (c < 0xA0 || is_bidi_or_format(c) || !utf8)
+		return 1;
+	int w = wcwidth((wchar_t)c);
+	return w < 0 || (w == 0 && leading);
 }
 
 /* Append 'len' bytes if they fit in 'max'; 0 when full. */
@@ -96,31 +120,31 @@ char *text_sanitize(const char *in, size_t max)
 		return NULL;
 	const unsigned char *s = (const unsigned char *)in;
 	size_t o = 0;
-	char esc[16];
+	int after_escape = 1; /* nothing shown yet: a combining mark would join what is beside the text */
 	while (*s) {
 		uint32_t c;
 		int n = utf8_decode(s, &c);
-		int ok = 1;
+		int ok = 1, escaped = 0;
 		if (n == 0) {
 			ok = utf8 ? put(out, &o, max, "\xEF\xBF\xBD", 3) : put(out, &o, max, "?", 1);
 			n = 1;
 		} else if (c == '\n' || c == '\r' || c == '\t') {
 			ok = put(out, &o, max, " ", 1);
 		} else if (c < 0x20 || c == 0x7F) {
-			esc[0] = '^';
-			esc[1] = (char)(c == 0x7F ? '?' : c + 0x40);
+			char esc[2] = {'^', (char)(c == 0x7F ? '?' : c + 0x40)};
 			ok = put(out, &o, max, esc, 2);
-		} else if ((c >= 0x80 && c < 0xA0) || is_bidi_or_format(c) || (c >= 0x80 && !utf8)) {
+			escaped = 1;
+		} else if (c >= 0x80 && must_escape(c, after_escape)) {
+			char esc[16];
 			int k = snprintf(esc, sizeof esc, "<U+%04X>", (unsigned)c);
 			ok = put(out, &o, max, esc, (size_t)k);
-		} else if (c >= 0x80 && wcwidth((wchar_t)c) < 0) {
-			int k = snprintf(esc, sizeof esc, "<U+%04X>", (unsigned)c);
-			ok = put(out, &o, max, esc, (size_t)k);
+			escaped = 1;
 		} else {
 			ok = put(out, &o, max, (const char *)s, (size_t)n);
 		}
 		if (!ok)
 			break;
+		after_escape = escaped;
 		s += n;
 	}
 	out[o] = '\0';

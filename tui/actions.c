@@ -183,11 +183,14 @@ static void ask_bulk(struct ui *ui, struct snapshot *snap, const struct target_s
 			continue;
 		session_action(snap, s, ACT_TERMINATE, &r.bulk[r.nbulk++]);
 		if (r.nbulk <= 5 && o < sizeof radius) {
-			char x[32];
+			/* one line each: a query's own line breaks must not draw lines into the prompt */
+			char x[32], *user = text_sanitize(s->user, 12), *query = text_sanitize(s->query, 40);
 			fmt_age(x, sizeof x, s->xact_age_s);
-			o += (size_t)snprintf(radius + o, sizeof radius - o, "  pid %-7d %-12.12s %-20.20s xact %-7s %.40s\n",
-					      s->pid, s->user, s->state, s->xact_age_s >= 0 ? x : "-",
-					      s->query ? s->query : "");
+			o += (size_t)snprintf(radius + o, sizeof radius - o, "  pid %-7d %-12s %-20.20s xact %-7s %s\n",
+					      s->pid, user ? user : "?", s->state, s->xact_age_s >= 0 ? x : "-",
+					      query ? query : "");
+			free(user);
+			free(query);
 		}
 	}
 	if (r.nbulk > 5 && o < sizeof radius)

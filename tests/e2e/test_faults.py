@@ -1,4 +1,5 @@
 """Hung hosts, frozen backends, paused replay, resets and hostile text."""
+import json
 import os
 import re
 import signal
@@ -6,8 +7,8 @@ import subprocess
 import tempfile
 import time
 
-from harness import (assert_rates_sane, dbfleet_backends, freeze_new_backend, Dbfleet, Failure, SilentListener, Skip, dsn,
-                     lab, psql, psql_bg, watch, write_config)
+from harness import (assert_rates_sane, dbfleet_backends, freeze_new_backend, Dbfleet, Failure, SilentListener, Skip, Watch,
+                     dsn, lab, psql, psql_bg, watch, write_config)
 
 
 def fleet_row(screen, name):
@@ -276,3 +277,152 @@ def test_tls_that_fails_verification_is_a_clear_error():
         if d:
             d.close()
         rep.close()
+
+
+# A role whose name turns text around (U+202E), hides a character (U+200B), carries a C1
+# control (U+009B, CSI to some terminals) and a byte that is not UTF-8 (0xff). PostgreSQL keeps
+# such bytes when they come from a SQL_ASCII database: the shared catalog and
+# pg_stat_activity hand them on as they are.
+HOSTILE_ROLE = b"rev\xe2\x80\xaeal\xe2\x80\x8bx\xc2\x9by\xff"
+HOSTILE_SHOWN = "rev<U+202E>al<U+200B>x<U+009B>y\ufffd"
+
+
+def _rawbytes_db():
+    """A SQL_ASCII database, where a session's query and a new role's name can be any bytes."""
+    if not psql("SELECT 1 FROM pg_database WHERE datname = 'rawbytes'"):
+        psql("CREATE DATABASE rawbytes ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0")
+    # its statements stay out of pg_stat_statements: an entry with invalid UTF-8 fails the
+    # statement-text read of every later test (a finding of its own, not this test's)
+    psql("ALTER DATABASE rawbytes SET pg_stat_statements.track = 'none'")
+    sql = b"DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '" + HOSTILE_ROLE + \
+        b"') THEN CREATE ROLE \"" + HOSTILE_ROLE + b"\" LOGIN; END IF; END$$;\n"
+    _raw_psql(b"postgres", sql).communicate(timeout=20)
+
+
+def _raw_psql(user, sql_bytes, app="hostile"):
+    """psql as 'user' (bytes) on the SQL_ASCII database, reading 'sql_bytes' from a pipe kept open."""
+    p = subprocess.Popen([os.path.join(lab()["PG_BIN"], "psql").encode(), b"-X", b"-q", b"-h", b"127.0.0.1",
+                          b"-p", lab()["PG_PRIMARY_PORT"].encode(), b"-U", user, b"-d", b"rawbytes"],
+                         env=dict(os.environ, PGAPPNAME=app, PGCLIENTENCODING="SQL_ASCII"),
+                         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    p.stdin.write(sql_bytes)
+    p.stdin.flush()
+    return p
+
+
+def _hostile_session(marker, query):
+    """A session of the hostile role running 'query' (bytes), as application 'marker'; the psql process."""
+    _rawbytes_db()
+    p = _raw_psql(HOSTILE_ROLE, query + b";\n", app=marker)
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        if psql("SELECT pid FROM pg_stat_activity WHERE application_name = '%s' AND state = 'active'" % marker):
+            return p
+        time.sleep(0.1)
+    p.kill()
+    raise AssertionError("the hostile session never became active")
+
+
+def _end_hostile(p, marker):
+    p.kill()
+    psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '%s'" % marker)
+    psql("SELECT pg_stat_statements_reset(0, oid, 0) FROM pg_database WHERE datname = 'rawbytes'")
+
+
+def test_hostile_role_and_target_names_are_escaped_in_titles_and_notes():
+    """A target named with U+202E and U+200B (the pane title), reached as a role with such a
+    name and no pg_monitor (the note above the sessions): each shown as <U+XXXX>, none sent."""
+    L = lab()
+    _rawbytes_db()
+    raw = tempfile.mktemp(prefix="dbfleet-raw-")
+    cfg = tempfile.mktemp(prefix="dbfleet-test-", suffix=".conf")
+    with open(cfg, "wb") as f:
+        f.write(b"[dbfleet]\nrefresh = 1\ntimeout = 2\n[target pg\xe2\x80\xaegp\xe2\x80\x8b]\nengine = postgres\n"
+                b"dsn = host=127.0.0.1 port=" + L["PG_PRIMARY_PORT"].encode() + b" dbname=postgres user=" +
+                HOSTILE_ROLE + b"\n")
+    d = Dbfleet(["-c", cfg], width=200)
+    try:
+        d.log_output(raw)
+        d.wait_for(r"^pg<U\+202E>gp<U\+200B>\s+postgres\s", timeout=10)
+        d.keys("4")
+        s = d.wait_for(r"sessions - pg<U\+202E>gp<U\+200B> \[", timeout=10)
+        s = d.wait_for(r"role '%s' lacks pg_monitor" % re.escape(HOSTILE_SHOWN), timeout=10)
+        d.keys("4")  # one more repaint through the log
+        time.sleep(1.5)
+        data = open(raw, "rb").read()
+        for bad in (b"\xe2\x80\xae", b"\xe2\x80\x8b", b"\xc2\x9b", b"\xff"):
+            assert bad not in data, "%r reached the terminal" % bad
+    finally:
+        d.close()
+        os.unlink(cfg)
+        if os.path.exists(raw):
+            os.unlink(raw)
+
+
+def test_bulk_terminate_prompt_draws_each_query_on_one_line():
+    """F8's prompt lists the sessions shown: a query holding line breaks cannot draw lines
+    of its own (a fake "Terminate? y") into the confirmation."""
+    marker = "bulkprompt"
+    # the line breaks inside the 40 bytes of a query the prompt shows
+    p = _hostile_session(marker, b"SELECT /*\xe2\x80\xae\n\nTerminate? y */ pg_sleep(60)")
+    d = watch("primary", lab()["PG_PRIMARY_PORT"])
+    try:
+        d.resize(200, 40)
+        d.keys("4")
+        d.wait_for(marker, timeout=10)
+        d.keys("/")
+        d.tmux("send-keys", "-t", "0", "-l", marker)
+        d.keys("Enter")
+        d.wait_for(r"sessions - primary .*/%s\s" % marker)
+        d.keys("F8")
+        s = d.wait_for(r"Terminate 1 session .*\n(.*\n)*.*Esc aborts\.", timeout=5)
+        lines = s.splitlines()
+        row = [l for l in lines if re.search(r"pid \d+ +%s" % re.escape(HOSTILE_SHOWN[:12]), l)]
+        assert row, "the session's line, its user escaped:\n" + s
+        assert "SELECT /*<U+202E>  Terminate? y */ pg" in row[0], s
+        assert not any(re.match(r"^\s*\|?\s*Terminate\? y", l) for l in lines), "a fake line was drawn:\n" + s
+        d.keys("Escape")
+    finally:
+        _end_hostile(p, marker)
+        d.close()
+
+
+def test_audit_log_escapes_hostile_text_and_stays_json():
+    """A cancel of the hostile role's session: its audit lines are valid UTF-8 JSON, with
+    U+202E and U+009B as \\u escapes and the invalid byte as U+FFFD; the log is 0600."""
+    marker = "auditjson"
+    p = _hostile_session(marker, b"SELECT pg_sleep(60) /* \xe2\x80\xae\xc2\x9b\xff */")
+    pid = int(psql("SELECT pid FROM pg_stat_activity WHERE application_name = '%s'" % marker))
+    w = Watch([("pg", dsn(lab()["PG_PRIMARY_PORT"], db="app"))])
+    try:
+        d = w.d
+        # a log left readable by others (an older dbfleet, a copy) is made the user's alone
+        path = os.path.join(w.state, "dbfleet", "audit.log")
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o644))
+        os.chmod(path, 0o644)
+        d.wait_for(r"^pg\s+postgres\s+primary\s+ok")
+        d.keys("4")
+        d.wait_for(marker, timeout=10)
+        d.keys("/")
+        d.tmux("send-keys", "-t", "0", "-l", marker)
+        d.keys("Enter")
+        d.wait_for(r"(?m)^\s*\*?%d\s" % pid, timeout=10)
+        d.keys("Home", "c")
+        d.wait_for(r"Cancel the query of pid %d .*\n(.*\n)*.*\[y/N\]" % pid, timeout=5)
+        d.keys("y")
+        d.keys("6")
+        d.wait_for(r"cancel\s+pid %d .*done" % pid, timeout=10)
+        data = open(path, "rb").read()
+        assert os.stat(path).st_mode & 0o777 == 0o600, oct(os.stat(path).st_mode)
+        lines = data.splitlines()
+        assert len(lines) == 2, data
+        for line in lines:
+            rec = json.loads(line.decode("utf-8"))  # strict: invalid UTF-8 fails here
+            assert rec["object"]["user"] == HOSTILE_ROLE[:-2].decode() + "y\ufffd", rec
+            assert b"\\u202e" in line and b"\\u009b" in line and b"\\u200b" in line, line
+            for bad in (b"\xe2\x80\xae", b"\xc2\x9b", b"\xff"):
+                assert bad not in line, line
+    finally:
+        _end_hostile(p, marker)
+        w.close()

@@ -1,6 +1,8 @@
 /* Unit tests: the terminal-safe sanitiser and the formatting helpers. */
+#include <curses.h>
 #include <locale.h>
 #include <stdlib.h>
+#include <wchar.h>
 
 #include "../../panes/pane.h"
 #include "check.h"
@@ -54,6 +56,94 @@ static void wide_characters_measured(void)
 	CHECK(text_width("e\xcc\x81") == 1); /* combining accent takes no column */
 }
 
+/* Two user names that look the same must not read the same: each invisible character is shown. */
+static void zero_width_shown(void)
+{
+	char *s = text_sanitize("ad\xe2\x80\x8bmin", 100); /* U+200B */
+	CHECK_STR(s, "ad<U+200B>min");
+	free(s);
+	s = text_sanitize("a\xe2\x80\x8c" "b\xe2\x80\x8d" "c\xe2\x81\xa0" "d\xef\xbb\xbf" "e", 100);
+	CHECK_STR(s, "a<U+200C>b<U+200D>c<U+2060>d<U+FEFF>e");
+	free(s);
+}
+
+static void tag_characters_shown(void)
+{
+	char *s = text_sanitize("root\xf3\xa0\x81\x81\xf3\xa0\x81\xbf", 100); /* U+E0041, U+E007F */
+	CHECK_STR(s, "root<U+E0041><U+E007F>");
+	free(s);
+}
+
+static void every_bidi_control_shown(void)
+{
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+		{"\xe2\x80\xaa", "<U+202A>"}, {"\xe2\x80\xab", "<U+202B>"}, {"\xe2\x80\xac", "<U+202C>"},
+		{"\xe2\x80\xad", "<U+202D>"}, {"\xe2\x80\xae", "<U+202E>"}, {"\xe2\x81\xa6", "<U+2066>"},
+		{"\xe2\x81\xa7", "<U+2067>"}, {"\xe2\x81\xa8", "<U+2068>"}, {"\xe2\x81\xa9", "<U+2069>"},
+		{"\xe2\x80\x8e", "<U+200E>"}, {"\xe2\x80\x8f", "<U+200F>"}, {"\xd8\x9c", "<U+061C>"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char in[32], want[32];
+		snprintf(in, sizeof in, "x%sy", cases[i].in);
+		snprintf(want, sizeof want, "x%sy", cases[i].want);
+		char *s = text_sanitize(in, 100);
+		CHECK_STR(s, want);
+		free(s);
+	}
+}
+
+/* A combining mark first would join what is drawn before the text (a column's space). */
+static void leading_combining_mark_shown(void)
+{
+	char *s = text_sanitize("\xcc\x81" "alice", 100);
+	CHECK_STR(s, "<U+0301>alice");
+	free(s);
+	s = text_sanitize("e\xcc\x81", 100); /* after a letter it is an accent: kept */
+	CHECK_STR(s, "e\xcc\x81");
+	free(s);
+	s = text_sanitize("\x1b\xcc\x81", 100); /* after an escape, as at the start */
+	CHECK_STR(s, "^[<U+0301>");
+	free(s);
+}
+
+/* Sanitised text passes again unchanged: the drawing kit sanitises what it is given. */
+static void sanitised_text_is_stable(void)
+{
+	const char *in = "\xcc\x81" "a\xe2\x80\xae\x1b[1m\xff\xe6\x97\xa5\xc2\x9b" "e\xcc\x81\xf3\xa0\x81\x81";
+	char *once = text_sanitize(in, 200), *twice = text_sanitize(once, 200);
+	CHECK_STR(twice, once ? once : "");
+	free(once);
+	free(twice);
+}
+
+/* What a user sees: draw_text, the one way text reaches curses, shows raw text escaped. */
+static void draw_text_sanitises_what_it_draws(void)
+{
+	FILE *out = fopen("/dev/null", "w");
+	SCREEN *scr = out ? newterm("xterm", out, stdin) : NULL;
+	CHECK(scr != NULL);
+	if (!scr) {
+		if (out)
+			fclose(out);
+		return;
+	}
+	draw_text(stdscr, 0, 0, 40, "sessions - \xe2\x80\xae" "evil\xe2\x80\x8b" "x\x1b[2J");
+	wchar_t line[64] = {0};
+	mvinnwstr(0, 0, line, 40);
+	char got[256];
+	size_t n = wcstombs(got, line, sizeof got - 1);
+	got[n == (size_t)-1 ? 0 : n] = '\0';
+	char *end = got + strlen(got);
+	while (end > got && end[-1] == ' ')
+		*--end = '\0';
+	CHECK_STR(got, "sessions - <U+202E>evil<U+200B>x^[[2J");
+	endwin();
+	delscreen(scr);
+	fclose(out);
+}
+
 static void formatting(void)
 {
 	char b[32];
@@ -93,6 +183,12 @@ int main(void)
 	RUN(invalid_utf8_replaced);
 	RUN(bounded_and_whole_characters);
 	RUN(wide_characters_measured);
+	RUN(zero_width_shown);
+	RUN(tag_characters_shown);
+	RUN(every_bidi_control_shown);
+	RUN(leading_combining_mark_shown);
+	RUN(sanitised_text_is_stable);
+	RUN(draw_text_sanitises_what_it_draws);
 	RUN(formatting);
 	return check_total_failed;
 }
