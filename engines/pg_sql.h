@@ -59,7 +59,8 @@
 	"  || ':' || wait_event, ''), backend_start::text, extract(epoch FROM now() - query_start)," \
 	"  extract(epoch FROM now() - xact_start)," \
 	"  CASE WHEN wait_event_type = 'Lock' THEN pg_blocking_pids(a.pid)::text END," \
-	"  a.pid = pg_backend_pid() OR application_name = 'dbfleet', left(query, 2048), coalesce(lk.n, 0)" \
+	/* ours is the backend we know by pid: an application_name anyone can set says nothing */ \
+	"  a.pid = pg_backend_pid(), left(query, 2048), coalesce(lk.n, 0)" \
 	" FROM pg_stat_activity a" \
 	/* locks held: one pass over pg_locks, for the action prompt's blast radius */ \
 	" LEFT JOIN (SELECT pid, count(*) AS n FROM pg_locks WHERE granted GROUP BY pid) lk ON lk.pid = a.pid" \

@@ -100,6 +100,44 @@ def test_cancel_ends_the_query_and_keeps_the_session():
         proc.kill()
 
 
+def test_a_session_named_dbfleet_is_listed_and_can_be_cancelled():
+    """application_name is the client's to choose: a session calling itself dbfleet is
+    anyone's, listed like any other and cancelled like any other (only the backend
+    whose pid dbfleet knows is its own)."""
+    _victim_role()
+    proc = subprocess.Popen([os.path.join(lab()["PG_BIN"], "psql"), "-X", "-q", "-h", "127.0.0.1", "-p",
+                             lab()["PG_PRIMARY_PORT"], "-U", "victim", "-d", "app"],
+                            env=dict(os.environ, PGAPPNAME="dbfleet"), stdin=subprocess.PIPE,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc.stdin.write(b"SELECT pg_sleep(60);\n")
+    proc.stdin.flush()
+    pid = None
+    deadline = time.time() + 10
+    while not pid and time.time() < deadline:
+        pid = psql("SELECT pid FROM pg_stat_activity WHERE usename = 'victim' AND application_name = 'dbfleet'"
+                   " AND state = 'active'", db="postgres")
+        time.sleep(0.1)
+    if not pid:
+        proc.kill()
+        raise Failure("the session named dbfleet never became active")
+    pid = int(pid)
+    r = _Run()
+    try:
+        s = _prompt_on(r.d, pid, "c")
+        assert "dbfleet's own" not in s, s
+        assert re.search(r"Cancel the query of pid %d \(victim, running" % pid, s), s
+        r.d.keys("y")
+        deadline = time.time() + 10
+        while _alive(pid) == "active" and time.time() < deadline:
+            time.sleep(0.1)
+        assert _alive(pid) == "idle", "the session should be cancelled, and stay: %r" % _alive(pid)
+        out = [a for a in r.audit() if a["phase"] == "outcome"]
+        assert out and out[0]["result"] == "done" and out[0]["object"]["pid"] == pid, out
+    finally:
+        r.close()
+        proc.kill()
+
+
 def test_terminate_needs_the_typed_name_and_esc_aborts():
     proc, pid = _victim("victim-term")
     r = _Run()
