@@ -9,7 +9,7 @@ import subprocess
 import tempfile
 import time
 
-from harness import Dbfleet, Failure, Watch, dsn, has_mariadb, lab, mdb, mysql_dsn, psql, write_config
+from harness import BINARY, Dbfleet, Failure, Skip, Watch, dsn, has_mariadb, lab, mdb, mysql_dsn, psql, write_config
 
 
 def _victim_role():
@@ -303,6 +303,18 @@ def test_mariadb_kill_query_then_kill():
     finally:
         r.close()
         proc.kill()
+
+
+def test_mariadb_action_connection_takes_one_statement_at_a_time():
+    """The connection an action opens refuses "SELECT ...; SELECT ...": text that reaches
+    its SQL can never start a second statement (tests/unit/test_mysql_action.c on the lab)."""
+    if not has_mariadb():
+        raise Skip("no MariaDB in the lab")
+    binary = os.path.join(os.path.dirname(BINARY), "tests", "test_mysql_action")
+    if not os.path.exists(binary):
+        raise Skip("%s is not built" % binary)
+    r = subprocess.run([binary, mysql_dsn()], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and "PASS action_connection_refuses_a_second_statement" in r.stdout, r.stdout + r.stderr
 
 
 def test_mariadb_on_rds_kills_through_the_rds_procedures():
