@@ -5,11 +5,13 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import tempfile
+import threading
 import time
 
-from harness import BINARY, Dbfleet, Failure, Skip, Watch, dsn, has_mariadb, lab, mdb, mysql_dsn, psql, write_config
+from harness import BINARY, Dbfleet, Failure, Skip, Watch, dsn, has_mariadb, lab, mdb, mysql_dsn, psql, read_audit, write_config
 
 
 def _victim_role():
@@ -384,6 +386,89 @@ def test_pg_promote_turns_a_replica_into_a_primary():
         os.unlink(cfg)
         shutil.rmtree(state)
         subprocess.run(["sh", lab_sh, "drop", lab()["LAB_DIR"], "promote-me"], timeout=60)
+
+
+class _Switch:
+    """A TCP forwarder on loopback, as a VIP or a DNS name: each new connection goes to
+    'port' as it is when the connection comes; connections already made stay where they are."""
+
+    def __init__(self, port):
+        self.port = port
+        self.srv = socket.socket()
+        self.srv.bind(("127.0.0.1", 0))
+        self.srv.listen(16)
+        self.listen_port = self.srv.getsockname()[1]
+        self.socks = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                c, _ = self.srv.accept()
+                s = socket.create_connection(("127.0.0.1", self.port), timeout=5)
+                s.settimeout(None)
+            except OSError:
+                return
+            self.socks += [c, s]
+            for a, b in ((c, s), (s, c)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(a, b):
+        try:
+            while True:
+                data = a.recv(65536)
+                if not data:
+                    break
+                b.sendall(data)
+        except OSError:
+            pass
+        for x in (a, b):
+            try:
+                x.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def close(self):
+        self.srv.close()
+        for x in self.socks:
+            x.close()
+
+
+def test_pg_promote_refused_when_another_replica_answers():
+    """Behind a VIP (here a forwarder) the replica shown is the lab's; by the time the
+    promote is confirmed the name leads to another replica of the same primary (same
+    system_identifier, another postmaster start): refused, and no server promoted."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    lab_sh = os.path.join(here, "..", "lab.sh")
+    other = subprocess.run(["sh", lab_sh, "replica", lab()["LAB_DIR"], "promote-other"], capture_output=True,
+                           text=True, timeout=120, check=True).stdout.strip()
+    sw = _Switch(int(lab()["PG_REPLICA_PORT"]))
+    state = tempfile.mkdtemp(prefix="dbfleet-state-")
+    cfg = write_config([("primary", dsn(lab()["PG_PRIMARY_PORT"])), ("replica-vip", dsn(sw.listen_port))])
+    d = Dbfleet(["-c", cfg], width=160, height=45, env={"XDG_STATE_HOME": state})
+    try:
+        d.wait_for(r"^replica-vip\s+postgres\s+replica\s+ok")
+        d.keys("1", "Home", "Down")
+        d.keys("C-p")
+        d.wait_for(r"Promote the replica replica-vip \(127\.0\.0\.1:%d\) to a primary\?" % sw.listen_port)
+        d.wait_for(r"Esc aborts\.")
+        sw.port = int(other)  # the VIP moves: the action's fresh connection reaches the other replica
+        d.keys(*"replica-vip")
+        d.keys("Enter")
+        d.keys("6")
+        d.wait_for(r"REFUSED", timeout=30)
+        out = [a for a in read_audit(state) if a["phase"] == "outcome"]
+        assert out and out[0]["result"] == "REFUSED", out
+        assert "not the replica shown" in out[0]["message"] and "nothing promoted" in out[0]["message"], out
+        assert psql("SELECT pg_is_in_recovery()", port=other) == "t", "the other replica was promoted"
+        assert psql("SELECT pg_is_in_recovery()", port=lab()["PG_REPLICA_PORT"]) == "t"
+    finally:
+        d.close()
+        sw.close()
+        os.unlink(cfg)
+        shutil.rmtree(state)
+        subprocess.run(["sh", lab_sh, "drop", lab()["LAB_DIR"], "promote-other"], timeout=60)
 
 
 def _psql_session(app, *statements):
