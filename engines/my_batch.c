@@ -19,7 +19,7 @@ static int take(const char **p, const char *stop, char *out, size_t n)
 
 static const char my_pw_refused[] = "a password in the DSN: put it in ~/.my.cnf instead";
 
-static int hex(char c)
+static int hex_digit(char c)
 {
 	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
 }
@@ -30,8 +30,8 @@ static int key_is_password(const char *k, size_t klen)
 	char key[32];
 	size_t o = 0;
 	for (size_t i = 0; i < klen && o < sizeof key - 1; i++) {
-		if (k[i] == '%' && i + 2 < klen && hex(k[i + 1]) >= 0 && hex(k[i + 2]) >= 0) {
-			key[o++] = (char)(hex(k[i + 1]) * 16 + hex(k[i + 2]));
+		if (k[i] == '%' && i + 2 < klen && hex_digit(k[i + 1]) >= 0 && hex_digit(k[i + 2]) >= 0) {
+			key[o++] = (char)(hex_digit(k[i + 1]) * 16 + hex_digit(k[i + 2]));
 			i += 2;
 		} else
 			key[o++] = k[i];
@@ -249,14 +249,14 @@ int my_action_sql(const struct db_action *a, char *sql, size_t n, struct err *er
 	return 0;
 }
 
-/* 'in' as the inside of a '...' literal: quotes and backslashes doubled. */
-static void quote(char *out, size_t n, const char *in)
+/* 'in' as the digits of a hex literal X'...': two per byte, nothing else. */
+static void hex_literal(char *out, size_t n, const char *in)
 {
+	static const char digit[] = "0123456789ABCDEF";
 	size_t o = 0;
-	for (; *in && o + 2 < n; in++) {
-		if (*in == '\'' || *in == '\\')
-			out[o++] = *in;
-		out[o++] = *in;
+	for (const unsigned char *p = (const unsigned char *)in; *p && o + 3 <= n; p++) {
+		out[o++] = digit[*p >> 4];
+		out[o++] = digit[*p & 15];
 	}
 	out[o] = '\0';
 }
@@ -264,21 +264,23 @@ static void quote(char *out, size_t n, const char *in)
 int my_action(const struct my_state *st, const struct db_action *a, rs_run_fn run, void *ctx, char *outcome,
 	      size_t n, struct err *err)
 {
-	char sql[1400], user[140], host[140], like[140], raw[140], stmts[256];
+	char sql[1400], user[260], host[260], like[400], raw[200], stmts[256];
 	struct rs r = {0};
 	if (my_action_sql(a, stmts, sizeof stmts, err) < 0)
 		return -1;
-	quote(user, sizeof user, a->user);
-	quote(host, sizeof host, a->client);
-	/* the host as a LIKE prefix: its own % and _ taken literally */
+	hex_literal(user, sizeof user, a->user);
+	hex_literal(host, sizeof host, a->client);
+	/* the host as a LIKE pattern "host:%": its own %, _ and \ taken literally */
 	size_t o = 0;
-	for (const char *p = a->client; *p && o + 2 < sizeof raw; p++) {
-		if (*p == '%' || *p == '_')
+	for (const char *p = a->client; *p && o + 4 < sizeof raw; p++) {
+		if (*p == '%' || *p == '_' || *p == '\\')
 			raw[o++] = '\\';
 		raw[o++] = *p;
 	}
+	raw[o++] = ':';
+	raw[o++] = '%';
 	raw[o] = '\0';
-	quote(like, sizeof like, raw);
+	hex_literal(like, sizeof like, raw);
 	snprintf(sql, sizeof sql, MY_SQL_IDENTITY, st->mariadb ? "@@server_id" : "@@server_uuid",
 		 a->kind == ACT_PROMOTE ? -1 : a->pid, user, host, like,
 		 st->mariadb ? "information_schema" : "performance_schema");

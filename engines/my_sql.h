@@ -36,8 +36,11 @@
  * GLOBAL_STATUS in information_schema, MySQL 5.7+ in performance_schema) */
 #define MY_SQL_IDENTITY \
 	"SELECT %s, UNIX_TIMESTAMP() - VARIABLE_VALUE, (SELECT COUNT(*) FROM information_schema.PROCESSLIST" \
-	" WHERE ID = %d AND USER = '%s' AND (HOST = '%s' OR HOST LIKE '%s:%%'))" \
+	" WHERE ID = %d AND USER = X'%s' AND (HOST = X'%s' OR HOST LIKE X'%s'))" \
 	" FROM %s.GLOBAL_STATUS WHERE VARIABLE_NAME = 'Uptime'"
+/* (the user and host go in as hex literals, X'...': no byte of theirs is read
+ * as SQL whatever the connection's character set: under gbk, big5 or sjis a
+ * quote doubled by hand can become the second byte of a character) */
 /* (performance_schema.threads shows the host without the port PROCESSLIST has) */
 
 /* result 1: counters */

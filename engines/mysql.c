@@ -216,6 +216,13 @@ static int my_act(struct engine_conn *c, const struct db_action *a, double deadl
 		  struct err *err)
 {
 	(void)deadline; /* the connection's read/write timeouts bound each statement */
+	/* the connect asked for multi-statements (samples are one round trip of
+	 * several): an action's statements go one at a time, and the server is
+	 * told so first, so text in them can never start a second statement */
+	if (mysql_set_server_option(c->m, MYSQL_OPTION_MULTI_STATEMENTS_OFF)) {
+		set_err(err, ERR_FAIL, "cannot turn multi-statements off for the action; nothing sent", c->m);
+		return -1;
+	}
 	return my_action(&c->st, a, run_one, c, outcome, n, err);
 }
 

@@ -97,6 +97,8 @@ static void parse_health(const struct rs *r, struct db_health *h)
 	h->blks_hit = ival(r, 0, 12, -1);
 	h->blks_read = ival(r, 0, 13, -1);
 	h->xid_age = ival(r, 0, 14, -1);
+	copy(h->server_id, sizeof h->server_id, val(r, 0, 15));
+	h->server_started = dval(r, 0, 16, 0);
 	h->tps = h->qps = -1;
 	h->queries_total = -1;
 	h->cache_hit_pct = -1;
@@ -211,6 +213,17 @@ static void parse_texts(struct pg_state *c, const struct rs *r)
 	c->texts.nwant = 0;
 }
 
+/* The texts asked for could not be read: remember why for each, so they are not asked again. */
+static void texts_unreadable(struct pg_state *c, const char *why)
+{
+	char t[200];
+	snprintf(t, sizeof t, "(text not readable: %.160s)", why);
+	for (size_t i = 0; i < c->texts.nwant; i++)
+		if (textcache_put(&c->texts, c->texts.want[i], t) < 0)
+			break;
+	c->texts.nwant = 0;
+}
+
 static void notes(struct pg_state *c, struct db_sample *out)
 {
 	if (!c->monitor)
@@ -236,6 +249,13 @@ int pg_parse_batch(struct pg_state *c, struct rs *r, int n, struct db_sample *ou
 		if (c->part[i] == PG_PART_PSS) {
 			/* pss failed (not preloaded, no privilege): keep the rest, say why */
 			copy(c->pss_error, sizeof c->pss_error, r[i].error);
+			n = i;
+			break;
+		}
+		if (c->part[i] == PG_PART_TEXTS) {
+			/* a text the server cannot send (bytes from a SQL_ASCII database that are not
+			 * UTF-8 fail the whole read): the texts asked go without, the target stays up */
+			texts_unreadable(c, r[i].error);
 			n = i;
 			break;
 		}
@@ -334,7 +354,13 @@ int pg_action_sql(const struct db_action *a, char *sql, size_t n, struct err *er
 {
 	err->code = ERR_CONFIG;
 	if (a->kind == ACT_PROMOTE) {
-		snprintf(sql, n, "%s", PG_SQL_PROMOTE);
+		/* system_identifier came from the server as bigint text: digits and a sign */
+		if (!a->server_id[0] || !rs_plain(a->server_id, "0123456789-") || a->server_started <= 0) {
+			err_set(err, ERR_REFUSED, "refused: the replica's identity (system identifier and start time)"
+				" was not read, so it cannot be checked: nothing sent");
+			return -1;
+		}
+		snprintf(sql, n, PG_SQL_PROMOTE, a->server_id, a->server_started);
 		return 0;
 	}
 	if (a->kind != ACT_CANCEL && a->kind != ACT_TERMINATE) {
@@ -359,9 +385,15 @@ int pg_action(const struct db_action *a, rs_run_fn run, void *ctx, char *outcome
 	if (pg_action_sql(a, sql, sizeof sql, err) < 0 || rs_run_action(run, ctx, sql, &r, err) < 0)
 		return -1;
 	err->code = ERR_FAIL;
-	if (a->kind == ACT_PROMOTE && (r.nrows != 1 || !*val(&r, 0, 0))) {
+	if (a->kind == ACT_PROMOTE && r.nrows != 1) {
+		snprintf(err->msg, sizeof err->msg, "promote: no answer from the server");
+	} else if (a->kind == ACT_PROMOTE && !bval(&r, 0, PG_PROMOTE_SAME)) {
+		err_set(err, ERR_REFUSED, "refused: the server reached is not the replica shown (system identifier"
+			" %.24s, started %.40s; shown: %.24s): nothing promoted", val(&r, 0, PG_PROMOTE_ID),
+			val(&r, 0, PG_PROMOTE_STARTED), a->server_id);
+	} else if (a->kind == ACT_PROMOTE && !bval(&r, 0, PG_PROMOTE_IN_RECOVERY)) {
 		err_set(err, ERR_REFUSED, "refused: the server is not a replica (not in recovery) any more");
-	} else if (a->kind == ACT_PROMOTE && !bval(&r, 0, 0)) { /* "t", or "1" through ODBC */
+	} else if (a->kind == ACT_PROMOTE && !bval(&r, 0, PG_PROMOTE_DONE)) { /* "t", or "1" through ODBC */
 		snprintf(err->msg, sizeof err->msg, "pg_promote() did not finish within 60 s");
 	} else if (a->kind == ACT_PROMOTE) {
 		err->code = ERR_NONE;

@@ -21,7 +21,10 @@
 	"   - current_setting('superuser_reserved_connections')::int" \
 	"   - coalesce(current_setting('reserved_connections', true), '0')::int" \
 	"   - coalesce(current_setting('rds.rds_superuser_reserved_connections', true), '0')::int," \
-	"  d.xacts, d.hit, d.rd, (SELECT max(age(datfrozenxid)) FROM pg_database)" \
+	"  d.xacts, d.hit, d.rd, (SELECT max(age(datfrozenxid)) FROM pg_database)," \
+	/* the server's identity, checked again by promote: cluster and postmaster start */ \
+	"  (SELECT system_identifier::text FROM pg_control_system())," \
+	"  extract(epoch FROM pg_postmaster_start_time())" \
 	" FROM (SELECT count(*) FILTER (WHERE backend_type = 'client backend') AS clients," \
 	"   count(*) FILTER (WHERE backend_type = 'client backend' AND state = 'active'" \
 	"     AND pid <> pg_backend_pid()) AS active," \
@@ -59,7 +62,8 @@
 	"  || ':' || wait_event, ''), backend_start::text, extract(epoch FROM now() - query_start)," \
 	"  extract(epoch FROM now() - xact_start)," \
 	"  CASE WHEN wait_event_type = 'Lock' THEN pg_blocking_pids(a.pid)::text END," \
-	"  a.pid = pg_backend_pid() OR application_name = 'dbfleet', left(query, 2048), coalesce(lk.n, 0)" \
+	/* ours is the backend we know by pid: an application_name anyone can set says nothing */ \
+	"  a.pid = pg_backend_pid(), left(query, 2048), coalesce(lk.n, 0)" \
 	" FROM pg_stat_activity a" \
 	/* locks held: one pass over pg_locks, for the action prompt's blast radius */ \
 	" LEFT JOIN (SELECT pid, count(*) AS n FROM pg_locks WHERE granted GROUP BY pid) lk ON lk.pid = a.pid" \
@@ -88,7 +92,19 @@
  * statement that signals it: a pid reused by a new session matches no row. */
 #define PG_SQL_SIGNAL \
 	"SELECT %s(pid) FROM pg_stat_activity WHERE pid = %d AND backend_start = '%s'::timestamptz"
-/* promote only a server still in recovery, waiting up to 60 s for it */
-#define PG_SQL_PROMOTE "SELECT CASE WHEN pg_is_in_recovery() THEN pg_promote(true, 60) END"
+/* Promote only a server still in recovery and still the one shown (behind a
+ * DNS name, a VIP or a pooler the connection can reach another): the same
+ * cluster (system_identifier: replicas of one primary share it) and the same
+ * postmaster start (which tells them apart), waiting up to 60 s. pg_control_system()
+ * is executable by PUBLIC. Columns: promoted, in recovery, same server, and the
+ * server's identity for the refusal. */
+#define PG_SQL_PROMOTE \
+	"SELECT CASE WHEN pg_is_in_recovery() AND s.same THEN pg_promote(true, 60) END," \
+	"  pg_is_in_recovery(), s.same, s.id, s.started" \
+	" FROM (SELECT system_identifier::text = '%s'" \
+	"   AND abs(extract(epoch FROM pg_postmaster_start_time()) - %.6f) < 0.001 AS same," \
+	"   system_identifier::text AS id, pg_postmaster_start_time()::text AS started" \
+	"   FROM pg_control_system()) s"
+enum { PG_PROMOTE_DONE, PG_PROMOTE_IN_RECOVERY, PG_PROMOTE_SAME, PG_PROMOTE_ID, PG_PROMOTE_STARTED };
 
 #endif

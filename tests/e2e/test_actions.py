@@ -5,11 +5,14 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import tempfile
+import threading
 import time
 
-from harness import Dbfleet, Failure, Watch, dsn, lab, mdb, mysql_dsn, psql, require_mariadb, write_config
+from harness import (BINARY, Dbfleet, Failure, Skip, Watch, dsn, has_mariadb, lab, mdb, mysql_dsn, psql, read_audit,
+                     require_mariadb, write_config)
 
 
 def _victim_role():
@@ -95,6 +98,44 @@ def test_cancel_ends_the_query_and_keeps_the_session():
         assert audit[0]["sql"].startswith("SELECT pg_cancel_backend(pid)") and audit[0]["target"] == "pg", audit
         raw = json.dumps(audit)
         assert "dbname" not in raw and "password" not in raw.lower(), "the DSN must not reach the audit log"
+    finally:
+        r.close()
+        proc.kill()
+
+
+def test_a_session_named_dbfleet_is_listed_and_can_be_cancelled():
+    """application_name is the client's to choose: a session calling itself dbfleet is
+    anyone's, listed like any other and cancelled like any other (only the backend
+    whose pid dbfleet knows is its own)."""
+    _victim_role()
+    proc = subprocess.Popen([os.path.join(lab()["PG_BIN"], "psql"), "-X", "-q", "-h", "127.0.0.1", "-p",
+                             lab()["PG_PRIMARY_PORT"], "-U", "victim", "-d", "app"],
+                            env=dict(os.environ, PGAPPNAME="dbfleet"), stdin=subprocess.PIPE,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc.stdin.write(b"SELECT pg_sleep(60);\n")
+    proc.stdin.flush()
+    pid = None
+    deadline = time.time() + 10
+    while not pid and time.time() < deadline:
+        pid = psql("SELECT pid FROM pg_stat_activity WHERE usename = 'victim' AND application_name = 'dbfleet'"
+                   " AND state = 'active'", db="postgres")
+        time.sleep(0.1)
+    if not pid:
+        proc.kill()
+        raise Failure("the session named dbfleet never became active")
+    pid = int(pid)
+    r = _Run()
+    try:
+        s = _prompt_on(r.d, pid, "c")
+        assert "dbfleet's own" not in s, s
+        assert re.search(r"Cancel the query of pid %d \(victim, running" % pid, s), s
+        r.d.keys("y")
+        deadline = time.time() + 10
+        while _alive(pid) == "active" and time.time() < deadline:
+            time.sleep(0.1)
+        assert _alive(pid) == "idle", "the session should be cancelled, and stay: %r" % _alive(pid)
+        out = [a for a in r.audit() if a["phase"] == "outcome"]
+        assert out and out[0]["result"] == "done" and out[0]["object"]["pid"] == pid, out
     finally:
         r.close()
         proc.kill()
@@ -302,6 +343,18 @@ def test_mariadb_kill_query_then_kill():
         proc.kill()
 
 
+def test_mariadb_action_connection_takes_one_statement_at_a_time():
+    """The connection an action opens refuses "SELECT ...; SELECT ...": text that reaches
+    its SQL can never start a second statement (tests/unit/test_mysql_action.c on the lab)."""
+    if not has_mariadb():
+        raise Skip("no MariaDB in the lab")
+    binary = os.path.join(os.path.dirname(BINARY), "tests", "test_mysql_action")
+    if not os.path.exists(binary):
+        raise Skip("%s is not built" % binary)
+    r = subprocess.run([binary, mysql_dsn()], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and "PASS action_connection_refuses_a_second_statement" in r.stdout, r.stdout + r.stderr
+
+
 def test_mariadb_on_rds_kills_through_the_rds_procedures():
     """RDS users cannot KILL other users' threads; they CALL mysql.rds_kill(_query).
     The lab emulates RDS with procedures of those names that record their calls."""
@@ -368,6 +421,89 @@ def test_pg_promote_turns_a_replica_into_a_primary():
         os.unlink(cfg)
         shutil.rmtree(state)
         subprocess.run(["sh", lab_sh, "drop", lab()["LAB_DIR"], "promote-me"], timeout=60)
+
+
+class _Switch:
+    """A TCP forwarder on loopback, as a VIP or a DNS name: each new connection goes to
+    'port' as it is when the connection comes; connections already made stay where they are."""
+
+    def __init__(self, port):
+        self.port = port
+        self.srv = socket.socket()
+        self.srv.bind(("127.0.0.1", 0))
+        self.srv.listen(16)
+        self.listen_port = self.srv.getsockname()[1]
+        self.socks = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                c, _ = self.srv.accept()
+                s = socket.create_connection(("127.0.0.1", self.port), timeout=5)
+                s.settimeout(None)
+            except OSError:
+                return
+            self.socks += [c, s]
+            for a, b in ((c, s), (s, c)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(a, b):
+        try:
+            while True:
+                data = a.recv(65536)
+                if not data:
+                    break
+                b.sendall(data)
+        except OSError:
+            pass
+        for x in (a, b):
+            try:
+                x.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def close(self):
+        self.srv.close()
+        for x in self.socks:
+            x.close()
+
+
+def test_pg_promote_refused_when_another_replica_answers():
+    """Behind a VIP (here a forwarder) the replica shown is the lab's; by the time the
+    promote is confirmed the name leads to another replica of the same primary (same
+    system_identifier, another postmaster start): refused, and no server promoted."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    lab_sh = os.path.join(here, "..", "lab.sh")
+    other = subprocess.run(["sh", lab_sh, "replica", lab()["LAB_DIR"], "promote-other"], capture_output=True,
+                           text=True, timeout=120, check=True).stdout.strip()
+    sw = _Switch(int(lab()["PG_REPLICA_PORT"]))
+    state = tempfile.mkdtemp(prefix="dbfleet-state-")
+    cfg = write_config([("primary", dsn(lab()["PG_PRIMARY_PORT"])), ("replica-vip", dsn(sw.listen_port))])
+    d = Dbfleet(["-c", cfg], width=160, height=45, env={"XDG_STATE_HOME": state})
+    try:
+        d.wait_for(r"^replica-vip\s+postgres\s+replica\s+ok")
+        d.keys("1", "Home", "Down")
+        d.keys("C-p")
+        d.wait_for(r"Promote the replica replica-vip \(127\.0\.0\.1:%d\) to a primary\?" % sw.listen_port)
+        d.wait_for(r"Esc aborts\.")
+        sw.port = int(other)  # the VIP moves: the action's fresh connection reaches the other replica
+        d.keys(*"replica-vip")
+        d.keys("Enter")
+        d.keys("6")
+        d.wait_for(r"REFUSED", timeout=30)
+        out = [a for a in read_audit(state) if a["phase"] == "outcome"]
+        assert out and out[0]["result"] == "REFUSED", out
+        assert "not the replica shown" in out[0]["message"] and "nothing promoted" in out[0]["message"], out
+        assert psql("SELECT pg_is_in_recovery()", port=other) == "t", "the other replica was promoted"
+        assert psql("SELECT pg_is_in_recovery()", port=lab()["PG_REPLICA_PORT"]) == "t"
+    finally:
+        d.close()
+        sw.close()
+        os.unlink(cfg)
+        shutil.rmtree(state)
+        subprocess.run(["sh", lab_sh, "drop", lab()["LAB_DIR"], "promote-other"], timeout=60)
 
 
 def _psql_session(app, *statements):

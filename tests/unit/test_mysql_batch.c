@@ -473,6 +473,71 @@ static void lookup_host_names_tcp_hosts_only(void)
 	CHECK(engine_mysql_ops.lookup_host("not a dsn", host, sizeof host, &port) == 0);
 }
 
+/* What the identity check sent; its answer: the server shown, the connection gone. */
+static char sent[4][2048];
+static int nsent;
+
+static int record_run(void *ctx, const char *sql, struct rs *out)
+{
+	(void)ctx;
+	if (nsent < 4)
+		snprintf(sent[nsent++], sizeof sent[0], "%s", sql);
+	rs_alloc(out, 1, 3);
+	out->cell[0] = "1", out->cell[1] = "1000", out->cell[2] = "0";
+	return 0;
+}
+
+/* 'sql' without its X'hex' literals and its one fixed literal: what is left
+ * must hold no quote, no backslash and no byte of the user's. */
+static int only_hex_literals(const char *sql)
+{
+	char rest[2048];
+	size_t o = 0;
+	for (const char *p = sql; *p && o + 1 < sizeof rest;) {
+		if (p[0] == 'X' && p[1] == '\'') {
+			p += 2;
+			while (strchr("0123456789ABCDEF", *p) && *p)
+				p++;
+			if (*p++ != '\'')
+				return 0;
+		} else if (!strncmp(p, "'Uptime'", 8)) {
+			p += 8;
+		} else {
+			rest[o++] = *p++;
+		}
+	}
+	rest[o] = '\0';
+	for (const unsigned char *p = (const unsigned char *)rest; *p; p++)
+		if (*p == '\'' || *p == '\\' || *p == '"' || *p >= 0x80)
+			return 0;
+	return 1;
+}
+
+/* A user and a host with a quote, a backslash and gbk's lead byte 0xbf (0xbf
+ * 0x27 is one character to the server under gbk, so a quote doubled by hand
+ * closes the literal): they reach the identity check as hex literals only. */
+static void identity_check_sends_user_and_host_as_hex(void)
+{
+	struct my_state c = mariadb();
+	struct db_action a = {.kind = ACT_TERMINATE, .pid = 42, .server_started = 1000};
+	snprintf(a.server_id, sizeof a.server_id, "1");
+	snprintf(a.user, sizeof a.user, "o'b\\\xbf' OR 1=1 -- ");
+	snprintf(a.client, sizeof a.client, "h\xbf'%%_\\:5000");
+	char outcome[200] = "";
+	struct err e = {0};
+	nsent = 0;
+	CHECK(my_action(&c, &a, record_run, NULL, outcome, sizeof outcome, &e) == -1);
+	CHECK(e.code == ERR_REFUSED && strstr(e.msg, "connection 42 is not"));
+	CHECK(nsent == 1); /* the check only: nothing sent to the connection */
+	CHECK(only_hex_literals(sent[0]));
+	/* o ' b \ 0xbf ' space O R ... as digits */
+	CHECK(strstr(sent[0], "USER = X'6F27625CBF27204F5220313D31202D2D20'") != NULL);
+	CHECK(strstr(sent[0], "HOST = X'68BF27255F5C3A35303030'") != NULL);
+	/* the LIKE pattern "host:%" with the host's own %, _ and \ escaped */
+	CHECK(strstr(sent[0], "HOST LIKE X'68BF275C255C5F5C5C3A353030303A25'") != NULL);
+	CHECK(strstr(sent[0], "WHERE ID = 42 ") != NULL);
+}
+
 int main(void)
 {
 	RUN(status_now_and_then_figures_every_sample);
@@ -487,5 +552,6 @@ int main(void)
 	RUN(health_and_detail_mixed_rates_stay_right);
 	RUN(health_probe_without_performance_schema);
 	RUN(lookup_host_names_tcp_hosts_only);
+	RUN(identity_check_sends_user_and_host_as_hex);
 	return check_total_failed;
 }
