@@ -35,10 +35,14 @@
 #include "pool.h"
 #include "sampler.h"
 
-#define POOL_WORKERS 4
-#define POOL_MAX_STUCK 4
+/* MySQL connects run here (by name, for VERIFY_IDENTITY) and a host that accepts TCP
+ * and never greets holds a worker for its whole timeout: six, so a few such hosts
+ * leave room for the rest. Threads stay at most 16: 3 samplers, 6 workers, 3 stuck,
+ * the supervisor, main, the action worker and the AWS thread. */
+#define POOL_WORKERS 6
+#define POOL_MAX_STUCK 3
 #define SAMPLERS_MAX 16
-#define SAMPLERS_DEFAULT_MAX 4 /* one per core, up to this: threads stay few on big machines */
+#define SAMPLERS_DEFAULT_MAX 3 /* one per core, up to this: threads stay few on big machines */
 #define STAGGER_PER_S 200.0 /* first connects a second */
 
 struct collector {
