@@ -129,7 +129,7 @@ $(FUZZ_BUILD)/%.o: %.c
 	@echo "  CC  $< (fuzz)"
 	@$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
 
-$(FUZZ_BUILD)/fuzz/%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_OBJ)
+$(FUZZ_BUILD)/fuzz/%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(FUZZ_OBJ)
 	@mkdir -p $(dir $@)
 	@echo "  LD  $@"
 	@$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -Werror -fsanitize=fuzzer $(FUZZ_LDEXTRA) -o $@ \

@@ -1,0 +1,162 @@
+#!/usr/bin/env python3
+"""seeds.py - write the starting corpora of the AWS and result-mapper fuzzers
+(tests/fuzz/corpus/NAME/), shaped as AWS documents its answers and as the
+servers answer dbfleet's SQL. Run again after changing a format below; the
+fuzzers' own finds are added with `make fuzz` and merged by hand."""
+import os
+import sys
+
+SEP = b"\n===\n"
+here = os.path.dirname(os.path.abspath(__file__))
+
+
+def put(target, name, data):
+    d = os.path.join(here, "corpus", target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data if isinstance(data, bytes) else data.encode())
+
+
+def q(action, result, marker=""):
+    m = f"<Marker>{marker}</Marker>" if marker else ""
+    return (f'<{action}Response xmlns="http://rds.amazonaws.com/doc/2014-10-31/"><{action}Result>{m}{result}'
+            f"</{action}Result><ResponseMetadata><RequestId>r1</RequestId></ResponseMetadata></{action}Response>")
+
+
+INST = ("<DBInstance><DBInstanceIdentifier>{id}</DBInstanceIdentifier><DBInstanceClass>db.r6g.large</DBInstanceClass>"
+        "<Engine>{eng}</Engine><EngineVersion>15.4</EngineVersion><DBInstanceStatus>available</DBInstanceStatus>"
+        "<AvailabilityZone>us-east-1a</AvailabilityZone>{cl}"
+        "<Endpoint><Address>{id}.abc.us-east-1.rds.amazonaws.com</Address><Port>5432</Port></Endpoint>"
+        "<MultiAZ>true</MultiAZ><TagList><Tag><Key>team</Key><Value>pay</Value></Tag></TagList>{src}</DBInstance>")
+
+
+def inst(i, eng="postgres", cluster="", src=""):
+    return INST.format(id=i, eng=eng, cl=f"<DBClusterIdentifier>{cluster}</DBClusterIdentifier>" if cluster else "",
+                       src=f"<ReadReplicaSourceDBInstanceIdentifier>arn:aws:rds:us-east-1:1:db:{src}"
+                       "</ReadReplicaSourceDBInstanceIdentifier>" if src else "")
+
+
+ERR_XML = ('<ErrorResponse xmlns="http://rds.amazonaws.com/doc/2014-10-31/"><Error><Type>Sender</Type>'
+           "<Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>x</RequestId></ErrorResponse>")
+ERR_JSON = '{"__type":"com.amazonaws.ce#LimitExceededException:http://x","Message":"slow down"}'
+ERR_HTML = ('<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 3.2 Final//EN">\n<title>500 Internal Server Error</title>'
+            "<h1>Internal Server Error</h1><p>The server encountered an internal error</p>")
+
+
+def rds():
+    pages = [q("DescribeDBInstances", "<DBInstances>" + inst("pg1", src="") + inst("pg1-r", src="pg1") +
+               inst("au1", "aurora-postgresql", "c1") + "</DBInstances>", marker="eyJwIjoxfQ=="),
+             q("DescribeDBInstances", "<DBInstances>" + inst("au2", "aurora-postgresql", "c1") + "</DBInstances>"),
+             q("DescribePendingMaintenanceActions", "<PendingMaintenanceActions><ResourcePendingMaintenanceActions>"
+               "<ResourceIdentifier>arn:aws:rds:us-east-1:1:db:pg1</ResourceIdentifier>"
+               "<PendingMaintenanceActionDetails><PendingMaintenanceAction><Action>system-update</Action>"
+               "<Description>New OS patch</Description><CurrentApplyDate>2026-12-04T00:00:00Z</CurrentApplyDate>"
+               "</PendingMaintenanceAction></PendingMaintenanceActionDetails></ResourcePendingMaintenanceActions>"
+               "</PendingMaintenanceActions>"),
+             q("DescribeDBClusters", "<DBClusters><DBCluster><DBClusterIdentifier>c1</DBClusterIdentifier>"
+               "<Status>available</Status><DBClusterMembers><DBClusterMember><DBInstanceIdentifier>au1"
+               "</DBInstanceIdentifier><IsClusterWriter>true</IsClusterWriter></DBClusterMember><DBClusterMember>"
+               "<DBInstanceIdentifier>au2</DBInstanceIdentifier><IsClusterWriter>false</IsClusterWriter>"
+               "</DBClusterMember></DBClusterMembers></DBCluster></DBClusters>"),
+             q("DescribeGlobalClusters", "<GlobalClusters><GlobalClusterMember><GlobalClusterIdentifier>g1"
+               "</GlobalClusterIdentifier><Status>available</Status><GlobalClusterMembers><GlobalClusterMember>"
+               "<DBClusterArn>arn:aws:rds:us-east-1:1:cluster:c1</DBClusterArn><IsWriter>true</IsWriter>"
+               "</GlobalClusterMember><GlobalClusterMember><DBClusterArn>arn:aws:rds:eu-west-1:1:cluster:c2"
+               "</DBClusterArn><IsWriter>false</IsWriter></GlobalClusterMember></GlobalClusterMembers>"
+               "</GlobalClusterMember></GlobalClusters>")]
+    put("rds", "discover", b"\x00" + SEP.join(p.encode() for p in pages))
+    put("rds", "discover_error", b"\x00" + b"!ERR" + ERR_XML.encode())
+    ev = q("DescribeEvents", "<Events><Event><SourceIdentifier>pg1</SourceIdentifier><SourceType>db-instance"
+           "</SourceType><Message>Multi-AZ instance failover started.</Message><EventCategories><EventCategory>"
+           "failover</EventCategory></EventCategories><Date>2026-11-20T10:01:02.123Z</Date></Event></Events>",
+           marker="m2")
+    put("rds", "events", b"\x01" + ev.encode() + SEP + q("DescribeEvents", "<Events/>").encode())
+    put("rds", "snapshot_status", b"\x02" + q("DescribeDBSnapshots", "<DBSnapshots><DBSnapshot><Status>creating"
+        "</Status><PercentProgress>42</PercentProgress></DBSnapshot></DBSnapshots>").encode())
+    put("rds", "cluster_state", b"\x03" + q("DescribeDBClusters", "<DBClusters><DBCluster><Status>failing-over"
+        "</Status><DBClusterMembers><DBClusterMember><DBInstanceIdentifier>au2</DBInstanceIdentifier>"
+        "<IsClusterWriter>true</IsClusterWriter></DBClusterMember></DBClusterMembers></DBCluster></DBClusters>")
+        .encode())
+    put("rds", "instance_status", b"\x04" + q("DescribeDBInstances", "<DBInstances>" + inst("db1") +
+                                              "</DBInstances>").encode())
+    put("rds", "global_state", b"\x06" + pages[4].replace("DescribeGlobalClusters", "DescribeGlobalClusters")
+        .encode())
+    put("rds", "snapshot", b"\x07" + q("CreateDBSnapshot", "<DBSnapshot><Status>creating</Status></DBSnapshot>")
+        .encode())
+    put("rds", "snapshot_exists", b"\x07" + b"!ERR" + ERR_XML.replace("Throttling", "DBSnapshotAlreadyExists")
+        .encode() + SEP + q("DescribeDBSnapshots", "<DBSnapshots><DBSnapshot><DBInstanceIdentifier>db1"
+                           "</DBInstanceIdentifier></DBSnapshot></DBSnapshots>").encode())
+
+
+def cloudwatch():
+    def res(members, token=""):
+        t = f"<NextToken>{token}</NextToken>" if token else ""
+        return ('<GetMetricDataResponse xmlns="http://monitoring.amazonaws.com/doc/2010-08-01/"><GetMetricDataResult>'
+                f"<MetricDataResults>{members}</MetricDataResults>{t}</GetMetricDataResult></GetMetricDataResponse>")
+
+    def m(i, k, v, t="2026-11-20T10:00:00Z"):
+        return (f"<member><Id>i{i}_{k}</Id><Label>x</Label><Timestamps><member>{t}</member><member>"
+                "2026-11-20T09:59:00Z</member></Timestamps><Values><member>{v}</member><member>1</member></Values>"
+                "<StatusCode>Complete</StatusCode></member>").replace("{v}", str(v))
+    put("cloudwatch", "two_pages", b"\x03" + res(m(0, 0, 12.5) + m(1, 3, 0.25), "tok").encode() + SEP +
+        res(m(2, 1, 99)).encode())
+    put("cloudwatch", "error", b"\x02!ERR" + ERR_XML.encode())
+
+
+def ce():
+    def page(groups, token="", start="2026-12-15"):
+        g = ",".join('{"Keys":["%s"],"Metrics":{"UnblendedCost":{"Amount":"%s","Unit":"USD"}}}' % kv
+                     for kv in groups)
+        t = ',"NextPageToken":"%s"' % token if token else ""
+        return ('{"GroupDefinitions":[{"Type":"DIMENSION","Key":"SERVICE"}],"ResultsByTime":[{"TimePeriod":'
+                '{"Start":"%s","End":"2027-01-02"},"Total":{},"Groups":[%s],"Estimated":true}]%s}' % (start, g, t))
+    svc = page([("Amazon Relational Database Service", "123.45"), ("Amazon EC2", "7")], "t1")
+    svc2 = page([("AWS Lambda", "0.01")])
+    tag = page([("team$payments", "55.5"), ("team$", "3")])
+    fc = '{"Total":{"Amount":"400.1","Unit":"USD"},"ForecastResultsByTime":[]}'
+    put("ce", "tagged", b"\x11" + SEP.join(x.encode() for x in (svc, svc2, tag, fc)))
+    put("ce", "by_service", b"\x10" + SEP.join(x.encode() for x in (svc2, svc2, fc)))
+    put("ce", "forecast_error", b"\x10" + SEP.join(x.encode() for x in (svc2, svc2, b"!ERR".decode() + ERR_JSON)))
+    put("ce", "totals_only", b"\x00" + b'{"ResultsByTime":[{"TimePeriod":{"Start":"2026-12-31"},"Total":'
+        b'{"UnblendedCost":{"Amount":1e308,"Unit":"EURO_LONG"}}}]}')
+    put("ce_cache", "cache", '{"version":1,"tag_key":"team","fetched_at":1798675200,"mtd":12.5,"forecast":40,'
+        '"month_start":"2027-01-01","today":"2027-01-01","unit":"USD","daily_from":"2026-12-03",'
+        '"service":[{"key":"Amazon RDS","usd":10},{"key":"EC2","usd":2.5}],"tag":[{"key":"pay","usd":1}],'
+        '"daily":[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32]}')
+    put("ce_cache", "untagged", '{"version":1,"tag_key":"","fetched_at":1,"service":[],"daily":[]}')
+
+
+def aws_error():
+    for n, body in (("xml", ERR_XML), ("json", ERR_JSON), ("html", ERR_HTML), ("empty", ""),
+                    ("sts", '<ErrorResponse><Error><Code>ExpiredToken</Code><Message>The security token included '
+                     'in the request is expired\x1b[2J</Message></Error></ErrorResponse>'),
+                    ("json_message", '{"__type":"AccessDeniedException","message":"User: arn:aws:iam::1:user/x \xe2'
+                     '\x80\xae is not authorized"}')):
+        put("aws_error", n, b"\x00" + body.encode())
+        put("xml", n, body.encode()) if body.startswith("<") else None
+    put("xml", "describe", q("DescribeDBInstances", "<DBInstances>" + inst("pg1") + "</DBInstances>", "m"))
+    put("xml", "cdata_entities", "<?xml version=\"1.0\"?><a><b><![CDATA[<x>&amp;]]></b><c>&lt;&#x1F600;&amp;</c>"
+        "<d xmlns:p=\"urn:x\"><p:e>1</p:e></d></a>")
+    put("xml", "bomb", "<?xml version=\"1.0\"?><!DOCTYPE l [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;"
+        "&a;&a;&a;&a;&a;&a;\"><!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;\">]><l>&c;&c;</l>")
+    put("xml", "deep", "<a>" * 70 + "</a>" * 70)
+
+
+def sts():
+    put("sts", "assume_role", b"\x00" + b'<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
+        b"<AssumeRoleResult><Credentials><AccessKeyId>ASIAEXAMPLE</AccessKeyId><SecretAccessKey>wJalrXUtnFEMI"
+        b"</SecretAccessKey><SessionToken>FQoGZXIvYXdz</SessionToken><Expiration>2030-01-01T00:00:00Z</Expiration>"
+        b"</Credentials><AssumedRoleUser><Arn>arn:aws:sts::1:assumed-role/r/s</Arn></AssumedRoleUser>"
+        b"</AssumeRoleResult></AssumeRoleResponse>")
+    put("sts", "denied", b"\x01!ERR" + ERR_XML.replace("Throttling", "AccessDenied").encode())
+    put("credproc", "v1", '{"Version":1,"AccessKeyId":"AKIDEXAMPLE","SecretAccessKey":"s","SessionToken":"t",'
+        '"Expiration":"2030-01-01T00:00:00Z"}')
+    put("credproc", "no_token", '{"Version":1,"AccessKeyId":"AKID","SecretAccessKey":"s"}')
+    put("credproc", "v2", '{"Version":2,"AccessKeyId":"AKID","SecretAccessKey":"s"}')
+    put("credproc", "long_key", '{"Version":1,"AccessKeyId":"' + "A" * 200 + '","SecretAccessKey":"s"}')
+
+
+for fn in (rds, cloudwatch, ce, aws_error, sts):
+    fn()
+if len(sys.argv) > 1:
+    print("written under", os.path.join(here, "corpus"))
