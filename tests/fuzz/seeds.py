@@ -156,7 +156,106 @@ def sts():
     put("credproc", "long_key", '{"Version":1,"AccessKeyId":"' + "A" * 200 + '","SecretAccessKey":"s"}')
 
 
-for fn in (rds, cloudwatch, ce, aws_error, sts):
+RS = "\n--\n"
+
+
+def results(*rs):
+    """Results as fuzz_rs.h reads them: names line, rows, tab-separated, \\N is NULL."""
+    return RS.join("\n".join("\t".join(r) for r in res) for res in rs)
+
+
+def pg():
+    probe = [["m", "u", "v", "s"], ["t", "monitor", "1.10", "public"]]
+    health = [["n", "v", "r", "up", "now", "c", "a", "iit", "lw", "lx", "max", "x", "hit", "rd", "age"],
+              ["150004", "PostgreSQL 15.4", "f", "86400.5", "1764250000.25", "12", "3", "1", "1", "30.5", "97",
+               "123456", "99999", "100", "2000"]]
+    replicas = [["app", "addr", "state", "sync", "lag", "w", "f", "r"],
+                ["walreceiver", "10.0.0.2", "streaming", "async", "8192", "0.001", "0.002", "0.003"],
+                ["r2", "local", "catchup", "sync", "\\N", "\\N", "\\N", "\\N"]]
+    standby = [["lag", "replay", "paused", "streaming", "host", "port"], ["0", "\\N", "f", "\\N", "\\N", "\\N"]]
+    sessions = [["pid", "u", "d", "app", "addr", "state", "wait", "start", "q", "x", "blk", "self", "query", "locks"],
+                ["101", "app", "orders", "api", "10.0.0.9", "active", "Lock:transactionid", "2026-11-27 10:00:00+00",
+                 "3.5", "4", "{102,103}", "f", "UPDATE t SET v = 1 \x1b[2J", "2"],
+                ["102", "app", "orders", "api", "local", "idle in transaction", "", "2026-11-27 09:00:00+00", "\\N",
+                 "60", "\\N", "f", "\\N", "5"],
+                ["7", "monitor", "postgres", "dbfleet", "local", "active", "", "2026-11-27 08:00:00+00", "0", "0",
+                 "\\N", "t", "SELECT ...", "0"]]
+    pss = [["userid", "dbid", "top", "queryid", "calls", "time", "rows"],
+           ["10", "5", "t", "-4242424242", "100", "2500.5", "300"], ["10", "5", "t", "77", "3", "1.5", "3"]]
+    size = [["size"], ["123456789"]]
+    texts = [["id", "q"], ["-4242424242", "SELECT * FROM t WHERE \u202e id = $1"], ["77", "COMMIT"]]
+    full = results(probe, health, replicas, standby, sessions, pss, size, health, replicas, standby, sessions, pss,
+                   texts)
+    put("pg_batch", "full_then_texts", b"\x00" + full.encode())
+    put("pg_batch", "health_only", b"\x07" + results(probe, health, replicas, standby, health).encode())
+    put("pg_batch", "pss_denied", b"\x00" + results(probe, health, replicas, standby, sessions,
+                                                      [["!permission denied for function pg_stat_statements"]])
+        .encode())
+    put("pg_batch", "probe_no_pss", b"\x00" + results([["m", "u", "v", "s"], ["f", "app", "\\N", "\\N"]], health,
+                                                        replicas, standby, sessions).encode())
+
+
+def my():
+    probe = [["v", "c", "id", "ps", "u"], ["10.11.6-MariaDB", "MariaDB Server", "7", "1", "mon@%"]]
+    ok = [["x"], ["0"]]
+    vars_ = [["ro", "max", "now", "id"], ["0", "151", "1764250000.5", "1"]]
+    status = [["Variable_name", "Value"], ["Uptime", "86400"], ["Threads_connected", "9"], ["Threads_running", "2"],
+              ["Questions", "5000"], ["Handler_commit", "4000"], ["Handler_rollback", "3"],
+              ["Innodb_buffer_pool_read_requests", "1000"], ["Innodb_buffer_pool_reads", "10"],
+              ["Innodb_row_lock_current_waits", "1"]]
+    sessions = [["id", "user", "host", "db", "cmd", "time", "state", "info", "trx"],
+                ["7", "mon", "127.0.0.1", "", "Query", "0", "", "SELECT ...", "-1"],
+                ["8", "app", "web1:5000", "app", "Sleep", "30", "", "", "30"],
+                ["9", "app", "web2:5001", "app", "Query", "3", "Updating", "UPDATE t SET v = 2", "3"],
+                ["10", "repl", "10.0.0.2:4000", "", "Binlog Dump GTID", "900", "", "", "-1"]]
+    trx = [["id", "age", "rows", "wait"], ["8", "30", "2", "0"], ["9", "3", "0", "1"]]
+    locks = [["r", "b"], ["9", "8"]]
+    replica = [["Slave_IO_Running", "Slave_SQL_Running", "Seconds_Behind_Master", "Master_Host"],
+               ["Yes", "Yes", "4", "db1"]]
+    digests = [["schema", "digest", "count", "timer", "rows"], ["app", "abc123", "100", "2500000000", "300"],
+               ["", "", "5", "10", "0"]]
+    texts = [["schema", "digest", "text"], ["app", "abc123", "SELECT * FROM t WHERE id = ?"]]
+    sums = [["c", "r", "hosts"], ["9", "2", "10.0.0.2"]]
+    trxsum = [["l", "w", "i"], ["30", "1", "1"]]
+    p = [probe, ok, ok, replica, ok, [["e"], ["YES"]], [["n"], ["0"]]]
+    put("my_batch", "mariadb_full", b"\x00" + results(*p, vars_, status, sessions, trx, replica, digests,
+                                                        vars_, status, sessions, trx, locks, replica, digests, texts)
+        .encode())
+    put("my_batch", "mariadb_health", b"\x07" + results(*p, vars_, status, sums, trxsum, replica).encode())
+    put("my_batch", "mysql8_aurora", b"\x00" + results(
+        [["v", "c", "id", "ps", "u"], ["8.0.32", "MySQL Community Server", "12", "1", "mon@%"]], [["a", "s"],
+        ["3.05.2", "inst-1"]], ok, ok,
+        [["Replica_IO_Running", "Replica_SQL_Running", "Seconds_Behind_Source"], ["No", "Yes", "\\N"]], ok,
+        [["e"], ["NO"]], [["n"], ["1"]], vars_, status, sessions, trx, replica,
+        [["id", "w", "lag", "me"], ["inst-1", "1", "0", "1"], ["inst-2", "0", "20.5", "0"]], digests).encode())
+
+
+def mssql():
+    health = [["v", "up", "now", "max"], ["16.0.4135.4", "86400", "1764250000.5", "32767"]]
+    counters = [["name", "v"], ["Batch Requests/sec", "123456"], ["Transactions/sec", "98765"],
+                ["User Connections", "42"], ["Buffer cache hit ratio", "990"], ["Buffer cache hit ratio base", "1000"],
+                ["Processes blocked", "1"]]
+    sessions = [["spid", "login", "db", "prog", "host", "status", "wait", "q", "x", "blk", "login_time", "text"],
+                ["51", "app", "orders", "api", "web1", "sleeping", "\\N", "\\N", "120", "0",
+                 "2026-11-27 10:00:00.000", "\\N"],
+                ["52", "app", "orders", "api", "web2", "suspended", "LCK_M_X", "30", "30", "51",
+                 "2026-11-27 10:01:00.000", "UPDATE orders SET paid = 1 WHERE id = @id"],
+                ["60", "mon", "master", "dbfleet", "bastion", "running", "\\N", "0", "\\N", "0",
+                 "2026-11-27 11:00:00.000", "SELECT ..."]]
+    hadr = [["name", "local", "primary", "sync", "queue", "age", "mode"],
+            ["EC2AMAZ-A", "1", "1", "SYNCHRONIZED", "0", "0", "SYNCHRONOUS_COMMIT"],
+            ["EC2AMAZ-B", "0", "0", "SYNCHRONIZING", "512", "3", "ASYNCHRONOUS_COMMIT"]]
+    stats = [["h", "calls", "ms", "rows"], ["0x1A2B3C4D5E6F7081", "100", "2500.5", "300"], ["junk", "1", "1", "1"]]
+    texts = [["h", "t"], ["0x1A2B3C4D5E6F7081", "SELECT 1"]]
+    probe = [["major", "spid", "state"], ["16", "60", "1"]]
+    put("mssql_batch", "primary_then_texts", results(probe, health, counters, sessions, hadr, stats,
+                                                     health, counters, sessions, hadr, stats, texts))
+    put("mssql_batch", "secondary_no_state", results([["major", "spid", "state"], ["13", "55", "0"]], health, counters,
+                                                     sessions, [["name", "local", "primary"], ["B", "1", "0"]],
+                                                     [["!VIEW SERVER STATE permission was denied"]]))
+
+
+for fn in (rds, cloudwatch, ce, aws_error, sts, pg, my, mssql):
     fn()
 if len(sys.argv) > 1:
     print("written under", os.path.join(here, "corpus"))
