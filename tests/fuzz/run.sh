@@ -2,7 +2,8 @@
 # run.sh - the libFuzzer harnesses (build-fuzz/fuzz/NAME, from tests/fuzz/fuzz_NAME.c).
 #   run.sh check NAME...  each fuzzer for FUZZ_CHECK_TIME seconds (10) from its checked-in
 #                         corpus (tests/fuzz/corpus/NAME), after every input under
-#                         tests/fuzz/regressions/NAME; prints PASS/FAIL per fuzzer
+#                         tests/fuzz/regressions/NAME; prints PASS/FAIL per fuzzer;
+#                         FUZZ_JOBS (the number of cores) fuzzers at a time
 #   run.sh long NAME...   FUZZ_TIME seconds each (600), corpus grown in build-fuzz/corpus/NAME
 # A crash leaves its input as build-fuzz/crashes/NAME/crash-*: copy it under
 # tests/fuzz/regressions/NAME/ once fixed (tests/fuzz/regressions/pending/NAME/ until then).
@@ -13,6 +14,11 @@ shift
 export ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp:print_suppressions=0
+if [ "$mode" = check ]; then
+	# one line per fuzzer as each ends; the exit status says if any failed
+	printf '%s\n' "$@" | xargs -P "${FUZZ_JOBS:-$(nproc)}" -n 1 sh tests/fuzz/run.sh check1
+	exit $?
+fi
 rc=0
 for name in "$@"; do
 	bin=build-fuzz/fuzz/$name

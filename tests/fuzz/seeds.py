@@ -143,12 +143,12 @@ def aws_error():
 
 
 def sts():
-    put("sts", "assume_role", b"\x00" + b'<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
+    put("sts", "assume_role", b'<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
         b"<AssumeRoleResult><Credentials><AccessKeyId>ASIAEXAMPLE</AccessKeyId><SecretAccessKey>wJalrXUtnFEMI"
         b"</SecretAccessKey><SessionToken>FQoGZXIvYXdz</SessionToken><Expiration>2030-01-01T00:00:00Z</Expiration>"
         b"</Credentials><AssumedRoleUser><Arn>arn:aws:sts::1:assumed-role/r/s</Arn></AssumedRoleUser>"
         b"</AssumeRoleResult></AssumeRoleResponse>")
-    put("sts", "denied", b"\x01!ERR" + ERR_XML.replace("Throttling", "AccessDenied").encode())
+    put("sts", "denied", b"!ERR" + ERR_XML.replace("Throttling", "AccessDenied").encode())
     put("credproc", "v1", '{"Version":1,"AccessKeyId":"AKIDEXAMPLE","SecretAccessKey":"s","SessionToken":"t",'
         '"Expiration":"2030-01-01T00:00:00Z"}')
     put("credproc", "no_token", '{"Version":1,"AccessKeyId":"AKID","SecretAccessKey":"s"}')
@@ -295,6 +295,7 @@ def config():
             raw = (b"[dbfleet]\nrefresh = " + raw[:40] + b"\n[target " + raw[n // 3:n // 3 + 20] + b"]\ndsn = " +
                    raw[n // 2:n // 2 + 60] + b"\n")
         put("config", "noise%02d" % r, raw)
+        put("keymap", "noise%02d" % r, raw)  # test_fuzz.c gave the same file to both
 
 
 def dsn():
