@@ -123,6 +123,8 @@ FUZZ_TARGETS ?= $(FUZZ_NAMES)
 FUZZ_WRAP_AWS := -Wl,--wrap=aws_post,--wrap=aws_post_ex
 $(FUZZ_BUILD)/fuzz/rds $(FUZZ_BUILD)/fuzz/cloudwatch $(FUZZ_BUILD)/fuzz/ce $(FUZZ_BUILD)/fuzz/sts: \
 	FUZZ_LDEXTRA = $(FUZZ_WRAP_AWS)
+# instance metadata: libcurl's options kept, its transfers answered by the input
+$(FUZZ_BUILD)/fuzz/imds: FUZZ_LDEXTRA = -Wl,--wrap=curl_easy_setopt,--wrap=curl_easy_perform,--wrap=curl_easy_getinfo
 
 $(FUZZ_BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -164,6 +164,15 @@ def results(*rs):
     return RS.join("\n".join("\t".join(r) for r in res) for res in rs)
 
 
+def imds():
+    creds = ('{"Code":"Success","LastUpdated":"2026-11-20T10:00:00Z","Type":"AWS-HMAC","AccessKeyId":"ASIAEXAMPLE",'
+             '"SecretAccessKey":"s","Token":"FQoG","Expiration":"2030-01-01T00:00:00Z"}')
+    put("imds", "role", SEP.join(x.encode() for x in ("AQAEAtoken==", "app-role\n", creds, "us-east-1")))
+    put("imds", "no_role", SEP.join(x.encode() for x in ("tok", "!404<html>Not Found</html>")))
+    put("imds", "token_refused", b"!401")
+    put("imds", "two_roles", SEP.join(x.encode() for x in ("tok", "a/b\nc", creds)))
+
+
 def pg():
     probe = [["m", "u", "v", "s"], ["t", "monitor", "1.10", "public"]]
     health = [["n", "v", "r", "up", "now", "c", "a", "iit", "lw", "lx", "max", "x", "hit", "rd", "age"],
@@ -326,7 +335,7 @@ def pending():
             f.write(v)
 
 
-for fn in (rds, cloudwatch, ce, aws_error, sts, pg, my, mssql, config, dsn, pending):
+for fn in (rds, cloudwatch, ce, aws_error, sts, imds, pg, my, mssql, config, dsn, pending):
     fn()
 if len(sys.argv) > 1:
     print("written under", os.path.join(here, "corpus"))
