@@ -5,6 +5,8 @@
 #   make demo            install what it needs, start the lab, open dbfleet on it
 #   make install PREFIX=/usr/local
 #   make SANITIZE=address,undefined   (build-asan/ is what make check uses)
+#   make fuzz [FUZZ_TIME=600] [FUZZ_TARGETS="text xml"]   long libFuzzer runs (clang)
+#   make fuzz-check      about ten seconds of each fuzzer, as make check runs them
 
 PREFIX   ?= /usr/local
 DATADIR  ?= $(PREFIX)/share/dbfleet
@@ -34,7 +36,7 @@ OBJ_TUI  := $(SRC_TUI:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all clean check demo install deps asan tsan bench bench-rows
+.PHONY: all clean check demo install deps asan tsan bench bench-rows fuzz fuzz-build fuzz-check
 
 all: dbfleet
 
@@ -77,7 +79,7 @@ tsan:
 	@$(MAKE) --no-print-directory BUILD=build-tsan SANITIZE=thread CFLAGS="-O1 -g" build-tsan/dbfleet
 
 check: deps
-	@$(MAKE) --no-print-directory dbfleet asan tsan
+	@$(MAKE) --no-print-directory dbfleet asan tsan fuzz-build
 	@sh tests/run.sh
 
 demo: deps dbfleet
@@ -101,6 +103,56 @@ $(BUILD)/bench/fleet_rows: bench/fleet_rows.c $(OBJ_CORE)
 	@echo "  LD  $@"
 	@$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# libFuzzer harnesses (tests/fuzz/fuzz_*.c), one per parser of outside input. The project's
+# objects are built again with clang into build-fuzz/ (the main build stays $(CC)); warnings
+# stay on but are not errors there, since clang and gcc disagree on some.
+FUZZ_CC     ?= clang-14
+FUZZ_BUILD  := build-fuzz
+FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_CFLAGS := -std=c11 $(filter-out -Werror,$(WARN)) -Wno-missing-field-initializers -O1 -g $(FUZZ_SAN) -pthread \
+               $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+FUZZ_SRC    := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_NAMES  := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
+FUZZ_BIN    := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz/%)
+FUZZ_OBJ    := $(SRC_CORE:%.c=$(FUZZ_BUILD)/%.o) \
+               $(filter-out $(FUZZ_BUILD)/tui/main.o $(FUZZ_BUILD)/tui/ui.o $(FUZZ_BUILD)/tui/commands.o, \
+                            $(SRC_TUI:%.c=$(FUZZ_BUILD)/%.o))
+FUZZ_TIME    ?= 600
+FUZZ_TARGETS ?= $(FUZZ_NAMES)
+# the AWS readers get their responses from the harness in place of the network
+FUZZ_WRAP_AWS := -Wl,--wrap=aws_post,--wrap=aws_post_ex
+$(FUZZ_BUILD)/fuzz/rds $(FUZZ_BUILD)/fuzz/cloudwatch $(FUZZ_BUILD)/fuzz/ce $(FUZZ_BUILD)/fuzz/sts: \
+	FUZZ_LDEXTRA = $(FUZZ_WRAP_AWS)
+# instance metadata: libcurl's options kept, its transfers answered by the input
+$(FUZZ_BUILD)/fuzz/imds: FUZZ_LDEXTRA = -Wl,--wrap=curl_easy_setopt,--wrap=curl_easy_perform,--wrap=curl_easy_getinfo
+
+$(FUZZ_BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC  $< (fuzz)"
+	@$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+
+# an archive, so a harness that includes a file of the core to reach a static parser
+# (tests/fuzz/fuzz_credproc.c) links in place of that file's object
+$(FUZZ_BUILD)/libdbfleet.a: $(FUZZ_OBJ)
+	@rm -f $@
+	@ar rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz/%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(FUZZ_BUILD)/libdbfleet.a
+	@mkdir -p $(dir $@)
+	@echo "  LD  $@"
+	@$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -Werror -fsanitize=fuzzer $(FUZZ_LDEXTRA) -o $@ \
+		$< $(FUZZ_BUILD)/libdbfleet.a $(LDLIBS)
+
+fuzz-build: $(FUZZ_BIN)
+
+# ten seconds of each, from its corpus, plus every regression input (tests/run.sh runs this)
+fuzz-check: fuzz-build
+	@sh tests/fuzz/run.sh check $(FUZZ_NAMES)
+
+# long runs that grow the corpora in build-fuzz/corpus/ (merge new inputs worth keeping by hand)
+fuzz: fuzz-build
+	@FUZZ_TIME=$(FUZZ_TIME) sh tests/fuzz/run.sh long $(FUZZ_TARGETS)
+
 install: dbfleet
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(DATADIR)/keymaps \
 		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
@@ -110,6 +162,6 @@ install: dbfleet
 	install -m 644 man/dbfleet.conf.5 $(DESTDIR)$(MANDIR)/man5/dbfleet.conf.5
 
 clean:
-	rm -rf build build-asan build-tsan dbfleet
+	rm -rf build build-asan build-tsan build-fuzz dbfleet
 
--include $(OBJ_CORE:.o=.d) $(OBJ_TUI:.o=.d)
+-include $(OBJ_CORE:.o=.d) $(OBJ_TUI:.o=.d) $(FUZZ_OBJ:.o=.d)

@@ -20,6 +20,11 @@ for t in build-asan/tests/test_*; do
 done
 rm -f "$log.one"
 
+echo "== fuzzing (libFuzzer, about ten seconds each, tests/fuzz/)"
+start=$(date +%s)
+sh tests/fuzz/run.sh check $(ls tests/fuzz/fuzz_*.c | sed 's|tests/fuzz/fuzz_\(.*\)\.c|\1|') 2>&1 | tee -a "$log"
+echo "fuzzing took $(($(date +%s) - start)) s"
+
 echo "== lab"
 # max_connections 400: the scale tests stand many targets on each of the lab's servers
 if LAB=$(LAB_MAX_CONNECTIONS=400 sh tests/lab.sh start); then

@@ -6,7 +6,7 @@ set -eu
 PKGS="gcc make pkg-config libncurses-dev libpq-dev libcurl4-openssl-dev libcjson-dev libssl-dev
 postgresql postgresql-contrib tmux python3 procps iproute2 util-linux
 libmariadb-dev mariadb-server mariadb-client unixodbc-dev odbc-postgresql odbc-mariadb libexpat1-dev openssl
-pgbouncer"
+pgbouncer clang-14 libclang-rt-14-dev"
 
 missing=""
 for p in $PKGS; do
