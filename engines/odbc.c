@@ -531,11 +531,11 @@ static int odbc_dsn_secret(const char *dsn, char *why, size_t n)
 	if (!strchr(p, '='))
 		return 0; /* "odbc:NAME": the password, if any, is in odbc.ini */
 	while (*p) {
-		p += strspn(p, " \t;");
+		p += strspn(p, " \t\r\n\v\f;"); /* any white space around a key: drivers trim it */
 		const char *k = p;
 		size_t klen = strcspn(p, "=;");
 		p += klen;
-		while (klen && (k[klen - 1] == ' ' || k[klen - 1] == '\t'))
+		while (klen && strchr(" \t\r\n\v\f", k[klen - 1]))
 			klen--;
 		if (*p == '=')
 			p = odbc_value_end(p + 1);

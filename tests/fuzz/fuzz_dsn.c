@@ -4,8 +4,7 @@
  * PQconninfoParse for PostgreSQL, my_endpoint, odbc_endpoint), the MySQL
  * URI parser (my_dsn_parse) and config_add_dsn. Input: the DSN.
  *
- * With DBFLEET_FUZZ_PENDING=1 in the environment, also the password rule of
- * issue 11 (finding 2), which fails until that is fixed: a DSN that libpq
+ * And the password rule (issue 11, finding 2): a DSN that libpq
  * (PQconninfoParse), an ODBC connection string (PWD/Password, any case) or
  * a mysql:// URI would take a password from must be refused.
  */
@@ -18,13 +17,9 @@
 #include "../../tui/tui.h"
 #include "fuzz.h"
 
-static int pending;
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc, (void)argv;
-	const char *p = getenv("DBFLEET_FUZZ_PENDING");
-	pending = p && *p == '1';
 	unsetenv("PGHOST"); /* endpoints from the DSN alone */
 	unsetenv("PGPORT");
 	return 0;
@@ -110,7 +105,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_ASSERT(rc == 0 || rc == -1);
 	FUZZ_ASSERT(rc == 0 ? o.ntargets == 1 && !strcmp(o.targets[0].dsn, dsn) : o.ntargets == 0);
 	FUZZ_ASSERT(rc == 0 || !strstr(err, "password=")); /* the refusal never echoes the secret */
-	if (pending && rc == 0 && engine) {
+	if (rc == 0 && engine) {
 		int secret = !strcmp(engine, "postgres") ? libpq_has_password(dsn)
 			     : !strcmp(engine, "odbc")   ? odbc_has_password(dsn + strcspn(dsn, ":") + 1)
 							 : mysql_has_password(dsn);
