@@ -472,3 +472,67 @@ def test_aws_tag_filter_and_connect_by_tag():
         d.close()
         os.unlink(cfg)
         undo()
+
+
+def _proc_profile(home, script):
+    """An AWS config whose profile 'proc' runs 'script' as its credential_process."""
+    path = os.path.join(home, "helper.sh")
+    with open(path, "w") as f:
+        f.write("#!/bin/sh\n" + script)
+    os.chmod(path, 0o755)
+    conf = os.path.join(home, "config")
+    with open(conf, "w") as f:
+        f.write("[profile proc]\nregion = us-east-1\ncredential_process = %s\n" % path)
+    return conf
+
+
+def test_aws_credential_process_stderr_is_shown_escaped_and_never_reaches_the_terminal():
+    """A helper that writes OSC 52 (set the clipboard) and a bidi override to stderr and reads
+    the keyboard: its stderr is in the error, escaped; no raw byte of it reaches the terminal;
+    it reads /dev/null, so it does not wait for a key."""
+    awslab.url()
+    home = tempfile.mkdtemp(prefix="dbfleet-aws-home-")
+    conf = _proc_profile(home, "printf '\\033]52;c;aGk=\\007' >&2\n"
+                               "printf 'evil \\342\\200\\256txet\\n' >&2\n"
+                               "read line\n"
+                               "echo \"read:[$line]\" >&2\n"
+                               "exit 3\n")
+    tty = os.path.join(home, "tty.out")
+    d = _dbfleet(["--aws", "--profile", "proc"], AWS_ACCESS_KEY_ID="", AWS_SECRET_ACCESS_KEY="",
+                 AWS_CONFIG_FILE=conf)
+    try:
+        d.log_output(tty)
+        s = d.wait_for(r"credential_process: exited with status 3", timeout=15)
+        s = d.wait_for(r"\^\[\]52;c;aGk=\^G")
+        assert "<U+202E>" in s and "read:[]" in s, s
+    finally:
+        d.close()
+        with open(tty, "rb") as f:
+            raw = f.read()
+        shutil.rmtree(home)
+    assert b"\x1b]52" not in raw and "\u202e".encode() not in raw, raw[-400:]
+
+
+def test_aws_credential_process_that_hangs_is_killed_with_its_children():
+    awslab.url()
+    home = tempfile.mkdtemp(prefix="dbfleet-aws-home-")
+    pids = os.path.join(home, "pids")
+    conf = _proc_profile(home, "sleep 1000 &\necho $! >> %s\necho $$ >> %s\nwait\n" % (pids, pids))
+    d = _dbfleet(["--aws", "--profile", "proc"], AWS_ACCESS_KEY_ID="", AWS_SECRET_ACCESS_KEY="",
+                 AWS_CONFIG_FILE=conf)
+    try:
+        d.wait_for(r"credential_process: no answer within 10 s", timeout=25)
+        with open(pids) as f:
+            started = [int(p) for p in f.read().split()]
+        assert len(started) >= 2, started
+        deadline = time.time() + 5
+        alive = started
+        while alive and time.time() < deadline:
+            alive = [p for p in started if os.path.exists("/proc/%d" % p) and
+                     open("/proc/%d/stat" % p).read().split()[2] != "Z"]
+            time.sleep(0.1)
+        assert not alive, "still running: %s" % alive
+    finally:
+        d.close()
+        shutil.rmtree(home)
+
