@@ -257,12 +257,8 @@ static void publish(struct cloud_state *s)
 	size_t o = 0;
 	for (int r = 0; r < s->nregions && o < sizeof c->regions; r++)
 		o += (size_t)snprintf(c->regions + o, sizeof c->regions - o, "%s%s", r ? "," : "", s->regions[r]);
-	char url[160];
-	aws_endpoint(&AWS_RDS, s->nregions ? s->regions[0] : "us-east-1", url, sizeof url);
-	if (strstr(url, "://127.") || strstr(url, "://localhost") || strstr(url, "://[::1]"))
-		snprintf(c->endpoint, sizeof c->endpoint, "emulator at %.140s", url);
-	else if (!strstr(url, ".amazonaws.com"))
-		snprintf(c->endpoint, sizeof c->endpoint, "endpoint %.140s", url);
+	/* every override, by its host: a substring of the RDS URL alone hid an STS override */
+	aws_endpoints_describe(s->nregions ? s->regions[0] : "us-east-1", c->endpoint, sizeof c->endpoint);
 	snprintf(c->error, sizeof c->error, "%s", s->error);
 	c->auth_failed = s->auth_failed;
 	c->discovered_at = s->discovered_at;

@@ -536,3 +536,32 @@ def test_aws_credential_process_that_hangs_is_killed_with_its_children():
         d.close()
         shutil.rmtree(home)
 
+
+def test_aws_plain_http_endpoint_is_refused_except_to_loopback():
+    """AWS_ENDPOINT_URL_STS=http://<not loopback>: STS would send keys in clear; refused with a
+    message (192.0.2.1 is TEST-NET: never contacted), and the status line names the override."""
+    awslab.url()
+    awslab.reset()
+    home = tempfile.mkdtemp(prefix="dbfleet-aws-home-")
+    conf = os.path.join(home, "config")
+    with open(conf, "w") as f:
+        f.write("[profile base]\naws_access_key_id = %s\naws_secret_access_key = %s\nregion = us-east-1\n\n"
+                "[profile ops]\nrole_arn = arn:aws:iam::123456789012:role/dbfleet-ro\nsource_profile = base\n"
+                "region = us-east-1\n" % (awslab.KEY["AWS_ACCESS_KEY_ID"], awslab.KEY["AWS_SECRET_ACCESS_KEY"]))
+    d = _dbfleet(["--aws", "--profile", "ops"], width=260, AWS_ACCESS_KEY_ID="", AWS_SECRET_ACCESS_KEY="",
+                 AWS_CONFIG_FILE=conf, AWS_ENDPOINT_URL_STS="http://192.0.2.1")
+    try:
+        d.wait_for(r"refusing plain http to 'http://192\.0\.2\.1' \(AWS_ENDPOINT_URL_STS\)", timeout=15)
+        assert not awslab.proxy("stats").get("AssumeRole"), "STS was asked elsewhere"
+    finally:
+        d.close()
+        shutil.rmtree(home)
+    # an override of STS alone is named on the status line too (only RDS's was looked at)
+    awslab.create_instances("us-east-1", ["http-1"])
+    d = _dbfleet(["--aws", "--region", "us-east-1"], width=200, AWS_ENDPOINT_URL_STS="https://sts.example.invalid")
+    try:
+        d.wait_for(r"http-1\s", timeout=30)
+        d.wait_for(r"\(emulator at http://127\.0\.0\.1:\d+, sts: endpoint https://sts\.example\.invalid\)")
+    finally:
+        d.close()
+
