@@ -66,6 +66,7 @@ struct cloud_config {
 	double discover_s;    /* DescribeDBInstances round, default 300 */
 	double metrics_s;     /* GetMetricData round, default 60 */
 	int budget;           /* API requests per minute, default 300 */
+	int max_instances;    /* discovered instances kept, all regions, after the tag filter; default 5000 */
 	/* open database connections to discovered instances whose id matches */
 	char connect[256];    /* comma-separated globs ("orders-*") or tags ("tag:team=payments"), "" none */
 	char connect_user[64];

@@ -196,6 +196,11 @@ def test_aws_cost_pane_matches_seeded_costs_and_caches_on_disk():
             d.close()
         asked = _sent("GetCostAndUsage")
         assert asked == 2, "want 2 GetCostAndUsage requests, proxy saw %d" % asked
+        # what the account spends is readable by its owner only, whatever the umask (022 here)
+        files = [os.path.join(r, f) for r, _, fs in os.walk(cache) for f in fs]
+        assert files, "no cost cache written under %s" % cache
+        for f in files:
+            assert os.stat(f).st_mode & 0o777 == 0o600, "%s is %o" % (f, os.stat(f).st_mode & 0o777)
         # a second run within the hour reads the disk cache: Cost Explorer is billed per request
         d = _dbfleet(["-c", cfg], XDG_CACHE_HOME=cache)
         try:
@@ -565,3 +570,30 @@ def test_aws_plain_http_endpoint_is_refused_except_to_loopback():
     finally:
         d.close()
 
+
+def test_aws_max_instances_caps_discovery_and_says_so():
+    """A server can list any number of instances; dbfleet keeps [aws] max_instances of them
+    (after the tag filter) and says on screen that more were found."""
+    awslab.url()
+    awslab.reset()
+    awslab.create_instances("us-east-1", ["cap-%02d" % i for i in range(8)],
+                            Tags=[{"Key": "team", "Value": "payments"}])
+    awslab.create_instances("us-east-1", ["other-%02d" % i for i in range(3)])
+    cfg = write_config([], extra="[aws]\nenabled = true\nregions = us-east-1\nmax_instances = 5\n")
+    d = _dbfleet(["-c", cfg], width=200)
+    try:
+        d.wait_for(r"fleet - 0 targets, 5 AWS instances", timeout=30)
+        d.wait_for(r"showing the first 5 instances: more were found \(\[aws\] max_instances = 5\)")
+    finally:
+        d.close()
+        os.unlink(cfg)
+    # the tag filter comes first: 8 tagged, all within a cap of 10, and no note
+    cfg = write_config([], extra="[aws]\nenabled = true\nregions = us-east-1\nmax_instances = 10\n"
+                                 "tags = team=payments\n")
+    d = _dbfleet(["-c", cfg], width=200)
+    try:
+        s = d.wait_for(r"fleet - 0 targets, 8 AWS instances", timeout=30)
+        assert "max_instances" not in s, s
+    finally:
+        d.close()
+        os.unlink(cfg)
