@@ -158,6 +158,9 @@ struct cloud_instance;
  */
 int aws_rds_discover(struct aws_client *cl, const char *region, struct cloud_instance **v,
 		     size_t *n, size_t *cap, struct aws_error *e);
+/* Is 'h' a DNS name: dot-separated labels of 1 to 63 letters, digits and inner hyphens, 253 at
+ * most? (A host from an AWS answer goes into a conninfo string: no spaces, quotes or '='.) */
+int aws_host_is_dns_name(const char *h);
 /* Which discovered instances to keep (the config's tags); 1 keeps. */
 typedef int (*aws_rds_keep_fn)(const struct cloud_instance *ci, void *arg);
 /*

@@ -302,6 +302,27 @@ int aws_rds_discover_max(struct aws_client *cl, const char *region, struct cloud
 	return d.full;
 }
 
+int aws_host_is_dns_name(const char *h)
+{
+	size_t len = strlen(h), label = 0;
+	if (!len || len > 253)
+		return 0;
+	for (size_t i = 0; i <= len; i++) {
+		char ch = h[i];
+		if (ch == '.' || ch == '\0') {
+			if (!label || label > 63 || h[i - 1] == '-')
+				return 0;
+			label = 0;
+		} else if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+			   (ch == '-' && label)) {
+			label++;
+		} else {
+			return 0;
+		}
+	}
+	return 1;
+}
+
 struct events {
 	struct cloud_event **v;
 	size_t *n, *cap, max;

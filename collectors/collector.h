@@ -72,7 +72,8 @@ struct cloud_config {
 	char connect_user[64];
 	char connect_db[64];
 	int connect_iam;      /* IAM database authentication instead of ~/.pgpass / ~/.my.cnf */
-	char connect_tls[16]; /* "require" (default), "verify-full", "prefer" */
+	char connect_tls[16]; /* "verify-full" (default), "require", "prefer" */
+	char ca_bundle[256];  /* the RDS CA bundle verify-full checks against; "" none (no connection then) */
 	double interval_s, timeout_s; /* for those connections: the global refresh and timeout */
 	int cost;             /* ask Cost Explorer (billed per request), default on */
 	char cost_tag[64];    /* tag key to break costs down by, "" none */

@@ -79,6 +79,9 @@ const struct config_key config_keys[] = {
 	 .want = "pgpass or iam"},
 	{SEC_AWS, "connect_tls", KEY_TEXT, AWS_F(connect_tls), .choices = {"require", "verify-full", "prefer"},
 	 .want = "require, verify-full or prefer"},
+	/* goes into a conninfo value (quoted) and a mysql:// query (to '&') */
+	{SEC_AWS, "ca_bundle", KEY_TEXT, AWS_F(ca_bundle), .min = 1, .reject = "'\\ &?#",
+	 .want = "a file path without quotes, backslashes, spaces, '&', '?' or '#'"},
 };
 
 const size_t config_nkeys = sizeof config_keys / sizeof config_keys[0];

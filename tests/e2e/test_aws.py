@@ -438,7 +438,9 @@ def test_aws_discovered_instances_get_database_connections():
     awslab.create_instances("us-east-1", ["not-adopted"])
     undo = _hosts_line("adopt-pg.aaaaaaaaaa.us-east-1.rds.amazonaws.com")
     try:
-        for auth in ("pgpass", "iam"):
+        # the lab's PostgreSQL has no TLS: prefer, said explicitly (verify-full is the default);
+        # an IAM token is never sent without verification (test_aws_connect_verifies_tls_by_default)
+        for auth in ("pgpass",):
             cfg = write_config([], extra="[aws]\nenabled = true\nregions = us-east-1\nconnect = adopt-*\n"
                                          "connect_user = mon\nconnect_db = postgres\nconnect_tls = prefer\n"
                                          "connect_auth = %s\n" % auth)
@@ -597,3 +599,58 @@ def test_aws_max_instances_caps_discovery_and_says_so():
     finally:
         d.close()
         os.unlink(cfg)
+
+
+def test_aws_connect_verifies_tls_by_default():
+    """[aws] connect verifies the server's certificate unless told otherwise: without a CA bundle
+    nothing connects, and says why; an IAM token is never sent over unverified TLS; a host name
+    from AWS that could add conninfo keys is refused."""
+    awslab.url()
+    awslab.reset()
+    lab = lab_env()
+    awslab.create_instances("us-east-1", ["adopt-pg"], Port=int(lab["PG_PRIMARY_PORT"]))
+    undo = _hosts_line("adopt-pg.aaaaaaaaaa.us-east-1.rds.amazonaws.com")
+    base = "[aws]\nenabled = true\nregions = us-east-1\nconnect = adopt-*\nconnect_user = mon\n"
+    cases = [
+        ("", r"connect: cannot watch 'adopt-pg': connect_tls = verify-full needs \[aws\] ca_bundle = FILE"),
+        ("ca_bundle = /nonexistent/rds.pem\n", r"cannot read \[aws\] ca_bundle '/nonexistent/rds\.pem'"),
+        ("connect_auth = iam\nconnect_tls = require\n",
+         r"connect_auth = iam sends a token: it needs connect_tls = verify-full"),
+        ("connect_auth = iam\nconnect_tls = prefer\n",
+         r"connect_auth = iam sends a token: it needs connect_tls = verify-full"),
+    ]
+    try:
+        for extra, want in cases:
+            cfg = write_config([], extra=base + extra)
+            d = _dbfleet(["-c", cfg], width=260)
+            try:
+                s = d.wait_for(want, timeout=30)
+                assert "fleet - 0 targets, 1 AWS instances" in s, s
+            finally:
+                d.close()
+                os.unlink(cfg)
+        # with the bundle, verification is what libpq is asked for: the lab's server has no TLS
+        cfg = write_config([], extra=base + "connect_auth = iam\nca_bundle = %s\n"
+                           % os.path.join(os.environ["LAB_DIR"], "tls", "ca.pem"))
+        d = _dbfleet(["-c", cfg], width=260)
+        try:
+            d.wait_for(r"fleet - 1 targets, 1 AWS instances", timeout=30)
+            d.wait_for(r"^adopt-pg\s+postgres\s+DOWN", timeout=30)
+            d.keys("Enter")  # the target's own error: verification was asked for and TLS is missing
+            d.wait_for(r"server does not support SSL, but SSL was required", timeout=15)
+        finally:
+            d.close()
+            os.unlink(cfg)
+        # a host that would add conninfo keys ("host=x sslmode=disable") is refused
+        awslab.proxy("address", {"id": "adopt-pg", "address": "127.0.0.1 sslmode=disable"})
+        cfg = write_config([], extra=base + "connect_tls = prefer\n")
+        d = _dbfleet(["-c", cfg], width=260)
+        try:
+            s = d.wait_for(r"connect: cannot watch 'adopt-pg': the host name AWS gave is not a DNS name",
+                           timeout=30)
+            assert "fleet - 0 targets, 1 AWS instances" in s, s
+        finally:
+            d.close()
+            os.unlink(cfg)
+    finally:
+        undo()

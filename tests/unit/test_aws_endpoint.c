@@ -1,5 +1,5 @@
-/* Unit tests: which AWS endpoint overrides are accepted (https, or http to loopback) and how
- * the status line names them. */
+/* Unit tests: which AWS endpoint overrides are accepted (https, or http to loopback), how the
+ * status line names them, and which host names from AWS answers may go into a connection string. */
 #include <stdlib.h>
 
 #include "../../aws/aws.h"
@@ -62,10 +62,35 @@ static void every_override_is_named_on_the_status_line(void)
 	unsetenv("AWS_ENDPOINT_URL_STS");
 }
 
+static void hosts_from_aws_must_be_dns_names(void)
+{
+	CHECK(aws_host_is_dns_name("pg1.aaaaaaaaaa.us-east-1.rds.amazonaws.com"));
+	CHECK(aws_host_is_dns_name("localhost"));
+	CHECK(aws_host_is_dns_name("127.0.0.1"));
+	CHECK(!aws_host_is_dns_name(""));
+	CHECK(!aws_host_is_dns_name("x sslmode=disable"));
+	CHECK(!aws_host_is_dns_name("x' host='evil"));
+	CHECK(!aws_host_is_dns_name("a\\b.example.com"));
+	CHECK(!aws_host_is_dns_name("evil@host.example.com"));
+	CHECK(!aws_host_is_dns_name("host.example.com/db?ssl-mode=DISABLED"));
+	CHECK(!aws_host_is_dns_name("-lead.example.com"));
+	CHECK(!aws_host_is_dns_name("trail-.example.com"));
+	CHECK(!aws_host_is_dns_name("a..b"));
+	CHECK(!aws_host_is_dns_name(".a"));
+	CHECK(!aws_host_is_dns_name("a."));
+	char label[80];
+	memset(label, 'a', 64);
+	label[64] = '\0';
+	CHECK(!aws_host_is_dns_name(label));
+	label[63] = '\0';
+	CHECK(aws_host_is_dns_name(label));
+}
+
 int main(void)
 {
 	RUN(loopback_hosts_are_recognised_by_address_not_substring);
 	RUN(plain_http_is_refused_except_to_loopback);
 	RUN(every_override_is_named_on_the_status_line);
+	RUN(hosts_from_aws_must_be_dns_names);
 	return check_total_failed;
 }
