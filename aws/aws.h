@@ -111,6 +111,14 @@ unsigned long aws_client_requests(const struct aws_client *cl);
 
 /* The endpoint URL for 'svc' in 'region' after the SDKs' overrides. */
 void aws_endpoint(const struct aws_service *svc, const char *region, char *out, size_t n);
+/* Does 'url' name a loopback host (127.0.0.0/8, ::1, localhost)? Its user part is not the host. */
+int aws_url_is_loopback(const char *url);
+/* 0 if 'url' may carry signed requests: https, or http to loopback (emulators); else -1 and a
+ * message naming the variable that set it. */
+int aws_endpoint_check(const struct aws_service *svc, const char *url, char *err, size_t errlen);
+/* Every endpoint that is not AWS's own, for the status line: AWS_ENDPOINT_URL's as "emulator at
+ * URL" (loopback) or "endpoint URL", then each service's own: "sts: endpoint URL"; "" for AWS. */
+void aws_endpoints_describe(const char *region, char *out, size_t n);
 
 /*
  * POST 'body' to the service: Query protocol when 'json_target' is NULL
@@ -150,6 +158,18 @@ struct cloud_instance;
  */
 int aws_rds_discover(struct aws_client *cl, const char *region, struct cloud_instance **v,
 		     size_t *n, size_t *cap, struct aws_error *e);
+/* Is 'h' a DNS name: dot-separated labels of 1 to 63 letters, digits and inner hyphens, 253 at
+ * most? (A host from an AWS answer goes into a conninfo string: no spaces, quotes or '='.) */
+int aws_host_is_dns_name(const char *h);
+/* Which discovered instances to keep (the config's tags); 1 keeps. */
+typedef int (*aws_rds_keep_fn)(const struct cloud_instance *ci, void *arg);
+/*
+ * As aws_rds_discover, keeping only what 'keep' (NULL: all) accepts, and at most 'max' in '*v'
+ * in all: past it no more are read (a hostile or broken endpoint cannot fill memory).
+ * 0, 1 when 'max' cut the list short, or -1 with 'e'.
+ */
+int aws_rds_discover_max(struct aws_client *cl, const char *region, struct cloud_instance **v, size_t *n,
+			 size_t *cap, size_t max, aws_rds_keep_fn keep, void *keep_arg, struct aws_error *e);
 
 /*
  * RDS events of the last 'minutes' in 'region' (all pages), appended to

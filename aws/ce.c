@@ -12,6 +12,7 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -321,8 +322,12 @@ int aws_ce_cache_save(const char *path, const struct cloud_costs *c)
 	/* write a temporary file and rename: a reader never sees half a cache */
 	char tmp[1100];
 	snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
-	FILE *f = fopen(tmp, "w");
+	/* 0600 whatever the umask: what the account spends is nobody else's business */
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
 	int rc = -1;
+	if (fd >= 0 && !f)
+		close(fd);
 	if (f) {
 		rc = fputs(s, f) < 0 ? -1 : 0;
 		rc |= fclose(f);

@@ -7,10 +7,12 @@
  */
 #include "aws.h"
 
+#include "../model/clock.h"
 #include "../model/ini.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,6 +24,14 @@
 
 #define PROCESS_TIMEOUT_MS 10000
 #define PROCESS_OUTPUT_MAX 16384
+#define PROCESS_STDERR_MAX 4096
+
+/* A bounded buffer that a child's output fills: 'cut' once some of it did not fit. */
+struct proc_buf {
+	char *p;
+	size_t len, n;
+	int cut;
+};
 
 static const char *env(const char *a, const char *b)
 {
@@ -94,53 +104,143 @@ int aws_profile_get(const char *profile, const char *key, char *out, size_t n, c
 	return ini_get(path, section, key, out, n, err, errlen);
 }
 
-/* Run 'cmd' (sh -c) with a deadline; its stdout into 'out'. 0, or -1 with 'err'. */
+/* In the child, before exec: only async-signal-safe calls (the parent has threads). */
+static void child_exec(const char *cmd, int out_fd, int err_fd)
+{
+	setpgid(0, 0); /* its own group, so a timeout kills whatever it started too */
+	int in = open("/dev/null", O_RDONLY);
+	if (in < 0 || dup2(in, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0)
+		_exit(127);
+	if (close_range(3, ~0U, 0) < 0)
+		for (int fd = 3; fd < 1024; fd++)
+			close(fd);
+	struct sigaction sa = {.sa_handler = SIG_DFL};
+	sigaction(SIGPIPE, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+	_exit(127);
+}
+
+/* Read stdout into 'out' and stderr into 'errb' (both bounded; the rest is drained) until both
+ * close or 'deadline' passes; 0, or -1 on timeout. */
+static int collect(int fds[2], struct proc_buf *bufs, double deadline)
+{
+	int open_n = 2;
+	while (open_n > 0) {
+		double left = deadline - clock_mono();
+		struct pollfd p[2] = {{.fd = fds[0], .events = POLLIN}, {.fd = fds[1], .events = POLLIN}};
+		if (left <= 0 || poll(p, 2, (int)(left * 1000) + 1) == 0)
+			return -1;
+		for (int i = 0; i < 2; i++) {
+			if (fds[i] < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			char junk[512];
+			struct proc_buf *b = &bufs[i];
+			size_t room = b->len - 1 - b->n;
+			ssize_t r = room ? read(fds[i], b->p + b->n, room) : read(fds[i], junk, sizeof junk);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0) {
+				close(fds[i]);
+				fds[i] = p[i].fd = -1;
+				open_n--;
+				continue;
+			}
+			if (room)
+				b->n += (size_t)r;
+			else
+				b->cut = 1;
+			b->p[b->n] = '\0';
+		}
+	}
+	return 0;
+}
+
+/* Wait for 'pid' until 'deadline'; its status, or -1 on timeout. */
+static int reap(pid_t pid, double deadline)
+{
+	int status = 0;
+	for (;;) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+		if (r == pid)
+			return status;
+		if (r < 0 && errno != EINTR)
+			return 0;
+		if (clock_mono() >= deadline)
+			return -1;
+		struct timespec ts = {0, 20 * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* Its stderr as the tail of an error: trailing blanks dropped; raw bytes, for the sanitiser to show. */
+static void add_stderr(char *err, size_t errlen, const struct proc_buf *e)
+{
+	size_t n = e->n;
+	while (n && (e->p[n - 1] == '\n' || e->p[n - 1] == '\r' || e->p[n - 1] == ' '))
+		n--;
+	size_t l = strlen(err);
+	if (n && l + 3 < errlen)
+		snprintf(err + l, errlen - l, ": %.*s%s", (int)n, e->p, e->cut ? "..." : "");
+}
+
+/*
+ * Run 'cmd' (sh -c) with a deadline: stdin is /dev/null, stdout goes to 'out', stderr (at most
+ * PROCESS_STDERR_MAX) into the error, no other descriptor is inherited, and on timeout its whole
+ * process group is killed. It never touches the terminal. 0, or -1 with 'err'.
+ */
 static int run_process(const char *cmd, char *out, size_t n, char *err, size_t errlen)
 {
-	int fd[2];
-	if (pipe(fd) < 0) {
-		snprintf(err, errlen, "credential_process: %s", strerror(errno));
-		return -1;
+	char errbuf[PROCESS_STDERR_MAX];
+	struct proc_buf bufs[2] = {{.p = out, .len = n}, {.p = errbuf, .len = sizeof errbuf}};
+	int po[2], pe[2];
+	out[0] = errbuf[0] = '\0';
+	if (pipe2(po, O_CLOEXEC) < 0)
+		goto fail;
+	if (pipe2(pe, O_CLOEXEC) < 0) {
+		close(po[0]);
+		close(po[1]);
+		goto fail;
 	}
 	pid_t pid = fork();
-	if (pid == 0) {
-		dup2(fd[1], 1);
-		close(fd[0]);
-		close(fd[1]);
-		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-		_exit(127);
+	if (pid == 0)
+		child_exec(cmd, po[1], pe[1]);
+	close(po[1]);
+	close(pe[1]);
+	if (pid < 0) {
+		close(po[0]);
+		close(pe[0]);
+		goto fail;
 	}
-	close(fd[1]);
-	size_t o = 0;
-	struct timespec t0, t;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (;;) {
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		long left = PROCESS_TIMEOUT_MS - ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
-		struct pollfd p = {.fd = fd[0], .events = POLLIN};
-		if (left <= 0 || poll(&p, 1, (int)left) == 0) {
-			snprintf(err, errlen, "credential_process: no answer within %d s", PROCESS_TIMEOUT_MS / 1000);
-			kill(pid, SIGKILL);
-			break;
-		}
-		ssize_t r = read(fd[0], out + o, n - 1 - o);
-		if (r <= 0)
-			break;
-		o += (size_t)r;
-		if (o == n - 1)
-			break;
-	}
-	out[o] = '\0';
-	close(fd[0]);
-	int status = 0;
-	waitpid(pid, &status, 0);
-	if (err[0])
+	setpgid(pid, pid); /* also here: no window in which a kill of the group misses it */
+	double deadline = clock_mono() + PROCESS_TIMEOUT_MS / 1000.0;
+	int fds[2] = {po[0], pe[0]};
+	int rc = collect(fds, bufs, deadline);
+	int status = rc < 0 ? -1 : reap(pid, deadline);
+	for (int i = 0; i < 2; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	if (status == -1) {
+		kill(-pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		snprintf(err, errlen, "credential_process: no answer within %d s", PROCESS_TIMEOUT_MS / 1000);
+		add_stderr(err, errlen, &bufs[1]);
 		return -1;
+	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		snprintf(err, errlen, "credential_process: exited with status %d", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		snprintf(err, errlen, "credential_process: exited with status %d",
+			 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		add_stderr(err, errlen, &bufs[1]);
 		return -1;
 	}
 	return 0;
+fail:
+	snprintf(err, errlen, "credential_process: %s", strerror(errno));
+	return -1;
 }
 
 /* {"Version": 1, "AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration"} */
@@ -176,9 +276,9 @@ static int from_process(const char *profile, struct aws_creds *c, char *err, siz
 		snprintf(err, errlen, "credential_process: longer than %zu characters", sizeof cmd - 2);
 		return -1;
 	}
-	if (run_process(cmd, out, sizeof out, err, errlen) < 0 || parse_process_output(out, c, err, errlen) < 0)
-		return -1;
-	return 1;
+	rc = run_process(cmd, out, sizeof out, err, errlen) < 0 || parse_process_output(out, c, err, errlen) < 0 ? -1 : 1;
+	explicit_bzero(out, sizeof out);
+	return rc;
 }
 
 int aws_creds_resolve(const char *cli_profile, struct aws_creds *c, char *source, size_t sn,

@@ -176,27 +176,6 @@ static int budget_wait(struct aws_client *cl)
 	}
 }
 
-void aws_endpoint(const struct aws_service *svc, const char *region, char *out, size_t n)
-{
-	char var[64];
-	const char *v = NULL, *ignore = getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
-	if (!ignore || strcasecmp(ignore, "true")) {
-		snprintf(var, sizeof var, "AWS_ENDPOINT_URL_%s", svc->env_id);
-		v = getenv(var);
-		if (!v || !*v)
-			v = getenv("AWS_ENDPOINT_URL");
-	}
-	if (v && *v) {
-		snprintf(out, n, "%s", v);
-		size_t len = strlen(out);
-		while (len && out[len - 1] == '/')
-			out[--len] = '\0';
-		return;
-	}
-	snprintf(out, n, "https://%s.%s.amazonaws.com", svc->host_prefix,
-		 svc->fixed_region ? svc->fixed_region : region);
-}
-
 int aws_retryable(long status, const char *code)
 {
 	static const char *const codes[] = {
@@ -460,6 +439,11 @@ int aws_post_ex(struct aws_client *cl, const struct aws_service *svc, const char
 		return -1;
 	}
 	aws_endpoint(svc, region, url, sizeof url);
+	if (aws_endpoint_check(svc, url, e->msg, sizeof e->msg) < 0) { /* keys and tokens never in clear */
+		e->kind = AWS_ERR_CONFIG;
+		snprintf(e->code, sizeof e->code, "InsecureEndpoint");
+		return -1;
+	}
 	for (int n = 1;; n++) {
 		struct body b = {0};
 		struct hdrs h = {""};

@@ -87,33 +87,37 @@ int aws_imds_creds(struct aws_creds *c, char *role, size_t rolen, char *region, 
 	size_t bl = strlen(b);
 	while (bl && b[bl - 1] == '/')
 		b[--bl] = '\0';
+	/* Per call: the cloud thread, the action worker and pool threads making IAM connects all get here. */
 	CURL *curl = curl_easy_init();
-	static struct buf out; /* big; callers are the cloud thread and the action worker, one at a time */
-	char token[128], path[300];
+	struct buf *ob = malloc(sizeof *ob);
+	char token[128] = "", path[300];
 	int rc = -1;
-	if (!curl) {
+	if (!curl || !ob) {
 		snprintf(err, errlen, "out of memory");
+		curl_easy_cleanup(curl);
+		free(ob);
 		return -1;
 	}
-	if (get(curl, b, "/latest/api/token", NULL, 1, &out, err, errlen) < 0)
+	if (get(curl, b, "/latest/api/token", NULL, 1, ob, err, errlen) < 0)
 		goto done;
-	snprintf(token, sizeof token, "%.*s", (int)strcspn(out.b, "\r\n"), out.b);
-	if (get(curl, b, "/latest/meta-data/iam/security-credentials/", token, 0, &out, err, errlen) < 0)
+	snprintf(token, sizeof token, "%.*s", (int)strcspn(ob->b, "\r\n"), ob->b);
+	if (get(curl, b, "/latest/meta-data/iam/security-credentials/", token, 0, ob, err, errlen) < 0)
 		goto done;
-	snprintf(role, rolen, "%.*s", (int)strcspn(out.b, "\r\n"), out.b);
+	snprintf(role, rolen, "%.*s", (int)strcspn(ob->b, "\r\n"), ob->b);
 	if (!role[0] || strchr(role, '/')) {
 		snprintf(err, errlen, "instance metadata: no instance role attached");
 		goto done;
 	}
 	snprintf(path, sizeof path, "/latest/meta-data/iam/security-credentials/%s", role);
-	if (get(curl, b, path, token, 0, &out, err, errlen) < 0)
+	if (get(curl, b, path, token, 0, ob, err, errlen) < 0)
 		goto done;
-	cJSON *j = cJSON_Parse(out.b);
+	cJSON *j = cJSON_Parse(ob->b);
 	const cJSON *a = cJSON_GetObjectItemCaseSensitive(j, "AccessKeyId");
 	const cJSON *s = cJSON_GetObjectItemCaseSensitive(j, "SecretAccessKey");
 	const cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "Token");
 	const cJSON *x = cJSON_GetObjectItemCaseSensitive(j, "Expiration");
-	if (cJSON_IsString(a) && cJSON_IsString(s) && strlen(a->valuestring) < sizeof c->akid &&
+	if (cJSON_IsString(a) && cJSON_IsString(s) && a->valuestring[0] && s->valuestring[0] && /* empty keys: unreadable */
+	    strlen(a->valuestring) < sizeof c->akid &&
 	    strlen(s->valuestring) < sizeof c->secret && (!cJSON_IsString(t) || strlen(t->valuestring) < sizeof c->token)) {
 		memset(c, 0, sizeof *c);
 		snprintf(c->akid, sizeof c->akid, "%s", a->valuestring);
@@ -127,12 +131,15 @@ int aws_imds_creds(struct aws_creds *c, char *role, size_t rolen, char *region, 
 		snprintf(err, errlen, "instance metadata: the role's credentials are not readable");
 	}
 	cJSON_Delete(j);
-	explicit_bzero(out.b, sizeof out.b);
-	if (rc == 0 && regn && !region[0] && get(curl, b, "/latest/meta-data/placement/region", token, 0, &out, err,
+	explicit_bzero(ob->b, sizeof ob->b);
+	if (rc == 0 && regn && !region[0] && get(curl, b, "/latest/meta-data/placement/region", token, 0, ob, err,
 						 errlen) == 0)
-		snprintf(region, regn, "%.*s", (int)strcspn(out.b, "\r\n"), out.b);
+		snprintf(region, regn, "%.*s", (int)strcspn(ob->b, "\r\n"), ob->b);
 	err[0] = rc == 0 ? '\0' : err[0];
 done:
+	explicit_bzero(ob, sizeof *ob);
+	free(ob);
+	explicit_bzero(token, sizeof token);
 	curl_easy_cleanup(curl);
 	return rc;
 }

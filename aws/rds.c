@@ -9,6 +9,7 @@
 
 #include "../model/model.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,18 +239,28 @@ static int maintenance_item(const struct xnode *r, void *arg)
 
 struct discovering {
 	struct cloud_instance **v;
-	size_t *n, *cap;
+	size_t *n, *cap, max;
 	const char *region;
-	int clusters;
+	int clusters, full;
+	aws_rds_keep_fn keep;
+	void *keep_arg;
 };
 
+/* Parsed into the next free slot, kept only if 'keep' says so; past 'max' the rest is not read. */
 static int instance_item(const struct xnode *x, void *arg)
 {
 	struct discovering *d = arg;
+	if (*d->n >= d->max) {
+		d->full = 1;
+		return 1;
+	}
 	if (grow(d->v, d->n, d->cap) < 0)
 		return -1;
-	parse_instance(x, d->region, &(*d->v)[*d->n]);
-	d->clusters |= (*d->v)[*d->n].cluster[0] != '\0';
+	struct cloud_instance *ci = &(*d->v)[*d->n];
+	parse_instance(x, d->region, ci);
+	if (d->keep && !d->keep(ci, d->keep_arg))
+		return 0;
+	d->clusters |= ci->cluster[0] != '\0';
 	(*d->n)++;
 	return 0;
 }
@@ -257,8 +268,16 @@ static int instance_item(const struct xnode *x, void *arg)
 int aws_rds_discover(struct aws_client *cl, const char *region, struct cloud_instance **v,
 		     size_t *n, size_t *cap, struct aws_error *e)
 {
-	struct discovering d = {v, n, cap, region, 0};
+	return aws_rds_discover_max(cl, region, v, n, cap, SIZE_MAX, NULL, NULL, e) < 0 ? -1 : 0;
+}
+
+int aws_rds_discover_max(struct aws_client *cl, const char *region, struct cloud_instance **v, size_t *n,
+			 size_t *cap, size_t max, aws_rds_keep_fn keep, void *keep_arg, struct aws_error *e)
+{
+	struct discovering d = {v, n, cap, max, region, 0, 0, keep, keep_arg};
 	size_t from = *n;
+	if (*n >= max)
+		return 1;
 	if (each_item(cl, region, "DescribeDBInstances", NULL, "DBInstances", instance_item, &d, e) < 0)
 		return -1;
 	struct found f = {*v, from, *n, region};
@@ -271,7 +290,7 @@ int aws_rds_discover(struct aws_client *cl, const char *region, struct cloud_ins
 	}
 	/* only ask for clusters when some instance is in one */
 	if (!d.clusters)
-		return 0;
+		return d.full;
 	if (each_item(cl, region, "DescribeDBClusters", NULL, "DBClusters", cluster_item, &f, e) < 0)
 		return -1;
 	/* global databases are optional: an account without them, or a denied call, is not an error */
@@ -280,7 +299,28 @@ int aws_rds_discover(struct aws_client *cl, const char *region, struct cloud_ins
 		*e = ge;
 		return -1;
 	}
-	return 0;
+	return d.full;
+}
+
+int aws_host_is_dns_name(const char *h)
+{
+	size_t len = strlen(h), label = 0;
+	if (!len || len > 253)
+		return 0;
+	for (size_t i = 0; i <= len; i++) {
+		char ch = h[i];
+		if (ch == '.' || ch == '\0') {
+			if (!label || label > 63 || h[i - 1] == '-')
+				return 0;
+			label = 0;
+		} else if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+			   (ch == '-' && label)) {
+			label++;
+		} else {
+			return 0;
+		}
+	}
+	return 1;
 }
 
 struct events {

@@ -13,6 +13,7 @@
 #include "../engines/engine.h"
 
 #include <fnmatch.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,7 @@ struct cloud_state {
 	struct cloud_event *events;
 	size_t nevents;
 	double events_at;
+	int capped; /* the last discovery stopped at [aws] max_instances */
 };
 
 static void set_error(struct cloud_state *s, const char *what, const struct aws_error *e);
@@ -151,24 +153,28 @@ static int tags_match(const struct cloud_config *cfg, const struct cloud_instanc
 	return 1;
 }
 
+static int keep_tagged(const struct cloud_instance *ci, void *cfg)
+{
+	return tags_match(cfg, ci);
+}
+
 static void discover(struct cloud_state *s)
 {
 	struct cloud_instance *v = NULL;
-	size_t n = 0, cap = 0;
+	size_t n = 0, cap = 0, max = s->run->cfg.max_instances > 0 ? (size_t)s->run->cfg.max_instances : SIZE_MAX;
+	int full = 0;
+	/* only the instances the config's tags select, at most max_instances of them */
 	for (int r = 0; r < s->nregions; r++) {
 		struct aws_error e;
-		if (aws_rds_discover(s->cl, s->regions[r], &v, &n, &cap, &e) < 0) {
+		int rc = aws_rds_discover_max(s->cl, s->regions[r], &v, &n, &cap, max, keep_tagged, &s->run->cfg, &e);
+		if (rc < 0) {
 			set_error(s, "DescribeDBInstances", &e);
 			free(v);
 			return;
 		}
+		full |= rc > 0;
 	}
-	/* only the instances the config's tags select */
-	size_t kept = 0;
-	for (size_t i = 0; i < n; i++)
-		if (tags_match(&s->run->cfg, &v[i]))
-			v[kept++] = v[i];
-	n = kept;
+	s->capped = full;
 	/* keep the metrics we had for instances still there */
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = 0; j < s->n; j++)
@@ -257,13 +263,13 @@ static void publish(struct cloud_state *s)
 	size_t o = 0;
 	for (int r = 0; r < s->nregions && o < sizeof c->regions; r++)
 		o += (size_t)snprintf(c->regions + o, sizeof c->regions - o, "%s%s", r ? "," : "", s->regions[r]);
-	char url[160];
-	aws_endpoint(&AWS_RDS, s->nregions ? s->regions[0] : "us-east-1", url, sizeof url);
-	if (strstr(url, "://127.") || strstr(url, "://localhost") || strstr(url, "://[::1]"))
-		snprintf(c->endpoint, sizeof c->endpoint, "emulator at %.140s", url);
-	else if (!strstr(url, ".amazonaws.com"))
-		snprintf(c->endpoint, sizeof c->endpoint, "endpoint %.140s", url);
-	snprintf(c->error, sizeof c->error, "%s", s->error);
+	/* every override, by its host: a substring of the RDS URL alone hid an STS override */
+	aws_endpoints_describe(s->nregions ? s->regions[0] : "us-east-1", c->endpoint, sizeof c->endpoint);
+	if (s->error[0])
+		snprintf(c->error, sizeof c->error, "%s", s->error);
+	else if (s->capped) /* not an error of the round (metrics go on), but the list is not all */
+		snprintf(c->error, sizeof c->error, "showing the first %d instances: more were found"
+			 " ([aws] max_instances = %d)", s->run->cfg.max_instances, s->run->cfg.max_instances);
 	c->auth_failed = s->auth_failed;
 	c->discovered_at = s->discovered_at;
 	c->metrics_at = s->metrics_at;

@@ -66,12 +66,14 @@ struct cloud_config {
 	double discover_s;    /* DescribeDBInstances round, default 300 */
 	double metrics_s;     /* GetMetricData round, default 60 */
 	int budget;           /* API requests per minute, default 300 */
+	int max_instances;    /* discovered instances kept, all regions, after the tag filter; default 5000 */
 	/* open database connections to discovered instances whose id matches */
 	char connect[256];    /* comma-separated globs ("orders-*") or tags ("tag:team=payments"), "" none */
 	char connect_user[64];
 	char connect_db[64];
 	int connect_iam;      /* IAM database authentication instead of ~/.pgpass / ~/.my.cnf */
-	char connect_tls[16]; /* "require" (default), "verify-full", "prefer" */
+	char connect_tls[16]; /* "verify-full" (default), "require", "prefer" */
+	char ca_bundle[256];  /* the RDS CA bundle verify-full checks against; "" none (no connection then) */
 	double interval_s, timeout_s; /* for those connections: the global refresh and timeout */
 	int cost;             /* ask Cost Explorer (billed per request), default on */
 	char cost_tag[64];    /* tag key to break costs down by, "" none */

@@ -20,6 +20,7 @@
  */
 #include "collector.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -248,20 +249,47 @@ static int adopt(void *arg, const struct cloud_instance *ci, char *why, size_t n
 			return 0; /* a target stands for it already */
 		}
 	}
+	/* the host comes from an AWS answer: it must not be able to add conninfo keys */
+	const char *tls = cfg->connect_tls[0] ? cfg->connect_tls : "verify-full";
+	int verify = !strcmp(tls, "verify-full");
+	const char *bad = !aws_host_is_dns_name(ci->host) ? "the host name AWS gave is not a DNS name"
+			  : ci->port <= 0 || ci->port > 65535 ? "the port AWS gave is out of range"
+			  : cfg->connect_iam && !verify ? "[aws] connect_auth = iam sends a token: it needs"
+							  " connect_tls = verify-full (a man in the middle would get it)"
+			  : verify && !cfg->ca_bundle[0] ? "connect_tls = verify-full needs [aws] ca_bundle = FILE, the"
+							   " RDS CA bundle (global-bundle.pem from"
+							   " truststore.pki.rds.amazonaws.com)"
+			  : NULL;
+	if (!bad && verify && access(cfg->ca_bundle, R_OK) < 0) {
+		snprintf(why, nwhy, "cannot read [aws] ca_bundle '%.120s': %s", cfg->ca_bundle, strerror(errno));
+		pthread_mutex_unlock(&c->adopt_mu);
+		return -1;
+	}
+	if (bad) {
+		snprintf(why, nwhy, "%s", bad);
+		pthread_mutex_unlock(&c->adopt_mu);
+		return -1;
+	}
 	struct collector_target t = {0};
-	const char *tls = cfg->connect_tls[0] ? cfg->connect_tls : "require";
 	snprintf(t.name, sizeof t.name, "%s", ci->id);
 	snprintf(t.aws_instance, sizeof t.aws_instance, "%s", ci->id);
 	const char *user = cfg->connect_user[0] ? cfg->connect_user : "dbfleet";
+	int w;
 	if (pg) {
 		snprintf(t.engine, sizeof t.engine, "postgres");
-		snprintf(t.dsn, sizeof t.dsn, "host=%s port=%d user=%s dbname=%s sslmode=%s", ci->host, ci->port, user,
-			 cfg->connect_db[0] ? cfg->connect_db : "postgres", tls);
+		w = snprintf(t.dsn, sizeof t.dsn, "host=%s port=%d user=%s dbname=%s sslmode=%s%s%s%s", ci->host, ci->port,
+			 user, cfg->connect_db[0] ? cfg->connect_db : "postgres", tls, verify ? " sslrootcert='" : "",
+			 verify ? cfg->ca_bundle : "", verify ? "'" : "");
 	} else {
 		snprintf(t.engine, sizeof t.engine, "mysql");
-		snprintf(t.dsn, sizeof t.dsn, "mysql://%s@%s:%d/%s?ssl-mode=%s", user, ci->host, ci->port,
+		w = snprintf(t.dsn, sizeof t.dsn, "mysql://%s@%s:%d/%s?ssl-mode=%s%s%s", user, ci->host, ci->port,
 			 cfg->connect_db[0] ? cfg->connect_db : "", !strcmp(tls, "prefer") ? "PREFERRED"
-			 : !strcmp(tls, "verify-full") ? "VERIFY_IDENTITY" : "REQUIRED");
+			 : verify ? "VERIFY_IDENTITY" : "REQUIRED", verify ? "&ssl-ca=" : "", verify ? cfg->ca_bundle : "");
+	}
+	if (w < 0 || (size_t)w >= sizeof t.dsn) { /* cut short, it could lose the CA */
+		snprintf(why, nwhy, "the connection string would be longer than %zu characters", sizeof t.dsn - 1);
+		pthread_mutex_unlock(&c->adopt_mu);
+		return -1;
 	}
 	t.interval_s = cfg->interval_s > 0 ? cfg->interval_s : 2;
 	t.timeout_s = cfg->timeout_s > 0 ? cfg->timeout_s : 3;

@@ -35,6 +35,7 @@ Control (JSON bodies, loopback only):
   POST /dbfleet-proxy/event     {"id": "pg1", "type": "db-instance", "msg": "...", "ago": 60}
   POST /dbfleet-proxy/transition {"snapshot_seconds": 6, "failover_seconds": 6}
   POST /dbfleet-proxy/maintenance {"resource": ARN, "action": "system-update", "description": "..."}
+  POST /dbfleet-proxy/address   {"id": "pg1", "address": "..."}  (a hostile Endpoint/Address for pg1)
   fault modes: throttle, 500, slow, truncate, and 500-after (moto acts, the client sees a 500)
   POST /dbfleet-proxy/reset     faults, forecast and counts cleared
   GET  /dbfleet-proxy/stats     {"DescribeDBInstances": [t0, t1, ...], ...}
@@ -52,7 +53,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LOCK = threading.Lock()
 STATE = {"faults": {}, "forecast": None, "stats": {}, "transition": {"snapshot_seconds": 0, "failover_seconds": 0},
-         "snapshots": {}, "failovers": {}, "events": [], "globals": {}, "maintenance": [], "reboots": {}}
+         "snapshots": {}, "failovers": {}, "events": [], "globals": {}, "maintenance": [], "reboots": {},
+         "addresses": {}}
 RDS_NS = "http://rds.amazonaws.com/doc/2014-10-31/"
 
 HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "proxy-connection"}
@@ -100,11 +102,13 @@ class Handler(BaseHTTPRequestHandler):
             elif path == "/dbfleet-proxy/event":
                 STATE["events"].append({"id": req["id"], "type": req.get("type", "db-instance"), "msg": req["msg"],
                                         "t": time.time() - float(req.get("ago", 0))})
+            elif path == "/dbfleet-proxy/address":
+                STATE["addresses"][req["id"]] = req["address"]
             elif path == "/dbfleet-proxy/transition":
                 STATE["transition"].update({k: float(v) for k, v in req.items()})
             elif path == "/dbfleet-proxy/reset":
                 STATE.update(faults={}, forecast=None, stats={}, snapshots={}, failovers={}, events=[], globals={},
-                             maintenance=[], reboots={},
+                             maintenance=[], reboots={}, addresses={},
                              transition={"snapshot_seconds": 0, "failover_seconds": 0})
             else:
                 return self.send(404, b"no such control", "text/plain")
@@ -291,6 +295,19 @@ class Handler(BaseHTTPRequestHandler):
         """Show the transitional states moto skips."""
         now = time.time()
         tr = STATE["transition"]
+        if op == "DescribeDBInstances" and STATE["addresses"]:
+            from xml.sax.saxutils import escape
+
+            def address(m):
+                block = m.group(0)
+                iid = re.search(rb"<DBInstanceIdentifier>([^<]*)<", block)
+                with LOCK:
+                    a = STATE["addresses"].get(iid.group(1).decode()) if iid else None
+                if a is None:
+                    return block
+                return re.sub(rb"<Address>[^<]*</Address>", b"<Address>" + escape(a).encode() + b"</Address>",
+                              block, count=1)
+            data = re.sub(rb"<DBInstance>.*?</DBInstance>", address, data, flags=re.S)
         if op in ("DescribeDBSnapshots", "DescribeDBClusterSnapshots"):
             tag = b"DBSnapshot" if op == "DescribeDBSnapshots" else b"DBClusterSnapshot"
             idtag = tag + b"Identifier"

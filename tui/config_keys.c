@@ -63,6 +63,8 @@ const struct config_key config_keys[] = {
 	{SEC_AWS, "metrics", KEY_SECONDS, AWS_F(metrics_s), SECONDS(10)},
 	{SEC_AWS, "budget", KEY_INT, AWS_F(budget), .min = 10, .max = 1000,
 	 .want = "a number of requests per minute (10 to 1000)"},
+	{SEC_AWS, "max_instances", KEY_INT, AWS_F(max_instances), .min = 1, .max = 1000000,
+	 .want = "a number of instances from 1 to 1000000"},
 	{SEC_AWS, "cost", KEY_BOOL, AWS_F(cost), BOOL_WANT},
 	{SEC_AWS, "cost_tag", KEY_TEXT, AWS_F(cost_tag), .want = "a tag key of at most 63 characters"},
 	{SEC_AWS, "cost_refresh", KEY_SECONDS, AWS_F(cost_refresh_s), SECONDS(60)},
@@ -77,6 +79,9 @@ const struct config_key config_keys[] = {
 	 .want = "pgpass or iam"},
 	{SEC_AWS, "connect_tls", KEY_TEXT, AWS_F(connect_tls), .choices = {"require", "verify-full", "prefer"},
 	 .want = "require, verify-full or prefer"},
+	/* goes into a conninfo value (quoted) and a mysql:// query (to '&') */
+	{SEC_AWS, "ca_bundle", KEY_TEXT, AWS_F(ca_bundle), .min = 1, .reject = "'\\ &?#",
+	 .want = "a file path without quotes, backslashes, spaces, '&', '?' or '#'"},
 };
 
 const size_t config_nkeys = sizeof config_keys / sizeof config_keys[0];
@@ -92,6 +97,7 @@ void options_init(struct options *o)
 	o->cloud.discover_s = 300;
 	o->cloud.metrics_s = 60;
 	o->cloud.budget = 300;
+	o->cloud.max_instances = 5000;
 	o->cloud.cost = 1;
 	o->cloud.cost_refresh_s = 3600;
 }

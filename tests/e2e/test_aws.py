@@ -196,6 +196,11 @@ def test_aws_cost_pane_matches_seeded_costs_and_caches_on_disk():
             d.close()
         asked = _sent("GetCostAndUsage")
         assert asked == 2, "want 2 GetCostAndUsage requests, proxy saw %d" % asked
+        # what the account spends is readable by its owner only, whatever the umask (022 here)
+        files = [os.path.join(r, f) for r, _, fs in os.walk(cache) for f in fs]
+        assert files, "no cost cache written under %s" % cache
+        for f in files:
+            assert os.stat(f).st_mode & 0o777 == 0o600, "%s is %o" % (f, os.stat(f).st_mode & 0o777)
         # a second run within the hour reads the disk cache: Cost Explorer is billed per request
         d = _dbfleet(["-c", cfg], XDG_CACHE_HOME=cache)
         try:
@@ -433,7 +438,9 @@ def test_aws_discovered_instances_get_database_connections():
     awslab.create_instances("us-east-1", ["not-adopted"])
     undo = _hosts_line("adopt-pg.aaaaaaaaaa.us-east-1.rds.amazonaws.com")
     try:
-        for auth in ("pgpass", "iam"):
+        # the lab's PostgreSQL has no TLS: prefer, said explicitly (verify-full is the default);
+        # an IAM token is never sent without verification (test_aws_connect_verifies_tls_by_default)
+        for auth in ("pgpass",):
             cfg = write_config([], extra="[aws]\nenabled = true\nregions = us-east-1\nconnect = adopt-*\n"
                                          "connect_user = mon\nconnect_db = postgres\nconnect_tls = prefer\n"
                                          "connect_auth = %s\n" % auth)
@@ -471,4 +478,179 @@ def test_aws_tag_filter_and_connect_by_tag():
     finally:
         d.close()
         os.unlink(cfg)
+        undo()
+
+
+def _proc_profile(home, script):
+    """An AWS config whose profile 'proc' runs 'script' as its credential_process."""
+    path = os.path.join(home, "helper.sh")
+    with open(path, "w") as f:
+        f.write("#!/bin/sh\n" + script)
+    os.chmod(path, 0o755)
+    conf = os.path.join(home, "config")
+    with open(conf, "w") as f:
+        f.write("[profile proc]\nregion = us-east-1\ncredential_process = %s\n" % path)
+    return conf
+
+
+def test_aws_credential_process_stderr_is_shown_escaped_and_never_reaches_the_terminal():
+    """A helper that writes OSC 52 (set the clipboard) and a bidi override to stderr and reads
+    the keyboard: its stderr is in the error, escaped; no raw byte of it reaches the terminal;
+    it reads /dev/null, so it does not wait for a key."""
+    awslab.url()
+    home = tempfile.mkdtemp(prefix="dbfleet-aws-home-")
+    conf = _proc_profile(home, "printf '\\033]52;c;aGk=\\007' >&2\n"
+                               "printf 'evil \\342\\200\\256txet\\n' >&2\n"
+                               "read line\n"
+                               "echo \"read:[$line]\" >&2\n"
+                               "exit 3\n")
+    tty = os.path.join(home, "tty.out")
+    d = _dbfleet(["--aws", "--profile", "proc"], AWS_ACCESS_KEY_ID="", AWS_SECRET_ACCESS_KEY="",
+                 AWS_CONFIG_FILE=conf)
+    try:
+        d.log_output(tty)
+        s = d.wait_for(r"credential_process: exited with status 3", timeout=15)
+        s = d.wait_for(r"\^\[\]52;c;aGk=\^G")
+        assert "<U+202E>" in s and "read:[]" in s, s
+    finally:
+        d.close()
+        with open(tty, "rb") as f:
+            raw = f.read()
+        shutil.rmtree(home)
+    assert b"\x1b]52" not in raw and "\u202e".encode() not in raw, raw[-400:]
+
+
+def test_aws_credential_process_that_hangs_is_killed_with_its_children():
+    awslab.url()
+    home = tempfile.mkdtemp(prefix="dbfleet-aws-home-")
+    pids = os.path.join(home, "pids")
+    conf = _proc_profile(home, "sleep 1000 &\necho $! >> %s\necho $$ >> %s\nwait\n" % (pids, pids))
+    d = _dbfleet(["--aws", "--profile", "proc"], AWS_ACCESS_KEY_ID="", AWS_SECRET_ACCESS_KEY="",
+                 AWS_CONFIG_FILE=conf)
+    try:
+        d.wait_for(r"credential_process: no answer within 10 s", timeout=25)
+        with open(pids) as f:
+            started = [int(p) for p in f.read().split()]
+        assert len(started) >= 2, started
+        deadline = time.time() + 5
+        alive = started
+        while alive and time.time() < deadline:
+            alive = [p for p in started if os.path.exists("/proc/%d" % p) and
+                     open("/proc/%d/stat" % p).read().split()[2] != "Z"]
+            time.sleep(0.1)
+        assert not alive, "still running: %s" % alive
+    finally:
+        d.close()
+        shutil.rmtree(home)
+
+
+def test_aws_plain_http_endpoint_is_refused_except_to_loopback():
+    """AWS_ENDPOINT_URL_STS=http://<not loopback>: STS would send keys in clear; refused with a
+    message (192.0.2.1 is TEST-NET: never contacted), and the status line names the override."""
+    awslab.url()
+    awslab.reset()
+    home = tempfile.mkdtemp(prefix="dbfleet-aws-home-")
+    conf = os.path.join(home, "config")
+    with open(conf, "w") as f:
+        f.write("[profile base]\naws_access_key_id = %s\naws_secret_access_key = %s\nregion = us-east-1\n\n"
+                "[profile ops]\nrole_arn = arn:aws:iam::123456789012:role/dbfleet-ro\nsource_profile = base\n"
+                "region = us-east-1\n" % (awslab.KEY["AWS_ACCESS_KEY_ID"], awslab.KEY["AWS_SECRET_ACCESS_KEY"]))
+    d = _dbfleet(["--aws", "--profile", "ops"], width=260, AWS_ACCESS_KEY_ID="", AWS_SECRET_ACCESS_KEY="",
+                 AWS_CONFIG_FILE=conf, AWS_ENDPOINT_URL_STS="http://192.0.2.1")
+    try:
+        d.wait_for(r"refusing plain http to 'http://192\.0\.2\.1' \(AWS_ENDPOINT_URL_STS\)", timeout=15)
+        assert not awslab.proxy("stats").get("AssumeRole"), "STS was asked elsewhere"
+    finally:
+        d.close()
+        shutil.rmtree(home)
+    # an override of STS alone is named on the status line too (only RDS's was looked at)
+    awslab.create_instances("us-east-1", ["http-1"])
+    d = _dbfleet(["--aws", "--region", "us-east-1"], width=200, AWS_ENDPOINT_URL_STS="https://sts.example.invalid")
+    try:
+        d.wait_for(r"http-1\s", timeout=30)
+        d.wait_for(r"\(emulator at http://127\.0\.0\.1:\d+, sts: endpoint https://sts\.example\.invalid\)")
+    finally:
+        d.close()
+
+
+def test_aws_max_instances_caps_discovery_and_says_so():
+    """A server can list any number of instances; dbfleet keeps [aws] max_instances of them
+    (after the tag filter) and says on screen that more were found."""
+    awslab.url()
+    awslab.reset()
+    awslab.create_instances("us-east-1", ["cap-%02d" % i for i in range(8)],
+                            Tags=[{"Key": "team", "Value": "payments"}])
+    awslab.create_instances("us-east-1", ["other-%02d" % i for i in range(3)])
+    cfg = write_config([], extra="[aws]\nenabled = true\nregions = us-east-1\nmax_instances = 5\n")
+    d = _dbfleet(["-c", cfg], width=200)
+    try:
+        d.wait_for(r"fleet - 0 targets, 5 AWS instances", timeout=30)
+        d.wait_for(r"showing the first 5 instances: more were found \(\[aws\] max_instances = 5\)")
+    finally:
+        d.close()
+        os.unlink(cfg)
+    # the tag filter comes first: 8 tagged, all within a cap of 10, and no note
+    cfg = write_config([], extra="[aws]\nenabled = true\nregions = us-east-1\nmax_instances = 10\n"
+                                 "tags = team=payments\n")
+    d = _dbfleet(["-c", cfg], width=200)
+    try:
+        s = d.wait_for(r"fleet - 0 targets, 8 AWS instances", timeout=30)
+        assert "max_instances" not in s, s
+    finally:
+        d.close()
+        os.unlink(cfg)
+
+
+def test_aws_connect_verifies_tls_by_default():
+    """[aws] connect verifies the server's certificate unless told otherwise: without a CA bundle
+    nothing connects, and says why; an IAM token is never sent over unverified TLS; a host name
+    from AWS that could add conninfo keys is refused."""
+    awslab.url()
+    awslab.reset()
+    lab = lab_env()
+    awslab.create_instances("us-east-1", ["adopt-pg"], Port=int(lab["PG_PRIMARY_PORT"]))
+    undo = _hosts_line("adopt-pg.aaaaaaaaaa.us-east-1.rds.amazonaws.com")
+    base = "[aws]\nenabled = true\nregions = us-east-1\nconnect = adopt-*\nconnect_user = mon\n"
+    cases = [
+        ("", r"connect: cannot watch 'adopt-pg': connect_tls = verify-full needs \[aws\] ca_bundle = FILE"),
+        ("ca_bundle = /nonexistent/rds.pem\n", r"cannot read \[aws\] ca_bundle '/nonexistent/rds\.pem'"),
+        ("connect_auth = iam\nconnect_tls = require\n",
+         r"connect_auth = iam sends a token: it needs connect_tls = verify-full"),
+        ("connect_auth = iam\nconnect_tls = prefer\n",
+         r"connect_auth = iam sends a token: it needs connect_tls = verify-full"),
+    ]
+    try:
+        for extra, want in cases:
+            cfg = write_config([], extra=base + extra)
+            d = _dbfleet(["-c", cfg], width=260)
+            try:
+                s = d.wait_for(want, timeout=30)
+                assert "fleet - 0 targets, 1 AWS instances" in s, s
+            finally:
+                d.close()
+                os.unlink(cfg)
+        # with the bundle, verification is what libpq is asked for: the lab's server has no TLS
+        cfg = write_config([], extra=base + "connect_auth = iam\nca_bundle = %s\n"
+                           % os.path.join(os.environ["LAB_DIR"], "tls", "ca.pem"))
+        d = _dbfleet(["-c", cfg], width=260)
+        try:
+            d.wait_for(r"fleet - 1 targets, 1 AWS instances", timeout=30)
+            d.wait_for(r"^adopt-pg\s+postgres\s+DOWN", timeout=30)
+            d.keys("Enter")  # the target's own error: verification was asked for and TLS is missing
+            d.wait_for(r"server does not support SSL, but SSL was required", timeout=15)
+        finally:
+            d.close()
+            os.unlink(cfg)
+        # a host that would add conninfo keys ("host=x sslmode=disable") is refused
+        awslab.proxy("address", {"id": "adopt-pg", "address": "127.0.0.1 sslmode=disable"})
+        cfg = write_config([], extra=base + "connect_tls = prefer\n")
+        d = _dbfleet(["-c", cfg], width=260)
+        try:
+            s = d.wait_for(r"connect: cannot watch 'adopt-pg': the host name AWS gave is not a DNS name",
+                           timeout=30)
+            assert "fleet - 0 targets, 1 AWS instances" in s, s
+        finally:
+            d.close()
+            os.unlink(cfg)
+    finally:
         undo()

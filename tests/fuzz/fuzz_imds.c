@@ -7,9 +7,8 @@
  * Input: pages separated by FUZZ_IMDS_SEP; a page "!NNN..." answers with
  * HTTP status NNN and the rest as the body, others with 200.
  *
- * With DBFLEET_FUZZ_PENDING=1, also: credentials taken are not empty (an
- * empty AccessKeyId or SecretAccessKey is accepted today, see
- * tests/fuzz/regressions/pending/README).
+ * And: credentials taken are never empty (an empty AccessKeyId or
+ * SecretAccessKey is "not readable", not keys to sign with).
  */
 #include <curl/curl.h>
 #include <stdarg.h>
@@ -23,7 +22,6 @@ static struct fuzz_in in;
 static curl_write_callback on_write;
 static void *write_data;
 static long status;
-static int pending;
 
 CURLcode __real_curl_easy_setopt(CURL *c, CURLoption opt, ...);
 CURLcode __wrap_curl_easy_setopt(CURL *c, CURLoption opt, ...);
@@ -94,8 +92,6 @@ CURLcode __wrap_curl_easy_getinfo(CURL *c, CURLINFO info, ...)
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc, (void)argv;
-	const char *p = getenv("DBFLEET_FUZZ_PENDING");
-	pending = p && *p == '1';
 	unsetenv("AWS_EC2_METADATA_DISABLED");
 	setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://192.0.2.1/", 1); /* never reached */
 	FUZZ_ASSERT(aws_global_init() == 0);
@@ -113,7 +109,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	err[0] = '\0';
 	if (aws_imds_creds(&c, role, sizeof role, region, sizeof region, &expires, err, sizeof err) == 0) {
 		FUZZ_ASSERT(memchr(c.token, '\0', sizeof c.token) && role[0] && !strchr(role, '/'));
-		FUZZ_ASSERT(!pending || (c.akid[0] && c.secret[0]));
+		FUZZ_ASSERT(c.akid[0] && c.secret[0]);
 		FUZZ_ASSERT(memchr(region, '\0', sizeof region) && expires != 0);
 	} else {
 		FUZZ_ASSERT(err[0] && memchr(err, '\0', sizeof err));
