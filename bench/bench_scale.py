@@ -113,6 +113,9 @@ SERVERS = {  # name: (engine, port, MariaDB server name)
     "mdb-primary": ("mysql", LAB.get("MDB_PRIMARY_PORT"), "mdb-primary"),
     "mdb-replica": ("mysql", LAB.get("MDB_REPLICA_PORT"), "mdb-replica"),
 }
+# more PostgreSQL replicas (lab.sh replica) that bench_scale.sh started: BENCH_PG_EXTRA="port..."
+for _i, _p in enumerate(os.environ.get("BENCH_PG_EXTRA", "").split()):
+    SERVERS["pg-r%d" % (_i + 2)] = ("postgres", _p, None)
 
 
 def server_cpu_ns(server):
@@ -144,6 +147,12 @@ def cpu_ms(c0, c1):
     return {s: sum(v - c0[s].get(i, v) for i, v in c1[s].items()) / 1e6 for s in c1}
 
 
+def mdb_connections():
+    """MariaDB's count of connection attempts so far, per server."""
+    return {s: int(mdb(v[2], "SHOW GLOBAL STATUS LIKE 'Connections'").split()[-1])
+            for s, v in SERVERS.items() if v[0] == "mysql" and v[1]}
+
+
 def make_user():
     psql(LAB["PG_PRIMARY_PORT"], "DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '%s') THEN "
          "CREATE ROLE %s LOGIN; GRANT pg_monitor TO %s; END IF; END$$" % (USER, USER, USER))
@@ -152,7 +161,8 @@ def make_user():
             "ON *.* TO %s@'%%'; GRANT SELECT ON performance_schema.* TO %s@'%%'" % (USER, USER, USER))
     deadline = time.time() + 30  # the replicas get the user by replication
     while time.time() < deadline:
-        ok = psql(LAB["PG_REPLICA_PORT"], "SELECT count(*) FROM pg_roles WHERE rolname = '%s'" % USER) == "1"
+        ok = all(psql(v[1], "SELECT count(*) FROM pg_roles WHERE rolname = '%s'" % USER) == "1"
+                 for k, v in SERVERS.items() if v[0] == "postgres" and k != "pg-primary")
         if LAB.get("MDB_REPLICA_PORT"):
             ok = ok and mdb("mdb-replica", "SELECT count(*) FROM mysql.user WHERE user = '%s'" % USER) == "1"
         if ok:
@@ -174,10 +184,11 @@ def dsn(server):
 
 
 def fleet(n, hung_port):
-    """[(name, engine, dsn)]: the hung ones first, then n healthy round robin over the servers."""
-    servers = [s for s in SERVERS if SERVERS[s][1]]
-    if TLS:  # the lab's MariaDB primary speaks no TLS: its share goes to the replica
-        servers = ["pg-primary", "mdb-replica", "pg-replica", "mdb-replica"]
+    """[(name, engine, dsn)]: the hung ones first, then n healthy: PostgreSQL and MySQL in turn,
+    each engine's round robin over its servers."""
+    pg = [s for s in SERVERS if SERVERS[s][0] == "postgres"]
+    # the lab's MariaDB primary speaks no TLS: with TLS every MariaDB target is on the replica
+    my = ["mdb-replica"] if TLS else [s for s in SERVERS if SERVERS[s][0] == "mysql" and SERVERS[s][1]]
     out = []
     for i in range(HUNG):
         if i < HUNG_MYSQL:
@@ -186,7 +197,8 @@ def fleet(n, hung_port):
             out.append(("hung-pg-%02d" % i, "postgres",
                         "host=127.0.0.1 port=%d user=%s dbname=postgres sslmode=disable" % (hung_port, USER)))
     for i in range(n):
-        s = servers[i % len(servers)]
+        group = pg if i % 2 == 0 or not my else my
+        s = group[(i // 2) % len(group)]
         out.append(("%s-%04d" % (s, i), SERVERS[s][0], dsn(s)))
     return out
 
@@ -213,7 +225,8 @@ class Run:
         cmd = "%sexec env %s %s %s" % (extra_cmd, " ".join("%s=%s" % (k, shlex.quote(v)) for k, v in env.items()),
                                        shlex.quote(binary), " ".join(shlex.quote(a) for a in args))
         self.t0 = time.time()
-        bench.tmux(self.sock, "new-session", "-d", "-x", "200", "-y", "50", cmd)
+        self.filtered = True
+        bench.tmux(self.sock, "new-session", "-d", "-x", "200", "-y", "60", cmd)
         self.pid = int(bench.tmux(self.sock, "display-message", "-p", "-t", "0", "#{pane_pid}").strip())
 
     def screen(self):
@@ -282,6 +295,37 @@ def pct(xs, p):
     return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
 
 
+def start_up(run):
+    """Seconds from launch until each kind of hung target shows STALLED (the fleet pane
+    filtered to 'hung-'), and until every healthy target is up (the status bar)."""
+    t_hung = {"my": None if HUNG_MYSQL else 0.0, "pg": None if HUNG - HUNG_MYSQL else 0.0}
+    want = {"my": HUNG_MYSQL, "pg": HUNG - HUNG_MYSQL}
+    t_up = None
+    run.keys("/")
+    run.keys("-l", "hung-")
+    limit = min(120.0, SECONDS / 2)
+    while time.time() - run.t0 < limit and (None in t_hung.values() or t_up is None):
+        scr = run.screen()
+        now = time.time() - run.t0
+        for k in t_hung:
+            n = sum(1 for l in scr.split("\n") if l.startswith("hung-%s-" % k) and " STALLED" in l)
+            if t_hung[k] is None and n >= want[k]:
+                t_hung[k] = now
+        if None not in t_hung.values() and run.filtered:
+            run.keys("Escape")  # the whole fleet again
+            run.filtered = False
+        st = status(scr)
+        if st and t_up is None and st["up"] >= TARGETS:
+            t_up = now
+        time.sleep(0.05)
+    if run.filtered:
+        run.keys("Escape")
+        run.filtered = False
+    if t_up is None:
+        print("bench-scale: not every healthy target came up within %.0f s: %s" % (limit, status(run.screen())))
+    return t_hung, t_up
+
+
 def scale():
     make_user()
     silent = Silent(SECONDS + 120)
@@ -291,21 +335,10 @@ def scale():
     healthy = TARGETS
     print("bench-scale: %d healthy + %d hung targets (%d MySQL), refresh %gs, timeout %gs, %ds, %s, %s" % (
         TARGETS, HUNG, HUNG_MYSQL, REFRESH, TIMEOUT, SECONDS, "TLS" if TLS else "plaintext", BIN), flush=True)
+    load0 = open("/proc/loadavg").read().split()[0]
+    conns0 = mdb_connections()
     run = Run(BIN, ["-c", conf], home)
-    t_hung = t_up = None
-    # start-up: poll fast for the hung targets marked STALLED and every healthy one up
-    startup = min(120.0, SECONDS / 2)
-    while time.time() - run.t0 < startup and (t_hung is None or t_up is None):
-        st = status(run.screen())
-        now = time.time() - run.t0
-        if st and t_hung is None and st["stalled"] >= HUNG:
-            t_hung = now
-        if st and t_up is None and st["up"] >= healthy:
-            t_up = now
-        time.sleep(0.05)
-    if t_up is None:
-        print("bench-scale: not every healthy target came up within %.0f s: %s" % (startup, status(run.screen())))
-        print(run.screen())
+    t_hung, t_up = start_up(run)
     p0, c0, w0 = run.proc(), cpu_all(), time.time()
     rows, lat, sec = [], [], 0
     end = run.t0 + SECONDS
@@ -327,7 +360,12 @@ def scale():
     p1, c1, w1 = run.proc(), cpu_all(), time.time()
     quit_ok = run.quit()
     tls_note = tls_check() if TLS else ""
+    load1 = open("/proc/loadavg").read().split()[0]
+    conns1 = mdb_connections()
+    print("MariaDB connections opened during the run (all users): %s" % ", ".join(
+        "%s %d" % (k, conns1[k] - conns0[k]) for k in sorted(conns1)))
     report(rows, lat, p0, p1, w0, w1, cpu_ms(c0, c1), targets, t_hung, t_up, quit_ok, silent, tls_note)
+    print("machine load average (1 min) at launch %s, at the end %s, on %d cores" % (load0, load1, os.cpu_count()))
 
 
 def tls_check():
@@ -341,6 +379,11 @@ def tls_check():
         return "TLS check failed: %s" % e
 
 
+def hung_fig(engine, t):
+    return ("hung %s targets all STALLED, from launch" % engine, "%.1f s" % t if t is not None else "never",
+            "<= %g s" % (TIMEOUT + 1), t is not None and t <= TIMEOUT + 1)
+
+
 def report(rows, lat, p0, p1, w0, w1, server_ms, targets, t_hung, t_up, quit_ok, silent, tls_note):
     steady = [r for r in rows if r[1]]
     oldest = [r[1]["oldest"] for r in steady if r[1]["oldest"] is not None]
@@ -348,6 +391,8 @@ def report(rows, lat, p0, p1, w0, w1, server_ms, targets, t_hung, t_up, quit_ok,
     down_max = max((r[1]["down"] for r in steady), default=-1)
     up_min = min((r[1]["up"] for r in steady), default=-1)
     lat_ok = [x * 1000 for x in lat if x is not None]
+    fresh = sum(1 for r in steady if r[1]["up"] >= TARGETS and r[1]["oldest"] is not None
+                and r[1]["oldest"] <= 2 * REFRESH)
     cpu_pct = (p1[0] - p0[0]) / (w1 - w0) * 100 if p0 and p1 else float("nan")
     rss = [r[2][1] / 1024 for r in rows]
     thr = max(r[2][2] for r in rows) if rows else -1
@@ -377,11 +422,13 @@ def report(rows, lat, p0, p1, w0, w1, server_ms, targets, t_hung, t_up, quit_ok,
         ("keypress to screen, p50", "%.1f ms" % pct(lat_ok, 50), "", None),
         ("keypress to screen, p99", "%.1f ms" % pct(lat_ok, 99), "< 50 ms", pct(lat_ok, 99) < 50),
         ("keypresses (not shown within 5 s)", "%d (%d)" % (len(lat), len(lat) - len(lat_ok)), "", None),
-        ("hung targets all STALLED, from start", "%.1f s" % t_hung if t_hung is not None else "never",
-         "<= %g s" % (TIMEOUT + 1), t_hung is not None and t_hung <= TIMEOUT + 1),
+        hung_fig("PostgreSQL", t_hung["pg"]),
+        hung_fig("MySQL", t_hung["my"]),
         ("every healthy target up, from start", "%.1f s" % t_up if t_up is not None else "never", "", None),
         ("after that: min up / max stalled / max down", "%d / %d / %d" % (up_min, stalled_max, down_max),
          "%d / %d / 0" % (TARGETS, HUNG), up_min >= TARGETS and stalled_max <= HUNG and down_max == 0),
+        ("seconds with every healthy target up, fresh", "%d of %d" % (fresh, len(steady)), "all",
+         fresh == len(steady) and len(steady) > 0),
     ]
     for eng, (ms, n) in sorted(per_engine.items()):
         figs.append(("server CPU per %s target per refresh" % eng, "%.3f ms" % (ms / n / refreshes), "", None))
