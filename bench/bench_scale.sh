@@ -25,11 +25,14 @@ mode=${1:-scale}
 # The fleet's PostgreSQL half spread over BENCH_PG_SERVERS servers (the lab's two and more
 # replicas of its primary): a probe reads every backend of its server, so a few servers each
 # holding hundreds of dbfleet's connections would measure the lab's O(n^2), not dbfleet.
-# At most 6: the lab's primary has max_wal_senders = 5 (one is the lab's own replica's).
+# At most 5: the lab's primary has max_wal_senders = 5, a base backup takes two while it runs
+# and a standby that lost its sender must find one free to come back; WAL is kept for it.
 BENCH_PG_EXTRA=""
 if [ "$mode" = scale ]; then
+	"$PG_BIN/psql" -X -q -h 127.0.0.1 -p "$PG_PRIMARY_PORT" -U postgres -d postgres \
+		-c "ALTER SYSTEM SET wal_keep_size = '512MB'" -c "SELECT pg_reload_conf()" >/dev/null
 	i=2
-	while [ $i -lt "${BENCH_PG_SERVERS:-6}" ]; do
+	while [ $i -lt "${BENCH_PG_SERVERS:-5}" ]; do
 		BENCH_PG_EXTRA="$BENCH_PG_EXTRA $(sh tests/lab.sh replica "$LAB" "pg$i")"
 		i=$((i + 1))
 	done
