@@ -84,6 +84,21 @@ static void no_core_dumps(void)
 		perror("dbfleet: prctl(PR_SET_DUMPABLE)");
 }
 
+/*
+ * A socket a target: a thousand targets need more descriptors than the usual
+ * soft limit of 1,024. Raise it to the hard limit (a user's own to take); the
+ * fleet pane still says which targets could not get one (EMFILE is an error
+ * like any other).
+ */
+static void enough_descriptors(void)
+{
+	struct rlimit r;
+	if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+		r.rlim_cur = r.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &r);
+	}
+}
+
 /* The longest dbfleet waits, once the UI is gone, for an action to end by its own deadline. */
 #define ACTION_WAIT_MAX_S 120.0
 
@@ -132,6 +147,7 @@ int main(int argc, char **argv)
 	double refresh = 0, timeout = 0;
 	int list_keys = 0, read_only = 0, c;
 	no_core_dumps();
+	enough_descriptors();
 	setlocale(LC_ALL, "");
 	tzset(); /* once, before any thread: localtime_r() then only reads the zone */
 	options_init(&o);

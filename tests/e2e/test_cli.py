@@ -218,3 +218,17 @@ def test_no_core_dump_and_not_dumpable():
         assert os.stat("/proc/%d/status" % pid).st_uid == 0, "dbfleet is dumpable: its /proc files are its user's"
     finally:
         d.close()
+
+
+def test_open_files_limit_raised_for_a_big_fleet():
+    """A socket a target: dbfleet takes the hard limit on descriptors, not the soft 1,024."""
+    import shutil
+    from harness import Skip
+    if not shutil.which("prlimit"):
+        raise Skip("no prlimit(1) to start dbfleet under a low soft limit")
+    d = _dashboard(prefix=("prlimit", "--nofile=256:8192", "--"))
+    try:
+        limits = open("/proc/%d/limits" % d.pid()).read()
+        assert re.search(r"^Max open files\s+8192\s+8192\s", limits, re.M), limits
+    finally:
+        d.close()
