@@ -42,6 +42,9 @@ int my_probe(struct my_state *c, double timeout_s, rs_run_fn run, void *ctx, str
 	c->mariadb = strstr(val(&r, 0, 0), "MariaDB") || strstr(val(&r, 0, 1), "MariaDB");
 	int major = 0, minor = 0, patch = 0;
 	sscanf(c->version, "%d.%d.%d", &major, &minor, &patch);
+	/* a version a server makes up cannot overflow the number (the fuzzer's find) */
+	if (major < 0 || major > 999 || minor < 0 || minor > 99 || patch < 0 || patch > 99)
+		major = minor = patch = 0;
 	c->vnum = major * 10000 + minor * 100 + patch;
 	c->self_id = strtoul(val(&r, 0, 2), NULL, 10);
 	c->ps_on = atoi(val(&r, 0, 3)) == 1;
