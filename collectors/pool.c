@@ -2,7 +2,11 @@
  * pool.c - bounded blocking workers with a supervisor that abandons stuck ones.
  *
  * DESIGN
- * - Jobs queue in a FIFO guarded by 'mu'; idle workers wait on 'cv'.
+ * - Jobs queue in two FIFOs guarded by 'mu'; idle workers wait on 'cv'. The
+ *   low lane holds the jobs of targets failing since their last good sample
+ *   (a host that accepts TCP and never greets holds a worker for its whole
+ *   timeout): it is served after the normal lane, and never by the last
+ *   POOL_RESERVE workers, so such hosts cannot keep healthy targets waiting.
  * - Before running a job a worker stores the job's deadline plus GRACE_S in
  *   its 'busy_until'. The supervisor thread wakes every 200 ms; a worker
  *   past its 'busy_until' is marked abandoned and, while fewer than
@@ -23,6 +27,7 @@
 #include "../model/clock.h"
 
 #define GRACE_S 1.0
+#define POOL_RESERVE 2 /* workers the low lane never takes: hung hosts cannot fill the pool */
 
 struct worker {
 	struct pool *p;
@@ -34,7 +39,9 @@ struct worker {
 struct pool {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;          /* jobs queued, or stopping */
-	struct job *head, *tail;    /* guarded by mu */
+	struct job *head, *tail;    /* guarded by mu: the normal lane */
+	struct job *lhead, *ltail;  /* guarded by mu: the low lane (job.low) */
+	int running_low;            /* guarded by mu: low-lane jobs running */
 	struct worker *workers;     /* guarded by mu: every live thread but the supervisor */
 	int stopping;               /* guarded by mu */
 	int live, stuck;            /* guarded by mu */
@@ -62,20 +69,38 @@ static void unlink_worker(struct pool *p, struct worker *w)
 		}
 }
 
+/* The next job to run, under mu: the normal lane first; the low lane while fewer than
+ * all but POOL_RESERVE live workers run low-lane jobs. NULL: none now. */
+static struct job *take(struct pool *p)
+{
+	struct job *j = p->head;
+	if (j) {
+		p->head = j->next;
+		if (!p->head)
+			p->tail = NULL;
+		return j;
+	}
+	j = p->lhead;
+	if (!j || p->running_low >= p->live - POOL_RESERVE)
+		return NULL;
+	p->lhead = j->next;
+	if (!p->lhead)
+		p->ltail = NULL;
+	p->running_low++;
+	return j;
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct pool *p = w->p;
 	pthread_mutex_lock(&p->mu);
 	while (!p->stopping && !w->abandoned) {
-		struct job *j = p->head;
+		struct job *j = take(p);
 		if (!j) {
 			pthread_cond_wait(&p->cv, &p->mu);
 			continue;
 		}
-		p->head = j->next;
-		if (!p->head)
-			p->tail = NULL;
 		double now = clock_mono();
 		atomic_store(&w->busy_until, now + j->budget + GRACE_S);
 		pthread_mutex_unlock(&p->mu);
@@ -84,8 +109,12 @@ static void *worker_main(void *arg)
 		if (!j->expired)
 			j->run(j);
 		atomic_store(&w->busy_until, 0.0);
-		j->done(j);
+		int low = j->low;
+		j->done(j); /* may free j */
 		pthread_mutex_lock(&p->mu);
+		p->running_low -= low;
+		if (low)
+			pthread_cond_broadcast(&p->cv); /* a low-lane job may start now */
 	}
 	if (w->abandoned)
 		p->stuck--;
@@ -199,11 +228,12 @@ int pool_submit(struct pool *p, struct job *j)
 		pthread_mutex_unlock(&p->mu);
 		return -1;
 	}
-	if (p->tail)
-		p->tail->next = j;
+	struct job **head = j->low ? &p->lhead : &p->head, **tail = j->low ? &p->ltail : &p->tail;
+	if (*tail)
+		(*tail)->next = j;
 	else
-		p->head = j;
-	p->tail = j;
+		*head = j;
+	*tail = j;
 	pthread_cond_broadcast(&p->cv);
 	pthread_mutex_unlock(&p->mu);
 	return 0;
@@ -236,15 +266,15 @@ void pool_stop(struct pool *p)
 		return;
 	pthread_mutex_lock(&p->mu);
 	p->stopping = 1;
-	struct job *j = p->head;
-	p->head = p->tail = NULL;
+	struct job *lanes[2] = {p->head, p->lhead};
+	p->head = p->tail = p->lhead = p->ltail = NULL;
 	pthread_cond_broadcast(&p->cv);
 	pthread_mutex_unlock(&p->mu);
-	while (j) {
-		struct job *next = j->next;
-		j->done(j);
-		j = next;
-	}
+	for (int i = 0; i < 2; i++)
+		for (struct job *j = lanes[i], *next; j; j = next) {
+			next = j->next;
+			j->done(j);
+		}
 }
 
 void pool_free(struct pool **pp)

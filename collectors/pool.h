@@ -26,6 +26,8 @@ struct job {
 	double budget;                /* the pool's: deadline - submit time */
 	atomic_int started;           /* set when a worker takes it */
 	int expired;                  /* set when it was not run: its deadline passed in the queue */
+	int low;                      /* the low lane: taken after every other job, and never by
+	                               * the last POOL_RESERVE workers (a hung host's retries) */
 	struct job *next;             /* the queue's */
 };
 

@@ -47,7 +47,7 @@
 #include "actions.h"
 #include "derive.h"
 
-#define GRACE_S 1.0
+#define GRACE_S 0.5 /* a pool job past its deadline: the target is STALLED this much later */
 #define BACKOFF_MIN_S 2.0
 #define BACKOFF_MAX_S 30.0
 /* Cancels in flight at once: libpq 15's PQcancel waits for a hung host forever,
@@ -284,6 +284,8 @@ static int job_submit(struct sjob *x, double deadline)
 {
 	struct tstate *t = x->kind == JOB_CLOSE ? NULL : x->t;
 	x->j.deadline = x->deadline = deadline;
+	/* a target failing since its last good sample (a hung host) waits behind the others */
+	x->j.low = t && t->backoff > BACKOFF_MIN_S;
 	atomic_fetch_add(&x->sm->refs, 1);
 	if (t) {
 		t->job_out = 1;
@@ -347,7 +349,9 @@ static void fail(struct tstate *t, const struct err *err, int in_flight, double 
 	snapshot_release(&t->snap);
 	store_set_state(t->sm->env.st, t->idx, state_for(err), err);
 	t->phase = PH_RETRY;
-	set_timer(t, now + t->backoff);
+	/* a quarter of jitter: targets that failed together (a host gone, a network cut) do
+	 * not come back together and fill the pool at the same second */
+	set_timer(t, now + t->backoff * (0.875 + 0.25 * (double)(t->idx * 2654435761u % 1000) / 1000.0));
 	t->backoff = t->backoff * 2 < BACKOFF_MAX_S ? t->backoff * 2 : BACKOFF_MAX_S;
 }
 

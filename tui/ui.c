@@ -334,6 +334,8 @@ static void draw_help(struct ui *ui)
 		 ui->help_top, " any key closes ");
 }
 
+#define FRAME_MIN_S 0.25 /* the least time between two redraws that samples (not keys) ask for */
+
 static void draw(struct ui *ui)
 {
 	if (ui->full_redraw) {
@@ -567,17 +569,26 @@ int ui_run(struct store *st, const struct options *o, const struct keymap *km,
 		fprintf(stderr, "dbfleet: %s\n", e.msg);
 		return 1;
 	}
-	int status = 0;
+	int status = 0, dirty = 1;
+	double next_frame = 0;
 	while (!ui.quit) {
-		draw(&ui);
+		/* a thousand targets publish hundreds of samples a second: the screen follows
+		 * them at most FRAME_MIN_S apart, a key at once, the clock every second */
+		double now = clock_mono();
+		if (dirty && now >= next_frame) {
+			draw(&ui);
+			dirty = 0;
+			next_frame = now + FRAME_MIN_S;
+		}
 		struct pollfd fds[3] = {
 			{.fd = STDIN_FILENO, .events = POLLIN},
-			{.fd = store_wake_fd(st), .events = POLLIN},
+			{.fd = dirty ? -1 : store_wake_fd(st), .events = POLLIN}, /* dirty already: wait for the frame */
 			{.fd = sig_pipe[0], .events = POLLIN},
 		};
-		int rc = poll(fds, 3, 1000);
+		int rc = poll(fds, 3, dirty ? (int)((next_frame - now) * 1000) + 1 : 1000);
 		if (rc < 0 && errno != EINTR)
 			break;
+		dirty |= rc == 0 || (fds[1].revents & POLLIN);
 		if (fds[2].revents & POLLIN) {
 			unsigned char sig = 0;
 			if (read(sig_pipe[0], &sig, 1) == 1)
@@ -593,6 +604,8 @@ int ui_run(struct store *st, const struct options *o, const struct keymap *km,
 			on_key(&ui, ch);
 			if (ui.quit && ask_before_quit(&ui))
 				ui.quit = 0;
+			dirty = 1;
+			next_frame = 0;
 		}
 	}
 	restore_terminal();
