@@ -9,39 +9,17 @@
  */
 #include "audit_text.h"
 
+#include "../model/utf8.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Decode one UTF-8 sequence; its length, or 0 if invalid (overlong, surrogate, past U+10FFFF). */
-static int decode(const unsigned char *s, uint32_t *cp)
-{
-	int n = s[0] < 0x80 ? 1 : s[0] >= 0xC2 && s[0] <= 0xDF ? 2 : s[0] >= 0xE0 && s[0] <= 0xEF ? 3
-		: s[0] >= 0xF0 && s[0] <= 0xF4 ? 4 : 0;
-	if (n <= 1) {
-		*cp = s[0];
-		return n;
-	}
-	uint32_t c = s[0] & (0x7F >> n);
-	for (int i = 1; i < n; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3F);
-	}
-	if ((n == 3 && (c < 0x800 || (c >= 0xD800 && c <= 0xDFFF))) || (n == 4 && (c < 0x10000 || c > 0x10FFFF)))
-		return 0;
-	*cp = c;
-	return n;
-}
-
-/* What is written as \uXXXX: controls, and what hides or turns text around. */
+/* What is written as \u escapes: controls, and what hides or turns text around. */
 static int hidden(uint32_t c)
 {
-	return c == 0x7F || (c >= 0x80 && c < 0xA0) || c == 0x00AD || c == 0x034F || c == 0x061C ||
-	       c == 0x180E || (c >= 0x200B && c <= 0x200F) || (c >= 0x2028 && c <= 0x202E) ||
-	       (c >= 0x2060 && c <= 0x2069) || c == 0xFEFF || (c >= 0xFFF9 && c <= 0xFFFB) ||
-	       (c >= 0xE0000 && c <= 0xE007F);
+	return c == 0x7F || (c >= 0x80 && c < 0xA0) || utf8_hides(c);
 }
 
 char *audit_text_escape(const char *json)
@@ -54,7 +32,7 @@ char *audit_text_escape(const char *json)
 	size_t o = 0;
 	while (*s) {
 		uint32_t c;
-		int n = decode(s, &c);
+		int n = utf8_decode(s, &c);
 		if (n == 0) {
 			memcpy(out + o, "\\ufffd", 6);
 			o += 6;

@@ -7,6 +7,8 @@
  */
 #include "pane.h"
 
+#include "../model/utf8.h"
+
 #include <langinfo.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -27,44 +29,6 @@ int text_utf8(void)
 	return utf8;
 }
 
-/* Decode one UTF-8 sequence; length, or 0 if invalid (overlong, surrogate). */
-static int utf8_decode(const unsigned char *s, uint32_t *cp)
-{
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	int n = s[0] >= 0xF0 && s[0] <= 0xF4 ? 4 : s[0] >= 0xE0 ? 3 : s[0] >= 0xC2 && s[0] < 0xE0 ? 2 : 0;
-	if (!n || (n == 3 && s[0] >= 0xF0))
-		return 0;
-	uint32_t c = s[0] & (0xFF >> (n + 1));
-	for (int i = 1; i < n; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3F);
-	}
-	if ((n == 3 && (c < 0x800 || (c >= 0xD800 && c <= 0xDFFF))) || (n == 4 && (c < 0x10000 || c > 0x10FFFF)))
-		return 0;
-	*cp = c;
-	return n;
-}
-
-/*
- * Characters that change how the text around them reads, or show nothing:
- * bidi controls (a name that reads backwards), zero-width characters and
- * tag characters (two names that look the same but are not), line and
- * paragraph separators. Each is shown as <U+XXXX>.
- */
-static int is_bidi_or_format(uint32_t c)
-{
-	return (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069) || c == 0x200E ||
-	       c == 0x200F || c == 0x061C || (c >= 0x2028 && c <= 0x2029) || /* bidi, separators */
-	       (c >= 0x200B && c <= 0x200D) || (c >= 0x2060 && c <= 0x2064) || c == 0xFEFF ||
-	       c == 0x180E || c == 0x034F || (c >= 0xFFF9 && c <= 0xFFFB) || /* zero-width, invisible */
-	       c == 0x115F || c == 0x1160 || c == 0x3164 || c == 0xFFA0 ||   /* blank fillers */
-	       (c >= 0xE0000 && c <= 0xE007F);                                 /* tags */
-}
-
 /*
  * A code point of 0x80 or more shown as <U+XXXX>: C1 controls, the
  * invisible and direction-changing ones, what the terminal cannot draw, and
@@ -73,7 +37,7 @@ static int is_bidi_or_format(uint32_t c)
  */
 static int must_escape(uint32_t c, int leading)
 {
-	if (c < 0xA0 || is_bidi_or_format(c) || !utf8)
+	if (c < 0xA0 || utf8_hides(c) || !utf8)
 		return 1;
 	int w = wcwidth((wchar_t)c);
 	return w < 0 || (w == 0 && leading);
