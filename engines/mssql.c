@@ -113,6 +113,13 @@ static int parse_sessions(struct mssql_state *c, const struct rs *r, struct db_s
 }
 
 /* The local replica is primary: the others are its standbys; else it is one. */
+
+/* A queue size in KiB as the server says it, in bytes; a made-up number cannot overflow. */
+static int64_t kib_to_bytes(int64_t kb)
+{
+	return kb < 0 ? -1 : kb > INT64_MAX / 1024 ? INT64_MAX : kb * 1024;
+}
+
 static void parse_hadr(const struct rs *r, struct db_sample *out)
 {
 	int local_primary = 0;
@@ -124,7 +131,7 @@ static void parse_hadr(const struct rs *r, struct db_sample *out)
 			out->health.is_replica = 1;
 			out->standby.streaming = !strcasecmp(val(r, i, 3), "SYNCHRONIZED") ||
 						 !strcasecmp(val(r, i, 3), "SYNCHRONIZING");
-			out->standby.replay_backlog_bytes = ival(r, i, 4, 0) * 1024;
+			out->standby.replay_backlog_bytes = kib_to_bytes(ival(r, i, 4, 0));
 			out->standby.lag_s = dval(r, i, 5, -1);
 			if (!out->standby.streaming)
 				copy(out->standby.halted, sizeof out->standby.halted, val(r, i, 3));
@@ -142,7 +149,7 @@ static void parse_hadr(const struct rs *r, struct db_sample *out)
 		copy(x->client, sizeof x->client, val(r, i, 0));
 		copy(x->state, sizeof x->state, val(r, i, 3));
 		copy(x->sync_state, sizeof x->sync_state, strncasecmp(val(r, i, 6), "SYNC", 4) ? "async" : "sync");
-		x->lag_bytes = ival(r, i, 4, 0) * 1024;
+		x->lag_bytes = kib_to_bytes(ival(r, i, 4, 0));
 		x->replay_lag_s = dval(r, i, 5, -1);
 		x->write_lag_s = x->flush_lag_s = -1;
 	}
