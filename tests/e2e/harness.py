@@ -136,14 +136,14 @@ class Dbfleet:
     def pid(self):
         """The dbfleet process's pid (below the pane's shell, and any prefix), or None."""
         exe = os.path.realpath(BINARY)
-        todo = [int(self.tmux("display-message", "-p", "-t", "0", "#{pane_pid}").strip())]
-        while todo:
-            pid = todo.pop()
+        walk = [int(self.tmux("display-message", "-p", "-t", "0", "#{pane_pid}").strip())]
+        while walk:
+            pid = walk.pop()
             try:
                 if os.path.realpath("/proc/%d/exe" % pid) == exe:
                     return pid
                 with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
-                    todo += [int(c) for c in f.read().split()]
+                    walk += [int(c) for c in f.read().split()]
             except OSError:
                 continue
         return None
