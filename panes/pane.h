@@ -22,7 +22,7 @@ int text_utf8(void);
  * before curses (draw_text calls it): control characters and escape
  * sequences are shown escaped (ESC as ^[; C1 controls, bidi controls,
  * zero-width, tag and blank filler characters, and a combining mark at the
- * start, as <U+XXXX>), newlines and tabs become spaces, invalid UTF-8
+ * start, as <U+hex code>), newlines and tabs become spaces, invalid UTF-8
  * becomes U+FFFD ('?' without UTF-8). Its output passes through unchanged.
  * Returns a new string of at most 'max' bytes (plus NUL), or NULL on OOM.
  */

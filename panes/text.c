@@ -30,7 +30,7 @@ int text_utf8(void)
 }
 
 /*
- * A code point of 0x80 or more shown as <U+XXXX>: C1 controls, the
+ * A code point of 0x80 or more shown as <U+hex code>: C1 controls, the
  * invisible and direction-changing ones, what the terminal cannot draw, and
  * a combining mark at the start (it would join the character drawn before
  * the text: a column separator, an escape's '>').

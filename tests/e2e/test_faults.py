@@ -331,7 +331,7 @@ def _end_hostile(p, marker):
 
 def test_hostile_role_and_target_names_are_escaped_in_titles_and_notes():
     """A target named with U+202E and U+200B (the pane title), reached as a role with such a
-    name and no pg_monitor (the note above the sessions): each shown as <U+XXXX>, none sent."""
+    name and no pg_monitor (the note above the sessions): each shown as <U+ and its hex code>, none sent."""
     L = lab()
     _rawbytes_db()
     raw = tempfile.mktemp(prefix="dbfleet-raw-")

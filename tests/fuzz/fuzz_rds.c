@@ -12,8 +12,7 @@ static struct aws_client *cl;
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc, (void)argv;
-	static const struct aws_creds c = {"AKIDEXAMPLE", "secret", ""};
-	FUZZ_ASSERT(aws_global_init() == 0 && (cl = aws_client_new(&c, NULL)) != NULL);
+	cl = fuzz_aws_client();
 	return 0;
 }
 
