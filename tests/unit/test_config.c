@@ -323,7 +323,7 @@ static void aws_keys_through_the_table(void)
 	CHECK_STR(o.cloud.regions[1], "eu-west-1");
 	CHECK_STR(o.cloud.connect_tls, "verify-full");
 	CHECK_STR(o.cloud.connect, "orders-*,tag:team=x");
-	CHECK(o.cloud.nprices == 1 && o.cloud.prices[0].usd == 0.21);
+	CHECK(o.cloud.nprices == 1 && o.cloud.prices[0].v == 0.21);
 	CHECK(load("[aws]\ndiscover = 5\n", &o, err, sizeof err) == -1);
 	CHECK(strstr(err, ":2: discover: '5' is not a number of seconds between 10 and 3600") != NULL);
 	CHECK(load("[aws]\nconnect_user = a=b\n", &o, err, sizeof err) == -1);
