@@ -12,7 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
-static const struct aws_service *const services[] = {&AWS_RDS, &AWS_CLOUDWATCH, &AWS_CE, &AWS_STS};
+static const struct aws_service *const services[] = {&AWS_RDS, &AWS_CLOUDWATCH, &AWS_CE, &AWS_STS, &AWS_PI};
 #define NSERVICES (sizeof services / sizeof services[0])
 
 /* The override for 'svc' and the variable it came from, or NULL. */
