@@ -77,6 +77,13 @@ def test_aws_pi_top_sql_without_a_database_connection():
         d.wait_for(r"queries - pi-plain \(AWS")
         d.wait_for(r"Performance Insights is off for 'pi-plain'")
         assert _sent("GetResourceMetrics") == before
+        # the details overlay (Enter on the fleet row) shows the same figures, in short
+        d.keys("1", "Home", "Enter")
+        s = d.wait_for(r"top SQL \(average active sessions\):")
+        assert re.search(r"Performance Insights \(db-[A-Z2-7]{26}, last 5 min, \S+ ago\):", s), s
+        assert "load 1.80 average active sessions of 2 vCPUs (90%)" in s, s
+        assert re.search(r"^\s+1\.20\s+SELECT o\.col_0", s, re.M), s
+        assert re.search(r"waits: CPU 0\.90, Lock:transactionid 0\.50, IO:DataFileRead 0\.40", s), s
     finally:
         d.close()
 
@@ -107,6 +114,11 @@ def test_aws_pi_beside_the_database():
         rows_db = [l for l in lines[db_at + 1:pi_at] if l.strip()]
         assert db_at < pi_at and rows_db, s  # the database's own statements, with calls
         assert re.search(r"^\s*3000\s.*\bCPU\s+SELECT pi_side_marker", s, re.M), s
+        # the target's details overlay adds what PI sees of it
+        d.keys("1", "Enter")
+        s = d.wait_for(r"top SQL \(average active sessions\):")
+        assert "load 3.00 average active sessions of 6 vCPUs (50%)" in s, s
+        assert re.search(r"^\s+3\.00\s+SELECT pi_side_marker FROM ledger", s, re.M), s
     finally:
         d.close()
         os.unlink(cfg)
