@@ -70,8 +70,13 @@ static void fetch(struct watched *w, struct store *st, const struct cloud_config
 		w->have = 1;
 	} else {
 		unsigned req = o->requests;
-		if (w->have)
+		if (w->have) {
 			*o = w->last;
+		} else { /* half a fetch is not shown */
+			o->load = -1;
+			o->nwait = o->nsql = 0;
+			o->fetched_at = 0;
+		}
 		o->requests = req;
 		snprintf(o->error, sizeof o->error, "Performance Insights: %.60s%s%.200s", e.code, e.msg[0] ? ": " : "",
 			 e.msg);

@@ -140,6 +140,7 @@ struct pi_snapshot {
 
 #define STORE_PI_WATCH 8 /* instances watched at once: the queries pane and an overlay need two */
 #define STORE_PI_KEY 100 /* "REGION/ID" */
+#define STORE_PI_WATCH_S 15.0 /* a pane renews its watch at each recalc (every second at least) */
 
 /*
  * The UI shows instance REGION/ID's Performance Insights now (the queries

@@ -32,7 +32,7 @@ static int pi_lines(char *buf, size_t n, const struct pane_ctx *ctx, const struc
 {
 	if (!ci->pi_enabled)
 		return snprintf(buf, n, "\nPerformance Insights: off\n");
-	store_pi_watch(ctx->store, ci->region, ci->id, 15);
+	store_pi_watch(ctx->store, ci->region, ci->id, STORE_PI_WATCH_S);
 	struct pi_snapshot *ps = store_pi_get(ctx->store, ci->region, ci->id);
 	if (!ps)
 		return snprintf(buf, n, "\nPerformance Insights: asking...\n");

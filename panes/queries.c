@@ -34,7 +34,6 @@ static void num(struct row *r, int col, double v)
 /* ---- Performance Insights ---- */
 
 #define PI_KEY "pi:"      /* a PI row's ref.key: "pi:" + its db.sql_tokenized.id */
-#define PI_WATCH_S 15.0   /* renewed at each recalc: PI is read while this pane shows it */
 
 /* A note in the first free line above the table. */
 static void note_add(struct pane *p, const char *text)
@@ -81,7 +80,7 @@ static void pi_rows(struct pane *p, const struct pane_ctx *ctx, const struct clo
 		note_add(p, line);
 		return;
 	}
-	store_pi_watch(ctx->store, ci->region, ci->id, PI_WATCH_S);
+	store_pi_watch(ctx->store, ci->region, ci->id, STORE_PI_WATCH_S);
 	struct pi_snapshot *ps = store_pi_get(ctx->store, ci->region, ci->id);
 	if (!ps) {
 		header(p, "pi", group, "from Performance Insights: asking...");
@@ -90,8 +89,11 @@ static void pi_rows(struct pane *p, const struct pane_ctx *ctx, const struct clo
 	const struct cloud_pi *pi = &ps->pi;
 	pi_load_text(load, sizeof load, pi);
 	fmt_age(age, sizeof age, clock_wall() - pi->fetched_at);
-	snprintf(line, sizeof line, "from Performance Insights: %s, last %d min%s%s%s", load, pi->window_s / 60,
-		 pi->fetched_at > 0 ? " (" : "", pi->fetched_at > 0 ? age : "", pi->fetched_at > 0 ? " ago)" : "");
+	if (pi->fetched_at > 0)
+		snprintf(line, sizeof line, "from Performance Insights: %s, last %d min (%s ago)", load, pi->window_s / 60,
+			 age);
+	else
+		snprintf(line, sizeof line, "from Performance Insights: no figures (see above)");
 	struct row *h = header(p, "pi", group, line);
 	if (h && pi->load >= 0)
 		row_setf(h, C_MS_S, pi->load * 1000, "%.0f", pi->load * 1000);
@@ -110,7 +112,8 @@ static void pi_rows(struct pane *p, const struct pane_ctx *ctx, const struct clo
 			break;
 		snprintf(r->ref.key, sizeof r->ref.key, PI_KEY "%.80s", q->id);
 		r->group = group;
-		row_setf(r, C_MS_S, q->load * 1000, "%.0f", q->load * 1000);
+		if (q->load >= 0)
+			row_setf(r, C_MS_S, q->load * 1000, "%.0f", q->load * 1000);
 		row_text(r, C_WAIT, q->wait);
 		row_text(r, C_QUERY, q->text);
 	}
@@ -155,42 +158,49 @@ static int pi_beside(struct pane *p, const struct pane_ctx *ctx, const struct ta
 	return shown;
 }
 
+/* Every wait event with its type and load, under the instance's load. */
+static int pi_waits_text(char *body, size_t n, const struct cloud_pi *pi)
+{
+	char load[128];
+	pi_load_text(load, sizeof load, pi);
+	int o = snprintf(body, n, "Performance Insights, %s (%s), last %d min\n%s\n\n"
+			 "wait events (db.wait_event), average active sessions:\n%s", pi->id, pi->resource_id,
+			 pi->window_s / 60, load, pi->nwait ? "" : "  none seen\n");
+	for (int i = 0; i < pi->nwait && o < (int)n; i++)
+		o += snprintf(body + o, n - (size_t)o, "  %-40s %-12s %8.2f\n", pi->wait[i].name, pi->wait[i].type,
+			      pi->wait[i].load);
+	return o;
+}
+
+/* One digest: its load, its biggest wait, its text (whole, or the 500 bytes PI gave). */
+static int pi_digest_text(char *body, size_t n, const struct cloud_pi *pi, const char *id)
+{
+	for (int i = 0; i < pi->nsql; i++)
+		if (!strcmp(pi->sql[i].id, id))
+			return snprintf(body, n, "Performance Insights digest %s: %.2f average active sessions over the"
+					" last %d min, most in %s\n%s\n\n%s", pi->sql[i].id, pi->sql[i].load,
+					pi->window_s / 60, pi->sql[i].wait[0] ? pi->sql[i].wait : "-",
+					pi->sql[i].full ? "" : "(PI gave the first 500 bytes only; the whole text is asked for)",
+					pi->sql[i].text);
+	return 0;
+}
+
 /* Enter on a PI row: the digest's text, whole when PI gave it; on PI's header: every wait. */
 static void pi_open(struct pane *p, const struct pane_ctx *ctx, const struct row *r)
 {
 	struct cloud_snapshot *c = store_cloud_get(ctx->store);
-	struct target_status st;
 	const struct cloud_instance *ci = ctx->aws.kind == ROW_AWS ? cloud_of_ref(c, &ctx->aws) : NULL;
 	if (!ci && ctx->target < store_count(ctx->store)) {
+		struct target_status st;
 		struct snapshot *snap = store_get(ctx->store, ctx->target, &st);
 		snapshot_release(&snap);
 		ci = fleet_cloud_of(c, &st);
 	}
 	struct pi_snapshot *ps = ci ? store_pi_get(ctx->store, ci->region, ci->id) : NULL;
 	cloud_snapshot_release(&c);
-	if (!ps)
-		return;
-	const struct cloud_pi *pi = &ps->pi;
-	char *body = malloc(PANE_OVERLAY_MAX), load[128];
-	int o = 0;
-	for (int i = 0; body && r->ref.kind == ROW_GROUP && i < pi->nwait && o < PANE_OVERLAY_MAX; i++) {
-		if (!i) {
-			pi_load_text(load, sizeof load, pi);
-			o = snprintf(body, PANE_OVERLAY_MAX, "Performance Insights, %s (%s), last %d min\n%s\n\n"
-				     "wait events (db.wait_event), average active sessions:\n", pi->id, pi->resource_id,
-				     pi->window_s / 60, load);
-		}
-		o += snprintf(body + o, PANE_OVERLAY_MAX - (size_t)o, "  %-40s %-12s %8.2f\n", pi->wait[i].name,
-			      pi->wait[i].type, pi->wait[i].load);
-	}
-	for (int i = 0; body && r->ref.kind != ROW_GROUP && i < pi->nsql; i++)
-		if (!strcmp(pi->sql[i].id, r->ref.key + strlen(PI_KEY)))
-			o = snprintf(body, PANE_OVERLAY_MAX, "Performance Insights digest %s: %.2f average active"
-				     " sessions over the last %d min, most in %s\n%s\n\n%s", pi->sql[i].id, pi->sql[i].load,
-				     pi->window_s / 60, pi->sql[i].wait[0] ? pi->sql[i].wait : "-",
-				     pi->sql[i].full ? "" : "(PI gave the first 500 bytes only; the whole text is being asked for)",
-				     pi->sql[i].text);
-	if (body && o > 0)
+	char *body = ps ? malloc(PANE_OVERLAY_MAX) : NULL;
+	if (body && (r->ref.kind == ROW_GROUP ? pi_waits_text(body, PANE_OVERLAY_MAX, &ps->pi)
+					      : pi_digest_text(body, PANE_OVERLAY_MAX, &ps->pi, r->ref.key + strlen(PI_KEY))))
 		pane_set_overlay(p, body);
 	free(body);
 	pi_snapshot_release(&ps);

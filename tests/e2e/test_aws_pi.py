@@ -124,6 +124,24 @@ def test_aws_pi_beside_the_database():
         os.unlink(cfg)
 
 
+def test_aws_pi_error_is_said_plainly():
+    awslab.url()
+    awslab.reset()
+    awslab.create_instances("us-east-1", ["pi-denied"])
+    _seed_pi("pi-denied", [{"text": "SELECT 1", "load": 0.5}])
+    # a broken front end's HTML page where PI's JSON should be
+    awslab.proxy("fault", {"action": "GetResourceMetrics", "mode": "500", "count": 10})
+    d = _dbfleet(["--aws", "--region", "us-east-1"], AWS_MAX_ATTEMPTS="1")
+    try:
+        d.wait_for(r"^pi-denied\s", timeout=30)
+        d.keys("Home", "3")
+        s = d.wait_for(r"Performance Insights: HTTP 500", timeout=20)
+        assert "from Performance Insights: no figures (see above)" in s, s
+        assert "<html" not in s.lower(), s
+    finally:
+        d.close()
+
+
 def test_aws_pi_proxy_answers_as_the_cli_reads_them():
     """The proxy's PI shapes against the AWS CLI's own model: every field it sends is one the CLI keeps."""
     aws = shutil.which("aws")
