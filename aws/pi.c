@@ -5,10 +5,12 @@
  * and its top SQL digests by average active sessions.
  *
  * A fetch is two requests: GetResourceMetrics (db.load.avg, in all and by
- * db.wait_event) and DescribeDimensionKeys (db.load.avg by db.sql_tokenized,
- * each digest partitioned by wait event). PI cuts a digest's text at 500
+ * db.wait_event; small enough for one page, NextToken is not followed) and
+ * DescribeDimensionKeys (db.load.avg by db.sql_tokenized, each digest
+ * partitioned by wait event). PI cuts a digest's text at 500
  * bytes; for those, DescribeDimensionKeys by db.sql finds a statement of the
- * digest (db.sql.id) and GetDimensionKeyDetails gives that statement whole.
+ * digest (db.sql.id) and GetDimensionKeyDetails gives that statement whole
+ * (as far as the engine keeps it; its first PI_TEXT_MAX bytes are kept).
  * Whole texts are kept from the fetch before, so each costs its calls once.
  */
 #include "aws.h"
@@ -23,7 +25,8 @@
 const struct aws_service AWS_PI = {"pi", "PI", "pi", NULL};
 
 #define PI_TARGET "PerformanceInsightsv20180227."
-#define PI_TRUNCATED_AT 500 /* PI returns a digest's first 500 bytes */
+#define PI_TRUNCATED_AT 500 /* PI returns at most a response element's first 500 bytes */
+#define PI_MAYBE_CUT (PI_TRUNCATED_AT - 3) /* ... or fewer, when the cut falls inside a character */
 #define PI_DETAILS_PER_FETCH 4 /* whole texts asked for in one fetch; the rest the next time */
 #define PI_SQL_GROUP_LIMIT 25 /* DimensionGroup.Limit's maximum */
 
@@ -218,7 +221,7 @@ static int top_sql(struct req *r, const struct cloud_pi *prev)
 		s->load = num(x, "Total");
 		top_wait(pkeys, cJSON_GetObjectItemCaseSensitive(x, "Partitions"), s->wait, sizeof s->wait);
 		snprintf(s->text, sizeof s->text, "%s", text);
-		s->full = strlen(text) < PI_TRUNCATED_AT;
+		s->full = strlen(text) < PI_MAYBE_CUT;
 		for (int i = 0; !s->full && prev && s->id[0] && i < prev->nsql; i++)
 			if (prev->sql[i].full && !strcmp(prev->sql[i].id, s->id)) {
 				memcpy(s->text, prev->sql[i].text, sizeof s->text);
