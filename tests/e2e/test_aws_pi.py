@@ -47,7 +47,12 @@ def test_aws_pi_top_sql_without_a_database_connection():
     try:
         d.wait_for(r"fleet - 0 targets, 2 AWS instances", timeout=30)
         s = d.wait_for(r"^pi-plain\s")
-        time.sleep(1.5)  # a few fleet refreshes: nothing asks PI while no pane shows an instance
+        # a whole round of the cloud thread (discovery, CloudWatch, then events) asks PI nothing
+        # while no pane shows an instance
+        deadline = time.time() + 15
+        while not _sent("DescribeEvents") and time.time() < deadline:
+            time.sleep(0.1)
+        assert _sent("DescribeEvents") and _sent("GetMetricData"), awslab.proxy("stats")
         assert _sent("GetResourceMetrics") == 0 and _sent("DescribeDimensionKeys") == 0, awslab.proxy("stats")
         d.keys("Home")  # healthy rows go by name: pi-orders, pi-plain
         d.wait_for(r"^pi-orders\s")
