@@ -1,0 +1,325 @@
+/*
+ * once.c - dbfleet --once: one sample of each target, one pane's rows on
+ * stdout as JSON or CSV, and an exit status a script can act on. No curses
+ * at all. The rows are the pane's own (the same recalc and cells the screen
+ * draws), so a figure here is the figure on the screen.
+ *
+ * Format version 1 (dbfleet(1), BATCH OUTPUT): JSON {"version", "fleet",
+ * "pane", "generated_at", "title", "status", "exit", "targets": [...],
+ * "columns": [...], "rows": [{column: cell or null, "target": name}]};
+ * CSV: a header "version,fleet,pane,target,COLUMNS..." and one line a row.
+ */
+#include "tui.h"
+
+#include "../panes/pane.h"
+
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ONCE_VERSION 1
+#define ONCE_GRACE_S 1.0 /* past the timeout: a step that missed its deadline is STALLED by then */
+
+static const struct {
+	const char *name;
+	const struct pane_ops *ops;
+	int per_target;   /* shows one target: --target picks it, else the first */
+} once_panes[] = {
+	{"fleet", &pane_fleet_ops, 0}, {"lag", &pane_lag_ops, 0}, {"queries", &pane_queries_ops, 1},
+	{"sessions", &pane_sessions_ops, 1}, {"cost", &pane_cost_ops, 0}, {"timeline", &pane_timeline_ops, 0},
+};
+#define NPANES (sizeof once_panes / sizeof once_panes[0])
+
+static long pane_index(const char *name)
+{
+	for (size_t i = 0; i < NPANES; i++)
+		if (!strcmp(once_panes[i].name, name))
+			return (long)i;
+	return -1;
+}
+
+int once_check(const struct once_request *q, char *err, size_t n)
+{
+	if (strcmp(q->format, "json") && strcmp(q->format, "csv")) {
+		snprintf(err, n, "--format: give json or csv");
+		return -1;
+	}
+	if (pane_index(q->pane) < 0) {
+		snprintf(err, n, "--pane: give fleet, lag, queries, sessions, cost or timeline");
+		return -1;
+	}
+	return 0;
+}
+
+long once_target(struct store *st, const char *name)
+{
+	for (size_t t = 0; t < store_count(st); t++) {
+		struct target_status s;
+		struct snapshot *snap = store_get(st, t, &s);
+		snapshot_release(&snap);
+		if (!strcmp(s.name, name))
+			return (long)t;
+	}
+	return -1;
+}
+
+/* Has target 't' answered (with sessions and digests if 'detail') or failed? */
+static int settled(struct store *st, size_t t, int detail)
+{
+	struct target_status s;
+	struct snapshot *snap = detail ? store_get_detail(st, t, &s) : store_get(st, t, &s);
+	int done = s.state == TARGET_OK ? snap && (!detail || snap->s.detail) : s.state != TARGET_CONNECTING;
+	snapshot_release(&snap);
+	return done;
+}
+
+static int cloud_settled(struct store *st)
+{
+	struct cloud_snapshot *c = store_cloud_get(st);
+	int done = c && (c->discovered_at > 0 || c->error[0]);
+	cloud_snapshot_release(&c);
+	return done;
+}
+
+/* Wait, on the store's wake-ups, until targets [from, to) and AWS (if on) have answered or failed, or 'until'. */
+static void wait_settled(struct store *st, size_t from, size_t to, int detail, int cloud, double until)
+{
+	for (;;) {
+		size_t t = from;
+		while (t < to && settled(st, t, detail))
+			t++;
+		double now = clock_mono();
+		if ((t == to && (!cloud || cloud_settled(st))) || now >= until)
+			return;
+		struct pollfd fd = {.fd = store_wake_fd(st), .events = POLLIN};
+		int ms = (int)((until - now) * 1000) + 1;
+		if (poll(&fd, 1, ms < 200 ? ms : 200) > 0)
+			store_drain(st);
+	}
+}
+
+/* 0 all well, 1 a target down, stalled or without a sample, 3 an authentication failure. */
+static int verdict(struct store *st, size_t from, size_t to, int cloud, cJSON *targets)
+{
+	int rc = 0;
+	double now = clock_mono();
+	for (size_t t = from; t < to; t++) {
+		struct target_status s;
+		struct snapshot *snap = store_get(st, t, &s);
+		if (s.state == TARGET_AUTH)
+			rc = 3;
+		else if (s.state != TARGET_OK && rc == 0)
+			rc = 1;
+		cJSON *o = targets ? cJSON_CreateObject() : NULL;
+		if (o) {
+			cJSON_AddStringToObject(o, "name", s.name);
+			cJSON_AddStringToObject(o, "engine", s.engine);
+			cJSON_AddStringToObject(o, "state", target_state_name(s.state));
+			cJSON_AddStringToObject(o, "error", s.error);
+			if (snap)
+				cJSON_AddNumberToObject(o, "sample_age_s", now - snap->mono);
+			else
+				cJSON_AddNullToObject(o, "sample_age_s");
+			cJSON_AddItemToArray(targets, o);
+		}
+		snapshot_release(&snap);
+	}
+	struct cloud_snapshot *c = cloud ? store_cloud_get(st) : NULL;
+	if (cloud && (!c || c->error[0]))
+		rc = c && c->auth_failed ? 3 : rc ? rc : 1;
+	cloud_snapshot_release(&c);
+	return rc;
+}
+
+/* A column's name as a key: "LONG XACT" -> "long_xact", "TIME ms/s" -> "time_ms_s". */
+static void column_key(const char *name, char *out, size_t n)
+{
+	size_t o = 0;
+	for (const char *s = name; *s && o + 1 < n; s++) {
+		if (isalnum((unsigned char)*s))
+			out[o++] = (char)tolower((unsigned char)*s);
+		else if (o && out[o - 1] != '_')
+			out[o++] = '_';
+	}
+	while (o && out[o - 1] == '_')
+		o--;
+	out[o] = '\0';
+}
+
+/* Is row 'r' one --target keeps? (per-target panes show only their target already) */
+static int row_kept(const struct row *r, long only, int per_target)
+{
+	if (only < 0 || per_target)
+		return 1;
+	return r->ref.kind != ROW_AWS && r->ref.kind != ROW_GROUP && r->ref.target == (size_t)only;
+}
+
+/* The target a row names, or "" (a statement, a session, an AWS instance). */
+static const char *row_target(struct store *st, const struct row *r, char *buf, size_t n)
+{
+	buf[0] = '\0';
+	if (r->ref.kind == ROW_TARGET && r->ref.target < store_count(st)) {
+		struct target_status s;
+		struct snapshot *snap = store_get(st, r->ref.target, &s);
+		snapshot_release(&snap);
+		snprintf(buf, n, "%s", s.name);
+	}
+	return buf;
+}
+
+static void csv_field(FILE *f, const char *s, int first)
+{
+	if (!first)
+		fputc(',', f);
+	if (!s)
+		return;
+	if (!s[strcspn(s, ",\"\r\n")] && s[0] != ' ' && (!*s || s[strlen(s) - 1] != ' ')) {
+		fputs(s, f);
+		return;
+	}
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+static void print_csv(struct store *st, const struct options *o, const char *pane, const struct pane *p, long only,
+		      int per_target)
+{
+	char key[64], v[16], tn[64];
+	csv_field(stdout, "version", 1);
+	csv_field(stdout, "fleet", 0);
+	csv_field(stdout, "pane", 0);
+	csv_field(stdout, "target", 0);
+	for (int c = 0; c < p->tab.ncols; c++) {
+		column_key(p->tab.cols[c].name, key, sizeof key);
+		csv_field(stdout, key, 0);
+	}
+	fputc('\n', stdout);
+	snprintf(v, sizeof v, "%d", ONCE_VERSION);
+	for (int i = 0; i < p->tab.nrows; i++) {
+		const struct row *r = &p->tab.rows[i];
+		if (!row_kept(r, only, per_target))
+			continue;
+		csv_field(stdout, v, 1);
+		csv_field(stdout, o->fleet, 0);
+		csv_field(stdout, pane, 0);
+		csv_field(stdout, row_target(st, r, tn, sizeof tn), 0);
+		for (int c = 0; c < p->tab.ncols; c++)
+			csv_field(stdout, r->cell[c], 0);
+		fputc('\n', stdout);
+	}
+}
+
+static cJSON *json_rows(struct store *st, const struct pane *p, long only, int per_target, cJSON *columns)
+{
+	char key[64], tn[64];
+	cJSON *rows = cJSON_CreateArray();
+	for (int c = 0; c < p->tab.ncols; c++) {
+		column_key(p->tab.cols[c].name, key, sizeof key);
+		cJSON_AddItemToArray(columns, cJSON_CreateString(key));
+	}
+	for (int i = 0; rows && i < p->tab.nrows; i++) {
+		const struct row *r = &p->tab.rows[i];
+		cJSON *o = row_kept(r, only, per_target) ? cJSON_CreateObject() : NULL;
+		if (!o)
+			continue;
+		for (int c = 0; c < p->tab.ncols; c++) {
+			column_key(p->tab.cols[c].name, key, sizeof key);
+			if (r->cell[c])
+				cJSON_AddStringToObject(o, key, r->cell[c]);
+			else
+				cJSON_AddNullToObject(o, key);
+		}
+		cJSON_AddStringToObject(o, "target", row_target(st, r, tn, sizeof tn));
+		cJSON_AddItemToArray(rows, o);
+	}
+	return rows;
+}
+
+static int print_json(struct store *st, const struct options *o, const char *pane, const struct pane *p, long only,
+		      int per_target, int rc, cJSON *targets)
+{
+	char when[32];
+	fmt_utc(when, sizeof when, clock_wall());
+	cJSON *root = cJSON_CreateObject(), *columns = cJSON_CreateArray();
+	if (!root || !columns) {
+		cJSON_Delete(root);
+		cJSON_Delete(columns);
+		cJSON_Delete(targets);
+		return -1;
+	}
+	cJSON_AddNumberToObject(root, "version", ONCE_VERSION);
+	cJSON_AddStringToObject(root, "fleet", o->fleet);
+	cJSON_AddStringToObject(root, "pane", pane);
+	cJSON_AddStringToObject(root, "generated_at", when);
+	cJSON_AddStringToObject(root, "title", p->title);
+	cJSON_AddStringToObject(root, "status", p->status);
+	cJSON_AddNumberToObject(root, "exit", rc);
+	cJSON_AddItemToObject(root, "targets", targets);
+	cJSON *rows = json_rows(st, p, only, per_target, columns);
+	cJSON_AddItemToObject(root, "columns", columns);
+	cJSON_AddItemToObject(root, "rows", rows);
+	char *text = cJSON_Print(root);
+	cJSON_Delete(root);
+	if (!text)
+		return -1;
+	puts(text);
+	cJSON_free(text);
+	return 0;
+}
+
+int once_run(struct store *st, const struct options *o, struct collector *col, const struct once_request *q)
+{
+	long pi = pane_index(q->pane), only = q->target ? once_target(st, q->target) : -1;
+	int per_target = once_panes[pi].per_target;
+	size_t from = only >= 0 ? (size_t)only : 0, to = only >= 0 ? (size_t)only + 1 : store_count(st);
+	double wait_s = o->timeout_s;
+	for (size_t i = 0; i < o->ntargets; i++)
+		wait_s = o->targets[i].timeout_s > wait_s ? o->targets[i].timeout_s : wait_s;
+	signal(SIGPIPE, SIG_IGN); /* a reader that went away: the write fails, no signal */
+	text_init();
+	if (per_target) {
+		from = only >= 0 ? (size_t)only : 0;
+		to = from + (from < store_count(st));
+		if (from < to)
+			store_watch(st, from, wait_s + 10); /* its first sample reads sessions and digests */
+	}
+	struct err e = {0};
+	if (collector_start(col, &e) < 0) {
+		fprintf(stderr, "dbfleet: %s\n", e.msg);
+		return 1;
+	}
+	wait_settled(st, from, to, per_target, o->cloud.enabled, clock_mono() + wait_s + ONCE_GRACE_S);
+	struct pane *p = pane_new(once_panes[pi].ops);
+	cJSON *targets = cJSON_CreateArray();
+	int rc = verdict(st, from, to, o->cloud.enabled, targets);
+	if (!p || !targets) {
+		pane_free(&p);
+		cJSON_Delete(targets);
+		fprintf(stderr, "dbfleet: out of memory\n");
+		return 1;
+	}
+	struct pane_ctx ctx = {.store = st, .target = from, .now = clock_mono(), .fleet = o->fleet};
+	if (pi == pane_index("timeline") && only >= 0)
+		pane_command(p, PANE_SCOPE_NEXT, &ctx, 0); /* the fleet's timeline -> the target's */
+	pane_recalc(p, &ctx);
+	pane_fill_all(p);
+	if (!strcmp(q->format, "csv")) {
+		cJSON_Delete(targets);
+		print_csv(st, o, q->pane, p, only, per_target);
+	} else if (print_json(st, o, q->pane, p, only, per_target, rc, targets) < 0) {
+		fprintf(stderr, "dbfleet: out of memory\n");
+	}
+	pane_free(&p);
+	if (fflush(stdout) != 0)
+		rc = rc ? rc : 1;
+	return rc;
+}
