@@ -28,9 +28,10 @@ static const struct {
 	const char *name;
 	const struct pane_ops *ops;
 	int per_target;   /* shows one target: --target picks it, else the first */
+	int two;          /* its figures are rates between two samples: wait for a second one */
 } once_panes[] = {
-	{"fleet", &pane_fleet_ops, 0}, {"lag", &pane_lag_ops, 0}, {"queries", &pane_queries_ops, 1},
-	{"sessions", &pane_sessions_ops, 1}, {"cost", &pane_cost_ops, 0}, {"timeline", &pane_timeline_ops, 0},
+	{"fleet", &pane_fleet_ops, 0, 0}, {"lag", &pane_lag_ops, 0, 0}, {"queries", &pane_queries_ops, 1, 1},
+	{"sessions", &pane_sessions_ops, 1, 0}, {"cost", &pane_cost_ops, 0, 0}, {"timeline", &pane_timeline_ops, 0, 0},
 };
 #define NPANES (sizeof once_panes / sizeof once_panes[0])
 
@@ -85,19 +86,46 @@ static int cloud_settled(struct store *st)
 	return done;
 }
 
-/* Wait, on the store's wake-ups, until targets [from, to) and AWS (if on) have answered or failed, or 'until'. */
-static void wait_settled(struct store *st, size_t from, size_t to, int detail, int cloud, double until)
+/*
+ * Wait, on the store's wake-ups, until every target and AWS (if on) has answered or failed,
+ * target 'detail' (if not -1) with sessions and digests, or until 'until'.
+ */
+static void wait_settled(struct store *st, long detail, int cloud, double until)
 {
 	for (;;) {
-		size_t t = from;
-		while (t < to && settled(st, t, detail))
+		size_t t = 0, n = store_count(st);
+		while (t < n && settled(st, t, (long)t == detail))
 			t++;
 		double now = clock_mono();
-		if ((t == to && (!cloud || cloud_settled(st))) || now >= until)
+		if ((t == n && (!cloud || cloud_settled(st))) || now >= until)
 			return;
 		struct pollfd fd = {.fd = store_wake_fd(st), .events = POLLIN};
 		int ms = (int)((until - now) * 1000) + 1;
 		if (poll(&fd, 1, ms < 200 ? ms : 200) > 0)
+			store_drain(st);
+	}
+}
+
+/* The monotonic time of target t's last sample with sessions and digests, 0 none. */
+static double detail_at(struct store *st, size_t t)
+{
+	struct snapshot *snap = store_get_detail(st, t, NULL);
+	double at = snap && snap->s.detail ? snap->mono : 0;
+	snapshot_release(&snap);
+	return at;
+}
+
+/* Statement rates and texts come with a second sample: wait for it, or one interval past 'until'. */
+static void wait_second(struct store *st, size_t t, double until)
+{
+	double first = detail_at(st, t);
+	struct target_status s;
+	struct snapshot *snap = store_get(st, t, &s);
+	snapshot_release(&snap);
+	until += s.interval_s;
+	while (first > 0 && detail_at(st, t) == first && clock_mono() < until) {
+		struct pollfd fd = {.fd = store_wake_fd(st), .events = POLLIN};
+		if (poll(&fd, 1, 200) > 0)
 			store_drain(st);
 	}
 }
@@ -150,21 +178,32 @@ static void column_key(const char *name, char *out, size_t n)
 	out[o] = '\0';
 }
 
-/* Is row 'r' one --target keeps? (per-target panes show only their target already) */
-static int row_kept(const struct row *r, long only, int per_target)
+/* What is printed: the pane's rows, the --target's alone (a per-target pane shows only it already). */
+struct once_out {
+	struct store *st;
+	const struct options *o;
+	const char *pane;
+	const struct pane *p;
+	long only;                /* --target's index, -1 none */
+	int per_target;
+	size_t shown;             /* the target a per-target pane shows */
+};
+
+static int row_kept(const struct once_out *w, const struct row *r)
 {
-	if (only < 0 || per_target)
+	if (w->only < 0 || w->per_target)
 		return 1;
-	return r->ref.kind != ROW_AWS && r->ref.kind != ROW_GROUP && r->ref.target == (size_t)only;
+	return r->ref.kind != ROW_AWS && r->ref.kind != ROW_GROUP && r->ref.target == (size_t)w->only;
 }
 
-/* The target a row names, or "" (a statement, a session, an AWS instance). */
-static const char *row_target(struct store *st, const struct row *r, char *buf, size_t n)
+/* The target a row is about: its own, the one a per-target pane shows, or "" (an AWS instance). */
+static const char *row_target(const struct once_out *w, const struct row *r, char *buf, size_t n)
 {
+	size_t t = w->per_target ? w->shown : r->ref.target;
 	buf[0] = '\0';
-	if (r->ref.kind == ROW_TARGET && r->ref.target < store_count(st)) {
+	if ((w->per_target || r->ref.kind == ROW_TARGET) && t < store_count(w->st)) {
 		struct target_status s;
-		struct snapshot *snap = store_get(st, r->ref.target, &s);
+		struct snapshot *snap = store_get(w->st, t, &s);
 		snapshot_release(&snap);
 		snprintf(buf, n, "%s", s.name);
 	}
@@ -190,10 +229,10 @@ static void csv_field(FILE *f, const char *s, int first)
 	fputc('"', f);
 }
 
-static void print_csv(struct store *st, const struct options *o, const char *pane, const struct pane *p, long only,
-		      int per_target)
+static void print_csv(const struct once_out *w)
 {
 	char key[64], v[16], tn[64];
+	const struct pane *p = w->p;
 	csv_field(stdout, "version", 1);
 	csv_field(stdout, "fleet", 0);
 	csv_field(stdout, "pane", 0);
@@ -206,21 +245,22 @@ static void print_csv(struct store *st, const struct options *o, const char *pan
 	snprintf(v, sizeof v, "%d", ONCE_VERSION);
 	for (int i = 0; i < p->tab.nrows; i++) {
 		const struct row *r = &p->tab.rows[i];
-		if (!row_kept(r, only, per_target))
+		if (!row_kept(w, r))
 			continue;
 		csv_field(stdout, v, 1);
-		csv_field(stdout, o->fleet, 0);
-		csv_field(stdout, pane, 0);
-		csv_field(stdout, row_target(st, r, tn, sizeof tn), 0);
+		csv_field(stdout, w->o->fleet, 0);
+		csv_field(stdout, w->pane, 0);
+		csv_field(stdout, row_target(w, r, tn, sizeof tn), 0);
 		for (int c = 0; c < p->tab.ncols; c++)
 			csv_field(stdout, r->cell[c], 0);
 		fputc('\n', stdout);
 	}
 }
 
-static cJSON *json_rows(struct store *st, const struct pane *p, long only, int per_target, cJSON *columns)
+static cJSON *json_rows(const struct once_out *w, cJSON *columns)
 {
 	char key[64], tn[64];
+	const struct pane *p = w->p;
 	cJSON *rows = cJSON_CreateArray();
 	for (int c = 0; c < p->tab.ncols; c++) {
 		column_key(p->tab.cols[c].name, key, sizeof key);
@@ -228,7 +268,7 @@ static cJSON *json_rows(struct store *st, const struct pane *p, long only, int p
 	}
 	for (int i = 0; rows && i < p->tab.nrows; i++) {
 		const struct row *r = &p->tab.rows[i];
-		cJSON *o = row_kept(r, only, per_target) ? cJSON_CreateObject() : NULL;
+		cJSON *o = row_kept(w, r) ? cJSON_CreateObject() : NULL;
 		if (!o)
 			continue;
 		for (int c = 0; c < p->tab.ncols; c++) {
@@ -238,14 +278,14 @@ static cJSON *json_rows(struct store *st, const struct pane *p, long only, int p
 			else
 				cJSON_AddNullToObject(o, key);
 		}
-		cJSON_AddStringToObject(o, "target", row_target(st, r, tn, sizeof tn));
+		cJSON_AddStringToObject(o, "target", row_target(w, r, tn, sizeof tn));
 		cJSON_AddItemToArray(rows, o);
 	}
 	return rows;
 }
 
-static int print_json(struct store *st, const struct options *o, const char *pane, const struct pane *p, long only,
-		      int per_target, int rc, cJSON *targets)
+/* The JSON document (takes 'targets'); 0, or -1 on OOM. */
+static int print_json(const struct once_out *w, int rc, cJSON *targets)
 {
 	char when[32];
 	fmt_utc(when, sizeof when, clock_wall());
@@ -257,14 +297,14 @@ static int print_json(struct store *st, const struct options *o, const char *pan
 		return -1;
 	}
 	cJSON_AddNumberToObject(root, "version", ONCE_VERSION);
-	cJSON_AddStringToObject(root, "fleet", o->fleet);
-	cJSON_AddStringToObject(root, "pane", pane);
+	cJSON_AddStringToObject(root, "fleet", w->o->fleet);
+	cJSON_AddStringToObject(root, "pane", w->pane);
 	cJSON_AddStringToObject(root, "generated_at", when);
-	cJSON_AddStringToObject(root, "title", p->title);
-	cJSON_AddStringToObject(root, "status", p->status);
+	cJSON_AddStringToObject(root, "title", w->p->title);
+	cJSON_AddStringToObject(root, "status", w->p->status);
 	cJSON_AddNumberToObject(root, "exit", rc);
 	cJSON_AddItemToObject(root, "targets", targets);
-	cJSON *rows = json_rows(st, p, only, per_target, columns);
+	cJSON *rows = json_rows(w, columns);
 	cJSON_AddItemToObject(root, "columns", columns);
 	cJSON_AddItemToObject(root, "rows", rows);
 	char *text = cJSON_Print(root);
@@ -297,7 +337,10 @@ int once_run(struct store *st, const struct options *o, struct collector *col, c
 		fprintf(stderr, "dbfleet: %s\n", e.msg);
 		return 1;
 	}
-	wait_settled(st, from, to, per_target, o->cloud.enabled, clock_mono() + wait_s + ONCE_GRACE_S);
+	/* every target, even with --target: the lag pane places a standby by its primary's sample */
+	wait_settled(st, per_target && from < to ? (long)from : -1, o->cloud.enabled, clock_mono() + wait_s + ONCE_GRACE_S);
+	if (once_panes[pi].two && from < to)
+		wait_second(st, from, clock_mono() + wait_s + ONCE_GRACE_S);
 	struct pane *p = pane_new(once_panes[pi].ops);
 	cJSON *targets = cJSON_CreateArray();
 	int rc = verdict(st, from, to, o->cloud.enabled, targets);
@@ -312,10 +355,11 @@ int once_run(struct store *st, const struct options *o, struct collector *col, c
 		pane_command(p, PANE_SCOPE_NEXT, &ctx, 0); /* the fleet's timeline -> the target's */
 	pane_recalc(p, &ctx);
 	pane_fill_all(p);
+	struct once_out w = {st, o, q->pane, p, only, per_target, from};
 	if (!strcmp(q->format, "csv")) {
 		cJSON_Delete(targets);
-		print_csv(st, o, q->pane, p, only, per_target);
-	} else if (print_json(st, o, q->pane, p, only, per_target, rc, targets) < 0) {
+		print_csv(&w);
+	} else if (print_json(&w, rc, targets) < 0) {
 		fprintf(stderr, "dbfleet: out of memory\n");
 	}
 	pane_free(&p);

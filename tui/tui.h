@@ -83,9 +83,10 @@ int once_check(const struct once_request *q, char *err, size_t n);
 long once_target(struct store *st, const char *name);
 /*
  * Start the collectors, wait at most the longest timeout (plus a second) for
- * one sample of each target (the --target one alone if given), print the
- * pane's rows and return the exit status: 0 all well, 1 a target down,
- * stalled or without a sample, 3 an authentication failure.
+ * one sample of each target, print the pane's rows (the --target's alone if
+ * given) and return the exit status of the targets shown (the --target, or
+ * the one a queries or sessions pane shows, or all): 0 all well, 1 a target
+ * down, stalled or without a sample, 3 an authentication failure.
  */
 int once_run(struct store *st, const struct options *o, struct collector *col, const struct once_request *q);
 

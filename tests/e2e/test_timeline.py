@@ -1,0 +1,83 @@
+"""The timeline pane: what changed, in order, with UTC times, by scope and kind."""
+import re
+import socket
+
+from harness import Dbfleet, dsn, lab, mdb, mysql_dsn, psql, require_mariadb, write_config
+
+UTC = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ"
+
+
+def line_of(screen, text):
+    """The screen line number of the first line holding 'text' (-1 none)."""
+    for i, line in enumerate(screen.splitlines()):
+        if text in line:
+            return i
+    return -1
+
+
+def test_paused_replay_gives_timeline_entries_in_order():
+    L = lab()
+    cfg = write_config([("primary", dsn(L["PG_PRIMARY_PORT"])), ("replica", dsn(L["PG_REPLICA_PORT"]))])
+    d = Dbfleet(["-c", cfg], width=150)
+    try:
+        d.wait_for(r"^replica\s+postgres\s+replica\s+ok")
+        d.keys("8")
+        d.wait_for(r"timeline - fleet dbfleet-test-\S+, 0 of 0")
+        psql("SELECT pg_wal_replay_pause()", port=L["PG_REPLICA_PORT"])
+        d.wait_for(r"^%s\s+observed\s+replication\s+replica\s+replication halted: REPLAY PAUSED" % UTC, timeout=10)
+        psql("SELECT pg_wal_replay_resume()", port=L["PG_REPLICA_PORT"])
+        s = d.wait_for(r"^%s\s+observed\s+replication\s+replica\s+replication running again \(was REPLAY PAUSED\)"
+                       % UTC, timeout=10)
+        # newest first: the resume above the pause; r puts the oldest first
+        assert 0 <= line_of(s, "running again") < line_of(s, "halted: REPLAY PAUSED"), s
+        d.keys("r")
+        s = d.wait_for(r"halted: REPLAY PAUSED(.|\n)*running again")
+        # scope: the selected target (the fleet cursor is on primary) has none of the replica's entries
+        d.keys("w")
+        s = d.wait_for(r"timeline - target primary, 0 of 2")
+        assert "REPLAY PAUSED" not in s and "nothing of this kind here yet" in s, s
+        # its group (the replication set: the replica streams from it) has them
+        d.keys("w")
+        d.wait_for(r"timeline - group \S+, 2 of 2")
+        d.wait_for(r"halted: REPLAY PAUSED")
+        # the kind: state (none here), then role, then replication
+        d.keys("w", "f")
+        s = d.wait_for(r"timeline - fleet \S+, state, 0 of 2")
+        d.keys("f", "f")
+        d.wait_for(r"timeline - fleet \S+, replication, 2 of 2")
+    finally:
+        psql("SELECT pg_wal_replay_resume()", port=L["PG_REPLICA_PORT"])
+        d.close()
+
+
+def closed_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def test_stopped_mariadb_replication_and_a_dead_target_on_the_timeline():
+    require_mariadb()
+    dead = closed_port()
+    cfg = write_config([("mdb-replica", mysql_dsn("replica")), ("gone", dsn(dead))])
+    d = Dbfleet(["-c", cfg], width=150)
+    try:
+        d.wait_for(r"^mdb-replica\s+mysql\s+replica\s+ok")
+        d.keys("8")
+        d.wait_for(r"^%s\s+observed\s+state\s+gone\s+down: .*refused" % UTC)
+        mdb("STOP REPLICA", "replica")
+        d.wait_for(r"observed\s+replication\s+mdb-replica\s+replication halted: (SQL|IO) THREAD STOPPED", timeout=10)
+        mdb("START REPLICA", "replica")
+        s = d.wait_for(r"observed\s+replication\s+mdb-replica\s+replication running again", timeout=10)
+        assert 0 <= line_of(s, "running again") < line_of(s, "replication halted") < line_of(s, "down: "), s
+        # "/" narrows to the lines holding a text, as in every pane
+        d.keys("/")
+        d.type("gone")
+        d.keys("Enter")
+        s = d.wait_for(r"down: .*refused")
+        assert "replication halted" not in s, s
+    finally:
+        mdb("START REPLICA", "replica")
+        d.close()
