@@ -89,9 +89,11 @@ struct sink {
 	int source;
 };
 
-static void put(struct sink *k, int kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void put(struct sink *k, int kind, int level, const char *state, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
 
-static void put(struct sink *k, int kind, const char *fmt, ...)
+/* One event: its kind, how bad, the one word of what the object is now, and its text. */
+static void put(struct sink *k, int kind, int level, const char *state, const char *fmt, ...)
 {
 	if (k->n >= k->max)
 		return;
@@ -100,6 +102,8 @@ static void put(struct sink *k, int kind, const char *fmt, ...)
 	e->at = k->at;
 	e->source = k->source;
 	e->kind = kind;
+	e->level = level;
+	snprintf(e->state, sizeof e->state, "%s", state);
 	snprintf(e->target, sizeof e->target, "%s", k->target);
 	va_list ap;
 	va_start(ap, fmt);
@@ -113,14 +117,20 @@ static const char *state_word(enum target_state st)
 	return (unsigned)st < sizeof words / sizeof words[0] ? words[st] : "?";
 }
 
+/* The state field's word: "auth" for "authentication failed". */
+static const char *state_key(enum target_state st)
+{
+	return st == TARGET_AUTH ? "auth" : state_word(st);
+}
+
 static void observe_state(struct sink *k, enum target_state was, enum target_state now, const char *error)
 {
 	if (was == now || now == TARGET_CONNECTING)
 		return;
 	if (now != TARGET_OK)
-		put(k, TL_STATE, "%s: %s", state_word(now), error && *error ? error : "no answer");
+		put(k, TL_STATE, TL_BAD, state_key(now), "%s: %s", state_word(now), error && *error ? error : "no answer");
 	else if (was != TARGET_CONNECTING) /* the first sample is no change */
-		put(k, TL_STATE, "up again (was %s)", state_word(was));
+		put(k, TL_STATE, TL_GOOD, "up", "up again (was %s)", state_word(was));
 }
 
 static void observe_role(struct sink *k, const struct db_sample *a, const struct db_sample *b)
@@ -128,11 +138,11 @@ static void observe_role(struct sink *k, const struct db_sample *a, const struct
 	if (a->health.is_replica == b->health.is_replica)
 		return;
 	if (!b->health.is_replica)
-		put(k, TL_ROLE, "role: replica -> primary (promoted)");
+		put(k, TL_ROLE, TL_WARN, "primary", "role: replica -> primary (promoted)");
 	else if (b->standby.sender_host[0])
-		put(k, TL_ROLE, "role: primary -> replica of %s:%d", b->standby.sender_host, b->standby.sender_port);
+		put(k, TL_ROLE, TL_WARN, "replica", "role: primary -> replica of %s:%d", b->standby.sender_host, b->standby.sender_port);
 	else
-		put(k, TL_ROLE, "role: primary -> replica");
+		put(k, TL_ROLE, TL_WARN, "replica", "role: primary -> replica");
 }
 
 /* A standby's own view: its replication halted or resumed, its receiver lost or back. */
@@ -140,15 +150,15 @@ static void observe_standby(struct sink *k, const struct db_standby *a, const st
 {
 	if (strcmp(a->halted, b->halted)) {
 		if (!b->halted[0])
-			put(k, TL_REPLICATION, "replication running again (was %s)", a->halted);
+			put(k, TL_REPLICATION, TL_GOOD, "running", "replication running again (was %s)", a->halted);
 		else
-			put(k, TL_REPLICATION, "replication halted: %s%s%s", b->halted, b->last_error[0] ? ": " : "",
+			put(k, TL_REPLICATION, TL_WARN, "halted", "replication halted: %s%s%s", b->halted, b->last_error[0] ? ": " : "",
 			    b->last_error);
 	} else if (a->streaming != b->streaming) {
 		if (b->streaming)
-			put(k, TL_REPLICATION, "replication receiving from %s:%d again", b->sender_host, b->sender_port);
+			put(k, TL_REPLICATION, TL_GOOD, "receiving", "replication receiving from %s:%d again", b->sender_host, b->sender_port);
 		else
-			put(k, TL_REPLICATION, "replication not receiving from the primary%s%s",
+			put(k, TL_REPLICATION, TL_WARN, "not receiving", "replication not receiving from the primary%s%s",
 			    b->last_error[0] ? ": " : "", b->last_error);
 	}
 }
@@ -166,21 +176,23 @@ static void observe_standbys(struct sink *k, const struct db_sample *a, const st
 {
 	for (size_t i = 0; i < a->nreplicas; i++)
 		if (!has_replica(b, &a->replicas[i]))
-			put(k, TL_REPLICATION, "standby '%s' (%s) disconnected", a->replicas[i].name, a->replicas[i].client);
+			put(k, TL_REPLICATION, TL_WARN, "disconnected", "standby '%s' (%s) disconnected", a->replicas[i].name, a->replicas[i].client);
 	for (size_t i = 0; i < b->nreplicas; i++)
 		if (!has_replica(a, &b->replicas[i]))
-			put(k, TL_REPLICATION, "standby '%s' (%s) connected", b->replicas[i].name, b->replicas[i].client);
+			put(k, TL_REPLICATION, TL_GOOD, "connected", "standby '%s' (%s) connected", b->replicas[i].name, b->replicas[i].client);
 }
 
 static void observe_lag(struct sink *k, const struct db_sample *a, const struct db_sample *b)
 {
-	if (a->lag_s >= 0 && b->lag_s >= 0 && (a->lag_s > LAG_WARN_S) != (b->lag_s > LAG_WARN_S))
-		put(k, TL_LAG, "lag %s %.0fs: %.0fs", b->lag_s > LAG_WARN_S ? "above" : "back under", LAG_WARN_S,
-		    b->lag_s);
+	int up = b->lag_s > LAG_WARN_S;
+	if (a->lag_s >= 0 && b->lag_s >= 0 && (a->lag_s > LAG_WARN_S) != up)
+		put(k, TL_LAG, up ? TL_WARN : TL_GOOD, up ? "above" : "under", "lag %s %.0fs: %.0fs",
+		    up ? "above" : "back under", LAG_WARN_S, b->lag_s);
 	const double mib = 1024.0 * 1024;
-	if (a->lag_bytes >= 0 && b->lag_bytes >= 0 && (a->lag_bytes > LAG_WARN_BYTES) != (b->lag_bytes > LAG_WARN_BYTES))
-		put(k, TL_LAG, "lag %s %.0f MiB: %.1f MiB", b->lag_bytes > LAG_WARN_BYTES ? "above" : "back under",
-		    LAG_WARN_BYTES / mib, b->lag_bytes / mib);
+	up = b->lag_bytes > LAG_WARN_BYTES;
+	if (a->lag_bytes >= 0 && b->lag_bytes >= 0 && (a->lag_bytes > LAG_WARN_BYTES) != up)
+		put(k, TL_LAG, up ? TL_WARN : TL_GOOD, up ? "above" : "under", "lag %s %.0f MiB: %.1f MiB",
+		    up ? "above" : "back under", LAG_WARN_BYTES / mib, b->lag_bytes / mib);
 }
 
 size_t timeline_observe(const char *name, const struct tl_observation *was, const struct tl_observation *now,
@@ -229,7 +241,10 @@ static void new_events(struct sink *k, const struct cloud_snapshot *was, const s
 		k->at = e->at;
 		k->target = e->source;
 		size_t from = k->n;
-		put(k, TL_RDS_EVENT, "%s%s%s", e->category, e->category[0] ? ": " : "", e->message);
+		int bad = !strcmp(e->category, "failover") || !strcmp(e->category, "failure") ||
+			  !strcmp(e->category, "availability");
+		put(k, TL_RDS_EVENT, bad ? TL_WARN : TL_INFO, e->category, "%s%s%s", e->category,
+		    e->category[0] ? ": " : "", e->message);
 		const struct cloud_instance *ci = k->n > from ? instance(now, e->region, e->source, (size_t)-1) : NULL;
 		if (ci)
 			snprintf(k->out[k->n - 1].group, sizeof k->out[k->n - 1].group, "%s", ci->cluster);
@@ -245,9 +260,10 @@ static void changed_instances(struct sink *k, const struct cloud_snapshot *was, 
 		k->target = b->id;
 		size_t from = k->n;
 		if (strcmp(a->status, b->status))
-			put(k, TL_STATE, "status: %s -> %s", a->status, b->status);
+			put(k, TL_STATE, strcmp(b->status, "available") ? TL_BAD : TL_GOOD, b->status, "status: %s -> %s",
+			    a->status, b->status);
 		if (a->role[0] && b->role[0] && strcmp(a->role, b->role))
-			put(k, TL_ROLE, "role: %s -> %s%s%s", a->role, b->role, b->cluster[0] ? " in cluster " : "",
+			put(k, TL_ROLE, TL_WARN, b->role, "role: %s -> %s%s%s", a->role, b->role, b->cluster[0] ? " in cluster " : "",
 			    b->cluster);
 		for (size_t j = from; j < k->n; j++)
 			snprintf(k->out[j].group, sizeof k->out[j].group, "%s", b->cluster);
@@ -269,6 +285,7 @@ size_t timeline_cloud_diff(const struct cloud_snapshot *was, const struct cloud_
 void timeline_of_action(const struct action_status *a, struct tl_event *out)
 {
 	struct sink k = {out, 0, 1, a->target_name, a->ended > 0 ? a->ended : a->started, TL_SRC_ACTION};
-	put(&k, TL_ACTION, "%s %s: %s%s%s", a->what, a->object, action_state_name(a->state),
+	int ok = a->state == ACTION_DONE || a->state == ACTION_DRY_RUN;
+	put(&k, TL_ACTION, ok ? TL_INFO : TL_WARN, action_state_name(a->state), "%s %s: %s%s%s", a->what, a->object, action_state_name(a->state),
 	    a->message[0] ? " - " : "", a->message);
 }

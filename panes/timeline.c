@@ -199,16 +199,11 @@ static int newest_first(const void *a, const void *b)
 
 static enum row_attr attr_of(const struct tl_event *e)
 {
-	if (e->kind == TL_STATE && strncmp(e->text, "up", 2) && strncmp(e->text, "status: available", 17) &&
-	    !strstr(e->text, "-> available"))
-		return ROW_BAD;
-	if (e->kind == TL_ROLE || e->kind == TL_MARK)
+	static const enum row_attr of_level[] = {[TL_INFO] = ROW_NORMAL, [TL_GOOD] = ROW_GOOD, [TL_WARN] = ROW_WARN,
+						 [TL_BAD] = ROW_BAD};
+	if (e->kind == TL_MARK)
 		return ROW_BOLD;
-	if ((e->kind == TL_REPLICATION && strstr(e->text, "halted")) || (e->kind == TL_LAG && strstr(e->text, "above")))
-		return ROW_WARN;
-	if (e->kind == TL_ACTION && (strstr(e->text, ": FAILED") || strstr(e->text, ": REFUSED")))
-		return ROW_WARN;
-	return ROW_NORMAL;
+	return (unsigned)e->level < sizeof of_level / sizeof of_level[0] ? of_level[e->level] : ROW_NORMAL;
 }
 
 static void timeline_recalc(struct pane *p, const struct pane_ctx *ctx)

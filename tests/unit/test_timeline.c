@@ -54,14 +54,19 @@ static void state_changes_but_not_the_first_sample(void)
 	CHECK(observe(NULL, TARGET_OK, NULL, TARGET_DOWN, "connection refused", ev) == 1);
 	CHECK_STR(ev[0].text, "down: connection refused");
 	CHECK(ev[0].kind == TL_STATE && ev[0].source == TL_SRC_OBSERVED && ev[0].at == 1000);
+	CHECK(ev[0].level == TL_BAD);
+	CHECK_STR(ev[0].state, "down");
 	CHECK_STR(ev[0].target, "replica");
 	CHECK(observe(NULL, TARGET_DOWN, NULL, TARGET_DOWN, "again", ev) == 0);
 	CHECK(observe(NULL, TARGET_OK, NULL, TARGET_STALLED, "timeout after 2s", ev) == 1);
 	CHECK_STR(ev[0].text, "stalled: timeout after 2s");
 	CHECK(observe(&a, TARGET_STALLED, &a, TARGET_OK, NULL, ev) == 1);
 	CHECK_STR(ev[0].text, "up again (was stalled)");
+	CHECK_STR(ev[0].state, "up");
+	CHECK(ev[0].level == TL_GOOD);
 	CHECK(observe(NULL, TARGET_CONNECTING, NULL, TARGET_AUTH, "role \"ghost\" does not exist", ev) == 1);
 	CHECK_STR(ev[0].text, "authentication failed: role \"ghost\" does not exist");
+	CHECK_STR(ev[0].state, "auth");
 }
 
 static void replication_halts_resumes_and_promotes(void)
@@ -71,9 +76,11 @@ static void replication_halts_resumes_and_promotes(void)
 	CHECK(observe(&a, TARGET_OK, &a, TARGET_OK, NULL, ev) == 0);
 	CHECK(observe(&a, TARGET_OK, &b, TARGET_OK, NULL, ev) == 1);
 	CHECK_STR(ev[0].text, "replication halted: REPLAY PAUSED");
+	CHECK_STR(ev[0].state, "halted");
 	CHECK(ev[0].kind == TL_REPLICATION);
 	CHECK(observe(&b, TARGET_OK, &a, TARGET_OK, NULL, ev) == 1);
 	CHECK_STR(ev[0].text, "replication running again (was REPLAY PAUSED)");
+	CHECK_STR(ev[0].state, "running");
 	struct db_sample c = replica("", 0, 0);
 	snprintf(c.standby.last_error, sizeof c.standby.last_error, "connection reset");
 	CHECK(observe(&a, TARGET_OK, &c, TARGET_OK, NULL, ev) == 1);
@@ -82,6 +89,7 @@ static void replication_halts_resumes_and_promotes(void)
 	p.lag_s = p.lag_bytes = -1;
 	CHECK(observe(&a, TARGET_OK, &p, TARGET_OK, NULL, ev) == 1);
 	CHECK_STR(ev[0].text, "role: replica -> primary (promoted)");
+	CHECK_STR(ev[0].state, "primary");
 	CHECK(ev[0].kind == TL_ROLE);
 	CHECK(observe(&p, TARGET_OK, &a, TARGET_OK, NULL, ev) == 1);
 	CHECK_STR(ev[0].text, "role: primary -> replica of 10.0.0.1:5432");
@@ -93,6 +101,8 @@ static void lag_crossing_either_way_once(void)
 	struct db_sample a = replica("", 1, 5), b = replica("", 1, 45), c = replica("", 1, 50), d = replica("", 1, -1);
 	CHECK(observe(&a, TARGET_OK, &b, TARGET_OK, NULL, ev) == 1);
 	CHECK_STR(ev[0].text, "lag above 30s: 45s");
+	CHECK_STR(ev[0].state, "above");
+	CHECK(ev[0].level == TL_WARN);
 	CHECK(ev[0].kind == TL_LAG);
 	CHECK(observe(&b, TARGET_OK, &c, TARGET_OK, NULL, ev) == 0);
 	CHECK(observe(&c, TARGET_OK, &d, TARGET_OK, NULL, ev) == 0); /* unknown is no crossing */
@@ -145,10 +155,13 @@ static void cloud_diff_new_events_and_a_moved_writer(void)
 	CHECK(out[0].kind == TL_RDS_EVENT && out[0].source == TL_SRC_RDS && out[0].at == 600);
 	CHECK_STR(out[0].text, "failover: Completed failover");
 	CHECK_STR(out[0].group, "orders");
+	CHECK_STR(out[0].state, "failover");
+	CHECK(out[0].level == TL_WARN);
 	CHECK_STR(out[1].text, "role: writer -> reader in cluster orders");
 	CHECK_STR(out[1].target, "db-1");
 	CHECK(out[1].at == 1000 && out[1].kind == TL_ROLE);
 	CHECK_STR(out[2].text, "role: reader -> writer in cluster orders");
+	CHECK_STR(out[2].state, "writer");
 	/* the same fetch again: nothing new; a first snapshot: every event */
 	CHECK(timeline_cloud_diff(&now, &now, 1000, out, 8) == 0);
 	CHECK(timeline_cloud_diff(NULL, &now, 1000, out, 8) == 2);
@@ -181,6 +194,7 @@ static void store_hooks_fill_the_timeline(void)
 	CHECK_STR(out[1].text, "up again (was down)");
 	CHECK_STR(out[2].text, "cancel pid 42 (app): done - cancelled");
 	CHECK(out[2].source == TL_SRC_ACTION && out[2].at == 901);
+	CHECK_STR(out[2].state, "done");
 	CHECK(out[3].seq == 4 && out[3].kind == TL_MARK);
 	CHECK(store_timeline_read(s, 4, out, 8) == 0);
 	store_free(&s);
