@@ -1,4 +1,5 @@
 """The timeline pane: what changed, in order, with UTC times, by scope and kind."""
+import os
 import re
 import socket
 
@@ -81,3 +82,54 @@ def test_stopped_mariadb_replication_and_a_dead_target_on_the_timeline():
     finally:
         mdb("START REPLICA", "replica")
         d.close()
+
+
+def test_an_action_outcome_is_on_the_timeline_as_in_the_audit_log():
+    from test_actions import _Run, _prompt_on, _victim
+    proc, pid = _victim("victim-timeline")
+    r = _Run()
+    try:
+        _prompt_on(r.d, pid, "c")
+        r.d.keys("y")
+        r.d.wait_for(r"action #1 on pid %d \(victim\) started" % pid)
+        r.d.keys("8")
+        r.d.wait_for(r"^%s\s+action\s+action\s+pg\s+cancel pid %d \(victim\): done - cancel sent to pid %d"
+                     % (UTC, pid, pid), timeout=10)
+        outcome = [a for a in r.audit() if a["phase"] == "outcome"]
+        assert len(outcome) == 1 and outcome[0]["result"] == "done", outcome
+        # the kind filter keeps it under "action" and drops it under "state"
+        r.d.keys("f")
+        r.d.wait_for(r"timeline - fleet \S+, state, 0 of 1")
+        for _ in range(5):
+            r.d.keys("f")
+        r.d.wait_for(r"timeline - fleet \S+, action, 1 of 1")
+    finally:
+        r.close()
+        proc.kill()
+
+
+def test_rds_events_and_a_writer_moved_by_someone_else_are_on_the_timeline():
+    import awslab
+    from harness import Dbfleet
+    awslab.url()
+    awslab.reset()
+    awslab.create_aurora("us-east-1", "tl1", ["tl1-a", "tl1-b"])
+    awslab.proxy("event", {"id": "tl1-a", "msg": "DB instance restarted", "ago": 90})
+    awslab.proxy("transition", {"failover_seconds": 2})
+    cfg = write_config([], extra="[aws]\nenabled = true\nregions = us-east-1\ndiscover = 10\nmetrics = 10\n")
+    d = Dbfleet(["-c", cfg], width=170, env=awslab.env())
+    try:
+        d.wait_for(r"^tl1-a\s+\S+\s+writer\b", timeout=30)
+        d.keys("8")
+        # the day's events as AWS dated them, with the instance's cluster for the group scope
+        d.wait_for(r"^%s\s+rds\s+rds event\s+tl1-a\s+.*DB instance restarted" % UTC, timeout=30)
+        # someone else fails the cluster over: the writer moves, seen at the next discovery
+        awslab.client("rds", via_proxy=True).failover_db_cluster(DBClusterIdentifier="tl1",
+                                                                 TargetDBInstanceIdentifier="tl1-b")
+        s = d.wait_for(r"rds\s+role\s+tl1-b\s+role: reader -> writer in cluster tl1", timeout=40)
+        assert re.search(r"rds\s+role\s+tl1-a\s+role: writer -> reader in cluster tl1", s), s
+        s = d.wait_for(r"rds\s+rds event\s+tl1\s+failover: Completed failover to DB instance: tl1-b", timeout=30)
+        assert 0 <= line_of(s, "Completed failover") < line_of(s, "Started cross AZ failover"), s
+    finally:
+        d.close()
+        os.unlink(cfg)
