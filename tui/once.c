@@ -28,10 +28,12 @@ static const struct {
 	const char *name;
 	const struct pane_ops *ops;
 	int per_target;   /* shows one target: --target picks it, else the first */
+	int target_rows;  /* its rows are targets': --target keeps that one's (fleet, lag) */
 	int two;          /* its figures are rates between two samples: wait for a second one */
 } once_panes[] = {
-	{"fleet", &pane_fleet_ops, 0, 0}, {"lag", &pane_lag_ops, 0, 0}, {"queries", &pane_queries_ops, 1, 1},
-	{"sessions", &pane_sessions_ops, 1, 0}, {"cost", &pane_cost_ops, 0, 0}, {"timeline", &pane_timeline_ops, 0, 0},
+	{"fleet", &pane_fleet_ops, 0, 1, 0}, {"lag", &pane_lag_ops, 0, 1, 0}, {"queries", &pane_queries_ops, 1, 0, 1},
+	{"sessions", &pane_sessions_ops, 1, 0, 0}, {"cost", &pane_cost_ops, 0, 0, 0},
+	{"timeline", &pane_timeline_ops, 0, 0, 0}, /* --target: its scope is that target */
 };
 #define NPANES (sizeof once_panes / sizeof once_panes[0])
 
@@ -130,6 +132,14 @@ static void wait_second(struct store *st, size_t t, double until)
 	}
 }
 
+/* Text from a server or AWS, as the screen would show it (stdout may be a terminal). */
+static void add_text(cJSON *o, const char *key, const char *raw)
+{
+	char *t = text_sanitize(raw, 4096);
+	cJSON_AddStringToObject(o, key, t ? t : "");
+	free(t);
+}
+
 /* 0 all well, 1 a target down, stalled or without a sample, 3 an authentication failure. */
 static int verdict(struct store *st, size_t from, size_t to, int cloud, cJSON *targets)
 {
@@ -144,10 +154,10 @@ static int verdict(struct store *st, size_t from, size_t to, int cloud, cJSON *t
 			rc = 1;
 		cJSON *o = targets ? cJSON_CreateObject() : NULL;
 		if (o) {
-			cJSON_AddStringToObject(o, "name", s.name);
+			add_text(o, "name", s.name); /* an adopted target's is AWS's */
 			cJSON_AddStringToObject(o, "engine", s.engine);
 			cJSON_AddStringToObject(o, "state", target_state_name(s.state));
-			cJSON_AddStringToObject(o, "error", s.error);
+			add_text(o, "error", s.error);
 			if (snap)
 				cJSON_AddNumberToObject(o, "sample_age_s", now - snap->mono);
 			else
@@ -185,13 +195,13 @@ struct once_out {
 	const char *pane;
 	const struct pane *p;
 	long only;                /* --target's index, -1 none */
-	int per_target;
+	int per_target, target_rows;
 	size_t shown;             /* the target a per-target pane shows */
 };
 
 static int row_kept(const struct once_out *w, const struct row *r)
 {
-	if (w->only < 0 || w->per_target)
+	if (w->only < 0 || !w->target_rows)
 		return 1;
 	return r->ref.kind != ROW_AWS && r->ref.kind != ROW_GROUP && r->ref.target == (size_t)w->only;
 }
@@ -205,7 +215,9 @@ static const char *row_target(const struct once_out *w, const struct row *r, cha
 		struct target_status s;
 		struct snapshot *snap = store_get(w->st, t, &s);
 		snapshot_release(&snap);
-		snprintf(buf, n, "%s", s.name);
+		char *clean = text_sanitize(s.name, n - 1); /* an adopted target's name is AWS's */
+		snprintf(buf, n, "%s", clean ? clean : "");
+		free(clean);
 	}
 	return buf;
 }
@@ -300,7 +312,7 @@ static int print_json(const struct once_out *w, int rc, cJSON *targets)
 	cJSON_AddStringToObject(root, "fleet", w->o->fleet);
 	cJSON_AddStringToObject(root, "pane", w->pane);
 	cJSON_AddStringToObject(root, "generated_at", when);
-	cJSON_AddStringToObject(root, "title", w->p->title);
+	add_text(root, "title", w->p->title);
 	cJSON_AddStringToObject(root, "status", w->p->status);
 	cJSON_AddNumberToObject(root, "exit", rc);
 	cJSON_AddItemToObject(root, "targets", targets);
@@ -355,7 +367,7 @@ int once_run(struct store *st, const struct options *o, struct collector *col, c
 		pane_command(p, PANE_SCOPE_NEXT, &ctx, 0); /* the fleet's timeline -> the target's */
 	pane_recalc(p, &ctx);
 	pane_fill_all(p);
-	struct once_out w = {st, o, q->pane, p, only, per_target, from};
+	struct once_out w = {st, o, q->pane, p, only, per_target, once_panes[pi].target_rows, from};
 	if (!strcmp(q->format, "csv")) {
 		cJSON_Delete(targets);
 		print_csv(&w);
