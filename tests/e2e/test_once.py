@@ -9,7 +9,8 @@ import socket
 import tempfile
 import time
 
-from harness import Dbfleet, Failure, dsn, has_mariadb, lab, mdb, mysql_dsn, run_cli, write_config
+from harness import (Dbfleet, Failure, SilentListener, dsn, has_mariadb, lab, mdb, mysql_dsn, psql_bg, run_cli,
+                     write_config)
 
 
 def closed_port():
@@ -176,7 +177,49 @@ def test_once_wrong_mariadb_password_is_an_authentication_failure():
         mdb("DROP USER IF EXISTS pwcheck@'%'")
 
 
+def test_once_waits_no_longer_than_the_timeout_for_a_hung_host():
+    hung = SilentListener()
+    cfg = write_config([("primary", dsn(lab()["PG_PRIMARY_PORT"])), ("hung", dsn(hung.port))])
+    try:
+        # TERM names no terminal: --once never starts curses, so it does not care
+        r = run_cli(["--once", "-c", cfg], env={"TERM": "no-such-terminal"}, timeout=20)
+        t0 = time.time()
+        r = run_cli(["--once", "-c", cfg, "--format", "csv"], env={"TERM": "no-such-terminal"}, timeout=20)
+        took = time.time() - t0
+        assert r.returncode == 1, r
+        assert took < 2 + 1 + 1.5, took  # the config's timeout (2 s), the second of grace, start and exit
+        table = list(csv.reader(io.StringIO(r.stdout)))
+        states = {line[3]: line[table[0].index("state")] for line in table[1:]}
+        assert states == {"primary": "ok", "hung": "STALLED"}, states
+    finally:
+        hung.close()
+        os.unlink(cfg)
+
+
+def test_once_output_carries_hostile_text_escaped():
+    proc = psql_bg("SELECT pg_sleep(30) /* evil \x1b]52;c;aGk=\x07\x1b[2J */", "once-evil")
+    cfg = write_config([("primary", dsn(lab()["PG_PRIMARY_PORT"]))])
+    try:
+        deadline, row = time.time() + 10, None
+        while row is None and time.time() < deadline:
+            r = run_cli(["--once", "-c", cfg, "--pane", "sessions"])
+            assert r.returncode == 0, r
+            assert "\x1b" not in r.stdout and "\\u001b" not in r.stdout, r.stdout
+            row = next((x for x in json.loads(r.stdout)["rows"] if x["app"] == "once-evil"), None)
+        assert row and "/* evil ^[]52;c;aGk=^G^[[2J */" in row["query"], row
+        r = run_cli(["--once", "-c", cfg, "--pane", "sessions", "--format", "csv"])
+        assert "\x1b" not in r.stdout and "evil ^[]52;c;aGk=^G^[[2J" in r.stdout, r.stdout
+    finally:
+        proc.kill()
+        os.unlink(cfg)
+
+
 def test_once_usage_errors_keep_status_2():
+    bad = write_config([], extra="fleet = no spaces please")
+    r = run_cli(["--once", "-c", bad])
+    os.unlink(bad)
+    if r.returncode != 2 or "fleet: 'no spaces please' is not a name of letters" not in r.stderr:
+        raise Failure("bad fleet name: %r" % r)
     for args, words in ((["--once", "--format", "xml", "host=x"], "--format: give json or csv"),
                         (["--once", "--pane", "bogus", "host=x"], "--pane: give fleet"),
                         (["--pane", "lag", "host=x"], "go with --once")):
