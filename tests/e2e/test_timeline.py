@@ -133,3 +133,27 @@ def test_rds_events_and_a_writer_moved_by_someone_else_are_on_the_timeline():
     finally:
         d.close()
         os.unlink(cfg)
+
+
+def test_a_promoted_replica_is_a_role_change_and_its_primary_loses_a_standby():
+    """A replica made for this test (the lab's own keeps serving the others), promoted behind dbfleet's back."""
+    import subprocess
+    lab_sh = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lab.sh")
+    port = subprocess.run(["sh", lab_sh, "replica", lab()["LAB_DIR"], "tl-promote"], capture_output=True,
+                          text=True, timeout=120, check=True).stdout.strip()
+    cfg = write_config([("primary", dsn(lab()["PG_PRIMARY_PORT"])), ("tl-promote", dsn(port))])
+    d = Dbfleet(["-c", cfg], width=160)
+    try:
+        d.wait_for(r"^tl-promote\s+postgres\s+replica\s+ok")
+        d.keys("8")
+        psql("SELECT pg_promote()", port=port)
+        s = d.wait_for(r"^%s\s+observed\s+role\s+tl-promote\s+role: replica -> primary \(promoted\)" % UTC, timeout=20)
+        s = d.wait_for(r"observed\s+replication\s+primary\s+standby 'tl-promote' \(\S+\) disconnected", timeout=20)
+        # the kind filter: role alone
+        d.keys("f", "f")
+        s = d.wait_for(r"timeline - fleet \S+, role, 1 of \d+")
+        assert "promoted" in s and "disconnected" not in s, s
+    finally:
+        d.close()
+        os.unlink(cfg)
+        subprocess.run(["sh", lab_sh, "drop", lab()["LAB_DIR"], "tl-promote"], timeout=60)
