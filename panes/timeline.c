@@ -86,8 +86,11 @@ static void catch_up(struct tl_priv *v, struct store *st)
 	if (!v->ev && !(v->ev = malloc(STORE_TIMELINE * sizeof *v->ev)))
 		return;
 	for (;;) {
-		if (v->n == STORE_TIMELINE) { /* full: the oldest quarter goes */
+		struct tl_event next;
+		if (v->n == STORE_TIMELINE) { /* full: the oldest quarter goes, if anything new is waiting */
 			size_t drop = STORE_TIMELINE / 4;
+			if (!store_timeline_read(st, v->last, &next, 1))
+				return;
 			memmove(v->ev, v->ev + drop, (v->n - drop) * sizeof *v->ev);
 			v->n -= drop;
 		}

@@ -1,7 +1,11 @@
 /* Unit tests: the timeline's ring, what counts as a change between two observations, the store's hooks. */
 #include <stdlib.h>
 
+#include <locale.h>
+#include <time.h>
+
 #include "../../collectors/timeline.h"
+#include "../../panes/pane.h"
 #include "check.h"
 
 static struct db_sample replica(const char *halted, int streaming, double lag_s)
@@ -200,8 +204,109 @@ static void store_hooks_fill_the_timeline(void)
 	store_free(&s);
 }
 
+static struct tl_event event(double at, int kind, const char *target, const char *text)
+{
+	struct tl_event e = {.at = at, .kind = kind, .source = TL_SRC_OBSERVED};
+	snprintf(e.target, sizeof e.target, "%s", target);
+	snprintf(e.text, sizeof e.text, "%s", text);
+	return e;
+}
+
+/* The pane's rows: newest first by time (an RDS event may arrive after newer ones), scope, kind, text. */
+static void pane_orders_scopes_and_filters(void)
+{
+	struct store *s = store_new(2);
+	store_describe(s, 0, "primary", "postgres", "db1:5432", 1, 2);
+	store_describe(s, 1, "replica", "postgres", "db2:5432", 1, 2);
+	struct tl_event e[] = {
+		event(1764386000, TL_STATE, "primary", "down: connection refused"),
+		event(1764386010, TL_REPLICATION, "replica", "replication halted: REPLAY PAUSED"),
+		event(1764385990, TL_RDS_EVENT, "primary", "failover: started"), /* arrives last, happened first */
+		event(1764386020, TL_MARK, "", "drill: cut the primary"),
+	};
+	for (size_t i = 0; i < sizeof e / sizeof e[0]; i++)
+		store_timeline_add(s, &e[i]);
+	struct pane *p = pane_new(&pane_timeline_ops);
+	struct pane_ctx ctx = {.store = s, .target = 0, .now = clock_mono(), .fleet = "prod"};
+	pane_recalc(p, &ctx);
+	pane_fill_all(p);
+	CHECK(p->tab.nrows == 4);
+	CHECK_STR(p->title, "timeline - fleet prod, 4 of 4");
+	CHECK_STR(p->tab.rows[0].cell[4], "drill: cut the primary");
+	CHECK_STR(p->tab.rows[1].cell[4], "replication halted: REPLAY PAUSED");
+	CHECK_STR(p->tab.rows[3].cell[4], "failover: started");
+	CHECK_STR(p->tab.rows[3].cell[0], "2025-11-29 03:13:10Z");
+	CHECK_STR(p->tab.rows[1].cell[1], "observed");
+	CHECK_STR(p->tab.rows[1].cell[2], "replication");
+	CHECK_STR(p->tab.rows[1].cell[3], "replica");
+	/* the selected target: its own entries and the fleet's marks */
+	pane_command(p, PANE_SCOPE_NEXT, &ctx, 10);
+	pane_fill_all(p);
+	CHECK_STR(p->title, "timeline - target primary, 3 of 4");
+	for (int i = 0; i < p->tab.nrows; i++)
+		CHECK(strcmp(p->tab.rows[i].cell[3], "replica") != 0);
+	/* its group: the fleet is not grouped, so its replication set (the two are not linked here) */
+	pane_command(p, PANE_SCOPE_NEXT, &ctx, 10);
+	CHECK(p->tab.nrows == 3);
+	pane_command(p, PANE_SCOPE_NEXT, &ctx, 10);
+	CHECK(p->tab.nrows == 4);
+	/* the kind: state, then role */
+	pane_command(p, PANE_FILTER_NEXT, &ctx, 10);
+	pane_fill_all(p);
+	CHECK(p->tab.nrows == 1);
+	CHECK_STR(p->title, "timeline - fleet prod, state, 1 of 4");
+	pane_command(p, PANE_FILTER_NEXT, &ctx, 10);
+	CHECK(p->tab.nrows == 0 && strstr(p->note[0], "nothing of this kind") != NULL);
+	for (int i = 0; i < TL_KIND_N - 1; i++)
+		pane_command(p, PANE_FILTER_NEXT, &ctx, 10);
+	CHECK(p->tab.nrows == 4);
+	/* oldest first, and new entries are read as they come */
+	pane_command(p, PANE_SORT_REVERSE, &ctx, 10);
+	struct tl_event late = event(1764386030, TL_LAG, "replica", "lag above 30s: 41s");
+	store_timeline_add(s, &late);
+	pane_recalc(p, &ctx);
+	pane_fill_all(p);
+	CHECK(p->tab.nrows == 5);
+	CHECK_STR(p->tab.rows[0].cell[4], "failover: started");
+	CHECK_STR(p->tab.rows[4].cell[4], "lag above 30s: 41s");
+	/* hostile text is shown escaped */
+	struct tl_event evil = event(1764386040, TL_RDS_EVENT, "x\x1b[2J", "msg \x1b]52;c;aGk=\x07");
+	store_timeline_add(s, &evil);
+	pane_recalc(p, &ctx);
+	pane_fill_all(p);
+	CHECK_STR(p->tab.rows[5].cell[3], "x^[[2J");
+	CHECK_STR(p->tab.rows[5].cell[4], "msg ^[]52;c;aGk=^G");
+	pane_free(&p);
+	store_free(&s);
+}
+
+/* A full ring (10,000) and its pane: how long a recalc takes, with every row's cells made. */
+static void full_timeline_recalc_is_fast(void)
+{
+	struct store *s = store_new(1);
+	store_describe(s, 0, "primary", "postgres", "db1:5432", 1, 2);
+	for (int i = 0; i < STORE_TIMELINE + 500; i++) {
+		struct tl_event e = event(1764386000 + i, i % TL_KIND_N, "primary", "replication halted: REPLAY PAUSED");
+		store_timeline_add(s, &e);
+	}
+	struct pane *p = pane_new(&pane_timeline_ops);
+	struct pane_ctx ctx = {.store = s, .now = clock_mono(), .fleet = "prod"};
+	pane_recalc(p, &ctx); /* the first reads the store's 10,000 */
+	double t0 = clock_mono();
+	for (int i = 0; i < 10; i++)
+		pane_recalc(p, &ctx);
+	double per = (clock_mono() - t0) / 10;
+	CHECK(p->tab.nrows == STORE_TIMELINE);
+	printf("  timeline recalc, %d entries, rows in view: %.2f ms\n", STORE_TIMELINE, per * 1000);
+	CHECK(per < 0.25); /* ASan build: the screen redraws at most 4 times a second */
+	pane_free(&p);
+	store_free(&s);
+}
+
 int main(void)
 {
+	setlocale(LC_ALL, "C.UTF-8");
+	text_init();
 	RUN(ring_reads_after_a_seq_and_drops_the_oldest);
 	RUN(state_changes_but_not_the_first_sample);
 	RUN(replication_halts_resumes_and_promotes);
@@ -209,5 +314,7 @@ int main(void)
 	RUN(standbys_come_and_go_on_a_primary);
 	RUN(cloud_diff_new_events_and_a_moved_writer);
 	RUN(store_hooks_fill_the_timeline);
+	RUN(pane_orders_scopes_and_filters);
+	RUN(full_timeline_recalc_is_fast);
 	return check_total_failed;
 }
