@@ -39,7 +39,7 @@ const struct config_key config_keys[] = {
 	 .want = "a number of sampler threads from 0 (one per core) to 16"},
 	{SEC_GLOBAL, "mouse", KEY_BOOL, OPT_F(mouse), .want = "on or off"},
 	{SEC_GLOBAL, "fleet", KEY_TEXT, OPT_F(fleet), .min = 1,
-	 .chars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-",
+	 .chars = FLEET_NAME_CHARS,
 	 .want = "a name of letters, digits, '.', '_' and '-' (at most 63)"},
 
 	{SEC_TARGET, "engine", KEY_FUNC, TGT_F(engine), .parse = parse_engine},

@@ -136,7 +136,7 @@ static void default_fleet_name(struct options *o, const char *config)
 	const char *base = config ? strrchr(config, '/') : NULL;
 	base = base ? base + 1 : config;
 	size_t len = base ? strcspn(base, ".") : 0;
-	if (!len || len >= sizeof o->fleet || strspn(base, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") < len)
+	if (!len || len >= sizeof o->fleet || strspn(base, FLEET_NAME_CHARS) < len)
 		snprintf(o->fleet, sizeof o->fleet, "default");
 	else
 		snprintf(o->fleet, sizeof o->fleet, "%.*s", (int)len, base);

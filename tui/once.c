@@ -332,18 +332,16 @@ int once_run(struct store *st, const struct options *o, struct collector *col, c
 {
 	long pi = pane_index(q->pane), only = q->target ? once_target(st, q->target) : -1;
 	int per_target = once_panes[pi].per_target;
-	size_t from = only >= 0 ? (size_t)only : 0, to = only >= 0 ? (size_t)only + 1 : store_count(st);
+	/* the targets shown and judged: the --target, a per-target pane's one (the first), or all */
+	size_t n = store_count(st), from = only >= 0 ? (size_t)only : 0;
+	size_t to = only >= 0 || per_target ? from + (from < n) : n;
 	double wait_s = o->timeout_s;
 	for (size_t i = 0; i < o->ntargets; i++)
 		wait_s = o->targets[i].timeout_s > wait_s ? o->targets[i].timeout_s : wait_s;
 	signal(SIGPIPE, SIG_IGN); /* a reader that went away: the write fails, no signal */
 	text_init();
-	if (per_target) {
-		from = only >= 0 ? (size_t)only : 0;
-		to = from + (from < store_count(st));
-		if (from < to)
-			store_watch(st, from, wait_s + 10); /* its first sample reads sessions and digests */
-	}
+	if (per_target && from < to)
+		store_watch(st, from, wait_s + 10); /* its first sample reads sessions and digests */
 	struct err e = {0};
 	if (collector_start(col, &e) < 0) {
 		fprintf(stderr, "dbfleet: %s\n", e.msg);

@@ -16,6 +16,7 @@ struct options {
 	char keymap[32];           /* "default" or "vi" */
 	char config_path[512];
 	char fleet[64];            /* the fleet's name: "fleet =", else the config file's name, else "default" */
+#define FLEET_NAME_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-"
 	int samplers;              /* sampler threads; 0 = one per core */
 	int mouse;                 /* 1 (default): clicks and the wheel work */
 	struct collector_target *targets; /* heap, grown as the file and argv add; options_release frees */
