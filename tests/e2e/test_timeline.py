@@ -157,3 +157,25 @@ def test_a_promoted_replica_is_a_role_change_and_its_primary_loses_a_standby():
         d.close()
         os.unlink(cfg)
         subprocess.run(["sh", lab_sh, "drop", lab()["LAB_DIR"], "tl-promote"], timeout=60)
+
+
+def test_lag_crossing_64_mib_either_way_is_on_the_timeline():
+    L = lab()
+    cfg = write_config([("primary", dsn(L["PG_PRIMARY_PORT"])), ("replica", dsn(L["PG_REPLICA_PORT"]))])
+    d = Dbfleet(["-c", cfg], width=150)
+    try:
+        d.wait_for(r"^replica\s+postgres\s+replica\s+ok")
+        d.keys("8")
+        psql("SELECT pg_wal_replay_pause()", port=L["PG_REPLICA_PORT"])
+        # about 100 MiB of WAL the paused standby receives and does not replay
+        psql("DROP TABLE IF EXISTS tl_filler; CREATE TABLE tl_filler AS "
+             "SELECT g, repeat('x', 200) AS pad FROM generate_series(1, 400000) g", db="app", user="app")
+        d.wait_for(r"observed\s+lag\s+replica\s+lag above 64 MiB: [\d.]+ MiB", timeout=20)
+        psql("SELECT pg_wal_replay_resume()", port=L["PG_REPLICA_PORT"])
+        s = d.wait_for(r"observed\s+lag\s+replica\s+lag back under 64 MiB: [\d.]+ MiB", timeout=20)
+        assert 0 <= line_of(s, "lag back under") < line_of(s, "lag above") < line_of(s, "halted: REPLAY PAUSED"), s
+    finally:
+        psql("SELECT pg_wal_replay_resume()", port=L["PG_REPLICA_PORT"])
+        psql("DROP TABLE IF EXISTS tl_filler", db="app", user="app")
+        d.close()
+        os.unlink(cfg)
