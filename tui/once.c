@@ -24,16 +24,21 @@
 #define ONCE_VERSION 1
 #define ONCE_GRACE_S 1.0 /* past the timeout: a step that missed its deadline is STALLED by then */
 
+/* With AWS on, what to wait for: a discovery and metrics round always, costs and events for their panes. */
+enum { CLOUD_ROUND = 1, CLOUD_COSTS = 2, CLOUD_EVENTS = 4 };
+
 static const struct {
 	const char *name;
 	const struct pane_ops *ops;
 	int per_target;   /* shows one target: --target picks it, else the first */
 	int target_rows;  /* its rows are targets': --target keeps that one's (fleet, lag) */
 	int two;          /* its figures are rates between two samples: wait for a second one */
+	int cloud;        /* with AWS on, what to wait for besides a discovery and metrics round */
 } once_panes[] = {
-	{"fleet", &pane_fleet_ops, 0, 1, 0}, {"lag", &pane_lag_ops, 0, 1, 0}, {"queries", &pane_queries_ops, 1, 0, 1},
-	{"sessions", &pane_sessions_ops, 1, 0, 0}, {"cost", &pane_cost_ops, 0, 0, 0},
-	{"timeline", &pane_timeline_ops, 0, 0, 0}, /* --target: its scope is that target */
+	{"fleet", &pane_fleet_ops, 0, 1, 0, 0}, {"lag", &pane_lag_ops, 0, 1, 0, 0},
+	{"queries", &pane_queries_ops, 1, 0, 1, 0}, {"sessions", &pane_sessions_ops, 1, 0, 0, 0},
+	{"cost", &pane_cost_ops, 0, 0, 0, CLOUD_COSTS},
+	{"timeline", &pane_timeline_ops, 0, 0, 0, CLOUD_EVENTS}, /* --target: its scope is that target */
 };
 #define NPANES (sizeof once_panes / sizeof once_panes[0])
 
@@ -80,26 +85,29 @@ static int settled(struct store *st, size_t t, int detail)
 	return done;
 }
 
-static int cloud_settled(struct store *st)
+/* Has AWS answered what 'need' asks (one discovery and metrics round, costs, events), or failed? */
+static int cloud_settled(struct store *st, int need)
 {
 	struct cloud_snapshot *c = store_cloud_get(st);
-	int done = c && (c->discovered_at > 0 || c->error[0]);
+	int done = c && (c->error[0] || ((c->discovered_at > 0 && c->metrics_at > 0) &&
+					 (!(need & CLOUD_COSTS) || c->costs.valid || c->cost_error[0]) &&
+					 (!(need & CLOUD_EVENTS) || c->events_at > 0)));
 	cloud_snapshot_release(&c);
-	return done;
+	return !need || done;
 }
 
 /*
  * Wait, on the store's wake-ups, until every target and AWS (if on) has answered or failed,
  * target 'detail' (if not -1) with sessions and digests, or until 'until'.
  */
-static void wait_settled(struct store *st, long detail, int cloud, double until)
+static void wait_settled(struct store *st, long detail, int cloud_need, double until)
 {
 	for (;;) {
 		size_t t = 0, n = store_count(st);
 		while (t < n && settled(st, t, (long)t == detail))
 			t++;
 		double now = clock_mono();
-		if ((t == n && (!cloud || cloud_settled(st))) || now >= until)
+		if ((t == n && cloud_settled(st, cloud_need)) || now >= until)
 			return;
 		struct pollfd fd = {.fd = store_wake_fd(st), .events = POLLIN};
 		int ms = (int)((until - now) * 1000) + 1;
@@ -348,7 +356,9 @@ int once_run(struct store *st, const struct options *o, struct collector *col, c
 		return 1;
 	}
 	/* every target, even with --target: the lag pane places a standby by its primary's sample */
-	wait_settled(st, per_target && from < to ? (long)from : -1, o->cloud.enabled, clock_mono() + wait_s + ONCE_GRACE_S);
+	int need = !o->cloud.enabled ? 0 : CLOUD_ROUND | (o->cloud.cost ? once_panes[pi].cloud & CLOUD_COSTS : 0) |
+		   (once_panes[pi].cloud & CLOUD_EVENTS);
+	wait_settled(st, per_target && from < to ? (long)from : -1, need, clock_mono() + wait_s + ONCE_GRACE_S);
 	if (once_panes[pi].two && from < to)
 		wait_second(st, from, clock_mono() + wait_s + ONCE_GRACE_S);
 	struct pane *p = pane_new(once_panes[pi].ops);

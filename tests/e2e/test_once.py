@@ -226,3 +226,41 @@ def test_once_usage_errors_keep_status_2():
         r = run_cli(args)
         if r.returncode != 2 or words not in r.stderr:
             raise Failure("%s: %r" % (args, r))
+
+
+def test_once_with_aws_prints_the_discovered_instances_and_the_costs():
+    import datetime
+    import awslab
+    from test_aws import _cost_results
+    awslab.url()
+    awslab.reset()
+    awslab.create_instances("us-east-1", ["once-db"], klass="db.r6g.large")
+    awslab.seed_costs(_cost_results(datetime.datetime.now(datetime.timezone.utc).date()))
+    awslab.proxy("forecast", {"amount": "1650.00"})
+    cache = tempfile.mkdtemp(prefix="dbfleet-cache-")
+    cfg = write_config([], extra="[aws]\nenabled = true\nregions = us-east-1\n")
+    try:
+        env = awslab.env(XDG_CACHE_HOME=cache)
+        r = run_cli(["--once", "-c", cfg], env=env, timeout=30)
+        assert r.returncode == 0, r
+        doc = json.loads(r.stdout)
+        rows = {row["name"]: row for row in doc["rows"]}
+        assert rows["once-db"]["state"] == "available" and rows["once-db"]["target"] == "", doc["rows"]
+        assert doc["targets"] == [], doc["targets"]
+        r = run_cli(["--once", "-c", cfg, "--pane", "cost"], env=env, timeout=30)
+        assert r.returncode == 0, r
+        doc = json.loads(r.stdout)
+        assert "month to date 1350.00 USD, forecast 3000.00 USD" in doc["title"], doc["title"]
+        # a wrong secret: an authentication failure, as for a database
+        iam = awslab.client("iam")
+        iam.create_user(UserName="once-user")
+        key = iam.create_access_key(UserName="once-user")["AccessKey"]
+        awslab.enable_auth()
+        r = run_cli(["--once", "-c", cfg], env=dict(env, AWS_ACCESS_KEY_ID=key["AccessKeyId"],
+                                                    AWS_SECRET_ACCESS_KEY="wrong-secret"), timeout=30)
+        assert r.returncode == 3, r
+        assert "wrong-secret" not in r.stdout + r.stderr and key["SecretAccessKey"] not in r.stdout + r.stderr
+    finally:
+        awslab.disable_auth()
+        os.unlink(cfg)
+        shutil.rmtree(cache)
