@@ -261,12 +261,36 @@ static void timeline_fill(struct pane *p, struct row *r)
 	row_text(r, C_EVENT, e->text);
 }
 
+/* Enter: the whole entry, its text unclipped. */
+static void timeline_open(struct pane *p, const struct tl_priv *v)
+{
+	const struct row *r = pane_selected(p);
+	const struct tl_event *e = NULL;
+	for (size_t i = 0; r && !e && i < v->n; i++)
+		if (v->ev[i].seq == (uint64_t)r->ref.item)
+			e = &v->ev[i];
+	if (!e)
+		return;
+	char when[32], body[1024];
+	fmt_utc(when, sizeof when, e->at);
+	snprintf(body, sizeof body, "%s, %s, %s\n\ntarget: %s\n%s%s%sstate now: %s\nentry #%llu\n\n%s", when,
+		 (unsigned)e->source < TL_SRC_N ? source_names[e->source] : "?",
+		 (unsigned)e->kind < TL_KIND_N ? kind_names[e->kind] : "?", e->target[0] ? e->target : "(the fleet)",
+		 e->group[0] ? "cluster: " : "", e->group, e->group[0] ? "\n" : "", e->state[0] ? e->state : "-",
+		 (unsigned long long)e->seq, e->text);
+	pane_set_overlay(p, body); /* sanitised line by line there */
+}
+
 static int timeline_command(struct pane *p, enum pane_cmd cmd, struct pane_ctx *ctx)
 {
 	struct tl_priv *v = priv_of(p);
 	(void)ctx;
 	if (!v)
 		return 0;
+	if (cmd == PANE_OPEN) {
+		timeline_open(p, v);
+		return 1;
+	}
 	if (cmd == PANE_FILTER_NEXT)
 		v->kind = v->kind + 1 < TL_KIND_N ? v->kind + 1 : -1;
 	else if (cmd == PANE_SCOPE_NEXT)

@@ -269,6 +269,12 @@ static void pane_orders_scopes_and_filters(void)
 	CHECK(p->tab.nrows == 5);
 	CHECK_STR(p->tab.rows[0].cell[4], "failover: started");
 	CHECK_STR(p->tab.rows[4].cell[4], "lag above 30s: 41s");
+	/* Enter: the whole entry */
+	p->sel = 4;
+	pane_command(p, PANE_OPEN, &ctx, 10);
+	CHECK(p->overlay && strstr(p->overlay, "2025-11-29 03:13:50Z, observed, lag") &&
+	      strstr(p->overlay, "target: replica") && strstr(p->overlay, "lag above 30s: 41s"));
+	pane_set_overlay(p, NULL);
 	/* hostile text is shown escaped */
 	struct tl_event evil = event(1764386040, TL_RDS_EVENT, "x\x1b[2J", "msg \x1b]52;c;aGk=\x07");
 	store_timeline_add(s, &evil);
