@@ -128,7 +128,8 @@ static void observe_state(struct sink *k, enum target_state was, enum target_sta
 	if (was == now || now == TARGET_CONNECTING)
 		return;
 	if (now != TARGET_OK)
-		put(k, TL_STATE, TL_BAD, state_key(now), "%s: %s", state_word(now), error && *error ? error : "no answer");
+		put(k, TL_STATE, TL_BAD, state_key(now), "%s: %s", state_word(now),
+		    error && *error ? error : "no answer");
 	else if (was != TARGET_CONNECTING) /* the first sample is no change */
 		put(k, TL_STATE, TL_GOOD, "up", "up again (was %s)", state_word(was));
 }
@@ -140,7 +141,8 @@ static void observe_role(struct sink *k, const struct db_sample *a, const struct
 	if (!b->health.is_replica)
 		put(k, TL_ROLE, TL_WARN, "primary", "role: replica -> primary (promoted)");
 	else if (b->standby.sender_host[0])
-		put(k, TL_ROLE, TL_WARN, "replica", "role: primary -> replica of %s:%d", b->standby.sender_host, b->standby.sender_port);
+		put(k, TL_ROLE, TL_WARN, "replica", "role: primary -> replica of %s:%d", b->standby.sender_host,
+		    b->standby.sender_port);
 	else
 		put(k, TL_ROLE, TL_WARN, "replica", "role: primary -> replica");
 }
@@ -152,13 +154,16 @@ static void observe_standby(struct sink *k, const struct db_standby *a, const st
 		if (!b->halted[0])
 			put(k, TL_REPLICATION, TL_GOOD, "running", "replication running again (was %s)", a->halted);
 		else
-			put(k, TL_REPLICATION, TL_WARN, "halted", "replication halted: %s%s%s", b->halted, b->last_error[0] ? ": " : "",
+			put(k, TL_REPLICATION, TL_WARN, "halted", "replication halted: %s%s%s", b->halted,
+			    b->last_error[0] ? ": " : "",
 			    b->last_error);
 	} else if (a->streaming != b->streaming) {
 		if (b->streaming)
-			put(k, TL_REPLICATION, TL_GOOD, "receiving", "replication receiving from %s:%d again", b->sender_host, b->sender_port);
+			put(k, TL_REPLICATION, TL_GOOD, "receiving", "replication receiving from %s:%d again",
+			    b->sender_host, b->sender_port);
 		else
-			put(k, TL_REPLICATION, TL_WARN, "not receiving", "replication not receiving from the primary%s%s",
+			put(k, TL_REPLICATION, TL_WARN, "not receiving",
+			    "replication not receiving from the primary%s%s",
 			    b->last_error[0] ? ": " : "", b->last_error);
 	}
 }
@@ -176,10 +181,12 @@ static void observe_standbys(struct sink *k, const struct db_sample *a, const st
 {
 	for (size_t i = 0; i < a->nreplicas; i++)
 		if (!has_replica(b, &a->replicas[i]))
-			put(k, TL_REPLICATION, TL_WARN, "disconnected", "standby '%s' (%s) disconnected", a->replicas[i].name, a->replicas[i].client);
+			put(k, TL_REPLICATION, TL_WARN, "disconnected", "standby '%s' (%s) disconnected",
+			    a->replicas[i].name, a->replicas[i].client);
 	for (size_t i = 0; i < b->nreplicas; i++)
 		if (!has_replica(a, &b->replicas[i]))
-			put(k, TL_REPLICATION, TL_GOOD, "connected", "standby '%s' (%s) connected", b->replicas[i].name, b->replicas[i].client);
+			put(k, TL_REPLICATION, TL_GOOD, "connected", "standby '%s' (%s) connected",
+			    b->replicas[i].name, b->replicas[i].client);
 }
 
 static void observe_lag(struct sink *k, const struct db_sample *a, const struct db_sample *b)
@@ -260,10 +267,12 @@ static void changed_instances(struct sink *k, const struct cloud_snapshot *was, 
 		k->target = b->id;
 		size_t from = k->n;
 		if (strcmp(a->status, b->status))
-			put(k, TL_STATE, strcmp(b->status, "available") ? TL_BAD : TL_GOOD, b->status, "status: %s -> %s",
+			put(k, TL_STATE, strcmp(b->status, "available") ? TL_BAD : TL_GOOD, b->status,
+			    "status: %s -> %s",
 			    a->status, b->status);
 		if (a->role[0] && b->role[0] && strcmp(a->role, b->role))
-			put(k, TL_ROLE, TL_WARN, b->role, "role: %s -> %s%s%s", a->role, b->role, b->cluster[0] ? " in cluster " : "",
+			put(k, TL_ROLE, TL_WARN, b->role, "role: %s -> %s%s%s", a->role, b->role,
+			    b->cluster[0] ? " in cluster " : "",
 			    b->cluster);
 		for (size_t j = from; j < k->n; j++)
 			snprintf(k->out[j].group, sizeof k->out[j].group, "%s", b->cluster);
@@ -286,6 +295,7 @@ void timeline_of_action(const struct action_status *a, struct tl_event *out)
 {
 	struct sink k = {out, 0, 1, a->target_name, a->ended > 0 ? a->ended : a->started, TL_SRC_ACTION};
 	int ok = a->state == ACTION_DONE || a->state == ACTION_DRY_RUN;
-	put(&k, TL_ACTION, ok ? TL_INFO : TL_WARN, action_state_name(a->state), "%s %s: %s%s%s", a->what, a->object, action_state_name(a->state),
+	put(&k, TL_ACTION, ok ? TL_INFO : TL_WARN, action_state_name(a->state), "%s %s: %s%s%s", a->what, a->object,
+	    action_state_name(a->state),
 	    a->message[0] ? " - " : "", a->message);
 }

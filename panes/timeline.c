@@ -242,8 +242,9 @@ static void timeline_recalc(struct pane *p, const struct pane_ctx *ctx)
 		 v->kind >= 0 ? kind_names[v->kind] : "", m, v->n);
 	snprintf(p->status, sizeof p->status, "- w: fleet/target/group, f: kind");
 	if (!m)
-		snprintf(p->note[0], sizeof p->note[0], v->n ? "nothing of this kind here yet (f: the next kind, w: the scope)"
-							   : "nothing has changed since dbfleet started");
+		snprintf(p->note[0], sizeof p->note[0], "%s",
+			 v->n ? "nothing of this kind here yet (f: the next kind, w: the scope)"
+			      : "nothing has changed since dbfleet started");
 }
 
 static void timeline_fill(struct pane *p, struct row *r)

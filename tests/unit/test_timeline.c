@@ -292,7 +292,7 @@ static void full_timeline_recalc_is_fast(void)
 	struct store *s = store_new(1);
 	store_describe(s, 0, "primary", "postgres", "db1:5432", 1, 2);
 	for (int i = 0; i < STORE_TIMELINE + 500; i++) {
-		struct tl_event e = event(1764386000 + i, i % TL_KIND_N, "primary", "replication halted: REPLAY PAUSED");
+		struct tl_event e = event(1764386000 + i, i % TL_KIND_N, "primary", "replication halted: paused");
 		store_timeline_add(s, &e);
 	}
 	struct pane *p = pane_new(&pane_timeline_ops);
