@@ -16,14 +16,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { C_WHEN, C_SOURCE, C_KIND, C_TARGET, C_EVENT, C_N };
+enum { C_WHEN, C_SOURCE, C_KIND, C_OBJECT, C_EVENT, C_N };
 
 static const struct column cols[C_N] = {
 	/* right-aligned: sorted by its key (the time), which every row has before its cells */
 	[C_WHEN] = {"WHEN (UTC)", 20, 0, 1, 1, 0},
 	[C_SOURCE] = {"SOURCE", 8, 0, 0, 0, 1},
 	[C_KIND] = {"KIND", 11, 0, 0, 0, 2},
-	[C_TARGET] = {"TARGET", 18, 0, 0, 0, 0},
+	[C_OBJECT] = {"OBJECT", 18, 0, 0, 0, 0}, /* a target, an AWS instance or cluster */
 	[C_EVENT] = {"EVENT", 20, 1, 0, 0, 0},
 };
 
@@ -258,7 +258,7 @@ static void timeline_fill(struct pane *p, struct row *r)
 	row_text(r, C_WHEN, when);
 	row_text(r, C_SOURCE, (unsigned)e->source < TL_SRC_N ? source_names[e->source] : "?");
 	row_text(r, C_KIND, (unsigned)e->kind < TL_KIND_N ? kind_names[e->kind] : "?");
-	row_text(r, C_TARGET, e->target);
+	row_text(r, C_OBJECT, e->target);
 	row_text(r, C_EVENT, e->text);
 }
 

@@ -181,7 +181,8 @@ static int verdict(struct store *st, size_t from, size_t to, int cloud, cJSON *t
 	return rc;
 }
 
-/* A column's name as a key: "LONG XACT" -> "long_xact", "TIME ms/s" -> "time_ms_s". */
+/* A column's name as a key: "LONG XACT" -> "long_xact", "TIME ms/s" -> "time_ms_s"; one that would be
+ * a field of every row ("target", "version", "fleet", "pane") gets "col_" in front. */
 static void column_key(const char *name, char *out, size_t n)
 {
 	size_t o = 0;
@@ -194,6 +195,12 @@ static void column_key(const char *name, char *out, size_t n)
 	while (o && out[o - 1] == '_')
 		o--;
 	out[o] = '\0';
+	static const char *const taken[] = {"target", "version", "fleet", "pane"};
+	for (size_t i = 0; i < sizeof taken / sizeof taken[0]; i++)
+		if (!strcmp(out, taken[i]) && n > o + 4) {
+			memmove(out + 4, out, o + 1);
+			memcpy(out, "col_", 4);
+		}
 }
 
 /* What is printed: the pane's rows, the --target's alone (a per-target pane shows only it already). */

@@ -135,7 +135,7 @@ def test_once_exit_status_for_a_dead_target_and_failed_authentication():
         r, _ = once(["-c", cfg, "--pane", "timeline", "--format", "csv"])
         assert r.returncode == 1, r
         table = list(csv.reader(io.StringIO(r.stdout)))
-        assert table[0][4:] == ["when_utc", "source", "kind", "target", "event"], table[0]
+        assert table[0][4:] == ["when_utc", "source", "kind", "object", "event"], table[0]
         assert any(line[4:8][1:] == ["observed", "state", "gone"] and "down: " in line[8] for line in table[1:]), table
     finally:
         os.unlink(cfg)
@@ -264,3 +264,24 @@ def test_once_with_aws_prints_the_discovered_instances_and_the_costs():
         awslab.disable_auth()
         os.unlink(cfg)
         shutil.rmtree(cache)
+
+
+def test_once_every_pane_parses_with_unique_keys():
+    def no_duplicates(pairs):
+        keys = [k for k, _ in pairs]
+        assert len(keys) == len(set(keys)), "duplicate keys: %s" % keys
+        return dict(pairs)
+
+    cfg = write_config(lab_targets())
+    try:
+        for pane in ("fleet", "lag", "queries", "sessions", "cost", "timeline"):
+            r = run_cli(["--once", "-c", cfg, "--pane", pane])
+            assert r.returncode == 0, (pane, r)
+            doc = json.loads(r.stdout, object_pairs_hook=no_duplicates)
+            assert doc["pane"] == pane and doc["version"] == 1, doc
+            assert all(set(row) == set(doc["columns"]) | {"target"} for row in doc["rows"]), (pane, doc)
+            r = run_cli(["--once", "-c", cfg, "--pane", pane, "--format", "csv"])
+            header = next(csv.reader(io.StringIO(r.stdout)))
+            assert len(header) == len(set(header)) and header[4:] == doc["columns"], (pane, header)
+    finally:
+        os.unlink(cfg)
