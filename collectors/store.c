@@ -6,6 +6,9 @@
  * held for microseconds. Snapshots are freed by reference count outside the
  * lock. Wake-ups go through a non-blocking pipe: a full pipe already means
  * "look", so a failed write is fine (redis bio.c's completion pipe).
+ * The timeline (timeline.c) has a lock of its own: publish, set_state,
+ * cloud_publish and action_put note under 'mu' what was there before, and
+ * compare it with the new (and add the entries) after letting 'mu' go.
  */
 #include "store.h"
 
