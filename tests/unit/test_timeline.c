@@ -250,6 +250,17 @@ static void pane_orders_scopes_and_filters(void)
 	CHECK(p->tab.nrows == 3);
 	pane_command(p, PANE_SCOPE_NEXT, &ctx, 10);
 	CHECK(p->tab.nrows == 4);
+	/* grouped by a tag in the fleet pane: the group is the targets with the same value */
+	store_set_tags(s, 0, "team=pay");
+	store_set_tags(s, 1, "team=pay");
+	timeline_set_grouping(p, "tag:team");
+	pane_command(p, PANE_SCOPE_NEXT, &ctx, 10);
+	pane_command(p, PANE_SCOPE_NEXT, &ctx, 10);
+	CHECK_STR(p->title, "timeline - group team=pay, 4 of 4");
+	store_set_tags(s, 1, "team=other");
+	pane_recalc(p, &ctx);
+	CHECK_STR(p->title, "timeline - group team=pay, 3 of 4");
+	pane_command(p, PANE_SCOPE_NEXT, &ctx, 10);
 	/* the kind: state, then role */
 	pane_command(p, PANE_FILTER_NEXT, &ctx, 10);
 	pane_fill_all(p);
