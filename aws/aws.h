@@ -30,6 +30,17 @@ struct aws_creds {
  */
 int aws_creds_resolve(const char *cli_profile, struct aws_creds *c, char *source, size_t sn,
 		      char *region, size_t rn, char *err, size_t errlen);
+/*
+ * As aws_creds_resolve, with IAM Identity Center (SSO) profiles too: a profile with
+ * sso_account_id/sso_role_name (botocore's test) gets role credentials from the SSO portal
+ * with the token `aws sso login` cached (aws_sso_creds), before its static keys as botocore
+ * orders them. 'stop' (may be NULL) ends a portal call early. AWS_CREDS_LOGIN when the user
+ * must sign in again ('err' names the command).
+ */
+int aws_creds_resolve_ex(const char *cli_profile, const atomic_int *stop, struct aws_creds *c, char *source,
+			 size_t sn, char *region, size_t rn, char *err, size_t errlen);
+/* No SSO token, or one that expired and could not be refreshed: 'err' says which command signs in. */
+#define AWS_CREDS_LOGIN (-3)
 
 /*
  * The whole chain, as aws_creds_resolve plus assume-role profiles: a
@@ -37,10 +48,39 @@ int aws_creds_resolve(const char *cli_profile, struct aws_creds *c, char *source
  * source_profile's keys (or the environment's, credential_source =
  * Environment or Ec2InstanceMetadata), cached until 10 minutes before they
  * expire; and when nothing else has keys (and no profile was asked for),
- * the instance role through IMDSv2. 'stop' may be NULL. 0, or -1 with 'err'.
+ * the instance role through IMDSv2. 'stop' may be NULL. 0; AWS_CREDS_LOGIN
+ * when an SSO profile (asked for, or a source_profile) needs `aws sso login`;
+ * or -1 with 'err'.
  */
 int aws_creds_resolve_chain(const char *cli_profile, const atomic_int *stop, struct aws_creds *c,
 			    char *source, size_t sn, char *region, size_t rn, char *err, size_t errlen);
+
+/* ---- IAM Identity Center, the former AWS SSO (sso.c) ---- */
+
+/* An SSO profile as the CLI reads it: from [sso-session NAME] or, legacy, from the profile. */
+struct aws_sso_config {
+	char profile[128];   /* the profile that holds sso_*: named in "aws sso login --profile" */
+	char session[128];   /* sso_session, "" for the legacy form */
+	char start_url[512]; /* sso_start_url */
+	char region[32];     /* sso_region: where the portal and OIDC endpoints are */
+	char account[32];    /* sso_account_id */
+	char role[128];      /* sso_role_name */
+};
+
+/*
+ * Role credentials for an SSO profile, as botocore gets them: the access token that
+ * `aws sso login` left in ~/.aws/sso/cache/SHA1(session name, or start URL).json; within
+ * 15 minutes of its expiry (or past it) and with a refresh token and an unexpired client
+ * registration (sso-session form only), a new one from SSO OIDC CreateToken, written back to
+ * the same file (write-then-rename, 0600, other fields kept); then the portal's
+ * GetRoleCredentials (unsigned GET, bearer token header). The credentials are kept in memory
+ * until 10 minutes before they expire; a token the portal refused is not sent again. Any
+ * thread (one mutex); never opens a browser or reads the terminal; each call has a deadline
+ * and 'stop' (may be NULL) ends it. 0; AWS_CREDS_LOGIN when the user must run
+ * "aws sso login --profile NAME" (err says so); -1 with 'err' otherwise.
+ */
+int aws_sso_creds(const struct aws_sso_config *sc, const atomic_int *stop, struct aws_creds *c, char *err,
+		  size_t errlen);
 /*
  * Instance-role credentials by IMDSv2 (token, role, credentials; 1 s each,
  * no proxy), the role's name, the region when 'region' is empty, and when
@@ -90,6 +130,9 @@ struct aws_service {
 };
 
 extern const struct aws_service AWS_RDS, AWS_CLOUDWATCH, AWS_CE, AWS_STS;
+/* The SSO portal and SSO OIDC (endpoint.c): never signed (a bearer token, a client secret);
+ * sign_name only names them on the status line. */
+extern const struct aws_service AWS_SSO, AWS_SSO_OIDC;
 
 struct aws_client;
 
