@@ -15,9 +15,7 @@
  *     GET {portal}/federation/credentials?account_id=..&role_name=..  x-amz-sso_bearer_token: ..
  *     -> {"roleCredentials": {"accessKeyId", "secretAccessKey", "sessionToken", "expiration" (ms)}}
  *
- * Neither call is signed. Their errors are rest-json: the code in x-amzn-ErrorType (or the
- * body's __type, or OIDC's "error"), the text in "message" or OIDC's "error_description".
- * Everything read from the cache file and the answers is size-capped and checked before it
+ * Neither call is signed; sso_http.c makes them. Everything read from the cache file and the answers is size-capped and checked before it
  * goes into a header, a body or a message.
  *
  * Threads: the cloud thread, the action worker and pool workers (IAM connects) may all ask.
@@ -27,6 +25,7 @@
  * blocks everyone in its mandatory refresh window.
  */
 #include "aws.h"
+#include "sso_http.h"
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
@@ -34,23 +33,17 @@
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <pthread.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #define SSO_FILE_MAX 65536     /* a token cache file is about 3 KB */
-#define SSO_BODY_MAX 65536     /* the answers are smaller still */
 #define SSO_FIELD_MAX 16384    /* one token, secret or key */
 #define REFRESH_WINDOW_S 900   /* botocore SSOTokenProvider._REFRESH_WINDOW */
 #define CREDS_REFRESH_BEFORE_S 600 /* botocore's mandatory refresh point, as sts.c */
-#define CONNECT_TIMEOUT_MS 3000L
-#define REQUEST_TIMEOUT_MS 10000L
-#define ATTEMPTS 3
 #define CACHE_SLOTS 16
 
 /* The token file, parsed: the strings point into 'doc', which keeps every other field. */
@@ -60,14 +53,6 @@ struct sso_token {
 	time_t expires, reg_expires;                               /* 0 when absent */
 };
 
-struct sso_reply {
-	long status;
-	char type[128]; /* x-amzn-ErrorType */
-	char body[SSO_BODY_MAX + 1];
-	size_t n;
-	int toolarge;
-	const atomic_int *stop;
-};
 
 static pthread_mutex_t sso_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct {
@@ -208,177 +193,6 @@ static int create_token_parse(const char *body, size_t len, char **access, char 
 	return ok ? 0 : -1;
 }
 
-/* A rest-json error into 'e': the header's code first, then the body's __type or OIDC's
- * "error"; the text from "message"/"Message" or OIDC's "error_description". aws_parse_error
- * does the reading (and the printable-ASCII rule) on a body put in its JSON shape. */
-static void sso_error(long status, const char *type, const char *body, size_t len, struct aws_error *e)
-{
-	cJSON *j = cJSON_ParseWithLength(body, len), *n = cJSON_CreateObject();
-	const cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "__type");
-	const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "message");
-	if (!cJSON_IsString(t))
-		t = cJSON_GetObjectItemCaseSensitive(j, "error");
-	if (!cJSON_IsString(m))
-		m = cJSON_GetObjectItemCaseSensitive(j, "Message");
-	if (!cJSON_IsString(m))
-		m = cJSON_GetObjectItemCaseSensitive(j, "error_description");
-	const char *code = type[0] ? type : cJSON_IsString(t) ? t->valuestring : NULL;
-	char *shaped = NULL;
-	if (n && (code || cJSON_IsString(m)) && (!code || cJSON_AddStringToObject(n, "__type", code)) &&
-	    (!cJSON_IsString(m) || cJSON_AddStringToObject(n, "message", m->valuestring)))
-		shaped = cJSON_PrintUnformatted(n);
-	if (shaped)
-		aws_parse_error(status, shaped, strlen(shaped), e);
-	else
-		aws_parse_error(status, body, len, e);
-	free(shaped);
-	cJSON_Delete(n);
-	cJSON_Delete(j);
-}
-
-static size_t on_body(char *d, size_t size, size_t nmemb, void *ud)
-{
-	struct sso_reply *r = ud;
-	size_t n = size * nmemb;
-	if (r->n + n > SSO_BODY_MAX) {
-		r->toolarge = 1;
-		return 0;
-	}
-	memcpy(r->body + r->n, d, n);
-	r->n += n;
-	r->body[r->n] = '\0';
-	return n;
-}
-
-static size_t on_header(char *d, size_t size, size_t nmemb, void *ud)
-{
-	struct sso_reply *r = ud;
-	size_t n = size * nmemb, k = sizeof "x-amzn-ErrorType:" - 1;
-	if (n > k && !strncasecmp(d, "x-amzn-ErrorType:", k)) {
-		size_t i = k, o = 0;
-		while (i < n && d[i] == ' ')
-			i++;
-		for (; i < n && o + 1 < sizeof r->type && d[i] > ' ' && d[i] <= '~'; i++)
-			r->type[o++] = d[i];
-		r->type[o] = '\0';
-	}
-	return n;
-}
-
-static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
-{
-	const struct sso_reply *r = ud;
-	(void)dt, (void)dn, (void)ut, (void)un;
-	return r->stop && atomic_load(r->stop);
-}
-
-/* One attempt: GET (post NULL) or POST of JSON. CURLE_OK or the curl error. */
-static CURLcode attempt(CURL *c, const char *url, const char *header, const char *post, struct sso_reply *r)
-{
-	struct curl_slist *h = NULL, *t;
-	h = curl_slist_append(h, "Accept: application/json");
-	if (h && post && (t = curl_slist_append(h, "Content-Type: application/json")))
-		h = t;
-	if (h && header && (t = curl_slist_append(h, header)))
-		h = t;
-	r->status = 0;
-	r->n = 0;
-	r->body[0] = r->type[0] = '\0';
-	r->toolarge = 0;
-	curl_easy_reset(c);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, REQUEST_TIMEOUT_MS);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	if (post) {
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, post);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(post));
-	}
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
-	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-	curl_easy_setopt(c, CURLOPT_XFERINFODATA, r);
-	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	const char *ca = getenv("AWS_CA_BUNDLE");
-	if (ca && *ca)
-		curl_easy_setopt(c, CURLOPT_CAINFO, ca);
-	CURLcode rc = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
-	/* the list holds the bearer token */
-	for (t = h; t; t = t->next)
-		explicit_bzero(t->data, strlen(t->data));
-	curl_slist_free_all(h);
-	return rc;
-}
-
-/* Sleep 'ms' in short steps; -1 if stopped meanwhile. */
-static int nap(const atomic_int *stop, long ms)
-{
-	for (; ms > 0; ms -= 50) {
-		if (stop && atomic_load(stop))
-			return -1;
-		struct timespec ts = {0, (ms < 50 ? ms : 50) * 1000000L};
-		nanosleep(&ts, NULL);
-	}
-	return stop && atomic_load(stop) ? -1 : 0;
-}
-
-/*
- * A call to 'url' of an SSO endpoint, after the plain-http rule on its 'base': up to ATTEMPTS tries for a network
- * error, a timeout, throttling or a 5xx (botocore's standard retries). 0 with 'r' on 2xx;
- * else -1 with 'e' (kind: NET, AUTH for 401/403, CONFIG, STOPPED, API).
- */
-static int call(const struct aws_service *svc, const char *base, const char *url, const char *header,
-		const char *post, const atomic_int *stop, struct sso_reply *r, struct aws_error *e)
-{
-	memset(e, 0, sizeof *e);
-	if (aws_endpoint_check(svc, base, e->msg, sizeof e->msg) < 0) {
-		e->kind = AWS_ERR_CONFIG;
-		snprintf(e->code, sizeof e->code, "InsecureEndpoint");
-		return -1;
-	}
-	CURL *c = curl_easy_init();
-	if (!c) {
-		e->kind = AWS_ERR_NET;
-		snprintf(e->code, sizeof e->code, "NoMemory");
-		return -1;
-	}
-	r->stop = stop;
-	int rc = -1;
-	for (int n = 1; n <= ATTEMPTS; n++) {
-		CURLcode cr = attempt(c, url, header, post, r);
-		if (cr == CURLE_ABORTED_BY_CALLBACK || (stop && atomic_load(stop))) {
-			e->kind = AWS_ERR_STOPPED;
-			snprintf(e->code, sizeof e->code, "Stopped");
-			snprintf(e->msg, sizeof e->msg, "stopped");
-			break;
-		}
-		if (cr == CURLE_OK && r->status >= 200 && r->status < 300) {
-			rc = 0;
-			break;
-		}
-		if (cr != CURLE_OK) {
-			e->kind = AWS_ERR_NET;
-			e->status = 0;
-			snprintf(e->code, sizeof e->code, "%s", cr == CURLE_OPERATION_TIMEDOUT ? "RequestTimeout"
-				 : r->toolarge ? "ResponseTooLarge" : "NetworkError");
-			snprintf(e->msg, sizeof e->msg, "%s", r->toolarge ? "answer larger than 64 KB" : curl_easy_strerror(cr));
-		} else {
-			sso_error(r->status, r->type, r->body, r->n, e);
-			e->kind = r->status == 401 || r->status == 403 ? AWS_ERR_AUTH : AWS_ERR_API;
-		}
-		int again = r->toolarge ? 0 : cr != CURLE_OK || r->status == 429 || r->status >= 500;
-		if (!again || n == ATTEMPTS || nap(stop, 250L << n) < 0)
-			break;
-	}
-	curl_easy_cleanup(c);
-	return rc;
-}
-
 static void sha1(const char *s, unsigned char out[20])
 {
 	unsigned int n = 0;
@@ -470,6 +284,33 @@ static int set_string(cJSON *doc, const char *name, const char *value)
 	return cJSON_AddItemToObject(doc, name, v) ? 0 : (cJSON_Delete(v), -1);
 }
 
+/*
+ * Put a new access token in the token file's document as botocore writes it: accessToken,
+ * expiresAt, refreshToken (the new one, or none), startUrl, region; every other field kept.
+ * 't' then points at the new strings. 0, or -1 (no memory: 't' has no access token then).
+ */
+static int token_update(struct sso_token *t, const struct aws_sso_config *sc, const char *access,
+			const char *refresh, time_t expires)
+{
+	char at[32];
+	struct tm tm;
+	strftime(at, sizeof at, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&expires, &tm));
+	wipe_delete(cJSON_DetachItemFromObjectCaseSensitive(t->doc, "refreshToken"));
+	int set = set_string(t->doc, "accessToken", access) == 0 && set_string(t->doc, "expiresAt", at) == 0 &&
+		  (!refresh || set_string(t->doc, "refreshToken", refresh) == 0) &&
+		  set_string(t->doc, "startUrl", sc->start_url) == 0 && set_string(t->doc, "region", sc->region) == 0;
+	/* the old strings are gone: point at what the document holds now, whatever happened */
+	t->access = field(t->doc, "accessToken");
+	t->refresh = field(t->doc, "refreshToken");
+	t->expires = expires;
+	if (!set || !t->access) {
+		t->access = NULL;
+		t->expires = 0;
+		return -1;
+	}
+	return 0;
+}
+
 /* The CreateToken request body. NULL on no memory. */
 static char *create_token_body(const struct sso_token *t)
 {
@@ -492,7 +333,7 @@ static char *create_token_body(const struct sso_token *t)
 static int refresh(const struct aws_sso_config *sc, const atomic_int *stop, const char *path, struct sso_token *t,
 		   struct aws_error *e)
 {
-	char base[512], url[600], at[32];
+	char base[512], url[600];
 	aws_endpoint(&AWS_SSO_OIDC, sc->region, base, sizeof base);
 	snprintf(url, sizeof url, "%s/token", base);
 	char *body = create_token_body(t), *access = NULL, *newref = NULL;
@@ -504,7 +345,7 @@ static int refresh(const struct aws_sso_config *sc, const atomic_int *stop, cons
 		snprintf(e->code, sizeof e->code, "NoMemory");
 		goto out;
 	}
-	if (call(&AWS_SSO_OIDC, base, url, NULL, body, stop, r, e) < 0)
+	if (aws_sso_call(&AWS_SSO_OIDC, base, url, NULL, body, stop, r, e) < 0)
 		goto out;
 	if (create_token_parse(r->body, r->n, &access, &newref, &life) < 0) {
 		e->kind = AWS_ERR_PARSE;
@@ -512,24 +353,10 @@ static int refresh(const struct aws_sso_config *sc, const atomic_int *stop, cons
 		snprintf(e->msg, sizeof e->msg, "CreateToken answered without a usable accessToken/expiresIn");
 		goto out;
 	}
-	time_t exp = time(NULL) + life;
-	struct tm tm;
-	strftime(at, sizeof at, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&exp, &tm));
-	cJSON *old = cJSON_DetachItemFromObjectCaseSensitive(t->doc, "refreshToken");
-	wipe_delete(old); /* a new one replaces it, or botocore keeps none */
-	int set = set_string(t->doc, "accessToken", access) == 0 && set_string(t->doc, "expiresAt", at) == 0 &&
-		  (!newref || set_string(t->doc, "refreshToken", newref) == 0) &&
-		  set_string(t->doc, "startUrl", sc->start_url) == 0 && set_string(t->doc, "region", sc->region) == 0;
-	/* the old strings are gone: point at what the document holds now, whatever happened */
-	t->access = field(t->doc, "accessToken");
-	t->refresh = field(t->doc, "refreshToken");
-	if (!set || !t->access) {
+	if (token_update(t, sc, access, newref, time(NULL) + life) < 0) {
 		snprintf(e->code, sizeof e->code, "NoMemory");
-		t->access = NULL;
-		t->expires = 0;
 		goto out;
 	}
-	t->expires = exp;
 	/* a file we cannot write only costs a refresh next time: the new token is good now */
 	token_save(path, t->doc);
 	rc = 0;
@@ -566,7 +393,7 @@ static int role_credentials(const struct aws_sso_config *sc, const atomic_int *s
 		goto out;
 	}
 	snprintf(url, sizeof url, "%s/federation/credentials?account_id=%s&role_name=%s", base, acct, role);
-	if (call(&AWS_SSO, base, url, hdr, NULL, stop, r, &e) < 0) {
+	if (aws_sso_call(&AWS_SSO, base, url, hdr, NULL, stop, r, &e) < 0) {
 		if (e.status == 401) { /* the token is no good: do not send it again */
 			sha1(token, refused);
 			snprintf(err, errlen, "the SSO portal refused the token of %s: %s (%.60s: %.100s)", name, login,
