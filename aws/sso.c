@@ -107,6 +107,14 @@ static const char *field(const cJSON *o, const char *name)
 	return v->valuestring;
 }
 
+/* Zero a string that held a secret, then free it. NULL-safe. */
+static void wipe_free(char *s)
+{
+	if (s)
+		explicit_bzero(s, strlen(s));
+	free(s);
+}
+
 /* Zero every string of a tree, then free it: tokens and keys do not stay in freed memory. */
 static void wipe_delete(cJSON *j)
 {
@@ -266,8 +274,7 @@ static int token_save(const char *path, const cJSON *doc)
 			rc = -1;
 		}
 	}
-	explicit_bzero(text, strlen(text));
-	free(text);
+	wipe_free(text);
 	return rc;
 }
 
@@ -361,17 +368,11 @@ static int refresh(const struct aws_sso_config *sc, const atomic_int *stop, cons
 	token_save(path, t->doc);
 	rc = 0;
 out:
-	if (body)
-		explicit_bzero(body, strlen(body));
-	if (access)
-		explicit_bzero(access, strlen(access));
-	if (newref)
-		explicit_bzero(newref, strlen(newref));
+	wipe_free(body);
+	wipe_free(access);
+	wipe_free(newref);
 	if (r)
 		explicit_bzero(r, sizeof *r);
-	free(body);
-	free(access);
-	free(newref);
 	free(r);
 	return rc;
 }
@@ -412,11 +413,9 @@ static int role_credentials(const struct aws_sso_config *sc, const atomic_int *s
 	}
 	rc = 0;
 out:
-	if (hdr)
-		explicit_bzero(hdr, strlen(hdr));
+	wipe_free(hdr);
 	if (r)
 		explicit_bzero(r, sizeof *r);
-	free(hdr);
 	free(r);
 	curl_free(acct);
 	curl_free(role);

@@ -173,19 +173,14 @@ def test_aws_sso_profiles_with_a_cached_token_discover_the_fleet():
             assert _sent("CreateToken") == 0
         finally:
             d.close()
-        d = _dbfleet(["--aws", "--profile", "legacy"], home.env())
-        try:
-            d.wait_for(r"sso-1\s.*available", timeout=30)
-            d.wait_for(r"AWS profile legacy \(sso Legacy\) us-east-1")
-        finally:
-            d.close()
-        d = _dbfleet(["--aws", "--profile", "ops"], home.env())
-        try:
-            d.wait_for(r"sso-1\s.*available", timeout=30)
-            d.wait_for(r"AWS profile ops \(role dbfleet-ro\) us-east-1")
-            assert _sent("AssumeRole") == 1, awslab.proxy("stats")
-        finally:
-            d.close()
+        for profile, source in (("legacy", r"legacy \(sso Legacy\)"), ("ops", r"ops \(role dbfleet-ro\)")):
+            d = _dbfleet(["--aws", "--profile", profile], home.env())
+            try:
+                d.wait_for(r"sso-1\s.*available", timeout=30)
+                d.wait_for(r"AWS profile %s us-east-1" % source)
+            finally:
+                d.close()
+        assert _sent("AssumeRole") == 1 and _sent("GetRoleCredentials") == 3, awslab.proxy("stats")
     finally:
         os.unlink(cfg)
         home.close()
