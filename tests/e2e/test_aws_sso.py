@@ -233,6 +233,32 @@ def test_aws_sso_expired_token_is_refreshed_once_and_written_back():
         home.close()
 
 
+def test_aws_sso_refresh_refused_names_the_login_command_once():
+    """An expired token whose refresh token OIDC refuses (invalid_grant, as after a sign-out):
+    the message gives OIDC's own words and the login command; the refused refresh token is not
+    sent again on the next rounds, and the file is left as it was."""
+    awslab.url()
+    awslab.reset()
+    home = Home()
+    old = _session_token("expired-access", expires_in=-60, refresh="revoked-refresh")
+    home.write_token("corp", old)
+    cfg = write_config([], extra="[aws]\nenabled = true\ndiscover = 10\n")
+    try:
+        d = _dbfleet(["-c", cfg, "--profile", "dev"], home.env(), width=260)
+        try:
+            d.wait_for(r"SSO session sso-session 'corp' expired at \d{4}-\d\d-\d\d \d\d:\d\d UTC: run 'aws sso login"
+                       r" --profile dev' \(refresh: InvalidGrantException: Invalid refresh token provided\)",
+                       timeout=20)
+            time.sleep(12)  # another round: the refused refresh token is not sent again
+            assert _sent("CreateToken") == 1 and _sent("GetRoleCredentials") == 0, awslab.proxy("stats")
+        finally:
+            d.close()
+        assert home.read_token("corp") == old
+    finally:
+        os.unlink(cfg)
+        home.close()
+
+
 def test_aws_sso_without_a_token_names_the_login_command_and_databases_still_work():
     """No cached token: the AWS side names `aws sso login --profile dev` (no browser, no hang)
     while the PostgreSQL target stays ok. Then a session that ends mid-run: the portal refuses
