@@ -15,6 +15,7 @@ import time
 
 import awslab
 from harness import Dbfleet, lab_env, write_config
+from test_aws import _hosts_line
 
 START_URL = "https://corp.awsapps.com/start"
 LEGACY_URL = "https://legacy.awsapps.com/start"
@@ -297,6 +298,38 @@ def test_aws_sso_without_a_token_names_the_login_command_and_databases_still_wor
         finally:
             d.close()
     finally:
+        os.unlink(cfg)
+        home.close()
+
+
+def test_aws_sso_keys_sign_iam_tokens_for_discovered_databases():
+    """connect_auth = iam under an SSO profile: the pool worker that connects makes its IAM token
+    from the role keys the cloud thread got (one GetRoleCredentials serves both threads); the
+    connection then fails only on TLS, since the lab's server has none (what verify-full asks)."""
+    awslab.url()
+    awslab.reset()
+    lab = lab_env()
+    awslab.create_instances("us-east-1", ["adopt-sso"], Port=int(lab["PG_PRIMARY_PORT"]))
+    awslab.proxy("sso", {"access_token": "iam-access-1"})
+    undo = _hosts_line("adopt-sso.aaaaaaaaaa.us-east-1.rds.amazonaws.com")
+    home = Home()
+    home.write_token("corp", _session_token("iam-access-1"))
+    cfg = write_config([], extra="[aws]\nenabled = true\nregions = us-east-1\nconnect = adopt-*\n"
+                                 "connect_user = mon\nconnect_auth = iam\nca_bundle = %s\n"
+                                 % os.path.join(os.environ["LAB_DIR"], "tls", "ca.pem"))
+    try:
+        d = _dbfleet(["-c", cfg, "--profile", "dev"], home.env(), width=260)
+        try:
+            d.wait_for(r"fleet - 1 targets, 1 AWS instances", timeout=30)
+            d.wait_for(r"^adopt-sso\s+postgres\s+DOWN", timeout=30)
+            d.keys("Enter")
+            s = d.wait_for(r"server does not support SSL, but SSL was required", timeout=15)
+            assert "IAM token" not in s, s
+            assert _sent("GetRoleCredentials") == 1, awslab.proxy("stats")
+        finally:
+            d.close()
+    finally:
+        undo()
         os.unlink(cfg)
         home.close()
 
