@@ -53,7 +53,6 @@ struct sso_token {
 	time_t expires, reg_expires;                               /* 0 when absent */
 };
 
-
 static pthread_mutex_t sso_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct {
 	char key[800]; /* session or start URL, account, role */

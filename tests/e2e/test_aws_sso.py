@@ -302,6 +302,35 @@ def test_aws_sso_without_a_token_names_the_login_command_and_databases_still_wor
         home.close()
 
 
+def test_aws_sso_token_that_runs_out_mid_run_is_said_on_the_aws_side():
+    """A token with no refresh token that runs out while dbfleet runs (the role's keys are short
+    too, so each round needs the token): the next round says the session expired and names the
+    command, the instances found stay listed, the database target keeps its samples."""
+    awslab.url()
+    awslab.reset()
+    awslab.create_instances("us-east-1", ["short-1"])
+    lab = lab_env()
+    home = Home()
+    awslab.proxy("sso", {"access_token": "short-access", "role_seconds": 120})
+    home.write_token("corp", _session_token("short-access", expires_in=8))
+    cfg = write_config([("orders", "host=127.0.0.1 port=%s user=mon dbname=postgres" % lab["PG_PRIMARY_PORT"])],
+                       extra="[aws]\nenabled = true\ndiscover = 10\n")
+    try:
+        d = _dbfleet(["-c", cfg, "--profile", "dev"], home.env())
+        try:
+            d.wait_for(r"short-1\s.*available", timeout=30)
+            s = d.wait_for(r"SSO session sso-session 'corp' expired at .* UTC: run 'aws sso login --profile dev'",
+                           timeout=30)
+            assert "short-1" in s, s
+            d.wait_for(r"^orders\s.*\bok\b")  # ok only while its samples are fresh
+            assert _sent("GetRoleCredentials") == 1, awslab.proxy("stats")
+        finally:
+            d.close()
+    finally:
+        os.unlink(cfg)
+        home.close()
+
+
 def test_aws_sso_keys_sign_iam_tokens_for_discovered_databases():
     """connect_auth = iam under an SSO profile: the pool worker that connects makes its IAM token
     from the role keys the cloud thread got (one GetRoleCredentials serves both threads); the
