@@ -18,32 +18,29 @@ struct aws_creds {
 #define AWS_IAM_TOKEN_MAX 4096
 
 /*
- * Credentials and region as the AWS CLI finds them, from the sources that
- * need no network: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY[/AWS_SESSION_TOKEN]
- * (which override AWS_PROFILE), else the profile (cli_profile, AWS_PROFILE,
- * "default") in AWS_SHARED_CREDENTIALS_FILE / AWS_CONFIG_FILE (~/.aws/...).
- * A profile given by the caller overrides env keys. Region: AWS_REGION,
- * AWS_DEFAULT_REGION, the profile's region. 'source' names where the keys
- * came from ("environment", "profile prod") for the status bar.
- * 0; -2 when no source had any (err says so); -1 with 'err' (a malformed
- * file says FILE:LINE).
- */
-int aws_creds_resolve(const char *cli_profile, struct aws_creds *c, char *source, size_t sn,
-		      char *region, size_t rn, char *err, size_t errlen);
-/*
- * As aws_creds_resolve, with IAM Identity Center (SSO) profiles too: a profile with
- * sso_account_id/sso_role_name (botocore's test) gets role credentials from the SSO portal
- * with the token `aws sso login` cached (aws_sso_creds), before its static keys as botocore
- * orders them. 'stop' (may be NULL) ends a portal call early. AWS_CREDS_LOGIN when the user
- * must sign in again ('err' names the command).
+ * Credentials and region as the AWS CLI finds them, without assume-role:
+ * AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY[/AWS_SESSION_TOKEN] (which override
+ * AWS_PROFILE), else the profile (cli_profile, AWS_PROFILE, "default") in
+ * AWS_SHARED_CREDENTIALS_FILE / AWS_CONFIG_FILE (~/.aws/...): an IAM Identity
+ * Center (SSO) profile (sso_account_id/sso_role_name, botocore's test) through
+ * aws_sso_creds, the one source here that uses the network; else static keys;
+ * else credential_process. A profile given by the caller overrides env keys.
+ * Region: AWS_REGION, AWS_DEFAULT_REGION, the profile's region. 'source' names
+ * where the keys came from ("environment", "profile prod", "profile dev (sso
+ * ReadOnly)") for the status bar. 'stop' (may be NULL) ends an SSO call early.
+ * 0; -2 when no source had any (err says so); AWS_CREDS_LOGIN when an SSO
+ * profile needs `aws sso login` ('err' names the command); -1 with 'err' (a
+ * malformed file says FILE:LINE).
  */
 int aws_creds_resolve_ex(const char *cli_profile, const atomic_int *stop, struct aws_creds *c, char *source,
 			 size_t sn, char *region, size_t rn, char *err, size_t errlen);
-/* No SSO token, or one that expired and could not be refreshed: 'err' says which command signs in. */
 #define AWS_CREDS_LOGIN (-3)
+/* aws_creds_resolve_ex without a stop flag. */
+int aws_creds_resolve(const char *cli_profile, struct aws_creds *c, char *source, size_t sn,
+		      char *region, size_t rn, char *err, size_t errlen);
 
 /*
- * The whole chain, as aws_creds_resolve plus assume-role profiles: a
+ * The whole chain, as aws_creds_resolve_ex plus assume-role profiles: a
  * profile with role_arn gets its keys from STS AssumeRole, signed with its
  * source_profile's keys (or the environment's, credential_source =
  * Environment or Ec2InstanceMetadata), cached until 10 minutes before they
