@@ -14,7 +14,7 @@ import tempfile
 import time
 
 import awslab
-from harness import Dbfleet, lab_env, write_config
+from harness import Dbfleet, SilentListener, lab_env, write_config
 from test_aws import _hosts_line
 
 START_URL = "https://corp.awsapps.com/start"
@@ -359,6 +359,42 @@ def test_aws_sso_keys_sign_iam_tokens_for_discovered_databases():
             d.close()
     finally:
         undo()
+        os.unlink(cfg)
+        home.close()
+
+
+def test_aws_sso_portal_that_never_answers_holds_up_neither_the_ui_nor_quitting():
+    """The portal accepts and never answers: the UI and the database target go on, the AWS side
+    is still discovering, and q ends dbfleet at once."""
+    awslab.url()
+    awslab.reset()
+    lab = lab_env()
+    home = Home()
+    home.write_token("corp", _session_token("hung-access"))
+    silent = SilentListener()
+    cfg = write_config([("orders", "host=127.0.0.1 port=%s user=mon dbname=postgres" % lab["PG_PRIMARY_PORT"])],
+                       extra="[aws]\nenabled = true\n")
+    try:
+        d = _dbfleet(["-c", cfg, "--profile", "dev"],
+                     home.env(AWS_ENDPOINT_URL_SSO="http://127.0.0.1:%d" % silent.port))
+        try:
+            d.wait_for(r"^orders\s.*\bok\b", timeout=20)
+            deadline = time.time() + 10
+            while not silent.conns and time.time() < deadline:
+                time.sleep(0.1)
+            assert silent.conns, "GetRoleCredentials never reached the portal"
+            t0 = time.time()
+            d.keys("2")
+            d.wait_for(r"^ replication lag", timeout=1)
+            d.keys("1")
+            s = d.wait_for(r"^ fleet", timeout=1)
+            assert time.time() - t0 < 2, "the UI waited for the portal"
+            assert "AWS: discovering" in s, s
+            assert d.quit_and_wait(timeout=2) < 2
+        finally:
+            d.close()
+    finally:
+        silent.close()
         os.unlink(cfg)
         home.close()
 
