@@ -252,16 +252,17 @@ static int token_load(const char *path, struct sso_token *t, char *why, size_t w
 }
 
 /* Write the token back as the CLI does: a temporary file in the same folder (0600), synced,
- * renamed over the old one. 0 or -1. */
+ * renamed over the old one (named by the process, as aws/ce.c names its cache's: sso_mu keeps
+ * this process's writes one at a time). 0 or -1. */
 static int token_save(const char *path, const cJSON *doc)
 {
 	char tmp[1200];
 	char *text = cJSON_PrintUnformatted(doc);
-	if (!text || snprintf(tmp, sizeof tmp, "%s.XXXXXX", path) >= (int)sizeof tmp) {
-		free(text);
+	if (!text || snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid()) >= (int)sizeof tmp) {
+		wipe_free(text);
 		return -1;
 	}
-	int fd = mkstemp(tmp), rc = -1;
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600), rc = -1;
 	if (fd >= 0) {
 		size_t len = strlen(text), o = 0;
 		ssize_t w = 0;
