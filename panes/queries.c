@@ -142,7 +142,11 @@ static int pi_only(struct pane *p, const struct pane_ctx *ctx)
 	return 1;
 }
 
-/* A target that is also an RDS/Aurora instance: PI's view beside the database's. 1 if shown. */
+/*
+ * A target that is also an RDS/Aurora instance: PI's view beside the
+ * database's, first (its ten digests at most stay in view above the
+ * database's hundred). 1 if shown.
+ */
 static int pi_beside(struct pane *p, const struct pane_ctx *ctx, const struct target_status *st)
 {
 	struct cloud_snapshot *c = store_cloud_get(ctx->store);
@@ -150,9 +154,9 @@ static int pi_beside(struct pane *p, const struct pane_ctx *ctx, const struct ta
 	int shown = ci && ci->pi_enabled;
 	if (shown) {
 		for (int i = 0; i < p->tab.nrows; i++)
-			p->tab.rows[i].group = 1;
-		header(p, "db", 1, "from the database (its own statement digests)");
-		pi_rows(p, ctx, ci, 2);
+			p->tab.rows[i].group = 2;
+		header(p, "db", 2, "from the database (its own statement digests)");
+		pi_rows(p, ctx, ci, 1);
 	}
 	cloud_snapshot_release(&c);
 	return shown;
