@@ -44,6 +44,7 @@ struct store {
 	atomic_int cost_request;       /* the user asked for fresh costs */
 	struct action_status actions[STORE_ACTIONS]; /* ring, guarded by mu */
 	size_t nactions, actions_head;
+	struct plan_result *plan;      /* guarded by mu: the latest explain answer, until the UI takes it */
 	int wake[2];
 };
 
@@ -84,6 +85,7 @@ void store_free(struct store **sp)
 		snapshot_release(&SLOT(s, i)->detail);
 	}
 	cloud_snapshot_release(&s->cloud);
+	plan_result_free(&s->plan);
 	close(s->wake[0]);
 	close(s->wake[1]);
 	pthread_mutex_destroy(&s->mu);
@@ -364,4 +366,33 @@ const char *target_state_name(enum target_state st)
 {
 	static const char *const names[] = {"connecting", "ok", "STALLED", "DOWN", "AUTH FAILED"};
 	return (unsigned)st < sizeof names / sizeof names[0] ? names[st] : "?";
+}
+
+void plan_result_free(struct plan_result **r)
+{
+	if (!r || !*r)
+		return;
+	engine_plan_release(&(*r)->plan);
+	free(*r);
+	*r = NULL;
+}
+
+void store_plan_put(struct store *s, struct plan_result *r)
+{
+	pthread_mutex_lock(&s->mu);
+	struct plan_result *old = s->plan;
+	s->plan = r;
+	pthread_mutex_unlock(&s->mu);
+	plan_result_free(&old);
+	wake(s);
+}
+
+struct plan_result *store_plan_take(struct store *s, int id)
+{
+	pthread_mutex_lock(&s->mu);
+	struct plan_result *r = s->plan && s->plan->id == id ? s->plan : NULL;
+	if (r)
+		s->plan = NULL;
+	pthread_mutex_unlock(&s->mu);
+	return r;
 }

@@ -157,6 +157,24 @@ void store_action_put(struct store *s, const struct action_status *a);
 size_t store_actions(struct store *s, struct action_status *out, size_t max);
 const char *action_state_name(int st);
 
+/* ---- the plan asked for on a key (explain): the latest answer, taken by the UI ---- */
+
+struct plan_result {
+	int id;               /* the request's, as collector_explain returned it */
+	size_t target;
+	int ok;               /* 1: 'plan' holds it; 0: 'error' says in one line why there is none */
+	char error[ERR_MSG_MAX];
+	double took_s;        /* from the key to the answer */
+	struct db_plan plan;
+};
+
+/* Replace the waiting answer (takes ownership) and wake the UI. Any thread. */
+void store_plan_put(struct store *s, struct plan_result *r);
+/* The answer to request 'id' if it came (the caller owns it then), else NULL. */
+struct plan_result *store_plan_take(struct store *s, int id);
+/* Free an answer and its plan; NULL-safe, sets *r to NULL. */
+void plan_result_free(struct plan_result **r);
+
 /* Words for a state, for panes and the status bar. */
 const char *target_state_name(enum target_state st);
 

@@ -363,6 +363,8 @@ static void draw(struct ui *ui)
 	draw_status(ui);
 	if (ui->help)
 		draw_help(ui);
+	else if (ui->plan)
+		plan_draw(ui);
 	else if (p->overlay)
 		draw_box(" details ", p->overlay, 0, " any key closes ");
 	if (ui->prompt.active) {
@@ -519,6 +521,10 @@ static void on_key(struct ui *ui, int ch)
 	}
 	int key = translate(ch);
 	int cmd = keymap_lookup(ui->km, key);
+	if (ui->plan && !ui->help) { /* the plan overlay takes every key: scroll, save, close */
+		plan_key(ui, key, cmd >= 0 ? commands[cmd].name : "");
+		return;
+	}
 	/* an open overlay takes the key: scroll the help, or close */
 	if (ui->help || p->overlay) {
 		if (ui->help && (key == KM_DOWN || key == 'j'))
@@ -609,6 +615,7 @@ int ui_run(struct store *st, const struct options *o, const struct keymap *km,
 		}
 	}
 	restore_terminal();
+	plan_close(&ui);
 	for (int i = 0; i < UI_NPANES; i++)
 		pane_free(&ui.panes[i]);
 	return status;

@@ -1,0 +1,164 @@
+"""The plan of the query under the cursor (the 'e' key) on the lab's real servers: a long
+join's plan while it runs, PostgreSQL and MariaDB, and the statement not run a second time
+(the servers' own statement counters); the reasons there is no plan (a missing grant, a
+utility statement, a text of several statements that must not escape the EXPLAIN)."""
+import glob
+import os
+import re
+import stat
+import subprocess
+import tempfile
+import time
+
+from harness import (Dbfleet, Failure, dsn, lab, mdb, mysql_dsn, psql, psql_bg, require_mariadb,
+                     write_config)
+
+# a join that takes ten seconds: pg_sleep runs once, as a function scan joined to the tables
+PG_JOIN = ("SELECT count(*) FROM pgbench_accounts a JOIN pgbench_branches b ON a.bid = b.bid"
+           " CROSS JOIN pg_sleep(10) s")
+
+
+def _pg_active(app, timeout=10):
+    """pid and query_id of the session named 'app' once it runs its statement."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        row = psql("SELECT pid, coalesce(query_id, 0) FROM pg_stat_activity WHERE application_name = '%s'"
+                   " AND state = 'active'" % app)
+        if row:
+            pid, qid = row.split("|")
+            return int(pid), int(qid)
+        time.sleep(0.1)
+    raise Failure("the session %s never became active" % app)
+
+
+def _calls(qid):
+    got = psql("SELECT coalesce(sum(calls), 0) FROM pg_stat_statements WHERE queryid = %d" % qid, db="app")
+    return int(got or 0)
+
+
+def _open_plan(d, shown, text):
+    """Sessions pane once 'shown' is on screen, only the session whose row holds 'text' kept, its
+    plan asked for; the screen once answered. 'text' must be in no other session's row (the test's
+    own psql queries name the application: filter on the statement)."""
+    d.keys("4")
+    d.wait_for(re.escape(shown), timeout=10)
+    d.keys("/")
+    d.type(text)
+    d.keys("Enter", "Home", "e")
+    d.wait_for(r"plan: pid\d+ on ", timeout=5)
+    return d.wait_for(r"answered in \d", timeout=20)
+
+
+def _watch_pg(state):
+    cfg = write_config([("primary", dsn(lab()["PG_PRIMARY_PORT"]))])
+    d = Dbfleet(["-c", cfg], width=160, height=45, env={"XDG_STATE_HOME": state})
+    d.wait_for(r"^primary\s+postgres\s+primary\s+ok")
+    return d
+
+
+def test_pg_long_join_plan_names_the_grant_then_shows_the_plan_and_runs_nothing():
+    """Without read access EXPLAIN is refused and the grant is named; with pg_read_all_data the
+    running join's plan shows, costliest nodes marked, saved to a 0600 file; pg_stat_statements
+    counts the join once: the plan did not run it."""
+    psql("REVOKE pg_read_all_data FROM mon")
+    state = tempfile.mkdtemp(prefix="dbfleet-explain-")
+    d = _watch_pg(state)
+    join = psql_bg(PG_JOIN, "explainjoin")
+    try:
+        pid, qid = _pg_active("explainjoin")
+        before = _calls(qid)
+        s = _open_plan(d, "explainjoin", "pgbench_branches b")
+        assert re.search(r'permission denied for table pgbench_\w+: GRANT pg_read_all_data TO "mon"', s), s
+        d.keys("Escape")
+        d.wait_for(r"plan: pid", gone=True)
+        psql("GRANT pg_read_all_data TO mon")
+        d.keys("e")
+        s = d.wait_for(r"answered in \d", timeout=20)
+        assert "pid %d (active) in database app: PostgreSQL EXPLAIN" % pid in s, s
+        assert re.search(r"Function Scan on pg_sleep", s), s
+        assert re.search(r"Seq Scan on pgbench_accounts", s), s
+        assert re.search(r"^\s*> .*\[#1 \d+%\]", s, re.M), s  # the costliest node, marked
+        assert "CROSS JOIN pg_sleep(10)" in s, s
+        d.keys("w")
+        s = d.wait_for(r"saved to (\S+\.txt)", timeout=5)
+        path = re.search(r"saved to (\S+\.txt)", s).group(1)
+        files = glob.glob(os.path.join(state, "dbfleet", "plan-primary-pid%d-*.txt" % pid))
+        assert len(files) == 1 and path.endswith(os.path.basename(files[0])), (path, files)
+        assert stat.S_IMODE(os.stat(files[0]).st_mode) == 0o600
+        text = open(files[0]).read()
+        assert "Seq Scan on pgbench_accounts" in text and re.search(r"^> .*\[#1 ", text, re.M), text
+        join.wait(timeout=20)
+        after = _calls(qid)
+        assert after == before + 1, "the join ran %d times, not once" % (after - before)
+    finally:
+        psql("REVOKE pg_read_all_data FROM mon")
+        join.kill()
+        d.close()
+
+
+def test_pg_utility_statement_and_several_statements_have_no_plan():
+    """DO is a utility statement: refused with its reason. A text of two statements is refused by
+    the extended protocol, so the second (pg_promote) never runs as dbfleet's role."""
+    state = tempfile.mkdtemp(prefix="dbfleet-explain-")
+    d = _watch_pg(state)
+    util = psql_bg("DO $$BEGIN PERFORM pg_sleep(8); END$$", "explainutil")
+    multi = psql_bg("SELECT pg_sleep(8); SELECT pg_promote()", "explainmulti")
+    try:
+        _pg_active("explainutil")
+        _pg_active("explainmulti")
+        s = _open_plan(d, "explainutil", "PERFORM pg_sleep")
+        assert "no plan: DO is a utility statement" in s, s
+        d.keys("Escape")  # closes the overlay
+        d.wait_for(r"plan: pid", gone=True)
+        d.keys("/", "Escape")  # clears the filter
+        s = _open_plan(d, "explainmulti", "SELECT pg_promote")
+        assert "no plan: the text holds more than one statement" in s, s
+        promoted = psql("SELECT count(*) FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid"
+                        " WHERE r.rolname = 'mon' AND s.query ILIKE '%pg_promote%'", db="app")
+        assert promoted == "0", promoted
+        assert psql("SELECT pg_is_in_recovery()") == "f"
+    finally:
+        util.kill()
+        multi.kill()
+        d.close()
+
+
+# a join of about ten seconds: SLEEP(0.01) for each of about a thousand joined rows, while the
+# plan runs (SHOW EXPLAIN answers only while the statement executes, not while it is optimised)
+MDB_JOIN = ("SELECT COUNT(*) AS explain_probe FROM app.t a JOIN app.t b ON b.v = a.v"
+            " WHERE a.id <= 1000 AND SLEEP(0.01) = 0")
+
+
+def _mdb_digest_count():
+    got = mdb("SELECT COALESCE(SUM(COUNT_STAR), 0) FROM performance_schema.events_statements_summary_by_digest"
+              " WHERE DIGEST_TEXT LIKE '%explain_probe%' AND DIGEST_TEXT NOT LIKE '%summary_by_digest%'")
+    return int(got or 0)
+
+
+def test_mariadb_long_join_plan_from_show_explain_and_not_run_again():
+    """SHOW EXPLAIN FOR the connection while the join runs: the plan it really uses, the table
+    steps listed and the costliest marked; performance_schema counts the join once."""
+    require_mariadb()
+    before = _mdb_digest_count()
+    d = Dbfleet(["-c", write_config([("mdb", mysql_dsn("primary"))])], width=160, height=45)
+    join = subprocess.Popen(["mariadb", "--no-defaults", "-h", "127.0.0.1", "-P", lab()["MDB_PRIMARY_PORT"],
+                             "-u", "app", "app", "-e", MDB_JOIN], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        d.wait_for(r"^mdb\s+mysql\s+primary\s+ok")
+        d.keys("4")
+        d.wait_for(r"explain_probe", timeout=10)
+        d.keys("/")
+        d.type("SLEEP(0.01)")
+        d.keys("Enter", "Home", "e")
+        s = d.wait_for(r"answered in \d", timeout=20)
+        assert "MariaDB SHOW EXPLAIN, the plan it runs now" in s, s
+        assert re.search(r"select_type\s+table\s+type", s), s
+        assert re.search(r"^\s*> .*\b(a|b)\b.*\[#1 \d+%\]", s, re.M), s
+        assert "explain_probe" in s, s
+        join.wait(timeout=30)
+        after = _mdb_digest_count()
+        assert after == before + 1, "the join ran %d times, not once" % (after - before)
+    finally:
+        join.kill()
+        d.close()
