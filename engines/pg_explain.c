@@ -38,8 +38,8 @@
 
 /* What a session ran, and where (its role's default search_path, when one is set). */
 #define PX_SQL_PATH(role, db) \
-	"(SELECT substr(s, 13) FROM pg_db_role_setting r, unnest(r.setconfig) s" \
-	"  WHERE r.setrole IN (" role ", 0) AND r.setdatabase IN (" db ", 0) AND left(s, 12) = 'search_path='" \
+	"(SELECT substr(cfg, 13) FROM pg_db_role_setting r, unnest(r.setconfig) cfg" \
+	"  WHERE r.setrole IN (" role ", 0) AND r.setdatabase IN (" db ", 0) AND left(cfg, 12) = 'search_path='" \
 	"  ORDER BY r.setrole DESC, r.setdatabase DESC LIMIT 1)"
 #define PX_SQL_SESSION \
 	"SELECT a.datname, a.query," \
