@@ -33,9 +33,12 @@ static int why(const struct my_state *st, int id, const char *e, struct err *err
 			       " statement, or it just ended)", id);
 	if (no == 1094)
 		return err_set(err, ERR_REFUSED, "no plan: connection %d has ended", id);
-	if (no == 1095 || no == 1227 || no == 1142)
+	if (no == 1095 || no == 1227 || no == 1142) { /* CURRENT_USER() is "user@host" */
+		const char *at = strrchr(st->user, '@');
 		return err_set(err, ERR_REFUSED, "no plan: another user's connection needs the PROCESS privilege:"
-			       " GRANT PROCESS ON *.* TO %.60s", st->user[0] ? st->user : "the monitoring user");
+			       " GRANT PROCESS ON *.* TO '%.*s'@'%.60s'", at ? (int)(at - st->user) : 60, st->user,
+			       at ? at + 1 : "%");
+	}
 	if (no == 1064)
 		return err_set(err, ERR_FAIL, "no plan: this server (%.40s) has no %s", st->version,
 			       st->mariadb ? "SHOW EXPLAIN" : "EXPLAIN FOR CONNECTION");
