@@ -123,6 +123,30 @@ def test_pg_utility_statement_and_several_statements_have_no_plan():
         d.close()
 
 
+def test_pg_recorded_statement_with_parameters_gets_its_generic_plan():
+    """A pg_stat_statements text has $1 for its constants: on PostgreSQL 15 it is prepared over
+    the protocol and explained as EXECUTE with NULLs under force_generic_plan (16: GENERIC_PLAN);
+    the overlay says it is the generic plan, the parameters stay in its conditions."""
+    state = tempfile.mkdtemp(prefix="dbfleet-explain-")
+    psql("GRANT pg_read_all_data TO mon")
+    psql("SELECT count(*) FROM pgbench_accounts WHERE abalance > 7 AND aid < 4242", db="app", user="app")
+    d = _watch_pg(state)
+    try:
+        d.keys("3")
+        d.wait_for(r"abalance > \$1", timeout=10)
+        d.keys("/")
+        d.type("abalance > $1 AND aid")
+        d.keys("Enter", "Home", "e")
+        s = d.wait_for(r"answered in \d", timeout=20)
+        assert "in database app: PostgreSQL EXPLAIN, generic plan (parameters unknown)" in s, s
+        assert re.search(r"Scan .*on pgbench_accounts", s), s
+        assert "(abalance > $1)" in s, s
+        assert re.search(r"^\s*> .*\[#1 \d+%\]", s, re.M), s
+    finally:
+        psql("REVOKE pg_read_all_data FROM mon")
+        d.close()
+
+
 # a join of about ten seconds: SLEEP(0.01) for each of about a thousand joined rows, while the
 # plan runs (SHOW EXPLAIN answers only while the statement executes, not while it is optimised)
 MDB_JOIN = ("SELECT COUNT(*) AS explain_probe FROM app.t a JOIN app.t b ON b.v = a.v"
