@@ -279,7 +279,7 @@ static PGresult *px_plan(PGconn *pg, const char *text, const char *role, double 
 		return NULL;
 	}
 	PGresult *r = NULL;
-	int nparams = 0;
+	int nparams = -1; /* until the server described the prepared text */
 	if (PQserverVersion(pg) >= 160000) {
 		snprintf(sql, len, "EXPLAIN (GENERIC_PLAN, FORMAT JSON) %s", text);
 		*generic = 1;

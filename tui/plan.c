@@ -92,7 +92,7 @@ static void build(struct plan_view *v)
 {
 	const struct plan_result *r = v->res;
 	char head[120];
-	snprintf(head, sizeof head, "(answered in %.1fs)", r->took_s);
+	snprintf(head, sizeof head, "(answered in %.2fs)", r->took_s);
 	if (!r->ok) {
 		add_text(v, r->error, 0);
 		add_text(v, head, 0);

@@ -123,6 +123,39 @@ def test_pg_utility_statement_and_several_statements_have_no_plan():
         d.close()
 
 
+def test_pg_cut_text_and_another_search_path_say_why():
+    """A text longer than track_activity_query_size (1 kB here) is cut in pg_stat_activity: no plan
+    from a part, and the setting named. A session that set its own search_path plans nothing from
+    outside: the table is not found and the overlay says the session's search_path is not visible."""
+    state = tempfile.mkdtemp(prefix="dbfleet-explain-")
+    psql("CREATE SCHEMA IF NOT EXISTS explainsp; CREATE TABLE IF NOT EXISTS explainsp.sp_t (id int);"
+         " GRANT USAGE ON SCHEMA explainsp TO app; GRANT SELECT ON explainsp.sp_t TO app;"
+         " GRANT pg_read_all_data TO mon", db="app")
+    d = _watch_pg(state)
+    cut = psql_bg("SELECT pg_sleep(9) /* %s */" % ("x" * 1100), "explaincut")
+    other = subprocess.Popen([os.path.join(lab()["PG_BIN"], "psql"), "-X", "-q", "-h", "127.0.0.1", "-p",
+                              lab()["PG_PRIMARY_PORT"], "-U", "app", "-d", "app"],
+                             env=dict(os.environ, PGAPPNAME="explainpath"), stdin=subprocess.PIPE,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    other.stdin.write(b"SET search_path TO explainsp;\nSELECT count(*) FROM sp_t CROSS JOIN pg_sleep(9);\n")
+    other.stdin.flush()
+    try:
+        _pg_active("explaincut")
+        _pg_active("explainpath")
+        s = _open_plan(d, "explaincut", "pg_sleep(9) /* xxx")
+        assert "no plan: the text is cut at track_activity_query_size (1024 bytes)" in s, s
+        d.keys("Escape")
+        d.wait_for(r"plan: pid", gone=True)
+        d.keys("/", "Escape")
+        s = _open_plan(d, "explainpath", "FROM sp_t CROSS")
+        assert re.search(r'no plan: relation "sp_t" does not exist; the session may use another search_path', s), s
+    finally:
+        psql("REVOKE pg_read_all_data FROM mon")
+        cut.kill()
+        other.kill()
+        d.close()
+
+
 def test_pg_recorded_statement_with_parameters_gets_its_generic_plan():
     """A pg_stat_statements text has $1 for its constants: on PostgreSQL 15 it is prepared over
     the protocol and explained as EXECUTE with NULLs under force_generic_plan (16: GENERIC_PLAN);
