@@ -156,6 +156,40 @@ def test_pg_cut_text_and_another_search_path_say_why():
         d.close()
 
 
+def _psql_held(app, sql):
+    """psql reading a pipe we keep open, after 'sql': the session stays, idle in its transaction."""
+    p = subprocess.Popen([os.path.join(lab()["PG_BIN"], "psql"), "-X", "-q", "-h", "127.0.0.1", "-p",
+                          lab()["PG_PRIMARY_PORT"], "-U", "app", "-d", "app"], env=dict(os.environ, PGAPPNAME=app),
+                         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    p.stdin.write(sql.encode())
+    p.stdin.flush()
+    return p
+
+
+def test_pg_plan_does_not_queue_behind_the_lock_being_diagnosed():
+    """A SELECT waits behind an ACCESS EXCLUSIVE lock held by an idle transaction. Planning it needs
+    the same lock: lock_timeout (100 ms) ends the wait at once and the overlay says so, instead of
+    dbfleet queueing behind the lock (and everyone after it behind dbfleet)."""
+    state = tempfile.mkdtemp(prefix="dbfleet-explain-")
+    psql("GRANT pg_read_all_data TO mon")
+    d = _watch_pg(state)
+    holder = _psql_held("explholder", "BEGIN;\nLOCK TABLE pgbench_tellers IN ACCESS EXCLUSIVE MODE;\n")
+    waiter = psql_bg("SELECT sum(tbalance) FROM pgbench_tellers", "explwaiter")
+    try:
+        _pg_active("explwaiter")
+        s = _open_plan(d, "explwaiter", "sum(tbalance) FROM")
+        assert "no plan: planning needs a lock another session holds or waits for (lock_timeout 100 ms)" in s, s
+        took = float(re.search(r"answered in (\d+\.\d+)s", s).group(1))
+        assert took < 2, took
+        assert psql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'dbfleet'"
+                    " AND wait_event_type = 'Lock'") == "0"
+    finally:
+        psql("REVOKE pg_read_all_data FROM mon")
+        holder.kill()
+        waiter.kill()
+        d.close()
+
+
 def test_pg_recorded_statement_with_parameters_gets_its_generic_plan():
     """A pg_stat_statements text has $1 for its constants: on PostgreSQL 15 it is prepared over
     the protocol and explained as EXECUTE with NULLs under force_generic_plan (16: GENERIC_PLAN);
@@ -175,6 +209,11 @@ def test_pg_recorded_statement_with_parameters_gets_its_generic_plan():
         assert re.search(r"Scan .*on pgbench_accounts", s), s
         assert "(abalance > $1)" in s, s
         assert re.search(r"^\s*> .*\[#1 \d+%\]", s, re.M), s
+        # the smallest terminal dbfleet takes: the lines wrap, End scrolls to the last
+        d.resize(80, 24)
+        d.keys("End")
+        s = d.wait_for(r"Esc close\s+\d+-(\d+)/\1$", timeout=5)
+        assert re.search(r"^\s*> ", s, re.M), s
     finally:
         psql("REVOKE pg_read_all_data FROM mon")
         d.close()
