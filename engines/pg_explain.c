@@ -268,56 +268,56 @@ static int px_check_text(const PGresult *r, const char *role, struct err *err)
 	return 0;
 }
 
+/* Prepare 'text' under PX_NAME over the protocol (one statement only): its parameter count, or -1 with 'err'. */
+static int px_prepare(PGconn *pg, const char *text, const char *role, double deadline, struct err *err)
+{
+	PGresult *r = PQsendPrepare(pg, PX_NAME, text, 0, NULL) ? px_result(pg, deadline, err) : NULL;
+	int n = -1;
+	if (r && PQresultStatus(r) == PGRES_COMMAND_OK) {
+		PQclear(r);
+		r = PQsendDescribePrepared(pg, PX_NAME) ? px_result(pg, deadline, err) : NULL;
+		n = r && PQresultStatus(r) == PGRES_COMMAND_OK ? PQnparams(r) : -1;
+	}
+	if (r && PQresultStatus(r) != PGRES_COMMAND_OK)
+		px_why(r, role, err);
+	else if (!r && !err->msg[0])
+		pg_set_err(err, ERR_FAIL, "no plan", PQerrorMessage(pg));
+	PQclear(r);
+	if (n > PX_PARAMS_MAX) {
+		err_set(err, ERR_FAIL, "no plan: more than %d parameters", PX_PARAMS_MAX);
+		n = -1;
+	}
+	return n;
+}
+
 /* EXPLAIN of 'text' in the open read-only transaction: its JSON result, or NULL with 'err'. */
 static PGresult *px_plan(PGconn *pg, const char *text, const char *role, double deadline, int *generic,
 			 struct err *err)
 {
-	size_t len = strlen(text) + 64;
+	size_t len = strlen(text) + PX_PARAMS_MAX * 5 + 64, o;
 	char *sql = malloc(len);
+	PGresult *r = NULL;
+	int n = 0;
 	if (!sql) {
 		err_set(err, ERR_FAIL, "no plan: out of memory");
 		return NULL;
 	}
-	PGresult *r = NULL;
-	int nparams = -1; /* until the server described the prepared text */
 	if (PQserverVersion(pg) >= 160000) {
 		snprintf(sql, len, "EXPLAIN (GENERIC_PLAN, FORMAT JSON) %s", text);
 		*generic = 1;
-	} else {
-		/* parsed under a name over the protocol: one statement only, and its parameters counted */
-		r = PQsendPrepare(pg, PX_NAME, text, 0, NULL) ? px_result(pg, deadline, err) : NULL;
-		if (r && PQresultStatus(r) == PGRES_COMMAND_OK) {
-			PQclear(r);
-			r = PQsendDescribePrepared(pg, PX_NAME) ? px_result(pg, deadline, err) : NULL;
-			nparams = r && PQresultStatus(r) == PGRES_COMMAND_OK ? PQnparams(r) : -1;
-		}
-		if (r && PQresultStatus(r) != PGRES_COMMAND_OK)
-			px_why(r, role, err);
-		else if (!r && !err->msg[0])
-			pg_set_err(err, ERR_FAIL, "no plan", PQerrorMessage(pg));
-		PQclear(r);
-		r = NULL;
-		if (nparams < 0 || nparams > PX_PARAMS_MAX) {
-			if (nparams > PX_PARAMS_MAX)
-				err_set(err, ERR_FAIL, "no plan: more than %d parameters", PX_PARAMS_MAX);
-			free(sql);
-			return NULL;
-		}
-		size_t o = (size_t)snprintf(sql, len, "EXPLAIN (FORMAT JSON) %s", text);
-		if (nparams > 0) {
-			*generic = 1;
-			o = (size_t)snprintf(sql, len, "EXPLAIN (FORMAT JSON) EXECUTE " PX_NAME "(");
-			for (int i = 0; i < nparams && o < len; i++)
-				o += (size_t)snprintf(sql + o, len - o, "%sNULL", i ? "," : "");
-			snprintf(sql + o, len - o, ")");
-			if (len < (size_t)nparams * 5 + 64 ||
-			    px_do(pg, "SET LOCAL plan_cache_mode = force_generic_plan", 0, NULL, deadline, role, err) < 0) {
-				free(sql);
-				return NULL;
-			}
-		}
+	} else if ((n = px_prepare(pg, text, role, deadline, err)) == 0) {
+		snprintf(sql, len, "EXPLAIN (FORMAT JSON) %s", text);
+	} else if (n > 0) { /* the prepared text with NULLs, its generic plan forced */
+		*generic = 1;
+		o = (size_t)snprintf(sql, len, "EXPLAIN (FORMAT JSON) EXECUTE " PX_NAME "(");
+		for (int i = 0; i < n; i++)
+			o += (size_t)snprintf(sql + o, len - o, "%sNULL", i ? "," : "");
+		snprintf(sql + o, len - o, ")");
+		if (px_do(pg, "SET LOCAL plan_cache_mode = force_generic_plan", 0, NULL, deadline, role, err) < 0)
+			n = -1;
 	}
-	r = px_exec(pg, sql, 0, NULL, deadline, err);
+	if (n >= 0)
+		r = px_exec(pg, sql, 0, NULL, deadline, err);
 	free(sql);
 	if (r && (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) < 1 || PQnfields(r) < 1)) {
 		px_why(r, role, err);
