@@ -149,7 +149,16 @@ def test_pg_cut_text_and_another_search_path_say_why():
         d.keys("/", "Escape")
         s = _open_plan(d, "explainpath", "FROM sp_t CROSS")
         assert re.search(r'no plan: relation "sp_t" does not exist; the session may use another search_path', s), s
+        # where the role's default search_path names the schema, the plan uses it and says so
+        psql("ALTER ROLE app IN DATABASE app SET search_path = explainsp, public")
+        d.keys("Escape")
+        d.wait_for(r"plan: pid", gone=True)
+        d.keys("e")
+        s = d.wait_for(r"answered in \d", timeout=20)
+        assert "planned with its role's default (explainsp, public)" in s, s
+        assert re.search(r"Seq Scan on sp_t", s), s
     finally:
+        psql("ALTER ROLE app IN DATABASE app RESET search_path")
         psql("REVOKE pg_read_all_data FROM mon")
         cut.kill()
         other.kill()
