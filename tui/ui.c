@@ -413,6 +413,11 @@ static void on_mouse(struct ui *ui)
 		return;
 	struct pane *p = ui->panes[ui->cur];
 	int up = (ev.bstate & BUTTON4_PRESSED) != 0, down = (ev.bstate & BUTTON5_PRESSED) != 0;
+	if (ui->plan) { /* the wheel scrolls the plan; a click does not reach the rows under it */
+		for (int i = 0; i < 3 && (up || down); i++)
+			plan_key(ui, 0, up ? "cursor.up" : "cursor.down");
+		return;
+	}
 	if (ui->help || p->overlay) { /* the wheel scrolls the help; a click closes what is open */
 		if (ui->help && (up || down))
 			ui->help_top = up ? (ui->help_top > 2 ? ui->help_top - 3 : 0) : ui->help_top + 3;
