@@ -267,3 +267,25 @@ def test_mariadb_long_join_plan_from_show_explain_and_not_run_again():
     finally:
         join.kill()
         d.close()
+
+
+def test_mariadb_utility_statement_has_no_plan_and_says_why():
+    """DO SLEEP(...) is no statement with a plan: MariaDB answers SHOW EXPLAIN with error 1933
+    and the overlay says so in one line."""
+    require_mariadb()
+    d = Dbfleet(["-c", write_config([("mdb", mysql_dsn("primary"))])], width=160, height=45)
+    util = subprocess.Popen(["mariadb", "--no-defaults", "-h", "127.0.0.1", "-P", lab()["MDB_PRIMARY_PORT"],
+                             "-u", "app", "app", "-e", "DO SLEEP(8.5)"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        d.wait_for(r"^mdb\s+mysql\s+primary\s+ok")
+        d.keys("4")
+        d.wait_for(r"DO SLEEP\(8\.5\)", timeout=10)
+        d.keys("/")
+        d.type("DO SLEEP(8.5)")
+        d.keys("Enter", "Home", "e")
+        s = d.wait_for(r"answered in \d", timeout=20)
+        assert re.search(r"no plan: connection \d+ runs no statement with a plan now", s), s
+    finally:
+        util.kill()
+        d.close()
