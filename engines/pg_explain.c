@@ -290,32 +290,43 @@ static int px_prepare(PGconn *pg, const char *text, const char *role, double dea
 	return n;
 }
 
+int pg_explain_sql(int server_version, const char *text, int nparams, char *out, size_t n)
+{
+	if (server_version >= 160000) {
+		snprintf(out, n, "EXPLAIN (GENERIC_PLAN, FORMAT JSON) %s", text);
+		return 1;
+	}
+	if (nparams <= 0) {
+		snprintf(out, n, "EXPLAIN (FORMAT JSON) %s", text);
+		return 0;
+	}
+	size_t o = (size_t)snprintf(out, n, "EXPLAIN (FORMAT JSON) EXECUTE " PX_NAME "(");
+	for (int i = 0; i < nparams && o < n; i++)
+		o += (size_t)snprintf(out + o, n - o, "%sNULL", i ? "," : "");
+	if (o < n)
+		snprintf(out + o, n - o, ")");
+	return 1;
+}
+
 /* EXPLAIN of 'text' in the open read-only transaction: its JSON result, or NULL with 'err'. */
 static PGresult *px_plan(PGconn *pg, const char *text, const char *role, double deadline, int *generic,
 			 struct err *err)
 {
-	size_t len = strlen(text) + PX_PARAMS_MAX * 5 + 64, o;
+	size_t len = strlen(text) + PX_PARAMS_MAX * 5 + 64;
 	char *sql = malloc(len);
+	int version = PQserverVersion(pg), n = 0;
 	PGresult *r = NULL;
-	int n = 0;
 	if (!sql) {
 		err_set(err, ERR_FAIL, "no plan: out of memory");
 		return NULL;
 	}
-	if (PQserverVersion(pg) >= 160000) {
-		snprintf(sql, len, "EXPLAIN (GENERIC_PLAN, FORMAT JSON) %s", text);
-		*generic = 1;
-	} else if ((n = px_prepare(pg, text, role, deadline, err)) == 0) {
-		snprintf(sql, len, "EXPLAIN (FORMAT JSON) %s", text);
-	} else if (n > 0) { /* the prepared text with NULLs, its generic plan forced */
-		*generic = 1;
-		o = (size_t)snprintf(sql, len, "EXPLAIN (FORMAT JSON) EXECUTE " PX_NAME "(");
-		for (int i = 0; i < n; i++)
-			o += (size_t)snprintf(sql + o, len - o, "%sNULL", i ? "," : "");
-		snprintf(sql + o, len - o, ")");
-		if (px_do(pg, "SET LOCAL plan_cache_mode = force_generic_plan", 0, NULL, deadline, role, err) < 0)
-			n = -1;
-	}
+	if (version < 160000) /* before GENERIC_PLAN: prepared over the protocol, its parameters counted */
+		n = px_prepare(pg, text, role, deadline, err);
+	if (n >= 0)
+		*generic = pg_explain_sql(version, text, n, sql, len);
+	/* EXECUTE with NULLs: the plan for any value, not for NULL */
+	if (n > 0 && px_do(pg, "SET LOCAL plan_cache_mode = force_generic_plan", 0, NULL, deadline, role, err) < 0)
+		n = -1;
 	if (n >= 0)
 		r = px_exec(pg, sql, 0, NULL, deadline, err);
 	free(sql);

@@ -38,6 +38,13 @@ int my_plan_from_rs(const struct rs *r, struct db_plan *out, struct err *err);
  */
 int pg_explainable(const char *text, char *word, size_t n);
 /*
+ * PostgreSQL: the EXPLAIN statement for 'text' on a server of 'server_version'
+ * (server_version_num): EXPLAIN (GENERIC_PLAN) from 16; before, EXPLAIN of the
+ * text, or with 'nparams' parameters EXECUTE of it prepared as
+ * "dbfleet_explain" with NULLs. 1 when the plan is the generic one, else 0.
+ */
+int pg_explain_sql(int server_version, const char *text, int nparams, char *out, size_t n);
+/*
  * MySQL/MariaDB: the plan of the statement connection q->who.pid runs now
  * (SHOW EXPLAIN FOR on MariaDB 10.0+, EXPLAIN FOR CONNECTION on MySQL 5.7+),
  * after checking the connection is still the user and host shown; through

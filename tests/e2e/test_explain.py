@@ -183,6 +183,11 @@ def test_pg_plan_does_not_queue_behind_the_lock_being_diagnosed():
     psql("GRANT pg_read_all_data TO mon")
     d = _watch_pg(state)
     holder = _psql_held("explholder", "BEGIN;\nLOCK TABLE pgbench_tellers IN ACCESS EXCLUSIVE MODE;\n")
+    deadline = time.time() + 10
+    while time.time() < deadline and not psql("SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation"
+                                               " WHERE c.relname = 'pgbench_tellers' AND l.granted"
+                                               " AND l.mode = 'AccessExclusiveLock'", db="app"):
+        time.sleep(0.1)  # the lock is held before the waiter comes
     waiter = psql_bg("SELECT sum(tbalance) FROM pgbench_tellers", "explwaiter")
     try:
         _pg_active("explwaiter")

@@ -104,6 +104,20 @@ static void only_plannable_statements_are_sent(void)
 	CHECK(pg_explainable("SELECTED", w, sizeof w) == 0);
 }
 
+/* The statement each PostgreSQL gets: GENERIC_PLAN from 16 (no 16 runs here), EXECUTE with NULLs before. */
+static void pg_explain_statement_follows_the_server_version(void)
+{
+	char sql[200];
+	CHECK(pg_explain_sql(160000, "SELECT * FROM t WHERE id = $1", 0, sql, sizeof sql) == 1);
+	CHECK_STR(sql, "EXPLAIN (GENERIC_PLAN, FORMAT JSON) SELECT * FROM t WHERE id = $1");
+	CHECK(pg_explain_sql(170002, "SELECT 1", 0, sql, sizeof sql) == 1);
+	CHECK(pg_explain_sql(150020, "SELECT 1", 0, sql, sizeof sql) == 0);
+	CHECK_STR(sql, "EXPLAIN (FORMAT JSON) SELECT 1");
+	CHECK(pg_explain_sql(150020, "SELECT * FROM t WHERE a = $1 AND b < $3", 3, sql, sizeof sql) == 1);
+	CHECK_STR(sql, "EXPLAIN (FORMAT JSON) EXECUTE dbfleet_explain(NULL,NULL,NULL)");
+	CHECK(pg_explain_sql(120000, "SELECT $1", 100, sql, 48) == 1 && strlen(sql) == 47); /* cut, never past */
+}
+
 /* ---- MySQL / MariaDB ---- */
 
 /* A fake server: answers by the statement's first words, and keeps what was sent. */
@@ -216,6 +230,7 @@ int main(void)
 	RUN(pg_json_plan_reads_like_explain_text_with_the_costliest_marked);
 	RUN(pg_json_that_is_not_a_plan_is_an_error_not_a_crash);
 	RUN(only_plannable_statements_are_sent);
+	RUN(pg_explain_statement_follows_the_server_version);
 	RUN(mysql_and_mariadb_get_their_own_statement);
 	RUN(what_cannot_be_planned_says_why_and_sends_no_explain);
 	return check_total_failed;
