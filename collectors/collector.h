@@ -123,6 +123,13 @@ int collector_finish_actions(struct collector *c, double wait_s);
  * or the engine has no plans.
  */
 int collector_explain(struct collector *c, size_t t, const struct db_explain *q, struct err *err);
+/*
+ * Save a plan's text (owned by the call from then on, freed whatever happens) as a new file
+ * 'leaf' (mode 0600) in $XDG_STATE_HOME/dbfleet, else the current directory: on the pool, not
+ * the caller's thread. Where it went, or why not, comes back through the store
+ * (store_plan_saved_take) for request 'id'. 0, or -1 with 'err'.
+ */
+int collector_save_plan(struct collector *c, int id, const char *leaf, char *text, struct err *err);
 /* Start the workers and the watchdog; 0 or -1 with 'err'. */
 int collector_start(struct collector *c, struct err *err);
 /*

@@ -14,14 +14,19 @@
  */
 #include "explain.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../engines/engine.h"
+#include "../model/xdg.h"
 #include "actions.h"
 
 #define EXPLAIN_STATEMENTS_S 4.0 /* the statements' share: the server's 2 s timeout and round trips */
+#define SAVE_S 10.0              /* a local file write; a hung disk is the pool's to abandon */
 
 struct explain_job {
 	struct job j;                /* first: the pool hands this back */
@@ -95,4 +100,77 @@ int explain_submit(struct pool *pool, struct explain_gate *g, struct store *st, 
 		return err_set(err, ERR_FAIL, "dbfleet is stopping");
 	}
 	return id;
+}
+
+/* ---- saving a plan: a file write, off the UI thread too ---- */
+
+struct save_job {
+	struct job j;                /* first: the pool hands this back */
+	struct store *st;
+	int id;
+	char leaf[200];
+	char *text;
+	char msg[320];
+};
+
+/* A new file (0600, never an existing one or a link) at 'path'; the descriptor or -1. */
+static int create(const char *path)
+{
+	return open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+}
+
+static void save_run(struct job *j)
+{
+	struct save_job *x = (struct save_job *)j;
+	char path[1200];
+	int fd = -1;
+	if (xdg_path(XDG_STATE, x->leaf, path, sizeof path) == 0 && xdg_make_parents(path) == 0)
+		fd = create(path);
+	if (fd < 0) { /* no state directory: the current one */
+		snprintf(path, sizeof path, "%s", x->leaf);
+		fd = create(path);
+	}
+	if (fd < 0) {
+		snprintf(x->msg, sizeof x->msg, "not saved: %.200s: %s", path, strerror(errno));
+		return;
+	}
+	size_t len = strlen(x->text), done = 0;
+	ssize_t w = 0;
+	while (done < len && (w = write(fd, x->text + done, len - done)) > 0)
+		done += (size_t)w;
+	int bad = done < len, saved = errno;
+	if (close(fd) != 0 && !bad)
+		bad = 1, saved = errno;
+	if (bad)
+		snprintf(x->msg, sizeof x->msg, "not saved (%s): %.200s", strerror(saved), path);
+	else
+		snprintf(x->msg, sizeof x->msg, "saved to %.200s", path);
+}
+
+static void save_done(struct job *j)
+{
+	struct save_job *x = (struct save_job *)j;
+	if (!atomic_load(&j->started))
+		snprintf(x->msg, sizeof x->msg, "not saved: dbfleet is stopping");
+	store_plan_saved_put(x->st, x->id, x->msg);
+	free(x->text);
+	free(x);
+}
+
+int explain_save_submit(struct pool *pool, struct store *st, int id, const char *leaf, char *text, struct err *err)
+{
+	struct save_job *x = calloc(1, sizeof *x);
+	if (!x) {
+		free(text);
+		return err_set(err, ERR_FAIL, "not saved: out of memory");
+	}
+	*x = (struct save_job){.j = {.run = save_run, .done = save_done, .deadline = clock_mono() + SAVE_S},
+			       .st = st, .id = id, .text = text};
+	snprintf(x->leaf, sizeof x->leaf, "%s", leaf);
+	if (pool_submit(pool, &x->j) < 0) {
+		free(text);
+		free(x);
+		return err_set(err, ERR_FAIL, "not saved: dbfleet is stopping");
+	}
+	return 0;
 }

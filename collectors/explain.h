@@ -28,4 +28,8 @@ int explain_submit(struct pool *pool, struct explain_gate *g, struct store *st, 
 		   const struct collector_target *t, const struct engine_ops *ops, const atomic_int *stop,
 		   const struct db_explain *q, struct err *err);
 
+/* Write 'text' (owned, freed) to a new file 'leaf' on 'pool'; the outcome goes to the store
+ * (store_plan_saved_put) for request 'id'. 0, or -1 with 'err' (the text freed). */
+int explain_save_submit(struct pool *pool, struct store *st, int id, const char *leaf, char *text, struct err *err);
+
 #endif

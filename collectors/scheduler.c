@@ -223,6 +223,15 @@ int collector_explain(struct collector *c, size_t t, const struct db_explain *q,
 	return explain_submit(c->pool, &c->explain, c->st, t, &TS(c, t)->conf, TS(c, t)->ops, &c->stop, q, err);
 }
 
+int collector_save_plan(struct collector *c, int id, const char *leaf, char *text, struct err *err)
+{
+	if (!c->pool) {
+		free(text);
+		return err_set(err, ERR_FAIL, "not saved: dbfleet is not running its workers");
+	}
+	return explain_save_submit(c->pool, c->st, id, leaf, text, err);
+}
+
 /* Give a target to the least loaded sampler; 0 or -1. Under adopt_mu. */
 static int hand_to_sampler(struct collector *c, struct tstate *t, double first)
 {

@@ -45,6 +45,8 @@ struct store {
 	struct action_status actions[STORE_ACTIONS]; /* ring, guarded by mu */
 	size_t nactions, actions_head;
 	struct plan_result *plan;      /* guarded by mu: the latest explain answer, until the UI takes it */
+	int saved_id;                  /* guarded by mu: the plan whose save answered, 0 none */
+	char saved[320];               /* guarded by mu: where it went, or why not */
 	int wake[2];
 };
 
@@ -395,4 +397,25 @@ struct plan_result *store_plan_take(struct store *s, int id)
 		s->plan = NULL;
 	pthread_mutex_unlock(&s->mu);
 	return r;
+}
+
+void store_plan_saved_put(struct store *s, int id, const char *msg)
+{
+	pthread_mutex_lock(&s->mu);
+	s->saved_id = id;
+	snprintf(s->saved, sizeof s->saved, "%s", msg);
+	pthread_mutex_unlock(&s->mu);
+	wake(s);
+}
+
+int store_plan_saved_take(struct store *s, int id, char *msg, size_t n)
+{
+	pthread_mutex_lock(&s->mu);
+	int got = id && s->saved_id == id;
+	if (got) {
+		snprintf(msg, n, "%s", s->saved);
+		s->saved_id = 0;
+	}
+	pthread_mutex_unlock(&s->mu);
+	return got;
 }

@@ -174,6 +174,10 @@ void store_plan_put(struct store *s, struct plan_result *r);
 struct plan_result *store_plan_take(struct store *s, int id);
 /* Free an answer and its plan; NULL-safe, sets *r to NULL. */
 void plan_result_free(struct plan_result **r);
+/* Where the plan of request 'id' was saved ("saved to PATH"), or why not. Any thread. */
+void store_plan_saved_put(struct store *s, int id, const char *msg);
+/* 1 with 'msg' when the save of request 'id' has answered (it is taken), else 0. */
+int store_plan_saved_take(struct store *s, int id, char *msg, size_t n);
 
 /* Words for a state, for panes and the status bar. */
 const char *target_state_name(enum target_state st);

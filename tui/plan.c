@@ -7,20 +7,16 @@
  * passes through the sanitiser before it is wrapped and drawn; the
  * costliest nodes are drawn reversed with a '>' in the margin. The overlay
  * scrolls with the cursor keys of the key table, saves what it shows (the
- * sanitised text) to a file, and closes with Esc or the quit key.
+ * sanitised text; the collector's pool writes the file, not this thread),
+ * and closes with Esc or the quit key.
  */
 #include "ui_private.h"
 
-#include "../model/xdg.h"
-
 #include <curses.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 struct plan_row {
 	const char *text;   /* into the logical line */
@@ -29,7 +25,7 @@ struct plan_row {
 };
 
 struct plan_view {
-	int id;                     /* the request awaited; 0 once answered */
+	int id;                     /* the request awaited (its answer, once taken, is 'res') */
 	double asked;               /* monotonic */
 	char title[200];            /* " plan: pid 4242 on primary " */
 	char slug[120];             /* for the file name: "primary-pid4242" */
@@ -40,7 +36,7 @@ struct plan_view {
 	struct plan_row *row;       /* the lines wrapped at 'width' */
 	int nrows, width;
 	int top;
-	char saved[320];            /* where 'w' saved it, or why it could not */
+	char saved[320];            /* "saving...", then where 'w' saved it, or why it could not */
 };
 
 static void free_lines(struct plan_view *v)
@@ -208,38 +204,31 @@ void plan_ask(struct ui *ui)
 	ui->plan = v;
 }
 
-/* Write the lines to a new file (0600) under the state directory, else the current one. */
-static void save(struct plan_view *v)
+/* Save what the overlay shows (sanitised) to a new file: written on the collector's pool, the
+ * outcome shown when it comes (plan_draw). */
+static void save(struct ui *ui, struct plan_view *v)
 {
-	char name[200], path[1200];
+	char stamp[32], leaf[200];
 	time_t now = time(NULL);
 	struct tm tm;
-	strftime(name, sizeof name, "%Y%m%d-%H%M%S", localtime_r(&now, &tm));
-	char leaf[360];
-	snprintf(leaf, sizeof leaf, "plan-%s-%s.txt", v->slug, name);
-	int fd = -1;
-	if (xdg_path(XDG_STATE, leaf, path, sizeof path) == 0 && xdg_make_parents(path) == 0)
-		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		snprintf(path, sizeof path, "%s", leaf);
-		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	}
-	if (fd < 0) {
-		snprintf(v->saved, sizeof v->saved, "not saved: %.200s: %s", path, strerror(errno));
-		return;
-	}
-	FILE *f = fdopen(fd, "w");
-	if (!f) {
-		close(fd);
-		snprintf(v->saved, sizeof v->saved, "not saved: %s", strerror(errno));
-		return;
-	}
-	fprintf(f, "%s\n", v->title);
+	strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", localtime_r(&now, &tm));
+	snprintf(leaf, sizeof leaf, "plan-%.120s-%s.txt", v->slug, stamp);
+	size_t len = strlen(v->title) + 2;
 	for (int i = 0; i < v->nlines; i++)
-		fprintf(f, "%s%s\n", v->mark[i] ? "> " : "", v->line[i]);
-	int bad = ferror(f);
-	bad |= fclose(f) != 0;
-	snprintf(v->saved, sizeof v->saved, bad ? "not saved (write failed): %.200s" : "saved to %.200s", path);
+		len += strlen(v->line[i]) + 3;
+	char *text = malloc(len);
+	if (!text) {
+		snprintf(v->saved, sizeof v->saved, "not saved: out of memory");
+		return;
+	}
+	size_t o = (size_t)snprintf(text, len, "%s\n", v->title);
+	for (int i = 0; i < v->nlines; i++)
+		o += (size_t)snprintf(text + o, len - o, "%s%s\n", v->mark[i] ? "> " : "", v->line[i]);
+	struct err err = {0};
+	if (collector_save_plan(ui->col, v->res->id, leaf, text, &err) < 0)
+		snprintf(v->saved, sizeof v->saved, "%s", err.msg);
+	else
+		snprintf(v->saved, sizeof v->saved, "saving...");
 }
 
 void plan_key(struct ui *ui, int key, const char *name)
@@ -261,7 +250,7 @@ void plan_key(struct ui *ui, int key, const char *name)
 	else if (!strcmp(name, "cursor.end"))
 		v->top = v->nrows;
 	else if ((key == 'w' || key == 's') && v->res)
-		save(v);
+		save(ui, v);
 	if (ui->plan && v->top > v->nrows - page)
 		v->top = v->nrows - page;
 	if (ui->plan && v->top < 0)
@@ -272,10 +261,10 @@ void plan_draw(struct ui *ui)
 {
 	struct plan_view *v = ui->plan;
 	int h = LINES - 4, w = COLS - 4, y = 2, x = 2;
-	if (!v->res && (v->res = store_plan_take(ui->st, v->id))) {
-		v->id = 0;
+	if (!v->res && (v->res = store_plan_take(ui->st, v->id)))
 		build(v);
-	}
+	if (v->res)
+		store_plan_saved_take(ui->st, v->res->id, v->saved, sizeof v->saved);
 	if (v->res && v->width != w - 3)
 		wrap(v, w - 3);
 	attron(A_REVERSE);
