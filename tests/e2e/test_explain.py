@@ -5,6 +5,7 @@ utility statement, a text of several statements that must not escape the EXPLAIN
 import glob
 import os
 import re
+import shutil
 import stat
 import subprocess
 import tempfile
@@ -49,11 +50,19 @@ def _open_plan(d, shown, text):
     return d.wait_for(r"answered in \d", timeout=20)
 
 
-def _watch_pg(state):
+def _watch_pg():
+    """dbfleet on the lab's primary, its state directory (saved plans) a fresh one: d.state."""
+    state = tempfile.mkdtemp(prefix="dbfleet-explain-")
     cfg = write_config([("primary", dsn(lab()["PG_PRIMARY_PORT"]))])
     d = Dbfleet(["-c", cfg], width=160, height=45, env={"XDG_STATE_HOME": state})
+    d.state = state
     d.wait_for(r"^primary\s+postgres\s+primary\s+ok")
     return d
+
+
+def _done(d):
+    d.close()
+    shutil.rmtree(d.state, ignore_errors=True)
 
 
 def test_pg_long_join_plan_names_the_grant_then_shows_the_plan_and_runs_nothing():
@@ -61,8 +70,7 @@ def test_pg_long_join_plan_names_the_grant_then_shows_the_plan_and_runs_nothing(
     running join's plan shows, costliest nodes marked, saved to a 0600 file; pg_stat_statements
     counts the join once: the plan did not run it."""
     psql("REVOKE pg_read_all_data FROM mon")
-    state = tempfile.mkdtemp(prefix="dbfleet-explain-")
-    d = _watch_pg(state)
+    d = _watch_pg()
     join = psql_bg(PG_JOIN, "explainjoin")
     try:
         pid, qid = _pg_active("explainjoin")
@@ -82,7 +90,7 @@ def test_pg_long_join_plan_names_the_grant_then_shows_the_plan_and_runs_nothing(
         d.keys("w")
         s = d.wait_for(r"saved to (\S+\.txt)", timeout=5)
         path = re.search(r"saved to (\S+\.txt)", s).group(1)
-        files = glob.glob(os.path.join(state, "dbfleet", "plan-primary-pid%d-*.txt" % pid))
+        files = glob.glob(os.path.join(d.state, "dbfleet", "plan-primary-pid%d-*.txt" % pid))
         assert len(files) == 1 and path.endswith(os.path.basename(files[0])), (path, files)
         assert stat.S_IMODE(os.stat(files[0]).st_mode) == 0o600
         text = open(files[0]).read()
@@ -93,14 +101,13 @@ def test_pg_long_join_plan_names_the_grant_then_shows_the_plan_and_runs_nothing(
     finally:
         psql("REVOKE pg_read_all_data FROM mon")
         join.kill()
-        d.close()
+        _done(d)
 
 
 def test_pg_utility_statement_and_several_statements_have_no_plan():
     """DO is a utility statement: refused with its reason. A text of two statements is refused by
     the extended protocol, so the second (pg_promote) never runs as dbfleet's role."""
-    state = tempfile.mkdtemp(prefix="dbfleet-explain-")
-    d = _watch_pg(state)
+    d = _watch_pg()
     util = psql_bg("DO $$BEGIN PERFORM pg_sleep(8); END$$", "explainutil")
     multi = psql_bg("SELECT pg_sleep(8); SELECT pg_promote()", "explainmulti")
     try:
@@ -120,18 +127,17 @@ def test_pg_utility_statement_and_several_statements_have_no_plan():
     finally:
         util.kill()
         multi.kill()
-        d.close()
+        _done(d)
 
 
 def test_pg_cut_text_and_another_search_path_say_why():
     """A text longer than track_activity_query_size (1 kB here) is cut in pg_stat_activity: no plan
     from a part, and the setting named. A session that set its own search_path plans nothing from
     outside: the table is not found and the overlay says the session's search_path is not visible."""
-    state = tempfile.mkdtemp(prefix="dbfleet-explain-")
     psql("CREATE SCHEMA IF NOT EXISTS explainsp; CREATE TABLE IF NOT EXISTS explainsp.sp_t (id int);"
          " GRANT USAGE ON SCHEMA explainsp TO app; GRANT SELECT ON explainsp.sp_t TO app;"
          " GRANT pg_read_all_data TO mon", db="app")
-    d = _watch_pg(state)
+    d = _watch_pg()
     cut = psql_bg("SELECT pg_sleep(9) /* %s */" % ("x" * 1100), "explaincut")
     other = subprocess.Popen([os.path.join(lab()["PG_BIN"], "psql"), "-X", "-q", "-h", "127.0.0.1", "-p",
                               lab()["PG_PRIMARY_PORT"], "-U", "app", "-d", "app"],
@@ -162,7 +168,7 @@ def test_pg_cut_text_and_another_search_path_say_why():
         psql("REVOKE pg_read_all_data FROM mon")
         cut.kill()
         other.kill()
-        d.close()
+        _done(d)
 
 
 def _psql_held(app, sql):
@@ -179,9 +185,8 @@ def test_pg_plan_does_not_queue_behind_the_lock_being_diagnosed():
     """A SELECT waits behind an ACCESS EXCLUSIVE lock held by an idle transaction. Planning it needs
     the same lock: lock_timeout (100 ms) ends the wait at once and the overlay says so, instead of
     dbfleet queueing behind the lock (and everyone after it behind dbfleet)."""
-    state = tempfile.mkdtemp(prefix="dbfleet-explain-")
     psql("GRANT pg_read_all_data TO mon")
-    d = _watch_pg(state)
+    d = _watch_pg()
     holder = _psql_held("explholder", "BEGIN;\nLOCK TABLE pgbench_tellers IN ACCESS EXCLUSIVE MODE;\n")
     deadline = time.time() + 10
     while time.time() < deadline and not psql("SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation"
@@ -201,17 +206,16 @@ def test_pg_plan_does_not_queue_behind_the_lock_being_diagnosed():
         psql("REVOKE pg_read_all_data FROM mon")
         holder.kill()
         waiter.kill()
-        d.close()
+        _done(d)
 
 
 def test_pg_recorded_statement_with_parameters_gets_its_generic_plan():
     """A pg_stat_statements text has $1 for its constants: on PostgreSQL 15 it is prepared over
     the protocol and explained as EXECUTE with NULLs under force_generic_plan (16: GENERIC_PLAN);
     the overlay says it is the generic plan, the parameters stay in its conditions."""
-    state = tempfile.mkdtemp(prefix="dbfleet-explain-")
     psql("GRANT pg_read_all_data TO mon")
     psql("SELECT count(*) FROM pgbench_accounts WHERE abalance > 7 AND aid < 4242", db="app", user="app")
-    d = _watch_pg(state)
+    d = _watch_pg()
     try:
         d.keys("3")
         d.wait_for(r"abalance > \$1", timeout=10)
@@ -230,7 +234,7 @@ def test_pg_recorded_statement_with_parameters_gets_its_generic_plan():
         assert re.search(r"^\s*> ", s, re.M), s
     finally:
         psql("REVOKE pg_read_all_data FROM mon")
-        d.close()
+        _done(d)
 
 
 # a join of about ten seconds: SLEEP(0.01) for each of about a thousand joined rows, while the
