@@ -179,6 +179,20 @@ void store_plan_saved_put(struct store *s, int id, const char *msg);
 /* 1 with 'msg' when the save of request 'id' has answered (it is taken), else 0. */
 int store_plan_saved_take(struct store *s, int id, char *msg, size_t n);
 
+/* ---- the timeline: state, role, replication and lag changes, RDS events, actions, drill marks ---- */
+
+#define STORE_TIMELINE 10000 /* events kept, the oldest dropped first */
+
+/*
+ * The store adds what it sees change itself: a target's state and, between
+ * two samples, its role, replication and lag (timeline.c); new RDS events and
+ * instance changes between two cloud snapshots; each action's outcome. Other
+ * producers (drill marks) add theirs here; 'ev->seq' is set. Any thread.
+ */
+void store_timeline_add(struct store *s, const struct tl_event *ev);
+/* Copy up to 'max' events with seq > 'after', in order of arrival; how many. Any thread. */
+size_t store_timeline_read(struct store *s, uint64_t after, struct tl_event *out, size_t max);
+
 /* Words for a state, for panes and the status bar. */
 const char *target_state_name(enum target_state st);
 
