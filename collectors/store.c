@@ -54,6 +54,9 @@ struct store {
 	atomic_int pi_request;         /* an instance was newly watched */
 	struct action_status actions[STORE_ACTIONS]; /* ring, guarded by mu */
 	size_t nactions, actions_head;
+	struct plan_result *plan;      /* guarded by mu: the latest explain answer, until the UI takes it */
+	int saved_id;                  /* guarded by mu: the plan whose save answered, 0 none */
+	char saved[320];               /* guarded by mu: where it went, or why not */
 	struct timeline *tl;           /* its own lock (timeline.c) */
 	int wake[2];
 };
@@ -97,6 +100,7 @@ void store_free(struct store **sp)
 	cloud_snapshot_release(&s->cloud);
 	for (int i = 0; i < STORE_PI_WATCH; i++)
 		pi_snapshot_release(&s->pi[i].snap);
+	plan_result_free(&s->plan);
 	timeline_free(&s->tl);
 	close(s->wake[0]);
 	close(s->wake[1]);
@@ -513,6 +517,56 @@ void pi_snapshot_release(struct pi_snapshot **p)
 	if (atomic_fetch_sub(&(*p)->refs, 1) == 1)
 		free(*p);
 	*p = NULL;
+}
+
+void plan_result_free(struct plan_result **r)
+{
+	if (!r || !*r)
+		return;
+	engine_plan_release(&(*r)->plan);
+	free(*r);
+	*r = NULL;
+}
+
+void store_plan_put(struct store *s, struct plan_result *r)
+{
+	pthread_mutex_lock(&s->mu);
+	struct plan_result *old = s->plan;
+	s->plan = r;
+	pthread_mutex_unlock(&s->mu);
+	plan_result_free(&old);
+	wake(s);
+}
+
+struct plan_result *store_plan_take(struct store *s, int id)
+{
+	pthread_mutex_lock(&s->mu);
+	struct plan_result *r = s->plan && s->plan->id == id ? s->plan : NULL;
+	if (r)
+		s->plan = NULL;
+	pthread_mutex_unlock(&s->mu);
+	return r;
+}
+
+void store_plan_saved_put(struct store *s, int id, const char *msg)
+{
+	pthread_mutex_lock(&s->mu);
+	s->saved_id = id;
+	snprintf(s->saved, sizeof s->saved, "%s", msg);
+	pthread_mutex_unlock(&s->mu);
+	wake(s);
+}
+
+int store_plan_saved_take(struct store *s, int id, char *msg, size_t n)
+{
+	pthread_mutex_lock(&s->mu);
+	int got = id && s->saved_id == id;
+	if (got) {
+		snprintf(msg, n, "%s", s->saved);
+		s->saved_id = 0;
+	}
+	pthread_mutex_unlock(&s->mu);
+	return got;
 }
 
 void store_timeline_add(struct store *s, const struct tl_event *ev)

@@ -133,6 +133,37 @@ struct db_action {
 	char dialect[16];         /* db_health.dialect when shown */
 };
 
+/* ---- the plan of a statement, asked for on a key (explain): read-only, never run ---- */
+
+enum db_explain_kind { EXPLAIN_SESSION, EXPLAIN_STATEMENT };
+
+/* What to explain: a session's running statement, with the identity it was shown with
+ * (the fields of db_action a kill would check), or a recorded statement (pg_stat_statements). */
+struct db_explain {
+	int kind;                 /* enum db_explain_kind */
+	struct db_action who;     /* EXPLAIN_SESSION: pid, backend_start / user, client, server_id */
+	int64_t queryid;          /* EXPLAIN_STATEMENT: its pg_stat_statements key */
+	uint32_t dbid, userid;
+};
+
+#define PLAN_MARKS 3          /* the costliest nodes marked */
+#define PLAN_MAX_LINES 4000
+
+struct db_plan_line {
+	char *text;               /* owned, raw server text: sanitise before display */
+	int mark;                 /* 1..PLAN_MARKS: rank among the costliest nodes; 0 none */
+};
+
+/* A plan as lines of text, with its costliest nodes marked. */
+struct db_plan {
+	char what[200];           /* "pid 4242 in database app: PostgreSQL EXPLAIN, generic plan" */
+	char note[400];           /* caveats ("its search_path is not visible from outside ..."), "" none */
+	char *statement;          /* the text explained, owned, raw */
+	struct db_plan_line *line;
+	size_t nlines, cap;
+	double total_cost;        /* the plan's estimate (PostgreSQL cost units, MySQL rows); -1 unknown */
+};
+
 /* ---- what AWS knows (aws/ fills these, the cloud collector publishes them) ---- */
 
 enum cw_metric {
