@@ -120,6 +120,9 @@ def test_aws_pi_beside_the_database():
         db_at = next(i for i, l in enumerate(lines) if "from the database" in l)
         assert pi_at < db_at and re.search(r"^\s*3000\s.*\bCPU\s+SELECT pi_side_marker", lines[pi_at + 1]), s
         assert any("UPDATE pgbench_" in l for l in lines[db_at + 1:]), s
+        # e (EXPLAIN) is for the database's own statements: on PI's row it says so and asks nothing
+        d.keys("Home", "Down", "e")
+        d.wait_for(r"e explains the database's own statements: Performance Insights' rows have no connection")
         # the target's details overlay adds what PI sees of it
         d.keys("1", "Enter")
         s = d.wait_for(r"top SQL \(average active sessions\):")
