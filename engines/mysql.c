@@ -212,8 +212,8 @@ static struct engine_conn *my_connect(const char *dsn, double timeout_s, struct 
 	return c;
 }
 
-static int my_act(struct engine_conn *c, const struct db_action *a, double deadline, char *outcome, size_t n,
-		  struct err *err)
+static int my_act(struct engine_conn *c, const struct db_action *a, double deadline,
+		  const struct engine_steps *steps, char *outcome, size_t n, struct err *err)
 {
 	(void)deadline; /* the connection's read/write timeouts bound each statement */
 	/* the connect asked for multi-statements (samples are one round trip of
@@ -223,7 +223,7 @@ static int my_act(struct engine_conn *c, const struct db_action *a, double deadl
 		set_err(err, ERR_FAIL, "cannot turn multi-statements off for the action; nothing sent", c->m);
 		return -1;
 	}
-	return my_action(&c->st, a, run_one, c, outcome, n, err);
+	return my_action(&c->st, a, run_one, c, steps, outcome, n, err);
 }
 
 /* Free what the flight holds; the connection is idle again. */

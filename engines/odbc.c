@@ -471,8 +471,8 @@ static int odbc_action_sql(const struct db_action *a, char *sql, size_t n, struc
 	return -1;
 }
 
-static int odbc_act(struct engine_conn *c, const struct db_action *a, double deadline, char *outcome, size_t n,
-		    struct err *err)
+static int odbc_act(struct engine_conn *c, const struct db_action *a, double deadline,
+		    const struct engine_steps *steps, char *outcome, size_t n, struct err *err)
 {
 	static const char *const names[] = {[D_PG] = "postgres", [D_MY] = "mysql", [D_MSSQL] = "mssql"};
 	if (strcmp(a->dialect, names[c->d])) { /* the DSN now reaches another kind of server */
@@ -482,7 +482,7 @@ static int odbc_act(struct engine_conn *c, const struct db_action *a, double dea
 	}
 	(void)deadline; /* run_one sets each statement's own deadline for the canceller */
 	return c->d == D_PG ? pg_action(a, run_one, c, outcome, n, err)
-	       : c->d == D_MY ? my_action(&c->my, a, run_one, c, outcome, n, err)
+	       : c->d == D_MY ? my_action(&c->my, a, run_one, c, steps, outcome, n, err)
 	       : mssql_action(a, run_one, c, outcome, n, err);
 }
 

@@ -281,9 +281,10 @@ static int pg_sample(struct engine_conn *c, struct db_sample *out, double deadli
 	return pg_finish_sample(c, n, out, err);
 }
 
-static int pg_act(struct engine_conn *c, const struct db_action *a, double deadline, char *outcome, size_t n,
-		  struct err *err)
+static int pg_act(struct engine_conn *c, const struct db_action *a, double deadline,
+		  const struct engine_steps *steps, char *outcome, size_t n, struct err *err)
 {
+	(void)steps; /* one statement: the action worker knows it was sent */
 	c->deadline = deadline;
 	int rc = pg_action(a, run_one, c, outcome, n, err);
 	PQclear(c->probe);
