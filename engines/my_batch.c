@@ -274,16 +274,17 @@ static const char *const promote_left[3][2] = {
 };
 
 /* In words, how far statements 'stmt' got: those before 'answered' answered, that one
- * 'how' ("sent, no answer", "failed: ..."; NULL: not sent), the rest not sent. */
+ * 'how' ("sent, no answer", "failed (...)"; NULL: not sent), the rest not sent. */
 static void steps_said(char *const *stmt, int nst, int answered, const char *how, char *out, size_t n)
 {
+	int promote = nst == 3 && !strcmp(stmt[0], "STOP REPLICA"); /* my_action_sql's three */
 	size_t o = 0;
 	out[0] = '\0';
 	for (int i = 0; i < nst && o < n; i++)
 		o += (size_t)snprintf(out + o, n - o, "%s%.40s %s", i ? "; " : "", stmt[i],
 				      i < answered ? "answered" : i == answered && how ? how : "not sent");
 	/* the promote's three: what the server is left with (a failed one did not run) */
-	if (nst == 3 && answered < 3 && o < n)
+	if (promote && answered < 3 && o < n)
 		snprintf(out + o, n - o, ": %s", promote_left[answered][how && !strncmp(how, "sent", 4)]);
 }
 
