@@ -3,6 +3,7 @@ statement hangs part way, the audit log names the statements answered, the one s
 without an answer and the ones never sent, and the replica's real state matches."""
 import os
 import re
+import select
 import signal
 import subprocess
 import time
@@ -20,14 +21,22 @@ class _ReadLock:
     the replica's SQL thread waits for the lock, so STOP REPLICA waits for it too."""
 
     def __init__(self):
-        self.p = subprocess.Popen(["mariadb", "--no-defaults", "-uroot",
+        self.p = subprocess.Popen(["mariadb", "--no-defaults", "-uroot", "-N", "-B", "--unbuffered",
                                    "--socket=%s/mdb-replica.sock" % lab()["LAB_DIR"]],
-                                  stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.p.stdin.write(b"FLUSH TABLES WITH READ LOCK;\n")
-        self.p.stdin.flush()
-        mdb("INSERT INTO app.t (v, pad) VALUES (-1, 'held by the read lock')")
-        _until(lambda: "Waiting for backup lock" in mdb("SHOW PROCESSLIST", "replica"),
-               "the replica's SQL thread never waited for the read lock")
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        try:
+            self.p.stdin.write(b"FLUSH TABLES WITH READ LOCK; SELECT 'locked';\n")
+            self.p.stdin.flush()
+            # the lock held before the write it must hold up is sent
+            if not select.select([self.p.stdout], [], [], 30)[0] or self.p.stdout.readline() != b"locked\n":
+                raise Failure("FLUSH TABLES WITH READ LOCK did not answer on the replica")
+            mdb("INSERT INTO app.t (v, pad) VALUES (-1, 'held by the read lock')")
+            _until(lambda: re.search(r"Slave_SQL\s+\d+\s+Waiting for (backup|global read) lock",
+                                     mdb("SHOW PROCESSLIST", "replica")),
+                   "the replica's SQL thread never waited for the read lock")
+        except Exception:
+            self.release()
+            raise
 
     def release(self):
         if self.p.poll() is None:
@@ -35,7 +44,7 @@ class _ReadLock:
             self.p.wait(timeout=10)
 
 
-def _until(cond, why, timeout=15):
+def _until(cond, why, timeout=30):
     deadline = time.time() + timeout
     while not cond():
         if time.time() > deadline:
@@ -62,8 +71,19 @@ def _restore():
     _until(lambda: _replica_state() == (True, True, True), "the lab's replica did not come back")
 
 
+def _replicating():
+    """The lab's replica running and caught up with the primary (an earlier test may have left
+    it stopped or behind): the write the read lock holds up must be the next it applies."""
+    if not _replica_state()[1]:
+        mdb("START SLAVE", "replica")
+    pos = mdb("SELECT @@gtid_current_pos")
+    _until(lambda: _replica_state()[1] and mdb("SELECT @@gtid_slave_pos", "replica") == pos,
+           "the lab's replica is not replicating")
+
+
 def _promote_hung_on_stop(timeout):
     """dbfleet on the replica, the promote confirmed while STOP REPLICA waits on the read lock."""
+    _replicating()
     r = Watch([("mdb-replica", _replica_dsn(), {"timeout": str(timeout)})])
     lock = None
     try:
