@@ -36,6 +36,7 @@ struct my_state {
 	/* The batch in flight: the health probe (what the fleet and lag panes
 	 * show) or everything (0: the blocking sample and the ODBC engine). */
 	int health;
+	int triage;                        /* ... and the triage pane's parts (ENGINE_TRIAGE) */
 	/* SHOW GLOBAL STATUS costs the server more than the rest of a health
 	 * probe (about 0.4 ms on MariaDB, however few variables are named):
 	 * where performance_schema and PROCESS give the rest, it is read every

@@ -189,7 +189,7 @@ struct pane {
 };
 
 extern const struct pane_ops pane_fleet_ops, pane_lag_ops, pane_queries_ops, pane_sessions_ops,
-	pane_cost_ops, pane_actions_ops, pane_events_ops;
+	pane_cost_ops, pane_actions_ops, pane_events_ops, pane_triage_ops;
 
 /* The value of 'key' in tags "k=v,k=v" (config) or ",k=v," (AWS) into 'out'; 1 if found. */
 int fleet_tag(const char *tags, const char *key, char *out, size_t n);

@@ -1,0 +1,140 @@
+"""The triage pane on the lab: an inactive slot holding WAL (and the fleet's flag for it),
+the oldest xmin holder and a vacuum in progress, the lock queue as one tree with terminate
+on its head blocker; MariaDB's metadata-lock tree, purge lag and binary logs."""
+import os
+import re
+import subprocess
+import time
+
+from harness import Failure, Watch, dsn, lab, mdb, mysql_dsn, psql, require_mariadb
+
+SLOT = "dbfleet_triage_idle"
+
+
+def _pid_of(app, where="true"):
+    """The pid of the session whose application_name is 'app', once it is there and 'where' holds."""
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        pid = psql("SELECT pid FROM pg_stat_activity WHERE application_name = '%s' AND %s" % (app, where))
+        if pid:
+            return int(pid.split()[0])
+        time.sleep(0.1)
+    raise Failure("session %s never showed up" % app)
+
+
+def _session(app, sql, db="app", user="app"):
+    """psql as 'app' running 'sql' from a pipe kept open (the session stays after it)."""
+    proc = subprocess.Popen([os.path.join(lab()["PG_BIN"], "psql"), "-X", "-q", "-h", "127.0.0.1", "-p",
+                             lab()["PG_PRIMARY_PORT"], "-U", user, "-d", db],
+                            env=dict(os.environ, PGAPPNAME=app), stdin=subprocess.PIPE,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc.stdin.write((sql + "\n").encode())
+    proc.stdin.flush()
+    return proc
+
+
+def _end(procs, apps):
+    for p in procs:
+        p.kill()
+    psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name IN (%s)"
+         % ",".join("'%s'" % a for a in apps), db="postgres")
+
+
+def _drop_slot():
+    psql("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '%s'" % SLOT)
+
+
+def test_triage_inactive_slot_is_flagged_until_dropped():
+    _drop_slot()
+    psql("SELECT pg_create_physical_replication_slot('%s', true)" % SLOT)
+    r = Watch([("primary", dsn(lab()["PG_PRIMARY_PORT"]))])
+    try:
+        # WAL written past the slot: each switch starts a new 16 MiB segment it must keep
+        for _ in range(6):
+            psql("CREATE TABLE IF NOT EXISTS triage_wal (x int); INSERT INTO triage_wal VALUES (1);"
+                 " SELECT pg_switch_wal()", db="app")
+        # the fleet's line of problems counts it (the cheap probe reads the slots)
+        r.d.wait_for(r"ok\s+\S+ 1 inactive slot holding WAL", timeout=15)
+        r.d.keys("8")
+        s = r.d.wait_for(r"^%s\s+physical INACTIVE\s+\d+(\.\d)? MiB" % SLOT, timeout=15)
+        assert re.search(r"1 replication slot, 1 inactive, max_slot_wal_keep_size unlimited", s), s
+        assert re.search(r"1 inactive slot holding WAL", s), s
+        retained = int(psql("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn) FROM pg_replication_slots"
+                            " WHERE slot_name = '%s'" % SLOT))
+        mib = float(re.search(r"^%s\s+physical INACTIVE\s+([\d.]+) MiB" % SLOT, s, re.M).group(1))
+        assert abs(mib * 1048576 - retained) < 32 * 1048576, (mib, retained)
+        _drop_slot()
+        r.d.wait_for(r"no replication slots", timeout=10)
+        r.d.keys("1")
+        r.d.wait_for(r"inactive slot holding WAL", timeout=10, gone=True)
+    finally:
+        r.close()
+        _drop_slot()
+
+
+def test_triage_open_transaction_holds_xmin_and_vacuum_shows_its_phase():
+    apps = ["triage_xmin", "triage_vacuum"]
+    procs = [_session(apps[0], "BEGIN; SELECT txid_current();")]
+    r = Watch([("pg", dsn(lab()["PG_PRIMARY_PORT"], db="app"))])
+    try:
+        holder = _pid_of(apps[0], "backend_xid IS NOT NULL")
+        # started after the transaction took its xid: the vacuum's own xmin is not older
+        procs.append(_session(apps[1], "SET vacuum_cost_delay = 100; SET vacuum_cost_limit = 1;"
+                                       " VACUUM (DISABLE_PAGE_SKIPPING) pgbench_accounts;"))
+        vac = _pid_of(apps[1])
+        r.d.wait_for(r"^pg\s+postgres\s+primary\s+ok")
+        r.d.keys("8")
+        s = r.d.wait_for(r"oldest xmin: session pid %d app@app triage_xmin \(\d+ xids" % holder, timeout=15)
+        assert re.search(r"^OLDEST XMIN pid %d\s+session\s+\d+" % holder, s, re.M), s
+        # the vacuum runs slowly (cost delay): its phase and its share done
+        s = r.d.wait_for(r"^(public\.)?pgbench_accounts\s+scanning heap\s+\d+\.\d%%\s+pid %d, db app" % vac, timeout=15)
+        assert re.search(r"oldest xid age \d+ \([\d.]+% of autovacuum_freeze_max_age\), \d+ running of 3"
+                         r" workers", s), s
+        # the horizon moves on once the transaction ends
+        _end(procs[:1], apps[:1])
+        r.d.wait_for(r"oldest xmin: session pid %d\b" % holder, timeout=10, gone=True)
+    finally:
+        r.close()
+        _end(procs, apps)
+
+
+def test_triage_lock_queue_is_one_tree_and_its_head_can_be_terminated():
+    apps = ["triage_holder", "triage_ddl", "triage_sel1", "triage_sel2"]
+    psql("DROP TABLE IF EXISTS triage_t; CREATE TABLE triage_t (id int)", db="app", user="app")
+    procs = [_session(apps[0], "BEGIN; SELECT count(*) FROM triage_t;")]
+    holder = _pid_of(apps[0], "state = 'idle in transaction'")
+    procs.append(_session(apps[1], "ALTER TABLE triage_t ADD COLUMN x int;"))
+    ddl = _pid_of(apps[1], "wait_event_type = 'Lock'")
+    procs += [_session(a, "SELECT count(*) FROM triage_t;") for a in apps[2:]]
+    sel = sorted(_pid_of(a, "wait_event_type = 'Lock'") for a in apps[2:])
+    r = Watch([("pg", dsn(lab()["PG_PRIMARY_PORT"], db="app"))], width=160, height=45)
+    try:
+        r.d.wait_for(r"^pg\s+postgres\s+primary\s+ok")
+        r.d.keys(":", *"triage", "Enter")
+        r.d.keys("f", "f", "f")  # the locks section alone
+        tree = (r"^HOLDER %d\s+idle in transaction.*\n"
+                r"[└`]\S* %d\s+waits.*AccessExclusiveLock on triage_t.*\n"
+                r"\s+[├|]\S* (\d+)\s+waits.*AccessShareLock on triage_t.*\n"
+                r"\s+[└`]\S* (\d+)\s+waits.*AccessShareLock on triage_t") % (holder, ddl)
+        s = r.d.wait_for(tree, timeout=15)
+        m = re.search(tree, s, re.M)
+        assert sorted(int(x) for x in m.groups()) == sel, (sel, s)
+        assert "lock queue: 3 waiting behind 1 head blocker" in s, s
+        # terminate the head blocker from its row: the prompt names it, the typed name confirms
+        lines = s.splitlines()
+        head = next(i for i, l in enumerate(lines) if l.startswith("ITEM"))
+        idx = next(i for i, l in enumerate(lines[head + 1:]) if l.startswith("HOLDER %d" % holder))
+        r.d.keys("Home", *["Down"] * idx)
+        r.d.keys("F9")
+        s = r.d.wait_for(r"Esc aborts\.", timeout=5)
+        assert re.search(r"Terminate pid %d \(app, idle in transaction" % holder, s), s
+        assert "blocks: 1 session" in s, s
+        r.d.keys("p", "g", "Enter")
+        r.d.wait_for(r"no session waits on a lock", timeout=15)
+        assert not psql("SELECT pid FROM pg_stat_activity WHERE pid = %d" % holder, db="postgres")
+        out = [a for a in r.audit() if a["phase"] == "outcome"]
+        assert [(a["result"], a["object"]["pid"]) for a in out] == [("done", holder)], out
+    finally:
+        r.close()
+        _end(procs, apps)
+        psql("DROP TABLE IF EXISTS triage_t", db="app")
