@@ -69,6 +69,7 @@ struct db_standby {
 	int streaming;                /* receiving from the primary */
 	char sender_host[64];
 	int sender_port;
+	char source_log[96];          /* MySQL: the primary's binary log its SQL thread is in (Relay_Master_Log_File) */
 };
 
 /* One pg_stat_statements row with the rates collectors derive. */
@@ -145,7 +146,7 @@ struct db_xmin_holder {
 	double age_s;            /* seconds since it began; -1 unknown */
 };
 
-/* One binary log file (MySQL/MariaDB). */
+/* One binary log file (MySQL/MariaDB); the pane finds the oldest one a replica still needs. */
 struct db_binlog {
 	char name[96];
 	int64_t bytes;
@@ -172,8 +173,9 @@ struct db_triage {
 	int64_t history_len;     /* InnoDB history list length (purge lag); -1 unknown */
 	struct db_binlog *binlogs;
 	size_t nbinlogs;
-	char binlog_oldest_needed[96]; /* by the replicas of this primary, "" unknown */
-	char lock_note[240];     /* why the lock queue is missing, and how to turn it on */
+	int binlog_on;           /* binary logging is on (log_bin) */
+	char lock_note[240];     /* why the lock queue is missing */
+	char lock_fix[240];      /* ... and how to turn it on */
 	char note[240];          /* what could not be read, and why */
 };
 

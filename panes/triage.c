@@ -96,20 +96,28 @@ static void slot_row(struct pane *p, const struct db_triage *t, const struct db_
 		  : ROW_NORMAL;
 }
 
-static void wal_section(struct pane *p, const struct db_sample *x)
+static void wal_section(struct pane *p, const struct db_sample *x, const char *needed)
 {
 	const struct db_triage *t = &x->triage;
-	char keep[32] = "unlimited", line[200];
+	char keep[32] = "unlimited", line[300];
 	if (t->slot_keep_max >= 0)
 		fmt_bytes(keep, sizeof keep, (double)t->slot_keep_max);
 	int inactive = 0;
 	for (size_t i = 0; i < t->nslots; i++)
 		inactive += !t->slots[i].active;
 	if (!strcmp(x->health.dialect, "mysql")) {
-		snprintf(line, sizeof line, "binary logs: %zu%s%.90s", t->nbinlogs,
-			 t->binlog_oldest_needed[0] ? ", oldest a replica still reads: " : "", t->binlog_oldest_needed);
-		header(p, S_WAL, "wal", line);
 		int64_t total = 0;
+		for (size_t i = 0; i < t->nbinlogs; i++)
+			total += t->binlogs[i].bytes;
+		char sz[32];
+		fmt_bytes(sz, sizeof sz, (double)total);
+		if (t->nbinlogs)
+			snprintf(line, sizeof line, "%zu binary log%s, %s%s%.90s", t->nbinlogs, t->nbinlogs == 1 ? "" : "s",
+				 sz, needed[0] ? "; replicas still read from " : "", needed);
+		else
+			snprintf(line, sizeof line, t->binlog_on ? "binary logs: read at the next sample"
+				 : "binary logging is off (log_bin): no binary logs");
+		header(p, S_WAL, "wal", line);
 		for (size_t i = 0; i < t->nbinlogs; i++) {
 			const struct db_binlog *b = &t->binlogs[i];
 			struct row *r = thing(p, "binlog", b->name);
@@ -117,16 +125,14 @@ static void wal_section(struct pane *p, const struct db_sample *x)
 				break;
 			char size[32];
 			fmt_bytes(size, sizeof size, (double)b->bytes);
-			total += b->bytes;
 			row_text(r, C_ITEM, b->name);
 			row_text(r, C_KIND, "binary log");
 			row_setf(r, C_SIZE, (double)b->bytes, "%s", size);
-			int needed = t->binlog_oldest_needed[0] && strcmp(b->name, t->binlog_oldest_needed) >= 0;
-			row_text(r, C_INFO, !t->binlog_oldest_needed[0] ? "" : needed ? "a replica still needs it"
-							 : "no replica of this fleet needs it");
-			r->attr = needed || !t->binlog_oldest_needed[0] ? ROW_NORMAL : ROW_DIM;
+			int kept = needed[0] && strcmp(b->name, needed) >= 0;
+			row_text(r, C_INFO, !needed[0] ? "" : kept ? "a replica still needs it"
+						 : "no replica of this fleet needs it");
+			r->attr = kept || !needed[0] ? ROW_NORMAL : ROW_DIM;
 		}
-		(void)total;
 		return;
 	}
 	snprintf(line, sizeof line, "%zu replication slot%s, %d inactive, max_slot_wal_keep_size %s", t->nslots,
@@ -145,7 +151,7 @@ static void wal_section(struct pane *p, const struct db_sample *x)
 
 /* ---- is vacuum keeping up ---- */
 
-static void xmin_rows(struct pane *p, const struct db_triage *t)
+static void xmin_rows(struct pane *p, const struct db_triage *t, int mysql)
 {
 	for (size_t i = 0; i < t->nxmin; i++) {
 		const struct db_xmin_holder *h = &t->xmin[i];
@@ -154,10 +160,11 @@ static void xmin_rows(struct pane *p, const struct db_triage *t)
 		struct row *r = thing(p, "xmin", key);
 		if (!r)
 			return;
+		const char *what = mysql ? (i ? "trx" : "OLDEST TRX") : (i ? "xmin" : "OLDEST XMIN");
 		if (h->pid > 0)
-			snprintf(item, sizeof item, "%s pid %d", i ? "xmin" : "OLDEST XMIN", h->pid);
+			snprintf(item, sizeof item, "%s %s %d", what, mysql ? "id" : "pid", h->pid);
 		else
-			snprintf(item, sizeof item, "%s", i ? "xmin" : "OLDEST XMIN");
+			snprintf(item, sizeof item, "%s", what);
 		row_text(r, C_ITEM, item);
 		row_text(r, C_KIND, h->kind);
 		if (h->age >= 0)
@@ -241,7 +248,7 @@ static void vacuum_section(struct pane *p, const struct db_sample *x)
 		fmt_num(h, sizeof h, (double)t->history_len);
 		snprintf(line, sizeof line, "InnoDB history list length (purge lag) %s", t->history_len >= 0 ? h : "unknown");
 		header(p, S_VACUUM, "vacuum", line);
-		xmin_rows(p, t);
+		xmin_rows(p, t, 1);
 		return;
 	}
 	int64_t oldest = t->nwrap ? t->wrap[0].xid_age : -1;
@@ -249,7 +256,7 @@ static void vacuum_section(struct pane *p, const struct db_sample *x)
 		 t->freeze_max_age > 0 && oldest >= 0 ? 100.0 * (double)oldest / (double)t->freeze_max_age : 0,
 		 t->nvacuums, t->vacuum_workers);
 	header(p, S_VACUUM, "vacuum", line);
-	xmin_rows(p, t);
+	xmin_rows(p, t, 0);
 	if (!t->nxmin) {
 		struct row *r = thing(p, "xmin", "");
 		if (r) {
@@ -366,6 +373,7 @@ static void locks_section(struct pane *p, const struct db_sample *x)
 		struct row *r = thing(p, "locks", "");
 		if (r) {
 			row_text(r, C_ITEM, t->lock_note[0] ? "lock queue unknown" : "no session waits on a lock");
+			row_text(r, C_INFO, t->lock_fix);
 			r->attr = ROW_DIM;
 		}
 	}
@@ -386,8 +394,12 @@ static void badges(struct pane *p, const struct db_sample *x)
 		if (h->pid > 0)
 			snprintf(pid, sizeof pid, " pid %d", h->pid);
 		char *name = text_sanitize(h->name, 96);
-		snprintf(p->note[1], sizeof p->note[1], "oldest xmin: %s%s %s (%lld xids, %s): it holds vacuum back",
-			 h->kind, pid, name ? name : "", (long long)h->age, a);
+		if (!strcmp(x->health.dialect, "mysql"))
+			snprintf(p->note[1], sizeof p->note[1], "oldest transaction: id %d %s (open %s): it holds purge back",
+				 h->pid, name ? name : "", a);
+		else
+			snprintf(p->note[1], sizeof p->note[1], "oldest xmin: %s%s %s (%lld xids, %s): it holds vacuum back",
+				 h->kind, pid, name ? name : "", (long long)h->age, a);
 		free(name);
 	}
 	int waiting = 0;
@@ -397,6 +409,26 @@ static void badges(struct pane *p, const struct db_sample *x)
 		pane_badge(p, ROW_WARN, "%d waiting on locks", waiting);
 	if (t->nvacuums)
 		pane_badge(p, ROW_GOOD, "%zu vacuum%s running", t->nvacuums, t->nvacuums == 1 ? "" : "s");
+}
+
+/* The oldest binary log of this primary a replica target still reads (its Relay_Master_Log_File):
+ * what the primary and its replicas say, combined. "" if no replica target reports one. */
+static void oldest_needed(const struct pane_ctx *ctx, const struct target_status *primary, char *out, size_t n)
+{
+	char ep[128], sender[128];
+	endpoint_norm_target(primary->endpoint, ep, sizeof ep);
+	out[0] = '\0';
+	for (size_t t = 0; t < store_count(ctx->store); t++) {
+		struct target_status st;
+		struct snapshot *snap = store_get(ctx->store, t, &st);
+		const struct db_standby *sb = snap && snap->s.health.is_replica ? &snap->s.standby : NULL;
+		if (sb && sb->source_log[0]) {
+			endpoint_norm(sb->sender_host, sb->sender_port, sender, sizeof sender);
+			if (!strcmp(sender, ep) && (!out[0] || strcmp(sb->source_log, out) < 0))
+				snprintf(out, n, "%s", sb->source_log);
+		}
+		snapshot_release(&snap);
+	}
 }
 
 static void triage_recalc(struct pane *p, const struct pane_ctx *ctx)
@@ -416,10 +448,14 @@ static void triage_recalc(struct pane *p, const struct pane_ctx *ctx)
 		if (x->triage.note[0] || x->triage.lock_note[0])
 			snprintf(p->note[0], sizeof p->note[0], "%.120s%s%.120s", x->triage.note,
 				 x->triage.note[0] && x->triage.lock_note[0] ? "; " : "", x->triage.lock_note);
+		snprintf(p->note[2], sizeof p->note[2], "%s", x->triage.lock_fix);
 		badges(p, x);
 		int f = p->filter % S_N;
-		if (f == S_ALL || f == S_WAL)
-			wal_section(p, x);
+		char needed[96] = "";
+		if (f == S_ALL || f == S_WAL) {
+			oldest_needed(ctx, &st, needed, sizeof needed);
+			wal_section(p, x, needed);
+		}
 		if (f == S_ALL || f == S_VACUUM)
 			vacuum_section(p, x);
 		if (f == S_ALL || f == S_LOCKS)

@@ -138,3 +138,150 @@ def test_triage_lock_queue_is_one_tree_and_its_head_can_be_terminated():
         r.close()
         _end(procs, apps)
         psql("DROP TABLE IF EXISTS triage_t", db="app")
+
+
+def _mdb_session(sql):
+    """The mariadb client as root on the primary, running 'sql' from a pipe kept open."""
+    proc = subprocess.Popen(["mariadb", "--no-defaults", "-uroot", "--socket=%s/mdb-primary.sock" % lab()["LAB_DIR"]],
+                            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc.stdin.write((sql + "\n").encode())
+    proc.stdin.flush()
+    return proc
+
+
+def _mdb_id(info_like, state_like="%"):
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        got = mdb("SELECT ID FROM information_schema.PROCESSLIST WHERE COALESCE(INFO, '') LIKE '%s'"
+                  " AND COALESCE(STATE, '') LIKE '%s' AND ID <> CONNECTION_ID()" % (info_like, state_like))
+        if got:
+            return [int(x) for x in got.split()]
+        time.sleep(0.1)
+    raise Failure("no session running %s" % info_like)
+
+
+def _mdl_queue():
+    """An idle transaction holding triage.t, an ALTER TABLE behind it, two SELECTs behind that:
+    (processes, holder id, ALTER's id, the SELECTs' ids)."""
+    mdb("DROP DATABASE IF EXISTS triage; CREATE DATABASE triage; CREATE TABLE triage.t (id int) ENGINE=InnoDB")
+    procs = [_mdb_session("BEGIN; INSERT INTO triage.t VALUES (1);")]
+    deadline = time.time() + 10
+    holder = None
+    while not holder and time.time() < deadline:
+        holder = mdb("SELECT trx_mysql_thread_id FROM information_schema.INNODB_TRX")
+        time.sleep(0.1)
+    if not holder:
+        raise Failure("the holder's transaction never showed")
+    procs.append(_mdb_session("ALTER TABLE triage.t ADD COLUMN x int;"))
+    ddl = _mdb_id("ALTER TABLE triage.t%", "Waiting for table metadata lock")[0]
+    procs += [_mdb_session("SELECT COUNT(*) FROM triage.t;") for _ in range(2)]
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        sel = _mdb_id("SELECT COUNT(*) FROM triage.t%", "Waiting for table metadata lock")
+        if len(sel) == 2:
+            return procs, int(holder.split()[0]), ddl, sorted(sel)
+        time.sleep(0.1)
+    raise Failure("the SELECTs never queued")
+
+
+def _mdl_end(procs):
+    for p in procs:
+        p.kill()
+    for i in mdb("SELECT ID FROM information_schema.PROCESSLIST WHERE USER = 'root' AND ID <> CONNECTION_ID()"
+                 " AND COMMAND <> 'Daemon'").split():
+        try:
+            mdb("KILL %s" % i)  # a killed client's connection can linger
+        except Failure:
+            pass  # it went away on its own meanwhile
+    mdb("DROP DATABASE IF EXISTS triage")
+
+
+MDL_TREE = (r"^HOLDER %d\s+idle in transaction.*\n"
+            r"[└`]\S* %d\s+waits.*MDL (?:EXCLUSIVE|upgrade) on triage\.t.*\n"
+            r"\s+[├|]\S* (\d+)\s+waits.*MDL (?:SHARED_READ )?on triage\.t.*\n"
+            r"\s+[└`]\S* (\d+)\s+waits.*MDL (?:SHARED_READ )?on triage\.t")
+
+
+def _mdl_tree(r, holder, ddl, sel):
+    r.d.keys(":", *"triage primary", "Enter")
+    r.d.keys("f", "f", "f")  # the locks section alone
+    s = r.d.wait_for(MDL_TREE % (holder, ddl), timeout=15)
+    m = re.search(MDL_TREE % (holder, ddl), s, re.M)
+    assert sorted(int(x) for x in m.groups()) == sel, (sel, s)
+    return s
+
+
+def test_triage_mariadb_metadata_locks_from_performance_schema():
+    require_mariadb()
+    instrument = "UPDATE performance_schema.setup_instruments SET ENABLED = '%s', TIMED = '%s'" \
+                 " WHERE NAME = 'wait/lock/metadata/sql/mdl'"
+    mdb(instrument % ("YES", "YES"))
+    procs = []
+    r = Watch([("primary", mysql_dsn("primary"))])
+    try:
+        procs, holder, ddl, sel = _mdl_queue()
+        s = _mdl_tree(r, holder, ddl, sel)
+        assert "lock queue: 3 waiting behind 1 head blocker" in s, s
+        assert "MDL EXCLUSIVE on triage.t" in s, s
+        # purge lag: the history list and the oldest transaction, which is the holder's
+        r.d.keys("f")
+        s = r.d.wait_for(r"InnoDB history list length \(purge lag\) \d", timeout=10)
+        assert re.search(r"oldest transaction: id %d root@localhost" % holder, s), s
+        # terminate the head blocker from its row: MariaDB's KILL, audited; the queue drains
+        r.d.keys("f", "f", "f")
+        s = r.d.wait_for(r"^HOLDER %d" % holder, timeout=10)
+        lines = s.splitlines()
+        head = next(i for i, l in enumerate(lines) if l.startswith("ITEM"))
+        idx = next(i for i, l in enumerate(lines[head + 1:]) if l.startswith("HOLDER %d" % holder))
+        r.d.keys("Home", *["Down"] * idx)
+        r.d.keys("F9")
+        s = r.d.wait_for(r"Esc aborts\.", timeout=5)
+        assert re.search(r"Terminate pid %d \(root, idle in transaction" % holder, s), s
+        r.d.keys(*"primary", "Enter")
+        r.d.wait_for(r"no session waits on a lock", timeout=15)
+        out = [a for a in r.audit() if a["phase"] == "outcome"]
+        assert [(a["result"], a["object"]["pid"]) for a in out] == [("done", holder)], out
+    finally:
+        r.close()
+        _mdl_end(procs)
+        mdb(instrument % ("NO", "NO"))
+
+
+def test_triage_mariadb_says_how_to_read_metadata_locks_then_uses_the_plugin():
+    require_mariadb()
+    if not mdb("SELECT COUNT(*) FROM information_schema.PLUGINS WHERE PLUGIN_NAME = 'METADATA_LOCK_INFO'") == "0":
+        mdb("UNINSTALL SONAME 'metadata_lock_info'")
+    procs = []
+    r = Watch([("primary", mysql_dsn("primary"))])
+    try:
+        r.d.wait_for(r"^primary\s+mysql\s+primary\s+ok")
+        r.d.keys(":", *"triage primary", "Enter")
+        s = r.d.wait_for(r"metadata locks cannot be read: performance_schema's instrument is off", timeout=15)
+        assert re.search(r"^fix: UPDATE performance_schema.setup_instruments SET ENABLED = 'YES' WHERE"
+                         r" NAME = 'wait/lock/metadata/sql/mdl'; or INSTALL SONAME 'metadata_lock_info';", s, re.M), s
+        assert "lock queue unknown" in s, s
+        mdb("INSTALL SONAME 'metadata_lock_info'")
+        procs, holder, ddl, sel = _mdl_queue()
+        s = _mdl_tree(r, holder, ddl, sel)
+        assert "metadata locks cannot be read" not in s, s
+    finally:
+        r.close()
+        _mdl_end(procs)
+        if mdb("SELECT COUNT(*) FROM information_schema.PLUGINS WHERE PLUGIN_NAME = 'METADATA_LOCK_INFO'") != "0":
+            mdb("UNINSTALL SONAME 'metadata_lock_info'")
+
+
+def test_triage_mariadb_binary_logs_and_the_oldest_a_replica_needs():
+    require_mariadb()
+    r = Watch([("primary", mysql_dsn("primary")), ("replica", mysql_dsn("replica"))])
+    try:
+        r.d.wait_for(r"^replica\s+mysql\s+replica\s+ok")
+        r.d.keys(":", *"triage primary", "Enter")
+        needed = mdb("SHOW REPLICA STATUS", which="replica").split("\t")[9]  # Relay_Master_Log_File
+        s = r.d.wait_for(r"\d+ binary logs?, [\d.]+ \S+; replicas still read from %s"
+                         % re.escape(needed), timeout=15)
+        logs = mdb("SHOW BINARY LOGS").splitlines()
+        assert re.search(r"^%s\s+binary log\s+[\d.]+ \S+\s+a replica still needs it" % re.escape(logs[-1].split()[0]),
+                         s, re.M), s
+    finally:
+        r.close()
