@@ -411,6 +411,7 @@ int my_parse_batch(struct my_state *c, struct rs *r, int n, struct db_sample *ou
 	h->tps = h->qps = h->cache_hit_pct = h->longest_xact_s = -1;
 	out->standby.lag_s = -1;
 	out->triage.read = c->triage;
+	out->triage.history_len = -1; /* unless the triage pane's history part says */
 	for (int i = 0; i < c->nparts; i++) {
 		if (my_triage_part(c->parts[i]) && (i >= n || r[i].error[0])) {
 			/* the pane says what it could not read; the sample stands */
@@ -453,6 +454,8 @@ int my_parse_batch(struct my_state *c, struct rs *r, int n, struct db_sample *ou
 	c->lock_waits = h->waiting_on_lock;
 	out->statements = c->nparts;
 	notes(c, out);
+	if (c->triage)
+		my_triage_notes(c, &out->triage);
 	return 0;
 }
 

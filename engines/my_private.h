@@ -40,6 +40,7 @@ struct my_state {
 	int mdl_source;                    /* where metadata locks are read: enum my_mdl_source */
 	int mdl_planned;                   /* ... as the batch in flight reads them */
 	int log_bin;                       /* binary logging on (1), off (0), not known yet (0 too) */
+	unsigned long ntriage;             /* triage samples so far: the lock source is asked now and then */
 	/* SHOW GLOBAL STATUS costs the server more than the rest of a health
 	 * probe (about 0.4 ms on MariaDB, however few variables are named):
 	 * where performance_schema and PROCESS give the rest, it is read every
@@ -60,6 +61,7 @@ struct my_state {
 };
 
 #define MY_STATUS_EVERY 10
+#define MY_MDL_SOURCE_EVERY 5
 
 
 enum my_part { MY_PART_VARS, MY_PART_STATUS, MY_PART_SESSIONS, MY_PART_TRX, MY_PART_LOCKS,
@@ -91,6 +93,9 @@ int my_fill_session(struct db_session *x, const struct rs *r, int i);
 void my_triage_plan(struct my_state *st, void (*add)(void *b, int part, const char *sql), void *b);
 /* 1 if 'part' is one of them. */
 int my_triage_part(int part);
+/* What the triage pane is told of the server whatever this batch read: the lock queue's source
+ * missing (why, and the statement that turns one on), binary logging. */
+void my_triage_notes(const struct my_state *st, struct db_triage *t);
 /* Read one into out->triage (the lock queue needs MY_PART_MDL before MY_PART_MDL_SESSIONS); 0 or -1 on OOM. */
 int my_parse_triage(struct my_state *st, int part, const struct rs *r, struct db_sample *out);
 

@@ -30,7 +30,10 @@ struct mdl {
 
 void my_triage_plan(struct my_state *c, void (*add)(void *b, int part, const char *sql), void *b)
 {
-	add(b, MY_PART_MDL_SOURCE, c->can_digest ? MY_SQL_MDL_SOURCE_PS : MY_SQL_MDL_SOURCE);
+	/* where the locks are changes only by an administrator's hand: asked at the first triage
+	 * sample and every MY_MDL_SOURCE_EVERY after (about 1 ms of the server's time each) */
+	if (c->ntriage++ % MY_MDL_SOURCE_EVERY == 0)
+		add(b, MY_PART_MDL_SOURCE, c->can_digest ? MY_SQL_MDL_SOURCE_PS : MY_SQL_MDL_SOURCE);
 	c->mdl_planned = 0;
 	if (c->can_process) {
 		add(b, MY_PART_HISTORY, MY_SQL_HISTORY);
@@ -50,21 +53,25 @@ int my_triage_part(int part)
 	return part >= MY_PART_MDL_SOURCE && part <= MY_PART_BINLOGS;
 }
 
-static void parse_source(struct my_state *c, const struct rs *r, struct db_triage *t)
+static void parse_source(struct my_state *c, const struct rs *r)
 {
 	const char *instrument = rs_get(r, 0, MY_MDLSRC_INSTRUMENT);
-	int ps = (int)ival(r, 0, MY_MDLSRC_PS, 0), plugin = (int)ival(r, 0, MY_MDLSRC_PLUGIN, 0) > 0;
+	int plugin = (int)ival(r, 0, MY_MDLSRC_PLUGIN, 0) > 0;
+	c->ps_on = (int)ival(r, 0, MY_MDLSRC_PS, 0) == 1;
 	c->log_bin = (int)ival(r, 0, MY_MDLSRC_LOG_BIN, 0);
-	t->history_len = -1; /* unless the history part says */
-	t->binlog_on = c->log_bin > 0;
-	c->mdl_source = ps && instrument && !strcasecmp(instrument, "YES") ? MY_MDL_PS
+	c->mdl_source = c->ps_on && instrument && !strcasecmp(instrument, "YES") ? MY_MDL_PS
 			: plugin ? MY_MDL_PLUGIN : MY_MDL_NONE;
+}
+
+void my_triage_notes(const struct my_state *c, struct db_triage *t)
+{
+	t->binlog_on = c->log_bin > 0;
 	if (!c->can_process)
 		snprintf(t->lock_note, sizeof t->lock_note, "the lock queue and purge lag need PROCESS"
 			 " (GRANT PROCESS ON *.* TO %.64s;)", c->user);
 	if (!c->can_process || c->mdl_source != MY_MDL_NONE)
 		return;
-	else if (!ps) {
+	else if (!c->ps_on) {
 		snprintf(t->lock_note, sizeof t->lock_note, "metadata locks cannot be read: performance_schema is off"
 			 " and the metadata_lock_info plugin is not installed");
 		snprintf(t->lock_fix, sizeof t->lock_fix, "fix: INSTALL SONAME 'metadata_lock_info'; (or restart with"
@@ -291,7 +298,7 @@ int my_parse_triage(struct my_state *c, int part, const struct rs *r, struct db_
 	struct db_triage *t = &out->triage;
 	switch (part) {
 	case MY_PART_MDL_SOURCE:
-		parse_source(c, r, t);
+		parse_source(c, r);
 		return 0;
 	case MY_PART_HISTORY:
 		return parse_history(r, t);

@@ -129,7 +129,7 @@ struct db_vacuum {
 	int wraparound;          /* an anti-wraparound autovacuum */
 };
 
-/* A table with dead tuples, or a MySQL binary log. */
+/* A table with dead tuples. */
 struct db_deadtab {
 	char table[128];
 	int64_t dead, live;
@@ -223,7 +223,9 @@ struct db_action {
 
 enum cw_metric {
 	CW_CPU, CW_CONNS, CW_FREEMEM, CW_FREESTORAGE, CW_READIOPS, CW_WRITEIOPS,
-	CW_REPLICALAG, CW_AURORALAG, CW_DISKQUEUE, CW_N
+	CW_REPLICALAG, CW_AURORALAG, CW_DISKQUEUE,
+	CW_TXLOGS, CW_SLOTLAG,    /* PostgreSQL: TransactionLogsDiskUsage, OldestReplicationSlotLag (bytes) */
+	CW_N
 };
 
 /* One RDS/Aurora instance from DescribeDBInstances (+ its cluster's roles). */

@@ -96,7 +96,31 @@ static void slot_row(struct pane *p, const struct db_triage *t, const struct db_
 		  : ROW_NORMAL;
 }
 
-static void wal_section(struct pane *p, const struct db_sample *x, const char *needed)
+/* With AWS on and the target an RDS/Aurora PostgreSQL instance: what CloudWatch says of its WAL. */
+static void cloudwatch_row(struct pane *p, const struct cloud_instance *ci, double epoch)
+{
+	if (!ci || (ci->metric[CW_TXLOGS] < 0 && ci->metric[CW_SLOTLAG] < 0))
+		return;
+	struct row *r = thing(p, "cloudwatch", ci->id);
+	if (!r)
+		return;
+	char logs[32], lag[32], age[32], info[200];
+	fmt_bytes(logs, sizeof logs, ci->metric[CW_TXLOGS]);
+	fmt_bytes(lag, sizeof lag, ci->metric[CW_SLOTLAG]);
+	double at = ci->metric_at[CW_TXLOGS] > ci->metric_at[CW_SLOTLAG] ? ci->metric_at[CW_TXLOGS]
+									   : ci->metric_at[CW_SLOTLAG];
+	fmt_age(age, sizeof age, epoch - at);
+	snprintf(info, sizeof info, "%.64s: TransactionLogsDiskUsage %s, OldestReplicationSlotLag %s",
+		 ci->id, logs, lag);
+	row_text(r, C_ITEM, "CloudWatch");
+	row_text(r, C_KIND, "AWS/RDS");
+	row_setf(r, C_SIZE, ci->metric[CW_TXLOGS], "%s", logs);
+	row_setf(r, C_AGE, epoch - at, "%s", age);
+	row_text(r, C_INFO, info);
+}
+
+static void wal_section(struct pane *p, const struct db_sample *x, const char *needed,
+			const struct cloud_instance *ci)
 {
 	const struct db_triage *t = &x->triage;
 	char keep[32] = "unlimited", line[300];
@@ -138,6 +162,7 @@ static void wal_section(struct pane *p, const struct db_sample *x, const char *n
 	snprintf(line, sizeof line, "%zu replication slot%s, %d inactive, max_slot_wal_keep_size %s", t->nslots,
 		 t->nslots == 1 ? "" : "s", inactive, keep);
 	header(p, S_WAL, "wal", line);
+	cloudwatch_row(p, ci, clock_wall());
 	for (size_t i = 0; i < t->nslots; i++)
 		slot_row(p, t, &t->slots[i]);
 	if (!t->nslots) {
@@ -277,6 +302,7 @@ struct tree {
 	const struct db_session *s;
 	size_t n;
 	unsigned char *seen;
+	long *parent;          /* each node's parent_of, worked out once */
 	int last[TREE_DEPTH];
 };
 
@@ -307,7 +333,7 @@ static void lock_row(struct pane *p, struct tree *tr, size_t i, int depth)
 		return;
 	r->ref.item = s->pid; /* a session is its pid and its start: cancel and terminate act on it */
 	snprintf(r->ref.key, sizeof r->ref.key, "%s", s->backend_start);
-	char item[TREE_DEPTH * 8 + 64] = "", age[32], info[300];
+	char item[TREE_DEPTH * 8 + 64] = "", age[32], info[512];
 	size_t o = 0;
 	for (int d = 1; d < depth && d < TREE_DEPTH; d++)
 		o += (size_t)snprintf(item + o, sizeof item - o, "%s",
@@ -322,8 +348,9 @@ static void lock_row(struct pane *p, struct tree *tr, size_t i, int depth)
 	double a = s->nblockers ? s->query_age_s : s->xact_age_s;
 	fmt_age(age, sizeof age, a);
 	row_setf(r, C_AGE, a, "%s", age);
-	snprintf(info, sizeof info, "%s%s%.40s@%.40s %s: %.200s", s->lock, s->lock[0] ? " | " : "", s->user, s->db,
-		 s->app, s->query ? s->query : "");
+	snprintf(info, sizeof info, "%s%s%.40s@%.40s%s%.40s: %.200s", s->lock, s->lock[0] ? " | " : "", s->user,
+		 s->db[0] ? s->db : s->client, s->app[0] ? " " : "", s->app,
+		 s->query && s->query[0] ? s->query : "(no statement)");
 	row_text(r, C_INFO, info);
 	r->attr = !s->nblockers ? ROW_BAD : s->lock[0] && strstr(s->lock, "AccessExclusive") ? ROW_WARN : ROW_NORMAL;
 }
@@ -335,7 +362,7 @@ static void subtree(struct pane *p, struct tree *tr, size_t i, int depth)
 	lock_row(p, tr, i, depth);
 	size_t kids[64], nk = 0;
 	for (size_t j = 0; j < tr->n && nk < 64; j++)
-		if (!tr->seen[j] && parent_of(tr, j) == (long)i)
+		if (!tr->seen[j] && tr->parent[j] == (long)i)
 			kids[nk++] = j;
 	for (size_t k = 0; k < nk; k++) {
 		if (tr->seen[kids[k]])
@@ -354,21 +381,23 @@ static void locks_section(struct pane *p, const struct db_sample *x)
 	for (size_t i = 0; i < t->nlockq; i++)
 		waiting += t->lockq[i].nblockers > 0;
 	tr.seen = calloc(t->nlockq ? t->nlockq : 1, 1);
-	for (size_t i = 0; i < t->nlockq; i++)
-		heads += parent_of(&tr, i) < 0;
+	tr.parent = calloc(t->nlockq ? t->nlockq : 1, sizeof *tr.parent);
+	for (size_t i = 0; tr.parent && i < t->nlockq; i++) {
+		tr.parent[i] = parent_of(&tr, i);
+		heads += tr.parent[i] < 0;
+	}
 	char line[200];
 	snprintf(line, sizeof line, "lock queue: %d waiting behind %d head blocker%s", waiting, heads,
 		 heads == 1 ? "" : "s");
 	header(p, S_LOCKS, "locks", line);
-	if (!tr.seen)
-		return;
-	for (size_t i = 0; i < t->nlockq; i++)
-		if (!tr.seen[i] && parent_of(&tr, i) < 0)
+	for (size_t i = 0; tr.seen && tr.parent && i < t->nlockq; i++)
+		if (!tr.seen[i] && tr.parent[i] < 0)
 			subtree(p, &tr, i, 0);
-	for (size_t i = 0; i < t->nlockq; i++) /* a cycle (a deadlock being detected) has no head */
+	for (size_t i = 0; tr.seen && tr.parent && i < t->nlockq; i++) /* a cycle (a deadlock being detected) has no head */
 		if (!tr.seen[i])
 			subtree(p, &tr, i, 0);
 	free(tr.seen);
+	free(tr.parent);
 	if (!t->nlockq) {
 		struct row *r = thing(p, "locks", "");
 		if (r) {
@@ -453,8 +482,10 @@ static void triage_recalc(struct pane *p, const struct pane_ctx *ctx)
 		int f = p->filter % S_N;
 		char needed[96] = "";
 		if (f == S_ALL || f == S_WAL) {
+			struct cloud_snapshot *cloud = store_cloud_get(ctx->store);
 			oldest_needed(ctx, &st, needed, sizeof needed);
-			wal_section(p, x, needed);
+			wal_section(p, x, needed, cloud ? fleet_cloud_of(cloud, &st) : NULL);
+			cloud_snapshot_release(&cloud);
 		}
 		if (f == S_ALL || f == S_VACUUM)
 			vacuum_section(p, x);

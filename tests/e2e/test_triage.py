@@ -6,7 +6,7 @@ import re
 import subprocess
 import time
 
-from harness import Failure, Watch, dsn, lab, mdb, mysql_dsn, psql, require_mariadb
+from harness import Dbfleet, Failure, Watch, dsn, lab, mdb, mysql_dsn, psql, require_mariadb, write_config
 
 SLOT = "dbfleet_triage_idle"
 
@@ -112,7 +112,7 @@ def test_triage_lock_queue_is_one_tree_and_its_head_can_be_terminated():
         r.d.wait_for(r"^pg\s+postgres\s+primary\s+ok")
         r.d.keys(":", *"triage", "Enter")
         r.d.keys("f", "f", "f")  # the locks section alone
-        tree = (r"^HOLDER %d\s+idle in transaction.*\n"
+        tree = (r"triage - pg \[locks\][\s\S]*^HOLDER %d\s+idle in transaction.*\n"
                 r"[└`]\S* %d\s+waits.*AccessExclusiveLock on triage_t.*\n"
                 r"\s+[├|]\S* (\d+)\s+waits.*AccessShareLock on triage_t.*\n"
                 r"\s+[└`]\S* (\d+)\s+waits.*AccessShareLock on triage_t") % (holder, ddl)
@@ -168,7 +168,9 @@ def _mdl_queue():
     deadline = time.time() + 10
     holder = None
     while not holder and time.time() < deadline:
-        holder = mdb("SELECT trx_mysql_thread_id FROM information_schema.INNODB_TRX")
+        holder = mdb("SELECT t.trx_mysql_thread_id FROM information_schema.INNODB_TRX t"
+                     " JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id"
+                     " WHERE p.COMMAND = 'Sleep' ORDER BY t.trx_started DESC LIMIT 1")
         time.sleep(0.1)
     if not holder:
         raise Failure("the holder's transaction never showed")
@@ -196,7 +198,7 @@ def _mdl_end(procs):
     mdb("DROP DATABASE IF EXISTS triage")
 
 
-MDL_TREE = (r"^HOLDER %d\s+idle in transaction.*\n"
+MDL_TREE = (r"triage - primary \[locks\][\s\S]*^HOLDER %d\s+idle in transaction.*\n"
             r"[└`]\S* %d\s+waits.*MDL (?:EXCLUSIVE|upgrade) on triage\.t.*\n"
             r"\s+[├|]\S* (\d+)\s+waits.*MDL (?:SHARED_READ )?on triage\.t.*\n"
             r"\s+[└`]\S* (\d+)\s+waits.*MDL (?:SHARED_READ )?on triage\.t")
@@ -229,7 +231,7 @@ def test_triage_mariadb_metadata_locks_from_performance_schema():
         assert re.search(r"oldest transaction: id %d root@localhost" % holder, s), s
         # terminate the head blocker from its row: MariaDB's KILL, audited; the queue drains
         r.d.keys("f", "f", "f")
-        s = r.d.wait_for(r"^HOLDER %d" % holder, timeout=10)
+        s = r.d.wait_for(r"triage - primary \[locks\][\s\S]*^HOLDER %d" % holder, timeout=10)
         lines = s.splitlines()
         head = next(i for i, l in enumerate(lines) if l.startswith("ITEM"))
         idx = next(i for i, l in enumerate(lines[head + 1:]) if l.startswith("HOLDER %d" % holder))
@@ -283,5 +285,44 @@ def test_triage_mariadb_binary_logs_and_the_oldest_a_replica_needs():
         logs = mdb("SHOW BINARY LOGS").splitlines()
         assert re.search(r"^%s\s+binary log\s+[\d.]+ \S+\s+a replica still needs it" % re.escape(logs[-1].split()[0]),
                          s, re.M), s
+    finally:
+        r.close()
+
+
+def test_triage_cloudwatch_wal_figures_beside_the_slots():
+    import awslab
+    awslab.url()
+    awslab.reset()
+    awslab.create_instances("us-east-1", ["orders-db"])
+    awslab.put_metric("us-east-1", "orders-db", "TransactionLogsDiskUsage", 1.5 * 1024 ** 3)
+    awslab.put_metric("us-east-1", "orders-db", "OldestReplicationSlotLag", 80 * 1024 ** 2)
+    cfg = write_config([("orders", dsn(lab()["PG_PRIMARY_PORT"]), {"aws_instance": "orders-db"})],
+                       extra="[aws]\nenabled = true\nregions = us-east-1\n")
+    d = Dbfleet(["-c", cfg], width=160, height=45, env=awslab.env())
+    try:
+        d.wait_for(r"^orders\s+postgres\s+primary\s+ok", timeout=30)
+        d.keys(":", *"triage orders", "Enter")
+        s = d.wait_for(r"^CloudWatch\s+AWS/RDS\s+1\.5 GiB\s+\S+\s+orders-db: TransactionLogsDiskUsage 1\.5 GiB,"
+                       r" OldestReplicationSlotLag 80 MiB", timeout=30)
+        assert re.search(r"slots/WAL\s+\d+ replication slots?", s), s
+    finally:
+        d.close()
+        os.unlink(cfg)
+
+
+def test_triage_small_and_resized_terminal():
+    r = Watch([("primary", dsn(lab()["PG_PRIMARY_PORT"]))], width=80, height=24)
+    try:
+        r.d.wait_for(r"^primary\s")
+        r.d.keys("8")
+        s = r.d.wait_for(r"^. slots/WAL\s+\d+ replicat", timeout=15)
+        assert all(len(line) <= 80 for line in s.splitlines()), s
+        r.d.keys("End")  # scrolled to the last row: the lock section's
+        r.d.wait_for(r"^(no session waits on a lock|\S* ?\d+\s+waits)", timeout=10)
+        r.d.resize(60, 20)
+        r.d.wait_for(r"terminal too small: 60x20, dbfleet needs at least 80x24")
+        r.d.resize(100, 30)
+        s = r.d.wait_for(r"triage - primary \[all\]")
+        assert re.search(r"^(no session waits on a lock|\S* ?\d+\s+waits)", s, re.M), s  # still at the end
     finally:
         r.close()

@@ -583,10 +583,18 @@ static void metadata_lock_queue_from_performance_schema(void)
 	struct db_sample out = {0};
 	rows_of(&src, 1, 4, (const char *const[]){"YES", "1", "0", "1"});
 	CHECK(my_parse_triage(&c, MY_PART_MDL_SOURCE, &src, &out) == 0 && c.mdl_source == MY_MDL_PS);
-	CHECK(!out.triage.lock_note[0] && out.triage.history_len == -1);
+	my_triage_notes(&c, &out.triage);
+	CHECK(!out.triage.lock_note[0] && out.triage.binlog_on);
 	sql = my_build_batch(&c);
 	CHECK(sql && strstr(sql, "performance_schema.metadata_locks") && strstr(sql, "SHOW BINARY LOGS"));
 	CHECK(asks(&c, MY_PART_MDL) && asks(&c, MY_PART_MDL_SESSIONS) && asks(&c, MY_PART_BINLOGS));
+	/* the source is asked again now and then, not every sample (about 1 ms of the server's time) */
+	CHECK(!asks(&c, MY_PART_MDL_SOURCE));
+	for (int k = 2; k <= MY_MDL_SOURCE_EVERY; k++) {
+		free(sql);
+		sql = my_build_batch(&c);
+		CHECK(asks(&c, MY_PART_MDL_SOURCE) == (k == MY_MDL_SOURCE_EVERY));
+	}
 	free(sql);
 	static const char *const locks[] = {
 		"8", "app", "t", "SHARED_WRITE", "GRANTED",     "9", "app", "t", "SHARED_UPGRADABLE", "GRANTED",
@@ -616,6 +624,7 @@ static void metadata_lock_queue_from_the_plugin_or_a_note(void)
 	struct db_sample out = {0};
 	rows_of(&src, 1, 4, (const char *const[]){"NO", "1", "0", "0"});
 	CHECK(my_parse_triage(&c, MY_PART_MDL_SOURCE, &src, &out) == 0 && c.mdl_source == MY_MDL_NONE);
+	my_triage_notes(&c, &out.triage);
 	CHECK(strstr(out.triage.lock_note, "instrument is off") && strstr(out.triage.lock_fix, "INSTALL SONAME"));
 	char *sql = my_build_batch(&c);
 	CHECK(sql && !asks(&c, MY_PART_MDL) && !asks(&c, MY_PART_BINLOGS)); /* log_bin off: no SHOW BINARY LOGS */
@@ -624,6 +633,7 @@ static void metadata_lock_queue_from_the_plugin_or_a_note(void)
 	memset(&out, 0, sizeof out);
 	rows_of(&src, 1, 4, (const char *const[]){NULL, "0", "1", "1"});
 	CHECK(my_parse_triage(&c, MY_PART_MDL_SOURCE, &src, &out) == 0 && c.mdl_source == MY_MDL_PLUGIN);
+	my_triage_notes(&c, &out.triage);
 	CHECK(!out.triage.lock_note[0]);
 	sql = my_build_batch(&c);
 	CHECK(sql && strstr(sql, "METADATA_LOCK_INFO WHERE") && asks(&c, MY_PART_MDL_SESSIONS));
