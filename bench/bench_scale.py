@@ -501,7 +501,7 @@ def triage(binary):
     seconds = float(os.environ.get("BENCH_PROBE_SECONDS", "40"))
     rounds = int(os.environ.get("BENCH_PROBE_ROUNDS", "1"))
     servers = [s for s in SERVERS if SERVERS[s][1]]
-    panes = [("fleet", ()), ("sessions", ("4",)), ("triage", ("8",))]
+    panes = [("fleet", ()), ("sessions", ("4",)), ("triage", ("9",))]
     res = {}
     for r in range(rounds):
         for pane, keys in panes:

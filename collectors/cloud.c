@@ -30,6 +30,7 @@ struct cloud_state {
 	double discovered_at, metrics_at;
 	char error[300];
 	int auth_failed;
+	int login; /* the credentials wait for `aws sso login`: looked at again every 30 s */
 	struct cloud_costs costs;
 	char cost_error[300];
 	struct cloud_event *events;
@@ -99,8 +100,10 @@ static int resolve(struct cloud_state *s)
 {
 	char region[32] = "", err[256];
 	const struct cloud_config *cfg = &s->run->cfg;
-	if (aws_creds_resolve_chain(cfg->profile[0] ? cfg->profile : NULL, s->run->stop, &s->creds, s->source,
-			      sizeof s->source, region, sizeof region, err, sizeof err) < 0) {
+	int rc = aws_creds_resolve_chain(cfg->profile[0] ? cfg->profile : NULL, s->run->stop, &s->creds, s->source,
+					 sizeof s->source, region, sizeof region, err, sizeof err);
+	s->login = rc == AWS_CREDS_LOGIN;
+	if (rc < 0) {
 		snprintf(s->error, sizeof s->error, "credentials: %s", err);
 		s->auth_failed = 1;
 		return -1;
@@ -319,8 +322,9 @@ void *cloud_main(void *p)
 		double until = next_discover < next_metrics ? next_discover : next_metrics;
 		if (cfg->cost && next_cost > 0 && next_cost < until)
 			until = next_cost;
-		/* a transient (non-auth) error is tried again sooner than a full period */
-		if (s.error[0] && !s.auth_failed && until > clock_mono() + 30) {
+		/* a transient (non-auth) error is tried again sooner than a full period, and so is a
+		 * sign-in the user may do meanwhile (a file read: no request while no new token) */
+		if (s.error[0] && (!s.auth_failed || s.login) && until > clock_mono() + 30) {
 			until = clock_mono() + 30;
 			next_discover = until;
 		}

@@ -162,6 +162,42 @@ void store_action_put(struct store *s, const struct action_status *a);
 size_t store_actions(struct store *s, struct action_status *out, size_t max);
 const char *action_state_name(int st);
 
+/* ---- the plan asked for on a key (explain): the latest answer, taken by the UI ---- */
+
+struct plan_result {
+	int id;               /* the request's, as collector_explain returned it */
+	size_t target;
+	int ok;               /* 1: 'plan' holds it; 0: 'error' says in one line why there is none */
+	char error[ERR_MSG_MAX];
+	double took_s;        /* from the key to the answer */
+	struct db_plan plan;
+};
+
+/* Replace the waiting answer (takes ownership) and wake the UI. Any thread. */
+void store_plan_put(struct store *s, struct plan_result *r);
+/* The answer to request 'id' if it came (the caller owns it then), else NULL. */
+struct plan_result *store_plan_take(struct store *s, int id);
+/* Free an answer and its plan; NULL-safe, sets *r to NULL. */
+void plan_result_free(struct plan_result **r);
+/* Where the plan of request 'id' was saved ("saved to PATH"), or why not. Any thread. */
+void store_plan_saved_put(struct store *s, int id, const char *msg);
+/* 1 with 'msg' when the save of request 'id' has answered (it is taken), else 0. */
+int store_plan_saved_take(struct store *s, int id, char *msg, size_t n);
+
+/* ---- the timeline: state, role, replication and lag changes, RDS events, actions, drill marks ---- */
+
+#define STORE_TIMELINE 10000 /* events kept, the oldest dropped first */
+
+/*
+ * The store adds what it sees change itself: a target's state and, between
+ * two samples, its role, replication and lag (timeline.c); new RDS events and
+ * instance changes between two cloud snapshots; each action's outcome. Other
+ * producers (drill marks) add theirs here; 'ev->seq' is set. Any thread.
+ */
+void store_timeline_add(struct store *s, const struct tl_event *ev);
+/* Copy up to 'max' events with seq > 'after', in order of arrival; how many. Any thread. */
+size_t store_timeline_read(struct store *s, uint64_t after, struct tl_event *out, size_t max);
+
 /* Words for a state, for panes and the status bar. */
 const char *target_state_name(enum target_state st);
 

@@ -219,6 +219,37 @@ struct db_action {
 	char dialect[16];         /* db_health.dialect when shown */
 };
 
+/* ---- the plan of a statement, asked for on a key (explain): read-only, never run ---- */
+
+enum db_explain_kind { EXPLAIN_SESSION, EXPLAIN_STATEMENT };
+
+/* What to explain: a session's running statement, with the identity it was shown with
+ * (the fields of db_action a kill would check), or a recorded statement (pg_stat_statements). */
+struct db_explain {
+	int kind;                 /* enum db_explain_kind */
+	struct db_action who;     /* EXPLAIN_SESSION: pid, backend_start / user, client, server_id */
+	int64_t queryid;          /* EXPLAIN_STATEMENT: its pg_stat_statements key */
+	uint32_t dbid, userid;
+};
+
+#define PLAN_MARKS 3          /* the costliest nodes marked */
+#define PLAN_MAX_LINES 4000
+
+struct db_plan_line {
+	char *text;               /* owned, raw server text: sanitise before display */
+	int mark;                 /* 1..PLAN_MARKS: rank among the costliest nodes; 0 none */
+};
+
+/* A plan as lines of text, with its costliest nodes marked. */
+struct db_plan {
+	char what[200];           /* "pid 4242 in database app: PostgreSQL EXPLAIN, generic plan" */
+	char note[400];           /* caveats ("its search_path is not visible from outside ..."), "" none */
+	char *statement;          /* the text explained, owned, raw */
+	struct db_plan_line *line;
+	size_t nlines, cap;
+	double total_cost;        /* the plan's estimate (PostgreSQL cost units, MySQL rows); -1 unknown */
+};
+
 /* ---- what AWS knows (aws/ fills these, the cloud collector publishes them) ---- */
 
 enum cw_metric {
@@ -287,6 +318,33 @@ struct cloud_costs {
 	double fetched_at;        /* epoch seconds of the fetch (cached or not) */
 	int from_cache;
 	unsigned requests;        /* Cost Explorer requests this fetch cost (billed each) */
+};
+
+/* ---- the timeline: what happened to the fleet, when (collectors fill it, panes and --once read it) ---- */
+
+/* Replication lag worth a look, the same for the fleet pane's rows and the timeline's crossings. */
+#define LAG_WARN_S 30.0
+#define LAG_WARN_BYTES (64.0 * 1024 * 1024)
+
+enum tl_source { TL_SRC_OBSERVED, TL_SRC_RDS, TL_SRC_ACTION, TL_SRC_DRILL, TL_SRC_N };
+enum tl_kind { TL_STATE, TL_ROLE, TL_REPLICATION, TL_LAG, TL_RDS_EVENT, TL_ACTION, TL_MARK, TL_KIND_N };
+enum tl_level { TL_INFO, TL_GOOD, TL_WARN, TL_BAD }; /* a recovery is good, a failure bad */
+
+/* One entry: plain values only (no pointers), so it can be copied, written and read back as it is. */
+struct tl_event {
+	uint64_t seq;             /* the store's order of arrival, from 1; set by the store */
+	double at;                /* wall clock, epoch seconds UTC: when it happened (RDS: AWS's time) */
+	int source;               /* enum tl_source */
+	int kind;                 /* enum tl_kind */
+	int level;                /* enum tl_level */
+	/* what the object is after the change, one word for readers that measure (RTO, SLOs):
+	 * state: up, down, stalled, auth (AWS: its status); role: primary, replica, writer, reader;
+	 * replication: halted, running, receiving, not receiving, connected, disconnected;
+	 * lag: above, under; rds_event: its category; action: its outcome; mark: "" */
+	char state[24];
+	char target[64];          /* the target or AWS instance it is about; "" the fleet */
+	char group[64];           /* the Aurora cluster an AWS instance is in, when known; "" */
+	char text[256];           /* "down: connection refused", raw: sanitise before display */
 };
 
 #endif

@@ -55,7 +55,7 @@ def test_triage_inactive_slot_is_flagged_until_dropped():
                  " SELECT pg_switch_wal()", db="app")
         # the fleet's line of problems counts it (the cheap probe reads the slots)
         r.d.wait_for(r"ok\s+\S+ 1 inactive slot holding WAL", timeout=15)
-        r.d.keys("8")
+        r.d.keys("9")
         s = r.d.wait_for(r"^%s\s+physical INACTIVE\s+\d+(\.\d)? MiB" % SLOT, timeout=15)
         assert re.search(r"1 replication slot, 1 inactive, max_slot_wal_keep_size unlimited", s), s
         assert re.search(r"1 inactive slot holding WAL", s), s
@@ -83,7 +83,7 @@ def test_triage_open_transaction_holds_xmin_and_vacuum_shows_its_phase():
                                        " VACUUM (DISABLE_PAGE_SKIPPING) pgbench_accounts;"))
         vac = _pid_of(apps[1])
         r.d.wait_for(r"^pg\s+postgres\s+primary\s+ok")
-        r.d.keys("8")
+        r.d.keys("9")
         s = r.d.wait_for(r"oldest xmin: session pid %d app@app triage_xmin \(\d+ xids" % holder, timeout=15)
         assert re.search(r"^OLDEST XMIN pid %d\s+session\s+\d+" % holder, s, re.M), s
         # the vacuum runs slowly (cost delay): its phase and its share done
@@ -314,7 +314,7 @@ def test_triage_small_and_resized_terminal():
     r = Watch([("primary", dsn(lab()["PG_PRIMARY_PORT"]))], width=80, height=24)
     try:
         r.d.wait_for(r"^primary\s")
-        r.d.keys("8")
+        r.d.keys("9")
         s = r.d.wait_for(r"^. slots/WAL\s+\d+ replicat", timeout=15)
         assert all(len(line) <= 80 for line in s.splitlines()), s
         r.d.keys("End")  # scrolled to the last row: the lock section's
