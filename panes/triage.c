@@ -119,46 +119,51 @@ static void cloudwatch_row(struct pane *p, const struct cloud_instance *ci, doub
 	row_text(r, C_INFO, info);
 }
 
+/* MySQL/MariaDB: the binary logs, each against the oldest one a replica of the fleet still reads. */
+static void binlog_section(struct pane *p, const struct db_triage *t, const char *needed)
+{
+	char line[300], sz[32];
+	int64_t total = 0;
+	for (size_t i = 0; i < t->nbinlogs; i++)
+		total += t->binlogs[i].bytes;
+	fmt_bytes(sz, sizeof sz, (double)total);
+	if (t->nbinlogs)
+		snprintf(line, sizeof line, "%zu binary log%s, %s%s%.90s", t->nbinlogs, t->nbinlogs == 1 ? "" : "s", sz,
+			 needed[0] ? "; replicas still read from " : "", needed);
+	else
+		snprintf(line, sizeof line, "%s", t->binlog_on ? "binary logs: read at the next sample"
+							 : "binary logging is off (log_bin): no binary logs");
+	header(p, S_WAL, "wal", line);
+	for (size_t i = 0; i < t->nbinlogs; i++) {
+		const struct db_binlog *b = &t->binlogs[i];
+		struct row *r = thing(p, "binlog", b->name);
+		if (!r)
+			break;
+		char size[32];
+		fmt_bytes(size, sizeof size, (double)b->bytes);
+		row_text(r, C_ITEM, b->name);
+		row_text(r, C_KIND, "binary log");
+		row_setf(r, C_SIZE, (double)b->bytes, "%s", size);
+		int kept = needed[0] && strcmp(b->name, needed) >= 0;
+		row_text(r, C_INFO, !needed[0] ? "" : kept ? "a replica still needs it" : "no replica of this fleet needs it");
+		r->attr = kept || !needed[0] ? ROW_NORMAL : ROW_DIM;
+	}
+}
+
 static void wal_section(struct pane *p, const struct db_sample *x, const char *needed,
 			const struct cloud_instance *ci)
 {
 	const struct db_triage *t = &x->triage;
+	if (!strcmp(x->health.dialect, "mysql")) {
+		binlog_section(p, t, needed);
+		return;
+	}
 	char keep[32] = "unlimited", line[300];
 	if (t->slot_keep_max >= 0)
 		fmt_bytes(keep, sizeof keep, (double)t->slot_keep_max);
 	int inactive = 0;
 	for (size_t i = 0; i < t->nslots; i++)
 		inactive += !t->slots[i].active;
-	if (!strcmp(x->health.dialect, "mysql")) {
-		int64_t total = 0;
-		for (size_t i = 0; i < t->nbinlogs; i++)
-			total += t->binlogs[i].bytes;
-		char sz[32];
-		fmt_bytes(sz, sizeof sz, (double)total);
-		if (t->nbinlogs)
-			snprintf(line, sizeof line, "%zu binary log%s, %s%s%.90s", t->nbinlogs, t->nbinlogs == 1 ? "" : "s",
-				 sz, needed[0] ? "; replicas still read from " : "", needed);
-		else
-			snprintf(line, sizeof line, t->binlog_on ? "binary logs: read at the next sample"
-				 : "binary logging is off (log_bin): no binary logs");
-		header(p, S_WAL, "wal", line);
-		for (size_t i = 0; i < t->nbinlogs; i++) {
-			const struct db_binlog *b = &t->binlogs[i];
-			struct row *r = thing(p, "binlog", b->name);
-			if (!r)
-				break;
-			char size[32];
-			fmt_bytes(size, sizeof size, (double)b->bytes);
-			row_text(r, C_ITEM, b->name);
-			row_text(r, C_KIND, "binary log");
-			row_setf(r, C_SIZE, (double)b->bytes, "%s", size);
-			int kept = needed[0] && strcmp(b->name, needed) >= 0;
-			row_text(r, C_INFO, !needed[0] ? "" : kept ? "a replica still needs it"
-						 : "no replica of this fleet needs it");
-			r->attr = kept || !needed[0] ? ROW_NORMAL : ROW_DIM;
-		}
-		return;
-	}
 	snprintf(line, sizeof line, "%zu replication slot%s, %d inactive, max_slot_wal_keep_size %s", t->nslots,
 		 t->nslots == 1 ? "" : "s", inactive, keep);
 	header(p, S_WAL, "wal", line);
