@@ -435,9 +435,11 @@ int my_parse_batch(struct my_state *c, struct rs *r, int n, struct db_sample *ou
 	else
 		snprintf(h->version, sizeof h->version, "%s %.*s", c->mariadb ? "MariaDB" : "MySQL",
 			 (int)strcspn(c->version, "-"), c->version);
-	if (c->status_read)
-		c->started = h->uptime_s > 0 ? (double)(long long)(h->server_now - h->uptime_s + 0.5) : 0;
-	else
+	if (c->status_read) {
+		/* whole seconds; a made-up clock or uptime (outside 2^53) is no start, never an overflow */
+		double t = h->server_now - h->uptime_s + 0.5;
+		c->started = h->uptime_s > 0 && t > 0 && t < 9007199254740992.0 ? (double)(long long)t : 0;
+	} else
 		h->uptime_s = h->server_now - c->started;
 	if (c->can_digest && c->can_process) {
 		/* one source for each every sample, whether status was read or not */
