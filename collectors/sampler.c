@@ -21,7 +21,9 @@
  *   job while that one still runs, so a hung ODBC host holds one worker.
  * - Sampling follows attention: a sample asks for sessions, locks and
  *   digests (ENGINE_DETAIL) only while a pane shows the target
- *   (store_watch); otherwise only the health probe, which is all the fleet
+ *   (store_watch); the triage pane's slots, vacuum and lock queue
+ *   (ENGINE_TRIAGE) only while it shows the target (store_watch_triage);
+ *   otherwise only the health probe, which is all the fleet
  *   and lag panes draw. (No background round of detail: nothing outside
  *   those panes reads it, and a thousand targets' sessions would be held
  *   for nothing: on a shared server each target's snapshot held 500.)
@@ -402,6 +404,7 @@ static void begin_sample(struct tstate *t, double now)
 		return;
 	}
 	int detail = store_watched(t->sm->env.st, t->idx);
+	int triage = store_watched_triage(t->sm->env.st, t->idx);
 	t->snap->s.detail = detail || !t->ops->sample_start;
 	t->t0 = now;
 	t->deadline = now + t->conf.timeout_s;
@@ -418,7 +421,8 @@ static void begin_sample(struct tstate *t, double now)
 		wait_for_job(t, x, PH_POOL_SAMPLE, GRACE_S);
 		return;
 	}
-	if (t->ops->sample_start(t->conn, detail ? ENGINE_DETAIL : ENGINE_HEALTH, &t->w, &err) != ENGINE_STEP_WAIT ||
+	enum engine_detail what = (detail ? ENGINE_DETAIL : ENGINE_HEALTH) | (triage ? ENGINE_TRIAGE : 0);
+	if (t->ops->sample_start(t->conn, what, &t->w, &err) != ENGINE_STEP_WAIT ||
 	    arm(t, &err) < 0) {
 		fail(t, &err, 0, now);
 		return;

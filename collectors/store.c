@@ -32,6 +32,7 @@ struct ring {
 
 struct slot {
 	_Atomic double watched_until;  /* monotonic: a pane shows this target in detail */
+	_Atomic double triage_until;   /* monotonic: the triage pane shows this target */
 	struct target_status status;   /* guarded by store.mu */
 	double last_push;              /* guarded by store.mu */
 	struct snapshot *snap;         /* guarded by store.mu */
@@ -304,6 +305,17 @@ void store_watch(struct store *s, size_t t, double for_s)
 int store_watched(struct store *s, size_t t)
 {
 	return t < atomic_load(&s->active) && clock_mono() < atomic_load(&SLOT(s, t)->watched_until);
+}
+
+void store_watch_triage(struct store *s, size_t t, double for_s)
+{
+	if (t < atomic_load(&s->active))
+		atomic_store(&SLOT(s, t)->triage_until, clock_mono() + for_s);
+}
+
+int store_watched_triage(struct store *s, size_t t)
+{
+	return t < atomic_load(&s->active) && clock_mono() < atomic_load(&SLOT(s, t)->triage_until);
 }
 
 void store_set_tags(struct store *s, size_t t, const char *tags)

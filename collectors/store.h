@@ -81,6 +81,11 @@ void store_set_state(struct store *s, size_t t, enum target_state st, const stru
 void store_watch(struct store *s, size_t t, double for_s);
 /* 1 if 't' is watched now (the collectors' side). */
 int store_watched(struct store *s, size_t t);
+/* The same for the triage pane's reads (slots, vacuum, lock queue): a watch of its
+ * own, so the sessions pane does not pay for them. The triage data is in the
+ * latest snapshot (store_get) while the watch lasts: db_sample.triage.read. */
+void store_watch_triage(struct store *s, size_t t, double for_s);
+int store_watched_triage(struct store *s, size_t t);
 
 /* Copy the status of 't' and take a reference to its snapshot (NULL if none). */
 struct snapshot *store_get(struct store *s, size_t t, struct target_status *status);

@@ -38,8 +38,9 @@ struct engine_wait {
 	short events;          /* POLLIN and/or POLLOUT */
 };
 
-/* What a sample reads: the cheap health probe, or everything (sessions, locks, digests). */
-enum engine_detail { ENGINE_HEALTH = 0, ENGINE_DETAIL = 1 };
+/* What a sample reads, as bits: the cheap health probe alone (0), sessions, locks and
+ * digests (ENGINE_DETAIL), the triage pane's slots, vacuum and lock queue (ENGINE_TRIAGE). */
+enum engine_detail { ENGINE_HEALTH = 0, ENGINE_DETAIL = 1, ENGINE_TRIAGE = 2 };
 
 /*
  * How far an action of several statements (a MySQL promote) has got, told by
@@ -152,6 +153,9 @@ void engine_plan_release(struct db_plan *p);
 
 /* Free what a sample owns (texts, arrays) and zero it. */
 void engine_sample_release(struct db_sample *s);
+
+/* Free what a sample's triage part owns and zero it. */
+void engine_triage_release(struct db_triage *t);
 
 /* Run every engine's global_init; 0, or -1 if one failed. */
 int engine_init_all(void);

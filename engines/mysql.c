@@ -495,7 +495,8 @@ static int my_sample_start(struct engine_conn *c, enum engine_detail detail, str
 		err_set(err, ERR_FAIL, "sample: one is already in flight");
 		return ENGINE_STEP_FAIL;
 	}
-	if (flight_begin(c, detail == ENGINE_HEALTH, err) < 0)
+	c->st.triage = (detail & ENGINE_TRIAGE) != 0;
+	if (flight_begin(c, !(detail & ENGINE_DETAIL), err) < 0)
 		return ENGINE_STEP_FAIL;
 	int rc = nb_run(c, 0, w, err);
 	if (rc == ENGINE_STEP_WAIT)

@@ -312,6 +312,7 @@ static void count_line(struct pane *p, const struct fleet_fact *x, size_t n)
 		{FP_DOWN, "down", ROW_BAD, 1}, {FP_STALLED, "stalled", ROW_WARN, 1}, {FP_AUTH, "auth", ROW_BAD, 1},
 		{FP_AWS, "AWS not available", ROW_WARN, 0}, {FP_OK, "ok", ROW_GOOD, 1},
 		{FP_CONNECTING, "connecting", ROW_DIM, 0}, {FP_LAG, "lag", ROW_WARN, 0},
+		{FP_SLOT, "inactive slot holding WAL", ROW_WARN, 0},
 		{FP_XACT, "long xact", ROW_WARN, 0}, {FP_CONNS, "conns near max", ROW_WARN, 0},
 		{FP_CPU, "cpu", ROW_WARN, 0},
 	};

@@ -69,6 +69,7 @@ void fleet_cloud_detail(struct pane *p, const struct pane_ctx *ctx, const struct
 	static const char *const names[CW_N] = {
 		"CPUUtilization %", "DatabaseConnections", "FreeableMemory bytes", "FreeStorageSpace bytes",
 		"ReadIOPS", "WriteIOPS", "ReplicaLag s", "AuroraReplicaLag ms", "DiskQueueDepth",
+		"TransactionLogsDiskUsage bytes", "OldestReplicationSlotLag bytes",
 	};
 	struct cloud_snapshot *c = store_cloud_get(ctx->store);
 	const struct cloud_instance *ci = cloud_of_ref(c, ref);

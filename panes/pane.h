@@ -194,7 +194,8 @@ struct pane {
 };
 
 extern const struct pane_ops pane_fleet_ops, pane_lag_ops, pane_queries_ops, pane_sessions_ops,
-	pane_cost_ops, pane_actions_ops, pane_events_ops, pane_timeline_ops;
+	pane_cost_ops, pane_actions_ops, pane_events_ops, pane_timeline_ops,
+	pane_triage_ops;
 
 /*
  * The timeline (timeline.c): the grouping its group scope uses (the fleet

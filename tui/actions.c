@@ -84,12 +84,26 @@ static void ask(struct ui *ui, const struct action_request *r, int destructive, 
 	ui->prompt.active = 1;
 }
 
+/* The sessions a pane's rows come from: the sessions pane's, or the triage pane's lock queue. */
+static const struct db_session *session_list(const struct snapshot *snap, int triage, size_t *n)
+{
+	*n = !snap ? 0 : triage ? snap->s.triage.nlockq : snap->s.nsessions;
+	return !snap ? NULL : triage ? snap->s.triage.lockq : snap->s.sessions;
+}
+
+static const struct db_session *find_in(const struct snapshot *snap, int triage, int pid)
+{
+	size_t n;
+	const struct db_session *s = session_list(snap, triage, &n);
+	for (size_t i = 0; i < n; i++)
+		if (s[i].pid == pid)
+			return &s[i];
+	return NULL;
+}
+
 static const struct db_session *find_pid(const struct snapshot *snap, int pid)
 {
-	for (size_t i = 0; snap && i < snap->s.nsessions; i++)
-		if (snap->s.sessions[i].pid == pid)
-			return &snap->s.sessions[i];
-	return NULL;
+	return find_in(snap, 0, pid);
 }
 
 const struct db_session *find_session(const struct snapshot *snap, const struct row_ref *ref)
@@ -115,14 +129,17 @@ void session_action(const struct snapshot *snap, const struct db_session *s, int
 
 void act_session(struct ui *ui, int kind)
 {
-	struct pane *p = ui->panes[UI_SESSIONS];
+	/* the sessions pane's rows, or the triage pane's lock tree (its latest sample holds the queue) */
+	int triage = ui->cur == UI_TRIAGE;
+	struct pane *p = ui->panes[triage ? UI_TRIAGE : UI_SESSIONS];
 	if (ui->o->read_only) { /* first: read-only says so whatever is selected */
 		allowed(ui, NULL, 0);
 		return;
 	}
 	const struct row *row = pane_selected(p);
-	if (ui->cur != UI_SESSIONS || !row) {
-		ui_say(ui, "select a session in the sessions pane (4) first");
+	if ((ui->cur != UI_SESSIONS && !triage) || !row || row->ref.kind != ROW_ITEM || row->ref.item <= 0) {
+		ui_say(ui, triage ? "select a session of the lock tree first"
+		       : "select a session in the sessions pane (4) first");
 		return;
 	}
 	size_t t = ui->ctx.target;
@@ -130,8 +147,10 @@ void act_session(struct ui *ui, int kind)
 		return;
 	int pid = (int)row->ref.item;
 	struct target_status st;
-	struct snapshot *snap = store_get_detail(ui->st, t, &st);
-	const struct db_session *s = find_session(snap, &row->ref);
+	struct snapshot *snap = triage ? store_get(ui->st, t, &st) : store_get_detail(ui->st, t, &st);
+	const struct db_session *s = find_in(snap, triage, pid);
+	if (s && strcmp(s->backend_start, row->ref.key))
+		s = NULL; /* the pid is another session's now */
 	if (!s || s->is_self) {
 		ui_say(ui, s ? "that is dbfleet's own session" : "pid %d is not in the latest sample any more", pid);
 		snapshot_release(&snap);
@@ -143,9 +162,11 @@ void act_session(struct ui *ui, int kind)
 	char *query = text_sanitize(s->query ? s->query : "", 60);
 	snprintf(r.object, sizeof r.object, "pid %d (%.30s)", pid, user ? user : "?");
 	int blocks = 0;
-	for (size_t i = 0; i < snap->s.nsessions; i++)
-		for (int b = 0; b < snap->s.sessions[i].nblockers; b++)
-			blocks += snap->s.sessions[i].blockers[b] == pid;
+	size_t nlist;
+	const struct db_session *list = session_list(snap, triage, &nlist);
+	for (size_t i = 0; i < nlist; i++)
+		for (int b = 0; b < list[i].nblockers; b++)
+			blocks += list[i].blockers[b] == pid;
 	char q[160], x[32], radius[512], question[400];
 	fmt_age(q, sizeof q, s->query_age_s);
 	fmt_age(x, sizeof x, s->xact_age_s);

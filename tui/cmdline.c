@@ -1,7 +1,8 @@
 /*
  * cmdline.c - the ':' command line on the bottom line (k9s, vim):
  * ":target NAME" jumps to a target (Tab completes, again for the next
- * match), ":group BY", ":filter TERMS" (alone: clears), ":q" quits.
+ * match), ":group BY", ":filter TERMS" (alone: clears), ":triage [NAME]"
+ * opens the triage pane, ":q" quits.
  * Only printable ASCII is taken (edit_input), and what is shown passes
  * the sanitiser: hostile input is text, never a terminal command.
  */
@@ -16,12 +17,14 @@ static void v_target(struct ui *ui, const char *arg);
 static void v_group(struct ui *ui, const char *arg);
 static void v_filter(struct ui *ui, const char *arg);
 static void v_quit(struct ui *ui, const char *arg) { (void)arg; ui->quit = 1; }
+static void v_triage(struct ui *ui, const char *arg);
 
 static const struct verb {
 	const char *name;
 	void (*run)(struct ui *ui, const char *arg);
 } verbs[] = {
-	{"target", v_target}, {"group", v_group}, {"filter", v_filter}, {"q", v_quit}, {"quit", v_quit},
+	{"target", v_target}, {"group", v_group}, {"filter", v_filter}, {"triage", v_triage}, {"q", v_quit},
+	{"quit", v_quit},
 };
 
 static const char *const groupings[] = {"account", "cluster", "engine", "none", "region", "tag:"};
@@ -91,6 +94,20 @@ static void v_filter(struct ui *ui, const char *arg)
 	show_fleet(ui);
 }
 
+/* ":triage" opens the triage pane on the selected target, ":triage NAME" on that one. */
+static void v_triage(struct ui *ui, const char *arg)
+{
+	long t = *arg ? target_named(ui, arg) : (long)ui->ctx.target;
+	if (t < 0) {
+		ui_say(ui, "no target named '%.60s' (Tab completes names)", arg);
+		return;
+	}
+	ui->ctx.target = (size_t)t;
+	ui->cur = UI_TRIAGE; /* as ui_show_pane does (ui.c is not linked into the unit tests) */
+	ui->ctx.now = clock_mono();
+	pane_recalc(ui->panes[UI_TRIAGE], &ui->ctx);
+}
+
 static void run(struct ui *ui, char *line)
 {
 	while (*line == ' ')
@@ -107,7 +124,8 @@ static void run(struct ui *ui, char *line)
 			verbs[i].run(ui, arg);
 			return;
 		}
-	ui_say(ui, "unknown command ':%.*s': target NAME, group BY, filter [TERMS], q", (int)(vlen < 40 ? vlen : 40), line);
+	ui_say(ui, "unknown command ':%.*s': target NAME, group BY, filter [TERMS], triage [NAME], q",
+	       (int)(vlen < 40 ? vlen : 40), line);
 }
 
 static int by_name(const void *a, const void *b)
@@ -154,7 +172,7 @@ static void complete(struct ui *ui)
 		for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
 			if (!strncmp(verbs[i].name, arg, plen))
 				fixed[n++] = verbs[i].name;
-	} else if (verb_is(stem, space, "target")) {
+	} else if (verb_is(stem, space, "target") || verb_is(stem, space, "triage")) {
 		n = target_matches(ui, arg, &names);
 		list = (const char *const *)names;
 	} else if (verb_is(stem, space, "group")) {

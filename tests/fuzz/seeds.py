@@ -240,6 +240,26 @@ def pg():
     put("pg_batch", "pss_denied", b"\x00" + results(probe, health, replicas, standby, sessions,
                                                       [["!permission denied for function pg_stat_statements"]])
         .encode())
+    # the triage pane's parts after a health probe (flags: health-only, with triage)
+    slots = [["n", "t", "d", "a", "pid", "ret", "st", "safe", "x", "cx"],
+             ["idle", "physical", "", "f", "0", "83886080", "extended", "\\N", "\\N", "\\N"],
+             ["logical_1", "logical", "app", "t", "4242", "1024", "reserved", "1073741824", "\\N", "17"]]
+    wrap = [["d", "x", "m", "f", "mf", "w", "keep", "cur"], ["app", "2000", "3", "200000000", "400000000", "3",
+                                                             "\\N", "app"]]
+    vacuum = [["pid", "d", "t", "phase", "pct", "wrap"], ["55", "app", "pgbench_accounts", "scanning heap", "12.5",
+                                                           "t"]]
+    dead = [["t", "d", "l", "v"], ["public.orders", "5000", "100000", "\\N"]]
+    xmin = [["k", "n", "pid", "s", "age", "age_s"], ["session", "app@app psql \x1b]0;x", "102", "2026-11-27 09:00:00+00",
+                                                      "300", "60.5"], ["slot", "logical_1", "0", "", "17", "\\N"]]
+    lockq = [["pid", "u", "d", "app", "addr", "state", "wait", "start", "q", "x", "by", "lock", "query"],
+             ["102", "app", "app", "psql", "local", "idle in transaction", "", "2026-11-27 09:00:00+00", "60", "60",
+              "\\N", "\\N", "SELECT 1"],
+             ["103", "app", "app", "mig", "local", "active", "Lock:relation", "2026-11-27 09:01:00+00", "5", "5",
+              "{102}", "AccessExclusiveLock on t", "ALTER TABLE t ADD x int"],
+             ["104", "app", "app", "api", "local", "active", "Lock:relation", "2026-11-27 09:01:01+00", "4", "4",
+              "{103,102,104}", "AccessShareLock on t", "SELECT * FROM t"]]
+    put("pg_batch", "triage", b"\x09" + results(probe, health, replicas, standby, size, slots, wrap, vacuum, dead,
+                                                  xmin, lockq).encode())
     put("pg_batch", "probe_no_pss", b"\x00" + results([["m", "u", "v", "s"], ["f", "app", "\\N", "\\N"]], health,
                                                         replicas, standby, sessions).encode())
 
@@ -271,6 +291,21 @@ def my():
                                                         vars_, status, sessions, trx, locks, replica, digests, texts)
         .encode())
     put("my_batch", "mariadb_health", b"\x07" + results(*p, vars_, status, sums, trxsum, replica).encode())
+    # the triage pane's parts: the first sample learns where metadata locks are, the second reads them
+    mdlsrc = [["i", "ps", "plugin", "log_bin"], ["YES", "1", "0", "1"]]
+    hist = [["len", "id", "age", "u", "h", "d", "st"], ["1234", "8", "30", "app", "web1:5000", "app", "RUNNING"]]
+    mdl = [["id", "s", "t", "type", "status"], ["8", "app", "t", "SHARED_WRITE", "GRANTED"],
+           ["9", "app", "t", "SHARED_UPGRADABLE", "GRANTED"], ["9", "app", "t", "EXCLUSIVE", "PENDING"],
+           ["11", "app", "t", "SHARED_READ", "PENDING"]]
+    mdls = [["id", "user", "host", "db", "cmd", "time", "state", "info", "trx"],
+            ["8", "app", "web1:5000", "app", "Sleep", "30", "", "", "30"],
+            ["9", "app", "web2:5001", "app", "Query", "3", "Waiting for table metadata lock", "ALTER TABLE t ADD x int",
+             "-1"],
+            ["11", "app", "web3:5002", "app", "Query", "2", "Waiting for table metadata lock", "SELECT * FROM t", "-1"]]
+    binlogs = [["Log_name", "File_size"], ["binlog.000001", "1073741824"], ["binlog.000002", "4096"]]
+    put("my_batch", "mariadb_triage", b"\x1b" + results(*p, vars_, status, sums, trxsum, replica, mdlsrc, hist,
+                                                          vars_, status, sums, trxsum, replica, mdlsrc, hist, mdl,
+                                                          mdls, binlogs).encode())
     put("my_batch", "mysql8_aurora", b"\x00" + results(
         [["v", "c", "id", "ps", "u"], ["8.0.32", "MySQL Community Server", "12", "1", "mon@%"]], [["a", "s"],
         ["3.05.2", "inst-1"]], ok, ok,
