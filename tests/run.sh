@@ -27,7 +27,8 @@ echo "fuzzing took $(($(date +%s) - start)) s"
 
 echo "== lab"
 # max_connections 400: the scale tests stand many targets on each of the lab's servers
-if LAB=$(LAB_MAX_CONNECTIONS=400 sh tests/lab.sh start); then
+# load for 40 minutes: the e2e layer outlasts the default 10, and tests read pgbench's sessions
+if LAB=$(LAB_MAX_CONNECTIONS=400 LAB_LOAD_SECONDS=2400 sh tests/lab.sh start); then
 	trap 'sh tests/lab.sh stop "$LAB"; rm -f "$log"' EXIT
 	trap 'exit 130' INT TERM
 	echo "lab in $LAB"
@@ -50,6 +51,8 @@ if LAB=$(LAB_MAX_CONNECTIONS=400 sh tests/lab.sh start); then
 		test_pg_long_join_plan_names_the_grant_then_shows_the_plan_and_runs_nothing
 		test_mariadb_long_join_plan_from_show_explain_and_not_run_again
 		test_mariadb_promote_quit_part_way_names_each_statement
+		test_triage_lock_queue_is_one_tree_and_its_head_can_be_terminated
+		test_triage_mariadb_metadata_locks_from_performance_schema test_triage_inactive_slot_is_flagged_until_dropped
 		test_aws_pi_top_sql_without_a_database_connection test_aws_pi_beside_the_database
 	EOF
 	)
