@@ -107,6 +107,13 @@ struct engine_ops {
 	/* 1 if 'dsn' holds a secret (a password, in any spelling the library reads), with 'why'
 	 * saying where to put it instead (never the value); 0 if not. Pure: no connection. */
 	int (*dsn_secret)(const char *dsn, char *why, size_t n);
+	/*
+	 * A write through 'c', a fresh connection to an application endpoint
+	 * (drills, write availability): upsert row id 1 of 'table' (columns id
+	 * and ts), or with 'table' "" a statement that takes a transaction id.
+	 * Blocking, on a worker; 0 or -1 with 'err'. Optional.
+	 */
+	int (*write_probe)(struct engine_conn *c, const char *table, double deadline, struct err *err);
 };
 
 /* The engine named 'name' ("postgres", "pg", "mysql", "mariadb"), or NULL. */

@@ -13,7 +13,8 @@
 #include <string.h>
 #include <time.h>
 
-enum { C_NAME, C_ENGINE, C_ROLE, C_STATE, C_TLS, C_CONNS, C_CPU, C_TPS, C_XACT, C_LAG, C_AGE, C_COST, C_N };
+enum { C_NAME, C_ENGINE, C_ROLE, C_STATE, C_TLS, C_CONNS, C_CPU, C_TPS, C_XACT, C_LAG, C_AGE, C_COST, C_BUDGET, C_BURN,
+       C_N };
 
 static const struct column cols[C_N] = {
 	[C_NAME] = {"NAME", 18, 1, 0, 1, 0},
@@ -28,6 +29,8 @@ static const struct column cols[C_N] = {
 	[C_LAG] = {"LAG", 10, 0, 1, 1, 0},
 	[C_AGE] = {"AGE", 6, 0, 1, 1, 0},
 	[C_COST] = {"OWN COST", 12, 0, 1, 1, 3},
+	[C_BUDGET] = {"BUDGET", 6, 0, 1, 1, 2},
+	[C_BURN] = {"BURN 1H/6H", 14, 0, 1, 1, 2},
 };
 
 /* Wall-clock seconds, whole: AWS's timestamps are. */
@@ -255,6 +258,9 @@ static void member_row(struct pane *p, const struct fleet_fact *x, const struct 
 		fill_cloud_row(r, x->ci, epoch);
 	}
 	r->attr = problem_attr(x->problem, x->ref.kind != ROW_TARGET || x->st.state == TARGET_OK);
+	if (x->ref.kind == ROW_TARGET && fleet_slo_cells(r, ctx->store, x->ref.target, C_BUDGET, C_BURN) &&
+	    r->attr == ROW_NORMAL)
+		r->attr = ROW_BAD; /* a fast burn: the budget goes in hours */
 	if (indent) {
 		char name[sizeof x->st.name + 4];
 		snprintf(name, sizeof name, "  %s", x->st.name);

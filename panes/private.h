@@ -79,6 +79,9 @@ void fleet_order(struct fleet_fact **x, size_t n);
 
 /* Enter (fleet_detail.c): a target's every figure, live (p->overlay_ref), or an AWS instance's. */
 void fleet_detail(struct pane *p, const struct pane_ctx *ctx);
+/* A target's objective cells (fleet_slo.c): budget left, burn 1 h/6 h; 1 if it burns fast, 0 otherwise or
+ * when it has no objective. */
+int fleet_slo_cells(struct row *r, struct store *st, size_t t, int c_budget, int c_burn);
 void fleet_cloud_detail(struct pane *p, const struct pane_ctx *ctx, const struct row_ref *ref);
 
 #endif

@@ -1,7 +1,8 @@
 /*
  * cmdline.c - the ':' command line on the bottom line (k9s, vim):
  * ":target NAME" jumps to a target (Tab completes, again for the next
- * match), ":group BY", ":filter TERMS" (alone: clears), ":q" quits.
+ * match), ":group BY", ":filter TERMS" (alone: clears), ":drill start NAME",
+ * ":drill stop", ":mark TEXT" (a line on the timeline), ":q" quits.
  * Only printable ASCII is taken (edit_input), and what is shown passes
  * the sanitiser: hostile input is text, never a terminal command.
  */
@@ -15,13 +16,16 @@
 static void v_target(struct ui *ui, const char *arg);
 static void v_group(struct ui *ui, const char *arg);
 static void v_filter(struct ui *ui, const char *arg);
+static void v_drill(struct ui *ui, const char *arg);
+static void v_mark(struct ui *ui, const char *arg);
 static void v_quit(struct ui *ui, const char *arg) { (void)arg; ui->quit = 1; }
 
 static const struct verb {
 	const char *name;
 	void (*run)(struct ui *ui, const char *arg);
 } verbs[] = {
-	{"target", v_target}, {"group", v_group}, {"filter", v_filter}, {"q", v_quit}, {"quit", v_quit},
+	{"target", v_target}, {"group", v_group}, {"filter", v_filter}, {"drill", v_drill}, {"mark", v_mark},
+	{"q", v_quit}, {"quit", v_quit},
 };
 
 static const char *const groupings[] = {"account", "cluster", "engine", "none", "region", "tag:"};
@@ -90,6 +94,34 @@ static void v_filter(struct ui *ui, const char *arg)
 	show_fleet(ui);
 }
 
+/* ":drill start NAME" or ":drill stop": the collectors write the report, off this thread. */
+static void v_drill(struct ui *ui, const char *arg)
+{
+	struct err e = {0};
+	if (!strncmp(arg, "start", 5) && (arg[5] == ' ' || !arg[5])) {
+		const char *name = arg + 5 + strspn(arg + 5, " ");
+		if (collector_drill_begin(ui->col, name, &e) == 0)
+			ui_say(ui, "drill '%s' started: probes every second, ':mark TEXT' notes a step, ':drill stop' ends it", name);
+	} else if (!strcmp(arg, "stop")) {
+		if (collector_drill_end(ui->col, &e) == 0)
+			ui_say(ui, "drill ending: writing its report...");
+	} else {
+		err_set(&e, ERR_CONFIG, "drill: start NAME, or stop");
+	}
+	if (e.msg[0])
+		ui_say(ui, "%s", e.msg);
+}
+
+static void v_mark(struct ui *ui, const char *arg)
+{
+	if (!*arg) {
+		ui_say(ui, "mark: what happened? (:mark inject: primary stopped)");
+		return;
+	}
+	collector_mark(ui->col, arg);
+	ui_say(ui, "marked on the timeline: %.100s", arg);
+}
+
 static void run(struct ui *ui, char *line)
 {
 	while (*line == ' ')
@@ -106,7 +138,7 @@ static void run(struct ui *ui, char *line)
 			verbs[i].run(ui, arg);
 			return;
 		}
-	ui_say(ui, "unknown command ':%.*s': target NAME, group BY, filter [TERMS], q", (int)(vlen < 40 ? vlen : 40), line);
+	ui_say(ui, "unknown command ':%.*s': target NAME, group BY, filter [TERMS], drill start NAME|stop, mark TEXT, q", (int)(vlen < 40 ? vlen : 40), line);
 }
 
 static int by_name(const void *a, const void *b)
