@@ -359,7 +359,8 @@ int drill_begin(struct drill *d, const char *name, struct err *err)
 		snprintf(d->name, sizeof d->name, "%s", name);
 		d->started = now;
 		d->nout = 0;
-		memset(d->peaks, 0, d->npeaks * sizeof *d->peaks);
+		if (d->peaks)
+			memset(d->peaks, 0, d->npeaks * sizeof *d->peaks);
 	}
 	pthread_mutex_unlock(&d->mu);
 	if (busy)

@@ -25,8 +25,9 @@ int fleet_slo_cells(struct row *r, struct store *st, size_t t, int c_budget, int
 	burn_text(a, sizeof a, v.burn_1h);
 	burn_text(b, sizeof b, v.burn_6h);
 	row_setf(r, c_burn, v.burn_1h, "%s%s/%s", v.fast ? "FAST " : "", a, b);
+	double pct = v.budget_left * 100;
 	if (v.observed_s > 0)
-		row_setf(r, c_budget, v.budget_left, "%.0f%%", v.budget_left * 100);
+		row_setf(r, c_budget, v.budget_left, pct > -100 && pct < 100 ? "%.1f%%" : "%.0f%%", pct);
 	else
 		row_setf(r, c_budget, 2, "-");
 	return v.fast;

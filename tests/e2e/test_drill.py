@@ -1,0 +1,162 @@
+"""Drills and objectives: measured RTO through a read-write host list on a throwaway pair, SLO
+burn on the fleet pane, the state file set aside when corrupt."""
+import glob
+import json
+import os
+import re
+import socket
+import tempfile
+import time
+import getpass
+
+from harness import Dbfleet, Failure, dsn, write_config
+from pgpair import PgPair
+
+
+def closed_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def state_env():
+    d = tempfile.mkdtemp(prefix="dbfleet-state-")
+    return d, {"XDG_STATE_HOME": d}
+
+
+def heartbeat(pair, port):
+    """The heartbeat row's time (epoch seconds) on the server at 'port', None if none."""
+    v = pair.psql("SELECT extract(epoch FROM ts) FROM heartbeat WHERE id = 1", port)
+    return float(v) if v else None
+
+
+def test_drill_measures_rto_through_a_read_write_host_list():
+    pair = PgPair()
+    state, env = state_env()
+    d = None
+    try:
+        pair.psql("CREATE TABLE heartbeat (id int PRIMARY KEY, ts timestamptz)", pair.primary_port)
+        pair.wait_streaming()
+        app = ("host=127.0.0.1,127.0.0.1 port=%d,%d user=postgres dbname=postgres target_session_attrs=read-write"
+               % (pair.primary_port, pair.replica_port))
+        cfg = write_config([
+            ("app", app, {"app_endpoint": "yes", "heartbeat_table": "heartbeat", "rto_s": 30, "rpo_s": 5}),
+            ("old-primary", dsn(pair.primary_port, user="postgres")),
+            ("new-primary", dsn(pair.replica_port, user="postgres")),
+        ], extra="fleet = pairfleet")
+        d = Dbfleet(["-c", cfg, "--drill", "gameday"], width=200, env=env)
+        d.wait_for(r"DRILL gameday 00:00:\d\d \|")
+        d.wait_for(r"^new-primary\s+postgres\s+replica\s+ok")
+        # a write went through the app endpoint: the heartbeat moves
+        deadline = time.time() + 15
+        while heartbeat(pair, pair.primary_port) is None and time.time() < deadline:
+            time.sleep(0.2)
+        d.keys(":")
+        d.type("mark inject: primary stopped")
+        d.keys("Enter")
+        last_seen = heartbeat(pair, pair.primary_port)
+        t_stop0 = time.time()
+        pair.stop("primary")
+        t_stop1 = time.time()
+        d.keys("8")
+        d.wait_for(r"observed\s+state\s+app\s+writes fail", timeout=10)
+        time.sleep(3)
+        t_promote0 = time.time()
+        pair.promote()
+        # the first write through the endpoint after: the heartbeat row on the new primary moves on
+        deadline = time.time() + 20
+        while True:
+            hb = heartbeat(pair, pair.replica_port)
+            if hb is not None and hb > t_promote0 - 1:
+                t_seen = time.time()
+                break
+            if time.time() > deadline:
+                raise Failure("no write reached the promoted replica; screen:\n" + d.screen())
+            time.sleep(0.05)
+        d.wait_for(r"observed\s+state\s+app\s+writes go through again", timeout=10)
+        d.wait_for(r"observed\s+role\s+new-primary", timeout=10)
+        d.keys(":")
+        d.type("drill stop")
+        d.keys("Enter")
+        s = d.wait_for(r"drill report: \S+\.md \(and \.json\)", timeout=10)
+        assert "DRILL gameday" not in s, s
+        md = glob.glob(os.path.join(state, "dbfleet", "drills", "pairfleet-gameday-*.md"))
+        js = glob.glob(os.path.join(state, "dbfleet", "drills", "pairfleet-gameday-*.json"))
+        assert len(md) == 1 and len(js) == 1, (md, js)
+        assert os.stat(js[0]).st_mode & 0o777 == 0o600
+        with open(js[0]) as f:
+            r = json.load(f)
+        with open(md[0]) as f:
+            text = f.read()
+        # the RTO measured lies between what this test saw: at least the time between the stop
+        # ending and the promotion starting; at most from the last heartbeat it read before the
+        # stop to the first it saw after (plus the probe's own close)
+        out = [o for o in r["outages"] if o["endpoint"] == "app"]
+        assert len(out) == 1, r["outages"]
+        rto = out[0]["rto_s"]
+        low, high = t_promote0 - t_stop1, t_seen + 0.5 - last_seen
+        assert low <= rto <= high, (low, rto, high)
+        assert out[0]["rto_objective_s"] == 30 and out[0]["rto_verdict"] == "met", out[0]
+        assert out[0]["rpo_estimate_lag_s"] is not None and out[0]["rpo_objective_s"] == 5, out[0]
+        assert t_stop0 - 3 <= out[0]["last_write_before"] <= t_stop1, (out[0], t_stop0, t_stop1)
+        sw = [x for x in r["switches"] if x["object"] == "new-primary"]
+        assert sw and sw[0]["rto"] == "measured" and sw[0]["rto_s"] == rto, r["switches"]
+        assert r["run_by"]["user"] == getpass.getuser() and r["run_by"]["host"] == socket.gethostname()
+        assert any(e["source"] == "drill" and e["text"] == "inject: primary stopped" for e in r["timeline"])
+        assert re.search(r"\| app \| .* \| %.1f s \| 30 s met \|" % rto, text), text
+        assert "## Failovers, switchovers and promotions seen" in text and "inject: primary stopped" in text
+    finally:
+        if d:
+            d.close()
+        pair.close()
+
+
+def test_burn_rate_of_an_unreachable_target_and_a_healthy_one():
+    state, env = state_env()
+    cfg = write_config([("gone", dsn(closed_port()), {"slo_availability": "99.9"}),
+                        ("fine", dsn(PgPairless.port()), {"slo_availability": "99.9", "slo_window": 1})])
+    d = Dbfleet(["-c", cfg], width=200, env=env)
+    try:
+        # every second of 'gone' is bad: 100 % over a 0.1 % budget burns at 1000, both windows: FAST, red
+        s = d.wait_for(r"^gone\s.*FAST 1000/1000", timeout=15)
+        # its 7-day budget: 604.8 s; each bad second spends 0.17 % of it
+        s = d.wait_for(r"^gone\s.*\s9\d\.\d%\s+FAST", timeout=15)
+        s = d.wait_for(r"^fine\s.*100%\s+0\.0/0\.0", timeout=15)
+        # a file for the windows: after a restart they go on from it
+        assert os.path.exists(os.path.join(state, "dbfleet", os.path.basename(cfg)[:-5] + ".state"))
+    finally:
+        d.close()
+
+
+class PgPairless:
+    """The lab's primary, for a healthy target (read only: nothing is stopped)."""
+
+    @staticmethod
+    def port():
+        from harness import lab
+        return lab()["PG_PRIMARY_PORT"]
+
+
+def test_corrupt_state_file_is_set_aside_with_a_message():
+    state, env = state_env()
+    os.makedirs(os.path.join(state, "dbfleet"))
+    path = os.path.join(state, "dbfleet", "slofleet.state")
+    with open(path, "wb") as f:
+        f.write(b"dbfleet-slo 1\norders 30000000 60.000 0.000 deadbeef\n\x1b[31mgarbage\n")
+    cfg = write_config([("fine", dsn(PgPairless.port()), {"slo_availability": "99.5"})], extra="fleet = slofleet")
+    d = Dbfleet(["-c", cfg], width=220, env=env)
+    try:
+        s = d.wait_for(r"state file '.*slofleet\.state': line 2: a record that does not read or whose checksum"
+                       r" fails; set aside as \.corrupt-TIMESTAMP, starting afresh")
+        assert "\x1b" not in s
+        aside = glob.glob(path + ".corrupt-*")
+        assert len(aside) == 1, aside
+        with open(aside[0], "rb") as f:
+            assert b"garbage" in f.read()
+        with open(path) as f:
+            assert f.readline() == "dbfleet-slo 1\n"
+        d.wait_for(r"^fine\s+postgres\s+primary\s+ok")
+    finally:
+        d.close()
