@@ -160,3 +160,50 @@ def test_corrupt_state_file_is_set_aside_with_a_message():
         d.wait_for(r"^fine\s+postgres\s+primary\s+ok")
     finally:
         d.close()
+
+
+def test_aws_failover_during_a_drill_is_in_the_report_beside_dbfleets_observations():
+    """FailoverDBCluster (moto, through the proxy) during a drill; quitting with the drill running
+    writes its report: the RDS events and the writer's move are there, with RTO "not measured"
+    (no application endpoint is probed), beside the drill's own marks."""
+    import awslab
+    awslab.url()
+    awslab.reset()
+    awslab.create_aurora("us-east-1", "dr1", ["dr1-a", "dr1-b"])
+    awslab.proxy("transition", {"failover_seconds": 2})
+    state, env = state_env()
+    env.update(awslab.env())
+    cfg = write_config([], extra="fleet = awsfleet\n[aws]\nenabled = true\nregions = us-east-1\ndiscover = 10\n"
+                                 "metrics = 10\n")
+    d = Dbfleet(["-c", cfg, "--drill", "aws-gameday"], width=200, env=env)
+    try:
+        d.wait_for(r"^dr1-a\s+\S+\s+writer\b", timeout=30)
+        d.keys(":")
+        d.type("mark inject: failover of dr1")
+        d.keys("Enter")
+        awslab.client("rds", via_proxy=True).failover_db_cluster(DBClusterIdentifier="dr1",
+                                                                 TargetDBInstanceIdentifier="dr1-b")
+        d.keys("8")
+        d.wait_for(r"rds\s+role\s+dr1-b\s+role: reader -> writer in cluster dr1", timeout=40)
+        d.wait_for(r"rds\s+rds event\s+dr1\s+failover: Completed failover to DB instance: dr1-b", timeout=30)
+        d.keys("q")
+        s = d.wait_for(r"^EXITED 0", timeout=10)
+        m = re.search(r"dbfleet: drill report: (\S+\.md)", s)
+        assert m, s
+        with open(m.group(1)) as f:
+            text = f.read()
+        with open(m.group(1)[:-3] + ".json") as f:
+            r = json.load(f)
+    finally:
+        d.close()
+    assert r["drill"] == "aws-gameday" and r["fleet"] == "awsfleet" and r["endpoints_probed"] == 0
+    assert r["outages"] == []
+    rds = [x for x in r["switches"] if x["source"] == "rds"]
+    assert any(x["kind"] == "role" and x["object"] == "dr1-b" for x in rds), r["switches"]
+    assert any(x["kind"] == "rds event" and "Completed failover" in x["text"] for x in rds), r["switches"]
+    assert all(x["rto"] == "not measured" and x["rto_s"] is None for x in r["switches"]), r["switches"]
+    marks = [e["text"] for e in r["timeline"] if e["source"] == "drill"]
+    assert marks[0].startswith("drill 'aws-gameday' started by ") and "inject: failover of dr1" in marks, marks
+    assert marks[-1] == "drill 'aws-gameday' ended", marks
+    assert "not measured (no application endpoint probed)" in text, text
+    assert "Not measured: no target is marked app_endpoint = yes." in text, text
