@@ -97,6 +97,8 @@ void fleet_detail(struct pane *p, const struct pane_ctx *ctx)
 			      snap->s.statements, snap->cost_ms_s, snap->s.privilege_note,
 			      snap->s.queries_note);
 	}
+	if (o >= 0 && (size_t)o < sizeof buf)
+		o += fleet_slo_detail(ctx->store, p->overlay_ref.target, snap, buf + o, sizeof buf - (size_t)o);
 	(void)o;
 	snapshot_release(&snap);
 	pane_set_overlay(p, buf);

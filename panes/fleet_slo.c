@@ -6,6 +6,7 @@
 #include "private.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 /* One burn rate as a cell's text: "-" when nothing was observed. */
 static void burn_text(char *out, size_t n, double burn)
@@ -31,4 +32,37 @@ int fleet_slo_cells(struct row *r, struct store *st, size_t t, int c_budget, int
 	else
 		row_setf(r, c_budget, 2, "-");
 	return v.fast;
+}
+
+static int by_value(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+int fleet_slo_detail(struct store *st, size_t t, const struct snapshot *snap, char *out, size_t n)
+{
+	double v[STORE_HISTORY];
+	size_t got = store_history(st, t, HIST_RTT_MS, v, STORE_HISTORY), k = 0;
+	for (size_t i = 0; i < got; i++)
+		if (v[i] >= 0)
+			v[k++] = v[i]; /* -1: not measured (a blocking engine's sample) */
+	int o;
+	if (snap && snap->rtt_ms >= 0 && k) {
+		qsort(v, k, sizeof v[0], by_value);
+		o = snprintf(out, n, "probe round trip: %.2f ms, sent to first byte on the socket (the last %zu:"
+			     " min %.2f, median %.2f, max %.2f ms)\n", snap->rtt_ms, k, v[0], v[k / 2], v[k - 1]);
+	} else {
+		o = snprintf(out, n, "probe round trip: not measured (a blocking driver's sample)\n");
+	}
+	struct slo_view s;
+	if (store_slo(st, t, &s) && o >= 0 && (size_t)o < n) {
+		char lat[40] = "";
+		if (s.latency_ms > 0)
+			snprintf(lat, sizeof lat, ", probes within %.0f ms", s.latency_ms);
+		o += snprintf(out + o, n - (size_t)o, "objective: %.3g%% of the time good%s; over %d days %.1f%% of the"
+			      " error budget left; burn %.2f over 1 h, %.2f over 6 h%s\n", s.objective, lat, s.window_days,
+			      s.budget_left * 100, s.burn_1h, s.burn_6h, s.fast ? " (FAST)" : "");
+	}
+	return o;
 }

@@ -124,6 +124,14 @@ def test_burn_rate_of_an_unreachable_target_and_a_healthy_one():
         # its 7-day budget: 604.8 s; each bad second spends 0.17 % of it
         s = d.wait_for(r"^gone\s.*\s9\d\.\d%\s+FAST", timeout=15)
         s = d.wait_for(r"^fine\s.*100%\s+0\.0/0\.0", timeout=15)
+        # its detail: the probe's round trip measured on the socket, and the objective's figures
+        d.keys(":")
+        d.type("target fine")
+        d.keys("Enter", "Enter")
+        s = d.wait_for(r"probe round trip: \d+\.\d\d ms, sent to first byte on the socket \(the last \d+: min")
+        assert re.search(r"objective: 99.9% of the time good; over 1 days 100.0% of the error budget left; burn"
+                         r" 0.00 over 1 h, 0.00 over 6 h\n", s), s
+        d.keys("Escape")
         # a file for the windows: after a restart they go on from it
         assert os.path.exists(os.path.join(state, "dbfleet", os.path.basename(cfg)[:-5] + ".state"))
     finally:
