@@ -136,13 +136,21 @@ void drill_set_fleet(struct drill *d, const char *fleet)
 	snprintf(d->fleet, sizeof d->fleet, "%s", fleet && *fleet ? fleet : "default");
 }
 
-int drill_add_target(struct drill *d, size_t idx, const struct collector_target *t, const struct engine_ops *ops)
+int drill_add_target(struct drill *d, size_t idx, const struct collector_target *t, const struct engine_ops *ops,
+		     struct err *err)
 {
 	if (!t->app_endpoint)
 		return 0;
+	if (!ops->write_probe)
+		return err_set(err, ERR_CONFIG, "target '%s': app_endpoint: the %s engine has no write probe", t->name,
+			       ops->name);
+	if (!t->heartbeat_table[0] && strcmp(ops->name, "postgres"))
+		return err_set(err, ERR_CONFIG, "target '%s': app_endpoint on MySQL or MariaDB needs heartbeat_table ="
+			       " TABLE (id INT PRIMARY KEY, ts DATETIME(6)): it has no statement that takes a transaction id",
+			       t->name);
 	struct probe *p = realloc(d->probes, (d->nprobes + 1) * sizeof *p);
 	if (!p)
-		return -1;
+		return err_set(err, ERR_FAIL, "out of memory");
 	d->probes = p;
 	d->probes[d->nprobes++] = (struct probe){.idx = idx, .conf = *t, .ops = ops, .outage = -1};
 	return 0;
@@ -163,9 +171,9 @@ static void wjob_run(struct job *j)
 		err_set(&x->err, ERR_CONFIG, "write probe: the %s engine has none", x->ops->name);
 	else if ((c = target_connect(&x->conf, x->ops, x->stop, &x->err)))
 		x->ok = x->ops->write_probe(c, x->conf.heartbeat_table, x->j.deadline, &x->err) == 0;
+	x->at = clock_wall(); /* the write's answer, before the close */
 	if (c)
 		x->ops->close(c);
-	x->at = clock_wall();
 }
 
 static void wjob_done(struct job *j)
@@ -239,8 +247,10 @@ static void timeline_write(struct drill *d, const struct probe *p, const char *n
 	struct tl_event ev = {.at = x->at, .source = TL_SRC_OBSERVED, .kind = TL_STATE, .level = ok ? TL_GOOD : TL_BAD};
 	snprintf(ev.state, sizeof ev.state, "%s", ok ? "writable" : "unwritable");
 	snprintf(ev.target, sizeof ev.target, "%s", name);
-	if (ok)
+	if (ok && p->last_ok > 0)
 		snprintf(ev.text, sizeof ev.text, "writes go through again, %.1fs after the last one", x->at - p->last_ok);
+	else if (ok)
+		snprintf(ev.text, sizeof ev.text, "writes go through (none had since dbfleet started)");
 	else
 		snprintf(ev.text, sizeof ev.text, "writes fail: %.200s", x->err.msg);
 	store_timeline_add(d->env.st, &ev);
@@ -253,7 +263,7 @@ static void on_result(struct drill *d, struct wjob *x)
 	char name[64];
 	p->out = 0;
 	name_of(d, p->idx, name, sizeof name);
-	if (p->known && p->writable != x->ok)
+	if (p->known ? p->writable != x->ok : !x->ok) /* a change, or failing from the start */
 		timeline_write(d, p, name, x->ok, x);
 	pthread_mutex_lock(&d->mu);
 	if (!x->ok && p->outage < 0 && p->last_ok > 0) { /* writes stopped */

@@ -75,8 +75,10 @@ struct drill *drill_new(struct store *st);
 void drill_set_fleet(struct drill *d, const char *fleet);
 /* Drop the creator's reference (NULL-safe, sets *d NULL). */
 void drill_free(struct drill **d);
-/* Target 'idx' (before the thread starts): its write probe if an application endpoint, its objectives. */
-int drill_add_target(struct drill *d, size_t idx, const struct collector_target *t, const struct engine_ops *ops);
+/* Target 'idx' (before the thread starts): its write probe if an application endpoint, its objectives;
+ * 0, or -1 with 'err' (ERR_CONFIG: an endpoint that cannot be probed for writes). */
+int drill_add_target(struct drill *d, size_t idx, const struct collector_target *t, const struct engine_ops *ops,
+		     struct err *err);
 /* Start the prober thread; 0 or -1. */
 int drill_start(struct drill *d, const struct drill_env *env);
 /* 1 while a drill runs: every probe at 1 s (samplers read it). */

@@ -169,10 +169,7 @@ struct collector *collector_new(struct store *st, const struct collector_target 
 		return NULL;
 	}
 	for (size_t i = 0; i < n; i++) {
-		int rc = add_target(c, i, &t[i], err);
-		if (rc < 0 || drill_add_target(c->drill, i, &t[i], TS(c, i)->ops) < 0) {
-			if (rc == 0)
-				err_set(err, ERR_FAIL, "out of memory");
+		if (add_target(c, i, &t[i], err) < 0 || drill_add_target(c->drill, i, &t[i], TS(c, i)->ops, err) < 0) {
 			free(at);
 			collector_stop(c, 0);
 			return NULL;

@@ -435,7 +435,8 @@ int slo_load(struct slo_set *s, const char *path, double at, char *msg, size_t n
 		rc = -1;
 	}
 	char wmsg[400] = "";
-	if (rewrite(s, path, now_min, wmsg, sizeof wmsg) < 0 && rc == 0) {
+	/* the minute in progress goes out whole with the next append, not now as well */
+	if (rewrite(s, path, now_min ? now_min - 1 : 0, wmsg, sizeof wmsg) < 0 && rc == 0) {
 		snprintf(msg, n, "%s", wmsg);
 		rc = -1;
 	}

@@ -295,8 +295,10 @@ int main(int argc, char **argv)
 	o.cloud.timeout_s = o.timeout_s;
 	store = store_new(o.ntargets); /* it grows for discovered instances the config connects to */
 	struct collector *col = store ? collector_new(store, o.targets, o.ntargets, &e) : NULL;
-	if (!col)
+	if (!col) {
+		keymap_free(&km);
 		return fail_release(&o, e.msg[0] ? e.msg : "out of memory");
+	}
 	collector_set_cloud(col, &o.cloud);
 	collector_set_audit(col, o.audit_log);
 	collector_set_samplers(col, o.samplers);

@@ -215,3 +215,15 @@ def test_aws_failover_during_a_drill_is_in_the_report_beside_dbfleets_observatio
     assert marks[-1] == "drill 'aws-gameday' ended", marks
     assert "not measured (no application endpoint probed)" in text, text
     assert "Not measured: no target is marked app_endpoint = yes." in text, text
+
+
+def test_app_endpoint_on_mariadb_without_a_heartbeat_table_is_a_config_error():
+    from harness import run_cli
+    cfg = write_config([("mdb-rw", "mysql://mon@127.0.0.1:1/x", {"app_endpoint": "yes"})])
+    r = run_cli(["-c", cfg, "--once"])
+    assert r.returncode == 2, r
+    assert ("target 'mdb-rw': app_endpoint on MySQL or MariaDB needs heartbeat_table = TABLE (id INT PRIMARY KEY,"
+            " ts DATETIME(6))") in r.stderr, r.stderr
+    cfg = write_config([("mdb-rw", "mysql://mon@127.0.0.1:1/x", {"app_endpoint": "yes", "heartbeat_table": "x;y"})])
+    r = run_cli(["-c", cfg, "--once"])
+    assert r.returncode == 2 and "heartbeat_table: 'x;y' is not a table name" in r.stderr, r.stderr
