@@ -227,3 +227,39 @@ def test_app_endpoint_on_mariadb_without_a_heartbeat_table_is_a_config_error():
     cfg = write_config([("mdb-rw", "mysql://mon@127.0.0.1:1/x", {"app_endpoint": "yes", "heartbeat_table": "x;y"})])
     r = run_cli(["-c", cfg, "--once"])
     assert r.returncode == 2 and "heartbeat_table: 'x;y' is not a table name" in r.stderr, r.stderr
+
+
+def state_record(name, minute, good, bad):
+    import zlib
+    body = "%s %d %.3f %.3f" % (name, minute, good, bad)
+    return "%s %08x\n" % (body, zlib.crc32(body.encode()))
+
+
+def test_windows_survive_a_restart_from_the_state_file():
+    """The minutes a previous run left in the state file count: 6 bad minutes of the 59 before
+    this one, against 99 %: the hour burns at 360 / 3540 / 0.01 = 10.17 (a few live good seconds
+    bring it to 10.1), and a 1-day budget of 864 s has 1 - 360/864 = 58.3 % left."""
+    if time.time() % 60 > 50:
+        time.sleep(61 - time.time() % 60)  # the seeded minutes stay in the hour while the test looks
+    state, env = state_env()
+    os.makedirs(os.path.join(state, "dbfleet"))
+    now_min = int(time.time() // 60)
+    with open(os.path.join(state, "dbfleet", "restart.state"), "w") as f:
+        f.write("dbfleet-slo 1\n")
+        for m in range(now_min - 59, now_min):
+            bad = now_min - 40 <= m < now_min - 34
+            f.write(state_record("fine", m, 0 if bad else 60, 60 if bad else 0))
+        f.write(state_record("someone%20else", now_min - 3, 0, 60))
+    cfg = write_config([("fine", dsn(PgPairless.port()), {"slo_availability": "99", "slo_window": 1})],
+                       extra="fleet = restart")
+    d = Dbfleet(["-c", cfg], width=200, env=env)
+    try:
+        d.wait_for(r"^fine\s.*\s58\.3%\s+10\.[12]/10\.[12]\s*$", timeout=15)
+    finally:
+        d.close()
+    with open(os.path.join(state, "dbfleet", "restart.state")) as f:
+        lines = f.read().splitlines()
+    # rewritten at start (temporary file, rename): the target's minutes kept, one not configured dropped
+    assert lines[0] == "dbfleet-slo 1" and len([x for x in lines if x.startswith("fine ")]) >= 59, lines
+    assert not [x for x in lines if x.startswith("someone")], lines
+    assert oct(os.stat(os.path.join(state, "dbfleet", "restart.state")).st_mode & 0o777) == "0o600"
