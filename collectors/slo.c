@@ -156,10 +156,12 @@ int slo_fast(double burn_1h, double burn_6h)
 	return burn_1h >= SLO_FAST_1H && burn_6h >= SLO_FAST_6H;
 }
 
-double slo_budget_left(double bad, double avail, double window_s)
+void slo_view_finish(struct slo_view *v)
 {
-	double budget = (1 - avail / 100) * window_s;
-	return budget > 0 ? 1 - bad / budget : 1;
+	v->burn_1h = slo_burn(v->good_1h, v->bad_1h, v->objective);
+	v->burn_6h = slo_burn(v->good_6h, v->bad_6h, v->objective);
+	v->budget_left = v->budget_s > 0 ? 1 - v->bad_window / v->budget_s : 1;
+	v->fast = slo_fast(v->burn_1h, v->burn_6h);
 }
 
 int slo_view_of(struct slo_set *s, size_t t, double at, struct slo_view *out)
@@ -172,14 +174,13 @@ int slo_view_of(struct slo_set *s, size_t t, double at, struct slo_view *out)
 	if (x) {
 		double g, b;
 		*out = (struct slo_view){.objective = x->avail, .latency_ms = x->latency_ms, .window_days = x->window_days};
-		slo_sum(x->b, SLO_MINUTES, now_min, 60, &g, &b);
-		out->burn_1h = slo_burn(g, b, x->avail);
-		slo_sum(x->b, SLO_MINUTES, now_min, 360, &g, &b);
-		out->burn_6h = slo_burn(g, b, x->avail);
+		slo_sum(x->b, SLO_MINUTES, now_min, 60, &out->good_1h, &out->bad_1h);
+		slo_sum(x->b, SLO_MINUTES, now_min, 360, &out->good_6h, &out->bad_6h);
 		slo_sum(x->b, SLO_MINUTES, now_min, (uint32_t)x->window_days * 1440, &g, &b);
-		out->budget_left = slo_budget_left(b, x->avail, x->window_days * 86400.0);
+		out->bad_window = b;
+		out->budget_s = (1 - x->avail / 100) * x->window_days * 86400.0;
 		out->observed_s = g + b;
-		out->fast = slo_fast(out->burn_1h, out->burn_6h);
+		slo_view_finish(out);
 	}
 	pthread_mutex_unlock(&s->mu);
 	return x != NULL;

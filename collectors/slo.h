@@ -43,9 +43,8 @@ int slo_view_of(struct slo_set *s, size_t t, double at, struct slo_view *out);
 void slo_sum(const struct slo_bucket *b, size_t n, uint32_t now_min, uint32_t minutes, double *good, double *bad);
 /* The burn rate: the bad fraction over the budget (1 - avail/100); -1 when nothing was observed. */
 double slo_burn(double good, double bad, double avail);
-/* The budget left of a window of 'window_s' seconds with 'bad' bad seconds: the fraction of
- * (1 - avail/100) * window_s not spent (1 untouched, < 0 overspent). Time not observed counts as good. */
-double slo_budget_left(double bad, double avail, double window_s);
+/* Burn rates, the budget left and fast from the seconds and the objective in 'v'. */
+void slo_view_finish(struct slo_view *v);
 /* Fast burn: both windows at their thresholds. */
 int slo_fast(double burn_1h, double burn_6h);
 

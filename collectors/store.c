@@ -450,6 +450,11 @@ int store_slo(struct store *s, size_t t, struct slo_view *out)
 	return slo_view_of(s->slo, t, clock_wall(), out);
 }
 
+void store_slo_finish(struct slo_view *v)
+{
+	slo_view_finish(v);
+}
+
 void store_slo_note(struct store *s, const char *fmt, ...)
 {
 	va_list ap;

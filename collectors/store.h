@@ -184,12 +184,17 @@ struct slo_view {
 	double budget_left;   /* of the window's budget: 1 untouched, < 0 overspent */
 	int fast;             /* burn_1h >= 14.4 and burn_6h >= 6 */
 	double observed_s;    /* seconds the probes covered in the window */
+	/* the seconds behind them, for a group's figures: good and bad over 1 h and 6 h, bad over the
+	 * window, and the window's budget in seconds ((1 - objective) * window) */
+	double good_1h, bad_1h, good_6h, bad_6h, bad_window, budget_s;
 };
 
 /* Target 't' has an objective (config: slo_availability, slo_latency_ms, slo_window); before the samplers. */
 void store_set_slo(struct store *s, size_t t, double avail, double latency_ms, int window_days);
 /* Its budget and burn now; 0 if 't' has no objective. Any thread. */
 int store_slo(struct store *s, size_t t, struct slo_view *out);
+/* Burn rates, the budget left and 'fast' from the seconds and objective in 'v' (a group's sums). Pure. */
+void store_slo_finish(struct slo_view *v);
 /*
  * The state file the windows survive a restart in ($XDG_STATE_HOME/dbfleet/FLEET.state):
  * read (a corrupt one is set aside, with a message store_slo_message hands out once), then

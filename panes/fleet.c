@@ -269,11 +269,11 @@ static void member_row(struct pane *p, const struct fleet_fact *x, const struct 
 }
 
 /* A group's header: its name, how many rows it holds and the worst of them. */
-static void header_row(struct pane *p, const struct fleet_fact *first, size_t members, int open, int group)
+static struct row *header_row(struct pane *p, const struct fleet_fact *first, size_t members, int open, int group)
 {
 	struct row *r = table_add(&p->tab);
 	if (!r)
-		return;
+		return NULL;
 	char name[ROW_KEY_MAX + 40];
 	const char *mark = text_utf8() ? (open ? "\u25be" : "\u25b8") : (open ? "-" : "+");
 	snprintf(name, sizeof name, "%s %s (%zu)", mark, first->group, members);
@@ -284,6 +284,7 @@ static void header_row(struct pane *p, const struct fleet_fact *first, size_t me
 	row_text(r, C_STATE, fleet_problem_name(first->group_rank));
 	r->key[C_STATE] = first->group_rank;
 	r->attr = first->group_rank == FP_OK ? ROW_BOLD : problem_attr(first->group_rank, 0);
+	return r;
 }
 
 /* The rows, group by group; a collapsed group is its header alone. */
@@ -298,7 +299,9 @@ static void emit(struct pane *p, struct fleet_priv *v, struct fleet_fact **x, si
 		int open = 1;
 		if (grouped) {
 			open = !collapsed(v, x[i]->group);
-			header_row(p, x[i], j - i, open, ++gi);
+			struct row *h = header_row(p, x[i], j - i, open, ++gi);
+			if (h && fleet_slo_group(h, ctx->store, x + i, j - i, C_BUDGET, C_BURN) && h->attr == ROW_BOLD)
+				h->attr = ROW_BAD; /* the group's budget goes in hours */
 		}
 		v->any_open |= open;
 		for (size_t k = i; open && k < j; k++)

@@ -2,6 +2,8 @@
  * fleet_slo.c - the fleet pane's objective columns: the error budget left
  * and the burn rate over 1 h and 6 h, a fast burn highlighted (both windows
  * at their thresholds, collectors/slo.h: multi-window burn-rate alerting).
+ * A group's header row sums its members' seconds against the strictest
+ * objective among them: the group's own SLO.
  */
 #include "private.h"
 
@@ -17,11 +19,10 @@ static void burn_text(char *out, size_t n, double burn)
 		snprintf(out, n, burn >= 100 ? "%.0f" : "%.1f", burn);
 }
 
-int fleet_slo_cells(struct row *r, struct store *st, size_t t, int c_budget, int c_burn)
+/* The cells of a view, a target's or a group's. */
+static void view_cells(struct row *r, const struct slo_view *vp, int c_budget, int c_burn)
 {
-	struct slo_view v;
-	if (!store_slo(st, t, &v))
-		return 0;
+	struct slo_view v = *vp;
 	char a[16], b[16];
 	burn_text(a, sizeof a, v.burn_1h);
 	burn_text(b, sizeof b, v.burn_6h);
@@ -31,7 +32,36 @@ int fleet_slo_cells(struct row *r, struct store *st, size_t t, int c_budget, int
 		row_setf(r, c_budget, v.budget_left, pct > -100 && pct < 100 ? "%.1f%%" : "%.0f%%", pct);
 	else
 		row_setf(r, c_budget, 2, "-");
+}
+
+int fleet_slo_cells(struct row *r, struct store *st, size_t t, int c_budget, int c_burn)
+{
+	struct slo_view v;
+	if (!store_slo(st, t, &v))
+		return 0;
+	view_cells(r, &v, c_budget, c_burn);
 	return v.fast;
+}
+
+int fleet_slo_group(struct row *r, struct store *st, struct fleet_fact *const *x, size_t n, int c_budget, int c_burn)
+{
+	struct slo_view sum = {0}, v;
+	int any = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (x[i]->ref.kind != ROW_TARGET || !store_slo(st, x[i]->ref.target, &v))
+			continue;
+		any = 1;
+		sum.objective = v.objective > sum.objective ? v.objective : sum.objective; /* the strictest */
+		sum.good_1h += v.good_1h, sum.bad_1h += v.bad_1h;
+		sum.good_6h += v.good_6h, sum.bad_6h += v.bad_6h;
+		sum.bad_window += v.bad_window, sum.budget_s += v.budget_s;
+		sum.observed_s += v.observed_s;
+	}
+	if (!any)
+		return 0;
+	store_slo_finish(&sum);
+	view_cells(r, &sum, c_budget, c_burn);
+	return sum.fast;
 }
 
 static int by_value(const void *a, const void *b)

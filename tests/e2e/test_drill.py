@@ -115,8 +115,9 @@ def test_drill_measures_rto_through_a_read_write_host_list():
 
 def test_burn_rate_of_an_unreachable_target_and_a_healthy_one():
     state, env = state_env()
-    cfg = write_config([("gone", dsn(closed_port()), {"slo_availability": "99.9"}),
-                        ("fine", dsn(PgPairless.port()), {"slo_availability": "99.9", "slo_window": 1})])
+    cfg = write_config([("gone", dsn(closed_port()), {"slo_availability": "99.9", "tags": "team=pay"}),
+                        ("fine", dsn(PgPairless.port()), {"slo_availability": "99.9", "slo_window": 1,
+                                                          "tags": "team=pay"})])
     d = Dbfleet(["-c", cfg], width=200, env=env)
     try:
         # every second of 'gone' is bad: 100 % over a 0.1 % budget burns at 1000, both windows: FAST, red
@@ -132,6 +133,15 @@ def test_burn_rate_of_an_unreachable_target_and_a_healthy_one():
         assert re.search(r"objective: 99.9% of the time good; over 1 days 100.0% of the error budget left; burn"
                          r" 0.00 over 1 h, 0.00 over 6 h\n", s), s
         d.keys("Escape")
+        # the group's own SLO: its members' seconds summed, about half of them bad: a burn near 500
+        d.keys(":")
+        d.type("group tag:team")
+        d.keys("Enter")
+        s = d.wait_for(r"pay \(2\)\s.*FAST \d+/\d+")
+        m = re.search(r"pay \(2\)\s.*?([\d.]+)%\s+FAST (\d+)/(\d+)", s)
+        assert m and 250 < int(m.group(2)) < 750 and 250 < int(m.group(3)) < 750, s
+        # budget: 604.8 s (gone, 7 days) + 86.4 s (fine, 1 day) against gone's bad seconds
+        assert 90 < float(m.group(1)) < 100, s
         # a file for the windows: after a restart they go on from it
         assert os.path.exists(os.path.join(state, "dbfleet", os.path.basename(cfg)[:-5] + ".state"))
     finally:
