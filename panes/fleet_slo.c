@@ -79,9 +79,12 @@ int fleet_slo_detail(struct store *st, size_t t, const struct snapshot *snap, ch
 			v[k++] = v[i]; /* -1: not measured (a blocking engine's sample) */
 	int o;
 	if (snap && snap->rtt_ms >= 0 && k) {
+		char spark[256];
+		fmt_spark(spark, sizeof spark, v, k, 60); /* in order, before the sort */
 		qsort(v, k, sizeof v[0], by_value);
 		o = snprintf(out, n, "probe round trip: %.2f ms, sent to first byte on the socket (the last %zu:"
-			     " min %.2f, median %.2f, max %.2f ms)\n", snap->rtt_ms, k, v[0], v[k / 2], v[k - 1]);
+			     " min %.2f, median %.2f, max %.2f ms)\n  %s\n", snap->rtt_ms, k, v[0], v[k / 2], v[k - 1],
+			     spark);
 	} else {
 		o = snprintf(out, n, "probe round trip: not measured (a blocking driver's sample)\n");
 	}

@@ -98,6 +98,8 @@ def test_drill_measures_rto_through_a_read_write_host_list():
         rto = out[0]["rto_s"]
         low, high = t_promote0 - t_stop1, t_seen + 0.5 - last_seen
         assert low <= rto <= high, (low, rto, high)
+        print("  RTO measured %.2fs, the test's bounds [%.2f, %.2f]; RPO estimate %s s of lag"
+              % (rto, low, high, out[0]["rpo_estimate_lag_s"]))
         assert out[0]["rto_objective_s"] == 30 and out[0]["rto_verdict"] == "met", out[0]
         assert out[0]["rpo_estimate_lag_s"] is not None and out[0]["rpo_objective_s"] == 5, out[0]
         assert t_stop0 - 3 <= out[0]["last_write_before"] <= t_stop1, (out[0], t_stop0, t_stop1)
@@ -130,6 +132,7 @@ def test_burn_rate_of_an_unreachable_target_and_a_healthy_one():
         d.type("target fine")
         d.keys("Enter", "Enter")
         s = d.wait_for(r"probe round trip: \d+\.\d\d ms, sent to first byte on the socket \(the last \d+: min")
+        print("  " + re.search(r"probe round trip: [^\n]*\)", s).group(0))
         assert re.search(r"objective: 99.9% of the time good; over 1 days 100.0% of the error budget left; burn"
                          r" 0.00 over 1 h, 0.00 over 6 h\n", s), s
         d.keys("Escape")
