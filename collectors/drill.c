@@ -391,9 +391,11 @@ int drill_end(struct drill *d, struct err *err)
 	pthread_mutex_unlock(&d->mu);
 	if (!active)
 		return err_set(err, ERR_REFUSED, "no drill is running (':drill start NAME')");
-	pthread_mutex_lock(d->env.mu);
-	pthread_cond_broadcast(d->env.cv);
-	pthread_mutex_unlock(d->env.mu);
+	if (d->env.mu) { /* the prober runs: wake it to write the report now */
+		pthread_mutex_lock(d->env.mu);
+		pthread_cond_broadcast(d->env.cv);
+		pthread_mutex_unlock(d->env.mu);
+	}
 	return 0;
 }
 

@@ -125,8 +125,9 @@ static void md_outages(struct buf *b, const struct drill_facts *f)
 {
 	put(b, "## Write unavailability through the application endpoints\n\n");
 	put(b, "RTO is measured from the last write that went through before the failure to the first one after, "
-	       "through the endpoint applications use. RPO is an estimate: the replica lag last sampled before "
-	       "the last good write (the data an asynchronous replica may not have had).\n\n");
+	       "through the endpoint applications use. RPO is an estimate: the worst replica lag in the fleet "
+	       "last sampled at or before the last good write (the data an asynchronous replica may not have "
+	       "had).\n\n");
 	if (!f->nout) {
 		put(b, "%s\n\n", f->probed ? "No write failed during the drill."
 					   : "Not measured: no target is marked app_endpoint = yes.");

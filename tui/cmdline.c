@@ -192,6 +192,11 @@ static void complete(struct ui *ui)
 		for (size_t i = 0; i < sizeof groupings / sizeof groupings[0]; i++)
 			if (!strncmp(groupings[i], arg, plen))
 				fixed[n++] = groupings[i];
+	} else if (verb_is(stem, space, "drill")) {
+		static const char *const how[] = {"start", "stop"};
+		for (size_t i = 0; i < 2; i++)
+			if (!strncmp(how[i], arg, plen))
+				fixed[n++] = how[i];
 	}
 	if (n == 0) {
 		ui_say(ui, "nothing completes '%.60s'", arg);
