@@ -39,8 +39,8 @@
 
 /* MySQL connects run here (by name, for VERIFY_IDENTITY) and a host that accepts TCP
  * and never greets holds a worker for its whole timeout: six, so a few such hosts
- * leave room for the rest. Threads stay at most 16: 3 samplers, 6 workers, 3 stuck,
- * the supervisor, main, the action worker and the AWS thread. */
+ * leave room for the rest. Threads stay at most 17: 3 samplers, 6 workers, 3 stuck,
+ * the supervisor, main, the action worker, the prober (drill.c) and the AWS thread. */
 #define POOL_WORKERS 6
 #define POOL_MAX_STUCK 3
 #define SAMPLERS_MAX 16
