@@ -1,13 +1,15 @@
 """Drills and objectives: measured RTO through a read-write host list on a throwaway pair, SLO
 burn on the fleet pane, the state file set aside when corrupt."""
+import atexit
+import getpass
 import glob
 import json
 import os
 import re
+import shutil
 import socket
 import tempfile
 import time
-import getpass
 
 from harness import Dbfleet, Failure, dsn, write_config
 from pgpair import PgPair
@@ -22,7 +24,9 @@ def closed_port():
 
 
 def state_env():
+    """A state folder of the test's own ($XDG_STATE_HOME), removed when the run ends."""
     d = tempfile.mkdtemp(prefix="dbfleet-state-")
+    atexit.register(shutil.rmtree, d, True)
     return d, {"XDG_STATE_HOME": d}
 
 
