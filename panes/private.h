@@ -88,5 +88,7 @@ int fleet_slo_group(struct row *r, struct store *st, struct fleet_fact *const *x
 /* The detail overlay's lines about the probe's round trip and the objective; snprintf's count. */
 int fleet_slo_detail(struct store *st, size_t t, const struct snapshot *snap, char *out, size_t n);
 void fleet_cloud_detail(struct pane *p, const struct pane_ctx *ctx, const struct row_ref *ref);
+/* The same, rewritten at each recalc for p->overlay_ref. */
+void fleet_cloud_refresh(struct pane *p, const struct pane_ctx *ctx);
 
 #endif
