@@ -125,6 +125,13 @@ struct engine_ops {
 	 * saying where to put it instead (never the value); 0 if not. Pure: no connection. */
 	int (*dsn_secret)(const char *dsn, char *why, size_t n);
 	/*
+	 * A write through 'c', a fresh connection to an application endpoint
+	 * (drills, write availability): upsert row id 1 of 'table' (columns id
+	 * and ts), or with 'table' "" a statement that takes a transaction id.
+	 * Blocking, on a worker; 0 or -1 with 'err'. Optional.
+	 */
+	int (*write_probe)(struct engine_conn *c, const char *table, double deadline, struct err *err);
+	/*
 	 * The plan of a session's running statement or of a recorded one, never
 	 * running it: read-only, bounded by 'deadline' and the server's own
 	 * timeouts (optional: NULL, no plans). 0 with 'out' filled (zeroed by the

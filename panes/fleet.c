@@ -13,7 +13,8 @@
 #include <string.h>
 #include <time.h>
 
-enum { C_NAME, C_ENGINE, C_ROLE, C_STATE, C_TLS, C_CONNS, C_CPU, C_TPS, C_XACT, C_LAG, C_AGE, C_COST, C_N };
+enum { C_NAME, C_ENGINE, C_ROLE, C_STATE, C_TLS, C_CONNS, C_CPU, C_TPS, C_XACT, C_LAG, C_AGE, C_COST, C_BUDGET, C_BURN,
+       C_N };
 
 static const struct column cols[C_N] = {
 	[C_NAME] = {"NAME", 18, 1, 0, 1, 0},
@@ -28,6 +29,8 @@ static const struct column cols[C_N] = {
 	[C_LAG] = {"LAG", 10, 0, 1, 1, 0},
 	[C_AGE] = {"AGE", 6, 0, 1, 1, 0},
 	[C_COST] = {"OWN COST", 12, 0, 1, 1, 3},
+	[C_BUDGET] = {"BUDGET", 6, 0, 1, 1, 5},
+	[C_BURN] = {"BURN 1H/6H", 14, 0, 1, 1, 5},
 };
 
 /* Wall-clock seconds, whole: AWS's timestamps are. */
@@ -255,6 +258,9 @@ static void member_row(struct pane *p, const struct fleet_fact *x, const struct 
 		fill_cloud_row(r, x->ci, epoch);
 	}
 	r->attr = problem_attr(x->problem, x->ref.kind != ROW_TARGET || x->st.state == TARGET_OK);
+	if (x->ref.kind == ROW_TARGET && fleet_slo_cells(r, ctx->store, x->ref.target, C_BUDGET, C_BURN) &&
+	    r->attr == ROW_NORMAL)
+		r->attr = ROW_BAD; /* a fast burn: the budget goes in hours */
 	if (indent) {
 		char name[sizeof x->st.name + 4];
 		snprintf(name, sizeof name, "  %s", x->st.name);
@@ -263,11 +269,11 @@ static void member_row(struct pane *p, const struct fleet_fact *x, const struct 
 }
 
 /* A group's header: its name, how many rows it holds and the worst of them. */
-static void header_row(struct pane *p, const struct fleet_fact *first, size_t members, int open, int group)
+static struct row *header_row(struct pane *p, const struct fleet_fact *first, size_t members, int open, int group)
 {
 	struct row *r = table_add(&p->tab);
 	if (!r)
-		return;
+		return NULL;
 	char name[ROW_KEY_MAX + 40];
 	const char *mark = text_utf8() ? (open ? "\u25be" : "\u25b8") : (open ? "-" : "+");
 	snprintf(name, sizeof name, "%s %s (%zu)", mark, first->group, members);
@@ -278,6 +284,7 @@ static void header_row(struct pane *p, const struct fleet_fact *first, size_t me
 	row_text(r, C_STATE, fleet_problem_name(first->group_rank));
 	r->key[C_STATE] = first->group_rank;
 	r->attr = first->group_rank == FP_OK ? ROW_BOLD : problem_attr(first->group_rank, 0);
+	return r;
 }
 
 /* The rows, group by group; a collapsed group is its header alone. */
@@ -292,7 +299,9 @@ static void emit(struct pane *p, struct fleet_priv *v, struct fleet_fact **x, si
 		int open = 1;
 		if (grouped) {
 			open = !collapsed(v, x[i]->group);
-			header_row(p, x[i], j - i, open, ++gi);
+			struct row *h = header_row(p, x[i], j - i, open, ++gi);
+			if (h && fleet_slo_group(h, ctx->store, x + i, j - i, C_BUDGET, C_BURN) && h->attr == ROW_BOLD)
+				h->attr = ROW_BAD; /* the group's budget goes in hours */
 		}
 		v->any_open |= open;
 		for (size_t k = i; open && k < j; k++)

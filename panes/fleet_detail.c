@@ -148,6 +148,8 @@ void fleet_detail(struct pane *p, const struct pane_ctx *ctx)
 			      snap->s.statements, snap->cost_ms_s, snap->s.privilege_note,
 			      snap->s.queries_note);
 	}
+	if (o >= 0 && (size_t)o < sizeof buf)
+		o += fleet_slo_detail(ctx->store, p->overlay_ref.target, snap, buf + o, sizeof buf - (size_t)o);
 	struct cloud_snapshot *c = store_cloud_get(ctx->store);
 	const struct cloud_instance *ci = fleet_cloud_of(c, &st);
 	if (ci && o >= 0 && o < (int)sizeof buf) /* an RDS instance too: what its Performance Insights see */

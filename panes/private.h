@@ -80,6 +80,14 @@ void fleet_order(struct fleet_fact **x, size_t n);
 
 /* Enter (fleet_detail.c): a target's every figure, live (p->overlay_ref), or an AWS instance's. */
 void fleet_detail(struct pane *p, const struct pane_ctx *ctx);
+/* A target's objective cells (fleet_slo.c): budget left, burn 1 h/6 h; 1 if it burns fast, 0 otherwise or
+ * when it has no objective. */
+int fleet_slo_cells(struct row *r, struct store *st, size_t t, int c_budget, int c_burn);
+/* A group header's objective cells: its members' seconds summed, against the strictest of their objectives;
+ * 1 if that burns fast. */
+int fleet_slo_group(struct row *r, struct store *st, struct fleet_fact *const *x, size_t n, int c_budget, int c_burn);
+/* The detail overlay's lines about the probe's round trip and the objective; snprintf's count. */
+int fleet_slo_detail(struct store *st, size_t t, const struct snapshot *snap, char *out, size_t n);
 void fleet_cloud_detail(struct pane *p, const struct pane_ctx *ctx, const struct row_ref *ref);
 /* The same, rewritten at each recalc for p->overlay_ref. */
 void fleet_cloud_refresh(struct pane *p, const struct pane_ctx *ctx);

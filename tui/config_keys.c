@@ -26,6 +26,7 @@ static int parse_service(char *field, size_t size, const char *v, char *msg, siz
 static int parse_tags(char *field, size_t size, const char *v, char *msg, size_t n);
 static int parse_regions(char *field, size_t size, const char *v, char *msg, size_t n);
 static int parse_password(char *field, size_t size, const char *v, char *msg, size_t n);
+static int parse_percent(char *field, size_t size, const char *v, char *msg, size_t n);
 
 const struct config_key config_keys[] = {
 	{SEC_GLOBAL, "include", KEY_INCLUDE, .want = "a file or a glob"},
@@ -56,6 +57,18 @@ const struct config_key config_keys[] = {
 	{SEC_TARGET, "aws_instance", KEY_TEXT, TGT_F(aws_instance), .min = 1, .own = 1,
 	 .want = "an RDS instance identifier (1 to 63 characters)"},
 	{SEC_TARGET, "password", KEY_FUNC, .parse = parse_password},
+	{SEC_TARGET, "app_endpoint", KEY_BOOL, TGT_F(app_endpoint), BOOL_WANT},
+	{SEC_TARGET, "write_probe_s", KEY_SECONDS, TGT_F(write_probe_s), SECONDS(1)},
+	{SEC_TARGET, "heartbeat_table", KEY_TEXT, TGT_F(heartbeat_table), .min = 1,
+	 .chars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.",
+	 .want = "a table name of letters, digits, '_' and '.' (schema.table)"},
+	{SEC_TARGET, "slo_availability", KEY_FUNC, TGT_F(slo_availability), .parse = parse_percent},
+	{SEC_TARGET, "slo_latency_ms", KEY_INT, TGT_F(slo_latency_ms), .min = 1, .max = 600000,
+	 .want = "a number of milliseconds from 1 to 600000"},
+	{SEC_TARGET, "slo_window", KEY_INT, TGT_F(slo_window_days), .min = 1, .max = 7,
+	 .want = "a number of days from 1 to 7"},
+	{SEC_TARGET, "rto_s", KEY_SECONDS, TGT_F(rto_s), SECONDS(0.1)},
+	{SEC_TARGET, "rpo_s", KEY_SECONDS, TGT_F(rpo_s), SECONDS(0.1)},
 
 	{SEC_AWS, "enabled", KEY_BOOL, AWS_F(enabled), BOOL_WANT},
 	{SEC_AWS, "profile", KEY_TEXT, AWS_F(profile), .min = 1, .want = "a profile name of 1 to 63 characters"},
@@ -267,6 +280,20 @@ static int parse_password(char *field, size_t size, const char *v, char *msg, si
 	(void)field, (void)size, (void)v;
 	snprintf(msg, n, "passwords do not belong in the config: use ~/.pgpass");
 	return -1;
+}
+
+/* slo_availability: a percentage below 100 (a budget of 0 could never be kept) */
+static int parse_percent(char *field, size_t size, const char *v, char *msg, size_t n)
+{
+	char *end;
+	errno = 0;
+	double d = strtod(v, &end);
+	if (errno || end == v || *end || !(d >= 50 && d < 100) || size != sizeof d) {
+		snprintf(msg, n, "slo_availability: '%.60s' is not a percentage from 50 to below 100 (99.95)", v);
+		return -1;
+	}
+	memcpy(field, &d, sizeof d);
+	return 0;
 }
 
 int config_add_regions(struct cloud_config *c, const char *list, char *msg, size_t n)
