@@ -299,7 +299,7 @@ static int adopt(void *arg, const struct cloud_instance *ci, char *why, size_t n
 		t.iam_port = ci->port;
 		snprintf(t.iam_user, sizeof t.iam_user, "%s", user);
 		snprintf(t.iam_region, sizeof t.iam_region, "%s", ci->region);
-		snprintf(t.iam_profile, sizeof t.iam_profile, "%s", cfg->profile);
+		snprintf(t.iam_profile, sizeof t.iam_profile, "%s", ci->profile[0] ? ci->profile : cfg->profile);
 	}
 	struct err err = {0};
 	if (add_target(c, n, &t, &err) < 0 ||

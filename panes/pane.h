@@ -46,7 +46,7 @@ void endpoint_norm_target(const char *endpoint, char *out, size_t n);
 
 /* ---- the table kit (table.c) ---- */
 
-#define TABLE_MAX_COLS 12
+#define TABLE_MAX_COLS 13
 
 enum row_attr { ROW_NORMAL, ROW_DIM, ROW_WARN, ROW_BAD, ROW_GOOD, ROW_BOLD };
 

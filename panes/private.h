@@ -80,5 +80,9 @@ void fleet_order(struct fleet_fact **x, size_t n);
 /* Enter (fleet_detail.c): a target's every figure, live (p->overlay_ref), or an AWS instance's. */
 void fleet_detail(struct pane *p, const struct pane_ctx *ctx);
 void fleet_cloud_detail(struct pane *p, const struct pane_ctx *ctx, const struct row_ref *ref);
+/* The reference of an AWS row: "REGION/ID", with "/ACCOUNT" when the account is known (cloud_of_ref reads it). */
+struct row_ref fleet_ref_cloud(const struct cloud_instance *ci);
+/* What the ACCOUNT column and account grouping call an instance's account: its alias, else its id ("" unknown). */
+const char *fleet_account_name(const struct cloud_instance *ci);
 
 #endif
