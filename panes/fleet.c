@@ -13,12 +13,12 @@
 #include <string.h>
 #include <time.h>
 
-enum { C_NAME, C_ENGINE, C_ACCOUNT, C_ROLE, C_STATE, C_TLS, C_CONNS, C_CPU, C_TPS, C_XACT, C_LAG, C_AGE, C_COST, C_N };
+/* ACCOUNT last: the first to go on a narrow terminal, and the columns before it stay where they were */
+enum { C_NAME, C_ENGINE, C_ROLE, C_STATE, C_TLS, C_CONNS, C_CPU, C_TPS, C_XACT, C_LAG, C_AGE, C_COST, C_ACCOUNT, C_N };
 
 static const struct column cols[C_N] = {
 	[C_NAME] = {"NAME", 18, 1, 0, 1, 0},
 	[C_ENGINE] = {"ENGINE", 8, 0, 0, 1, 1},
-	[C_ACCOUNT] = {"ACCOUNT", 12, 0, 0, 1, 5},
 	[C_ROLE] = {"ROLE", 7, 0, 0, 1, 0},
 	[C_STATE] = {"STATE", 11, 0, 0, 1, 0},
 	[C_TLS] = {"TLS", 3, 0, 0, 1, 2},
@@ -29,6 +29,7 @@ static const struct column cols[C_N] = {
 	[C_LAG] = {"LAG", 10, 0, 1, 1, 0},
 	[C_AGE] = {"AGE", 6, 0, 1, 1, 0},
 	[C_COST] = {"OWN COST", 12, 0, 1, 1, 3},
+	[C_ACCOUNT] = {"ACCOUNT", 12, 0, 0, 1, 5},
 };
 
 /* Wall-clock seconds, whole: AWS's timestamps are. */
