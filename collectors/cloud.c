@@ -118,7 +118,7 @@ static void dedupe(struct cloud_state *s, struct cloud_account *a)
 {
 	a->covered_by[0] = '\0';
 	for (struct cloud_account *b = s->acct; b < a && a->id[0]; b++) {
-		if (b->costs_only || strcmp(b->id, a->id) || b->error[0])
+		if (b->costs_only || strcmp(b->id, a->id) || b->auth_failed) /* a transient error: b reads them again soon */
 			continue;
 		int k = 0;
 		for (int r = 0; r < a->nregions; r++) {

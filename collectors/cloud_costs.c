@@ -98,7 +98,7 @@ static int summed(struct cloud_state *s, time_t now, struct cloud_costs *sum)
 static void cache_name(const struct cloud_state *s, char *out, size_t n)
 {
 	if (!s->multi) {
-		snprintf(out, n, "%s", s->run->cfg.profile);
+		snprintf(out, n, "%s", s->acct[0].profile);
 		return;
 	}
 	size_t o = (size_t)snprintf(out, n, "accounts");

@@ -195,3 +195,28 @@ def test_aws_accounts_costs_summed_without_a_management_account():
         assert re.search(r"SERVICE\s+Amazon Relational Database Service\s+323\.45", s), s
     finally:
         a.close()
+
+
+def test_aws_accounts_payer_profile_only_for_costs():
+    """[aws] payer_profile names the management account's profile: its Cost Explorer is asked
+    (by linked account) though it is not one of the profiles whose instances are shown."""
+    awslab.url()
+    awslab.reset()
+    _create(PAY, "us-east-1", ["pay-db"])
+    _create(DATA, "us-east-1", ["etl-db"])
+    today = datetime.datetime.now(datetime.timezone.utc).date()
+    svc = [("Amazon Relational Database Service", "50.00")]
+    _seed(PAY, [_usage(today, svc), _usage(today, svc), _usage(today, [(DATA, "42.00"), ("333333333333", "8.00")])])
+    awslab.proxy("forecast", {"amount": "10.00"})
+    a = _Accounts("data", extra="payer_profile = pay\n")
+    try:
+        s = a.d.wait_for(r"fleet - 0 targets, 1 AWS instances", timeout=30)
+        a.d.wait_for(r"^etl-db\s")
+        assert "pay-db" not in s, s
+        a.d.keys("5")
+        s = a.d.wait_for(r"management account payments \(profile pay\), by linked account", timeout=30)
+        s = a.d.wait_for(r"ACCOUNT\s+333333333333\s+8\.00", timeout=10)  # no alias: its id
+        assert re.search(r"ACCOUNT\s+data-team\s+42\.00", s), s
+        assert "month to date 50.00 USD" in s, s
+    finally:
+        a.close()
