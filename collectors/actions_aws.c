@@ -295,6 +295,7 @@ void run_aws(struct actq *q, const struct item *it, struct action_status *s)
 				    sizeof err) < 0) {
 		s->state = ACTION_FAILED;
 		snprintf(s->message, sizeof s->message, "credentials: %.200s", err);
+		s->ended = clock_wall();
 		return;
 	}
 	x.cl = aws_client_new(&c, q->stop);
@@ -302,10 +303,12 @@ void run_aws(struct actq *q, const struct item *it, struct action_status *s)
 	if (!x.cl) {
 		s->state = ACTION_FAILED;
 		snprintf(s->message, sizeof s->message, "out of memory");
+		s->ended = clock_wall();
 		return;
 	}
 	if (wrong_account(&x, q)) {
 		aws_client_free(&x.cl);
+		s->ended = clock_wall();
 		return;
 	}
 	/* RUNNING while it goes; every action function sets DONE, FAILED or REFUSED */
@@ -320,5 +323,6 @@ void run_aws(struct actq *q, const struct item *it, struct action_status *s)
 		aws_said(&x, x.e.kind == AWS_ERR_AUTH ? ACTION_REFUSED : ACTION_FAILED, "%.40s: %.200s", x.e.code,
 			 x.e.msg);
 	aws_client_free(&x.cl);
+	s->ended = clock_wall(); /* the audit record's elapsed_s (it was the start time, negated) */
 }
 

@@ -170,12 +170,14 @@ int cloud_resolve(struct cloud_state *s, struct cloud_account *a)
 		return -1;
 	aws_client_set_creds(a->cl, &a->creds);
 	aws_client_set_budget(a->cl, cfg->budget);
-	if (s->multi && !a->id[0]) { /* the account never changes under a profile: asked once */
+	if (s->multi) { /* each round: an edited profile may reach another account now */
 		struct aws_error e;
 		if (aws_sts_caller_account(a->cl, a->regions[0], a->id, sizeof a->id, &e) < 0) {
 			set_error(a, "GetCallerIdentity", &e);
 			return -1;
 		}
+		if (strcmp(a->id, a->org_of)) /* Organizations is asked again for a new account */
+			a->org_checked = 0;
 	}
 	if (a->id[0])
 		cloud_alias_of(cfg->aliases, a->id, a->alias, sizeof a->alias);

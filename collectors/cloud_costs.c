@@ -28,13 +28,14 @@ static struct cloud_account *payer(struct cloud_state *s)
 		}
 		return a;
 	}
-	for (int i = 0; i < s->nacct; i++) { /* once per account: the answer does not change */
+	for (int i = 0; i < s->nacct; i++) { /* once per account (cloud_resolve asks again for another) */
 		struct cloud_account *a = &s->acct[i];
 		struct aws_error e;
 		if (!a->costs_only && a->cl && a->id[0] && !a->error[0] && !a->org_checked) {
 			if (aws_org_master_account(a->cl, a->master, sizeof a->master, &e) < 0)
 				a->master[0] = '\0'; /* not allowed to ask, or no answer: not known to be the payer */
 			a->org_checked = 1;
+			memcpy(a->org_of, a->id, sizeof a->org_of);
 		}
 	}
 	for (int i = 0; i < s->nacct; i++)

@@ -30,8 +30,8 @@ struct cloud_account {
 	char error[300];
 	int auth_failed;
 	int capped;               /* the last discovery stopped at [aws] max_instances */
-	int org_checked;          /* DescribeOrganization asked: 'master' is the answer ("" none or unknown) */
-	char master[16];
+	int org_checked;          /* DescribeOrganization asked for account 'org_of': 'master' is the answer ("" none or unknown) */
+	char master[16], org_of[16];
 };
 
 struct cloud_state {

@@ -133,6 +133,7 @@ def test_aws_accounts_three_profiles_two_accounts_column_grouping_and_snapshot()
         assert [x["phase"] for x in audit] == ["intent", "outcome"] and audit[1]["result"] == "done", audit
         ob = audit[0]["object"]
         assert ob["account"] == DATA and ob["account_alias"] == "data-team" and ob["profile"] == "data", ob
+        assert 0 <= audit[1]["elapsed_s"] < 60, audit[1]
         assert awslab.KEY["AWS_SECRET_ACCESS_KEY"] not in json.dumps(audit)
     finally:
         a.close()
@@ -218,5 +219,40 @@ def test_aws_accounts_payer_profile_only_for_costs():
         s = a.d.wait_for(r"ACCOUNT\s+333333333333\s+8\.00", timeout=10)  # no alias: its id
         assert re.search(r"ACCOUNT\s+data-team\s+42\.00", s), s
         assert "month to date 50.00 USD" in s, s
+    finally:
+        a.close()
+
+
+def test_aws_accounts_action_refused_when_the_profile_now_reaches_another_account():
+    """The profile is edited while the prompt is open: its keys now reach another account. The
+    snapshot is refused before anything is sent, and the message names both accounts."""
+    awslab.url()
+    awslab.reset()
+    _create(PAY, "us-east-1", ["pay-db"])
+    _create(DATA, "us-east-1", ["etl-db"])
+    a = _Accounts("pay, data")
+    try:
+        s = a.d.wait_for(r"^(etl-db|pay-db)\s[\s\S]*^(etl-db|pay-db)\s", timeout=30)
+        names = [w[0] for w in (l.split() for l in s.splitlines()) if w and w[0] in ("etl-db", "pay-db")]
+        a.d.keys("Home")
+        for _ in range(names.index("etl-db")):
+            a.d.keys("Down")
+        a.d.keys("S")
+        a.d.wait_for(r"of instance etl-db \(us-east-1, account data-team %s\)\?" % DATA, timeout=10)
+        conf = os.path.join(a.home, "aws-config")
+        with open(conf) as f:
+            text = f.read()
+        with open(conf, "w") as f:  # data's role is now in the payments account
+            f.write(text.replace("arn:aws:iam::%s:role/dbfleet" % DATA, "arn:aws:iam::%s:role/moved" % PAY))
+        a.d.keys(*"routine")
+        a.d.keys("Enter")
+        a.d.keys("6")
+        a.d.wait_for(r"REFUSED\s.*refused: profile data now reaches account %s, not %s where etl-db" % (PAY, DATA),
+                     timeout=20)
+        assert not awslab.proxy("stats").get("CreateDBSnapshot"), "a snapshot was asked for"
+        audit = a.audit()
+        assert [x["phase"] for x in audit] == ["intent", "outcome"] and audit[1]["result"] == "REFUSED", audit
+        assert audit[1]["message"].endswith("was shown; nothing sent"), audit[1]
+        assert 0 <= audit[1]["elapsed_s"] < 20, audit[1]
     finally:
         a.close()
