@@ -64,6 +64,12 @@ static int from_payer(struct cloud_state *s, struct cloud_account *p, time_t now
 	return 0;
 }
 
+/* May this account's own figures be asked for: a discovered account whose keys worked this round. */
+static int counted(const struct cloud_account *a)
+{
+	return !a->costs_only && a->cl && !a->error[0];
+}
+
 /* Each account's own figures, added up (an account two profiles reach, once). 0, or -1 if none could be read. */
 static int summed(struct cloud_state *s, time_t now, struct cloud_costs *sum)
 {
@@ -72,9 +78,11 @@ static int summed(struct cloud_state *s, time_t now, struct cloud_costs *sum)
 	s->cost_error[0] = '\0';
 	for (int i = 0; i < s->nacct; i++) {
 		struct cloud_account *a = &s->acct[i];
-		int seen = a->costs_only || !a->cl || a->error[0];
+		if (!counted(a))
+			continue;
+		int seen = 0;
 		for (int j = 0; j < i && !seen; j++)
-			seen = a->id[0] && !strcmp(s->acct[j].id, a->id);
+			seen = counted(&s->acct[j]) && a->id[0] && !strcmp(s->acct[j].id, a->id);
 		if (seen)
 			continue;
 		struct cloud_costs one;

@@ -19,6 +19,7 @@ struct collector_target {
 	double interval_s;
 	double timeout_s;     /* connect and query deadline */
 	char aws_instance[64];/* the RDS instance this database is, for AWS figures */
+	char aws_account[64]; /* its account (id or [aws] aliases name), with several accounts; "" any */
 	int actions;          /* enum target_actions: what may be done to it */
 	int confirm;          /* enum confirm_policy */
 	char tags[256];       /* "team=payments,env=prod": for grouping and filtering, "" none */

@@ -94,6 +94,8 @@ const struct cloud_instance *fleet_cloud_of(const struct cloud_snapshot *c, cons
 	char ep[200];
 	for (size_t i = 0; c && i < c->n; i++) {
 		const struct cloud_instance *ci = &c->inst[i];
+		if (st->cloud_account[0] && strcmp(st->cloud_account, ci->account) && strcmp(st->cloud_account, ci->account_alias))
+			continue; /* several accounts: the same id (or endpoint) elsewhere is not this one */
 		snprintf(ep, sizeof ep, "%s:%d", ci->host, ci->port);
 		if (st->cloud_id[0] ? !strcmp(ci->id, st->cloud_id)
 				    : !strcmp(ci->id, st->name) || (ci->host[0] && !strcmp(ep, st->endpoint)))

@@ -54,6 +54,8 @@ const struct config_key config_keys[] = {
 	 .want = "typed or yes-no"},
 	{SEC_TARGET, "aws_instance", KEY_TEXT, TGT_F(aws_instance), .min = 1, .own = 1,
 	 .want = "an RDS instance identifier (1 to 63 characters)"},
+	{SEC_TARGET, "aws_account", KEY_TEXT, TGT_F(aws_account), .min = 1,
+	 .want = "an AWS account id or a name from [aws] aliases (1 to 63 characters)"},
 	{SEC_TARGET, "password", KEY_FUNC, .parse = parse_password},
 
 	{SEC_AWS, "enabled", KEY_BOOL, AWS_F(enabled), BOOL_WANT},

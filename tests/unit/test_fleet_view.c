@@ -278,6 +278,15 @@ static void accounts_group_and_name_their_rows(void)
 	CHECK(cloud_of_ref(now, &p->tab.rows[4].ref) == &now->inst[0]);
 	struct row_ref bare = row_ref_aws("us-east-1", "etl-db"); /* no account: the one of that id */
 	CHECK(cloud_of_ref(now, &bare) == &now->inst[2]);
+	/* a database target named orders-db is linked to its own account's instance ([target] aws_account) */
+	struct target_status st = {.name = "orders-db"};
+	CHECK(fleet_cloud_of(now, &st) == &now->inst[0]);
+	snprintf(st.cloud_account, sizeof st.cloud_account, "222222222222");
+	CHECK(fleet_cloud_of(now, &st) == &now->inst[1]);
+	snprintf(st.cloud_account, sizeof st.cloud_account, "payments");
+	CHECK(fleet_cloud_of(now, &st) == &now->inst[0]);
+	snprintf(st.cloud_account, sizeof st.cloud_account, "333333333333");
+	CHECK(fleet_cloud_of(now, &st) == NULL);
 	cloud_snapshot_release(&now);
 	pane_free(&p);
 	store_free(&s);
