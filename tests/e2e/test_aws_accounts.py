@@ -256,3 +256,31 @@ def test_aws_accounts_action_refused_when_the_profile_now_reaches_another_accoun
         assert 0 <= audit[1]["elapsed_s"] < 20, audit[1]
     finally:
         a.close()
+
+
+def test_aws_accounts_same_instance_id_in_two_accounts_adopted_as_two_targets():
+    """[aws] connect with two accounts that each have an "orders-db": two database targets, the
+    second named ID@ACCOUNT, each linked to its own account's instance (its host is the lab's)."""
+    from harness import lab_env
+    from test_aws import _hosts_line
+    awslab.url()
+    awslab.reset()
+    port = int(lab_env()["PG_PRIMARY_PORT"])
+    for acct in (PAY, DATA):
+        _in(acct, "rds").create_db_instance(DBInstanceIdentifier="orders-db", Engine="postgres", Port=port,
+                                            DBInstanceClass="db.t3.micro", AllocatedStorage=20,
+                                            MasterUsername="admin", MasterUserPassword="not-used-1")
+    undo = _hosts_line("orders-db.aaaaaaaaaa.us-east-1.rds.amazonaws.com")
+    a = None
+    try:
+        a = _Accounts("pay, data", extra="connect = orders-*\nconnect_user = mon\nconnect_db = postgres\n"
+                                         "connect_tls = prefer\n")
+        s = a.d.wait_for(r"fleet - 2 targets, 2 AWS instances", timeout=30)
+        s = a.d.wait_for(r"^orders-db\s+postgres\s+primary\s+ok\s.*\spayments\s*$[\s\S]*"
+                         r"|^orders-db@data-team\s+postgres\s+primary\s+ok\s.*\sdata-team\s*$", timeout=30)
+        s = a.d.wait_for(r"^orders-db@data-team\s+postgres\s+primary\s+ok\s.*\sdata-team\s*$", timeout=30)
+        assert re.search(r"^orders-db\s+postgres\s+primary\s+ok\s.*\spayments\s*$", s, re.M), s
+    finally:
+        if a:
+            a.close()
+        undo()
