@@ -312,6 +312,9 @@ def config():
     put("config", "man_example", example.replace("include = conf.d/*.conf\n", ""))
     put("config", "defaults_after", "[target a]\ndsn = host=a\n[defaults]\nengine = postgres\ninterval = 0.5\n"
         "timeout = 99999\ntags = a=b,c\nactions = none\nconfirm = typed\n")
+    put("config", "accounts", "[aws]\nprofiles = pay:us-east-1+eu-west-1, pay-ro ,data\npayer_profile = billing\n"
+        "aliases = 111111111111=payments, 222222222222=data team,333=x\n[target a]\ndsn = host=a\n"
+        "aws_instance = orders-db\naws_account = payments\n")
     put("config", "bad_line", "[dbfleet]\nrefresh\n[target x y]\ndsn = odbc:DSN=mssql;UID=mon\n[nope]\n")
     for k in ("readonly", "keys", "samplers", "log"):
         put("config", "key_" + k, "[dbfleet]\n%s = \x1b[2J\xe2\x80\xae\n" % k)
