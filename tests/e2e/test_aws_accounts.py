@@ -184,10 +184,15 @@ def test_aws_accounts_costs_summed_without_a_management_account():
         rows = [("Amazon Relational Database Service", amt)]
         _seed(acct, [_usage(today, rows), _usage(today, rows)])
     awslab.proxy("forecast", {"amount": "100.00"})
+    # the proxy answers every account's DescribeEvents with it: one row per account, named
+    awslab.proxy("event", {"id": "etl-db", "msg": "DB instance restarted", "ago": 60})
     # pay-ro reaches pay's account again: its costs count once
     a = _Accounts("pay, pay-ro, data")
     try:
         a.d.wait_for(r"2 AWS instances", timeout=30)
+        a.d.keys("7")
+        s = a.d.wait_for(r"events - RDS, last 24 hours, 2", timeout=30)
+        assert re.search(r"us-east-1\s+payments/etl-db\s", s) and re.search(r"us-east-1\s+data-team/etl-db\s", s), s
         a.d.keys("5")
         s = a.d.wait_for(r"month to date 323\.45 USD", timeout=30)
         s = a.d.wait_for(r"sum of 2 accounts' own figures \(no management account\)", timeout=10)
