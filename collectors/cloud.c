@@ -158,8 +158,10 @@ int cloud_resolve(struct cloud_state *s, struct cloud_account *a)
 	const struct cloud_config *cfg = &s->run->cfg;
 	a->error[0] = '\0';
 	a->auth_failed = 0;
-	if (aws_creds_resolve_chain(a->profile[0] ? a->profile : NULL, s->run->stop, &a->creds, a->source,
-				    sizeof a->source, region, sizeof region, err, sizeof err) < 0) {
+	int rc = aws_creds_resolve_chain(a->profile[0] ? a->profile : NULL, s->run->stop, &a->creds, a->source,
+					 sizeof a->source, region, sizeof region, err, sizeof err);
+	a->login = rc == AWS_CREDS_LOGIN;
+	if (rc < 0) {
 		snprintf(a->error, sizeof a->error, "credentials: %s", err);
 		a->auth_failed = 1;
 		return -1;
@@ -418,8 +420,9 @@ static void account_round(struct cloud_state *s, struct cloud_account *a)
 			events(s, a); /* with the metrics: an incident's events show within a minute */
 		a->next_metrics = clock_mono() + cfg->metrics_s;
 	}
-	/* a transient (non-auth) error is tried again sooner than a full period */
-	if (a->error[0] && !a->auth_failed && a->next_discover > clock_mono() + RETRY_S)
+	/* a transient (non-auth) error is tried again sooner than a full period, and so is a
+	 * sign-in the user may do meanwhile (a file read: no request while no new token) */
+	if (a->error[0] && (!a->auth_failed || a->login) && a->next_discover > clock_mono() + RETRY_S)
 		a->next_discover = clock_mono() + RETRY_S;
 }
 

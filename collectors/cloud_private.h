@@ -29,6 +29,7 @@ struct cloud_account {
 	double discovered_at, metrics_at, events_at, next_discover, next_metrics;
 	char error[300];
 	int auth_failed;
+	int login;                /* the credentials wait for `aws sso login`: looked at again every RETRY_S */
 	int capped;               /* the last discovery stopped at [aws] max_instances */
 	int org_checked;          /* DescribeOrganization asked for account 'org_of': 'master' is the answer ("" none or unknown) */
 	char master[16], org_of[16];

@@ -6,6 +6,9 @@
  * held for microseconds. Snapshots are freed by reference count outside the
  * lock. Wake-ups go through a non-blocking pipe: a full pipe already means
  * "look", so a failed write is fine (redis bio.c's completion pipe).
+ * The timeline (timeline.c) has a lock of its own: publish, set_state,
+ * cloud_publish and action_put note under 'mu' what was there before, and
+ * compare it with the new (and add the entries) after letting 'mu' go.
  */
 #include "store.h"
 
@@ -18,6 +21,7 @@
 
 #include "../engines/engine.h"
 #include "grow.h"
+#include "timeline.h"
 
 struct ring {
 	float v[STORE_HISTORY];         /* float: 1,000 targets' rings in a few MiB */
@@ -44,6 +48,7 @@ struct store {
 	atomic_int cost_request;       /* the user asked for fresh costs */
 	struct action_status actions[STORE_ACTIONS]; /* ring, guarded by mu */
 	size_t nactions, actions_head;
+	struct timeline *tl;           /* its own lock (timeline.c) */
 	int wake[2];
 };
 
@@ -66,7 +71,7 @@ struct store *store_new(size_t n)
 		fcntl(s->wake[i], F_SETFD, FD_CLOEXEC);
 	}
 	pthread_mutex_init(&s->mu, NULL);
-	if (store_reserve(s, n) < 0) {
+	if (!(s->tl = timeline_new(STORE_TIMELINE)) || store_reserve(s, n) < 0) {
 		store_free(&s);
 		return NULL;
 	}
@@ -84,6 +89,7 @@ void store_free(struct store **sp)
 		snapshot_release(&SLOT(s, i)->detail);
 	}
 	cloud_snapshot_release(&s->cloud);
+	timeline_free(&s->tl);
 	close(s->wake[0]);
 	close(s->wake[1]);
 	pthread_mutex_destroy(&s->mu);
@@ -153,12 +159,26 @@ static void ring_push(struct ring *r, double v)
 		r->head = (r->head + 1) % STORE_HISTORY;
 }
 
+/* The timeline entries of one target's change of state or sample (called off the store's lock). */
+static void observed(struct store *s, const char *name, const struct tl_observation *was,
+		     const struct tl_observation *now, const char *error)
+{
+	struct tl_event ev[TL_OBSERVE_MAX];
+	size_t n = timeline_observe(name, was, now, error, clock_wall(), ev, TL_OBSERVE_MAX);
+	for (size_t i = 0; i < n; i++)
+		timeline_add(s->tl, &ev[i]);
+}
+
 void store_publish(struct store *s, size_t t, struct snapshot *snap)
 {
 	struct slot *sl = SLOT(s, t);
 	const struct db_sample *x = &snap->s;
 	pthread_mutex_lock(&s->mu);
 	struct snapshot *old = sl->snap, *old_detail = NULL;
+	struct tl_observation was = {sl->status.state, old ? &old->s : NULL};
+	char name[sizeof sl->status.name];
+	memcpy(name, sl->status.name, sizeof name);
+	atomic_fetch_add(&snap->refs, 1); /* ours until the comparison below is done */
 	sl->snap = snap;
 	if (x->detail) {
 		old_detail = sl->detail;
@@ -179,6 +199,8 @@ void store_publish(struct store *s, size_t t, struct snapshot *snap)
 		ring_push(&sl->hist[HIST_CONNS], x->health.conns_used);
 	}
 	pthread_mutex_unlock(&s->mu);
+	observed(s, name, &was, &(struct tl_observation){TARGET_OK, &snap->s}, NULL);
+	snapshot_release(&snap);
 	snapshot_release(&old);
 	snapshot_release(&old_detail);
 	wake(s);
@@ -188,9 +210,13 @@ void store_set_state(struct store *s, size_t t, enum target_state st, const stru
 {
 	struct slot *sl = SLOT(s, t);
 	pthread_mutex_lock(&s->mu);
+	struct tl_observation was = {sl->status.state, NULL};
+	char name[sizeof sl->status.name];
+	memcpy(name, sl->status.name, sizeof name);
 	sl->status.state = st;
 	snprintf(sl->status.error, sizeof sl->status.error, "%s", err ? err->msg : "");
 	pthread_mutex_unlock(&s->mu);
+	observed(s, name, &was, &(struct tl_observation){st, NULL}, err ? err->msg : NULL);
 	wake(s);
 }
 
@@ -297,7 +323,15 @@ void store_cloud_publish(struct store *s, struct cloud_snapshot *c)
 	pthread_mutex_lock(&s->mu);
 	struct cloud_snapshot *old = s->cloud;
 	s->cloud = c;
+	atomic_fetch_add(&c->refs, 1); /* ours until the comparison below is done */
 	pthread_mutex_unlock(&s->mu);
+	size_t max = c->nevents + 2 * c->n;
+	struct tl_event *ev = max ? malloc(max * sizeof *ev) : NULL;
+	size_t n = ev ? timeline_cloud_diff(old, c, clock_wall(), ev, max) : 0;
+	for (size_t i = 0; i < n; i++)
+		timeline_add(s->tl, &ev[i]);
+	free(ev);
+	cloud_snapshot_release(&c);
 	cloud_snapshot_release(&old);
 	wake(s);
 }
@@ -332,6 +366,11 @@ void cloud_snapshot_release(struct cloud_snapshot **p)
 	*p = NULL;
 }
 
+static int action_final(int st)
+{
+	return st == ACTION_DONE || st == ACTION_FAILED || st == ACTION_REFUSED || st == ACTION_DRY_RUN;
+}
+
 void store_action_put(struct store *s, const struct action_status *a)
 {
 	pthread_mutex_lock(&s->mu);
@@ -339,6 +378,9 @@ void store_action_put(struct store *s, const struct action_status *a)
 	for (i = 0; i < s->nactions; i++)
 		if (s->actions[(s->actions_head + i) % STORE_ACTIONS].id == a->id)
 			break;
+	/* its outcome goes on the timeline once, when it first reads final */
+	int outcome = action_final(a->state) &&
+		      (i == s->nactions || !action_final(s->actions[(s->actions_head + i) % STORE_ACTIONS].state));
 	if (i == s->nactions) { /* new: append, dropping the oldest when full */
 		if (s->nactions < STORE_ACTIONS)
 			s->nactions++;
@@ -348,6 +390,11 @@ void store_action_put(struct store *s, const struct action_status *a)
 	}
 	s->actions[(s->actions_head + i) % STORE_ACTIONS] = *a;
 	pthread_mutex_unlock(&s->mu);
+	if (outcome) {
+		struct tl_event ev;
+		timeline_of_action(a, &ev);
+		timeline_add(s->tl, &ev);
+	}
 	wake(s);
 }
 
@@ -371,4 +418,15 @@ const char *target_state_name(enum target_state st)
 {
 	static const char *const names[] = {"connecting", "ok", "STALLED", "DOWN", "AUTH FAILED"};
 	return (unsigned)st < sizeof names / sizeof names[0] ? names[st] : "?";
+}
+
+void store_timeline_add(struct store *s, const struct tl_event *ev)
+{
+	timeline_add(s->tl, ev);
+	wake(s);
+}
+
+size_t store_timeline_read(struct store *s, uint64_t after, struct tl_event *out, size_t max)
+{
+	return timeline_read(s->tl, after, out, max);
 }

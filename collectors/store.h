@@ -160,6 +160,20 @@ void store_action_put(struct store *s, const struct action_status *a);
 size_t store_actions(struct store *s, struct action_status *out, size_t max);
 const char *action_state_name(int st);
 
+/* ---- the timeline: state, role, replication and lag changes, RDS events, actions, drill marks ---- */
+
+#define STORE_TIMELINE 10000 /* events kept, the oldest dropped first */
+
+/*
+ * The store adds what it sees change itself: a target's state and, between
+ * two samples, its role, replication and lag (timeline.c); new RDS events and
+ * instance changes between two cloud snapshots; each action's outcome. Other
+ * producers (drill marks) add theirs here; 'ev->seq' is set. Any thread.
+ */
+void store_timeline_add(struct store *s, const struct tl_event *ev);
+/* Copy up to 'max' events with seq > 'after', in order of arrival; how many. Any thread. */
+size_t store_timeline_read(struct store *s, uint64_t after, struct tl_event *out, size_t max);
+
 /* Words for a state, for panes and the status bar. */
 const char *target_state_name(enum target_state st);
 

@@ -208,4 +208,31 @@ struct cloud_costs {
 	unsigned requests;        /* Cost Explorer requests this fetch cost (billed each) */
 };
 
+/* ---- the timeline: what happened to the fleet, when (collectors fill it, panes and --once read it) ---- */
+
+/* Replication lag worth a look, the same for the fleet pane's rows and the timeline's crossings. */
+#define LAG_WARN_S 30.0
+#define LAG_WARN_BYTES (64.0 * 1024 * 1024)
+
+enum tl_source { TL_SRC_OBSERVED, TL_SRC_RDS, TL_SRC_ACTION, TL_SRC_DRILL, TL_SRC_N };
+enum tl_kind { TL_STATE, TL_ROLE, TL_REPLICATION, TL_LAG, TL_RDS_EVENT, TL_ACTION, TL_MARK, TL_KIND_N };
+enum tl_level { TL_INFO, TL_GOOD, TL_WARN, TL_BAD }; /* a recovery is good, a failure bad */
+
+/* One entry: plain values only (no pointers), so it can be copied, written and read back as it is. */
+struct tl_event {
+	uint64_t seq;             /* the store's order of arrival, from 1; set by the store */
+	double at;                /* wall clock, epoch seconds UTC: when it happened (RDS: AWS's time) */
+	int source;               /* enum tl_source */
+	int kind;                 /* enum tl_kind */
+	int level;                /* enum tl_level */
+	/* what the object is after the change, one word for readers that measure (RTO, SLOs):
+	 * state: up, down, stalled, auth (AWS: its status); role: primary, replica, writer, reader;
+	 * replication: halted, running, receiving, not receiving, connected, disconnected;
+	 * lag: above, under; rds_event: its category; action: its outcome; mark: "" */
+	char state[24];
+	char target[64];          /* the target or AWS instance it is about; "" the fleet */
+	char group[64];           /* the Aurora cluster an AWS instance is in, when known; "" */
+	char text[256];           /* "down: connection refused", raw: sanitise before display */
+};
+
 #endif

@@ -488,6 +488,13 @@ int fleet_set_grouping(struct pane *p, const char *spec, struct err *e)
 	return 0;
 }
 
+void fleet_grouping_spec(struct pane *p, char *out, size_t n)
+{
+	struct fleet_priv *v = priv_of(p);
+	struct fleet_grouping none = {0};
+	fleet_grouping_name(v ? &v->grouping : &none, out, n);
+}
+
 void fleet_next_grouping(struct pane *p, char *name, size_t n)
 {
 	struct fleet_priv *v = priv_of(p);

@@ -27,7 +27,9 @@ SigV4 check still sees what the client signed) and adds:
   - DescribePendingMaintenanceActions, from actions set on command;
   - the EC2 instance metadata service, IMDSv2 only (a GET without the session token
     from PUT /latest/api/token is refused 401): role "dbfleet-ec2-role", its
-    credentials, placement/region "us-east-1".
+    credentials, placement/region "us-east-1";
+  - IAM Identity Center (class SSO below): the portal's GetRoleCredentials and SSO OIDC's
+    CreateToken (refresh_token grant), for the access and refresh tokens set on command.
 
 Control (JSON bodies, loopback only):
   POST /dbfleet-proxy/fault     {"action": "DescribeDBInstances", "mode": "throttle", "count": 2, "seconds": 0}
@@ -36,6 +38,9 @@ Control (JSON bodies, loopback only):
   POST /dbfleet-proxy/transition {"snapshot_seconds": 6, "failover_seconds": 6}
   POST /dbfleet-proxy/maintenance {"resource": ARN, "action": "system-update", "description": "..."}
   POST /dbfleet-proxy/address   {"id": "pg1", "address": "..."}  (a hostile Endpoint/Address for pg1)
+  POST /dbfleet-proxy/sso       {"access_token": T, "refresh_token": R, "client_id": C, "client_secret": S,
+                                 "role_seconds": 3600, "expires_in": 3600}  (tokens the SSO side accepts)
+  POST /dbfleet-proxy/sso-revoke {}  (every access token is refused from now on: the session ended)
   fault modes: throttle, 500, slow, truncate, and 500-after (moto acts, the client sees a 500)
   POST /dbfleet-proxy/reset     faults, forecast and counts cleared
   GET  /dbfleet-proxy/stats     {"DescribeDBInstances": [t0, t1, ...], ...}
@@ -91,6 +96,8 @@ class Handler(BaseHTTPRequestHandler):
             with LOCK:
                 return self.send(200, json.dumps(STATE["stats"]).encode(), "application/json")
         req = json.loads(body or b"{}")
+        if path.startswith("/dbfleet-proxy/sso"):
+            return self.send(*SSO.control(path, req))
         with LOCK:
             if path == "/dbfleet-proxy/fault":
                 STATE["faults"][req["action"]] = {"mode": req["mode"], "count": int(req.get("count", 1)),
@@ -110,6 +117,7 @@ class Handler(BaseHTTPRequestHandler):
                 STATE.update(faults={}, forecast=None, stats={}, snapshots={}, failovers={}, events=[], globals={},
                              maintenance=[], reboots={}, addresses={},
                              transition={"snapshot_seconds": 0, "failover_seconds": 0})
+                SSO.reset()
             else:
                 return self.send(404, b"no such control", "text/plain")
         self.send(200, b"{}", "application/json")
@@ -161,12 +169,16 @@ class Handler(BaseHTTPRequestHandler):
             return self.control(b"")
         if self.path.startswith("/latest/"):
             return self.imds()
+        if self.path.startswith("/federation/credentials"):
+            return self.send(*SSO.role_credentials(self.path, self.headers))
         self.forward(b"")
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         if self.path.startswith("/dbfleet-proxy/"):
             return self.control(body)
+        if self.path == "/token":
+            return self.send(*SSO.create_token(body))
         op, is_json = operation(self.headers, body)
         with LOCK:
             STATE["stats"].setdefault(op, []).append(time.time())
@@ -491,6 +503,84 @@ class Handler(BaseHTTPRequestHandler):
     def forward(self, body, truncate=False):
         status, hdrs, data = self.upstream_call(body)
         self.reply(status, hdrs, data, truncate)
+
+
+class SSO:
+    """IAM Identity Center in its rest-json shapes (botocore's sso and sso-oidc 2019-06-10 models):
+    GET /federation/credentials?account_id=..&role_name=.. with header x-amz-sso_bearer_token ->
+    {"roleCredentials": {accessKeyId, secretAccessKey, sessionToken, expiration (epoch ms)}};
+    POST /token {"grantType": "refresh_token", clientId, clientSecret, refreshToken} ->
+    {accessToken, tokenType, expiresIn, refreshToken}; the refresh token is used up (rotated).
+    Errors: the code in x-amzn-ErrorType, the text in "message" (portal) or OIDC's
+    {"error", "error_description"}. Each answer is (status, body, content type, headers) for
+    Handler.send; calls are counted in the stats as GetRoleCredentials and CreateToken."""
+    state = {}
+
+    @classmethod
+    def reset(cls):
+        cls.state = {"access": set(), "refresh": {}, "role_seconds": 3600, "expires_in": 3600}
+
+    @classmethod
+    def control(cls, path, req):
+        with LOCK:
+            if path == "/dbfleet-proxy/sso":
+                if req.get("access_token"):
+                    cls.state["access"].add(req["access_token"])
+                if req.get("refresh_token"):
+                    cls.state["refresh"][req["refresh_token"]] = (req.get("client_id"), req.get("client_secret"))
+                for k in ("role_seconds", "expires_in"):
+                    if k in req:
+                        cls.state[k] = int(req[k])
+            elif path == "/dbfleet-proxy/sso-revoke":
+                cls.state["access"].clear()
+            else:
+                return 404, b"no such control", "text/plain"
+        return 200, b"{}", "application/json"
+
+    @staticmethod
+    def error(status, code, body):
+        return status, json.dumps(body).encode(), "application/json", {"x-amzn-ErrorType": code}
+
+    @classmethod
+    def role_credentials(cls, path, headers):
+        q = urllib.parse.parse_qs(urllib.parse.urlparse(path).query)
+        token = headers.get("x-amz-sso_bearer_token")
+        with LOCK:
+            STATE["stats"].setdefault("GetRoleCredentials", []).append(time.time())
+            ok, seconds = token in cls.state["access"], cls.state["role_seconds"]
+        if not q.get("account_id") or not q.get("role_name") or not token:
+            return cls.error(400, "InvalidRequestException", {"message": "account_id, role_name and the token are required"})
+        if not ok:
+            return cls.error(401, "UnauthorizedException", {"message": "Session token not found or invalid"})
+        creds = {"accessKeyId": "ASIASSO" + uuid.uuid4().hex[:13].upper(), "secretAccessKey": uuid.uuid4().hex,
+                 "sessionToken": "sso-session-" + uuid.uuid4().hex, "expiration": int((time.time() + seconds) * 1000)}
+        return 200, json.dumps({"roleCredentials": creds}).encode(), "application/json"
+
+    @classmethod
+    def create_token(cls, body):
+        try:
+            req = json.loads(body or b"{}")
+        except ValueError:
+            req = {}
+        with LOCK:
+            STATE["stats"].setdefault("CreateToken", []).append(time.time())
+            client = cls.state["refresh"].get(req.get("refreshToken"))
+            if req.get("grantType") != "refresh_token":
+                return cls.error(400, "UnsupportedGrantTypeException", {"error": "unsupported_grant_type",
+                                                                        "error_description": "grant type not supported"})
+            if not client or client != (req.get("clientId"), req.get("clientSecret")):
+                return cls.error(400, "InvalidGrantException", {"error": "invalid_grant",
+                                                                "error_description": "Invalid refresh token provided"})
+            del cls.state["refresh"][req["refreshToken"]]
+            access, refresh = "sso-at-" + uuid.uuid4().hex, "sso-rt-" + uuid.uuid4().hex
+            cls.state["access"].add(access)
+            cls.state["refresh"][refresh] = client
+            out = {"accessToken": access, "tokenType": "Bearer", "expiresIn": cls.state["expires_in"],
+                   "refreshToken": refresh}
+        return 200, json.dumps(out).encode(), "application/json"
+
+
+SSO.reset()
 
 
 def main():

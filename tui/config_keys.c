@@ -40,6 +40,9 @@ const struct config_key config_keys[] = {
 	{SEC_GLOBAL, "samplers", KEY_INT, OPT_F(samplers), .min = 0, .max = 16,
 	 .want = "a number of sampler threads from 0 (one per core) to 16"},
 	{SEC_GLOBAL, "mouse", KEY_BOOL, OPT_F(mouse), .want = "on or off"},
+	{SEC_GLOBAL, "fleet", KEY_TEXT, OPT_F(fleet), .min = 1,
+	 .chars = FLEET_NAME_CHARS,
+	 .want = "a name of letters, digits, '.', '_' and '-' (at most 63)"},
 
 	{SEC_TARGET, "engine", KEY_FUNC, TGT_F(engine), .parse = parse_engine},
 	{SEC_TARGET, "dsn", KEY_FUNC, TGT_F(dsn), .parse = parse_dsn, .own = 1, .conflicts = "service"},

@@ -39,6 +39,11 @@ static void usage(FILE *f)
 		"      --dry-run         actions show and log the SQL they would send, and send nothing\n"
 		"      --keymap NAME     load keymaps/NAME.keys over the defaults (e.g. vi)\n"
 		"      --list-keys       print the key bindings and exit\n"
+		"      --once            sample each target once, print a pane and exit (no screen):\n"
+		"                        status 0 all well, 1 a target down or stalled, 3 authentication failed\n"
+		"      --format json|csv --once's output (default json)\n"
+		"      --pane NAME       --once's pane: fleet (default), lag, queries, sessions, cost, timeline\n"
+		"      --target NAME     --once: that target only\n"
 		"  -h, --help            this help\n"
 		"  -V, --version         print the version\n"
 		"\n"
@@ -121,7 +126,32 @@ static void finish_actions(struct collector *col)
 		fprintf(stderr, "dbfleet: it did not finish in time: recorded as abandoned in the audit log\n");
 }
 
-enum { OPT_DRY_RUN = 250, OPT_READ_ONLY = 256, OPT_LIST_KEYS, OPT_KEYMAP, OPT_AWS, OPT_PROFILE, OPT_REGION };
+enum { OPT_DRY_RUN = 250, OPT_READ_ONLY = 256, OPT_LIST_KEYS, OPT_KEYMAP, OPT_AWS, OPT_PROFILE, OPT_REGION,
+       OPT_ONCE, OPT_FORMAT, OPT_PANE, OPT_TARGET };
+
+/* The fleet's name when the config gives none: the config file's name without its extension. */
+static void default_fleet_name(struct options *o, const char *config)
+{
+	if (o->fleet[0])
+		return;
+	const char *base = config ? strrchr(config, '/') : NULL;
+	base = base ? base + 1 : config;
+	size_t len = base ? strcspn(base, ".") : 0;
+	if (!len || len >= sizeof o->fleet || strspn(base, FLEET_NAME_CHARS) < len)
+		snprintf(o->fleet, sizeof o->fleet, "default");
+	else
+		snprintf(o->fleet, sizeof o->fleet, "%.*s", (int)len, base);
+}
+
+/* Run --once instead of the screen: the collectors, one snapshot, the exit status. */
+static int run_once(struct store *st, struct options *o, struct collector *col, const struct once_request *q)
+{
+	if (q->target && once_target(st, q->target) < 0) {
+		fprintf(stderr, "dbfleet: --target: no target named '%s'\n", q->target);
+		return 2;
+	}
+	return once_run(st, o, col, q);
+}
 
 int main(int argc, char **argv)
 {
@@ -136,6 +166,10 @@ int main(int argc, char **argv)
 		{"profile", required_argument, NULL, OPT_PROFILE},
 		{"region", required_argument, NULL, OPT_REGION},
 		{"list-keys", no_argument, NULL, OPT_LIST_KEYS},
+		{"once", no_argument, NULL, OPT_ONCE},
+		{"format", required_argument, NULL, OPT_FORMAT},
+		{"pane", required_argument, NULL, OPT_PANE},
+		{"target", required_argument, NULL, OPT_TARGET},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{0, 0, 0, 0},
@@ -146,7 +180,8 @@ int main(int argc, char **argv)
 	struct cloud_config cli_regions = {0}, cli_profiles = {0};
 	int aws = 0;
 	double refresh = 0, timeout = 0;
-	int list_keys = 0, read_only = 0, c;
+	int list_keys = 0, read_only = 0, once = 0, c;
+	struct once_request oq = {.format = NULL, .pane = NULL, .target = NULL};
 	no_core_dumps();
 	enough_descriptors();
 	setlocale(LC_ALL, "");
@@ -178,13 +213,24 @@ int main(int argc, char **argv)
 			aws = 1;
 			break;
 		case OPT_LIST_KEYS: list_keys = 1; break;
+		case OPT_ONCE: once = 1; break;
+		case OPT_FORMAT: oq.format = optarg; break;
+		case OPT_PANE: oq.pane = optarg; break;
+		case OPT_TARGET: oq.target = optarg; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("dbfleet %s\n", DBFLEET_VERSION); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
+	if (!once && (oq.format || oq.pane || oq.target))
+		return fail("--format, --pane and --target go with --once");
+	oq.format = oq.format ? oq.format : "json";
+	oq.pane = oq.pane ? oq.pane : "fleet";
+	if (once && once_check(&oq, err, sizeof err) < 0)
+		return fail(err);
 	if (read_config(&o, config, err, sizeof err) < 0)
 		return fail_release(&o, err);
+	default_fleet_name(&o, config);
 	/* the command line wins over the file */
 	if (refresh > 0)
 		o.refresh_s = refresh;
@@ -218,7 +264,7 @@ int main(int argc, char **argv)
 	struct keymap *km = keymap_new();
 	if (!km)
 		return fail_release(&o, "out of memory");
-	if (keys_load(km, o.keymap, err, sizeof err) < 0) {
+	if (!once && keys_load(km, o.keymap, err, sizeof err) < 0) { /* --once reads no keys */
 		keymap_free(&km);
 		return fail_release(&o, err);
 	}
@@ -244,7 +290,7 @@ int main(int argc, char **argv)
 	collector_set_cloud(col, &o.cloud);
 	collector_set_audit(col, o.audit_log);
 	collector_set_samplers(col, o.samplers);
-	int status = ui_run(store, &o, km, col);
+	int status = once ? run_once(store, &o, col, &oq) : ui_run(store, &o, km, col);
 	keymap_free(&km);
 	finish_actions(col);
 	/* a worker stuck in a library call is not waited for: leave without

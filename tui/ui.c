@@ -548,8 +548,9 @@ int ui_run(struct store *st, const struct options *o, const struct keymap *km,
 	struct ui ui = {.st = st, .o = o, .km = km, .col = col};
 	const struct pane_ops *ops[UI_NPANES] = {&pane_fleet_ops, &pane_lag_ops, &pane_queries_ops,
 						 &pane_sessions_ops, &pane_cost_ops, &pane_actions_ops,
-						 &pane_events_ops};
+						 &pane_events_ops, &pane_timeline_ops};
 	ui.ctx.store = st;
+	ui.ctx.fleet = o->fleet;
 	for (int i = 0; i < UI_NPANES; i++)
 		if (!(ui.panes[i] = pane_new(ops[i]))) {
 			fprintf(stderr, "dbfleet: out of memory\n");

@@ -176,6 +176,22 @@ def sts():
     put("credproc", "no_token", '{"Version":1,"AccessKeyId":"AKID","SecretAccessKey":"s"}')
     put("credproc", "v2", '{"Version":2,"AccessKeyId":"AKID","SecretAccessKey":"s"}')
     put("credproc", "long_key", '{"Version":1,"AccessKeyId":"' + "A" * 200 + '","SecretAccessKey":"s"}')
+    # IAM Identity Center: the token cache file (0), GetRoleCredentials (1), CreateToken (2), errors (3)
+    put("sso", "token_session", b"\x00" + b'{"startUrl": "https://corp.awsapps.com/start", "region": "us-east-1", '
+        b'"accessToken": "aoaAAAAAGexample", "expiresAt": "2026-11-29T10:00:00Z", "clientId": "cid", '
+        b'"clientSecret": "eyJraWQiOiJrZXktMTU2", "registrationExpiresAt": "2027-02-27T09:00:00Z", '
+        b'"refreshToken": "Atorexample", "x-other": {"kept": [1, 2]}}')
+    put("sso", "token_legacy", b"\x00" + b'{"startUrl": "https://x.awsapps.com/start", "region": "us-east-1", '
+        b'"accessToken": "tok", "expiresAt": "2021-06-01T10:00:00UTC"}')
+    put("sso", "token_offset", b"\x00" + b'{"accessToken": "tok", "expiresAt": "2026-11-29T12:00:00.123+02:00"}')
+    put("sso", "role_credentials", b"\x01" + b'{"roleCredentials": {"accessKeyId": "ASIAEXAMPLE", '
+        b'"secretAccessKey": "secret", "sessionToken": "IQoJb3JpZ2luX2Vj", "expiration": 1795944851604}}')
+    put("sso", "create_token", b"\x02" + b'{"accessToken": "aoaNEW", "tokenType": "Bearer", "expiresIn": 28800, '
+        b'"refreshToken": "AtorNEW"}')
+    put("sso", "portal_401", b"\x03" + b"UnauthorizedException:http://internal.amazon.com/coral/" + SEP +
+        b'{"message": "Session token not found or invalid"}')
+    put("sso", "oidc_invalid_grant", b"\x03" + b"InvalidGrantException" + SEP +
+        b'{"error": "invalid_grant", "error_description": "Invalid refresh token provided"}')
 
 
 RS = "\n--\n"
