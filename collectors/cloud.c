@@ -118,7 +118,8 @@ static void dedupe(struct cloud_state *s, struct cloud_account *a)
 {
 	a->covered_by[0] = '\0';
 	for (struct cloud_account *b = s->acct; b < a && a->id[0]; b++) {
-		if (b->costs_only || strcmp(b->id, a->id) || b->auth_failed) /* a transient error: b reads them again soon */
+		/* b with a transient error still reads its regions (again soon); with an auth error, a does */
+		if (b->costs_only || strcmp(b->id, a->id) || b->auth_failed)
 			continue;
 		int k = 0;
 		for (int r = 0; r < a->nregions; r++) {
@@ -168,8 +169,10 @@ int cloud_resolve(struct cloud_state *s, struct cloud_account *a)
 	}
 	if (regions_of(s, a, region) < 0)
 		return -1;
-	if (!a->cl && !(a->cl = aws_client_new(&a->creds, s->run->stop)))
+	if (!a->cl && !(a->cl = aws_client_new(&a->creds, s->run->stop))) {
+		snprintf(a->error, sizeof a->error, "out of memory");
 		return -1;
+	}
 	aws_client_set_creds(a->cl, &a->creds);
 	aws_client_set_budget(a->cl, cfg->budget);
 	if (s->multi) { /* each round: an edited profile may reach another account now */
