@@ -63,6 +63,36 @@ static int instance_role(struct aws_creds *c, char *role, size_t rn, char *regio
 	return 0;
 }
 
+/* A role's cached keys while they have 10 minutes left: 0, else -1. */
+static int cache_get(const char *key, struct aws_creds *out)
+{
+	int rc = -1;
+	pthread_mutex_lock(&cache_mu);
+	for (int i = 0; i < CACHE_ROLES && rc < 0; i++)
+		if (!strcmp(cache[i].key, key) && cache[i].expires - time(NULL) > REFRESH_BEFORE_S) {
+			*out = cache[i].creds;
+			rc = 0;
+		}
+	pthread_mutex_unlock(&cache_mu);
+	return rc;
+}
+
+/* Keep a role's keys: in its own entry, a free one, or (all taken) one after the other in turn. */
+static void cache_put(const char *key, const struct aws_creds *c, time_t expires)
+{
+	pthread_mutex_lock(&cache_mu);
+	int slot = -1;
+	for (int i = 0; i < CACHE_ROLES && slot < 0; i++)
+		if (!strcmp(cache[i].key, key) || !cache[i].key[0])
+			slot = i;
+	if (slot < 0)
+		slot = (int)(cache_next++ % CACHE_ROLES);
+	snprintf(cache[slot].key, sizeof cache[slot].key, "%s", key);
+	cache[slot].creds = *c;
+	cache[slot].expires = expires;
+	pthread_mutex_unlock(&cache_mu);
+}
+
 static time_t parse_expiry(const char *s)
 {
 	struct tm tm = {0};
@@ -80,14 +110,8 @@ static int assume(const struct aws_creds *src, const char *profile, const char *
 	aws_profile_get(profile, "duration_seconds", duration, sizeof duration, err, errlen);
 	aws_profile_get(profile, "external_id", external, sizeof external, err, errlen);
 	snprintf(key, sizeof key, "%.300s|%s|%.100s", role_arn, session, src->akid);
-	pthread_mutex_lock(&cache_mu);
-	for (int i = 0; i < CACHE_ROLES; i++)
-		if (!strcmp(cache[i].key, key) && cache[i].expires - time(NULL) > REFRESH_BEFORE_S) {
-			*out = cache[i].creds;
-			pthread_mutex_unlock(&cache_mu);
-			return 0;
-		}
-	pthread_mutex_unlock(&cache_mu);
+	if (cache_get(key, out) == 0)
+		return 0;
 
 	char *body = NULL, *resp = NULL;
 	size_t blen = 0, bcap = 0, rlen = 0;
@@ -132,17 +156,7 @@ static int assume(const struct aws_creds *src, const char *profile, const char *
 	snprintf(out->token, sizeof out->token, "%s", token);
 	time_t exp = parse_expiry(xml_text(cr, "Expiration"));
 	xml_free(x);
-	pthread_mutex_lock(&cache_mu);
-	int slot = -1;
-	for (int i = 0; i < CACHE_ROLES && slot < 0; i++)
-		if (!strcmp(cache[i].key, key) || !cache[i].key[0])
-			slot = i;
-	if (slot < 0) /* all taken: the oldest entry goes */
-		slot = (int)(cache_next++ % CACHE_ROLES);
-	snprintf(cache[slot].key, sizeof cache[slot].key, "%s", key);
-	cache[slot].creds = *out;
-	cache[slot].expires = exp ? exp : time(NULL) + 900;
-	pthread_mutex_unlock(&cache_mu);
+	cache_put(key, out, exp ? exp : time(NULL) + 900);
 	return 0;
 }
 
