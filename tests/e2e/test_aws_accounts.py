@@ -92,7 +92,6 @@ def test_aws_accounts_three_profiles_two_accounts_column_grouping_and_snapshot()
         assert rows == [("etl-db", "data-team"), ("ledger-db", "payments"), ("orders-db", "data-team"),
                         ("orders-db", "payments")], rows
         s = a.d.wait_for(r"AWS: ghost \(profile ghost\): credentials: [^\n]*ghost", timeout=30)
-        # Enter on a row: the account by id and name
         # grouped by account: one header per account, each row under its own
         a.d.keys(":", *"group account", "Enter")
         s = a.d.wait_for(r"payments \(2\)[\s\S]*|data-team \(2\)", timeout=10)
@@ -219,7 +218,10 @@ def test_aws_accounts_payer_profile_only_for_costs():
         s = a.d.wait_for(r"fleet - 0 targets, 1 AWS instances", timeout=30)
         a.d.wait_for(r"^etl-db\s")
         assert "pay-db" not in s, s
-        a.d.keys("5")
+        a.d.keys("Home", "Enter")  # what AWS says of it: the account by id and name
+        s = a.d.wait_for(r"account: %s \(data-team\)" % DATA, timeout=10)
+        assert "etl-db (AWS RDS, us-east-1)" in s, s
+        a.d.keys("Escape", "5")
         s = a.d.wait_for(r"management account payments \(profile pay\), by linked account", timeout=30)
         s = a.d.wait_for(r"ACCOUNT\s+333333333333\s+8\.00", timeout=10)  # no alias: its id
         assert re.search(r"ACCOUNT\s+data-team\s+42\.00", s), s
