@@ -292,6 +292,41 @@ static void accounts_group_and_name_their_rows(void)
 	store_free(&s);
 }
 
+/* The lag pane's AWS tree: a read replica sits under its source in its own account, not another's orders-db. */
+static void lag_tree_keeps_accounts_apart(void)
+{
+	struct store *s = store_new(0);
+	struct cloud_snapshot *c = cloud_snapshot_new();
+	CHECK(s && c && (c->inst = calloc(3, sizeof *c->inst)));
+	const char *ids[3] = {"orders-db", "orders-db", "orders-db-r"}, *acct[3] = {"111111111111", "222222222222",
+										   "222222222222"};
+	const char *status[3] = {"available", "modifying", "available"}, *role[3] = {"primary", "primary", "replica"};
+	for (int i = 0; i < 3; i++) {
+		struct cloud_instance *ci = &c->inst[i];
+		snprintf(ci->id, sizeof ci->id, "%s", ids[i]);
+		snprintf(ci->region, sizeof ci->region, "us-east-1");
+		snprintf(ci->account, sizeof ci->account, "%s", acct[i]);
+		snprintf(ci->status, sizeof ci->status, "%s", status[i]);
+		snprintf(ci->role, sizeof ci->role, "%s", role[i]);
+		for (int m = 0; m < CW_N; m++)
+			ci->metric[m] = -1;
+	}
+	snprintf(c->inst[2].source, sizeof c->inst[2].source, "orders-db");
+	c->n = 3;
+	store_cloud_publish(s, c);
+	struct pane *lag = pane_new(&pane_lag_ops);
+	struct pane_ctx ctx = {.store = s, .now = clock_mono()};
+	pane_recalc(lag, &ctx);
+	CHECK(lag->tab.nrows == 3);
+	int root = -1; /* data's orders-db (modifying): its replica is the next row */
+	for (int i = 0; i < lag->tab.nrows; i++)
+		if (lag->tab.rows[i].cell[2] && !strcmp(lag->tab.rows[i].cell[2], "modifying"))
+			root = i;
+	CHECK(root >= 0 && root + 1 < lag->tab.nrows && strstr(lag->tab.rows[root + 1].cell[0], "orders-db-r"));
+	pane_free(&lag);
+	store_free(&s);
+}
+
 static void figures_only_for_rows_in_view(void)
 {
 	struct store *s = make_store(mixed, NMIXED);
@@ -374,6 +409,7 @@ int main(void)
 	RUN(filter_terms);
 	RUN(tags_of_config_and_aws);
 	RUN(accounts_group_and_name_their_rows);
+	RUN(lag_tree_keeps_accounts_apart);
 	RUN(figures_only_for_rows_in_view);
 	RUN(sampling_follows_attention);
 	RUN(lag_pane_has_no_row_limit);
