@@ -453,7 +453,7 @@ void act_failover(struct ui *ui)
 		/* a secondary region of a global database: a planned switchover to it */
 		const struct cloud_instance *w = NULL;
 		for (size_t i = 0; i < c->n; i++)
-			if (!strcmp(c->inst[i].global, ci.global) && c->inst[i].global_writer)
+			if (!strcmp(c->inst[i].global, ci.global) && c->inst[i].global_writer && !strcmp(c->inst[i].account, ci.account))
 				w = &c->inst[i];
 		if (w)
 			snprintf(r.aws_writer, sizeof r.aws_writer, "%s/%s", w->region, w->cluster);
@@ -469,7 +469,7 @@ void act_failover(struct ui *ui)
 		const struct cloud_instance *w = NULL;
 		for (size_t i = 0; i < c->n; i++)
 			if (!strcmp(c->inst[i].cluster, ci.cluster) && !strcmp(c->inst[i].region, ci.region) &&
-			    !strcmp(c->inst[i].role, "writer"))
+			    !strcmp(c->inst[i].account, ci.account) && !strcmp(c->inst[i].role, "writer"))
 				w = &c->inst[i];
 		snprintf(r.aws_writer, sizeof r.aws_writer, "%s", w ? w->id : "");
 		if (strcmp(ci.role, "writer"))
