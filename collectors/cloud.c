@@ -21,6 +21,7 @@
  * store_cloud_publish (an immutable snapshot) and the collector's adopt().
  */
 #include "cloud_private.h"
+#include "cloud_pi.h"
 #include "prices.h"
 
 #include "../engines/engine.h"
@@ -78,7 +79,8 @@ static void events(struct cloud_state *s, struct cloud_account *a)
 static int wait_until(struct cloud_run *r, double until, int *asked)
 {
 	pthread_mutex_lock(r->mu);
-	while (!atomic_load(r->stop) && !(*asked = store_cloud_take_cost_request(r->st))) {
+	while (!atomic_load(r->stop) && !(*asked = store_cloud_take_cost_request(r->st)) &&
+	       !store_pi_take_request(r->st)) {
 		double left = until - clock_mono();
 		if (left <= 0)
 			break;
@@ -491,10 +493,15 @@ void *cloud_main(void *p)
 			cloud_costs(&s, &next_cost, asked);
 			asked = 0;
 		}
+		for (int i = 0; i < s.nacct && !atomic_load(s.run->stop); i++) /* only what a pane shows, */
+			if (!s.acct[i].costs_only && s.acct[i].cl && !s.acct[i].auth_failed) /* with its account's client */
+				cloud_pi_tick(&s.acct[i].pi, s.run->st, cfg, s.acct[i].cl, s.acct[i].inst, s.acct[i].n);
 		if (atomic_load(s.run->stop))
 			break;
 		publish(&s);
 		double until = next_due(&s);
+		for (int i = 0; i < s.nacct; i++)
+			until = cloud_pi_next(s.acct[i].pi, until);
 		if (cfg->cost && next_cost > 0 && next_cost < until)
 			until = next_cost;
 		if (wait_until(s.run, until, &asked))
@@ -502,6 +509,7 @@ void *cloud_main(void *p)
 	}
 	for (int i = 0; i < s.nacct; i++) {
 		aws_client_free(&s.acct[i].cl);
+		cloud_pi_free(&s.acct[i].pi);
 		memset(&s.acct[i].creds, 0, sizeof s.acct[i].creds);
 		free(s.acct[i].inst);
 		free(s.acct[i].events);

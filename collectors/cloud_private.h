@@ -10,6 +10,8 @@
 
 #include "../aws/aws.h"
 
+struct cloud_pi_state;
+
 /* One account as one profile reaches it. */
 struct cloud_account {
 	char profile[64];         /* "" the default chain (env keys, AWS_PROFILE, default) */
@@ -31,6 +33,7 @@ struct cloud_account {
 	int auth_failed;
 	int login;                /* the credentials wait for `aws sso login`: looked at again every RETRY_S */
 	int capped;               /* the last discovery stopped at [aws] max_instances */
+	struct cloud_pi_state *pi;  /* Performance Insights of its instances a pane shows (cloud_pi.c) */
 	int org_checked;          /* DescribeOrganization asked for account 'org_of': 'master' is the answer ("" none or unknown) */
 	char master[16], org_of[16];
 };

@@ -84,5 +84,7 @@ void fleet_cloud_detail(struct pane *p, const struct pane_ctx *ctx, const struct
 struct row_ref fleet_ref_cloud(const struct cloud_instance *ci);
 /* What the ACCOUNT column and account grouping call an instance's account: its alias, else its id ("" unknown). */
 const char *fleet_account_name(const struct cloud_instance *ci);
+/* The same, rewritten at each recalc for p->overlay_ref. */
+void fleet_cloud_refresh(struct pane *p, const struct pane_ctx *ctx);
 
 #endif

@@ -57,6 +57,7 @@ static void c_promote(struct ui *ui) { act_promote(ui); }
 static void c_chain(struct ui *ui) { act_chain(ui); }
 static void c_shown(struct ui *ui) { act_shown(ui); }
 static void c_snapshot(struct ui *ui) { act_snapshot(ui); }
+static void c_plan(struct ui *ui) { plan_ask(ui); }
 static void c_failover(struct ui *ui) { act_failover(ui); }
 static void c_up(struct ui *ui) { ui_pane_command(ui, PANE_UP); }
 static void c_down(struct ui *ui) { ui_pane_command(ui, PANE_DOWN); }
@@ -85,6 +86,7 @@ static void select_target(struct ui *ui, int step)
 		const struct row *r = &fleet->tab.rows[((at + step * k) % n + n) % n];
 		if (r->ref.kind == ROW_TARGET) {
 			ui->ctx.target = r->ref.target;
+			ui->ctx.aws = (struct row_ref){0};
 			pane_select(fleet, &r->ref);
 			break;
 		}
@@ -162,6 +164,8 @@ const struct command commands[] = {
 	{"group.toggle_all", "fleet: fold every group, or unfold them all", c_group_all},
 	{"target.next", "select the next target", c_target_next},
 	{"target.prev", "select the previous target", c_target_prev},
+	{"plan.show", "the plan of the selected session's or statement's SQL (read-only, never run): w saves it",
+	 c_plan},
 	{"session.cancel", "cancel the selected session's query (asks y/N)", c_cancel},
 	{"session.terminate", "terminate the selected session (asks for the target's name)", c_terminate},
 	{"session.terminate_chain", "terminate every session the selected one waits for (its blocker chain)", c_chain},
