@@ -19,6 +19,7 @@ struct collector_target {
 	double interval_s;
 	double timeout_s;     /* connect and query deadline */
 	char aws_instance[64];/* the RDS instance this database is, for AWS figures */
+	char aws_account[64]; /* its account (id or [aws] aliases name), with several accounts; "" any */
 	int actions;          /* enum target_actions: what may be done to it */
 	int confirm;          /* enum confirm_policy */
 	char tags[256];       /* "team=payments,env=prod": for grouping and filtering, "" none */
@@ -53,6 +54,9 @@ struct action_request {
 	char aws_writer[100]; /* the cluster's writer when shown: failover is refused if it changed */
 	char aws_global[64];  /* switch the global database over to this instance's cluster */
 	char aws_target[64];  /* failover to this reader; "" lets AWS choose */
+	char aws_account[16]; /* the instance's account id ("" unknown) and name, for the prompt and audit */
+	char aws_account_alias[64];
+	char aws_profile[64]; /* the profile that reaches that account ("" the default chain) */
 	int aws_multi_az;
 	char snapshot_id[96]; /* made when confirmed: a retry cannot make a second one */
 	char reason[128];     /* typed at the prompt, tagged on the snapshot */
@@ -69,13 +73,24 @@ struct class_value {
 	double v;
 };
 
-/* AWS: which account/regions to discover and how often. */
+/* AWS: which accounts/regions to discover and how often. */
 #define CLOUD_MAX_REGIONS 8
+#define CLOUD_MAX_PROFILES 8
+/* One profile of several ([aws] profiles, --profile a,b): its own regions, or none for [aws] regions. */
+struct cloud_profile {
+	char name[64];
+	char regions[CLOUD_MAX_REGIONS][32];
+	int nregions;
+};
 struct cloud_config {
 	int enabled;
-	char profile[64];     /* "" = AWS_PROFILE / env keys / default */
+	char profile[64];     /* "" = AWS_PROFILE / env keys / default; with profiles: the first */
 	char regions[CLOUD_MAX_REGIONS][32]; /* none: the profile's region */
 	int nregions;
+	struct cloud_profile profiles[CLOUD_MAX_PROFILES]; /* several accounts at once; none: 'profile' alone */
+	int nprofiles;
+	char payer_profile[64]; /* the management (payer) account's profile for costs; "" ask Organizations */
+	char aliases[512];    /* account names: "111111111111=payments,222222222222=data", "" none */
 	char tags[256];       /* only instances with all these tags: "team=payments,env=prod" */
 	double discover_s;    /* DescribeDBInstances round, default 300 */
 	double metrics_s;     /* GetMetricData round, default 60 */

@@ -137,6 +137,7 @@ static int add_target(struct collector *c, size_t i, const struct collector_targ
 	collector_endpoint(t->dsn, ts->endpoint, sizeof ts->endpoint);
 	store_describe(c->st, i, t->name, ops->name, ts->endpoint, t->interval_s, t->timeout_s);
 	store_set_cloud_id(c->st, i, t->aws_instance);
+	store_set_cloud_account(c->st, i, t->aws_account);
 	store_set_tags(c->st, i, t->tags);
 	if (t->slo_availability > 0)
 		store_set_slo(c->st, i, t->slo_availability, t->slo_latency_ms, t->slo_window_days ? t->slo_window_days : 7);
@@ -269,9 +270,16 @@ static int adopt(void *arg, const struct cloud_instance *ci, char *why, size_t n
 	snprintf(ep, sizeof ep, "%s:%d", ci->host, ci->port);
 	pthread_mutex_lock(&c->adopt_mu);
 	size_t n = atomic_load(&c->n);
+	int taken = 0; /* its id names a target of another account: the new one is "id@account" */
 	for (size_t i = 0; i < n; i++) {
 		const struct tstate *ts = TS(c, i);
-		if (!strcmp(ts->conf.name, ci->id) || !strcmp(ts->conf.aws_instance, ci->id) || !strcmp(ts->endpoint, ep)) {
+		int same = !strcmp(ts->conf.name, ci->id) || !strcmp(ts->conf.aws_instance, ci->id) || !strcmp(ts->endpoint, ep);
+		const char *acct = ts->conf.aws_account;
+		if (same && acct[0] && strcmp(acct, ci->account) && strcmp(acct, ci->account_alias)) {
+			taken |= !strcmp(ts->conf.name, ci->id);
+			continue;
+		}
+		if (same) {
 			pthread_mutex_unlock(&c->adopt_mu);
 			return 0; /* a target stands for it already */
 		}
@@ -298,8 +306,12 @@ static int adopt(void *arg, const struct cloud_instance *ci, char *why, size_t n
 		return -1;
 	}
 	struct collector_target t = {0};
-	snprintf(t.name, sizeof t.name, "%s", ci->id);
+	if (taken)
+		snprintf(t.name, sizeof t.name, "%.40s@%.22s", ci->id, ci->account_alias[0] ? ci->account_alias : ci->account);
+	else
+		snprintf(t.name, sizeof t.name, "%s", ci->id);
 	snprintf(t.aws_instance, sizeof t.aws_instance, "%s", ci->id);
+	snprintf(t.aws_account, sizeof t.aws_account, "%s", ci->account);
 	const char *user = cfg->connect_user[0] ? cfg->connect_user : "dbfleet";
 	int w;
 	if (pg) {
@@ -326,7 +338,7 @@ static int adopt(void *arg, const struct cloud_instance *ci, char *why, size_t n
 		t.iam_port = ci->port;
 		snprintf(t.iam_user, sizeof t.iam_user, "%s", user);
 		snprintf(t.iam_region, sizeof t.iam_region, "%s", ci->region);
-		snprintf(t.iam_profile, sizeof t.iam_profile, "%s", cfg->profile);
+		snprintf(t.iam_profile, sizeof t.iam_profile, "%s", ci->profile[0] ? ci->profile : cfg->profile);
 	}
 	struct err err = {0};
 	if (add_target(c, n, &t, &err) < 0 ||
@@ -336,6 +348,7 @@ static int adopt(void *arg, const struct cloud_instance *ci, char *why, size_t n
 		return -1;
 	}
 	store_set_cloud_id(c->st, n, ci->id);
+	store_set_cloud_account(c->st, n, ci->account);
 	atomic_store(&c->n, n + 1);
 	store_set_count(c->st, n + 1);
 	if (c->started)

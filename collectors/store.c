@@ -307,6 +307,13 @@ void store_set_cloud_id(struct store *s, size_t t, const char *id)
 	pthread_mutex_unlock(&s->mu);
 }
 
+void store_set_cloud_account(struct store *s, size_t t, const char *account)
+{
+	pthread_mutex_lock(&s->mu);
+	snprintf(SLOT(s, t)->status.cloud_account, sizeof SLOT(s, t)->status.cloud_account, "%s", account);
+	pthread_mutex_unlock(&s->mu);
+}
+
 void store_watch(struct store *s, size_t t, double for_s)
 {
 	if (t < atomic_load(&s->active))

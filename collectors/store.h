@@ -40,6 +40,7 @@ struct target_status {
 	double interval_s;
 	double timeout_s;
 	char cloud_id[64];    /* the AWS instance it is, if the config says; "" */
+	char cloud_account[64]; /* the account of that instance: its id or alias; "" any */
 	char tags[256];       /* the target's tags from the config: "team=payments,env=prod" */
 };
 
@@ -136,6 +137,8 @@ void store_cloud_ask_costs(struct store *s);
 int store_cloud_take_cost_request(struct store *s);
 /* Link target 't' to an AWS instance id (config: aws_instance). */
 void store_set_cloud_id(struct store *s, size_t t, const char *id);
+/* The AWS account (id or alias) of target 't''s instance, with several accounts ([target] aws_account). */
+void store_set_cloud_account(struct store *s, size_t t, const char *account);
 /* Set target 't''s tags ("team=payments,env=prod"), for grouping and filtering. */
 void store_set_tags(struct store *s, size_t t, const char *tags);
 

@@ -263,6 +263,9 @@ enum cw_metric {
 struct cloud_instance {
 	char id[64];
 	char region[32];
+	char account[16];         /* the AWS account id (STS GetCallerIdentity), "" unknown */
+	char account_alias[64];   /* its name from [aws] aliases, "" none */
+	char profile[64];         /* the profile that reaches it: actions and IAM tokens sign with it */
 	char engine[32];          /* "postgres", "aurora-mysql", ... */
 	char engine_version[32];
 	char klass[32];           /* "db.r6g.large" */
@@ -289,6 +292,7 @@ struct cloud_instance {
 struct cloud_event {
 	double at;                /* epoch seconds */
 	char region[32];
+	char account[64];         /* the account's alias or id, "" with one account */
 	char source[64];          /* SourceIdentifier */
 	char type[24];            /* SourceType: db-instance, db-cluster, ... */
 	char category[48];        /* the first EventCategory */
@@ -352,6 +356,9 @@ struct cloud_costs {
 	char tag_key[64];         /* the tag grouped by over the last 30 days, "" none */
 	struct cost_group tag[COST_GROUPS];
 	int ntag;
+	struct cost_group account[COST_GROUPS]; /* month to date by account (alias or id), biggest first */
+	int naccount;
+	char scope[128];          /* several accounts: "payer 111111111111, by linked account" or "sum of 3 accounts" */
 	double daily[COST_DAYS];  /* last COST_DAYS days' totals, oldest first */
 	char daily_from[12];
 	int ndaily;

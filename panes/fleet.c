@@ -13,8 +13,9 @@
 #include <string.h>
 #include <time.h>
 
+/* ACCOUNT last: the first to go on a narrow terminal, and the columns before it stay where they were */
 enum { C_NAME, C_ENGINE, C_ROLE, C_STATE, C_TLS, C_CONNS, C_CPU, C_TPS, C_XACT, C_LAG, C_AGE, C_COST, C_BUDGET, C_BURN,
-       C_N };
+       C_ACCOUNT, C_N };
 
 static const struct column cols[C_N] = {
 	[C_NAME] = {"NAME", 18, 1, 0, 1, 0},
@@ -31,6 +32,7 @@ static const struct column cols[C_N] = {
 	[C_COST] = {"OWN COST", 12, 0, 1, 1, 3},
 	[C_BUDGET] = {"BUDGET", 6, 0, 1, 1, 5},
 	[C_BURN] = {"BURN 1H/6H", 14, 0, 1, 1, 5},
+	[C_ACCOUNT] = {"ACCOUNT", 12, 0, 0, 1, 5},
 };
 
 /* Wall-clock seconds, whole: AWS's timestamps are. */
@@ -95,12 +97,21 @@ const struct cloud_instance *fleet_cloud_of(const struct cloud_snapshot *c, cons
 	char ep[200];
 	for (size_t i = 0; c && i < c->n; i++) {
 		const struct cloud_instance *ci = &c->inst[i];
+		if (st->cloud_account[0] && strcmp(st->cloud_account, ci->account) && strcmp(st->cloud_account, ci->account_alias))
+			continue; /* several accounts: the same id (or endpoint) elsewhere is not this one */
 		snprintf(ep, sizeof ep, "%s:%d", ci->host, ci->port);
 		if (st->cloud_id[0] ? !strcmp(ci->id, st->cloud_id)
 				    : !strcmp(ci->id, st->name) || (ci->host[0] && !strcmp(ep, st->endpoint)))
 			return ci;
 	}
 	return NULL;
+}
+
+/* The AWS account of a row: its alias from the config, else its id. */
+static void account_cell(struct row *r, const struct cloud_instance *ci)
+{
+	if (ci)
+		row_text(r, C_ACCOUNT, fleet_account_name(ci));
 }
 
 static void cpu_cell(struct row *r, const struct cloud_instance *ci)
@@ -124,6 +135,7 @@ static void fill_cloud_row(struct row *r, const struct cloud_instance *ci, doubl
 	char a[32];
 	row_text(r, C_NAME, ci->id);
 	row_text(r, C_ENGINE, ci->engine);
+	account_cell(r, ci);
 	row_text(r, C_ROLE, ci->role);
 	row_text(r, C_STATE, ci->status);
 	r->attr = !strcmp(ci->status, "available") ? ROW_NORMAL : ROW_WARN;
@@ -253,6 +265,7 @@ static void member_row(struct pane *p, const struct fleet_fact *x, const struct 
 		fill_words(r, &x->st, x->snap, ctx->now);
 		if (x->ci && x->ci->metric[CW_CPU] >= 0)
 			r->key[C_CPU] = x->ci->metric[CW_CPU];
+		account_cell(r, x->ci);
 		r->pending = (int)x->ref.target + 1; /* the figures: fleet_fill, if it comes into view */
 	} else {
 		fill_cloud_row(r, x->ci, epoch);
@@ -361,7 +374,7 @@ static size_t gather(struct fleet_fact *x, const struct pane_ctx *ctx, size_t n,
 		if (used && used[i])
 			continue;
 		const struct cloud_instance *ci = &cloud->inst[i];
-		x[m].ref = row_ref_aws(ci->region, ci->id);
+		x[m].ref = fleet_ref_cloud(ci);
 		x[m].ci = ci;
 		snprintf(x[m].st.name, sizeof x[m].st.name, "%s", ci->id);
 		x[m].problem = fleet_problem(NULL, NULL, ci, ctx->now, &x[m].flags);

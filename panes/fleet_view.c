@@ -201,7 +201,9 @@ void fleet_group_keys(struct fleet_fact *x, size_t n, const struct fleet_groupin
 		case FG_ACCOUNT:
 			if (fact_tag(&x[i], "account", v, sizeof v))
 				snprintf(k, kn, "%s", v);
-			else
+			else if (x[i].ci && fleet_account_name(x[i].ci)[0])
+				snprintf(k, kn, "%s", fleet_account_name(x[i].ci));
+			else /* an instance without an account: the credentials' source names the one account */
 				snprintf(k, kn, "%s", x[i].ci && account && account[0] ? account : "(no account)");
 			break;
 		case FG_TAG:

@@ -89,6 +89,10 @@ int fleet_slo_group(struct row *r, struct store *st, struct fleet_fact *const *x
 /* The detail overlay's lines about the probe's round trip and the objective; snprintf's count. */
 int fleet_slo_detail(struct store *st, size_t t, const struct snapshot *snap, char *out, size_t n);
 void fleet_cloud_detail(struct pane *p, const struct pane_ctx *ctx, const struct row_ref *ref);
+/* The reference of an AWS row: "REGION/ID", with "/ACCOUNT" when the account is known (cloud_of_ref reads it). */
+struct row_ref fleet_ref_cloud(const struct cloud_instance *ci);
+/* What the ACCOUNT column and account grouping call an instance's account: its alias, else its id ("" unknown). */
+const char *fleet_account_name(const struct cloud_instance *ci);
 /* The same, rewritten at each recalc for p->overlay_ref. */
 void fleet_cloud_refresh(struct pane *p, const struct pane_ctx *ctx);
 

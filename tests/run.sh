@@ -54,6 +54,8 @@ if LAB=$(LAB_MAX_CONNECTIONS=400 LAB_LOAD_SECONDS=2400 sh tests/lab.sh start); t
 		test_mariadb_promote_quit_part_way_names_each_statement
 		test_triage_lock_queue_is_one_tree_and_its_head_can_be_terminated
 		test_triage_mariadb_metadata_locks_from_performance_schema test_triage_inactive_slot_is_flagged_until_dropped
+		test_aws_accounts_three_profiles_two_accounts_column_grouping_and_snapshot
+		test_aws_accounts_same_instance_id_in_two_accounts_adopted_as_two_targets
 		test_aws_pi_top_sql_without_a_database_connection test_aws_pi_beside_the_database
 	EOF
 	)

@@ -408,7 +408,21 @@ static void aws_request(struct ui *ui, const struct cloud_instance *ci, size_t t
 	snprintf(r->aws_id, sizeof r->aws_id, "%s", ci->id);
 	snprintf(r->aws_cluster, sizeof r->aws_cluster, "%s", ci->cluster);
 	snprintf(r->aws_region, sizeof r->aws_region, "%s", ci->region);
+	snprintf(r->aws_account, sizeof r->aws_account, "%s", ci->account);
+	snprintf(r->aws_account_alias, sizeof r->aws_account_alias, "%s", ci->account_alias);
+	snprintf(r->aws_profile, sizeof r->aws_profile, "%s", ci->profile);
 	r->aws_multi_az = ci->multi_az;
+}
+
+/* Where an instance is, for a prompt: "us-east-1", and with several accounts "us-east-1, account data 222222222222". */
+static void where(const struct ui *ui, const struct cloud_instance *ci, char *out, size_t n)
+{
+	int several = ui->o->cloud.nprofiles > 1 || ui->o->cloud.payer_profile[0];
+	if (several || ci->account_alias[0])
+		snprintf(out, n, "%s, account %s%s%s", ci->region, ci->account_alias, ci->account_alias[0] ? " " : "",
+			 ci->account[0] ? ci->account : "unknown");
+	else
+		snprintf(out, n, "%s", ci->region);
 }
 
 void act_snapshot(struct ui *ui)
@@ -431,9 +445,10 @@ void act_snapshot(struct ui *ui)
 	snprintf(r.snapshot_id, sizeof r.snapshot_id, "dbfleet-%.50s-%.16s", ci.cluster[0] ? ci.cluster : ci.id, when);
 	snprintf(r.object, sizeof r.object, "%s %.60s", ci.cluster[0] ? "cluster" : "instance",
 		 ci.cluster[0] ? ci.cluster : ci.id);
-	char question[300], radius[400];
+	char question[400], radius[400], at[128];
+	where(ui, &ci, at, sizeof at);
 	snprintf(question, sizeof question, "Take a manual snapshot %s of %s %s (%s)?", r.snapshot_id,
-		 ci.cluster[0] ? "cluster" : "instance", ci.cluster[0] ? ci.cluster : ci.id, ci.region);
+		 ci.cluster[0] ? "cluster" : "instance", ci.cluster[0] ? ci.cluster : ci.id, at);
 	snprintf(radius, sizeof radius, "Tagged dbfleet:taken-by and dbfleet:reason. %s\nManual snapshots are kept"
 		 " (and billed) until someone deletes them.", ci.cluster[0] ? "Aurora cluster snapshots do not pause"
 		 " writes." : ci.multi_az ? "Multi-AZ: taken from the standby, no I/O pause." :
@@ -452,12 +467,12 @@ void act_failover(struct ui *ui)
 	}
 	struct action_request r;
 	aws_request(ui, &ci, target, ACT_FAILOVER, &r);
-	char question[300], radius[600];
+	char question[300], radius[800];
 	if (ci.global[0] && !ci.global_writer) {
 		/* a secondary region of a global database: a planned switchover to it */
 		const struct cloud_instance *w = NULL;
 		for (size_t i = 0; i < c->n; i++)
-			if (!strcmp(c->inst[i].global, ci.global) && c->inst[i].global_writer)
+			if (!strcmp(c->inst[i].global, ci.global) && c->inst[i].global_writer && !strcmp(c->inst[i].account, ci.account))
 				w = &c->inst[i];
 		if (w)
 			snprintf(r.aws_writer, sizeof r.aws_writer, "%s/%s", w->region, w->cluster);
@@ -473,7 +488,7 @@ void act_failover(struct ui *ui)
 		const struct cloud_instance *w = NULL;
 		for (size_t i = 0; i < c->n; i++)
 			if (!strcmp(c->inst[i].cluster, ci.cluster) && !strcmp(c->inst[i].region, ci.region) &&
-			    !strcmp(c->inst[i].role, "writer"))
+			    !strcmp(c->inst[i].account, ci.account) && !strcmp(c->inst[i].role, "writer"))
 				w = &c->inst[i];
 		snprintf(r.aws_writer, sizeof r.aws_writer, "%s", w ? w->id : "");
 		if (strcmp(ci.role, "writer"))
@@ -500,6 +515,12 @@ void act_failover(struct ui *ui)
 		return;
 	}
 	cloud_snapshot_release(&c);
+	char at[128];
+	where(ui, &ci, at, sizeof at);
+	if (strcmp(at, ci.region)) { /* several accounts: say which one acts */
+		size_t o = strlen(radius);
+		snprintf(radius + o, sizeof radius - o, "\nin %s, through profile %s.", at, ci.profile[0] ? ci.profile : "default");
+	}
 	ask(ui, &r, 1, question, radius);
 }
 

@@ -32,7 +32,8 @@ static void usage(FILE *f)
 		"  -r, --refresh SECONDS sample every SECONDS (default 2; fractions allowed)\n"
 		"  -t, --timeout SECONDS connect and query deadline (default 3)\n"
 		"      --aws             discover the RDS/Aurora instances of the AWS account\n"
-		"      --profile NAME    AWS profile (implies --aws; overrides env keys)\n"
+		"      --profile P[,P]   AWS profile(s), each its account (implies --aws; overrides env keys);\n"
+		"                        P:R+R gives a profile its own regions\n"
 		"      --region R[,R]    AWS region(s) to discover (implies --aws; repeatable)\n"
 		"      --read-only       never offer actions\n"
 		"      --dry-run         actions show and log the SQL they would send, and send nothing\n"
@@ -185,8 +186,8 @@ int main(int argc, char **argv)
 	};
 	struct options o;
 	char err[1024];
-	const char *config = NULL, *keymap = NULL, *profile = NULL, *drill = NULL;
-	struct cloud_config cli_regions = {0};
+	const char *config = NULL, *keymap = NULL, *drill = NULL;
+	struct cloud_config cli_regions = {0}, cli_profiles = {0};
 	int aws = 0;
 	double refresh = 0, timeout = 0;
 	int list_keys = 0, read_only = 0, once = 0, c;
@@ -212,9 +213,8 @@ int main(int argc, char **argv)
 		case OPT_KEYMAP: keymap = optarg; break;
 		case OPT_AWS: aws = 1; break;
 		case OPT_PROFILE:
-			if (!*optarg || strlen(optarg) >= sizeof o.cloud.profile)
-				return fail("--profile: give a profile name of 1 to 63 characters");
-			profile = optarg;
+			if (config_set_profiles(&cli_profiles, optarg, err, sizeof err) < 0)
+				return fail(err);
 			aws = 1;
 			break;
 		case OPT_REGION:
@@ -255,8 +255,11 @@ int main(int argc, char **argv)
 		snprintf(o.keymap, sizeof o.keymap, "%s", keymap);
 	if (aws)
 		o.cloud.enabled = 1;
-	if (profile)
-		snprintf(o.cloud.profile, sizeof o.cloud.profile, "%s", profile);
+	if (cli_profiles.nprofiles) {
+		memcpy(o.cloud.profiles, cli_profiles.profiles, sizeof o.cloud.profiles);
+		o.cloud.nprofiles = cli_profiles.nprofiles;
+		snprintf(o.cloud.profile, sizeof o.cloud.profile, "%s", cli_profiles.profile);
+	}
 	if (cli_regions.nregions) {
 		memcpy(o.cloud.regions, cli_regions.regions, sizeof o.cloud.regions);
 		o.cloud.nregions = cli_regions.nregions;

@@ -126,6 +126,28 @@ def ce():
     put("ce_cache", "untagged", '{"version":1,"tag_key":"","fetched_at":1,"service":[],"daily":[]}')
 
 
+def accounts():
+    """fuzz_accounts: byte 0 % 3 picks GetCallerIdentity, DescribeOrganization or costs by LINKED_ACCOUNT."""
+    who = ('<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult>'
+           "<UserId>AROA:dbfleet</UserId><Account>222222222222</Account><Arn>arn:aws:sts::222222222222:assumed-role/"
+           "dbfleet/s</Arn></GetCallerIdentityResult><ResponseMetadata><RequestId>r1</RequestId></ResponseMetadata>"
+           "</GetCallerIdentityResponse>")
+    put("accounts", "caller", b"\x00" + who.encode())
+    put("accounts", "caller_error", b"\x00!ERR" + ERR_XML.encode())
+    org = ('{"Organization":{"Id":"o-abc","Arn":"arn:aws:organizations::111111111111:organization/o-abc",'
+           '"FeatureSet":"ALL","MasterAccountId":"111111111111","MasterAccountEmail":"m@example.com"}}')
+    put("accounts", "organization", b"\x01" + org.encode())
+    put("accounts", "not_in_org", b"\x01!ERR" + b'{"__type":"AWSOrganizationsNotInUseException","message":"no"}')
+    svc = ('{"ResultsByTime":[{"TimePeriod":{"Start":"2027-01-01","End":"2027-01-02"},"Total":{},"Groups":['
+           '{"Keys":["Amazon RDS"],"Metrics":{"UnblendedCost":{"Amount":"10","Unit":"USD"}}}]}]}')
+    linked = ('{"ResultsByTime":[{"TimePeriod":{"Start":"2027-01-01","End":"2027-01-02"},"Total":{},"Groups":['
+              '{"Keys":["111111111111"],"Metrics":{"UnblendedCost":{"Amount":"7.5","Unit":"USD"}}},'
+              '{"Keys":["222222222222"],"Metrics":{"UnblendedCost":{"Amount":"2.5","Unit":"USD"}}}]}],'
+              '"DimensionValueAttributes":[{"Value":"111111111111","Attributes":{"description":"payments"}}]}')
+    fc = '{"Total":{"Amount":"40","Unit":"USD"},"ForecastResultsByTime":[]}'
+    put("accounts", "linked", b"\x02" + SEP.join(x.encode() for x in (svc, svc, fc, linked)))
+
+
 def pi():
     now = 1798675200
     pts = ",".join('{"Timestamp":%d,"Value":%s}' % (now - 300 + 60 * i, v) for i, v in enumerate((1.5, 2.0, 1.75)))
@@ -365,6 +387,9 @@ def config():
     put("config", "man_example", example.replace("include = conf.d/*.conf\n", ""))
     put("config", "defaults_after", "[target a]\ndsn = host=a\n[defaults]\nengine = postgres\ninterval = 0.5\n"
         "timeout = 99999\ntags = a=b,c\nactions = none\nconfirm = typed\n")
+    put("config", "accounts", "[aws]\nprofiles = pay:us-east-1+eu-west-1, pay-ro ,data\npayer_profile = billing\n"
+        "aliases = 111111111111=payments, 222222222222=data team,333=x\n[target a]\ndsn = host=a\n"
+        "aws_instance = orders-db\naws_account = payments\n")
     put("config", "bad_line", "[dbfleet]\nrefresh\n[target x y]\ndsn = odbc:DSN=mssql;UID=mon\n[nope]\n")
     for k in ("readonly", "keys", "samplers", "log"):
         put("config", "key_" + k, "[dbfleet]\n%s = \x1b[2J\xe2\x80\xae\n" % k)
@@ -410,7 +435,7 @@ def pending():
             f.write(v)
 
 
-for fn in (rds, cloudwatch, ce, pi, aws_error, sts, imds, pg, my, mssql, config, dsn, pending):
+for fn in (rds, cloudwatch, ce, accounts, pi, aws_error, sts, imds, pg, my, mssql, config, dsn, pending):
     fn()
 if len(sys.argv) > 1:
     print("written under", os.path.join(here, "corpus"))
