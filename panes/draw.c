@@ -41,14 +41,26 @@ static int attr_of(enum row_attr a, int color)
 
 #define FLEX_MIN 10
 
+/* 1 if some row has text in column 'c'. */
+static int column_used(const struct table *t, int c)
+{
+	for (int i = 0; i < t->nrows; i++)
+		if (t->rows[i].cell[c] && t->rows[i].cell[c][0])
+			return 1;
+	return 0;
+}
+
 /* Column widths for 'wdt' columns: fixed ones as asked, the flex one the rest;
- * when that does not fit, the columns marked 'drop' go, highest first (width 0). */
+ * an optional column no row uses is not shown; when that does not fit, the
+ * columns marked 'drop' go, highest first (width 0). */
 static void widths(const struct table *t, int wdt, int *wd)
 {
 	int fixed = 0, flex = -1;
 	for (int c = 0; c < t->ncols; c++) {
 		wd[c] = t->cols[c].width;
-		if (t->cols[c].flex)
+		if (t->cols[c].optional && !column_used(t, c))
+			wd[c] = 0;
+		else if (t->cols[c].flex)
 			flex = c;
 		else
 			fixed += wd[c] + 1;

@@ -30,9 +30,9 @@ static const struct column cols[C_N] = {
 	[C_LAG] = {"LAG", 10, 0, 1, 1, 0},
 	[C_AGE] = {"AGE", 6, 0, 1, 1, 0},
 	[C_COST] = {"OWN COST", 12, 0, 1, 1, 3},
-	[C_BUDGET] = {"BUDGET", 6, 0, 1, 1, 5},
-	[C_BURN] = {"BURN 1H/6H", 14, 0, 1, 1, 5},
-	[C_ACCOUNT] = {"ACCOUNT", 12, 0, 0, 1, 5},
+	[C_BUDGET] = {"BUDGET", 6, 0, 1, 1, 5, 1},
+	[C_BURN] = {"BURN 1H/6H", 14, 0, 1, 1, 5, 1},
+	[C_ACCOUNT] = {"ACCOUNT", 12, 0, 0, 1, 5, 1},
 };
 
 /* Wall-clock seconds, whole: AWS's timestamps are. */

@@ -59,6 +59,7 @@ struct column {
 	int right;      /* right-aligned (numbers) */
 	int sortable;
 	int drop;       /* on a narrow terminal, columns with the highest 'drop' go first; 0 stays */
+	int optional;   /* not shown while every row's cell is empty (a feature not configured) */
 };
 
 /*

@@ -76,9 +76,20 @@ def _replicating():
     it stopped or behind): the write the read lock holds up must be the next it applies."""
     if not _replica_state()[1]:
         mdb("START SLAVE", "replica")
-    pos = mdb("SELECT @@gtid_current_pos")
-    _until(lambda: _replica_state()[1] and mdb("SELECT @@gtid_slave_pos", "replica") == pos,
+    pos = _gtid(mdb("SELECT @@gtid_current_pos"))
+    # at least the primary's position: the lab's load keeps writing, so the replica moves past it
+    _until(lambda: _replica_state()[1] and all(_gtid(mdb("SELECT @@gtid_slave_pos", "replica")).get(d, -1) >= n
+                                               for d, n in pos.items()),
            "the lab's replica is not replicating")
+
+
+def _gtid(text):
+    """A GTID position ("0-1-42,1-2-7") as {domain: sequence number}."""
+    out = {}
+    for g in filter(None, text.replace(" ", "").split(",")):
+        d, _, n = g.split("-")
+        out[d] = int(n)
+    return out
 
 
 def _promote_hung_on_stop(timeout):
