@@ -44,6 +44,7 @@ struct store {
 	atomic_int cost_request;       /* the user asked for fresh costs */
 	struct action_status actions[STORE_ACTIONS]; /* ring, guarded by mu */
 	size_t nactions, actions_head;
+	struct store_tap tap;          /* set before the threads start; called under mu */
 	int wake[2];
 };
 
@@ -178,6 +179,8 @@ void store_publish(struct store *s, size_t t, struct snapshot *snap)
 		ring_push(&sl->hist[HIST_LAG_S], x->health.is_replica ? x->standby.lag_s : 0);
 		ring_push(&sl->hist[HIST_CONNS], x->health.conns_used);
 	}
+	if (s->tap.snapshot)
+		s->tap.snapshot(s->tap.arg, t, snap);
 	pthread_mutex_unlock(&s->mu);
 	snapshot_release(&old);
 	snapshot_release(&old_detail);
@@ -190,6 +193,8 @@ void store_set_state(struct store *s, size_t t, enum target_state st, const stru
 	pthread_mutex_lock(&s->mu);
 	sl->status.state = st;
 	snprintf(sl->status.error, sizeof sl->status.error, "%s", err ? err->msg : "");
+	if (s->tap.state)
+		s->tap.state(s->tap.arg, t, st, sl->status.error);
 	pthread_mutex_unlock(&s->mu);
 	wake(s);
 }
@@ -290,6 +295,8 @@ void store_cloud_publish(struct store *s, struct cloud_snapshot *c)
 	pthread_mutex_lock(&s->mu);
 	struct cloud_snapshot *old = s->cloud;
 	s->cloud = c;
+	if (s->tap.cloud)
+		s->tap.cloud(s->tap.arg, c);
 	pthread_mutex_unlock(&s->mu);
 	cloud_snapshot_release(&old);
 	wake(s);
@@ -340,6 +347,8 @@ void store_action_put(struct store *s, const struct action_status *a)
 		i = s->nactions - 1;
 	}
 	s->actions[(s->actions_head + i) % STORE_ACTIONS] = *a;
+	if (s->tap.action)
+		s->tap.action(s->tap.arg, a);
 	pthread_mutex_unlock(&s->mu);
 	wake(s);
 }
@@ -364,4 +373,36 @@ const char *target_state_name(enum target_state st)
 {
 	static const char *const names[] = {"connecting", "ok", "STALLED", "DOWN", "AUTH FAILED"};
 	return (unsigned)st < sizeof names / sizeof names[0] ? names[st] : "?";
+}
+
+void store_set_tap(struct store *s, const struct store_tap *tap)
+{
+	pthread_mutex_lock(&s->mu);
+	s->tap = tap ? *tap : (struct store_tap){0};
+	pthread_mutex_unlock(&s->mu);
+}
+
+void store_reset(struct store *s)
+{
+	size_t n = atomic_load(&s->n);
+	for (size_t i = 0; i < n; i++) {
+		struct slot *sl = SLOT(s, i);
+		pthread_mutex_lock(&s->mu);
+		struct snapshot *snap = sl->snap, *detail = sl->detail;
+		sl->snap = sl->detail = NULL;
+		sl->status.state = TARGET_CONNECTING;
+		sl->status.error[0] = '\0';
+		sl->status.last_ok = sl->last_push = 0;
+		memset(sl->hist, 0, sizeof sl->hist);
+		pthread_mutex_unlock(&s->mu);
+		snapshot_release(&snap);
+		snapshot_release(&detail);
+	}
+	pthread_mutex_lock(&s->mu);
+	struct cloud_snapshot *c = s->cloud;
+	s->cloud = NULL;
+	s->nactions = s->actions_head = 0;
+	pthread_mutex_unlock(&s->mu);
+	cloud_snapshot_release(&c);
+	wake(s);
 }

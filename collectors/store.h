@@ -157,6 +157,25 @@ void store_action_put(struct store *s, const struct action_status *a);
 size_t store_actions(struct store *s, struct action_status *out, size_t max);
 const char *action_state_name(int st);
 
+/* ---- a tap: what the store takes in, as it takes it (the recorder) ---- */
+
+/*
+ * Called under the store's lock, in the order the store takes things in:
+ * each must only take a reference or a copy and queue it (never block, never
+ * call the store). 'snapshot' and 'cloud' may take a reference (refs + 1).
+ */
+struct store_tap {
+	void (*snapshot)(void *arg, size_t t, struct snapshot *snap);
+	void (*state)(void *arg, size_t t, enum target_state st, const char *error);
+	void (*action)(void *arg, const struct action_status *a);
+	void (*cloud)(void *arg, struct cloud_snapshot *c);
+	void *arg;
+};
+/* Set (NULL: remove) the tap; any thread (once it returns, the old tap is no longer called). */
+void store_set_tap(struct store *s, const struct store_tap *tap);
+/* Forget every snapshot, state, history, action and the cloud snapshot (a replay going back in time). */
+void store_reset(struct store *s);
+
 /* Words for a state, for panes and the status bar. */
 const char *target_state_name(enum target_state st);
 
