@@ -16,12 +16,14 @@ static void v_target(struct ui *ui, const char *arg);
 static void v_group(struct ui *ui, const char *arg);
 static void v_filter(struct ui *ui, const char *arg);
 static void v_quit(struct ui *ui, const char *arg) { (void)arg; ui->quit = 1; }
+static void v_goto(struct ui *ui, const char *arg);
 
 static const struct verb {
 	const char *name;
 	void (*run)(struct ui *ui, const char *arg);
 } verbs[] = {
 	{"target", v_target}, {"group", v_group}, {"filter", v_filter}, {"q", v_quit}, {"quit", v_quit},
+	{"goto", v_goto},
 };
 
 static const char *const groupings[] = {"account", "cluster", "engine", "none", "region", "tag:"};
@@ -49,7 +51,7 @@ static long target_named(struct ui *ui, const char *name)
 static void show_fleet(struct ui *ui)
 {
 	ui->cur = UI_FLEET;
-	ui->ctx.now = clock_mono();
+	ui->ctx.now = ui_now(ui);
 	pane_recalc(ui->panes[UI_FLEET], &ui->ctx);
 }
 
@@ -88,6 +90,22 @@ static void v_filter(struct ui *ui, const char *arg)
 	}
 	ui->panes[UI_FLEET]->sel = ui->panes[UI_FLEET]->top = 0;
 	show_fleet(ui);
+}
+
+/* --replay: jump to a time of the recording ("03:12" UTC, "03:12+02:00", "03:12 local"). */
+static void v_goto(struct ui *ui, const char *arg)
+{
+	char msg[160];
+	double t;
+	if (!ui->o->replay) {
+		ui_say(ui, "goto works with --replay FILE");
+		return;
+	}
+	if (replay_parse_time(arg, replay_now(ui->o->replay), &t, msg, sizeof msg) < 0) {
+		ui_say(ui, "%s", msg);
+		return;
+	}
+	replay_goto(ui->o->replay, t);
 }
 
 static void run(struct ui *ui, char *line)

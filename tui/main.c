@@ -38,6 +38,8 @@ static void usage(FILE *f)
 		"      --dry-run         actions show and log the SQL they would send, and send nothing\n"
 		"      --keymap NAME     load keymaps/NAME.keys over the defaults (e.g. vi)\n"
 		"      --list-keys       print the key bindings and exit\n"
+		"      --record FILE     append this session's snapshots, states and actions to FILE\n"
+		"      --replay FILE     show a recorded session in the same panes (no connections, actions off)\n"
 		"  -h, --help            this help\n"
 		"  -V, --version         print the version\n"
 		"\n"
@@ -120,7 +122,26 @@ static void finish_actions(struct collector *col)
 		fprintf(stderr, "dbfleet: it did not finish in time: recorded as abandoned in the audit log\n");
 }
 
-enum { OPT_DRY_RUN = 250, OPT_READ_ONLY = 256, OPT_LIST_KEYS, OPT_KEYMAP, OPT_AWS, OPT_PROFILE, OPT_REGION };
+enum { OPT_DRY_RUN = 250, OPT_READ_ONLY = 256, OPT_LIST_KEYS, OPT_KEYMAP, OPT_AWS, OPT_PROFILE, OPT_REGION,
+       OPT_RECORD = 300, OPT_REPLAY };
+
+/* --replay FILE: the store is fed from the file; no collector, no connection, actions off. */
+static int run_replay(struct options *o, struct keymap *km, const char *path)
+{
+	struct err e = {0};
+	store = store_new(0);
+	o->replay = store ? replay_open(store, path, &e) : NULL;
+	if (!o->replay || replay_start(o->replay, &e) < 0) {
+		replay_close(&o->replay);
+		keymap_free(&km);
+		return fail_release(o, e.msg[0] ? e.msg : "out of memory");
+	}
+	int status = ui_run(store, o, km, NULL);
+	replay_close(&o->replay);
+	keymap_free(&km);
+	options_release(o);
+	return status;
+}
 
 int main(int argc, char **argv)
 {
@@ -135,13 +156,15 @@ int main(int argc, char **argv)
 		{"profile", required_argument, NULL, OPT_PROFILE},
 		{"region", required_argument, NULL, OPT_REGION},
 		{"list-keys", no_argument, NULL, OPT_LIST_KEYS},
+		{"record", required_argument, NULL, OPT_RECORD},
+		{"replay", required_argument, NULL, OPT_REPLAY},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{0, 0, 0, 0},
 	};
 	struct options o;
 	char err[1024];
-	const char *config = NULL, *keymap = NULL, *profile = NULL;
+	const char *config = NULL, *keymap = NULL, *profile = NULL, *record = NULL, *replay = NULL;
 	struct cloud_config cli_regions = {0};
 	int aws = 0;
 	double refresh = 0, timeout = 0;
@@ -178,6 +201,8 @@ int main(int argc, char **argv)
 			aws = 1;
 			break;
 		case OPT_LIST_KEYS: list_keys = 1; break;
+		case OPT_RECORD: record = optarg; break;
+		case OPT_REPLAY: replay = optarg; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("dbfleet %s\n", DBFLEET_VERSION); return 0;
 		default: usage(stderr); return 2;
@@ -225,6 +250,10 @@ int main(int argc, char **argv)
 		options_release(&o);
 		return 0;
 	}
+	if (replay && record)
+		return fail_release(&o, "--record and --replay: one or the other");
+	if (replay)
+		return run_replay(&o, km, replay);
 	if (o.ntargets == 0 && !o.cloud.enabled) {
 		keymap_free(&km);
 		return fail_release(&o, "no targets: give a DSN (dbfleet postgresql://user@host/db), --aws,"
@@ -241,12 +270,20 @@ int main(int argc, char **argv)
 	collector_set_cloud(col, &o.cloud);
 	collector_set_audit(col, o.audit_log);
 	collector_set_samplers(col, o.samplers);
+	struct recorder *rec = NULL;
+	if (record && !(rec = record_start(store, record, o.record_max_mb, &e))) {
+		collector_stop(col, 0);
+		keymap_free(&km);
+		return fail_release(&o, e.msg);
+	}
 	int status = ui_run(store, &o, km, col);
 	keymap_free(&km);
 	finish_actions(col);
 	/* a worker stuck in a library call is not waited for: leave without
 	 * running atexit handlers (OpenSSL's among them) under its feet */
-	if (collector_stop(col, 0.5) > 0) {
+	int left = collector_stop(col, 0.5);
+	record_stop(&rec, 2.0); /* what is queued, and the end record */
+	if (left > 0) {
 		fflush(NULL);
 		_exit(status);
 	}

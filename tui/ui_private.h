@@ -67,6 +67,11 @@ void cmdline_open(struct ui *ui, const char *text);
 /* It takes every key while open: Enter runs, Esc cancels, Tab completes; returns 1. */
 int cmdline_key(struct ui *ui, int ch);
 
+/* The UI's clock for ages: monotonic live, the recording's time in a replay. */
+static inline double ui_now(const struct ui *ui)
+{
+	return ui->o->replay ? replay_now(ui->o->replay) : clock_mono();
+}
 /* Make 'i' the current pane and recalculate it. */
 void ui_show_pane(struct ui *ui, int i);
 /* The selected target follows the fleet cursor when it is on a target's row. */
