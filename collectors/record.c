@@ -376,12 +376,13 @@ struct recorder *record_start(struct store *st, const char *path, double max_mb,
 		err_set(err, ERR_FAIL, "out of memory");
 		return NULL;
 	}
-	if (strlen(path) >= sizeof r->path - 4) {
+	size_t len = strlen(path);
+	if (len >= sizeof r->path - 4) {
 		free(r);
 		err_set(err, ERR_CONFIG, "--record: the file name is too long");
 		return NULL;
 	}
-	snprintf(r->path, sizeof r->path, "%s", path);
+	memcpy(r->path, path, len + 1);
 	r->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (r->fd < 0) {
 		err_set(err, ERR_CONFIG, "--record: cannot open '%.200s': %s", path, strerror(errno));
