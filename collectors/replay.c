@@ -187,11 +187,10 @@ static size_t resync(const struct replay *rp, size_t from)
 static void index_file(struct replay *rp)
 {
 	size_t pos = 0, cap = 0, damaged = 0;
-	char first_bad[16] = "", cut[200] = "";
+	char first[160] = "", cut[200] = "";
 	while (pos < rp->size) {
 		struct codec_frame f;
-		enum codec_scan sc = codec_unframe(rp->map + pos, rp->size - pos, &f);
-		if (sc == CODEC_FRAME_OK) {
+		if (codec_unframe(rp->map + pos, rp->size - pos, &f) == CODEC_FRAME_OK) {
 			if (add_entry(rp, pos, &f, &cap) < 0)
 				break;
 			pos += f.size;
@@ -206,8 +205,7 @@ static void index_file(struct replay *rp)
 			break;
 		}
 		if (!damaged++)
-			snprintf(first_bad, sizeof first_bad, "%s", after);
-		say(rp, "damaged record at bytes %zu-%zu (after %s): skipped", pos, next - 1, after);
+			snprintf(first, sizeof first, "damaged record at bytes %zu-%zu (after %s): skipped", pos, next - 1, after);
 		pos = next;
 	}
 	pthread_mutex_lock(&rp->mu);
@@ -222,10 +220,11 @@ static void index_file(struct replay *rp)
 	if (cut[0] && w >= 0 && (size_t)w < dn)
 		snprintf(d + w, dn - (size_t)w, "%scut at %s", w ? ", " : "", cut_at);
 	pthread_mutex_unlock(&rp->mu);
-	if (cut[0])
-		say(rp, "%s", cut);
-	else if (damaged)
-		say(rp, "%zu damaged record%s skipped, the first after %s", damaged, damaged > 1 ? "s" : "", first_bad);
+	/* one line for the status bar: the cut, the damage (the first of it), or both */
+	if (damaged > 1)
+		say(rp, "%s%s%zu damaged records skipped, the first: %s", cut, cut[0] ? "; " : "", damaged, first);
+	else if (damaged || cut[0])
+		say(rp, "%s%s%s", cut, cut[0] && damaged ? "; " : "", first);
 }
 
 /* ---- playing one record into the store ---- */

@@ -1,0 +1,173 @@
+"""--record and --replay on the lab: what the screen showed comes back, damage is named."""
+import os
+import re
+import shutil
+import stat
+import tempfile
+import time
+
+from harness import Dbfleet, Failure, Watch, dsn, lab
+
+from test_actions import _prompt_on, _victim
+
+ROW = re.compile(r"^(pg\s+postgres\s+primary\s+ok\s.*?)\s+(\S+)\s+(\d+q \S+)\s*$", re.M)
+_RECORDING = {}
+
+
+def _figures(screen):
+    """The pg row of the fleet pane without its AGE (which is now minus then), or None."""
+    m = ROW.search(screen)
+    return (re.sub(r"\s+", " ", m.group(1)), m.group(3)) if m else None
+
+
+def _frames(data):
+    """(start, type, end) of each frame: 0xDB 0xF1, type, varint length, CRC32C, payload."""
+    out, pos = [], 0
+    while pos + 3 <= len(data):
+        if data[pos:pos + 2] != b"\xdb\xf1":
+            raise Failure("no frame at byte %d" % pos)
+        p, length, shift = pos + 3, 0, 0
+        while True:
+            b = data[p]
+            p += 1
+            length |= (b & 0x7F) << shift
+            shift += 7
+            if not b & 0x80:
+                break
+        end = p + 4 + length
+        out.append((pos, data[pos + 2], end))
+        pos = end
+    return out
+
+
+def _record():
+    """Record a session once: the pg primary and its replica, a cancelled query, the
+    fleet pane's pg row captured with the time it was on screen. Shared by the tests."""
+    if _RECORDING:
+        return _RECORDING
+    L = lab()
+    tmp = tempfile.mkdtemp(prefix="dbfleet-rec-")
+    path = os.path.join(tmp, "session.rec")
+    proc, pid = _victim("victim-rec")
+    r = Watch([("pg", dsn(L["PG_PRIMARY_PORT"], db="app")), ("replica", dsn(L["PG_REPLICA_PORT"]))],
+              args=["--record", path])
+    seen = []
+    try:
+        r.d.wait_for(r"^pg\s+postgres\s+primary\s+ok")
+        _prompt_on(r.d, pid, "c")
+        r.d.keys("y")
+        r.d.keys("6")
+        r.d.wait_for(r"pg\s+cancel\s+pid %d \(victim\)\s+done" % pid)
+        r.d.keys("1")
+        r.d.wait_for(r"^pg\s+postgres\s+primary\s+ok")
+        for _ in range(4):  # the row as shown, with when it was on screen
+            time.sleep(1.1)
+            fig = _figures(r.d.screen())
+            if fig:
+                seen.append((time.time(), fig))
+        r.d.quit_and_wait()
+    finally:
+        r.close()
+        proc.kill()
+    if len(seen) < 3:
+        raise Failure("the live screen never showed the pg row: %r" % seen)
+    _RECORDING.update(path=path, seen=seen, pid=pid, tmp=tmp)
+    return _RECORDING
+
+
+def _copy(name, change):
+    """A copy of the recording with 'change(bytearray)' applied; its path."""
+    rec = _record()
+    data = bytearray(open(rec["path"], "rb").read())
+    change(data)
+    path = os.path.join(rec["tmp"], name)
+    with open(path, "wb") as f:
+        f.write(data)
+    return path
+
+
+def _utc(t):
+    return time.strftime("%H:%M:%S", time.gmtime(t))
+
+
+def test_recorded_session_replays_with_the_same_figures():
+    rec = _record()
+    assert stat.S_IMODE(os.stat(rec["path"]).st_mode) == 0o600
+    d = Dbfleet(["--replay", rec["path"]])
+    try:
+        d.wait_for(r"REPLAY \d\d:\d\d:\d\dZ \S1")
+        d.keys("Space")
+        d.wait_for(r"\(paused\)")
+        for at, fig in rec["seen"][1:3]:
+            d.keys(":")
+            d.type("goto %s" % _utc(at - 3))
+            d.keys("Enter")
+            d.wait_for(r"REPLAY %s" % _utc(at - 3))
+            for _ in range(40):  # step record by record until the row the live screen showed
+                if _figures(d.screen()) == fig:
+                    break
+                d.keys(".")
+                time.sleep(0.15)
+            else:
+                raise Failure("the replay never showed %r near %s; screen:\n%s" % (fig, _utc(at), d.screen()))
+        d.keys("6")  # the cancel and its outcome, as recorded
+        d.wait_for(r"pg\s+cancel\s+pid %d \(victim\)\s+done" % rec["pid"])
+        d.keys("1")
+        d.keys("+")
+        d.wait_for(r"REPLAY \S+ \S2 \(paused\)")
+        d.keys("4")
+        d.keys("c")
+        d.wait_for(r"replay: actions are off")
+    finally:
+        d.close()
+
+
+def test_cut_file_plays_up_to_the_cut():
+    frames = _frames(open(_record()["path"], "rb").read())
+    start, _, end = frames[len(frames) * 2 // 3]
+    path = _copy("cut.rec", lambda data: data.__delitem__(slice(start + (end - start) // 2, None)))
+    d = Dbfleet(["--replay", path])
+    try:
+        s = d.wait_for(r"the file ends inside a record at byte %d \(after \d\d:\d\d:\d\dZ\): played up to the cut"
+                       % start)
+        d.keys("+", "+", "+", "+", "+", "+")
+        s = d.wait_for(r"REPLAY (\d\d:\d\d:\d\d)Z \S64 \(paused\) \(end\) \| cut at \1Z", timeout=20)
+        assert re.search(r"^pg\s+postgres\s+primary\s+ok", s, re.M), s
+    finally:
+        d.close()
+
+
+def test_flipped_byte_is_reported_and_skipped():
+    frames = _frames(open(_record()["path"], "rb").read())
+    snaps = [f for f in frames if f[1] == 3]
+    start, _, end = snaps[len(snaps) // 2]
+    nxt = next(f[0] for f in frames if f[0] >= end)
+
+    def flip(data):
+        data[end - 2] ^= 0x40
+    path = _copy("flipped.rec", flip)
+    d = Dbfleet(["--replay", path])
+    try:
+        d.wait_for(r"damaged record at bytes %d-%d \(after \d\d:\d\d:\d\dZ\): skipped" % (start, nxt - 1))
+        d.keys("+", "+", "+", "+", "+", "+")
+        s = d.wait_for(r"REPLAY \S+ \S64 \(paused\) \(end\) \| 1 damaged record skipped \|", timeout=20)
+        assert re.search(r"^pg\s+postgres\s+primary\s+ok", s, re.M), s
+        assert re.search(r"^replica\s+postgres\s+replica\s+ok", s, re.M), s
+    finally:
+        d.close()
+
+
+def test_replay_of_a_file_that_is_not_a_recording_says_so():
+    tmp = tempfile.mkdtemp(prefix="dbfleet-rec-")
+    try:
+        path = os.path.join(tmp, "notes.txt")
+        with open(path, "w") as f:
+            f.write("03:12 the primary went away\n")
+        d = Dbfleet(["--replay", path])
+        try:
+            d.wait_for(r"dbfleet: --replay: '.*notes.txt' is not a dbfleet record file")
+            d.wait_for(r"^EXITED 2")
+        finally:
+            d.close()
+    finally:
+        shutil.rmtree(tmp)
