@@ -168,13 +168,14 @@ enum codec_scan codec_unframe(const uint8_t *p, size_t n, struct codec_frame *f)
 #define WIRE_FIX32 5
 #define AT(obj, off) ((char *)(obj) + (off))
 #define CAT(obj, off) ((const char *)(obj) + (off))
-#define MS_MAX 9007199254740992.0 /* 2^53: whole milliseconds a double holds exactly */
+#define INT_DBL_MAX 9007199254740992.0 /* 2^53: whole numbers a double holds exactly */
+#define MS_MAX 8796093022208.0          /* 2^43 ms (278 years): k / 1000 * 1000 rounds back to k */
 
 static void put_key(struct codec_buf *b, unsigned tag, int wire) { put_varint(b, (uint64_t)tag << 3 | (unsigned)wire); }
 
 static void put_double(struct codec_buf *b, unsigned tag, double v)
 {
-	if (fabs(v) < MS_MAX && v == (double)(int64_t)v && !(v == 0 && signbit(v))) {
+	if (fabs(v) < INT_DBL_MAX && v == (double)(int64_t)v && !(v == 0 && signbit(v))) {
 		put_key(b, tag, WIRE_VARINT);
 		put_varint(b, zigzag((int64_t)v));
 	} else if (!isnan(v) && fabs(v) <= 3.4e38 && (double)(float)v == v) {
@@ -300,7 +301,7 @@ static int get_field(struct rd *r, const struct fdesc *f, int wire, void *obj)
 		const char *s = (const char *)r->p + r->pos;
 		r->pos += (size_t)len;
 		if (f->type == FT_STR) {
-			size_t k = len < f->size - 1 ? (size_t)len : f->size - 1;
+			size_t k = strnlen(s, len < f->size - 1 ? (size_t)len : f->size - 1); /* a NUL ends it */
 			memcpy(p, s, k);
 			memset(p + k, 0, f->size - k);
 		} else if (f->type == FT_PSTR) {
@@ -343,7 +344,8 @@ static int get_field(struct rd *r, const struct fdesc *f, int wire, void *obj)
 		return -1;
 	if (f->type == FT_DBL || f->type == FT_MS) {
 		int64_t i = unzigzag(v);
-		if ((double)i >= MS_MAX || (double)i <= -MS_MAX)
+		double lim = f->type == FT_MS ? MS_MAX : INT_DBL_MAX;
+		if ((double)i >= lim || (double)i <= -lim)
 			return -1;
 		d = f->type == FT_MS ? (double)i / 1000 : (double)i;
 		memcpy(p, &d, 8);
@@ -529,8 +531,9 @@ static void put_array(struct codec_buf *b, const struct adesc *a, const void *ob
 	for (size_t i = 0; i < n; i++) {
 		long j = base_of(a, items, i, bitems, nb);
 		const void *e = items + i * a->elem_size, *be = j >= 0 ? bitems + (size_t)j * a->elem_size : NULL;
-		long pos = i < nb ? (long)i : -1;
-		if (j == pos && msg_equal(a->elem, e, be))
+		/* an element past the base's count is always written, even all zero: the decoder
+		 * bounds a count by the bytes that follow it */
+		if (i < nb && j == (long)i && msg_equal(a->elem, e, be))
 			continue;
 		put_elem(b, a, i, j, e, be);
 	}
@@ -636,8 +639,8 @@ static int get_msg(struct rd *r, const struct mdesc *m, void *obj, const void *b
 			const struct adesc *a = &m->a[i];
 			uint64_t v;
 			if (a->count_tag == tag) {
-				/* more elements than the base had need bytes each: a count cannot outgrow the input */
-				if (wire != WIRE_VARINT || get_varint(r, &v) < 0 || v > arr_count(a, base) + (r->n - r->pos) ||
+				/* each element past the base's count is written (3 bytes at least): a count cannot outgrow the input */
+				if (wire != WIRE_VARINT || get_varint(r, &v) < 0 || v > arr_count(a, base) + (r->n - r->pos) / 3 ||
 				    v > ARRAY_BYTES_MAX / a->elem_size || resize(a, obj, (size_t)v) < 0)
 					return -1;
 				done = 1;
