@@ -1,4 +1,5 @@
 """--record and --replay on the lab: what the screen showed comes back, damage is named."""
+import atexit
 import os
 import re
 import shutil
@@ -47,6 +48,7 @@ def _record():
         return _RECORDING
     L = lab()
     tmp = tempfile.mkdtemp(prefix="dbfleet-rec-")
+    atexit.register(shutil.rmtree, tmp, True)
     path = os.path.join(tmp, "session.rec")
     proc, pid = _victim("victim-rec")
     r = Watch([("pg", dsn(L["PG_PRIMARY_PORT"], db="app")), ("replica", dsn(L["PG_REPLICA_PORT"]))],

@@ -1,9 +1,11 @@
 /* test_codec.c - the record encoding: round trips, deltas, frames, damage. */
 #include "../../collectors/codec.h"
+#include "../../collectors/record.h"
 #include "check.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* A sample with every kind of field: strings, -1s, fractions, arrays, owned texts. */
 static void make(struct rec_snapshot *r, int variant)
@@ -162,8 +164,27 @@ static void test_crc32c(void)
 	CHECK(codec_crc32c(0, (const uint8_t *)"123456789", 9) == 0xE3069283u);
 }
 
+/* :goto's times: UTC on the replay's day, an offset, or the TZ zone. */
+static void test_goto_times(void)
+{
+	double ref = 1795000000; /* 2026-11-18 11:06:40Z */
+	double t;
+	char msg[160];
+	CHECK(replay_parse_time("03:12", ref, &t, msg, sizeof msg) == 0 && t == 1794971520);
+	CHECK(replay_parse_time("03:12:05Z", ref, &t, msg, sizeof msg) == 0 && t == 1794971525);
+	CHECK(replay_parse_time("03:12+02:00", ref, &t, msg, sizeof msg) == 0 && t == 1794971520 - 7200);
+	CHECK(replay_parse_time("23:30-05:00", ref, &t, msg, sizeof msg) == 0 && t == 1795062600);
+	setenv("TZ", "UTC", 1);
+	tzset();
+	CHECK(replay_parse_time("03:12 local", ref, &t, msg, sizeof msg) == 0 && t == 1794971520);
+	CHECK(replay_parse_time("3:1x", ref, &t, msg, sizeof msg) < 0 && strstr(msg, "HH:MM") != NULL);
+	CHECK(replay_parse_time("25:00", ref, &t, msg, sizeof msg) < 0);
+	CHECK(replay_parse_time("03:12 Mars/Olympus", ref, &t, msg, sizeof msg) < 0);
+}
+
 int main(void)
 {
+	RUN(test_goto_times);
 	RUN(test_crc32c);
 	RUN(test_roundtrip_and_delta);
 	RUN(test_delta_needs_its_base);
