@@ -248,7 +248,7 @@ static int field_same(const struct fdesc *f, const void *a, const void *b)
 	}
 }
 
-static void put_field(struct codec_buf *b, const struct fdesc *f, const void *obj)
+static void put_field(struct codec_buf *b, const struct fdesc *f, const void *obj, const void *base)
 {
 	const char *p = CAT(obj, f->off);
 	double d;
@@ -284,7 +284,10 @@ static void put_field(struct codec_buf *b, const struct fdesc *f, const void *ob
 		break;
 	default:
 		put_key(b, f->tag, WIRE_VARINT);
-		put_varint(b, f->type == FT_U32 || f->type == FT_U64 ? (uint64_t)int_of(f, p) : zigzag(int_of(f, p)));
+		if (f->flags & FD_DIFF) /* a counter: what it grew by since the base (wrapping, never overflowing) */
+			put_varint(b, zigzag((int64_t)((uint64_t)int_of(f, p) - (uint64_t)(base ? int_of(f, CAT(base, f->off)) : 0))));
+		else
+			put_varint(b, f->type == FT_U32 || f->type == FT_U64 ? (uint64_t)int_of(f, p) : zigzag(int_of(f, p)));
 	}
 }
 
@@ -350,7 +353,10 @@ static int get_field(struct rd *r, const struct fdesc *f, int wire, void *obj)
 		d = f->type == FT_MS ? (double)i / 1000 : (double)i;
 		memcpy(p, &d, 8);
 	} else {
-		set_int(f, p, f->type == FT_U32 || f->type == FT_U64 ? (int64_t)v : unzigzag(v));
+		/* a counter adds to the value it holds: the base's (or zero, in a key frame or a new element) */
+		int64_t x = f->flags & FD_DIFF ? (int64_t)((uint64_t)int_of(f, p) + (uint64_t)unzigzag(v))
+			  : f->type == FT_U32 || f->type == FT_U64 ? (int64_t)v : unzigzag(v);
+		set_int(f, p, x);
 	}
 	return 0;
 }
@@ -543,7 +549,7 @@ static void put_msg(struct codec_buf *b, const struct mdesc *m, const void *obj,
 {
 	for (size_t i = 0; i < m->nf; i++)
 		if ((m->f[i].flags & FD_ALWAYS) || !field_same(&m->f[i], obj, base))
-			put_field(b, &m->f[i], obj);
+			put_field(b, &m->f[i], obj, base);
 	for (size_t i = 0; i < m->na; i++)
 		put_array(b, &m->a[i], obj, base);
 }

@@ -15,11 +15,11 @@
  *
  * A snapshot is a key frame (every field against zero) or a delta against
  * the same target's snapshot 'base_seq': only the fields that differ are
- * written, and an array's elements are matched by their identity (query id,
+ * written (counters as what they grew by), and an array's elements are matched by their identity (query id,
  * session pid and start, replica name, instance id) so a reordered list
  * costs little. A reader that lost the base (a corrupt record) skips the
- * target's deltas until its next key frame. dbfleet(5)-style format notes
- * are in man/dbfleet.1 (RECORD FILES).
+ * target's deltas until its next key frame. The format for other readers
+ * is in man/dbfleet.1 (RECORD AND REPLAY); codec_tables.c lists the tags.
  *
  * Threads: none of its own; every function works on the caller's buffers.
  */

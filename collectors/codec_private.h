@@ -22,6 +22,7 @@ enum ft {
 };
 
 #define FD_ALWAYS 1 /* written even when equal to the base: the record's key */
+#define FD_DIFF 2   /* an integer written as its difference from the base's (FT_I64 counters) */
 
 struct fdesc {
 	unsigned tag;

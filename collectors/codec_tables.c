@@ -14,6 +14,7 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "packed arrays are wri
 #define SZ(st, m) sizeof(((st *)0)->m)
 #define F(tag, type, st, m) {tag, type, 0, offsetof(st, m), SZ(st, m)}
 #define K(tag, type, st, m) {tag, type, FD_ALWAYS, offsetof(st, m), SZ(st, m)}
+#define D(tag, st, m) {tag, FT_I64, FD_DIFF, offsetof(st, m), SZ(st, m)}
 #define N(x) (sizeof x / sizeof x[0])
 #define MSG(f, a) {f, N(f), a, N(a)}
 #define MSG0(f) {f, N(f), NULL, 0}
@@ -29,14 +30,14 @@ static const struct fdesc f_snapshot[] = {
 	F(14, FT_I32, S, s.health.conns_used), F(15, FT_I32, S, s.health.conns_max),
 	F(16, FT_I32, S, s.health.active), F(17, FT_I32, S, s.health.idle_in_xact),
 	F(18, FT_I32, S, s.health.waiting_on_lock), F(19, FT_DBL, S, s.health.longest_xact_s),
-	F(20, FT_I64, S, s.health.xact_total), F(21, FT_I64, S, s.health.queries_total),
-	F(22, FT_I64, S, s.health.blks_hit), F(23, FT_I64, S, s.health.blks_read),
-	F(24, FT_I64, S, s.health.xid_age), F(25, FT_I64, S, s.health.db_size_bytes),
+	D(20, S, s.health.xact_total), D(21, S, s.health.queries_total),
+	D(22, S, s.health.blks_hit), D(23, S, s.health.blks_read),
+	D(24, S, s.health.xid_age), F(25, FT_I64, S, s.health.db_size_bytes),
 	F(26, FT_DBL, S, s.health.server_now), F(27, FT_STR, S, s.health.tls),
 	F(28, FT_STR, S, s.health.server_id), F(29, FT_DBL, S, s.health.server_started),
 	F(30, FT_I32, S, s.health.rds_procs), F(31, FT_STR, S, s.health.dialect),
 	F(32, FT_DBL, S, s.health.tps), F(33, FT_DBL, S, s.health.qps), F(34, FT_DBL, S, s.health.cache_hit_pct),
-	F(40, FT_I64, S, s.standby.replay_backlog_bytes), F(41, FT_DBL, S, s.standby.lag_s),
+	D(40, S, s.standby.replay_backlog_bytes), F(41, FT_DBL, S, s.standby.lag_s),
 	F(42, FT_STR, S, s.standby.halted), F(43, FT_STR, S, s.standby.last_error),
 	F(44, FT_I32, S, s.standby.streaming), F(45, FT_STR, S, s.standby.sender_host),
 	F(46, FT_I32, S, s.standby.sender_port),
@@ -49,7 +50,7 @@ static const struct fdesc f_snapshot[] = {
 #define R struct db_replica
 static const struct fdesc f_replica[] = {
 	F(3, FT_STR, R, name), F(4, FT_STR, R, client), F(5, FT_STR, R, state), F(6, FT_STR, R, sync_state),
-	F(7, FT_I64, R, lag_bytes), F(8, FT_DBL, R, write_lag_s), F(9, FT_DBL, R, flush_lag_s),
+	D(7, R, lag_bytes), F(8, FT_DBL, R, write_lag_s), F(9, FT_DBL, R, flush_lag_s),
 	F(10, FT_DBL, R, replay_lag_s),
 };
 #undef R

@@ -7,7 +7,7 @@ import stat
 import tempfile
 import time
 
-from harness import Dbfleet, Failure, Watch, dsn, lab
+from harness import Dbfleet, Failure, Watch, dsn, lab, record_frames
 
 from test_actions import _prompt_on, _victim
 
@@ -22,22 +22,10 @@ def _figures(screen):
 
 
 def _frames(data):
-    """(start, type, end) of each frame: 0xDB 0xF1, type, varint length, CRC32C, payload."""
-    out, pos = [], 0
-    while pos + 3 <= len(data):
-        if data[pos:pos + 2] != b"\xdb\xf1":
-            raise Failure("no frame at byte %d" % pos)
-        p, length, shift = pos + 3, 0, 0
-        while True:
-            b = data[p]
-            p += 1
-            length |= (b & 0x7F) << shift
-            shift += 7
-            if not b & 0x80:
-                break
-        end = p + 4 + length
-        out.append((pos, data[pos + 2], end))
-        pos = end
+    """(start, type, end) of each frame of a whole recording."""
+    out = [f[:3] for f in record_frames(data)]
+    if not out or out[-1][2] != len(data):
+        raise Failure("the recording is not whole frames")
     return out
 
 
