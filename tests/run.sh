@@ -44,6 +44,7 @@ if LAB=$(LAB_MAX_CONNECTIONS=400 sh tests/lab.sh start); then
 		test_mariadb_kill_query_then_kill test_aws_discovered_instances_get_database_connections
 		test_aws_snapshot_goes_creating_to_available_with_progress_and_one_retry
 		test_fleet_of_300_comes_up_and_stays_fresh test_hung_targets_do_not_delay_the_healthy_ones
+		test_recorded_session_replays_with_the_same_figures test_flipped_byte_is_reported_and_skipped
 	EOF
 	)
 	LAB_DIR=$LAB DBFLEET_BIN=$PWD/build-tsan/dbfleet python3 tests/e2e/run.py --exact "$tsan_tests" 2>&1 |

@@ -151,7 +151,7 @@ static void draw_tabs(struct ui *ui)
 	}
 	if (layout == 0) {
 		char clock[16];
-		time_t now = time(NULL);
+		time_t now = ui->o->replay ? (time_t)replay_now(ui->o->replay) : time(NULL); /* the recording's time */
 		struct tm tm;
 		strftime(clock, sizeof clock, "%H:%M:%S", localtime_r(&now, &tm));
 		draw_text(stdscr, 0, COLS - 9, 9, clock);
