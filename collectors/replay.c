@@ -38,6 +38,7 @@
 
 #define REPLAY_TARGETS_MAX 1000000 /* a target index past this is damage */
 #define SPEED_MAX 64
+#define JUMP_HISTORY_S (45 * 60.0) /* the history rings' span at a 2 s refresh (40 min), and a key frame */
 
 struct entry {
 	size_t off;
@@ -372,13 +373,24 @@ static double clock_at(const struct replay *rp, double mono)
 	return rp->paused ? rp->v0 : rp->v0 + (mono - rp->m0) * rp->speed;
 }
 
-/* Jump to 't': forward plays what is in between, fast; back starts again. */
+/*
+ * Jump to 't': forward plays what is in between, fast; back starts again.
+ * Snapshots older than JUMP_HISTORY_S before 't' are passed over (their
+ * targets start again at their next key frame): the history rings would
+ * not hold them, and a day-long file then costs a jump only its last minutes.
+ * Descriptions, states, actions and AWS snapshots are all played.
+ */
 static void jump(struct replay *rp, double t)
 {
 	if (rp->next && t < rp->idx[rp->next - 1].at)
 		rewind_all(rp);
-	while (rp->next < rp->n && rp->idx[rp->next].at <= t)
-		play_one(rp, rp->next++);
+	double from = t - JUMP_HISTORY_S;
+	if (rp->next < rp->n && rp->idx[rp->next].at < from)
+		for (size_t i = 0; i < rp->nbases; i++)
+			rp->bases[i].skipping = 1; /* quiet: a delta after the gap waits for its key frame */
+	for (; rp->next < rp->n && rp->idx[rp->next].at <= t; rp->next++)
+		if (rp->idx[rp->next].type != REC_SNAPSHOT || rp->idx[rp->next].at >= from)
+			play_one(rp, rp->next);
 	char when[16];
 	hms(t, when, sizeof when);
 	say(rp, t < rp->status.first ? "%s is before the recording starts" : t > rp->status.last ?
