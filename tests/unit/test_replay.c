@@ -1,9 +1,10 @@
-/* test_replay.c - a record file played into a real store: jumps forward and back land on the right snapshot. */
+/* test_replay.c - record files: rotation past the cap, and a file played into a real store (jumps, steps). */
 #include "../../collectors/codec.h"
 #include "../../collectors/record.h"
 #include "check.h"
 
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -116,8 +117,54 @@ static void test_jumps(void)
 	unlink(path);
 }
 
+/* Past the cap the file becomes FILE.1 and FILE starts again with a header; both 0600, both whole frames. */
+static void test_rotation(void)
+{
+	char dir[] = "/tmp/dbfleet-rotate-XXXXXX", path[64], old[72];
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof path, "%s/fleet.rec", dir);
+	snprintf(old, sizeof old, "%s.1", path);
+	struct store *st = store_new(1);
+	store_describe(st, 0, "orders-db", "postgres", "db1:5432", 2, 3);
+	struct err e = {0};
+	struct recorder *r = record_start(st, path, 0.05, &e); /* 52 KB */
+	CHECK(r != NULL);
+	for (int k = 0; k < 3000; k++) {
+		struct snapshot *s = snapshot_new();
+		s->mono = clock_mono();
+		s->s.health.conns_used = k;
+		s->s.health.tps = k * 1.37;
+		store_publish(st, 0, s);
+		if (k % 200 == 0)
+			nanosleep(&(struct timespec){0, 2 * 1000 * 1000}, NULL); /* the queue drains */
+	}
+	record_stop(&r, 5);
+	struct stat a, b;
+	CHECK(stat(path, &a) == 0 && stat(old, &b) == 0);
+	CHECK((a.st_mode & 0777) == 0600 && (b.st_mode & 0777) == 0600);
+	CHECK(b.st_size >= 50000 && b.st_size < 60000 && a.st_size < 60000);
+	FILE *f = fopen(path, "rb");
+	static uint8_t buf[70000];
+	size_t n = f ? fread(buf, 1, sizeof buf, f) : 0, pos = 0, frames = 0;
+	if (f)
+		fclose(f);
+	struct codec_frame fr;
+	int first = -1;
+	while (pos < n && codec_unframe(buf + pos, n - pos, &fr) == CODEC_FRAME_OK) {
+		first = first < 0 ? fr.type : first;
+		pos += fr.size;
+		frames++;
+	}
+	CHECK(pos == n && frames > 3 && first == REC_HEADER);
+	store_free(&st);
+	unlink(path);
+	unlink(old);
+	rmdir(dir);
+}
+
 int main(void)
 {
+	RUN(test_rotation);
 	RUN(test_jumps);
 	return check_total_failed;
 }
