@@ -18,29 +18,66 @@ struct aws_creds {
 #define AWS_IAM_TOKEN_MAX 4096
 
 /*
- * Credentials and region as the AWS CLI finds them, from the sources that
- * need no network: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY[/AWS_SESSION_TOKEN]
- * (which override AWS_PROFILE), else the profile (cli_profile, AWS_PROFILE,
- * "default") in AWS_SHARED_CREDENTIALS_FILE / AWS_CONFIG_FILE (~/.aws/...).
- * A profile given by the caller overrides env keys. Region: AWS_REGION,
- * AWS_DEFAULT_REGION, the profile's region. 'source' names where the keys
- * came from ("environment", "profile prod") for the status bar.
- * 0; -2 when no source had any (err says so); -1 with 'err' (a malformed
- * file says FILE:LINE).
+ * Credentials and region as the AWS CLI finds them, without assume-role:
+ * AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY[/AWS_SESSION_TOKEN] (which override
+ * AWS_PROFILE), else the profile (cli_profile, AWS_PROFILE, "default") in
+ * AWS_SHARED_CREDENTIALS_FILE / AWS_CONFIG_FILE (~/.aws/...): an IAM Identity
+ * Center (SSO) profile (sso_account_id/sso_role_name, botocore's test) through
+ * aws_sso_creds, the one source here that uses the network; else static keys;
+ * else credential_process. A profile given by the caller overrides env keys.
+ * Region: AWS_REGION, AWS_DEFAULT_REGION, the profile's region. 'source' names
+ * where the keys came from ("environment", "profile prod", "profile dev (sso
+ * ReadOnly)") for the status bar. 'stop' (may be NULL) ends an SSO call early.
+ * 0; -2 when no source had any (err says so); AWS_CREDS_LOGIN when an SSO
+ * profile needs `aws sso login` ('err' names the command); -1 with 'err' (a
+ * malformed file says FILE:LINE).
  */
+int aws_creds_resolve_ex(const char *cli_profile, const atomic_int *stop, struct aws_creds *c, char *source,
+			 size_t sn, char *region, size_t rn, char *err, size_t errlen);
+#define AWS_CREDS_LOGIN (-3)
+/* aws_creds_resolve_ex without a stop flag. */
 int aws_creds_resolve(const char *cli_profile, struct aws_creds *c, char *source, size_t sn,
 		      char *region, size_t rn, char *err, size_t errlen);
 
 /*
- * The whole chain, as aws_creds_resolve plus assume-role profiles: a
+ * The whole chain, as aws_creds_resolve_ex plus assume-role profiles: a
  * profile with role_arn gets its keys from STS AssumeRole, signed with its
  * source_profile's keys (or the environment's, credential_source =
  * Environment or Ec2InstanceMetadata), cached until 10 minutes before they
  * expire; and when nothing else has keys (and no profile was asked for),
- * the instance role through IMDSv2. 'stop' may be NULL. 0, or -1 with 'err'.
+ * the instance role through IMDSv2. 'stop' may be NULL. 0; AWS_CREDS_LOGIN
+ * when an SSO profile (asked for, or a source_profile) needs `aws sso login`;
+ * or -1 with 'err'.
  */
 int aws_creds_resolve_chain(const char *cli_profile, const atomic_int *stop, struct aws_creds *c,
 			    char *source, size_t sn, char *region, size_t rn, char *err, size_t errlen);
+
+/* ---- IAM Identity Center, the former AWS SSO (sso.c) ---- */
+
+/* An SSO profile as the CLI reads it: from [sso-session NAME] or, legacy, from the profile. */
+struct aws_sso_config {
+	char profile[128];   /* the profile that holds sso_*: named in "aws sso login --profile" */
+	char session[128];   /* sso_session, "" for the legacy form */
+	char start_url[512]; /* sso_start_url */
+	char region[32];     /* sso_region: where the portal and OIDC endpoints are */
+	char account[32];    /* sso_account_id */
+	char role[128];      /* sso_role_name */
+};
+
+/*
+ * Role credentials for an SSO profile, as botocore gets them: the access token that
+ * `aws sso login` left in ~/.aws/sso/cache/SHA1(session name, or start URL).json; within
+ * 15 minutes of its expiry (or past it) and with a refresh token and an unexpired client
+ * registration (sso-session form only), a new one from SSO OIDC CreateToken, written back to
+ * the same file (write-then-rename, 0600, other fields kept); then the portal's
+ * GetRoleCredentials (unsigned GET, bearer token header). The credentials are kept in memory
+ * until 10 minutes before they expire; a token the portal refused is not sent again. Any
+ * thread (one mutex); never opens a browser or reads the terminal; each call has a deadline
+ * and 'stop' (may be NULL) ends it. 0; AWS_CREDS_LOGIN when the user must run
+ * "aws sso login --profile NAME" (err says so); -1 with 'err' otherwise.
+ */
+int aws_sso_creds(const struct aws_sso_config *sc, const atomic_int *stop, struct aws_creds *c, char *err,
+		  size_t errlen);
 /*
  * Instance-role credentials by IMDSv2 (token, role, credentials; 1 s each,
  * no proxy), the role's name, the region when 'region' is empty, and when
@@ -90,6 +127,10 @@ struct aws_service {
 };
 
 extern const struct aws_service AWS_RDS, AWS_CLOUDWATCH, AWS_CE, AWS_STS;
+/* The SSO portal and SSO OIDC (endpoint.c): never signed (a bearer token, a client secret);
+ * sign_name only names them on the status line. */
+extern const struct aws_service AWS_SSO, AWS_SSO_OIDC;
+extern const struct aws_service AWS_PI; /* pi.c */
 
 struct aws_client;
 
@@ -227,6 +268,18 @@ int aws_rds_instance_status(struct aws_client *cl, const char *region, const cha
 /* The newest DescribeEvents message about 'source' in the last hour, "" if none. */
 int aws_rds_last_event(struct aws_client *cl, const char *region, const char *source, const char *source_type,
 		       char *msg, size_t n, struct aws_error *e);
+
+/* ---- Performance Insights (pi.c) ---- */
+struct cloud_pi;
+/*
+ * One instance's db.load.avg over the 'window_s' seconds before 'now' (in
+ * all, by wait event) and its top SQL digests, into 'out' (its region and id
+ * are the caller's). The instance is its DbiResourceId. Whole texts of the
+ * digests PI cuts come from 'prev' (the fetch before, may be NULL) or
+ * GetDimensionKeyDetails. 0 or -1 with 'e'.
+ */
+int aws_pi_fetch(struct aws_client *cl, const char *region, const char *resource_id, time_t now, int window_s,
+		 const struct cloud_pi *prev, struct cloud_pi *out, struct aws_error *e);
 
 /* ---- Cost Explorer (ce.c) ---- */
 struct cloud_costs;

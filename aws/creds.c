@@ -1,9 +1,11 @@
 /*
- * creds.c - AWS credentials and region the way the AWS CLI finds them, for
- * the sources that need no network: environment keys, then the shared
- * files (~/.aws/credentials, then ~/.aws/config). Env keys override
- * AWS_PROFILE; a profile named by the caller (--profile) overrides env keys.
- * Secrets are copied into the caller's struct and never printed here.
+ * creds.c - AWS credentials and region the way the AWS CLI finds them:
+ * environment keys, then the profile in the shared files (~/.aws/credentials,
+ * then ~/.aws/config): IAM Identity Center (SSO) settings first (sso.c does
+ * the token and the portal), then static keys, then credential_process. Env
+ * keys override AWS_PROFILE; a profile named by the caller (--profile)
+ * overrides env keys. Secrets are copied into the caller's struct and never
+ * printed here.
  */
 #include "aws.h"
 
@@ -281,8 +283,106 @@ static int from_process(const char *profile, struct aws_creds *c, char *err, siz
 	return rc;
 }
 
+/* An SSO setting of the profile, or of its [sso-session NAME] when it names one (the two must
+ * agree, as botocore insists). 1 found, 0 not, -1 with 'err'. */
+static int sso_get(const char *profile, const char *session, const char *key, char *out, size_t n, char *err,
+		   size_t errlen)
+{
+	char path[1024], section[300], mine[600] = "";
+	int p = aws_profile_get(profile, key, mine, sizeof mine, err, errlen);
+	if (p < 0 || !session[0]) {
+		if (p > 0)
+			snprintf(out, n, "%s", mine);
+		return p;
+	}
+	path_of("AWS_CONFIG_FILE", "config", path, sizeof path);
+	snprintf(section, sizeof section, "sso-session %s", session);
+	int s = ini_get(path, section, key, out, n, err, errlen);
+	if (s > 0 && p > 0 && strcmp(mine, out)) {
+		snprintf(err, errlen, "profile '%s': %s differs from its sso-session '%s'", profile, key, session);
+		return -1;
+	}
+	if (s == 0 && p > 0)
+		snprintf(out, n, "%s", mine);
+	return s < 0 ? -1 : s || p;
+}
+
+/*
+ * An IAM Identity Center profile (sso_account_id or sso_role_name, botocore's test): role
+ * credentials through sso.c. 1 done, 0 not such a profile, -1 or AWS_CREDS_LOGIN with 'err'.
+ */
+static int from_sso(const char *profile, const atomic_int *stop, struct aws_creds *c, char *source, size_t sn,
+		    char *err, size_t errlen)
+{
+	struct aws_sso_config sc = {0};
+	int a = aws_profile_get(profile, "sso_account_id", sc.account, sizeof sc.account, err, errlen);
+	int r = a < 0 ? -1 : aws_profile_get(profile, "sso_role_name", sc.role, sizeof sc.role, err, errlen);
+	if (a < 0 || r < 0)
+		return -1;
+	if (!a && !r)
+		return 0;
+	snprintf(sc.profile, sizeof sc.profile, "%s", profile);
+	if (aws_profile_get(profile, "sso_session", sc.session, sizeof sc.session, err, errlen) < 0)
+		return -1;
+	int u = sso_get(profile, sc.session, "sso_start_url", sc.start_url, sizeof sc.start_url, err, errlen);
+	int g = u < 0 ? -1 : sso_get(profile, sc.session, "sso_region", sc.region, sizeof sc.region, err, errlen);
+	if (u < 0 || g < 0)
+		return -1;
+	if (!sc.start_url[0] || !sc.region[0] || !sc.account[0] || !sc.role[0]) {
+		snprintf(err, errlen, "profile '%s' is set up for SSO but has no %s%s%s%s", profile,
+			 !sc.start_url[0] ? "sso_start_url" : !sc.region[0] ? "sso_region"
+			 : !sc.account[0] ? "sso_account_id" : "sso_role_name", sc.session[0] ? " (nor has [sso-session " : "",
+			 sc.session, sc.session[0] ? "])" : "");
+		return -1;
+	}
+	int rc = aws_sso_creds(&sc, stop, c, err, errlen);
+	if (rc < 0)
+		return rc;
+	snprintf(source, sn, "profile %.40s (sso %.40s)", profile, sc.role);
+	return 1;
+}
+
 int aws_creds_resolve(const char *cli_profile, struct aws_creds *c, char *source, size_t sn,
 		      char *region, size_t rn, char *err, size_t errlen)
+{
+	return aws_creds_resolve_ex(cli_profile, NULL, c, source, sn, region, rn, err, errlen);
+}
+
+/*
+ * The profile's own credentials, in botocore's order: SSO, static keys, credential_process.
+ * 0 (with none found, 'c' stays empty: an error only when the profile was asked for by name),
+ * -1 or AWS_CREDS_LOGIN with 'err'.
+ */
+static int from_profile(const char *profile, int asked, const atomic_int *stop, struct aws_creds *c, char *source,
+			size_t sn, char *err, size_t errlen)
+{
+	int sso = from_sso(profile, stop, c, source, sn, err, errlen);
+	if (sso != 0)
+		return sso < 0 ? sso : 0;
+	int a = aws_profile_get(profile, "aws_access_key_id", c->akid, sizeof c->akid, err, errlen);
+	int s = a < 0 ? -1 : aws_profile_get(profile, "aws_secret_access_key", c->secret, sizeof c->secret, err, errlen);
+	if (a < 0 || s < 0)
+		return -1;
+	if (a && s) {
+		aws_profile_get(profile, "aws_session_token", c->token, sizeof c->token, err, errlen);
+		snprintf(source, sn, "profile %s", profile);
+		return 0;
+	}
+	memset(c, 0, sizeof *c); /* half a key pair is none */
+	int p = from_process(profile, c, err, errlen);
+	if (p < 0)
+		return -1;
+	if (p)
+		snprintf(source, sn, "profile %s (credential_process)", profile);
+	else if (asked) {
+		snprintf(err, errlen, "profile '%s' has no aws_access_key_id/aws_secret_access_key", profile);
+		return -1;
+	}
+	return 0;
+}
+
+int aws_creds_resolve_ex(const char *cli_profile, const atomic_int *stop, struct aws_creds *c, char *source,
+			 size_t sn, char *region, size_t rn, char *err, size_t errlen)
 {
 	memset(c, 0, sizeof *c);
 	source[0] = region[0] = err[0] = '\0';
@@ -297,24 +397,10 @@ int aws_creds_resolve(const char *cli_profile, struct aws_creds *c, char *source
 		snprintf(c->token, sizeof c->token, "%s", tok ? tok : "");
 		snprintf(source, sn, "environment");
 	} else {
-		if (!profile)
-			profile = "default";
-		int a = aws_profile_get(profile, "aws_access_key_id", c->akid, sizeof c->akid, err, errlen);
-		int s = a < 0 ? -1 : aws_profile_get(profile, "aws_secret_access_key", c->secret, sizeof c->secret, err, errlen);
-		if (a < 0 || s < 0)
-			return -1;
-		int p = a && s ? 0 : from_process(profile, c, err, errlen);
-		if (p < 0)
-			return -1;
-		if (a && s) {
-			aws_profile_get(profile, "aws_session_token", c->token, sizeof c->token, err, errlen);
-			snprintf(source, sn, "profile %s", profile);
-		} else if (p) {
-			snprintf(source, sn, "profile %s (credential_process)", profile);
-		} else if (cli_profile && *cli_profile) {
-			snprintf(err, errlen, "profile '%s' has no aws_access_key_id/aws_secret_access_key", profile);
-			return -1;
-		}
+		int rc = from_profile(profile ? profile : "default", cli_profile && *cli_profile, stop, c, source, sn,
+				      err, errlen);
+		if (rc < 0)
+			return rc;
 	}
 	const char *r = env("AWS_REGION", "AWS_DEFAULT_REGION");
 	if (r)

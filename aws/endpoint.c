@@ -1,8 +1,9 @@
 /*
  * endpoint.c - where each AWS API is reached: AWS's own https host, or an
  * override from AWS_ENDPOINT_URL[_<SERVICE>] (emulators, private endpoints).
- * Signed requests carry keys (STS answers with new ones), so an override in
- * plain http is refused unless its host is loopback.
+ * Signed requests carry keys (STS and the SSO portal answer with new ones, the
+ * SSO calls carry a bearer token), so an override in plain http is refused
+ * unless its host is loopback.
  */
 #include "aws.h"
 
@@ -12,7 +13,14 @@
 #include <string.h>
 #include <strings.h>
 
-static const struct aws_service *const services[] = {&AWS_RDS, &AWS_CLOUDWATCH, &AWS_CE, &AWS_STS};
+/* IAM Identity Center: https://portal.sso.REGION.amazonaws.com and https://oidc.REGION.amazonaws.com
+ * (the SDKs' AWS_ENDPOINT_URL_SSO and _SSO_OIDC). They carry a bearer token and hand out keys: the
+ * same plain-http rule as the signed APIs. */
+const struct aws_service AWS_SSO = {"sso", "SSO", "portal.sso", NULL};
+const struct aws_service AWS_SSO_OIDC = {"sso-oidc", "SSO_OIDC", "oidc", NULL};
+
+static const struct aws_service *const services[] = {&AWS_RDS, &AWS_CLOUDWATCH, &AWS_CE, &AWS_STS, &AWS_SSO,
+						     &AWS_SSO_OIDC, &AWS_PI};
 #define NSERVICES (sizeof services / sizeof services[0])
 
 /* The override for 'svc' and the variable it came from, or NULL. */
@@ -90,7 +98,7 @@ int aws_endpoint_check(const struct aws_service *svc, const char *url, char *err
 	if (!override(svc, var))
 		snprintf(var, sizeof var, "the endpoint");
 	if (!strncasecmp(url, "http://", 7))
-		snprintf(err, errlen, "refusing plain http to '%.120s' (%s): AWS keys would travel in clear;"
+		snprintf(err, errlen, "refusing plain http to '%.120s' (%s): AWS keys and tokens would travel in clear;"
 			 " use https (http only to a loopback emulator)", url, var);
 	else
 		snprintf(err, errlen, "'%.120s' (%s) is not an https:// URL", url, var);

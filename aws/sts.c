@@ -147,7 +147,7 @@ static int chain(const char *cli_profile, const atomic_int *stop, struct aws_cre
 	/* env keys win over AWS_PROFILE (not over --profile), role or not */
 	if (!profile || !*profile || (env_keys && !(cli_profile && *cli_profile)) ||
 	    aws_profile_get(profile, "role_arn", role, sizeof role, err, errlen) <= 0)
-		return err[0] ? -1 : aws_creds_resolve(cli_profile, c, source, sn, region, rn, err, errlen);
+		return err[0] ? -1 : aws_creds_resolve_ex(cli_profile, stop, c, source, sn, region, rn, err, errlen);
 	if (depth >= MAX_CHAIN) {
 		snprintf(err, errlen, "profile '%s': source_profile chain longer than %d", profile, MAX_CHAIN);
 		return -1;
@@ -161,8 +161,8 @@ static int chain(const char *cli_profile, const atomic_int *stop, struct aws_cre
 		rc = chain(src_profile, stop, &src, srcname, sizeof srcname, srcregion, sizeof srcregion, err, errlen,
 			   depth + 1);
 	else if (src_profile[0]) /* a profile that is its own source: its static keys */
-		rc = aws_creds_resolve(src_profile, &src, srcname, sizeof srcname, srcregion, sizeof srcregion, err,
-				       errlen);
+		rc = aws_creds_resolve_ex(src_profile, stop, &src, srcname, sizeof srcname, srcregion, sizeof srcregion,
+					  err, errlen);
 	else if (!strcmp(cred_src, "Ec2InstanceMetadata")) {
 		char role_name[128];
 		srcregion[0] = '\0';
@@ -182,7 +182,7 @@ static int chain(const char *cli_profile, const atomic_int *stop, struct aws_cre
 		return -1;
 	}
 	if (rc < 0)
-		return -1;
+		return rc == AWS_CREDS_LOGIN ? rc : -1; /* an SSO source profile: the sign-in it needs */
 	region[0] = '\0';
 	const char *r = getenv("AWS_REGION");
 	if (!r || !*r)
@@ -206,7 +206,7 @@ int aws_creds_resolve_chain(const char *cli_profile, const atomic_int *stop, str
 	err[0] = '\0';
 	int rc = chain(cli_profile, stop, c, source, sn, region, rn, err, errlen, 0);
 	if (rc != -2 || (cli_profile && *cli_profile))
-		return rc < 0 ? -1 : 0;
+		return rc == AWS_CREDS_LOGIN ? rc : rc < 0 ? -1 : 0;
 	/* nothing in the environment or the files: the instance's role, as the SDKs do last */
 	char role[128], why[200];
 	if (instance_role(c, role, sizeof role, region, rn, why, sizeof why) < 0) {

@@ -7,6 +7,7 @@
  * period, so bad keys cannot become a request storm.
  */
 #include "cloud.h"
+#include "cloud_pi.h"
 #include "prices.h"
 
 #include "../aws/aws.h"
@@ -30,12 +31,14 @@ struct cloud_state {
 	double discovered_at, metrics_at;
 	char error[300];
 	int auth_failed;
+	int login; /* the credentials wait for `aws sso login`: looked at again every 30 s */
 	struct cloud_costs costs;
 	char cost_error[300];
 	struct cloud_event *events;
 	size_t nevents;
 	double events_at;
 	int capped; /* the last discovery stopped at [aws] max_instances */
+	struct cloud_pi_state *pi; /* Performance Insights of the instances a pane shows (cloud_pi.c) */
 };
 
 static void set_error(struct cloud_state *s, const char *what, const struct aws_error *e);
@@ -74,7 +77,8 @@ static void events(struct cloud_state *s)
 static int wait_until(struct cloud_run *r, double until, int *asked)
 {
 	pthread_mutex_lock(r->mu);
-	while (!atomic_load(r->stop) && !(*asked = store_cloud_take_cost_request(r->st))) {
+	while (!atomic_load(r->stop) && !(*asked = store_cloud_take_cost_request(r->st)) &&
+	       !store_pi_take_request(r->st)) {
 		double left = until - clock_mono();
 		if (left <= 0)
 			break;
@@ -99,8 +103,10 @@ static int resolve(struct cloud_state *s)
 {
 	char region[32] = "", err[256];
 	const struct cloud_config *cfg = &s->run->cfg;
-	if (aws_creds_resolve_chain(cfg->profile[0] ? cfg->profile : NULL, s->run->stop, &s->creds, s->source,
-			      sizeof s->source, region, sizeof region, err, sizeof err) < 0) {
+	int rc = aws_creds_resolve_chain(cfg->profile[0] ? cfg->profile : NULL, s->run->stop, &s->creds, s->source,
+					 sizeof s->source, region, sizeof region, err, sizeof err);
+	s->login = rc == AWS_CREDS_LOGIN;
+	if (rc < 0) {
 		snprintf(s->error, sizeof s->error, "credentials: %s", err);
 		s->auth_failed = 1;
 		return -1;
@@ -313,14 +319,18 @@ void *cloud_main(void *p)
 			costs(&s, &next_cost, asked);
 			asked = 0;
 		}
+		if (!atomic_load(s.run->stop) && !s.auth_failed)
+			cloud_pi_tick(&s.pi, s.run->st, cfg, s.cl, s.inst, s.n); /* only what a pane shows */
 		if (atomic_load(s.run->stop))
 			break;
 		publish(&s);
 		double until = next_discover < next_metrics ? next_discover : next_metrics;
+		until = cloud_pi_next(s.pi, until);
 		if (cfg->cost && next_cost > 0 && next_cost < until)
 			until = next_cost;
-		/* a transient (non-auth) error is tried again sooner than a full period */
-		if (s.error[0] && !s.auth_failed && until > clock_mono() + 30) {
+		/* a transient (non-auth) error is tried again sooner than a full period, and so is a
+		 * sign-in the user may do meanwhile (a file read: no request while no new token) */
+		if (s.error[0] && (!s.auth_failed || s.login) && until > clock_mono() + 30) {
 			until = clock_mono() + 30;
 			next_discover = until;
 		}
@@ -328,6 +338,7 @@ void *cloud_main(void *p)
 			break;
 	}
 	aws_client_free(&s.cl);
+	cloud_pi_free(&s.pi);
 	memset(&s.creds, 0, sizeof s.creds);
 	free(s.inst);
 	free(s.events);

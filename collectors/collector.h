@@ -55,6 +55,12 @@ struct action_request {
 	int dry_run;          /* build and log it, send nothing */
 };
 
+/* A figure of an RDS instance class from the config ("db.r6g.large = 0.26"): [prices], [vcpus]. */
+struct class_value {
+	char klass[32];
+	double v;
+};
+
 /* AWS: which account/regions to discover and how often. */
 #define CLOUD_MAX_REGIONS 8
 struct cloud_config {
@@ -78,8 +84,10 @@ struct cloud_config {
 	int cost;             /* ask Cost Explorer (billed per request), default on */
 	char cost_tag[64];    /* tag key to break costs down by, "" none */
 	double cost_refresh_s;/* at most this often, default 3600 */
-	struct { char klass[32]; double usd; } prices[32]; /* [prices] overrides */
+	struct class_value prices[32]; /* [prices] overrides: USD per hour */
 	int nprices;
+	struct class_value vcpus[32];  /* [vcpus] overrides: vCPUs of a class */
+	int nvcpus;
 };
 
 #define COLLECTOR_TOP_QUERIES 100
@@ -116,6 +124,20 @@ int collector_actions_busy(struct collector *c, char *what, size_t n);
  * which nothing more of it is sent. Returns 1 if one was abandoned, else 0.
  */
 int collector_finish_actions(struct collector *c, double wait_s);
+/*
+ * Ask for the plan of a session's statement or a recorded statement on target 't'
+ * (read-only, never run; on the blocking pool, not the caller's thread). Its id: the
+ * answer appears in the store (store_plan_take). -1 with 'err' when one is in flight
+ * or the engine has no plans.
+ */
+int collector_explain(struct collector *c, size_t t, const struct db_explain *q, struct err *err);
+/*
+ * Save a plan's text (owned by the call from then on, freed whatever happens) as a new file
+ * 'leaf' (mode 0600) in $XDG_STATE_HOME/dbfleet, else the current directory: on the pool, not
+ * the caller's thread. Where it went, or why not, comes back through the store
+ * (store_plan_saved_take) for request 'id'. 0, or -1 with 'err'.
+ */
+int collector_save_plan(struct collector *c, int id, const char *leaf, char *text, struct err *err);
 /* Start the workers and the watchdog; 0 or -1 with 'err'. */
 int collector_start(struct collector *c, struct err *err);
 /*

@@ -32,6 +32,7 @@
 #include "../engines/engine.h"
 #include "actions.h"
 #include "cloud.h"
+#include "explain.h"
 #include "grow.h"
 #include "pool.h"
 #include "sampler.h"
@@ -63,6 +64,7 @@ struct collector {
 	struct sampler *samplers[SAMPLERS_MAX];
 	struct pool *pool;
 	atomic_int cancels;             /* the samplers' abandon jobs in flight */
+	struct explain_gate explain;    /* plans asked for on a key (explain.c): one in flight */
 };
 
 #define TS(c, i) ((struct tstate *)grow_at(&(c)->ts, (i)))
@@ -214,6 +216,21 @@ int collector_action_sql(const struct collector *c, const struct action_request 
 	return actq_sql(c->aq, r, sql, n, err);
 }
 
+int collector_explain(struct collector *c, size_t t, const struct db_explain *q, struct err *err)
+{
+	if (t >= atomic_load(&c->n) || !c->pool)
+		return err_set(err, ERR_CONFIG, "no such target");
+	return explain_submit(c->pool, &c->explain, c->st, t, &TS(c, t)->conf, TS(c, t)->ops, &c->stop, q, err);
+}
+
+int collector_save_plan(struct collector *c, int id, const char *leaf, char *text, struct err *err)
+{
+	if (!c->pool) {
+		free(text);
+		return err_set(err, ERR_FAIL, "not saved: dbfleet is not running its workers");
+	}
+	return explain_save_submit(c->pool, c->st, id, leaf, text, err);
+}
 
 /* Give a target to the least loaded sampler; 0 or -1. Under adopt_mu. */
 static int hand_to_sampler(struct collector *c, struct tstate *t, double first)

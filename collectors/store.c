@@ -6,6 +6,9 @@
  * held for microseconds. Snapshots are freed by reference count outside the
  * lock. Wake-ups go through a non-blocking pipe: a full pipe already means
  * "look", so a failed write is fine (redis bio.c's completion pipe).
+ * The timeline (timeline.c) has a lock of its own: publish, set_state,
+ * cloud_publish and action_put note under 'mu' what was there before, and
+ * compare it with the new (and add the entries) after letting 'mu' go.
  */
 #include "store.h"
 
@@ -18,6 +21,7 @@
 
 #include "../engines/engine.h"
 #include "grow.h"
+#include "timeline.h"
 
 struct ring {
 	float v[STORE_HISTORY];         /* float: 1,000 targets' rings in a few MiB */
@@ -42,9 +46,19 @@ struct store {
 	struct grow slots;             /* of struct slot; they never move */
 	struct cloud_snapshot *cloud;  /* guarded by mu */
 	atomic_int cost_request;       /* the user asked for fresh costs */
+	struct {                       /* guarded by mu: Performance Insights, watched instances only */
+		char key[STORE_PI_KEY];
+		double until;              /* monotonic */
+		struct pi_snapshot *snap;
+	} pi[STORE_PI_WATCH];
+	atomic_int pi_request;         /* an instance was newly watched */
 	struct action_status actions[STORE_ACTIONS]; /* ring, guarded by mu */
 	size_t nactions, actions_head;
 	struct store_tap tap;          /* set before the threads start; called under mu */
+	struct plan_result *plan;      /* guarded by mu: the latest explain answer, until the UI takes it */
+	int saved_id;                  /* guarded by mu: the plan whose save answered, 0 none */
+	char saved[320];               /* guarded by mu: where it went, or why not */
+	struct timeline *tl;           /* its own lock (timeline.c) */
 	int wake[2];
 };
 
@@ -67,7 +81,7 @@ struct store *store_new(size_t n)
 		fcntl(s->wake[i], F_SETFD, FD_CLOEXEC);
 	}
 	pthread_mutex_init(&s->mu, NULL);
-	if (store_reserve(s, n) < 0) {
+	if (!(s->tl = timeline_new(STORE_TIMELINE)) || store_reserve(s, n) < 0) {
 		store_free(&s);
 		return NULL;
 	}
@@ -85,6 +99,10 @@ void store_free(struct store **sp)
 		snapshot_release(&SLOT(s, i)->detail);
 	}
 	cloud_snapshot_release(&s->cloud);
+	for (int i = 0; i < STORE_PI_WATCH; i++)
+		pi_snapshot_release(&s->pi[i].snap);
+	plan_result_free(&s->plan);
+	timeline_free(&s->tl);
 	close(s->wake[0]);
 	close(s->wake[1]);
 	pthread_mutex_destroy(&s->mu);
@@ -154,12 +172,26 @@ static void ring_push(struct ring *r, double v)
 		r->head = (r->head + 1) % STORE_HISTORY;
 }
 
+/* The timeline entries of one target's change of state or sample (called off the store's lock). */
+static void observed(struct store *s, const char *name, const struct tl_observation *was,
+		     const struct tl_observation *now, const char *error)
+{
+	struct tl_event ev[TL_OBSERVE_MAX];
+	size_t n = timeline_observe(name, was, now, error, clock_wall(), ev, TL_OBSERVE_MAX);
+	for (size_t i = 0; i < n; i++)
+		timeline_add(s->tl, &ev[i]);
+}
+
 void store_publish(struct store *s, size_t t, struct snapshot *snap)
 {
 	struct slot *sl = SLOT(s, t);
 	const struct db_sample *x = &snap->s;
 	pthread_mutex_lock(&s->mu);
 	struct snapshot *old = sl->snap, *old_detail = NULL;
+	struct tl_observation was = {sl->status.state, old ? &old->s : NULL};
+	char name[sizeof sl->status.name];
+	memcpy(name, sl->status.name, sizeof name);
+	atomic_fetch_add(&snap->refs, 1); /* ours until the comparison below is done */
 	sl->snap = snap;
 	if (x->detail) {
 		old_detail = sl->detail;
@@ -182,6 +214,8 @@ void store_publish(struct store *s, size_t t, struct snapshot *snap)
 	if (s->tap.snapshot)
 		s->tap.snapshot(s->tap.arg, t, snap);
 	pthread_mutex_unlock(&s->mu);
+	observed(s, name, &was, &(struct tl_observation){TARGET_OK, &snap->s}, NULL);
+	snapshot_release(&snap);
 	snapshot_release(&old);
 	snapshot_release(&old_detail);
 	wake(s);
@@ -191,11 +225,15 @@ void store_set_state(struct store *s, size_t t, enum target_state st, const stru
 {
 	struct slot *sl = SLOT(s, t);
 	pthread_mutex_lock(&s->mu);
+	struct tl_observation was = {sl->status.state, NULL};
+	char name[sizeof sl->status.name];
+	memcpy(name, sl->status.name, sizeof name);
 	sl->status.state = st;
 	snprintf(sl->status.error, sizeof sl->status.error, "%s", err ? err->msg : "");
 	if (s->tap.state)
 		s->tap.state(s->tap.arg, t, st, sl->status.error);
 	pthread_mutex_unlock(&s->mu);
+	observed(s, name, &was, &(struct tl_observation){st, NULL}, err ? err->msg : NULL);
 	wake(s);
 }
 
@@ -297,7 +335,15 @@ void store_cloud_publish(struct store *s, struct cloud_snapshot *c)
 	s->cloud = c;
 	if (s->tap.cloud)
 		s->tap.cloud(s->tap.arg, c);
+	atomic_fetch_add(&c->refs, 1); /* ours until the comparison below is done */
 	pthread_mutex_unlock(&s->mu);
+	size_t max = c->nevents + 2 * c->n;
+	struct tl_event *ev = max ? malloc(max * sizeof *ev) : NULL;
+	size_t n = ev ? timeline_cloud_diff(old, c, clock_wall(), ev, max) : 0;
+	for (size_t i = 0; i < n; i++)
+		timeline_add(s->tl, &ev[i]);
+	free(ev);
+	cloud_snapshot_release(&c);
 	cloud_snapshot_release(&old);
 	wake(s);
 }
@@ -332,6 +378,11 @@ void cloud_snapshot_release(struct cloud_snapshot **p)
 	*p = NULL;
 }
 
+static int action_final(int st)
+{
+	return st == ACTION_DONE || st == ACTION_FAILED || st == ACTION_REFUSED || st == ACTION_DRY_RUN;
+}
+
 void store_action_put(struct store *s, const struct action_status *a)
 {
 	pthread_mutex_lock(&s->mu);
@@ -339,6 +390,9 @@ void store_action_put(struct store *s, const struct action_status *a)
 	for (i = 0; i < s->nactions; i++)
 		if (s->actions[(s->actions_head + i) % STORE_ACTIONS].id == a->id)
 			break;
+	/* its outcome goes on the timeline once, when it first reads final */
+	int outcome = action_final(a->state) &&
+		      (i == s->nactions || !action_final(s->actions[(s->actions_head + i) % STORE_ACTIONS].state));
 	if (i == s->nactions) { /* new: append, dropping the oldest when full */
 		if (s->nactions < STORE_ACTIONS)
 			s->nactions++;
@@ -350,6 +404,11 @@ void store_action_put(struct store *s, const struct action_status *a)
 	if (s->tap.action)
 		s->tap.action(s->tap.arg, a);
 	pthread_mutex_unlock(&s->mu);
+	if (outcome) {
+		struct tl_event ev;
+		timeline_of_action(a, &ev);
+		timeline_add(s->tl, &ev);
+	}
 	wake(s);
 }
 
@@ -405,4 +464,158 @@ void store_reset(struct store *s)
 	pthread_mutex_unlock(&s->mu);
 	cloud_snapshot_release(&c);
 	wake(s);
+}
+/* The watch slot of 'key', or -1 (caller holds mu). */
+static int pi_slot(struct store *s, const char *key)
+{
+	for (int i = 0; i < STORE_PI_WATCH; i++)
+		if (s->pi[i].key[0] && !strcmp(s->pi[i].key, key))
+			return i;
+	return -1;
+}
+
+void store_pi_watch(struct store *s, const char *region, const char *id, double for_s)
+{
+	char key[STORE_PI_KEY];
+	snprintf(key, sizeof key, "%s/%s", region, id);
+	double now = clock_mono();
+	struct pi_snapshot *old = NULL;
+	pthread_mutex_lock(&s->mu);
+	int i = pi_slot(s, key);
+	for (int j = 0; i < 0 && j < STORE_PI_WATCH; j++)
+		if (s->pi[j].until <= now) { /* a free slot, or one no pane shows any more */
+			i = j;
+			old = s->pi[i].snap;
+			s->pi[i].snap = NULL;
+			snprintf(s->pi[i].key, sizeof s->pi[i].key, "%s", key);
+			atomic_store(&s->pi_request, 1);
+		}
+	if (i >= 0)
+		s->pi[i].until = now + for_s;
+	pthread_mutex_unlock(&s->mu);
+	pi_snapshot_release(&old);
+}
+
+size_t store_pi_watched(struct store *s, char (*keys)[STORE_PI_KEY], size_t max)
+{
+	size_t n = 0;
+	double now = clock_mono();
+	pthread_mutex_lock(&s->mu);
+	for (int i = 0; i < STORE_PI_WATCH && n < max; i++)
+		if (s->pi[i].key[0] && s->pi[i].until > now)
+			memcpy(keys[n++], s->pi[i].key, STORE_PI_KEY);
+	pthread_mutex_unlock(&s->mu);
+	return n;
+}
+
+int store_pi_take_request(struct store *s)
+{
+	return atomic_exchange(&s->pi_request, 0);
+}
+
+void store_pi_publish(struct store *s, struct pi_snapshot *p)
+{
+	char key[STORE_PI_KEY];
+	snprintf(key, sizeof key, "%s/%s", p->pi.region, p->pi.id);
+	pthread_mutex_lock(&s->mu);
+	int i = pi_slot(s, key);
+	struct pi_snapshot *old = p;
+	if (i >= 0) {
+		old = s->pi[i].snap;
+		s->pi[i].snap = p;
+	}
+	pthread_mutex_unlock(&s->mu);
+	pi_snapshot_release(&old);
+	wake(s);
+}
+
+struct pi_snapshot *store_pi_get(struct store *s, const char *region, const char *id)
+{
+	char key[STORE_PI_KEY];
+	snprintf(key, sizeof key, "%s/%s", region, id);
+	pthread_mutex_lock(&s->mu);
+	int i = pi_slot(s, key);
+	struct pi_snapshot *p = i >= 0 ? s->pi[i].snap : NULL;
+	if (p)
+		atomic_fetch_add(&p->refs, 1);
+	pthread_mutex_unlock(&s->mu);
+	return p;
+}
+
+struct pi_snapshot *pi_snapshot_new(void)
+{
+	struct pi_snapshot *p = calloc(1, sizeof *p);
+	if (p)
+		atomic_init(&p->refs, 1);
+	return p;
+}
+
+void pi_snapshot_release(struct pi_snapshot **p)
+{
+	if (!p || !*p)
+		return;
+	if (atomic_fetch_sub(&(*p)->refs, 1) == 1)
+		free(*p);
+	*p = NULL;
+}
+
+void plan_result_free(struct plan_result **r)
+{
+	if (!r || !*r)
+		return;
+	engine_plan_release(&(*r)->plan);
+	free(*r);
+	*r = NULL;
+}
+
+void store_plan_put(struct store *s, struct plan_result *r)
+{
+	pthread_mutex_lock(&s->mu);
+	struct plan_result *old = s->plan;
+	s->plan = r;
+	pthread_mutex_unlock(&s->mu);
+	plan_result_free(&old);
+	wake(s);
+}
+
+struct plan_result *store_plan_take(struct store *s, int id)
+{
+	pthread_mutex_lock(&s->mu);
+	struct plan_result *r = s->plan && s->plan->id == id ? s->plan : NULL;
+	if (r)
+		s->plan = NULL;
+	pthread_mutex_unlock(&s->mu);
+	return r;
+}
+
+void store_plan_saved_put(struct store *s, int id, const char *msg)
+{
+	pthread_mutex_lock(&s->mu);
+	s->saved_id = id;
+	snprintf(s->saved, sizeof s->saved, "%s", msg);
+	pthread_mutex_unlock(&s->mu);
+	wake(s);
+}
+
+int store_plan_saved_take(struct store *s, int id, char *msg, size_t n)
+{
+	pthread_mutex_lock(&s->mu);
+	int got = id && s->saved_id == id;
+	if (got) {
+		snprintf(msg, n, "%s", s->saved);
+		s->saved_id = 0;
+	}
+	pthread_mutex_unlock(&s->mu);
+	return got;
+}
+
+void store_timeline_add(struct store *s, const struct tl_event *ev)
+{
+	timeline_add(s->tl, ev);
+	wake(s);
+}
+
+size_t store_timeline_read(struct store *s, uint64_t after, struct tl_event *out, size_t max)
+{
+	return timeline_read(s->tl, after, out, max);
 }

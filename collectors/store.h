@@ -131,6 +131,34 @@ void store_set_cloud_id(struct store *s, size_t t, const char *id);
 /* Set target 't''s tags ("team=payments,env=prod"), for grouping and filtering. */
 void store_set_tags(struct store *s, size_t t, const char *tags);
 
+/* ---- Performance Insights: asked for only while a pane or overlay shows the instance ---- */
+
+struct pi_snapshot {
+	atomic_int refs;
+	struct cloud_pi pi;
+};
+
+#define STORE_PI_WATCH 8 /* instances watched at once: the queries pane and an overlay need two */
+#define STORE_PI_KEY 100 /* "REGION/ID" */
+#define STORE_PI_WATCH_S 15.0 /* a pane renews its watch at each recalc (every second at least) */
+
+/*
+ * The UI shows instance REGION/ID's Performance Insights now (the queries
+ * pane, a details overlay): the cloud thread reads them while this was
+ * called within the last 'for_s' seconds, at once for a new one. Any thread.
+ */
+void store_pi_watch(struct store *s, const char *region, const char *id, double for_s);
+/* The watched instances' "REGION/ID", at most 'max'; how many (the cloud thread's side). */
+size_t store_pi_watched(struct store *s, char (*keys)[STORE_PI_KEY], size_t max);
+/* 1 once after an instance was newly watched: the cloud thread should look now. */
+int store_pi_take_request(struct store *s);
+/* Publish an instance's figures (takes ownership); dropped if no one watches it now. */
+void store_pi_publish(struct store *s, struct pi_snapshot *p);
+/* A reference to the latest figures of REGION/ID, NULL if none. */
+struct pi_snapshot *store_pi_get(struct store *s, const char *region, const char *id);
+struct pi_snapshot *pi_snapshot_new(void);
+void pi_snapshot_release(struct pi_snapshot **p);
+
 /* ---- actions: what was asked, and how it went (the actions pane) ---- */
 
 enum action_state { ACTION_QUEUED, ACTION_RUNNING, ACTION_DONE, ACTION_FAILED, ACTION_REFUSED, ACTION_DRY_RUN };
@@ -175,6 +203,41 @@ struct store_tap {
 void store_set_tap(struct store *s, const struct store_tap *tap);
 /* Forget every snapshot, state, history, action and the cloud snapshot (a replay going back in time). */
 void store_reset(struct store *s);
+/* ---- the plan asked for on a key (explain): the latest answer, taken by the UI ---- */
+
+struct plan_result {
+	int id;               /* the request's, as collector_explain returned it */
+	size_t target;
+	int ok;               /* 1: 'plan' holds it; 0: 'error' says in one line why there is none */
+	char error[ERR_MSG_MAX];
+	double took_s;        /* from the key to the answer */
+	struct db_plan plan;
+};
+
+/* Replace the waiting answer (takes ownership) and wake the UI. Any thread. */
+void store_plan_put(struct store *s, struct plan_result *r);
+/* The answer to request 'id' if it came (the caller owns it then), else NULL. */
+struct plan_result *store_plan_take(struct store *s, int id);
+/* Free an answer and its plan; NULL-safe, sets *r to NULL. */
+void plan_result_free(struct plan_result **r);
+/* Where the plan of request 'id' was saved ("saved to PATH"), or why not. Any thread. */
+void store_plan_saved_put(struct store *s, int id, const char *msg);
+/* 1 with 'msg' when the save of request 'id' has answered (it is taken), else 0. */
+int store_plan_saved_take(struct store *s, int id, char *msg, size_t n);
+
+/* ---- the timeline: state, role, replication and lag changes, RDS events, actions, drill marks ---- */
+
+#define STORE_TIMELINE 10000 /* events kept, the oldest dropped first */
+
+/*
+ * The store adds what it sees change itself: a target's state and, between
+ * two samples, its role, replication and lag (timeline.c); new RDS events and
+ * instance changes between two cloud snapshots; each action's outcome. Other
+ * producers (drill marks) add theirs here; 'ev->seq' is set. Any thread.
+ */
+void store_timeline_add(struct store *s, const struct tl_event *ev);
+/* Copy up to 'max' events with seq > 'after', in order of arrival; how many. Any thread. */
+size_t store_timeline_read(struct store *s, uint64_t after, struct tl_event *out, size_t max);
 
 /* Words for a state, for panes and the status bar. */
 const char *target_state_name(enum target_state st);

@@ -107,6 +107,15 @@ struct engine_ops {
 	/* 1 if 'dsn' holds a secret (a password, in any spelling the library reads), with 'why'
 	 * saying where to put it instead (never the value); 0 if not. Pure: no connection. */
 	int (*dsn_secret)(const char *dsn, char *why, size_t n);
+	/*
+	 * The plan of a session's running statement or of a recorded one, never
+	 * running it: read-only, bounded by 'deadline' and the server's own
+	 * timeouts (optional: NULL, no plans). 0 with 'out' filled (zeroed by the
+	 * caller; engine_plan_release frees it), or -1 with 'err' saying in one
+	 * line why there is none (a utility statement, a cut text, a grant).
+	 */
+	int (*explain)(struct engine_conn *c, const struct db_explain *q, double deadline, struct db_plan *out,
+		       struct err *err);
 };
 
 /* The engine named 'name' ("postgres", "pg", "mysql", "mariadb"), or NULL. */
@@ -121,6 +130,9 @@ const struct engine_ops *engine_for_dsn(const char *dsn);
  * URI's user:password@ and for the word "password".
  */
 int engine_dsn_has_secret(const char *dsn, char *why, size_t n);
+
+/* Free what a plan owns (its lines, its statement) and zero it; NULL-safe. */
+void engine_plan_release(struct db_plan *p);
 
 /* Free what a sample owns (texts, arrays) and zero it. */
 void engine_sample_release(struct db_sample *s);

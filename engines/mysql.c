@@ -25,6 +25,7 @@
  * the ODBC engine shares; this file only moves it over the client library.
  */
 #include "my_private.h"
+#include "plan.h"
 
 #include <mysql.h>
 #include <arpa/inet.h>
@@ -224,6 +225,15 @@ static int my_act(struct engine_conn *c, const struct db_action *a, double deadl
 		return -1;
 	}
 	return my_action(&c->st, a, run_one, c, outcome, n, err);
+}
+
+static int my_explain_op(struct engine_conn *c, const struct db_explain *q, double deadline, struct db_plan *out,
+			 struct err *err)
+{
+	(void)deadline; /* the connection's read/write timeouts bound each statement */
+	if (mysql_set_server_option(c->m, MYSQL_OPTION_MULTI_STATEMENTS_OFF)) /* as for actions: one statement */
+		return err_set(err, ERR_FAIL, "no plan: cannot turn multi-statements off (error %u)", mysql_errno(c->m));
+	return my_explain(&c->st, q, run_one, c, out, err);
 }
 
 /* Free what the flight holds; the connection is idle again. */
@@ -522,4 +532,5 @@ const struct engine_ops engine_mysql_ops = {
 	.abandon = my_abandon,
 	.lookup_host = my_lookup_host,
 	.dsn_secret = my_dsn_secret,
+	.explain = my_explain_op,
 };

@@ -34,6 +34,15 @@ void pg_params(const char *dsn, const char *hostaddr, const char *hosts, double 
 	       const char **vals, char *opts, size_t nopts, char *ctimeout, size_t nct);
 /* Fill 'err' for a failed connect: "why (host h:p)", ERR_AUTH for credentials. */
 void pg_connect_error(PGconn *pg, struct err *err);
+/* Wait for the socket until 'deadline'; 1 ready, 0 timeout, -1 error. */
+int pg_wait(PGconn *pg, int for_write, double deadline);
+/* Connect with these parameters ('expand': the first dbname may be a whole DSN) before
+ * 'timeout_s', non-blocking once open; NULL with 'err'. */
+PGconn *pg_open_params(const char *const *keys, const char *const *vals, int expand, double timeout_s,
+		       struct err *err);
+/* The plan of a session's statement or a recorded one (pg_explain.c): engine_ops.explain. */
+int pg_explain(struct engine_conn *c, const struct db_explain *q, double deadline, struct db_plan *out,
+	       struct err *err);
 /* A libpq result as rows of text (pointers into it: free the rs, then clear it). */
 void pg_rs_from(PGresult *res, struct rs *r);
 /* Parse the results in c->res[0..n) into 'out' and free them; 0 or -1 with 'err'. */

@@ -30,8 +30,7 @@ void pg_set_err(struct err *err, int code, const char *what, const char *detail)
 			*p = (p[1] ? ' ' : '\0');
 }
 
-/* Wait for the socket until 'deadline'; 1 ready, 0 timeout, -1 error. */
-static int pg_wait(PGconn *pg, int for_write, double deadline)
+int pg_wait(PGconn *pg, int for_write, double deadline)
 {
 	struct pollfd p = {.fd = PQsocket(pg), .events = for_write ? POLLOUT : POLLIN};
 	for (;;) {
@@ -92,8 +91,14 @@ static PGconn *pg_open(const char *dsn, double timeout_s, struct err *err)
 	char opts[160], ctimeout[16];
 	const char *keys[8], *vals[8];
 	pg_params(dsn, "", "", timeout_s, keys, vals, opts, sizeof opts, ctimeout, sizeof ctimeout);
+	return pg_open_params(keys, vals, 1, timeout_s, err);
+}
+
+PGconn *pg_open_params(const char *const *keys, const char *const *vals, int expand, double timeout_s,
+		       struct err *err)
+{
 	double deadline = clock_mono() + timeout_s;
-	PGconn *pg = PQconnectStartParams(keys, vals, 1);
+	PGconn *pg = PQconnectStartParams(keys, vals, expand);
 	if (!pg) {
 		pg_set_err(err, ERR_FAIL, "connect", "out of memory");
 		return NULL;
@@ -349,4 +354,5 @@ const struct engine_ops engine_postgres_ops = {
 	.abandon = pg_async_abandon,
 	.lookup_host = pg_async_lookup_host,
 	.dsn_secret = pg_dsn_secret,
+	.explain = pg_explain,
 };

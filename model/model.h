@@ -133,6 +133,37 @@ struct db_action {
 	char dialect[16];         /* db_health.dialect when shown */
 };
 
+/* ---- the plan of a statement, asked for on a key (explain): read-only, never run ---- */
+
+enum db_explain_kind { EXPLAIN_SESSION, EXPLAIN_STATEMENT };
+
+/* What to explain: a session's running statement, with the identity it was shown with
+ * (the fields of db_action a kill would check), or a recorded statement (pg_stat_statements). */
+struct db_explain {
+	int kind;                 /* enum db_explain_kind */
+	struct db_action who;     /* EXPLAIN_SESSION: pid, backend_start / user, client, server_id */
+	int64_t queryid;          /* EXPLAIN_STATEMENT: its pg_stat_statements key */
+	uint32_t dbid, userid;
+};
+
+#define PLAN_MARKS 3          /* the costliest nodes marked */
+#define PLAN_MAX_LINES 4000
+
+struct db_plan_line {
+	char *text;               /* owned, raw server text: sanitise before display */
+	int mark;                 /* 1..PLAN_MARKS: rank among the costliest nodes; 0 none */
+};
+
+/* A plan as lines of text, with its costliest nodes marked. */
+struct db_plan {
+	char what[200];           /* "pid 4242 in database app: PostgreSQL EXPLAIN, generic plan" */
+	char note[400];           /* caveats ("its search_path is not visible from outside ..."), "" none */
+	char *statement;          /* the text explained, owned, raw */
+	struct db_plan_line *line;
+	size_t nlines, cap;
+	double total_cost;        /* the plan's estimate (PostgreSQL cost units, MySQL rows); -1 unknown */
+};
+
 /* ---- what AWS knows (aws/ fills these, the cloud collector publishes them) ---- */
 
 enum cw_metric {
@@ -162,6 +193,8 @@ struct cloud_instance {
 	double metric_at[CW_N];   /* its timestamp, epoch seconds; 0 unknown */
 	double hourly_usd;        /* on-demand estimate from the class, -1 unknown */
 	char maintenance[160];    /* pending maintenance: "system-update: New OS patch (2026-12-04)", "" none */
+	char resource_id[64];     /* DbiResourceId "db-ABC...": how Performance Insights names it */
+	int pi_enabled;           /* PerformanceInsightsEnabled */
 };
 
 /* One RDS event (DescribeEvents): failovers, reboots, backups, maintenance. */
@@ -172,6 +205,44 @@ struct cloud_event {
 	char type[24];            /* SourceType: db-instance, db-cluster, ... */
 	char category[48];        /* the first EventCategory */
 	char message[256];
+};
+
+/* ---- Performance Insights: one instance's load, read only while a pane shows it ---- */
+
+#define PI_TOP_SQL 10
+#define PI_WAITS 8
+#define PI_TEXT_MAX 4096          /* GetDimensionKeyDetails' default limit on statement text */
+
+/* One digest (db.sql_tokenized) by its average active sessions over the window. */
+struct pi_sql {
+	char id[64];              /* db.sql_tokenized.id */
+	double load;              /* average active sessions */
+	char wait[96];            /* the wait event it spends most of that in, "" unknown */
+	int full;                 /* text is whole: short enough, or GetDimensionKeyDetails' text */
+	char text[PI_TEXT_MAX];   /* raw: sanitise before display */
+};
+
+/* One wait event (db.wait_event) by its average active sessions. */
+struct pi_wait {
+	char name[96];
+	char type[48];
+	double load;
+};
+
+struct cloud_pi {
+	char region[32];
+	char id[64];              /* the instance's DBInstanceIdentifier */
+	char resource_id[64];
+	double fetched_at;        /* epoch seconds; 0 never */
+	int window_s;             /* the averages are over this many seconds before fetched_at */
+	double load;              /* db.load.avg, all of it; -1 unknown */
+	int vcpus;                /* of its class (built-in table, [vcpus] overrides), -1 unknown */
+	struct pi_wait wait[PI_WAITS];
+	int nwait;
+	struct pi_sql sql[PI_TOP_SQL];
+	int nsql;
+	unsigned requests;        /* PI requests this fetch took */
+	char error[300];          /* why the last fetch failed, "" when it did not */
 };
 
 /* Cost Explorer, summed: month to date, forecast, breakdowns, daily totals. */
@@ -199,6 +270,33 @@ struct cloud_costs {
 	double fetched_at;        /* epoch seconds of the fetch (cached or not) */
 	int from_cache;
 	unsigned requests;        /* Cost Explorer requests this fetch cost (billed each) */
+};
+
+/* ---- the timeline: what happened to the fleet, when (collectors fill it, panes and --once read it) ---- */
+
+/* Replication lag worth a look, the same for the fleet pane's rows and the timeline's crossings. */
+#define LAG_WARN_S 30.0
+#define LAG_WARN_BYTES (64.0 * 1024 * 1024)
+
+enum tl_source { TL_SRC_OBSERVED, TL_SRC_RDS, TL_SRC_ACTION, TL_SRC_DRILL, TL_SRC_N };
+enum tl_kind { TL_STATE, TL_ROLE, TL_REPLICATION, TL_LAG, TL_RDS_EVENT, TL_ACTION, TL_MARK, TL_KIND_N };
+enum tl_level { TL_INFO, TL_GOOD, TL_WARN, TL_BAD }; /* a recovery is good, a failure bad */
+
+/* One entry: plain values only (no pointers), so it can be copied, written and read back as it is. */
+struct tl_event {
+	uint64_t seq;             /* the store's order of arrival, from 1; set by the store */
+	double at;                /* wall clock, epoch seconds UTC: when it happened (RDS: AWS's time) */
+	int source;               /* enum tl_source */
+	int kind;                 /* enum tl_kind */
+	int level;                /* enum tl_level */
+	/* what the object is after the change, one word for readers that measure (RTO, SLOs):
+	 * state: up, down, stalled, auth (AWS: its status); role: primary, replica, writer, reader;
+	 * replication: halted, running, receiving, not receiving, connected, disconnected;
+	 * lag: above, under; rds_event: its category; action: its outcome; mark: "" */
+	char state[24];
+	char target[64];          /* the target or AWS instance it is about; "" the fleet */
+	char group[64];           /* the Aurora cluster an AWS instance is in, when known; "" */
+	char text[256];           /* "down: connection refused", raw: sanitise before display */
 };
 
 #endif

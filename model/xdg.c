@@ -1,8 +1,11 @@
 /* xdg.c - BASE/dbfleet/LEAF by the XDG base directory variables (see xdg.h). */
 #include "xdg.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 
 static const struct {
 	const char *var;      /* the environment variable that wins when set and not empty */
@@ -29,5 +32,22 @@ int xdg_path(enum xdg_kind kind, const char *leaf, char *out, size_t n)
 		out[0] = '\0';
 		return -1;
 	}
+	return 0;
+}
+
+int xdg_make_parents(const char *path)
+{
+	char d[4096];
+	if (snprintf(d, sizeof d, "%s", path) >= (int)sizeof d) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	for (char *p = d + 1; *p; p++)
+		if (*p == '/') {
+			*p = '\0';
+			if (mkdir(d, 0700) < 0 && errno != EEXIST)
+				return -1;
+			*p = '/';
+		}
 	return 0;
 }

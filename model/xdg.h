@@ -17,4 +17,7 @@ enum xdg_kind {
  */
 int xdg_path(enum xdg_kind kind, const char *leaf, char *out, size_t n);
 
+/* Make the directories above 'path' that are missing (0700: the user's alone); 0, or -1 with errno. */
+int xdg_make_parents(const char *path);
+
 #endif

@@ -475,6 +475,13 @@ int fleet_set_grouping(struct pane *p, const char *spec, struct err *e)
 	return 0;
 }
 
+void fleet_grouping_spec(struct pane *p, char *out, size_t n)
+{
+	struct fleet_priv *v = priv_of(p);
+	struct fleet_grouping none = {0};
+	fleet_grouping_name(v ? &v->grouping : &none, out, n);
+}
+
 void fleet_next_grouping(struct pane *p, char *name, size_t n)
 {
 	struct fleet_priv *v = priv_of(p);
@@ -556,7 +563,9 @@ static int fleet_command(struct pane *p, enum pane_cmd cmd, struct pane_ctx *ctx
 	if (r->ref.kind == ROW_GROUP)
 		return fleet_toggle_group(p);
 	if (r->ref.kind == ROW_AWS) {
+		p->overlay_ref = r->ref;
 		fleet_cloud_detail(p, ctx, &r->ref);
+		p->overlay_refresh = fleet_cloud_refresh; /* live: Performance Insights arrive after it opens */
 		return 1;
 	}
 	ctx->target = r->ref.target;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 void fmt_age(char *out, size_t n, double s)
 {
@@ -98,4 +99,12 @@ void endpoint_norm_target(const char *endpoint, char *out, size_t n)
 	if (colon)
 		*colon = '\0';
 	endpoint_norm(host, port, out, n);
+}
+
+void fmt_utc(char *out, size_t n, double epoch)
+{
+	time_t t = (time_t)epoch;
+	struct tm tm;
+	if (epoch <= 0 || !gmtime_r(&t, &tm) || !strftime(out, n, "%Y-%m-%d %H:%M:%SZ", &tm))
+		snprintf(out, n, "-");
 }

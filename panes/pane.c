@@ -65,6 +65,11 @@ void pane_recalc(struct pane *p, const struct pane_ctx *ctx)
 	fill(p, lo < 0 ? 0 : lo, hi > p->tab.nrows ? p->tab.nrows : hi);
 }
 
+void pane_fill_all(struct pane *p)
+{
+	fill(p, 0, p->tab.nrows);
+}
+
 const struct row *pane_selected(const struct pane *p)
 {
 	return p->sel >= 0 && p->sel < p->tab.nrows ? &p->tab.rows[p->sel] : NULL;

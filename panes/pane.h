@@ -39,6 +39,8 @@ void fmt_age(char *out, size_t n, double seconds);      /* "42s", "3m05s", "2h10
 void fmt_bytes(char *out, size_t n, double bytes);      /* "512 B", "6.1 MiB" */
 void fmt_num(char *out, size_t n, double v);            /* "12.3", "4.5k", "-" if < 0 */
 void fmt_spark(char *out, size_t n, const double *v, size_t nv, int width);
+/* Epoch seconds as UTC: "2026-11-29 03:12:05Z" (the timeline, --once). */
+void fmt_utc(char *out, size_t n, double epoch);
 /* "host:port", every local spelling ("localhost", 127.x, ::1, a socket directory) as "local". */
 void endpoint_norm(const char *host, int port, char *out, size_t n);
 /* The same from a target's "host:port" endpoint. */
@@ -124,13 +126,16 @@ void table_sort(struct table *t, int col, int desc);
 enum pane_cmd {
 	PANE_UP, PANE_DOWN, PANE_PGUP, PANE_PGDN, PANE_HOME, PANE_END,
 	PANE_SORT_NEXT, PANE_SORT_REVERSE, PANE_FILTER_NEXT, PANE_OPEN, PANE_TOGGLE_SELF,
+	PANE_SCOPE_NEXT, /* the timeline: the fleet, the selected target, its group */
 };
 
 /* What every pane sees when it recalculates. */
 struct pane_ctx {
 	struct store *store;
 	size_t target;        /* the selected target (fleet cursor) */
+	struct row_ref aws;   /* kind ROW_AWS: the fleet cursor is on an AWS instance with no target */
 	double now;           /* monotonic, engine clock */
+	const char *fleet;    /* the fleet's name (config "fleet"), NULL none */
 };
 
 #define PANE_NOTES 3
@@ -189,7 +194,16 @@ struct pane {
 };
 
 extern const struct pane_ops pane_fleet_ops, pane_lag_ops, pane_queries_ops, pane_sessions_ops,
-	pane_cost_ops, pane_actions_ops, pane_events_ops;
+	pane_cost_ops, pane_actions_ops, pane_events_ops, pane_timeline_ops;
+
+/*
+ * The timeline (timeline.c): the grouping its group scope uses (the fleet
+ * pane's, fleet_grouping_spec; "none" means "cluster": a replication set or
+ * an Aurora cluster). Takes effect at the next recalc.
+ */
+void timeline_set_grouping(struct pane *p, const char *spec);
+/* The fleet pane's grouping as its spec: "none", "cluster", "tag:team". */
+void fleet_grouping_spec(struct pane *p, char *out, size_t n);
 
 /* The value of 'key' in tags "k=v,k=v" (config) or ",k=v," (AWS) into 'out'; 1 if found. */
 int fleet_tag(const char *tags, const char *key, char *out, size_t n);
@@ -222,6 +236,8 @@ struct pane *pane_new(const struct pane_ops *ops);
 void pane_free(struct pane **p);
 /* Rebuild rows (ops->recalc) and re-sort; keeps the cursor on the same object. */
 void pane_recalc(struct pane *p, const struct pane_ctx *ctx);
+/* Make every row's cells now (recalc leaves off-screen rows for later): a batch reader wants them all. */
+void pane_fill_all(struct pane *p);
 /* The row under the cursor, or NULL if there is none. */
 const struct row *pane_selected(const struct pane *p);
 /* Put the cursor on the row showing 'ref'; its index, or -1 if no row shows it. */

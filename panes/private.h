@@ -13,8 +13,8 @@ enum fleet_problem {
 	FP_DOWN, FP_AUTH, FP_STALLED, FP_AWS, FP_LAG, FP_XACT, FP_CONNS, FP_CPU, FP_CONNECTING, FP_OK, FP_N,
 };
 
-#define FLEET_LAG_S 30.0                      /* replication lag worth a look */
-#define FLEET_LAG_BYTES (64.0 * 1024 * 1024)
+#define FLEET_LAG_S LAG_WARN_S                /* replication lag worth a look (model.h) */
+#define FLEET_LAG_BYTES LAG_WARN_BYTES
 #define FLEET_XACT_S 300.0                    /* a transaction open this long */
 #define FLEET_CONNS_PCT 90.0                  /* connections used of usable */
 #define FLEET_CPU_PCT 90.0                    /* CloudWatch CPUUtilization */
@@ -80,5 +80,7 @@ void fleet_order(struct fleet_fact **x, size_t n);
 /* Enter (fleet_detail.c): a target's every figure, live (p->overlay_ref), or an AWS instance's. */
 void fleet_detail(struct pane *p, const struct pane_ctx *ctx);
 void fleet_cloud_detail(struct pane *p, const struct pane_ctx *ctx, const struct row_ref *ref);
+/* The same, rewritten at each recalc for p->overlay_ref. */
+void fleet_cloud_refresh(struct pane *p, const struct pane_ctx *ctx);
 
 #endif

@@ -22,12 +22,17 @@ SigV4 check still sees what the client signed) and adds:
     database is "switching-over"/"failing-over" for failover_seconds, then its writer is
     the target in DescribeGlobalClusters; a second one meanwhile is refused;
   - Performance Insights (JSON 1.1: GetResourceMetrics, DescribeDimensionKeys,
-    GetDimensionKeyDetails) with db.load.avg made up from a fixed pattern, epoch-second
-    times as the API has them;
+    GetDimensionKeyDetails) per Identifier, from digests set on command: db.load.avg in all,
+    by db.sql_tokenized (text cut at 500 bytes, as PI does), db.sql and db.wait_event, with
+    partitions; the whole text only from GetDimensionKeyDetails (db.sql by db.sql.id);
+    epoch-second times; DescribeDBInstances gets each instance a DbiResourceId of its own
+    and PerformanceInsightsEnabled (moto has neither);
   - DescribePendingMaintenanceActions, from actions set on command;
   - the EC2 instance metadata service, IMDSv2 only (a GET without the session token
     from PUT /latest/api/token is refused 401): role "dbfleet-ec2-role", its
-    credentials, placement/region "us-east-1".
+    credentials, placement/region "us-east-1";
+  - IAM Identity Center (class SSO below): the portal's GetRoleCredentials and SSO OIDC's
+    CreateToken (refresh_token grant), for the access and refresh tokens set on command.
 
 Control (JSON bodies, loopback only):
   POST /dbfleet-proxy/fault     {"action": "DescribeDBInstances", "mode": "throttle", "count": 2, "seconds": 0}
@@ -36,12 +41,20 @@ Control (JSON bodies, loopback only):
   POST /dbfleet-proxy/transition {"snapshot_seconds": 6, "failover_seconds": 6}
   POST /dbfleet-proxy/maintenance {"resource": ARN, "action": "system-update", "description": "..."}
   POST /dbfleet-proxy/address   {"id": "pg1", "address": "..."}  (a hostile Endpoint/Address for pg1)
+  POST /dbfleet-proxy/pi        {"id": "pg1", "enabled": true, "sql": [{"text": "...", "load": 1.2,
+                                 "waits": {"CPU": 0.8, "IO:DataFileRead": 0.4}, "full": "..."}],
+                                 "wait_types": {"IO:DataFileRead": "IO"}}
+  POST /dbfleet-proxy/sso       {"access_token": T, "refresh_token": R, "client_id": C, "client_secret": S,
+                                 "role_seconds": 3600, "expires_in": 3600}  (tokens the SSO side accepts)
+  POST /dbfleet-proxy/sso-revoke {}  (every access token is refused from now on: the session ended)
   fault modes: throttle, 500, slow, truncate, and 500-after (moto acts, the client sees a 500)
   POST /dbfleet-proxy/reset     faults, forecast and counts cleared
   GET  /dbfleet-proxy/stats     {"DescribeDBInstances": [t0, t1, ...], ...}
 Standard library only.
 """
 import argparse
+import base64
+import hashlib
 import http.client
 import json
 import re
@@ -54,10 +67,26 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 LOCK = threading.Lock()
 STATE = {"faults": {}, "forecast": None, "stats": {}, "transition": {"snapshot_seconds": 0, "failover_seconds": 0},
          "snapshots": {}, "failovers": {}, "events": [], "globals": {}, "maintenance": [], "reboots": {},
-         "addresses": {}}
+         "addresses": {}, "pi": {}}
 RDS_NS = "http://rds.amazonaws.com/doc/2014-10-31/"
 
 HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "proxy-connection"}
+
+
+def resource_id(instance):
+    """A DbiResourceId of its own for each instance (moto gives every instance the same one)."""
+    return "db-" + base64.b32encode(hashlib.sha1(instance.encode()).digest()).decode()[:26]
+
+
+def pi_instance(req):
+    """/dbfleet-proxy/pi {"id", "enabled", "sql": [{"text", "load", "waits": {name: load}, "full"?}],
+    "wait_types": {name: type}}: an instance's Performance Insights, digests numbered in order."""
+    sql = []
+    for i, q in enumerate(req.get("sql", [])):
+        sql.append({"id": "%040X" % (i + 1), "text": q["text"], "full": q.get("full", q["text"]),
+                    "load": float(q["load"]), "waits": {k: float(v) for k, v in q.get("waits", {"CPU": q["load"]}).items()}})
+    return {"rid": resource_id(req["id"]), "enabled": bool(req.get("enabled", True)), "sql": sql,
+            "wait_types": req.get("wait_types", {})}
 
 
 def operation(headers, body):
@@ -91,6 +120,8 @@ class Handler(BaseHTTPRequestHandler):
             with LOCK:
                 return self.send(200, json.dumps(STATE["stats"]).encode(), "application/json")
         req = json.loads(body or b"{}")
+        if path.startswith("/dbfleet-proxy/sso"):
+            return self.send(*SSO.control(path, req))
         with LOCK:
             if path == "/dbfleet-proxy/fault":
                 STATE["faults"][req["action"]] = {"mode": req["mode"], "count": int(req.get("count", 1)),
@@ -102,14 +133,17 @@ class Handler(BaseHTTPRequestHandler):
             elif path == "/dbfleet-proxy/event":
                 STATE["events"].append({"id": req["id"], "type": req.get("type", "db-instance"), "msg": req["msg"],
                                         "t": time.time() - float(req.get("ago", 0))})
+            elif path == "/dbfleet-proxy/pi":
+                STATE["pi"][req["id"]] = pi_instance(req)
             elif path == "/dbfleet-proxy/address":
                 STATE["addresses"][req["id"]] = req["address"]
             elif path == "/dbfleet-proxy/transition":
                 STATE["transition"].update({k: float(v) for k, v in req.items()})
             elif path == "/dbfleet-proxy/reset":
                 STATE.update(faults={}, forecast=None, stats={}, snapshots={}, failovers={}, events=[], globals={},
-                             maintenance=[], reboots={}, addresses={},
+                             maintenance=[], reboots={}, addresses={}, pi={},
                              transition={"snapshot_seconds": 0, "failover_seconds": 0})
+                SSO.reset()
             else:
                 return self.send(404, b"no such control", "text/plain")
         self.send(200, b"{}", "application/json")
@@ -161,12 +195,16 @@ class Handler(BaseHTTPRequestHandler):
             return self.control(b"")
         if self.path.startswith("/latest/"):
             return self.imds()
+        if self.path.startswith("/federation/credentials"):
+            return self.send(*SSO.role_credentials(self.path, self.headers))
         self.forward(b"")
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         if self.path.startswith("/dbfleet-proxy/"):
             return self.control(body)
+        if self.path == "/token":
+            return self.send(*SSO.create_token(body))
         op, is_json = operation(self.headers, body)
         with LOCK:
             STATE["stats"].setdefault(op, []).append(time.time())
@@ -259,6 +297,23 @@ class Handler(BaseHTTPRequestHandler):
                   "true" if p.get("AllowDataLoss") == "true" else "false", op, uuid.uuid4(), op))
         self.send(200, out.encode(), "text/xml")
 
+    def pi_fields(self, data):
+        """What moto leaves out of an instance: a DbiResourceId of its own and PerformanceInsightsEnabled."""
+        def inst(m):
+            block = m.group(0)
+            iid = re.search(rb"<DBInstanceIdentifier>([^<]*)<", block)
+            if not iid:
+                return block
+            with LOCK:
+                pi = STATE["pi"].get(iid.group(1).decode())
+            rid = resource_id(iid.group(1).decode()).encode()
+            block = re.sub(rb"<DbiResourceId>[^<]*</DbiResourceId>", b"<DbiResourceId>" + rid + b"</DbiResourceId>",
+                           block, count=1)
+            flag = b"true" if pi and pi["enabled"] else b"false"
+            return block.replace(b"</DBInstance>", b"<PerformanceInsightsEnabled>" + flag +
+                                 b"</PerformanceInsightsEnabled></DBInstance>")
+        return re.sub(rb"<DBInstance>.*?</DBInstance>", inst, data, flags=re.S)
+
     def writer_of(self, cid):
         body = urllib.parse.urlencode({"Action": "DescribeDBClusters", "Version": "2014-10-31",
                                        "DBClusterIdentifier": cid}).encode()
@@ -295,6 +350,8 @@ class Handler(BaseHTTPRequestHandler):
         """Show the transitional states moto skips."""
         now = time.time()
         tr = STATE["transition"]
+        if op == "DescribeDBInstances":
+            data = self.pi_fields(data)
         if op == "DescribeDBInstances" and STATE["addresses"]:
             from xml.sax.saxutils import escape
 
@@ -394,36 +451,90 @@ class Handler(BaseHTTPRequestHandler):
             return re.sub(rb"<DBCluster>.*?</DBCluster>", cluster, data, flags=re.S)
         return data
 
-    PI_STATEMENTS = ["SELECT * FROM orders WHERE id = ?", "UPDATE accounts SET balance = balance - ? WHERE id = ?",
-                     "INSERT INTO events (kind, payload) VALUES (?, ?)"]
+    PI_CUT = 500  # PI gives a digest's first 500 bytes; GetDimensionKeyDetails the whole statement
+
+    @staticmethod
+    def pi_cut(text):
+        return text.encode()[:Handler.PI_CUT].decode("utf-8", "ignore")
+
+    @staticmethod
+    def pi_dims(group, dims, asked):
+        """A key's dimensions as PI sends them: only those asked for (all of the group when none are)."""
+        return {k: v for k, v in dims.items() if k.startswith(group + ".") and (not asked or k in asked)}
+
+    def pi_keys(self, inst, group):
+        """Every key of a dimension group with its load: [(dimensions, load, {wait: load})], biggest first."""
+        sql = inst["sql"]
+        if group == "db.sql_tokenized":
+            keys = [({"db.sql_tokenized.id": q["id"], "db.sql_tokenized.db_id": "pi-%s" % q["id"],
+                      "db.sql_tokenized.statement": self.pi_cut(q["text"])}, q["load"], q["waits"]) for q in sql]
+        elif group == "db.sql":
+            keys = [({"db.sql.id": "%s-1" % q["id"], "db.sql.db_id": "pi-%s-1" % q["id"],
+                      "db.sql.tokenized_id": q["id"], "db.sql.statement": self.pi_cut(q["full"])},
+                     q["load"], q["waits"]) for q in sql]
+        elif group == "db.wait_event":
+            loads = {}
+            for q in sql:
+                for w, v in q["waits"].items():
+                    loads[w] = loads.get(w, 0) + v
+            keys = [({"db.wait_event.name": w, "db.wait_event.type": inst["wait_types"].get(w, "CPU" if w == "CPU"
+                                                                                         else "Other")}, v, {w: v})
+                    for w, v in loads.items()]
+        else:
+            keys = []
+        return sorted(keys, key=lambda k: -k[1])
 
     def pi(self, op, req):
-        """Performance Insights in its JSON 1.1 shapes: epoch-second times, db.load.avg."""
+        """Performance Insights in its JSON 1.1 shapes (botocore's pi 2018-02-27 model), per Identifier
+        (the DbiResourceId this proxy gives the instance), from what /dbfleet-proxy/pi set."""
+        rid = req.get("Identifier", "")
+        with LOCK:
+            inst = next((v for v in STATE["pi"].values() if v["rid"] == rid and v["enabled"]), None)
+        if req.get("ServiceType") != "RDS" or inst is None:
+            return self.error(True, 400, "InvalidArgumentException",
+                              "No Performance Insights data for %s" % rid if inst is None else "ServiceType")
         start, end = int(req.get("StartTime", time.time() - 3600)), int(req.get("EndTime", time.time()))
         period = int(req.get("PeriodInSeconds", 60)) or 60
         start -= start % period
+        total = round(sum(q["load"] for q in inst["sql"]), 3)
         if op == "GetResourceMetrics":
             out = []
             for q in req.get("MetricQueries", []):
-                group = (q.get("GroupBy") or {}).get("Group")
-                keys = [None] if not group else [{"%s.statement" % group: t} for t in self.PI_STATEMENTS]
-                for i, dims in enumerate(keys):
+                g = q.get("GroupBy") or {}
+                keys = [({}, total)] if not g else [
+                    (self.pi_dims(g["Group"], d, g.get("Dimensions")), v)
+                    for d, v, _ in self.pi_keys(inst, g["Group"])[: int(g.get("Limit", 10))]]
+                for dims, v in keys:
                     key = {"Metric": q.get("Metric", "db.load.avg")}
                     if dims:
                         key["Dimensions"] = dims
-                    pts = [{"Timestamp": t, "Value": round(0.5 + (i + 1) * ((t // period) % 5) / 4, 2)}
-                           for t in range(start, end, period)]
-                    out.append({"Key": key, "DataPoints": pts})
-            body = {"AlignedStartTime": start, "AlignedEndTime": end, "Identifier": req.get("Identifier", ""),
-                    "MetricList": out}
+                    out.append({"Key": key, "DataPoints": [{"Timestamp": t, "Value": v}
+                                                           for t in range(start, end, period)]})
+            body = {"AlignedStartTime": start, "AlignedEndTime": end, "Identifier": rid, "MetricList": out}
         elif op == "DescribeDimensionKeys":
-            group = (req.get("GroupBy") or {}).get("Group", "db.sql_tokenized")
-            body = {"AlignedStartTime": start, "AlignedEndTime": end,
-                    "Keys": [{"Dimensions": {"%s.statement" % group: t, "%s.id" % group: "pi-%d" % i},
-                              "Total": round(2.0 / (i + 1), 3)} for i, t in enumerate(self.PI_STATEMENTS)]}
+            g, pb = req.get("GroupBy") or {}, req.get("PartitionBy")
+            keys = self.pi_keys(inst, g.get("Group", ""))[: int(g.get("Limit", 10))]
+            body = {"AlignedStartTime": start, "AlignedEndTime": end, "Keys": []}
+            waits = []
+            if pb:
+                waits = [d for d, _, _ in self.pi_keys(inst, pb["Group"])][: int(pb.get("Limit", 10))]
+                body["PartitionKeys"] = [{"Dimensions": self.pi_dims(pb["Group"], d, pb.get("Dimensions"))}
+                                         for d in waits]
+            for d, v, by_wait in keys:
+                k = {"Dimensions": self.pi_dims(g["Group"], d, g.get("Dimensions")), "Total": v}
+                if pb:
+                    k["Partitions"] = [by_wait.get(w["db.wait_event.name"], 0.0) for w in waits]
+                body["Keys"].append(k)
         else:
-            body = {"Dimensions": [{"Dimension": "db.sql.statement", "Value": self.PI_STATEMENTS[0],
-                                    "Status": "AVAILABLE"}]}
+            if req.get("Group") != "db.sql":
+                return self.error(True, 400, "InvalidArgumentException", "Group must be db.sql")
+            q = next((q for q in inst["sql"] if "%s-1" % q["id"] == req.get("GroupIdentifier")), None)
+            if q is None:
+                return self.error(True, 400, "InvalidArgumentException",
+                                  "No statement %s" % req.get("GroupIdentifier"))
+            body = {"Dimensions": [{"Dimension": "db.sql.statement", "Value": q["full"], "Status": "AVAILABLE"}
+                                   for d in req.get("RequestedDimensions") or ["statement"]
+                                   if d in ("statement", "db.sql.statement")]}
         self.send(200, json.dumps(body).encode(), self.headers.get("Content-Type") or "application/x-amz-json-1.1")
 
     def pending_maintenance(self, p):
@@ -491,6 +602,84 @@ class Handler(BaseHTTPRequestHandler):
     def forward(self, body, truncate=False):
         status, hdrs, data = self.upstream_call(body)
         self.reply(status, hdrs, data, truncate)
+
+
+class SSO:
+    """IAM Identity Center in its rest-json shapes (botocore's sso and sso-oidc 2019-06-10 models):
+    GET /federation/credentials?account_id=..&role_name=.. with header x-amz-sso_bearer_token ->
+    {"roleCredentials": {accessKeyId, secretAccessKey, sessionToken, expiration (epoch ms)}};
+    POST /token {"grantType": "refresh_token", clientId, clientSecret, refreshToken} ->
+    {accessToken, tokenType, expiresIn, refreshToken}; the refresh token is used up (rotated).
+    Errors: the code in x-amzn-ErrorType, the text in "message" (portal) or OIDC's
+    {"error", "error_description"}. Each answer is (status, body, content type, headers) for
+    Handler.send; calls are counted in the stats as GetRoleCredentials and CreateToken."""
+    state = {}
+
+    @classmethod
+    def reset(cls):
+        cls.state = {"access": set(), "refresh": {}, "role_seconds": 3600, "expires_in": 3600}
+
+    @classmethod
+    def control(cls, path, req):
+        with LOCK:
+            if path == "/dbfleet-proxy/sso":
+                if req.get("access_token"):
+                    cls.state["access"].add(req["access_token"])
+                if req.get("refresh_token"):
+                    cls.state["refresh"][req["refresh_token"]] = (req.get("client_id"), req.get("client_secret"))
+                for k in ("role_seconds", "expires_in"):
+                    if k in req:
+                        cls.state[k] = int(req[k])
+            elif path == "/dbfleet-proxy/sso-revoke":
+                cls.state["access"].clear()
+            else:
+                return 404, b"no such control", "text/plain"
+        return 200, b"{}", "application/json"
+
+    @staticmethod
+    def error(status, code, body):
+        return status, json.dumps(body).encode(), "application/json", {"x-amzn-ErrorType": code}
+
+    @classmethod
+    def role_credentials(cls, path, headers):
+        q = urllib.parse.parse_qs(urllib.parse.urlparse(path).query)
+        token = headers.get("x-amz-sso_bearer_token")
+        with LOCK:
+            STATE["stats"].setdefault("GetRoleCredentials", []).append(time.time())
+            ok, seconds = token in cls.state["access"], cls.state["role_seconds"]
+        if not q.get("account_id") or not q.get("role_name") or not token:
+            return cls.error(400, "InvalidRequestException", {"message": "account_id, role_name and the token are required"})
+        if not ok:
+            return cls.error(401, "UnauthorizedException", {"message": "Session token not found or invalid"})
+        creds = {"accessKeyId": "ASIASSO" + uuid.uuid4().hex[:13].upper(), "secretAccessKey": uuid.uuid4().hex,
+                 "sessionToken": "sso-session-" + uuid.uuid4().hex, "expiration": int((time.time() + seconds) * 1000)}
+        return 200, json.dumps({"roleCredentials": creds}).encode(), "application/json"
+
+    @classmethod
+    def create_token(cls, body):
+        try:
+            req = json.loads(body or b"{}")
+        except ValueError:
+            req = {}
+        with LOCK:
+            STATE["stats"].setdefault("CreateToken", []).append(time.time())
+            client = cls.state["refresh"].get(req.get("refreshToken"))
+            if req.get("grantType") != "refresh_token":
+                return cls.error(400, "UnsupportedGrantTypeException", {"error": "unsupported_grant_type",
+                                                                        "error_description": "grant type not supported"})
+            if not client or client != (req.get("clientId"), req.get("clientSecret")):
+                return cls.error(400, "InvalidGrantException", {"error": "invalid_grant",
+                                                                "error_description": "Invalid refresh token provided"})
+            del cls.state["refresh"][req["refreshToken"]]
+            access, refresh = "sso-at-" + uuid.uuid4().hex, "sso-rt-" + uuid.uuid4().hex
+            cls.state["access"].add(access)
+            cls.state["refresh"][refresh] = client
+            out = {"accessToken": access, "tokenType": "Bearer", "expiresIn": cls.state["expires_in"],
+                   "refreshToken": refresh}
+        return 200, json.dumps(out).encode(), "application/json"
+
+
+SSO.reset()
 
 
 def main():

@@ -45,6 +45,12 @@ if LAB=$(LAB_MAX_CONNECTIONS=400 sh tests/lab.sh start); then
 		test_aws_snapshot_goes_creating_to_available_with_progress_and_one_retry
 		test_fleet_of_300_comes_up_and_stays_fresh test_hung_targets_do_not_delay_the_healthy_ones
 		test_recorded_session_replays_with_the_same_figures test_flipped_byte_is_reported_and_skipped
+		test_paused_replay_gives_timeline_entries_in_order test_once_json_and_csv_match_the_screen
+		test_rds_events_and_a_writer_moved_by_someone_else_are_on_the_timeline
+		test_aws_sso_keys_sign_iam_tokens_for_discovered_databases test_aws_sso_expired_token_is_refreshed_once_and_written_back
+		test_pg_long_join_plan_names_the_grant_then_shows_the_plan_and_runs_nothing
+		test_mariadb_long_join_plan_from_show_explain_and_not_run_again
+		test_aws_pi_top_sql_without_a_database_connection test_aws_pi_beside_the_database
 	EOF
 	)
 	LAB_DIR=$LAB DBFLEET_BIN=$PWD/build-tsan/dbfleet python3 tests/e2e/run.py --exact "$tsan_tests" 2>&1 |

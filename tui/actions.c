@@ -96,15 +96,13 @@ static const struct db_session *find_pid(const struct snapshot *snap, int pid)
 	return NULL;
 }
 
-/* The session a row shows: its pid with the same start (a reused pid is another session). */
-static const struct db_session *find_session(const struct snapshot *snap, const struct row_ref *ref)
+const struct db_session *find_session(const struct snapshot *snap, const struct row_ref *ref)
 {
 	const struct db_session *s = find_pid(snap, (int)ref->item);
 	return s && !strcmp(s->backend_start, ref->key) ? s : NULL;
 }
 
-/* One session as an action's object, with the identity it is shown with. */
-static void session_action(const struct snapshot *snap, const struct db_session *s, int kind, struct db_action *a)
+void session_action(const struct snapshot *snap, const struct db_session *s, int kind, struct db_action *a)
 {
 	const struct db_health *h = &snap->s.health;
 	memset(a, 0, sizeof *a);

@@ -29,6 +29,18 @@ static void c_sessions(struct ui *ui) { ui_show_pane(ui, UI_SESSIONS); }
 static void c_cost(struct ui *ui) { ui_show_pane(ui, UI_COST); }
 static void c_actions(struct ui *ui) { ui_show_pane(ui, UI_ACTIONS); }
 static void c_events(struct ui *ui) { ui_show_pane(ui, UI_EVENTS); }
+static void c_timeline(struct ui *ui) { ui_show_pane(ui, UI_TIMELINE); }
+
+/* The timeline's scope: the fleet, the selected target, its group in the fleet pane's grouping. */
+static void c_timeline_scope(struct ui *ui)
+{
+	char g[48];
+	fleet_grouping_spec(ui->panes[UI_FLEET], g, sizeof g);
+	timeline_set_grouping(ui->panes[UI_TIMELINE], g);
+	if (ui->cur != UI_TIMELINE)
+		ui_show_pane(ui, UI_TIMELINE);
+	ui_pane_command(ui, PANE_SCOPE_NEXT);
+}
 
 static void c_cost_refresh(struct ui *ui)
 {
@@ -45,6 +57,7 @@ static void c_promote(struct ui *ui) { act_promote(ui); }
 static void c_chain(struct ui *ui) { act_chain(ui); }
 static void c_shown(struct ui *ui) { act_shown(ui); }
 static void c_snapshot(struct ui *ui) { act_snapshot(ui); }
+static void c_plan(struct ui *ui) { plan_ask(ui); }
 static void c_failover(struct ui *ui) { act_failover(ui); }
 static void c_up(struct ui *ui) { ui_pane_command(ui, PANE_UP); }
 static void c_down(struct ui *ui) { ui_pane_command(ui, PANE_DOWN); }
@@ -73,6 +86,7 @@ static void select_target(struct ui *ui, int step)
 		const struct row *r = &fleet->tab.rows[((at + step * k) % n + n) % n];
 		if (r->ref.kind == ROW_TARGET) {
 			ui->ctx.target = r->ref.target;
+			ui->ctx.aws = (struct row_ref){0};
 			pane_select(fleet, &r->ref);
 			break;
 		}
@@ -139,6 +153,8 @@ const struct command commands[] = {
 	{"pane.cost", "AWS cost: month to date, forecast, breakdowns, estimates", c_cost},
 	{"pane.actions", "actions taken this session and how they went", c_actions},
 	{"pane.events", "AWS: RDS events of the last day, newest first", c_events},
+	{"pane.timeline", "timeline: state, role, replication and lag changes, RDS events, actions (UTC)", c_timeline},
+	{"timeline.scope", "timeline: the whole fleet, the selected target, or its group (cycles)", c_timeline_scope},
 	{"cost.refresh", "ask Cost Explorer now instead of using the hour-old cache (billed)", c_cost_refresh},
 	{"cursor.up", "move the cursor up", c_up},
 	{"cursor.down", "move the cursor down", c_down},
@@ -149,7 +165,7 @@ const struct command commands[] = {
 	{"row.open", "details of the selected row (target, query text, session)", c_open},
 	{"sort.next", "sort by the next column", c_sort},
 	{"sort.reverse", "reverse the sort order", c_reverse},
-	{"filter.next", "sessions: cycle the state filter", c_filter},
+	{"filter.next", "sessions: cycle the state filter; timeline: cycle the kind", c_filter},
 	{"filter.text", "show only rows containing a text: type it, Enter keeps it, Esc clears it", c_search},
 	{"sessions.own", "sessions: show or hide dbfleet's own connections", c_own},
 	{"cmdline", "command line: target NAME, group BY, filter [TERMS], q (Tab completes, Esc cancels)", c_cmdline},
@@ -160,6 +176,8 @@ const struct command commands[] = {
 	{"group.toggle_all", "fleet: fold every group, or unfold them all", c_group_all},
 	{"target.next", "select the next target", c_target_next},
 	{"target.prev", "select the previous target", c_target_prev},
+	{"plan.show", "the plan of the selected session's or statement's SQL (read-only, never run): w saves it",
+	 c_plan},
 	{"session.cancel", "cancel the selected session's query (asks y/N)", c_cancel},
 	{"session.terminate", "terminate the selected session (asks for the target's name)", c_terminate},
 	{"session.terminate_chain", "terminate every session the selected one waits for (its blocker chain)", c_chain},

@@ -40,6 +40,11 @@ static void usage(FILE *f)
 		"      --list-keys       print the key bindings and exit\n"
 		"      --record FILE     append this session's snapshots, states and actions to FILE\n"
 		"      --replay FILE     show a recorded session in the same panes (no connections, actions off)\n"
+		"      --once            sample each target once, print a pane and exit (no screen):\n"
+		"                        status 0 all well, 1 a target down or stalled, 3 authentication failed\n"
+		"      --format json|csv --once's output (default json)\n"
+		"      --pane NAME       --once's pane: fleet (default), lag, queries, sessions, cost, timeline\n"
+		"      --target NAME     --once: that target only\n"
 		"  -h, --help            this help\n"
 		"  -V, --version         print the version\n"
 		"\n"
@@ -123,7 +128,7 @@ static void finish_actions(struct collector *col)
 }
 
 enum { OPT_DRY_RUN = 250, OPT_READ_ONLY = 256, OPT_LIST_KEYS, OPT_KEYMAP, OPT_AWS, OPT_PROFILE, OPT_REGION,
-       OPT_RECORD = 300, OPT_REPLAY };
+       OPT_ONCE, OPT_FORMAT, OPT_PANE, OPT_TARGET, OPT_RECORD, OPT_REPLAY };
 
 /* --replay FILE: the store is fed from the file; no collector, no connection, actions off. */
 static int run_replay(struct options *o, struct keymap *km, const char *path)
@@ -143,6 +148,30 @@ static int run_replay(struct options *o, struct keymap *km, const char *path)
 	return status;
 }
 
+/* The fleet's name when the config gives none: the config file's name without its extension. */
+static void default_fleet_name(struct options *o, const char *config)
+{
+	if (o->fleet[0])
+		return;
+	const char *base = config ? strrchr(config, '/') : NULL;
+	base = base ? base + 1 : config;
+	size_t len = base ? strcspn(base, ".") : 0;
+	if (!len || len >= sizeof o->fleet || strspn(base, FLEET_NAME_CHARS) < len)
+		snprintf(o->fleet, sizeof o->fleet, "default");
+	else
+		snprintf(o->fleet, sizeof o->fleet, "%.*s", (int)len, base);
+}
+
+/* Run --once instead of the screen: the collectors, one snapshot, the exit status. */
+static int run_once(struct store *st, struct options *o, struct collector *col, const struct once_request *q)
+{
+	if (q->target && once_target(st, q->target) < 0) {
+		fprintf(stderr, "dbfleet: --target: no target named '%s'\n", q->target);
+		return 2;
+	}
+	return once_run(st, o, col, q);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -158,6 +187,10 @@ int main(int argc, char **argv)
 		{"list-keys", no_argument, NULL, OPT_LIST_KEYS},
 		{"record", required_argument, NULL, OPT_RECORD},
 		{"replay", required_argument, NULL, OPT_REPLAY},
+		{"once", no_argument, NULL, OPT_ONCE},
+		{"format", required_argument, NULL, OPT_FORMAT},
+		{"pane", required_argument, NULL, OPT_PANE},
+		{"target", required_argument, NULL, OPT_TARGET},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{0, 0, 0, 0},
@@ -168,7 +201,8 @@ int main(int argc, char **argv)
 	struct cloud_config cli_regions = {0};
 	int aws = 0;
 	double refresh = 0, timeout = 0;
-	int list_keys = 0, read_only = 0, c;
+	int list_keys = 0, read_only = 0, once = 0, c;
+	struct once_request oq = {.format = NULL, .pane = NULL, .target = NULL};
 	no_core_dumps();
 	enough_descriptors();
 	setlocale(LC_ALL, "");
@@ -203,13 +237,24 @@ int main(int argc, char **argv)
 		case OPT_LIST_KEYS: list_keys = 1; break;
 		case OPT_RECORD: record = optarg; break;
 		case OPT_REPLAY: replay = optarg; break;
+		case OPT_ONCE: once = 1; break;
+		case OPT_FORMAT: oq.format = optarg; break;
+		case OPT_PANE: oq.pane = optarg; break;
+		case OPT_TARGET: oq.target = optarg; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("dbfleet %s\n", DBFLEET_VERSION); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
+	if (!once && (oq.format || oq.pane || oq.target))
+		return fail("--format, --pane and --target go with --once");
+	oq.format = oq.format ? oq.format : "json";
+	oq.pane = oq.pane ? oq.pane : "fleet";
+	if (once && once_check(&oq, err, sizeof err) < 0)
+		return fail(err);
 	if (read_config(&o, config, err, sizeof err) < 0)
 		return fail_release(&o, err);
+	default_fleet_name(&o, config);
 	/* the command line wins over the file */
 	if (refresh > 0)
 		o.refresh_s = refresh;
@@ -240,7 +285,7 @@ int main(int argc, char **argv)
 	struct keymap *km = keymap_new();
 	if (!km)
 		return fail_release(&o, "out of memory");
-	if (keys_load(km, o.keymap, err, sizeof err) < 0) {
+	if (!once && keys_load(km, o.keymap, err, sizeof err) < 0) { /* --once reads no keys */
 		keymap_free(&km);
 		return fail_release(&o, err);
 	}
@@ -250,8 +295,8 @@ int main(int argc, char **argv)
 		options_release(&o);
 		return 0;
 	}
-	if (replay && record)
-		return fail_release(&o, "--record and --replay: one or the other");
+	if (replay && (record || once))
+		return fail_release(&o, record ? "--record and --replay: one or the other" : "--once and --replay: one or the other");
 	if (replay)
 		return run_replay(&o, km, replay);
 	if (o.ntargets == 0 && !o.cloud.enabled) {
@@ -276,7 +321,7 @@ int main(int argc, char **argv)
 		keymap_free(&km);
 		return fail_release(&o, e.msg);
 	}
-	int status = ui_run(store, &o, km, col);
+	int status = once ? run_once(store, &o, col, &oq) : ui_run(store, &o, km, col);
 	keymap_free(&km);
 	finish_actions(col);
 	/* a worker stuck in a library call is not waited for: leave without

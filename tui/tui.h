@@ -16,6 +16,8 @@ struct options {
 	char audit_log[512];       /* "" = $XDG_STATE_HOME/dbfleet/audit.log */
 	char keymap[32];           /* "default" or "vi" */
 	char config_path[512];
+	char fleet[64];            /* the fleet's name: "fleet =", else the config file's name, else "default" */
+#define FLEET_NAME_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-"
 	int samplers;              /* sampler threads; 0 = one per core */
 	int mouse;                 /* 1 (default): clicks and the wheel work */
 	int record_max_mb;         /* --record: FILE.1 takes over past this size */
@@ -70,5 +72,26 @@ void keys_list(const struct keymap *km);
  */
 int ui_run(struct store *st, const struct options *o, const struct keymap *km,
 	   struct collector *col);
+
+/* ---- once.c: --once, one snapshot as JSON or CSV, no curses ---- */
+
+struct once_request {
+	const char *format;        /* "json" or "csv" */
+	const char *pane;          /* "fleet", "lag", "queries", "sessions", "cost", "timeline" */
+	const char *target;        /* --target NAME, or NULL */
+};
+
+/* 0 if the format and pane are known, else -1 with 'err' (a usage error). */
+int once_check(const struct once_request *q, char *err, size_t n);
+/* The store index of the target named 'name', -1 if none. */
+long once_target(struct store *st, const char *name);
+/*
+ * Start the collectors, wait at most the longest timeout (plus a second) for
+ * one sample of each target, print the pane's rows (the --target's alone if
+ * given) and return the exit status of the targets shown (the --target, or
+ * the one a queries or sessions pane shows, or all): 0 all well, 1 a target
+ * down, stalled or without a sample, 3 an authentication failure.
+ */
+int once_run(struct store *st, const struct options *o, struct collector *col, const struct once_request *q);
 
 #endif

@@ -104,6 +104,8 @@ void ui_follow_fleet(struct ui *ui)
 	const struct row *r = pane_selected(ui->panes[UI_FLEET]);
 	if (ui->cur == UI_FLEET && r && r->ref.kind == ROW_TARGET)
 		ui->ctx.target = r->ref.target; /* AWS-only rows and group headers are no target */
+	if (ui->cur == UI_FLEET && r && (r->ref.kind == ROW_TARGET || r->ref.kind == ROW_AWS))
+		ui->ctx.aws = r->ref.kind == ROW_AWS ? r->ref : (struct row_ref){0}; /* the queries pane's PI */
 }
 
 void ui_pane_command(struct ui *ui, enum pane_cmd cmd)
@@ -381,6 +383,8 @@ static void draw(struct ui *ui)
 	draw_status(ui);
 	if (ui->help)
 		draw_help(ui);
+	else if (ui->plan)
+		plan_draw(ui);
 	else if (p->overlay)
 		draw_box(" details ", p->overlay, 0, " any key closes ");
 	if (ui->prompt.active) {
@@ -429,6 +433,11 @@ static void on_mouse(struct ui *ui)
 		return;
 	struct pane *p = ui->panes[ui->cur];
 	int up = (ev.bstate & BUTTON4_PRESSED) != 0, down = (ev.bstate & BUTTON5_PRESSED) != 0;
+	if (ui->plan) { /* the wheel scrolls the plan; a click does not reach the rows under it */
+		for (int i = 0; i < 3 && (up || down); i++)
+			plan_key(ui, 0, up ? "cursor.up" : "cursor.down");
+		return;
+	}
 	if (ui->help || p->overlay) { /* the wheel scrolls the help; a click closes what is open */
 		if (ui->help && (up || down))
 			ui->help_top = up ? (ui->help_top > 2 ? ui->help_top - 3 : 0) : ui->help_top + 3;
@@ -538,6 +547,10 @@ static void on_key(struct ui *ui, int ch)
 	int key = translate(ch);
 	int cmd = ui->o->replay ? keymap_lookup(ui->km, KM_REPLAY | key) : -1;
 	cmd = cmd >= 0 ? cmd : keymap_lookup(ui->km, key);
+	if (ui->plan && !ui->help) { /* the plan overlay takes every key: scroll, save, close */
+		plan_key(ui, key, cmd >= 0 ? commands[cmd].name : "");
+		return;
+	}
 	/* an open overlay takes the key: scroll the help, or close */
 	if (ui->help || p->overlay) {
 		if (ui->help && (key == KM_DOWN || key == 'j'))
@@ -567,8 +580,9 @@ int ui_run(struct store *st, const struct options *o, const struct keymap *km,
 	struct ui ui = {.st = st, .o = o, .km = km, .col = col};
 	const struct pane_ops *ops[UI_NPANES] = {&pane_fleet_ops, &pane_lag_ops, &pane_queries_ops,
 						 &pane_sessions_ops, &pane_cost_ops, &pane_actions_ops,
-						 &pane_events_ops};
+						 &pane_events_ops, &pane_timeline_ops};
 	ui.ctx.store = st;
+	ui.ctx.fleet = o->fleet;
 	for (int i = 0; i < UI_NPANES; i++)
 		if (!(ui.panes[i] = pane_new(ops[i]))) {
 			fprintf(stderr, "dbfleet: out of memory\n");
@@ -638,6 +652,7 @@ int ui_run(struct store *st, const struct options *o, const struct keymap *km,
 		}
 	}
 	restore_terminal();
+	plan_close(&ui);
 	for (int i = 0; i < UI_NPANES; i++)
 		pane_free(&ui.panes[i]);
 	return status;

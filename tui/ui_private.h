@@ -5,7 +5,7 @@
 #include "../panes/pane.h"
 #include "tui.h"
 
-enum { UI_FLEET, UI_LAG, UI_QUERIES, UI_SESSIONS, UI_COST, UI_ACTIONS, UI_EVENTS, UI_NPANES };
+enum { UI_FLEET, UI_LAG, UI_QUERIES, UI_SESSIONS, UI_COST, UI_ACTIONS, UI_EVENTS, UI_TIMELINE, UI_NPANES };
 
 struct ui {
 	struct store *st;
@@ -38,6 +38,7 @@ struct ui {
 		int tab_n;             /* Tabs since then: which match is shown */
 	} cmdline;
 	int tab_x[UI_NPANES + 1];  /* where each tab was drawn (mouse clicks): tab i spans [tab_x[i], tab_x[i+1]) */
+	struct plan_view *plan; /* the plan overlay (plan.c), NULL when closed */
 	char msg[256];     /* a one-line answer to the last key ("aborted: nothing sent") */
 	double msg_until;
 };
@@ -50,6 +51,10 @@ void act_shown(struct ui *ui);
 void act_promote(struct ui *ui);
 void act_snapshot(struct ui *ui);
 void act_failover(struct ui *ui);
+/* The session a row shows: its pid with the same start (a reused pid is another session); or NULL. */
+const struct db_session *find_session(const struct snapshot *snap, const struct row_ref *ref);
+/* One session as an action's object, with the identity it is shown with. */
+void session_action(const struct snapshot *snap, const struct db_session *s, int kind, struct db_action *a);
 /* A line being typed: printable ASCII appends, Backspace deletes; 1 if 'ch' was one of those. */
 int edit_input(char *in, size_t n, int ch);
 /* A key (keymap key code) typed into the open prompt's name or reason: 1 if it was text, else 0 (the
@@ -70,8 +75,19 @@ int cmdline_key(struct ui *ui, int ch);
 /* The UI's clock for ages: monotonic live, the recording's time in a replay. */
 static inline double ui_now(const struct ui *ui)
 {
-	return ui->o->replay ? replay_now(ui->o->replay) : clock_mono();
+	return ui->o && ui->o->replay ? replay_now(ui->o->replay) : clock_mono();
 }
+/* ---- plan.c: the plan overlay (explain) ---- */
+/* The key: ask for the plan of the selected session (4) or statement (3), and open the overlay. */
+void plan_ask(struct ui *ui);
+/* A key (keymap code, and the command the key table binds it to, "" none) while the overlay is
+ * open: scroll, save, close; it takes every key. */
+void plan_key(struct ui *ui, int key, const char *cmd);
+/* Draw the overlay, first taking its answer from the store if it came. */
+void plan_draw(struct ui *ui);
+/* Close it and free what it holds; NULL-safe on a closed one. */
+void plan_close(struct ui *ui);
+
 /* Make 'i' the current pane and recalculate it. */
 void ui_show_pane(struct ui *ui, int i);
 /* The selected target follows the fleet cursor when it is on a target's row. */

@@ -126,6 +126,30 @@ def ce():
     put("ce_cache", "untagged", '{"version":1,"tag_key":"","fetched_at":1,"service":[],"daily":[]}')
 
 
+def pi():
+    now = 1798675200
+    pts = ",".join('{"Timestamp":%d,"Value":%s}' % (now - 300 + 60 * i, v) for i, v in enumerate((1.5, 2.0, 1.75)))
+    metrics = ('{"AlignedStartTime":%d,"AlignedEndTime":%d,"Identifier":"db-FUZZ","MetricList":['
+               '{"Key":{"Metric":"db.load.avg"},"DataPoints":[%s]},'
+               '{"Key":{"Metric":"db.load.avg","Dimensions":{"db.wait_event.name":"CPU","db.wait_event.type":"CPU"}},'
+               '"DataPoints":[%s]},{"Key":{"Metric":"db.load.avg","Dimensions":{"db.wait_event.name":'
+               '"IO:DataFileRead","db.wait_event.type":"IO"}},"DataPoints":[{"Timestamp":%d,"Value":0.5}]}]}'
+               % (now - 300, now, pts, pts, now - 60))
+    cut = "SELECT " + "c, " * 170 + "x"
+    keys = ('{"AlignedStartTime":%d,"AlignedEndTime":%d,"PartitionKeys":[{"Dimensions":{"db.wait_event.name":"CPU"}},'
+            '{"Dimensions":{"db.wait_event.name":"IO:DataFileRead"}}],"Keys":['
+            '{"Dimensions":{"db.sql_tokenized.id":"A1","db.sql_tokenized.statement":"%s"},"Total":1.25,'
+            '"Partitions":[1.0,0.25]},{"Dimensions":{"db.sql_tokenized.id":"C3","db.sql_tokenized.statement":'
+            '"UPDATE t SET x = ?"},"Total":0.5,"Partitions":[0.0,0.5]}]}' % (now - 300, now, cut[:500]))
+    stmts = ('{"Keys":[{"Dimensions":{"db.sql.id":"A1-1","db.sql.tokenized_id":"A1"},"Total":1.2}]}')
+    details = '{"Dimensions":[{"Dimension":"db.sql.statement","Value":"%s","Status":"AVAILABLE"}]}' % cut
+    put("pi", "fetch", b"\x00" + SEP.join(x.encode() for x in (metrics, keys, stmts, details)))
+    put("pi", "carried_over", b"\x01" + SEP.join(x.encode() for x in (metrics, keys)))
+    put("pi", "processing", b"\x00" + SEP.join(x.encode() for x in (metrics, keys, stmts, details.replace(
+        "AVAILABLE", "PROCESSING"))))
+    put("pi", "error", b"\x00!ERR" + ERR_JSON.replace("ce#LimitExceeded", "pi#NotAuthorized").encode())
+
+
 def aws_error():
     for n, body in (("xml", ERR_XML), ("json", ERR_JSON), ("html", ERR_HTML), ("empty", ""),
                     ("sts", '<ErrorResponse><Error><Code>ExpiredToken</Code><Message>The security token included '
@@ -154,6 +178,22 @@ def sts():
     put("credproc", "no_token", '{"Version":1,"AccessKeyId":"AKID","SecretAccessKey":"s"}')
     put("credproc", "v2", '{"Version":2,"AccessKeyId":"AKID","SecretAccessKey":"s"}')
     put("credproc", "long_key", '{"Version":1,"AccessKeyId":"' + "A" * 200 + '","SecretAccessKey":"s"}')
+    # IAM Identity Center: the token cache file (0), GetRoleCredentials (1), CreateToken (2), errors (3)
+    put("sso", "token_session", b"\x00" + b'{"startUrl": "https://corp.awsapps.com/start", "region": "us-east-1", '
+        b'"accessToken": "aoaAAAAAGexample", "expiresAt": "2026-11-29T10:00:00Z", "clientId": "cid", '
+        b'"clientSecret": "eyJraWQiOiJrZXktMTU2", "registrationExpiresAt": "2027-02-27T09:00:00Z", '
+        b'"refreshToken": "Atorexample", "x-other": {"kept": [1, 2]}}')
+    put("sso", "token_legacy", b"\x00" + b'{"startUrl": "https://x.awsapps.com/start", "region": "us-east-1", '
+        b'"accessToken": "tok", "expiresAt": "2021-06-01T10:00:00UTC"}')
+    put("sso", "token_offset", b"\x00" + b'{"accessToken": "tok", "expiresAt": "2026-11-29T12:00:00.123+02:00"}')
+    put("sso", "role_credentials", b"\x01" + b'{"roleCredentials": {"accessKeyId": "ASIAEXAMPLE", '
+        b'"secretAccessKey": "secret", "sessionToken": "IQoJb3JpZ2luX2Vj", "expiration": 1795944851604}}')
+    put("sso", "create_token", b"\x02" + b'{"accessToken": "aoaNEW", "tokenType": "Bearer", "expiresIn": 28800, '
+        b'"refreshToken": "AtorNEW"}')
+    put("sso", "portal_401", b"\x03" + b"UnauthorizedException:http://internal.amazon.com/coral/" + SEP +
+        b'{"message": "Session token not found or invalid"}')
+    put("sso", "oidc_invalid_grant", b"\x03" + b"InvalidGrantException" + SEP +
+        b'{"error": "invalid_grant", "error_description": "Invalid refresh token provided"}')
 
 
 RS = "\n--\n"
@@ -335,7 +375,7 @@ def pending():
             f.write(v)
 
 
-for fn in (rds, cloudwatch, ce, aws_error, sts, imds, pg, my, mssql, config, dsn, pending):
+for fn in (rds, cloudwatch, ce, pi, aws_error, sts, imds, pg, my, mssql, config, dsn, pending):
     fn()
 if len(sys.argv) > 1:
     print("written under", os.path.join(here, "corpus"))
