@@ -42,7 +42,7 @@ enum rec_type {
 	REC_STATE = 4,    /* a target's state changed (down, stalled, ...) with its error */
 	REC_ACTION = 5,   /* an action's status (queued, running, its outcome) */
 	REC_CLOUD = 6,    /* the AWS snapshot */
-	REC_EVENT = 7,    /* reserved: a timeline entry (struct tl_event) */
+	REC_EVENT = 7,    /* a timeline entry (struct tl_event) */
 	REC_END = 8,      /* the recorder stopped: why, and how many records it dropped */
 };
 
@@ -97,6 +97,11 @@ struct rec_cloud {
 	struct cloud_snapshot c; /* inst and events owned; times (discovered_at...) wall clock */
 };
 
+struct rec_event {
+	double at;              /* when it was recorded (an RDS event's own time is ev.at) */
+	struct tl_event ev;     /* its seq is not kept: the reader's timeline numbers it */
+};
+
 struct rec_end {
 	double at;
 	uint64_t dropped;       /* records the recorder could not write in time */
@@ -138,6 +143,7 @@ int codec_put_state(struct codec_buf *out, const struct rec_state *r);
 int codec_put_snapshot(struct codec_buf *out, const struct rec_snapshot *r, const struct rec_snapshot *base);
 int codec_put_action(struct codec_buf *out, const struct rec_action *r);
 int codec_put_cloud(struct codec_buf *out, const struct rec_cloud *r, const struct rec_cloud *base);
+int codec_put_event(struct codec_buf *out, const struct rec_event *r);
 int codec_put_end(struct codec_buf *out, const struct rec_end *r);
 
 /*
@@ -153,6 +159,7 @@ int codec_get_snapshot(const uint8_t *p, size_t n, const struct rec_snapshot *ba
 int codec_get_action(const uint8_t *p, size_t n, struct rec_action *out, struct err *err);
 int codec_get_cloud(const uint8_t *p, size_t n, const struct rec_cloud *base, struct rec_cloud *out,
 		    struct err *err);
+int codec_get_event(const uint8_t *p, size_t n, struct rec_event *out, struct err *err);
 int codec_get_end(const uint8_t *p, size_t n, struct rec_end *out, struct err *err);
 
 /* What every record names first: its time, and for snapshots and states the target, seq, base_seq (0 if none). */

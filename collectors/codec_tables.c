@@ -193,6 +193,13 @@ static const struct fdesc f_action[] = {
 };
 #undef A
 _Static_assert(sizeof(size_t) == 8, "action_status.target is a u64");
+#define EV struct rec_event
+static const struct fdesc f_event_rec[] = {
+	K(1, FT_MS, EV, at), F(2, FT_DBL, EV, ev.at), F(3, FT_I32, EV, ev.source), F(4, FT_I32, EV, ev.kind),
+	F(5, FT_I32, EV, ev.level), F(6, FT_STR, EV, ev.state), F(7, FT_STR, EV, ev.target),
+	F(8, FT_STR, EV, ev.group), F(9, FT_STR, EV, ev.text),
+};
+#undef EV
 #define EN struct rec_end
 static const struct fdesc f_end[] = {
 	K(1, FT_MS, EN, at), F(2, FT_U64, EN, dropped), F(3, FT_STR, EN, why),
@@ -200,7 +207,7 @@ static const struct fdesc f_end[] = {
 #undef EN
 
 static const struct mdesc m_header = MSG0(f_header), m_target = MSG0(f_target), m_state = MSG0(f_state),
-			  m_action = MSG0(f_action), m_end = MSG0(f_end);
+			  m_action = MSG0(f_action), m_end = MSG0(f_end), m_event_rec = MSG0(f_event_rec);
 
 /* ---- the public encoders and decoders ---- */
 
@@ -209,6 +216,7 @@ int codec_put_target(struct codec_buf *out, const struct rec_target *r) { return
 int codec_put_state(struct codec_buf *out, const struct rec_state *r) { return msg_put(out, &m_state, r, NULL); }
 int codec_put_action(struct codec_buf *out, const struct rec_action *r) { return msg_put(out, &m_action, r, NULL); }
 int codec_put_end(struct codec_buf *out, const struct rec_end *r) { return msg_put(out, &m_end, r, NULL); }
+int codec_put_event(struct codec_buf *out, const struct rec_event *r) { return msg_put(out, &m_event_rec, r, NULL); }
 
 int codec_put_snapshot(struct codec_buf *out, const struct rec_snapshot *r, const struct rec_snapshot *base)
 {
@@ -247,6 +255,10 @@ int codec_get_state(const uint8_t *p, size_t n, struct rec_state *out, struct er
 int codec_get_action(const uint8_t *p, size_t n, struct rec_action *out, struct err *err)
 {
 	return get_plain(p, n, &m_action, out, sizeof *out, err);
+}
+int codec_get_event(const uint8_t *p, size_t n, struct rec_event *out, struct err *err)
+{
+	return get_plain(p, n, &m_event_rec, out, sizeof *out, err);
 }
 int codec_get_end(const uint8_t *p, size_t n, struct rec_end *out, struct err *err)
 {
@@ -290,6 +302,7 @@ int codec_peek(int type, const uint8_t *p, size_t n, struct codec_key *k)
 		struct rec_action a;
 		struct rec_cloud c;
 		struct rec_end e;
+		struct rec_event v;
 	} u;
 	memset(&u, 0, sizeof u);
 	*k = (struct codec_key){0};
@@ -309,6 +322,7 @@ int codec_peek(int type, const uint8_t *p, size_t n, struct codec_key *k)
 		*k = (struct codec_key){u.c.at, 0, u.c.seq, u.c.base_seq};
 		break;
 	case REC_END: if (msg_peek(p, n, &m_end, &u.e) < 0) return -1; k->at = u.e.at; break;
+	case REC_EVENT: if (msg_peek(p, n, &m_event_rec, &u.v) < 0) return -1; k->at = u.v.at; break;
 	default: return -1;
 	}
 	return 0;

@@ -37,13 +37,13 @@
 #define QUEUE_MAX 8192      /* items: ~80 s of a 100-target fleet at 1 s */
 #define FLUSH_BYTES 65536
 
-enum item_type { IT_SNAPSHOT, IT_STATE, IT_ACTION, IT_CLOUD };
+enum item_type { IT_SNAPSHOT, IT_STATE, IT_ACTION, IT_CLOUD, IT_EVENT };
 
 struct item {
 	int type;
 	size_t t;
 	int state;
-	void *p;  /* struct snapshot *, struct cloud_snapshot *, struct action_status *, char * (error) */
+	void *p;  /* struct snapshot *, struct cloud_snapshot *, struct action_status *, char * (error), struct tl_event * */
 };
 
 struct target_rec {          /* the thread's own */
@@ -95,7 +95,7 @@ static void item_free(struct item *it)
 static void push(struct recorder *r, struct item it)
 {
 	pthread_mutex_lock(&r->mu);
-	if (r->stop || r->len == QUEUE_MAX || ((it.type == IT_STATE || it.type == IT_ACTION) && !it.p)) {
+	if (r->stop || r->len == QUEUE_MAX || ((it.type == IT_STATE || it.type == IT_ACTION || it.type == IT_EVENT) && !it.p)) {
 		pthread_mutex_unlock(&r->mu);
 		atomic_fetch_add(&r->dropped, 1);
 		item_free(&it);
@@ -129,6 +129,14 @@ static void tap_cloud(void *arg, struct cloud_snapshot *c)
 {
 	atomic_fetch_add(&c->refs, 1);
 	push(arg, (struct item){IT_CLOUD, 0, 0, c});
+}
+
+static void tap_event(void *arg, const struct tl_event *ev)
+{
+	struct tl_event *copy = malloc(sizeof *copy);
+	if (copy)
+		*copy = *ev;
+	push(arg, (struct item){IT_EVENT, 0, 0, copy});
 }
 
 static void unref(struct recorder *r)
@@ -329,6 +337,12 @@ static void put_item(struct recorder *r, struct item *it)
 		put_cloud(r, it->p);
 		it->p = NULL;
 		break;
+	case IT_EVENT: {
+		struct rec_event v = {.at = clock_wall(), .ev = *(struct tl_event *)it->p};
+		codec_put_event(&r->pl, &v);
+		emit(r, REC_EVENT);
+		break;
+	}
 	}
 	item_free(it);
 }
@@ -407,7 +421,7 @@ struct recorder *record_start(struct store *st, const char *path, double max_mb,
 		return NULL;
 	}
 	pthread_detach(th);
-	store_set_tap(st, &(struct store_tap){tap_snapshot, tap_state, tap_action, tap_cloud, r});
+	store_set_tap(st, &(struct store_tap){tap_snapshot, tap_state, tap_action, tap_cloud, tap_event, r});
 	return r;
 }
 

@@ -142,6 +142,7 @@ struct replay *replay_open(struct store *st, const char *path, struct err *err)
 		return NULL;
 	}
 	*rp = (struct replay){.st = st, .map = map, .size = (size_t)sb.st_size, .speed = 1};
+	store_set_unobserved(st); /* its timeline is the recorded one */
 	atomic_init(&rp->refs, 1);
 	pthread_mutex_init(&rp->mu, NULL);
 	pthread_cond_init(&rp->cv, NULL);
@@ -346,6 +347,12 @@ static void play_one(struct replay *rp, size_t i)
 		break;
 	}
 	case REC_CLOUD: play_cloud(rp, &f); break;
+	case REC_EVENT: {
+		struct rec_event v;
+		if (codec_get_event(f.payload, f.len, &v, &e) == 0)
+			store_timeline_add(rp->st, &v.ev); /* as recorded, times and all */
+		break;
+	}
 	case REC_END: {
 		struct rec_end x;
 		if (codec_get_end(f.payload, f.len, &x, &e) == 0 && x.dropped)

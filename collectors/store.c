@@ -54,7 +54,8 @@ struct store {
 	atomic_int pi_request;         /* an instance was newly watched */
 	struct action_status actions[STORE_ACTIONS]; /* ring, guarded by mu */
 	size_t nactions, actions_head;
-	struct store_tap tap;          /* set before the threads start; called under mu */
+	struct store_tap tap;          /* guarded by mu; its calls are made under mu (but 'event') */
+	atomic_int unobserved;         /* a replay: the store adds no timeline entries of its own */
 	struct plan_result *plan;      /* guarded by mu: the latest explain answer, until the UI takes it */
 	int saved_id;                  /* guarded by mu: the plan whose save answered, 0 none */
 	char saved[320];               /* guarded by mu: where it went, or why not */
@@ -172,14 +173,27 @@ static void ring_push(struct ring *r, double v)
 		r->head = (r->head + 1) % STORE_HISTORY;
 }
 
+/* Add an entry to the timeline, and show it to the tap (off the store's lock). */
+static void tl_add(struct store *s, const struct tl_event *ev)
+{
+	timeline_add(s->tl, ev);
+	pthread_mutex_lock(&s->mu);
+	struct store_tap tap = s->tap;
+	pthread_mutex_unlock(&s->mu);
+	if (tap.event)
+		tap.event(tap.arg, ev);
+}
+
 /* The timeline entries of one target's change of state or sample (called off the store's lock). */
 static void observed(struct store *s, const char *name, const struct tl_observation *was,
 		     const struct tl_observation *now, const char *error)
 {
+	if (atomic_load(&s->unobserved)) /* a replay: the recorded entries come instead */
+		return;
 	struct tl_event ev[TL_OBSERVE_MAX];
 	size_t n = timeline_observe(name, was, now, error, clock_wall(), ev, TL_OBSERVE_MAX);
 	for (size_t i = 0; i < n; i++)
-		timeline_add(s->tl, &ev[i]);
+		tl_add(s, &ev[i]);
 }
 
 void store_publish(struct store *s, size_t t, struct snapshot *snap)
@@ -338,10 +352,10 @@ void store_cloud_publish(struct store *s, struct cloud_snapshot *c)
 	atomic_fetch_add(&c->refs, 1); /* ours until the comparison below is done */
 	pthread_mutex_unlock(&s->mu);
 	size_t max = c->nevents + 2 * c->n;
-	struct tl_event *ev = max ? malloc(max * sizeof *ev) : NULL;
+	struct tl_event *ev = max && !atomic_load(&s->unobserved) ? malloc(max * sizeof *ev) : NULL;
 	size_t n = ev ? timeline_cloud_diff(old, c, clock_wall(), ev, max) : 0;
 	for (size_t i = 0; i < n; i++)
-		timeline_add(s->tl, &ev[i]);
+		tl_add(s, &ev[i]);
 	free(ev);
 	cloud_snapshot_release(&c);
 	cloud_snapshot_release(&old);
@@ -404,10 +418,10 @@ void store_action_put(struct store *s, const struct action_status *a)
 	if (s->tap.action)
 		s->tap.action(s->tap.arg, a);
 	pthread_mutex_unlock(&s->mu);
-	if (outcome) {
+	if (outcome && !atomic_load(&s->unobserved)) {
 		struct tl_event ev;
 		timeline_of_action(a, &ev);
-		timeline_add(s->tl, &ev);
+		tl_add(s, &ev);
 	}
 	wake(s);
 }
@@ -463,6 +477,7 @@ void store_reset(struct store *s)
 	s->nactions = s->actions_head = 0;
 	pthread_mutex_unlock(&s->mu);
 	cloud_snapshot_release(&c);
+	timeline_clear(s->tl);
 	wake(s);
 }
 /* The watch slot of 'key', or -1 (caller holds mu). */
@@ -611,8 +626,18 @@ int store_plan_saved_take(struct store *s, int id, char *msg, size_t n)
 
 void store_timeline_add(struct store *s, const struct tl_event *ev)
 {
-	timeline_add(s->tl, ev);
+	tl_add(s, ev);
 	wake(s);
+}
+
+void store_set_unobserved(struct store *s)
+{
+	atomic_store(&s->unobserved, 1);
+}
+
+uint64_t store_timeline_cleared(struct store *s)
+{
+	return timeline_cleared(s->tl);
 }
 
 size_t store_timeline_read(struct store *s, uint64_t after, struct tl_event *out, size_t max)

@@ -197,12 +197,15 @@ struct store_tap {
 	void (*state)(void *arg, size_t t, enum target_state st, const char *error);
 	void (*action)(void *arg, const struct action_status *a);
 	void (*cloud)(void *arg, struct cloud_snapshot *c);
+	void (*event)(void *arg, const struct tl_event *ev); /* a timeline entry: off the lock, after it is added */
 	void *arg;
 };
 /* Set (NULL: remove) the tap; any thread (once it returns, the old tap is no longer called). */
 void store_set_tap(struct store *s, const struct store_tap *tap);
-/* Forget every snapshot, state, history, action and the cloud snapshot (a replay going back in time). */
+/* Forget every snapshot, state, history, action, the cloud snapshot and the timeline (a replay going back in time). */
 void store_reset(struct store *s);
+/* A replay: the store adds no timeline entries of its own (the recorded ones come through store_timeline_add). */
+void store_set_unobserved(struct store *s);
 /* ---- the plan asked for on a key (explain): the latest answer, taken by the UI ---- */
 
 struct plan_result {
@@ -238,6 +241,8 @@ int store_plan_saved_take(struct store *s, int id, char *msg, size_t n);
 void store_timeline_add(struct store *s, const struct tl_event *ev);
 /* Copy up to 'max' events with seq > 'after', in order of arrival; how many. Any thread. */
 size_t store_timeline_read(struct store *s, uint64_t after, struct tl_event *out, size_t max);
+/* The first seq after the timeline was last emptied (store_reset), 0 never: a reader's older copies are gone. */
+uint64_t store_timeline_cleared(struct store *s);
 
 /* Words for a state, for panes and the status bar. */
 const char *target_state_name(enum target_state st);

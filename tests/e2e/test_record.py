@@ -48,6 +48,9 @@ def _record():
         r.d.keys("y")
         r.d.keys("6")
         r.d.wait_for(r"pg\s+cancel\s+pid %d \(victim\)\s+done" % pid)
+        r.d.keys("8")
+        entry = r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ\s+action\s+action\s+pg\s+cancel pid %d \(victim\): done.*$" % pid
+        timeline = re.search(entry, r.d.wait_for(entry), re.M)
         r.d.keys("1")
         r.d.wait_for(r"^pg\s+postgres\s+primary\s+ok")
         for _ in range(4):  # the row as shown, with when it was on screen
@@ -61,7 +64,7 @@ def _record():
         proc.kill()
     if len(seen) < 3:
         raise Failure("the live screen never showed the pg row: %r" % seen)
-    _RECORDING.update(path=path, seen=seen, pid=pid, tmp=tmp)
+    _RECORDING.update(path=path, seen=seen, pid=pid, tmp=tmp, timeline=timeline.group(0).rstrip())
     return _RECORDING
 
 
@@ -102,6 +105,9 @@ def test_recorded_session_replays_with_the_same_figures():
                 raise Failure("the replay never showed %r near %s; screen:\n%s" % (fig, _utc(at), d.screen()))
         d.keys("6")  # the cancel and its outcome, as recorded
         d.wait_for(r"pg\s+cancel\s+pid %d \(victim\)\s+done" % rec["pid"])
+        d.keys("8")  # the timeline's entry for it, with the time it had live
+        s = d.wait_for(r"cancel pid %d \(victim\): done" % rec["pid"])
+        assert rec["timeline"] in s, (rec["timeline"], s)
         d.keys("1")
         d.keys("+")
         d.wait_for(r"REPLAY \S+ \S2 \(paused\)")

@@ -86,6 +86,8 @@ static void one(int type, const uint8_t *p, size_t n, struct rec_snapshot *snaps
 		PLAIN(struct rec_state, codec_get_state, codec_put_state, p, n);
 	} else if (type == REC_ACTION) {
 		PLAIN(struct rec_action, codec_get_action, codec_put_action, p, n);
+	} else if (type == REC_EVENT) {
+		PLAIN(struct rec_event, codec_get_event, codec_put_event, p, n);
 	} else if (type == REC_END) {
 		PLAIN(struct rec_end, codec_get_end, codec_put_end, p, n);
 	}
