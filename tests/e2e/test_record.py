@@ -7,7 +7,7 @@ import stat
 import tempfile
 import time
 
-from harness import Dbfleet, Failure, Watch, dsn, lab, record_frames
+from harness import Dbfleet, Failure, Watch, dsn, lab, record_frames, varint
 
 from test_actions import _prompt_on, _victim
 
@@ -79,6 +79,18 @@ def _copy(name, change):
     return path
 
 
+def _start(path):
+    """The recording's first time: its header's (tag 2, zigzag milliseconds)."""
+    _, _, _, payload = record_frames(open(path, "rb").read())[0]
+    pos = 0
+    while pos < len(payload):
+        key, pos = varint(payload, pos)
+        value, pos = varint(payload, pos)
+        if key == (2 << 3):
+            return ((value >> 1) ^ -(value & 1)) / 1000.0
+    raise Failure("the header has no time")
+
+
 def _utc(t):
     return time.strftime("%H:%M:%S", time.gmtime(t))
 
@@ -106,6 +118,15 @@ def test_recorded_session_replays_with_the_same_figures():
         d.keys("6")  # the cancel and its outcome, as recorded
         d.wait_for(r"pg\s+cancel\s+pid %d \(victim\)\s+done" % rec["pid"])
         d.keys("8")  # the timeline's entry for it, with the time it had live
+        s = d.wait_for(r"cancel pid %d \(victim\): done" % rec["pid"])
+        assert rec["timeline"] in s, (rec["timeline"], s)
+        d.keys(":")  # back to the start: the timeline holds nothing of later, then it comes again
+        d.type("goto %s" % _utc(_start(rec["path"])))
+        d.keys("Enter")
+        d.wait_for(r"cancel pid %d \(victim\): done" % rec["pid"], gone=True)
+        d.keys(":")
+        d.type("goto %s" % _utc(rec["seen"][-1][0]))
+        d.keys("Enter")
         s = d.wait_for(r"cancel pid %d \(victim\): done" % rec["pid"])
         assert rec["timeline"] in s, (rec["timeline"], s)
         d.keys("1")
