@@ -43,6 +43,7 @@ struct item {
 	int type;
 	size_t t;
 	int state;
+	double at; /* wall clock when the store took it in */
 	void *p;  /* struct snapshot *, struct cloud_snapshot *, struct action_status *, char * (error), struct tl_event * */
 };
 
@@ -94,6 +95,7 @@ static void item_free(struct item *it)
 /* Queue an item (the store's lock is held): never waits; a full queue drops it. */
 static void push(struct recorder *r, struct item it)
 {
+	it.at = clock_wall();
 	pthread_mutex_lock(&r->mu);
 	if (r->stop || r->len == QUEUE_MAX || ((it.type == IT_STATE || it.type == IT_ACTION || it.type == IT_EVENT) && !it.p)) {
 		pthread_mutex_unlock(&r->mu);
@@ -109,12 +111,12 @@ static void push(struct recorder *r, struct item it)
 static void tap_snapshot(void *arg, size_t t, struct snapshot *snap)
 {
 	atomic_fetch_add(&snap->refs, 1);
-	push(arg, (struct item){IT_SNAPSHOT, t, 0, snap});
+	push(arg, (struct item){IT_SNAPSHOT, t, 0, 0, snap});
 }
 
 static void tap_state(void *arg, size_t t, enum target_state st, const char *error)
 {
-	push(arg, (struct item){IT_STATE, t, (int)st, strdup(error ? error : "")});
+	push(arg, (struct item){IT_STATE, t, (int)st, 0, strdup(error ? error : "")});
 }
 
 static void tap_action(void *arg, const struct action_status *a)
@@ -122,13 +124,13 @@ static void tap_action(void *arg, const struct action_status *a)
 	struct action_status *copy = malloc(sizeof *copy);
 	if (copy)
 		*copy = *a;
-	push(arg, (struct item){IT_ACTION, 0, 0, copy});
+	push(arg, (struct item){IT_ACTION, 0, 0, 0, copy});
 }
 
 static void tap_cloud(void *arg, struct cloud_snapshot *c)
 {
 	atomic_fetch_add(&c->refs, 1);
-	push(arg, (struct item){IT_CLOUD, 0, 0, c});
+	push(arg, (struct item){IT_CLOUD, 0, 0, 0, c});
 }
 
 static void tap_event(void *arg, const struct tl_event *ev)
@@ -136,7 +138,7 @@ static void tap_event(void *arg, const struct tl_event *ev)
 	struct tl_event *copy = malloc(sizeof *copy);
 	if (copy)
 		*copy = *ev;
-	push(arg, (struct item){IT_EVENT, 0, 0, copy});
+	push(arg, (struct item){IT_EVENT, 0, 0, 0, copy});
 }
 
 static void unref(struct recorder *r)
@@ -273,37 +275,38 @@ static void put_snapshot(struct recorder *r, size_t t, struct snapshot *snap)
 	tr->error[0] = '\0';
 }
 
-static void put_state(struct recorder *r, size_t t, int state, const char *error)
+static void put_state(struct recorder *r, size_t t, int state, const char *error, double at)
 {
 	struct target_rec *tr = target(r, t);
 	if (!tr || (tr->state == state && !strcmp(tr->error, error)))
 		return; /* a retry that failed the same way again: nothing new */
 	tr->state = state;
 	snprintf(tr->error, sizeof tr->error, "%s", error);
-	struct rec_state s = {.idx = (uint32_t)t, .at = clock_wall(), .state = state};
+	struct rec_state s = {.idx = (uint32_t)t, .at = at, .state = state};
 	snprintf(s.error, sizeof s.error, "%s", error);
 	codec_put_state(&r->pl, &s);
 	emit(r, REC_STATE);
 }
 
 /* The cloud snapshot as recorded: its monotonic times as wall-clock ones. */
-static void cloud_rec(const struct recorder *r, const struct cloud_snapshot *c, uint64_t seq, struct rec_cloud *out)
+static void cloud_rec(const struct recorder *r, const struct cloud_snapshot *c, uint64_t seq, double at,
+		      struct rec_cloud *out)
 {
 	memset(out, 0, sizeof *out);
 	memcpy(&out->c, c, sizeof *c); /* shallow */
 	out->seq = seq;
-	out->at = clock_wall();
+	out->at = at;
 	out->c.discovered_at = c->discovered_at > 0 ? c->discovered_at + r->off : 0;
 	out->c.metrics_at = c->metrics_at > 0 ? c->metrics_at + r->off : 0;
 	out->c.events_at = c->events_at > 0 ? c->events_at + r->off : 0;
 }
 
-static void put_cloud(struct recorder *r, struct cloud_snapshot *c)
+static void put_cloud(struct recorder *r, struct cloud_snapshot *c, double at)
 {
 	struct rec_cloud cur, base;
-	cloud_rec(r, c, ++r->cloud_seq, &cur);
+	cloud_rec(r, c, ++r->cloud_seq, at, &cur);
 	if (r->cloud_base)
-		cloud_rec(r, r->cloud_base, r->cloud_seq - 1, &base);
+		cloud_rec(r, r->cloud_base, r->cloud_seq - 1, at, &base);
 	codec_put_cloud(&r->pl, &cur, r->cloud_base ? &base : NULL);
 	emit(r, REC_CLOUD);
 	cloud_snapshot_release(&r->cloud_base);
@@ -325,20 +328,20 @@ static void put_item(struct recorder *r, struct item *it)
 		it->p = NULL; /* kept as the next base */
 		break;
 	case IT_STATE:
-		put_state(r, it->t, it->state, it->p);
+		put_state(r, it->t, it->state, it->p, it->at);
 		break;
 	case IT_ACTION: {
-		struct rec_action a = {.at = clock_wall(), .a = *(struct action_status *)it->p};
+		struct rec_action a = {.at = it->at, .a = *(struct action_status *)it->p};
 		codec_put_action(&r->pl, &a);
 		emit(r, REC_ACTION);
 		break;
 	}
 	case IT_CLOUD:
-		put_cloud(r, it->p);
+		put_cloud(r, it->p, it->at);
 		it->p = NULL;
 		break;
 	case IT_EVENT: {
-		struct rec_event v = {.at = clock_wall(), .ev = *(struct tl_event *)it->p};
+		struct rec_event v = {.at = it->at, .ev = *(struct tl_event *)it->p};
 		codec_put_event(&r->pl, &v);
 		emit(r, REC_EVENT);
 		break;

@@ -582,6 +582,7 @@ int ui_run(struct store *st, const struct options *o, const struct keymap *km,
 						 &pane_sessions_ops, &pane_cost_ops, &pane_actions_ops,
 						 &pane_events_ops, &pane_timeline_ops};
 	ui.ctx.store = st;
+	ui.ctx.now_is_wall = o->replay != NULL;
 	ui.ctx.fleet = o->fleet;
 	for (int i = 0; i < UI_NPANES; i++)
 		if (!(ui.panes[i] = pane_new(ops[i]))) {

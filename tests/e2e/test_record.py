@@ -7,7 +7,7 @@ import stat
 import tempfile
 import time
 
-from harness import Dbfleet, Failure, Watch, dsn, lab, record_frames, varint
+from harness import Dbfleet, Failure, Watch, dsn, lab, parse_age, record_frames, varint
 
 from test_actions import _prompt_on, _victim
 
@@ -184,6 +184,51 @@ def test_replay_of_a_file_that_is_not_a_recording_says_so():
         try:
             d.wait_for(r"dbfleet: --replay: '.*notes.txt' is not a dbfleet record file")
             d.wait_for(r"^EXITED 2")
+        finally:
+            d.close()
+    finally:
+        shutil.rmtree(tmp)
+
+
+def test_aws_side_replays_as_recorded():
+    import awslab
+    awslab.url()
+    awslab.reset()
+    awslab.create_instances("us-east-1", ["pg1"])
+    awslab.create_aurora("us-east-1", "au1", ["au1-a", "au1-b"])
+    awslab.put_metric("us-east-1", "pg1", "CPUUtilization", 42.0)
+    awslab.put_metric("us-east-1", "au1-b", "AuroraReplicaLag", 2500.0)
+    tmp = tempfile.mkdtemp(prefix="dbfleet-rec-")
+    path = os.path.join(tmp, "aws.rec")
+    names = ("pg1", "au1-a", "au1-b")
+    try:
+        d = Dbfleet(["--aws", "--region", "us-east-1", "--record", path], width=160, height=50, env=awslab.env())
+        try:
+            d.wait_for(r"3 AWS instances", timeout=30)
+            s = d.wait_for(r"^au1-b\s.*2\.5s")
+            at = time.time()
+            live = {l.split()[0]: l.rstrip() for l in s.splitlines() if l.split() and l.split()[0] in names}
+            time.sleep(2)  # the replay goes to the second after 'at': the recording goes past it
+            d.quit_and_wait()
+        finally:
+            d.close()
+        d = Dbfleet(["--replay", path], width=160, height=50)
+        try:
+            d.keys("Space")
+            d.keys(":")
+            d.type("goto %s" % _utc(at + 1))  # the second after it was on screen: what was shown is in
+            d.keys("Enter")
+            s = d.wait_for(r"^au1-b\s.*2\.5s")
+            shown = {l.split()[0]: l.rstrip() for l in s.splitlines() if l.split() and l.split()[0] in names}
+            # the same rows; the metrics' age (the last column) as it was, give or take the second
+            # the screen was read in
+            assert set(shown) == set(live), (live, shown)
+            for name, row in live.items():
+                age = re.compile(r"\s+(\d+m\d\ds|[\d.]+s)$")
+                a, b = age.search(row), age.search(shown[name])
+                assert age.sub("", row) == age.sub("", shown[name]), (row, shown[name])
+                assert bool(a) == bool(b) and (not a or abs(parse_age(a.group(1)) - parse_age(b.group(1))) <= 3), \
+                    (row, shown[name])
         finally:
             d.close()
     finally:
