@@ -125,7 +125,7 @@ static void run(struct ui *ui, char *line)
 			verbs[i].run(ui, arg);
 			return;
 		}
-	ui_say(ui, "unknown command ':%.*s': target NAME, group BY, filter [TERMS], q", (int)(vlen < 40 ? vlen : 40), line);
+	ui_say(ui, "unknown command ':%.*s': target NAME, group BY, filter [TERMS], goto HH:MM (a replay), q", (int)(vlen < 40 ? vlen : 40), line);
 }
 
 static int by_name(const void *a, const void *b)

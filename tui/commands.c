@@ -168,7 +168,7 @@ const struct command commands[] = {
 	{"filter.next", "sessions: cycle the state filter; timeline: cycle the kind", c_filter},
 	{"filter.text", "show only rows containing a text: type it, Enter keeps it, Esc clears it", c_search},
 	{"sessions.own", "sessions: show or hide dbfleet's own connections", c_own},
-	{"cmdline", "command line: target NAME, group BY, filter [TERMS], q (Tab completes, Esc cancels)", c_cmdline},
+	{"cmdline", "command line: target NAME, group BY, filter [TERMS], goto HH:MM (a replay), q (Tab completes, Esc cancels)", c_cmdline},
 	{"cmdline.target", "jump to a target by name: opens :target (Tab completes names)", c_cmd_target},
 	{"cmdline.filter", "fleet: show only rows matching state=, engine=, tag:KEY=, name= (opens :filter)", c_cmd_filter},
 	{"group.next", "fleet: group by cluster, engine, region, account, each tag key, or none (cycles)", c_group_next},
