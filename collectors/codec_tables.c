@@ -37,13 +37,19 @@ static const struct fdesc f_snapshot[] = {
 	F(28, FT_STR, S, s.health.server_id), F(29, FT_DBL, S, s.health.server_started),
 	F(30, FT_I32, S, s.health.rds_procs), F(31, FT_STR, S, s.health.dialect),
 	F(32, FT_DBL, S, s.health.tps), F(33, FT_DBL, S, s.health.qps), F(34, FT_DBL, S, s.health.cache_hit_pct),
+	F(35, FT_I32, S, s.health.slots_inactive), F(36, FT_I64, S, s.health.slot_idle_bytes),
 	D(40, S, s.standby.replay_backlog_bytes), F(41, FT_DBL, S, s.standby.lag_s),
 	F(42, FT_STR, S, s.standby.halted), F(43, FT_STR, S, s.standby.last_error),
 	F(44, FT_I32, S, s.standby.streaming), F(45, FT_STR, S, s.standby.sender_host),
-	F(46, FT_I32, S, s.standby.sender_port),
+	F(46, FT_I32, S, s.standby.sender_port), F(47, FT_STR, S, s.standby.source_log),
 	F(50, FT_I32, S, s.detail), F(51, FT_STR, S, s.queries_note), F(52, FT_STR, S, s.privilege_note),
 	F(53, FT_DBL, S, s.lag_bytes), F(54, FT_DBL, S, s.lag_s), F(55, FT_I32, S, s.statements),
 	F(56, FT_DBL, S, s.roundtrip_ms),
+	/* the triage parts, while the triage pane shows the target */
+	F(70, FT_I32, S, s.triage.read), F(71, FT_I64, S, s.triage.slot_keep_max), F(72, FT_I64, S, s.triage.freeze_max_age),
+	F(73, FT_I64, S, s.triage.mxid_freeze_max_age), F(74, FT_I32, S, s.triage.vacuum_workers),
+	F(75, FT_STR, S, s.triage.dead_db), F(76, FT_I64, S, s.triage.history_len), F(77, FT_I32, S, s.triage.binlog_on),
+	F(78, FT_STR, S, s.triage.lock_note), F(79, FT_STR, S, s.triage.lock_fix), F(94, FT_STR, S, s.triage.note),
 };
 #undef S
 
@@ -69,9 +75,47 @@ static const struct fdesc f_session[] = {
 	F(7, FT_STR, X, client), F(8, FT_STR, X, state), F(9, FT_STR, X, wait), F(10, FT_STR, X, backend_start),
 	F(11, FT_DBL, X, query_age_s), F(12, FT_DBL, X, xact_age_s), F(13, FT_I32, X, nblockers),
 	F(14, FT_I32ARR, X, blockers), F(15, FT_I32, X, is_blocker), F(16, FT_I32, X, is_self),
-	F(17, FT_I32, X, locks_held), F(18, FT_PSTR, X, query),
+	F(17, FT_I32, X, locks_held), F(18, FT_PSTR, X, query), F(19, FT_STR, X, lock),
 };
 #undef X
+
+static const struct fdesc f_slot[] = {
+	F(3, FT_STR, struct db_slot, name), F(4, FT_STR, struct db_slot, type), F(5, FT_STR, struct db_slot, database),
+	F(6, FT_I32, struct db_slot, active), F(7, FT_I32, struct db_slot, active_pid),
+	F(8, FT_I64, struct db_slot, retained_bytes), F(9, FT_STR, struct db_slot, wal_status),
+	F(10, FT_I64, struct db_slot, safe_wal_size), F(11, FT_I64, struct db_slot, xmin_age),
+	F(12, FT_I64, struct db_slot, catalog_xmin_age),
+};
+static const struct fdesc f_wrap[] = {
+	F(3, FT_STR, struct db_wrap, datname), F(4, FT_I64, struct db_wrap, xid_age), F(5, FT_I64, struct db_wrap, mxid_age),
+};
+static const struct fdesc f_vacuum[] = {
+	F(3, FT_I32, struct db_vacuum, pid), F(4, FT_STR, struct db_vacuum, db), F(5, FT_STR, struct db_vacuum, table),
+	F(6, FT_STR, struct db_vacuum, phase), F(7, FT_DBL, struct db_vacuum, pct), F(8, FT_I32, struct db_vacuum, wraparound),
+};
+static const struct fdesc f_deadtab[] = {
+	F(3, FT_STR, struct db_deadtab, table), F(4, FT_I64, struct db_deadtab, dead), F(5, FT_I64, struct db_deadtab, live),
+	F(6, FT_DBL, struct db_deadtab, vacuum_age_s),
+};
+static const struct fdesc f_xmin[] = {
+	F(3, FT_STR, struct db_xmin_holder, kind), F(4, FT_STR, struct db_xmin_holder, name),
+	F(5, FT_I32, struct db_xmin_holder, pid), F(6, FT_STR, struct db_xmin_holder, backend_start),
+	F(7, FT_I64, struct db_xmin_holder, age), F(8, FT_DBL, struct db_xmin_holder, age_s),
+};
+static const struct fdesc f_binlog[] = {
+	F(3, FT_STR, struct db_binlog, name), F(4, FT_I64, struct db_binlog, bytes),
+};
+
+/* Elements matched by name (slots, databases, tables, binary logs: a struct with its name first). */
+static int same_name(const void *a, const void *b)
+{
+	return !strcmp((const char *)a, (const char *)b);
+}
+
+static int same_vacuum(const void *a, const void *b)
+{
+	return ((const struct db_vacuum *)a)->pid == ((const struct db_vacuum *)b)->pid;
+}
 
 static int same_replica(const void *a, const void *b)
 {
@@ -91,7 +135,11 @@ static int same_session(const void *a, const void *b)
 	return x->pid == y->pid && !strcmp(x->backend_start, y->backend_start);
 }
 
-static const struct mdesc m_replica = MSG0(f_replica), m_query = MSG0(f_query), m_session = MSG0(f_session);
+static const struct mdesc m_replica = MSG0(f_replica), m_query = MSG0(f_query), m_session = MSG0(f_session),
+			  m_slot = MSG0(f_slot), m_wrap = MSG0(f_wrap), m_vacuum = MSG0(f_vacuum),
+			  m_deadtab = MSG0(f_deadtab), m_xmin = MSG0(f_xmin), m_binlog = MSG0(f_binlog);
+_Static_assert(offsetof(struct db_slot, name) == 0 && offsetof(struct db_wrap, datname) == 0 &&
+	       offsetof(struct db_deadtab, table) == 0 && offsetof(struct db_binlog, name) == 0, "same_name: the name first");
 
 #define ARR(ct, et, st, ptr, n, type, m, same) \
 	{ct, et, offsetof(st, ptr), offsetof(st, n), 0, sizeof(type), &m, same}
@@ -99,6 +147,13 @@ static const struct adesc a_snapshot[] = {
 	ARR(60, 61, struct rec_snapshot, s.replicas, s.nreplicas, struct db_replica, m_replica, same_replica),
 	ARR(62, 63, struct rec_snapshot, s.queries, s.nqueries, struct db_query, m_query, same_query),
 	ARR(64, 65, struct rec_snapshot, s.sessions, s.nsessions, struct db_session, m_session, same_session),
+	ARR(80, 81, struct rec_snapshot, s.triage.slots, s.triage.nslots, struct db_slot, m_slot, same_name),
+	ARR(82, 83, struct rec_snapshot, s.triage.wrap, s.triage.nwrap, struct db_wrap, m_wrap, same_name),
+	ARR(84, 85, struct rec_snapshot, s.triage.vacuums, s.triage.nvacuums, struct db_vacuum, m_vacuum, same_vacuum),
+	ARR(86, 87, struct rec_snapshot, s.triage.dead, s.triage.ndead, struct db_deadtab, m_deadtab, same_name),
+	ARR(88, 89, struct rec_snapshot, s.triage.xmin, s.triage.nxmin, struct db_xmin_holder, m_xmin, NULL),
+	ARR(90, 91, struct rec_snapshot, s.triage.lockq, s.triage.nlockq, struct db_session, m_session, same_session),
+	ARR(92, 93, struct rec_snapshot, s.triage.binlogs, s.triage.nbinlogs, struct db_binlog, m_binlog, same_name),
 };
 static const struct mdesc m_snapshot = MSG(f_snapshot, a_snapshot);
 
@@ -111,14 +166,15 @@ static const struct fdesc f_instance[] = {
 	F(11, FT_STR, I, role), F(12, FT_STR, I, source), F(13, FT_STR, I, global), F(14, FT_STR, I, tags),
 	F(15, FT_I32, I, global_writer), F(16, FT_STR, I, host), F(17, FT_I32, I, port), F(18, FT_I32, I, multi_az),
 	F(19, FT_DBLARR, I, metric), F(20, FT_DBLARR, I, metric_at), F(21, FT_DBL, I, hourly_usd),
-	F(22, FT_STR, I, maintenance),
+	F(22, FT_STR, I, maintenance), F(23, FT_STR, I, account), F(24, FT_STR, I, account_alias),
+	F(25, FT_STR, I, profile), F(26, FT_STR, I, resource_id), F(27, FT_I32, I, pi_enabled),
 };
 #undef I
 
 #define E struct cloud_event
 static const struct fdesc f_event[] = {
 	F(3, FT_DBL, E, at), F(4, FT_STR, E, region), F(5, FT_STR, E, source), F(6, FT_STR, E, type),
-	F(7, FT_STR, E, category), F(8, FT_STR, E, message),
+	F(7, FT_STR, E, category), F(8, FT_STR, E, message), F(9, FT_STR, E, account),
 };
 #undef E
 
@@ -137,14 +193,14 @@ static const struct fdesc f_cloud[] = {
 	F(23, FT_DBL, C, c.costs.mtd_usd), F(24, FT_DBL, C, c.costs.forecast_usd), F(25, FT_STR, C, c.costs.unit),
 	F(26, FT_STR, C, c.costs.tag_key), F(27, FT_DBLARR, C, c.costs.daily), F(28, FT_STR, C, c.costs.daily_from),
 	F(29, FT_I32, C, c.costs.ndaily), F(30, FT_DBL, C, c.costs.fetched_at), F(31, FT_I32, C, c.costs.from_cache),
-	F(32, FT_U32, C, c.costs.requests),
+	F(32, FT_U32, C, c.costs.requests), F(33, FT_STR, C, c.costs.scope),
 };
 _Static_assert(sizeof(unsigned long) == 8 && sizeof(unsigned) == 4, "cloud_snapshot.requests is a u64, costs.requests a u32");
 
 static int same_instance(const void *a, const void *b)
 {
 	const struct cloud_instance *x = a, *y = b;
-	return !strcmp(x->id, y->id) && !strcmp(x->region, y->region);
+	return !strcmp(x->id, y->id) && !strcmp(x->region, y->region) && !strcmp(x->account, y->account);
 }
 
 static int same_event(const void *a, const void *b)
@@ -161,6 +217,8 @@ static const struct adesc a_cloud[] = {
 	{44, 45, offsetof(C, c.costs.service), offsetof(C, c.costs.nservice), COST_GROUPS, sizeof(struct cost_group),
 	 &m_group, NULL},
 	{46, 47, offsetof(C, c.costs.tag), offsetof(C, c.costs.ntag), COST_GROUPS, sizeof(struct cost_group),
+	 &m_group, NULL},
+	{48, 49, offsetof(C, c.costs.account), offsetof(C, c.costs.naccount), COST_GROUPS, sizeof(struct cost_group),
 	 &m_group, NULL},
 };
 #undef C

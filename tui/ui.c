@@ -238,6 +238,21 @@ static void replay_bar(struct ui *ui, char *out, size_t n)
 		 rs.paused ? " (paused)" : "", rs.ended ? " (end)" : "", rs.damage[0] ? " | " : "", rs.damage);
 }
 
+/* " DRILL name 02:13 |" while a drill runs (its name is letters, digits, '.', '_', '-'). */
+static void drill_clock(struct ui *ui, char *out, size_t n)
+{
+	struct collector_drill d = {0};
+	out[0] = '\0';
+	if (!ui->col) /* --replay: no drill runs */
+		return;
+	collector_drill_status(ui->col, &d);
+	if (!d.active)
+		return;
+	long s = (long)(clock_wall() - d.started);
+	s = s < 0 ? 0 : s;
+	snprintf(out, n, " DRILL %s %02ld:%02ld:%02ld |", d.name, s / 3600, s / 60 % 60, s % 60);
+}
+
 /* targets up/stalled/down, newest and oldest sample, read-only flag */
 static void draw_status(struct ui *ui)
 {
@@ -272,8 +287,11 @@ static void draw_status(struct ui *ui)
 	} else if (ui->o->cloud.enabled)
 		snprintf(cloud, sizeof cloud, " AWS: discovering... |");
 	cloud_snapshot_release(&c);
-	char env[64], envs[64] = "";
+	char env[64], envs[64] = "", drill[120] = "", note[400];
 	int look = env_attr(ui, env, sizeof env);
+	drill_clock(ui, drill, sizeof drill);
+	if (store_slo_message(ui->st, note, sizeof note))
+		ui_say(ui, "%s", note);
 	if (env[0]) {
 		char *e = text_sanitize(env, 40);
 		snprintf(envs, sizeof envs, " env %.40s |", e ? e : "?");
@@ -281,8 +299,8 @@ static void draw_status(struct ui *ui)
 	}
 	char rep[256] = "";
 	replay_bar(ui, rep, sizeof rep);
-	snprintf(line, sizeof line, "%s%s %d up  %d stalled  %d down | samples %s..%s old |%s%s%s :cmd ?:help q:quit",
-		 rep, envs, up, stalled, down, a, b, cloud, ui->o->read_only ? " READ-ONLY |" : "",
+	snprintf(line, sizeof line, "%s%s%s %d up  %d stalled  %d down | samples %s..%s old |%s%s%s :cmd ?:help q:quit",
+		 rep, drill, envs, up, stalled, down, a, b, cloud, ui->o->read_only ? " READ-ONLY |" : "",
 		 ui->o->dry_run ? " DRY RUN |" : "");
 	if (ui->msg[0] && clock_mono() < ui->msg_until) {
 		char *m = text_sanitize(ui->msg, sizeof ui->msg);
@@ -580,7 +598,7 @@ int ui_run(struct store *st, const struct options *o, const struct keymap *km,
 	struct ui ui = {.st = st, .o = o, .km = km, .col = col};
 	const struct pane_ops *ops[UI_NPANES] = {&pane_fleet_ops, &pane_lag_ops, &pane_queries_ops,
 						 &pane_sessions_ops, &pane_cost_ops, &pane_actions_ops,
-						 &pane_events_ops, &pane_timeline_ops};
+						 &pane_events_ops, &pane_timeline_ops, &pane_triage_ops};
 	ui.ctx.store = st;
 	ui.ctx.now_is_wall = o->replay != NULL;
 	ui.ctx.fleet = o->fleet;
