@@ -57,6 +57,8 @@ struct store {
 	atomic_int pi_request;         /* an instance was newly watched */
 	struct action_status actions[STORE_ACTIONS]; /* ring, guarded by mu */
 	size_t nactions, actions_head;
+	struct store_tap tap;          /* guarded by mu; its calls are made under mu (but 'event') */
+	atomic_int unobserved;         /* a replay: the store adds no timeline entries of its own */
 	struct plan_result *plan;      /* guarded by mu: the latest explain answer, until the UI takes it */
 	int saved_id;                  /* guarded by mu: the plan whose save answered, 0 none */
 	char saved[320];               /* guarded by mu: where it went, or why not */
@@ -177,14 +179,27 @@ static void ring_push(struct ring *r, double v)
 		r->head = (r->head + 1) % STORE_HISTORY;
 }
 
+/* Add an entry to the timeline, and show it to the tap (off the store's lock). */
+static void tl_add(struct store *s, const struct tl_event *ev)
+{
+	timeline_add(s->tl, ev);
+	pthread_mutex_lock(&s->mu);
+	struct store_tap tap = s->tap;
+	pthread_mutex_unlock(&s->mu);
+	if (tap.event)
+		tap.event(tap.arg, ev);
+}
+
 /* The timeline entries of one target's change of state or sample (called off the store's lock). */
 static void observed(struct store *s, const char *name, const struct tl_observation *was,
 		     const struct tl_observation *now, const char *error)
 {
+	if (atomic_load(&s->unobserved)) /* a replay: the recorded entries come instead */
+		return;
 	struct tl_event ev[TL_OBSERVE_MAX];
 	size_t n = timeline_observe(name, was, now, error, clock_wall(), ev, TL_OBSERVE_MAX);
 	for (size_t i = 0; i < n; i++)
-		timeline_add(s->tl, &ev[i]);
+		tl_add(s, &ev[i]);
 }
 
 void store_publish(struct store *s, size_t t, struct snapshot *snap)
@@ -217,6 +232,8 @@ void store_publish(struct store *s, size_t t, struct snapshot *snap)
 		ring_push(&sl->hist[HIST_CONNS], x->health.conns_used);
 		ring_push(&sl->hist[HIST_RTT_MS], snap->rtt_ms);
 	}
+	if (s->tap.snapshot)
+		s->tap.snapshot(s->tap.arg, t, snap);
 	pthread_mutex_unlock(&s->mu);
 	slo_observe(s->slo, t, 1, snap->rtt_ms, clock_wall());
 	observed(s, name, &was, &(struct tl_observation){TARGET_OK, &snap->s}, NULL);
@@ -235,6 +252,8 @@ void store_set_state(struct store *s, size_t t, enum target_state st, const stru
 	memcpy(name, sl->status.name, sizeof name);
 	sl->status.state = st;
 	snprintf(sl->status.error, sizeof sl->status.error, "%s", err ? err->msg : "");
+	if (s->tap.state)
+		s->tap.state(s->tap.arg, t, st, sl->status.error);
 	pthread_mutex_unlock(&s->mu);
 	if (st == TARGET_DOWN || st == TARGET_STALLED || st == TARGET_AUTH)
 		slo_observe(s->slo, t, 0, -1, clock_wall());
@@ -358,13 +377,15 @@ void store_cloud_publish(struct store *s, struct cloud_snapshot *c)
 	pthread_mutex_lock(&s->mu);
 	struct cloud_snapshot *old = s->cloud;
 	s->cloud = c;
+	if (s->tap.cloud)
+		s->tap.cloud(s->tap.arg, c);
 	atomic_fetch_add(&c->refs, 1); /* ours until the comparison below is done */
 	pthread_mutex_unlock(&s->mu);
 	size_t max = c->nevents + 2 * c->n;
-	struct tl_event *ev = max ? malloc(max * sizeof *ev) : NULL;
+	struct tl_event *ev = max && !atomic_load(&s->unobserved) ? malloc(max * sizeof *ev) : NULL;
 	size_t n = ev ? timeline_cloud_diff(old, c, clock_wall(), ev, max) : 0;
 	for (size_t i = 0; i < n; i++)
-		timeline_add(s->tl, &ev[i]);
+		tl_add(s, &ev[i]);
 	free(ev);
 	cloud_snapshot_release(&c);
 	cloud_snapshot_release(&old);
@@ -424,11 +445,13 @@ void store_action_put(struct store *s, const struct action_status *a)
 		i = s->nactions - 1;
 	}
 	s->actions[(s->actions_head + i) % STORE_ACTIONS] = *a;
+	if (s->tap.action)
+		s->tap.action(s->tap.arg, a);
 	pthread_mutex_unlock(&s->mu);
-	if (outcome) {
+	if (outcome && !atomic_load(&s->unobserved)) {
 		struct tl_event ev;
 		timeline_of_action(a, &ev);
-		timeline_add(s->tl, &ev);
+		tl_add(s, &ev);
 	}
 	wake(s);
 }
@@ -455,6 +478,38 @@ const char *target_state_name(enum target_state st)
 	return (unsigned)st < sizeof names / sizeof names[0] ? names[st] : "?";
 }
 
+void store_set_tap(struct store *s, const struct store_tap *tap)
+{
+	pthread_mutex_lock(&s->mu);
+	s->tap = tap ? *tap : (struct store_tap){0};
+	pthread_mutex_unlock(&s->mu);
+}
+
+void store_reset(struct store *s)
+{
+	size_t n = atomic_load(&s->n);
+	for (size_t i = 0; i < n; i++) {
+		struct slot *sl = SLOT(s, i);
+		pthread_mutex_lock(&s->mu);
+		struct snapshot *snap = sl->snap, *detail = sl->detail;
+		sl->snap = sl->detail = NULL;
+		sl->status.state = TARGET_CONNECTING;
+		sl->status.error[0] = '\0';
+		sl->status.last_ok = sl->last_push = 0;
+		memset(sl->hist, 0, sizeof sl->hist);
+		pthread_mutex_unlock(&s->mu);
+		snapshot_release(&snap);
+		snapshot_release(&detail);
+	}
+	pthread_mutex_lock(&s->mu);
+	struct cloud_snapshot *c = s->cloud;
+	s->cloud = NULL;
+	s->nactions = s->actions_head = 0;
+	pthread_mutex_unlock(&s->mu);
+	cloud_snapshot_release(&c);
+	timeline_clear(s->tl);
+	wake(s);
+}
 /* The watch slot of 'key', or -1 (caller holds mu). */
 static int pi_slot(struct store *s, const char *key)
 {
@@ -601,8 +656,18 @@ int store_plan_saved_take(struct store *s, int id, char *msg, size_t n)
 
 void store_timeline_add(struct store *s, const struct tl_event *ev)
 {
-	timeline_add(s->tl, ev);
+	tl_add(s, ev);
 	wake(s);
+}
+
+void store_set_unobserved(struct store *s)
+{
+	atomic_store(&s->unobserved, 1);
+}
+
+uint64_t store_timeline_cleared(struct store *s)
+{
+	return timeline_cleared(s->tl);
 }
 
 size_t store_timeline_read(struct store *s, uint64_t after, struct tl_event *out, size_t max)

@@ -196,6 +196,27 @@ void store_action_put(struct store *s, const struct action_status *a);
 size_t store_actions(struct store *s, struct action_status *out, size_t max);
 const char *action_state_name(int st);
 
+/* ---- a tap: what the store takes in, as it takes it (the recorder) ---- */
+
+/*
+ * Called under the store's lock, in the order the store takes things in:
+ * each must only take a reference or a copy and queue it (never block, never
+ * call the store). 'snapshot' and 'cloud' may take a reference (refs + 1).
+ */
+struct store_tap {
+	void (*snapshot)(void *arg, size_t t, struct snapshot *snap);
+	void (*state)(void *arg, size_t t, enum target_state st, const char *error);
+	void (*action)(void *arg, const struct action_status *a);
+	void (*cloud)(void *arg, struct cloud_snapshot *c);
+	void (*event)(void *arg, const struct tl_event *ev); /* a timeline entry: off the lock, after it is added */
+	void *arg;
+};
+/* Set (NULL: remove) the tap; any thread (once it returns, the old tap is no longer called). */
+void store_set_tap(struct store *s, const struct store_tap *tap);
+/* Forget every snapshot, state, history, action, the cloud snapshot and the timeline (a replay going back in time). */
+void store_reset(struct store *s);
+/* A replay: the store adds no timeline entries of its own (the recorded ones come through store_timeline_add). */
+void store_set_unobserved(struct store *s);
 /* ---- the plan asked for on a key (explain): the latest answer, taken by the UI ---- */
 
 struct plan_result {
@@ -231,6 +252,8 @@ int store_plan_saved_take(struct store *s, int id, char *msg, size_t n);
 void store_timeline_add(struct store *s, const struct tl_event *ev);
 /* Copy up to 'max' events with seq > 'after', in order of arrival; how many. Any thread. */
 size_t store_timeline_read(struct store *s, uint64_t after, struct tl_event *out, size_t max);
+/* The first seq after the timeline was last emptied (store_reset), 0 never: a reader's older copies are gone. */
+uint64_t store_timeline_cleared(struct store *s);
 
 /* ---- objectives: availability and latency SLOs (slo.c), the fleet pane's budget and burn ---- */
 

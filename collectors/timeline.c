@@ -26,6 +26,7 @@ struct timeline {
 	struct tl_event *ev;    /* guarded by mu: a ring of 'cap' */
 	size_t cap, head, len;  /* guarded by mu */
 	uint64_t next_seq;      /* guarded by mu: the seq the next event gets */
+	uint64_t cleared;       /* guarded by mu: next_seq when timeline_clear last ran, 0 never */
 };
 
 struct timeline *timeline_new(size_t cap)
@@ -62,6 +63,23 @@ uint64_t timeline_add(struct timeline *t, const struct tl_event *ev)
 		t->head = (t->head + 1) % t->cap;
 	*slot = *ev;
 	uint64_t seq = slot->seq = t->next_seq++;
+	pthread_mutex_unlock(&t->mu);
+	return seq;
+}
+
+uint64_t timeline_clear(struct timeline *t)
+{
+	pthread_mutex_lock(&t->mu);
+	t->head = t->len = 0;
+	uint64_t seq = t->cleared = t->next_seq;
+	pthread_mutex_unlock(&t->mu);
+	return seq;
+}
+
+uint64_t timeline_cleared(struct timeline *t)
+{
+	pthread_mutex_lock(&t->mu);
+	uint64_t seq = t->cleared;
 	pthread_mutex_unlock(&t->mu);
 	return seq;
 }

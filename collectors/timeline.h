@@ -16,6 +16,10 @@ struct timeline *timeline_new(size_t cap);
 void timeline_free(struct timeline **t);
 /* Append a copy of 'ev' with the next sequence number (dropping the oldest when full); that number. Any thread. */
 uint64_t timeline_add(struct timeline *t, const struct tl_event *ev);
+/* Forget every event; numbering goes on. The first seq after it. Any thread. */
+uint64_t timeline_clear(struct timeline *t);
+/* The first seq after the last timeline_clear, 0 if none. Any thread. */
+uint64_t timeline_cleared(struct timeline *t);
 /* Copy up to 'max' events with seq > 'after', oldest first; how many. Any thread. */
 size_t timeline_read(struct timeline *t, uint64_t after, struct tl_event *out, size_t max);
 

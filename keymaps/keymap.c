@@ -48,7 +48,11 @@ int keymap_key_parse(const char *s)
 			return named[i].key;
 	if (strncmp(s, "prompt:", 7) == 0) {
 		int k = keymap_key_parse(s + 7);
-		return k < 0 || (k & KM_PROMPT) ? -1 : KM_PROMPT | k;
+		return k < 0 || (k & (KM_PROMPT | KM_REPLAY)) ? -1 : KM_PROMPT | k;
+	}
+	if (strncmp(s, "replay:", 7) == 0) {
+		int k = keymap_key_parse(s + 7);
+		return k < 0 || (k & (KM_PROMPT | KM_REPLAY)) ? -1 : KM_REPLAY | k;
 	}
 	if (strncmp(s, "C-", 2) == 0 && s[2] >= 'a' && s[2] <= 'z' && !s[3])
 		return KM_CTRL(s[2]);
@@ -59,10 +63,10 @@ int keymap_key_parse(const char *s)
 
 void keymap_key_name(int key, char *out, size_t n)
 {
-	if (key & KM_PROMPT) {
+	if (key & (KM_PROMPT | KM_REPLAY)) {
 		char in[16];
-		keymap_key_name(key & ~KM_PROMPT, in, sizeof in);
-		snprintf(out, n, "prompt:%s", in);
+		keymap_key_name(key & ~(KM_PROMPT | KM_REPLAY), in, sizeof in);
+		snprintf(out, n, "%s:%s", key & KM_PROMPT ? "prompt" : "replay", in);
 		return;
 	}
 	for (size_t i = 0; i < sizeof named / sizeof named[0]; i++)

@@ -19,6 +19,7 @@ enum keymap_key {
 };
 #define KM_CTRL(c) ((c) & 0x1f) /* C-l is 12, as the terminal sends it */
 #define KM_PROMPT 0x1000000     /* "prompt:KEY": KEY while a confirmation prompt is open */
+#define KM_REPLAY 0x2000000     /* "replay:KEY": KEY during --replay, before its plain binding */
 #define KM_MAX_BINDINGS 256
 
 struct keymap;

@@ -21,8 +21,7 @@ static void actions_recalc(struct pane *p, const struct pane_ctx *ctx)
 {
 	struct action_status a[STORE_ACTIONS];
 	size_t n = store_actions(ctx->store, a, STORE_ACTIONS);
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
+	double wall = pane_wall(ctx);
 	for (size_t i = 0; i < n; i++) {
 		struct row *r = table_add(&p->tab);
 		if (!r)
@@ -32,7 +31,7 @@ static void actions_recalc(struct pane *p, const struct pane_ctx *ctx)
 		struct tm tm;
 		localtime_r(&t, &tm);
 		strftime(when, sizeof when, "%H:%M:%S", &tm);
-		double el = (a[i].ended > 0 ? a[i].ended : (double)ts.tv_sec) - a[i].started;
+		double el = (a[i].ended > 0 ? a[i].ended : wall) - a[i].started;
 		fmt_age(took, sizeof took, el);
 		r->ref.item = a[i].id;
 		row_setf(r, C_WHEN, a[i].started, "%s", when);

@@ -78,9 +78,7 @@ static void cost_recalc(struct pane *p, const struct pane_ctx *ctx)
 		char fc[48] = "unknown", age[32];
 		if (k->forecast_usd >= 0)
 			snprintf(fc, sizeof fc, "%.2f %s", k->forecast_usd, k->unit);
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		fmt_age(age, sizeof age, (double)ts.tv_sec - k->fetched_at);
+		fmt_age(age, sizeof age, pane_wall(ctx) - k->fetched_at);
 		snprintf(p->title, sizeof p->title, "cost - month to date %.2f %s, forecast %s", k->mtd_usd,
 			 k->unit, fc);
 		char *scope = text_sanitize(k->scope, 120); /* names from the config and AWS */

@@ -35,12 +35,6 @@ static const struct column cols[C_N] = {
 	[C_ACCOUNT] = {"ACCOUNT", 12, 0, 0, 1, 5, 1},
 };
 
-/* Wall-clock seconds, whole: AWS's timestamps are. */
-static double epoch_s(void)
-{
-	return (double)(long long)clock_wall();
-}
-
 /* What every row of a target has at once: its words (sortable text) and every sort key. */
 static void fill_words(struct row *r, const struct target_status *st, const struct snapshot *snap, double now)
 {
@@ -452,7 +446,7 @@ static void fleet_recalc(struct pane *p, const struct pane_ctx *ctx)
 		cloud_snapshot_release(&cloud);
 		return;
 	}
-	double epoch = epoch_s();
+	double epoch = pane_wall(ctx);
 	size_t m = gather(x, ctx, n, cloud), shown = 0;
 	count_line(p, x, m);
 	fleet_group_keys(x, m, &v->grouping, cloud ? cloud->source : "");

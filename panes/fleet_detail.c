@@ -4,12 +4,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Wall-clock seconds, whole: AWS's timestamps are. */
-static double epoch_s(void)
-{
-	return (double)(long long)clock_wall();
-}
-
 struct row_ref fleet_ref_cloud(const struct cloud_instance *ci)
 {
 	struct row_ref r = row_ref_aws(ci->region, ci->id);
@@ -57,7 +51,7 @@ static int pi_lines(char *buf, size_t n, const struct pane_ctx *ctx, const struc
 		return snprintf(buf, n, "\nPerformance Insights: asking...\n");
 	const struct cloud_pi *pi = &ps->pi;
 	char age[32];
-	fmt_age(age, sizeof age, epoch_s() - pi->fetched_at);
+	fmt_age(age, sizeof age, pane_wall(ctx) - pi->fetched_at);
 	int o = snprintf(buf, n, "\nPerformance Insights (%s, last %d min, %s ago):%s%s\n", pi->resource_id,
 			 pi->window_s / 60, pi->fetched_at > 0 ? age : "-", pi->error[0] ? " " : "", pi->error);
 	if (pi->load >= 0 && o < (int)n)
@@ -97,7 +91,7 @@ void fleet_cloud_detail(struct pane *p, const struct pane_ctx *ctx, const struct
 		return;
 	}
 	char buf[6144], a[32];
-	double epoch = epoch_s();
+	double epoch = pane_wall(ctx);
 	int o = snprintf(buf, sizeof buf,
 			 "%s (AWS RDS, %s)\naccount: %s%s%s%s\nengine: %s %s\nclass: %s\nzone: %s%s\nstatus: %s\n"
 			 "role: %s%s%s%s%s\nendpoint: %s:%d\npending maintenance: %s\n\n"

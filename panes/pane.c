@@ -174,3 +174,8 @@ void pane_set_overlay(struct pane *p, const char *text)
 	if (!text)
 		p->overlay_refresh = NULL;
 }
+
+double pane_wall(const struct pane_ctx *ctx)
+{
+	return (double)(long long)(ctx->now_is_wall ? ctx->now : clock_wall());
+}

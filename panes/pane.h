@@ -136,6 +136,7 @@ struct pane_ctx {
 	size_t target;        /* the selected target (fleet cursor) */
 	struct row_ref aws;   /* kind ROW_AWS: the fleet cursor is on an AWS instance with no target */
 	double now;           /* monotonic, engine clock */
+	int now_is_wall;      /* --replay: 'now' is the recording's wall clock (epoch seconds) */
 	const char *fleet;    /* the fleet's name (config "fleet"), NULL none */
 };
 
@@ -248,6 +249,8 @@ int pane_select(struct pane *p, const struct row_ref *ref);
 void pane_badge(struct pane *p, enum row_attr attr, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Navigation common to all panes, then ops->on_command. 1 if handled. */
 int pane_command(struct pane *p, enum pane_cmd cmd, struct pane_ctx *ctx, int page);
+/* Wall-clock seconds, whole (AWS's timestamps are): now, or the recording's in a replay. */
+double pane_wall(const struct pane_ctx *ctx);
 /* The pane title's age-or-error part for a target (shared by the panes). */
 void pane_status_of(struct pane *p, const struct target_status *st, const struct snapshot *snap,
 		    double now);

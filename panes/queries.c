@@ -88,7 +88,7 @@ static void pi_rows(struct pane *p, const struct pane_ctx *ctx, const struct clo
 	}
 	const struct cloud_pi *pi = &ps->pi;
 	pi_load_text(load, sizeof load, pi);
-	fmt_age(age, sizeof age, clock_wall() - pi->fetched_at);
+	fmt_age(age, sizeof age, pane_wall(ctx) - pi->fetched_at);
 	if (pi->fetched_at > 0)
 		snprintf(line, sizeof line, "from Performance Insights: %s, last %d min (%s ago)", load, pi->window_s / 60,
 			 age);

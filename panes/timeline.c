@@ -37,6 +37,7 @@ struct tl_priv {
 	struct tl_event *ev;      /* the store's timeline as far as read, in order of arrival */
 	size_t n;
 	uint64_t last;            /* the seq of the newest one read */
+	uint64_t cleared;         /* the store's timeline was emptied before this seq (a replay went back) */
 	const struct tl_event **shown; /* this recalc's rows (r->pending - 1 indexes it) */
 	int kind;                 /* -1 all, else enum tl_kind */
 	enum scope scope;
@@ -85,6 +86,12 @@ static void catch_up(struct tl_priv *v, struct store *st)
 {
 	if (!v->ev && !(v->ev = malloc(STORE_TIMELINE * sizeof *v->ev)))
 		return;
+	uint64_t cleared = store_timeline_cleared(st);
+	if (cleared > v->cleared) { /* emptied since: so is this copy */
+		v->n = 0;
+		v->last = cleared - 1;
+		v->cleared = cleared;
+	}
 	for (;;) {
 		struct tl_event next;
 		if (v->n == STORE_TIMELINE) { /* full: the oldest quarter goes, if anything new is waiting */

@@ -20,6 +20,7 @@ static void v_filter(struct ui *ui, const char *arg);
 static void v_drill(struct ui *ui, const char *arg);
 static void v_mark(struct ui *ui, const char *arg);
 static void v_quit(struct ui *ui, const char *arg) { (void)arg; ui->quit = 1; }
+static void v_goto(struct ui *ui, const char *arg);
 static void v_triage(struct ui *ui, const char *arg);
 
 static const struct verb {
@@ -27,7 +28,7 @@ static const struct verb {
 	void (*run)(struct ui *ui, const char *arg);
 } verbs[] = {
 	{"target", v_target}, {"group", v_group}, {"filter", v_filter}, {"triage", v_triage}, {"drill", v_drill},
-	{"mark", v_mark}, {"q", v_quit}, {"quit", v_quit},
+	{"mark", v_mark}, {"q", v_quit}, {"quit", v_quit}, {"goto", v_goto},
 };
 
 static const char *const groupings[] = {"account", "cluster", "engine", "none", "region", "tag:"};
@@ -55,7 +56,7 @@ static long target_named(struct ui *ui, const char *name)
 static void show_fleet(struct ui *ui)
 {
 	ui->cur = UI_FLEET;
-	ui->ctx.now = clock_mono();
+	ui->ctx.now = ui_now(ui);
 	pane_recalc(ui->panes[UI_FLEET], &ui->ctx);
 }
 
@@ -95,6 +96,22 @@ static void v_filter(struct ui *ui, const char *arg)
 	}
 	ui->panes[UI_FLEET]->sel = ui->panes[UI_FLEET]->top = 0;
 	show_fleet(ui);
+}
+
+/* --replay: jump to a time of the recording ("03:12" UTC, "03:12+02:00", "03:12 local"). */
+static void v_goto(struct ui *ui, const char *arg)
+{
+	char msg[160];
+	double t;
+	if (!ui->o->replay) {
+		ui_say(ui, "goto works with --replay FILE");
+		return;
+	}
+	if (replay_parse_time(arg, replay_now(ui->o->replay), &t, msg, sizeof msg) < 0) {
+		ui_say(ui, "%s", msg);
+		return;
+	}
+	replay_goto(ui->o->replay, t);
 }
 
 /* ":triage" opens the triage pane on the selected target, ":triage NAME" on that one. */
@@ -150,13 +167,17 @@ static void run(struct ui *ui, char *line)
 		return;
 	size_t vlen = strcspn(line, " ");
 	const char *arg = line + vlen + strspn(line + vlen, " ");
+	if (!ui->col && ((vlen == 5 && !strncmp(line, "drill", 5)) || (vlen == 4 && !strncmp(line, "mark", 4)))) {
+		ui_say(ui, "replay: drills and marks are off (the recording's own marks are on its timeline)");
+		return;
+	}
 	for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
 		if (strlen(verbs[i].name) == vlen && !strncmp(verbs[i].name, line, vlen)) {
 			verbs[i].run(ui, arg);
 			return;
 		}
 	ui_say(ui, "unknown command ':%.*s': target NAME, group BY, filter [TERMS], triage [NAME], drill start"
-	       " NAME|stop, mark TEXT, q", (int)(vlen < 40 ? vlen : 40), line);
+	       " NAME|stop, mark TEXT, goto HH:MM (a replay), q", (int)(vlen < 40 ? vlen : 40), line);
 }
 
 static int by_name(const void *a, const void *b)

@@ -77,7 +77,7 @@ static void c_search(struct ui *ui) { ui->searching = 1; }
 static void select_target(struct ui *ui, int step)
 {
 	struct pane *fleet = ui->panes[UI_FLEET];
-	ui->ctx.now = clock_mono();
+	ui->ctx.now = ui_now(ui);
 	pane_recalc(fleet, &ui->ctx);
 	int n = fleet->tab.nrows, at = fleet->sel;
 	for (int i = 0; i < n; i++) /* from the selected target's row, else from the cursor */
@@ -120,6 +120,18 @@ static void c_group_all(struct ui *ui)
 	ui_show_pane(ui, UI_FLEET);
 }
 
+/* --replay's keys; live, they say what they are for */
+static int replaying(struct ui *ui)
+{
+	if (!ui->o->replay)
+		ui_say(ui, "replay keys work with --replay FILE (see dbfleet(1), RECORD AND REPLAY)");
+	return ui->o->replay != NULL;
+}
+static void c_replay_pause(struct ui *ui) { if (replaying(ui)) replay_toggle_pause(ui->o->replay); }
+static void c_replay_faster(struct ui *ui) { if (replaying(ui)) replay_change_speed(ui->o->replay, 1); }
+static void c_replay_slower(struct ui *ui) { if (replaying(ui)) replay_change_speed(ui->o->replay, -1); }
+static void c_replay_step(struct ui *ui) { if (replaying(ui)) replay_step(ui->o->replay); }
+
 static void c_prompt_yes(struct ui *ui) { prompt_answer(ui, PROMPT_YES); }
 static void c_prompt_no(struct ui *ui) { prompt_answer(ui, PROMPT_NO); }
 static void c_prompt_accept(struct ui *ui) { prompt_answer(ui, PROMPT_ACCEPT); }
@@ -158,7 +170,7 @@ const struct command commands[] = {
 	{"filter.next", "sessions: cycle the state filter; timeline: cycle the kind; triage: the section shown", c_filter},
 	{"filter.text", "show only rows containing a text: type it, Enter keeps it, Esc clears it", c_search},
 	{"sessions.own", "sessions: show or hide dbfleet's own connections", c_own},
-	{"cmdline", "command line: target NAME, group BY, filter [TERMS], triage [NAME], q (Tab completes, Esc cancels)", c_cmdline},
+	{"cmdline", "command line: target NAME, group BY, filter [TERMS], triage [NAME], goto HH:MM (a replay), q (Tab completes, Esc cancels)", c_cmdline},
 	{"cmdline.target", "jump to a target by name: opens :target (Tab completes names)", c_cmd_target},
 	{"cmdline.filter", "fleet: show only rows matching state=, engine=, tag:KEY=, name= (opens :filter)", c_cmd_filter},
 	{"group.next", "fleet: group by cluster, engine, region, account, each tag key, or none (cycles)", c_group_next},
@@ -175,6 +187,10 @@ const struct command commands[] = {
 	{"target.promote", "promote the selected replica to a primary (asks for its name)", c_promote},
 	{"aws.snapshot", "RDS snapshot of the selected AWS instance or cluster (asks a reason)", c_snapshot},
 	{"aws.failover", "fail over the selected Aurora cluster or Multi-AZ instance (asks its name)", c_failover},
+	{"replay.pause", "replay: pause or play on", c_replay_pause},
+	{"replay.faster", "replay: twice as fast (up to 64x)", c_replay_faster},
+	{"replay.slower", "replay: half as fast (down to 1x)", c_replay_slower},
+	{"replay.step", "replay: paused, play the next record", c_replay_step},
 	/* the confirmation prompt's keys ("prompt:KEY"); where a name or reason is typed, text is text */
 	{"prompt.yes", "prompt: confirm a y/N question", c_prompt_yes},
 	{"prompt.no", "prompt: answer No (so does every key a y/N question does not bind)", c_prompt_no},

@@ -41,6 +41,8 @@ const struct config_key config_keys[] = {
 	{SEC_GLOBAL, "samplers", KEY_INT, OPT_F(samplers), .min = 0, .max = 16,
 	 .want = "a number of sampler threads from 0 (one per core) to 16"},
 	{SEC_GLOBAL, "mouse", KEY_BOOL, OPT_F(mouse), .want = "on or off"},
+	{SEC_GLOBAL, "record_max_mb", KEY_INT, OPT_F(record_max_mb), .min = 1, .max = 1048576,
+	 .want = "a size in MiB from 1 to 1048576 (--record: the file then becomes FILE.1)"},
 	{SEC_GLOBAL, "fleet", KEY_TEXT, OPT_F(fleet), .min = 1,
 	 .chars = FLEET_NAME_CHARS,
 	 .want = "a name of letters, digits, '.', '_' and '-' (at most 63)"},
@@ -117,6 +119,7 @@ void options_init(struct options *o)
 	o->refresh_s = 2;
 	o->timeout_s = 3;
 	o->mouse = 1;
+	o->record_max_mb = RECORD_MAX_MB_DEFAULT;
 	snprintf(o->keymap, sizeof o->keymap, "default");
 	o->cloud.discover_s = 300;
 	o->cloud.metrics_s = 60;

@@ -39,6 +39,8 @@ static void usage(FILE *f)
 		"      --dry-run         actions show and log the SQL they would send, and send nothing\n"
 		"      --keymap NAME     load keymaps/NAME.keys over the defaults (e.g. vi)\n"
 		"      --list-keys       print the key bindings and exit\n"
+		"      --record FILE     append this session's snapshots, states and actions to FILE\n"
+		"      --replay FILE     show a recorded session in the same panes (no connections, actions off)\n"
 		"      --once            sample each target once, print a pane and exit (no screen):\n"
 		"                        status 0 all well, 1 a target down or stalled, 3 authentication failed\n"
 		"      --format json|csv --once's output (default json)\n"
@@ -136,7 +138,25 @@ static void finish_drill(struct collector *col)
 }
 
 enum { OPT_DRY_RUN = 250, OPT_READ_ONLY = 256, OPT_LIST_KEYS, OPT_KEYMAP, OPT_AWS, OPT_PROFILE, OPT_REGION,
-       OPT_ONCE, OPT_FORMAT, OPT_PANE, OPT_TARGET, OPT_DRILL };
+       OPT_ONCE, OPT_FORMAT, OPT_PANE, OPT_TARGET, OPT_DRILL, OPT_RECORD, OPT_REPLAY };
+
+/* --replay FILE: the store is fed from the file; no collector, no connection, actions off. */
+static int run_replay(struct options *o, struct keymap *km, const char *path)
+{
+	struct err e = {0};
+	store = store_new(0);
+	o->replay = store ? replay_open(store, path, &e) : NULL;
+	if (!o->replay || replay_start(o->replay, &e) < 0) {
+		replay_close(&o->replay);
+		keymap_free(&km);
+		return fail_release(o, e.msg[0] ? e.msg : "out of memory");
+	}
+	int status = ui_run(store, o, km, NULL);
+	replay_close(&o->replay);
+	keymap_free(&km);
+	options_release(o);
+	return status;
+}
 
 /* The fleet's name when the config gives none: the config file's name without its extension. */
 static void default_fleet_name(struct options *o, const char *config)
@@ -175,6 +195,8 @@ int main(int argc, char **argv)
 		{"profile", required_argument, NULL, OPT_PROFILE},
 		{"region", required_argument, NULL, OPT_REGION},
 		{"list-keys", no_argument, NULL, OPT_LIST_KEYS},
+		{"record", required_argument, NULL, OPT_RECORD},
+		{"replay", required_argument, NULL, OPT_REPLAY},
 		{"once", no_argument, NULL, OPT_ONCE},
 		{"format", required_argument, NULL, OPT_FORMAT},
 		{"pane", required_argument, NULL, OPT_PANE},
@@ -186,7 +208,7 @@ int main(int argc, char **argv)
 	};
 	struct options o;
 	char err[1024];
-	const char *config = NULL, *keymap = NULL, *drill = NULL;
+	const char *config = NULL, *keymap = NULL, *drill = NULL, *record = NULL, *replay = NULL;
 	struct cloud_config cli_regions = {0}, cli_profiles = {0};
 	int aws = 0;
 	double refresh = 0, timeout = 0;
@@ -223,6 +245,8 @@ int main(int argc, char **argv)
 			aws = 1;
 			break;
 		case OPT_LIST_KEYS: list_keys = 1; break;
+		case OPT_RECORD: record = optarg; break;
+		case OPT_REPLAY: replay = optarg; break;
 		case OPT_ONCE: once = 1; break;
 		case OPT_FORMAT: oq.format = optarg; break;
 		case OPT_PANE: oq.pane = optarg; break;
@@ -287,6 +311,10 @@ int main(int argc, char **argv)
 		options_release(&o);
 		return 0;
 	}
+	if (replay && (record || once))
+		return fail_release(&o, record ? "--record and --replay: one or the other" : "--once and --replay: one or the other");
+	if (replay)
+		return run_replay(&o, km, replay);
 	if (o.ntargets == 0 && !o.cloud.enabled) {
 		keymap_free(&km);
 		return fail_release(&o, "no targets: give a DSN (dbfleet postgresql://user@host/db), --aws,"
@@ -311,13 +339,21 @@ int main(int argc, char **argv)
 		collector_stop(col, 0.5);
 		return fail_release(&o, e.msg);
 	}
+	struct recorder *rec = NULL;
+	if (record && !(rec = record_start(store, record, o.record_max_mb, &e))) {
+		collector_stop(col, 0);
+		keymap_free(&km);
+		return fail_release(&o, e.msg);
+	}
 	int status = once ? run_once(store, &o, col, &oq) : ui_run(store, &o, km, col);
 	keymap_free(&km);
 	finish_actions(col);
 	finish_drill(col);
 	/* a worker stuck in a library call is not waited for: leave without
 	 * running atexit handlers (OpenSSL's among them) under its feet */
-	if (collector_stop(col, 0.5) > 0) {
+	int left = collector_stop(col, 0.5);
+	record_stop(&rec, 2.0); /* what is queued, and the end record */
+	if (left > 0) {
 		fflush(NULL);
 		_exit(status);
 	}

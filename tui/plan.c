@@ -152,6 +152,10 @@ static int ask_statement(struct ui *ui, const struct snapshot *snap, const struc
 
 void plan_ask(struct ui *ui)
 {
+	if (!ui->col) { /* --replay: nothing is connected to ask */
+		ui_say(ui, "replay: plans are off (the recording has no connection to explain with)");
+		return;
+	}
 	const struct row *row = pane_selected(ui->panes[ui->cur]);
 	if ((ui->cur != UI_SESSIONS && ui->cur != UI_QUERIES) || !row) {
 		ui_say(ui, "select a session (4) or a statement (3) first: e shows the plan of its statement");

@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "../collectors/collector.h"
+#include "../collectors/record.h"
 #include "../keymaps/keymap.h"
 
 struct options {
@@ -19,6 +20,8 @@ struct options {
 #define FLEET_NAME_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-"
 	int samplers;              /* sampler threads; 0 = one per core */
 	int mouse;                 /* 1 (default): clicks and the wheel work */
+	int record_max_mb;         /* --record: FILE.1 takes over past this size */
+	struct replay *replay;     /* --replay: the store is fed from a file, actions are off; else NULL */
 	struct collector_target *targets; /* heap, grown as the file and argv add; options_release frees */
 	size_t ntargets, cap;
 	struct cloud_config cloud; /* [aws], --aws */

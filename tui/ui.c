@@ -95,7 +95,7 @@ static int setup_colors(void)
 void ui_show_pane(struct ui *ui, int i)
 {
 	ui->cur = i;
-	ui->ctx.now = clock_mono();
+	ui->ctx.now = ui_now(ui);
 	pane_recalc(ui->panes[i], &ui->ctx);
 }
 
@@ -111,7 +111,7 @@ void ui_follow_fleet(struct ui *ui)
 void ui_pane_command(struct ui *ui, enum pane_cmd cmd)
 {
 	struct pane *p = ui->panes[ui->cur];
-	ui->ctx.now = clock_mono();
+	ui->ctx.now = ui_now(ui);
 	pane_command(p, cmd, &ui->ctx, ui->page);
 	ui_follow_fleet(ui);
 }
@@ -153,7 +153,7 @@ static void draw_tabs(struct ui *ui)
 	}
 	if (layout == 0) {
 		char clock[16];
-		time_t now = time(NULL);
+		time_t now = ui->o->replay ? (time_t)replay_now(ui->o->replay) : time(NULL); /* the recording's time */
 		struct tm tm;
 		strftime(clock, sizeof clock, "%H:%M:%S", localtime_r(&now, &tm));
 		draw_text(stdscr, 0, COLS - 9, 9, clock);
@@ -222,12 +222,30 @@ static void draw_cmdline(struct ui *ui)
 	draw_text(stdscr, LINES - 1, 0, COLS, line);
 }
 
+/* --replay: " REPLAY 03:12:05Z ×4 (paused) | damage |" first on the status bar */
+static void replay_bar(struct ui *ui, char *out, size_t n)
+{
+	if (!ui->o->replay)
+		return;
+	struct replay_status rs;
+	replay_get_status(ui->o->replay, &rs);
+	char when[16] = "--:--:--Z";
+	time_t t = (time_t)rs.now;
+	struct tm tm;
+	if (rs.now > 0 && gmtime_r(&t, &tm))
+		strftime(when, sizeof when, "%H:%M:%SZ", &tm);
+	snprintf(out, n, " REPLAY %s %s%d%s%s%s%s |", when, text_utf8() ? "\u00d7" : "x", rs.speed,
+		 rs.paused ? " (paused)" : "", rs.ended ? " (end)" : "", rs.damage[0] ? " | " : "", rs.damage);
+}
+
 /* " DRILL name 02:13 |" while a drill runs (its name is letters, digits, '.', '_', '-'). */
 static void drill_clock(struct ui *ui, char *out, size_t n)
 {
-	struct collector_drill d;
-	collector_drill_status(ui->col, &d);
+	struct collector_drill d = {0};
 	out[0] = '\0';
+	if (!ui->col) /* --replay: no drill runs */
+		return;
+	collector_drill_status(ui->col, &d);
 	if (!d.active)
 		return;
 	long s = (long)(clock_wall() - d.started);
@@ -239,7 +257,7 @@ static void drill_clock(struct ui *ui, char *out, size_t n)
 static void draw_status(struct ui *ui)
 {
 	int up = 0, stalled = 0, down = 0;
-	double newest = -1, oldest = -1, now = clock_mono();
+	double newest = -1, oldest = -1, now = ui_now(ui);
 	for (size_t t = 0; t < store_count(ui->st); t++) {
 		struct target_status st;
 		struct snapshot *s = store_get(ui->st, t, &st);
@@ -253,7 +271,7 @@ static void draw_status(struct ui *ui)
 		}
 		snapshot_release(&s);
 	}
-	char a[16], b[16], line[640], cloud[300] = "";
+	char a[16], b[16], line[1024], cloud[300] = "";
 	fmt_age(a, sizeof a, newest);
 	fmt_age(b, sizeof b, oldest);
 	struct cloud_snapshot *c = store_cloud_get(ui->st);
@@ -279,10 +297,12 @@ static void draw_status(struct ui *ui)
 		snprintf(envs, sizeof envs, " env %.40s |", e ? e : "?");
 		free(e);
 	}
-	snprintf(line, sizeof line, "%s%s %d up  %d stalled  %d down | samples %s..%s old |%s%s%s :cmd ?:help q:quit",
-		 drill, envs, up, stalled, down, a, b, cloud, ui->o->read_only ? " READ-ONLY |" : "",
+	char rep[256] = "";
+	replay_bar(ui, rep, sizeof rep);
+	snprintf(line, sizeof line, "%s%s%s %d up  %d stalled  %d down | samples %s..%s old |%s%s%s :cmd ?:help q:quit",
+		 rep, drill, envs, up, stalled, down, a, b, cloud, ui->o->read_only ? " READ-ONLY |" : "",
 		 ui->o->dry_run ? " DRY RUN |" : "");
-	if (ui->msg[0] && now < ui->msg_until) {
+	if (ui->msg[0] && clock_mono() < ui->msg_until) {
 		char *m = text_sanitize(ui->msg, sizeof ui->msg);
 		snprintf(line, sizeof line, " %s", m ? m : "");
 		free(m);
@@ -371,7 +391,7 @@ static void draw(struct ui *ui)
 		return;
 	}
 	struct pane *p = ui->panes[ui->cur];
-	ui->ctx.now = clock_mono();
+	ui->ctx.now = ui_now(ui);
 	pane_recalc(p, &ui->ctx);
 	ui_follow_fleet(ui); /* rows move (problems first): the selected target is the one under the cursor */
 	draw_tabs(ui);
@@ -472,7 +492,7 @@ static void on_mouse(struct ui *ui)
 static int ask_before_quit(struct ui *ui)
 {
 	char what[200];
-	int n = collector_actions_busy(ui->col, what, sizeof what);
+	int n = ui->col ? collector_actions_busy(ui->col, what, sizeof what) : 0;
 	if (n == 0)
 		return 0;
 	snprintf(ui->prompt.text, sizeof ui->prompt.text,
@@ -537,13 +557,14 @@ static void on_key(struct ui *ui, int ch)
 			edit_input(p->search, sizeof p->search, ch);
 		}
 		/* the rows follow now, not at the next redraw: a key typed right after acts on them */
-		ui->ctx.now = clock_mono();
+		ui->ctx.now = ui_now(ui);
 		pane_recalc(p, &ui->ctx);
 		p->sel = p->top = 0;
 		return;
 	}
 	int key = translate(ch);
-	int cmd = keymap_lookup(ui->km, key);
+	int cmd = ui->o->replay ? keymap_lookup(ui->km, KM_REPLAY | key) : -1;
+	cmd = cmd >= 0 ? cmd : keymap_lookup(ui->km, key);
 	if (ui->plan && !ui->help) { /* the plan overlay takes every key: scroll, save, close */
 		plan_key(ui, key, cmd >= 0 ? commands[cmd].name : "");
 		return;
@@ -579,6 +600,7 @@ int ui_run(struct store *st, const struct options *o, const struct keymap *km,
 						 &pane_sessions_ops, &pane_cost_ops, &pane_actions_ops,
 						 &pane_events_ops, &pane_timeline_ops, &pane_triage_ops};
 	ui.ctx.store = st;
+	ui.ctx.now_is_wall = o->replay != NULL;
 	ui.ctx.fleet = o->fleet;
 	for (int i = 0; i < UI_NPANES; i++)
 		if (!(ui.panes[i] = pane_new(ops[i]))) {
@@ -594,14 +616,24 @@ int ui_run(struct store *st, const struct options *o, const struct keymap *km,
 	if (o->mouse) /* off: the terminal keeps its own selection, copy and paste */
 		mousemask(BUTTON1_CLICKED | BUTTON1_DOUBLE_CLICKED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
 	struct err e = {0};
-	if (collector_start(col, &e) < 0) {
+	if (col && collector_start(col, &e) < 0) {
 		restore_terminal();
 		fprintf(stderr, "dbfleet: %s\n", e.msg);
 		return 1;
 	}
 	int status = 0, dirty = 1;
 	double next_frame = 0;
+	unsigned long replay_said = 0;
 	while (!ui.quit) {
+		if (o->replay) { /* what the replay found (damage, a jump) on the status line */
+			struct replay_status rs;
+			replay_get_status(o->replay, &rs);
+			if (rs.seq != replay_said) {
+				replay_said = rs.seq;
+				ui_say(&ui, "%s", rs.message);
+				dirty = 1;
+			}
+		}
 		/* a thousand targets publish hundreds of samples a second: the screen follows
 		 * them at most FRAME_MIN_S apart, a key at once, the clock every second */
 		double now = clock_mono();

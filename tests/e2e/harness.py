@@ -205,6 +205,33 @@ class Dbfleet:
             raise Failure("sanitizer report:\n" + text[:4000])
 
 
+def varint(data, pos):
+    """A varint at data[pos:]: (value, the position after it)."""
+    v, shift = 0, 0
+    while pos < len(data):
+        b = data[pos]
+        pos += 1
+        v |= (b & 0x7F) << shift
+        shift += 7
+        if not b & 0x80:
+            break
+    return v, pos
+
+
+def record_frames(data):
+    """The whole frames of a --record file (collectors/codec.h: 0xDB 0xF1, type, varint length,
+    CRC32C, payload) as (start, type, end, payload); stops at a cut or at bytes that are no frame."""
+    out, pos = [], 0
+    while pos + 3 <= len(data) and data[pos:pos + 2] == b"\xdb\xf1":
+        length, p = varint(data, pos + 3)
+        end = p + 4 + length
+        if end > len(data):
+            break
+        out.append((pos, data[pos + 2], end, data[p + 4:end]))
+        pos = end
+    return out
+
+
 def parse_age(text):
     """Seconds from what fmt_age prints ("0.4s", "42s", "3m05s", "2h10m", "3d04h"); None for "-"."""
     if text == "-":
