@@ -13,7 +13,7 @@ DATADIR  ?= $(PREFIX)/share/dbfleet
 MANDIR   ?= $(PREFIX)/share/man
 VERSION  := 0.1.0
 CC       ?= cc
-PKGS     := ncursesw libpq libmariadb odbc odbcinst libcrypto libcjson libcurl expat
+PKGS     := ncursesw libpq libmariadb odbc odbcinst libcrypto libssl libcjson libcurl expat hiredis
 SETUP    := tests/setup.sh
 
 WARN     := -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
