@@ -68,8 +68,8 @@ static int header_done(struct resp_scan *s, char *msg, size_t msglen)
 	}
 	unsigned long long need = s->type == '$' ? (unsigned long long)v + 2 : (unsigned long long)v * 3;
 	if (need > s->max - s->used) {
-		snprintf(msg, msglen, "reply larger than %zu bytes refused (a %s of %lld)", s->max,
-			 s->type == '$' ? "string" : "array", v);
+		snprintf(msg, msglen, "reply larger than %zu bytes refused (%s of %lld)", s->max,
+			 s->type == '$' ? "a string" : "an array", v);
 		return -1;
 	}
 	if (s->type == '$') {

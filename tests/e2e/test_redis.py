@@ -1,0 +1,289 @@
+"""The shared collector's foundation (issue 14) against a real redis-server with TLS and ACLs
+(tests/e2e/redislab.py): the client (collectors/redis.c) and the fleet's lease (lease.c),
+driven by tests/drivers/redis_lease. No lab databases needed."""
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import redislab
+from harness import BINARY, Failure, SilentListener, Skip
+
+DRIVER = os.path.join(os.path.dirname(BINARY), "tests", "drivers", "redis_lease")
+HERE = os.path.dirname(os.path.abspath(__file__))
+_lab = None
+
+
+def lab():
+    """One redis-server for the module; keys of each test's own fleet do not meet."""
+    global _lab
+    if _lab is None:
+        if not os.path.exists(DRIVER):
+            raise Skip("%s not built (make asan)" % DRIVER)
+        _lab = redislab.start("lab")
+        import atexit
+        atexit.register(_lab.close)
+    elif _lab.proc is None or _lab.proc.poll() is not None:
+        _lab.start()
+    return _lab
+
+
+def drive(*args, user="collector", password=None, ca=None, env=None, timeout=30):
+    """Run the driver as USER against the lab; (exit status, output)."""
+    lb = lab()
+    opts = ["-u", user, "-c", ca or lb.ca]
+    if password is None:
+        opts += ["-p", lb.password_file(user)]
+    e = dict(os.environ, **(env or {}))
+    if password is not None:
+        e["DBFLEET_REDIS_PASSWORD"] = password
+    p = subprocess.run([DRIVER] + opts + list(args), capture_output=True, text=True, timeout=timeout, env=e)
+    return p.returncode, p.stdout + p.stderr
+
+
+def expect(cond, what, out):
+    if not cond:
+        raise Failure("%s; output:\n%s" % (what, out))
+
+
+# ---- the client ----
+
+def test_redis_tls_acl_connect():
+    lb = lab()
+    rc, out = drive(lb.url, "cmd", "PING")
+    expect(rc == 0 and "STATUS PONG" in out, "PING over TLS as 'collector' (password file)", out)
+    # the password from the environment when no file is named
+    rc, out = drive(lb.url, "cmd", "PING", password=lb.passwords["viewer"], user="viewer")
+    expect(rc == 0 and "STATUS PONG" in out, "PING as 'viewer' (DBFLEET_REDIS_PASSWORD)", out)
+    # the same server without TLS in the URL: the client speaks plain RESP to a TLS port
+    rc, out = drive(lb.url.replace("rediss://", "redis://"), "cmd", "PING", timeout=20)
+    expect(rc == 1 and "ERROR:" in out, "plain RESP to a TLS-only port fails", out)
+
+
+def test_redis_wrong_ca_refused():
+    lb = lab()
+    rc, out = drive(lb.url, "cmd", "PING", ca=lb.wrong_ca)
+    expect(rc == 1 and "is not trusted" in out and "wrongca.crt" in out, "a server certificate from another CA is refused", out)
+    expect("PONG" not in out, "no command ran", out)
+
+
+def test_redis_wrong_password_refused():
+    lb = lab()
+    rc, out = drive(lb.url, "cmd", "PING", password="not-the-password", user="collector",
+                    env={"DBFLEET_REDIS_PASSWORD": "not-the-password"})
+    expect(rc == 1 and "refused the password of user 'collector'" in out and "WRONGPASS" in out,
+           "a wrong password says so", out)
+
+
+def test_redis_password_file_must_be_private():
+    lb = lab()
+    path = lb.password_file("collector")
+    os.chmod(path, 0o644)
+    try:
+        p = subprocess.run([DRIVER, "-u", "collector", "-c", lb.ca, "-p", path, lb.url, "cmd", "PING"],
+                           capture_output=True, text=True, timeout=20)
+    finally:
+        os.chmod(path, 0o600)
+    expect(p.returncode == 1 and "readable by others" in p.stdout, "a group/world-readable password file is refused",
+           p.stdout)
+
+
+def test_redis_password_in_url_refused():
+    lb = lab()
+    url = lb.url.replace("rediss://", "rediss://collector:%s@" % lb.passwords["collector"])
+    rc, out = drive(url, "cmd", "PING")
+    expect(rc == 1 and "no password in the URL" in out, "a password in the URL is refused", out)
+    expect(lb.passwords["collector"] not in out, "the refusal does not echo the password", out)
+
+
+def test_redis_reply_cap():
+    lb = lab()
+    key = lb.key("big")
+    lb.cli("collector", "-x", "SET", key, stdin="x" * 200000)
+    rc, out = drive("-m", "65536", lb.url, "cmd", "GET", key)
+    expect(rc == 1 and "reply larger than 65536 bytes refused (a string of 200000)" in out,
+           "a reply over the cap is refused at its header", out)
+    rc, out = drive(lb.url, "cmd", "GET", key)
+    expect(rc == 0 and "STRING 200000" in out, "the same reply under the default cap (16 MiB) is read", out)
+
+
+def test_redis_silent_server_times_out():
+    """A port that accepts and never answers: TLS handshake and AUTH both end at the deadline."""
+    lb = lab()
+    s = SilentListener()
+    try:
+        for scheme in ("rediss", "redis"):
+            t0 = time.time()
+            rc, out = drive("-t", "1", "%s://127.0.0.1:%d/lab" % (scheme, s.port), "cmd", "PING")
+            took = time.time() - t0
+            expect(rc == 1 and ("timeout" in out or "no reply within 1s" in out), "%s: a timeout is reported" % scheme, out)
+            expect(took < 5, "%s: gave up in %.1fs, not hung" % (scheme, took), out)
+    finally:
+        s.close()
+    del lb
+
+
+# ---- the lease ----
+
+class Server:
+    """The driver in 'serve' mode, its lines read as they come."""
+
+    def __init__(self, fleet, *opts, user="collector"):
+        lb = lab()
+        self.lines = []
+        self.proc = subprocess.Popen([DRIVER, "-u", user, "-c", lb.ca, "-p", lb.password_file(user)] + list(opts) +
+                                     ["rediss://localhost:%d/%s" % (lb.port, fleet), "serve", "0"],
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.lines.append(line.rstrip("\n"))
+
+    def wait_for(self, prefix, timeout=10.0, after=0):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            for i, line in enumerate(self.lines[after:]):
+                if line.startswith(prefix):
+                    return after + i, line
+            time.sleep(0.02)
+        raise Failure("no line starting %r within %.1fs; got:\n%s" % (prefix, timeout, "\n".join(self.lines[-20:])))
+
+    def token(self):
+        return self.wait_for("ACTIVE token=")[1].split("=", 1)[1]
+
+    def close(self):
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGCONT)
+            self.proc.kill()
+        self.proc.wait()
+
+
+def fresh_fleet(lb):
+    """The lab's fleet with no lease and no stream left from an earlier test."""
+    lb.cli("collector", "DEL", lb.key("lease"), lb.key("stream"))
+    return lb.fleet
+
+
+def stream_tokens(lb, fleet):
+    """The collector token of every stream entry, oldest first."""
+    out = lb.cli("collector", "--raw", "XRANGE", "dbfleet:{%s}:stream" % fleet, "-", "+")
+    lines = out.split("\n")
+    return [lines[i + 1] for i, w in enumerate(lines[:-1]) if w == "c"]
+
+
+def test_redis_lease_standby_takes_over():
+    """One active collector; the standby takes over within the lease time when the first stops
+    renewing (SIGSTOP: a partition); the first, resumed, is refused and stops."""
+    lb = lab()
+    fleet = fresh_fleet(lb)
+    ttl = 1500
+    a = Server(fleet, "-l", str(ttl), "-i", "0.1")
+    b = None
+    try:
+        ta = a.token()
+        a.wait_for("PUBLISHED n=3")
+        b = Server(fleet, "-l", str(ttl), "-i", "0.1")
+        _, line = b.wait_for("STANDBY holder=")
+        expect(line == "STANDBY holder=" + ta, "the standby names the active collector", line)
+        os.kill(a.proc.pid, signal.SIGSTOP)
+        stopped = time.time()
+        tb = b.token()
+        took = time.time() - stopped
+        # the lease runs out at most ttl after A's last renewal, and B tries every ttl/3
+        expect(took < ttl / 1000.0 * 1.34 + 0.5, "took over in %.2fs (lease %.1fs)" % (took, ttl / 1000.0), "")
+        expect(tb != ta, "a new token", tb)
+        b.wait_for("PUBLISHED n=2")
+        os.kill(a.proc.pid, signal.SIGCONT)
+        _, lost = a.wait_for("LOST:")
+        expect("lease on" in lost and "lost" in lost and "stopped publishing" in lost, "the old collector says so", lost)
+        expect(a.proc.wait(5) == 3, "the old collector exits with 3", lost)
+        b.wait_for("PUBLISHED n=4")
+        toks = stream_tokens(lb, fleet)
+        first_b = toks.index(tb)
+        expect(all(t == ta for t in toks[:first_b]) and all(t == tb for t in toks[first_b:]),
+               "the stream never interleaves two collectors", "\n".join(toks))
+    finally:
+        a.close()
+        if b:
+            b.close()
+    print("  takeover after SIGSTOP: %.2fs (lease %d ms)" % (took, ttl))
+
+
+def test_redis_lease_released_on_exit():
+    lb = lab()
+    fleet = fresh_fleet(lb)
+    a = Server(fleet, "-l", "30000", "-i", "0.05")
+    try:
+        a.token()
+        a.wait_for("PUBLISHED n=2")
+        expect(lb.cli("collector", "PTTL", "dbfleet:{%s}:lease" % fleet).strip() not in ("-2", ""), "lease held", "")
+        a.proc.terminate()
+        a.wait_for("RELEASED")
+        expect(a.proc.wait(5) == 0, "a clean exit", "\n".join(a.lines))
+        expect(lb.cli("collector", "PTTL", "dbfleet:{%s}:lease" % fleet).strip() == "-2",
+               "the lease key is gone at once (not left to expire)", "")
+        # so a second collector takes it at once, without waiting out the 30 s lease
+        b = Server(fleet, "-l", "30000")
+        try:
+            _, line = b.wait_for("ACTIVE", timeout=3)
+        finally:
+            b.close()
+    finally:
+        a.close()
+
+
+def test_redis_lease_stream_bounded():
+    lb = lab()
+    fleet = fresh_fleet(lb)
+    rc, out = drive("-n", "100", "-i", "0", "rediss://localhost:%d/%s" % (lb.port, fleet), "serve", "1000", timeout=60)
+    expect(rc == 0 and "PUBLISHED n=1000" in out, "1000 entries published", out[-500:])
+    n = int(lb.cli("collector", "XLEN", "dbfleet:{%s}:stream" % fleet).strip())
+    # MAXLEN ~ trims whole macro nodes (100 entries each by default): between 100 and 200 stay
+    expect(100 <= n < 200, "XLEN %d after 1000 entries with MAXLEN ~ 100" % n, "")
+
+
+def test_redis_viewer_cannot_publish():
+    """The viewer ACL user reads the fleet and writes only its own request stream."""
+    lb = lab()
+    stream = lb.key("stream")
+    rc, out = drive(lb.url, "cmd", "XADD", stream, "*", "c", "forged", user="viewer")
+    expect("ERROR-REPLY NOPERM" in out, "the viewer cannot XADD a snapshot", out)
+    rc, out = drive(lb.url, "cmd", "EVAL", "return redis.call('XADD', KEYS[1], '*', 'c', 'x')", "1", stream,
+                    user="viewer")
+    expect("ERROR-REPLY NOPERM" in out, "nor run a script", out)
+    rc, out = drive("-i", "0.05", lb.url, "serve", "1", user="viewer")
+    expect(rc == 1 and "NOPERM" in out, "nor take the lease", out)
+    rc, out = drive(lb.url, "cmd", "XADD", lb.key("req:viewer"), "*", "op", "cancel", user="viewer")
+    expect(rc == 0 and out.startswith("STRING"), "its own request stream takes an entry", out)
+    rc, out = drive(lb.url, "cmd", "XADD", lb.key("req:collector"), "*", "op", "cancel", user="viewer")
+    expect("ERROR-REPLY NOPERM" in out, "another user's request stream does not", out)
+    rc, out = drive(lb.url, "cmd", "XLEN", stream, user="viewer")
+    expect(rc == 0 and out.startswith("INTEGER"), "the viewer reads the stream", out)
+
+
+def test_redis_elasticache_token_matches_botocore():
+    """ElastiCache IAM cannot be tried against redis-server: the token is checked against the one
+    botocore makes for the same credentials and time (random ones, each run)."""
+    try:
+        import botocore  # noqa: F401
+    except ImportError:
+        raise Skip("botocore not installed")
+    tool = os.path.join(os.path.dirname(BINARY), "tests", "test_elasticache_token")
+    if not os.path.exists(tool):
+        raise Skip("%s not built (make asan)" % tool)
+    rnd = random.Random()
+    for session in ("", "IQoJb3JpZ2luX2VjE" + "".join(rnd.choice("abcXYZ019+/=") for _ in range(40))):
+        args = ["AKIA" + "".join(rnd.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") for _ in range(16)),
+                "".join(rnd.choice("abcdefXYZ0123456789+/") for _ in range(40)), session,
+                "group-%d" % rnd.randrange(1000), "app user@%d" % rnd.randrange(1000),
+                rnd.choice(["us-east-1", "eu-west-3", "ap-south-1"]), str(rnd.randrange(1500000000, 1900000000))]
+        ours = subprocess.run([tool] + args, capture_output=True, text=True, timeout=10).stdout.strip()
+        theirs = subprocess.run([sys.executable, os.path.join(HERE, "elasticache_token.py")] + args,
+                                capture_output=True, text=True, timeout=30).stdout.strip()
+        # the same host and parameters (botocore writes the session token last), the same signature
+        split = (lambda t: (t.split("/?")[0], sorted(t.split("/?", 1)[1].split("&"))))
+        expect(ours and split(ours) == split(theirs), "token for %r" % (args[3:],), "ours:   %s\nbotocore: %s" % (ours, theirs))
