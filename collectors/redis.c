@@ -341,15 +341,21 @@ static int secret_for(const struct redis_conf *c, const char *user, char *pw, si
 {
 	if (!c->iam)
 		return redis_password(c, pw, n, e);
+	if (!c->iam_cluster[0] || !user[0])
+		return err_set(e, ERR_CONFIG, "elasticache iam: needs the cluster id and the user");
+	if (!c->url.tls)
+		return err_set(e, ERR_CONFIG, "elasticache iam: needs rediss:// (in-transit encryption)");
 	struct aws_creds cr;
 	char src[128], region[64], msg[256];
 	int rc = aws_creds_resolve_chain(c->aws_profile[0] ? c->aws_profile : NULL, NULL, &cr, src, sizeof src, region,
 					 sizeof region, msg, sizeof msg);
 	if (rc != 0)
 		return err_set(e, ERR_AUTH, "elasticache iam: no AWS credentials: %s", msg);
-	if (!c->iam_cluster[0] || !user[0])
-		return err_set(e, ERR_CONFIG, "elasticache iam: needs the cluster id and the user");
-	if (aws_elasticache_iam_token(&cr, c->iam_cluster, user, region, time(NULL), pw, n) < 0)
+	if (!region[0])
+		return err_set(e, ERR_CONFIG, "elasticache iam: no AWS region (AWS_REGION or the profile's region)");
+	rc = aws_elasticache_iam_token(&cr, c->iam_cluster, user, region, time(NULL), pw, n);
+	OPENSSL_cleanse(&cr, sizeof cr);
+	if (rc < 0)
 		return err_set(e, ERR_AUTH, "elasticache iam: cannot make a token for '%s'", user);
 	return 0;
 }

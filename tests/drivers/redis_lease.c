@@ -7,6 +7,7 @@
  *                                           publish COUNT entries (0: until SIGTERM), release
  * options: -u USER  -p PASSWORD_FILE (else $DBFLEET_REDIS_PASSWORD)  -c CA_FILE
  *          -t TIMEOUT_S  -m MAX_REPLY  -l TTL_MS  -n MAXLEN  -i INTERVAL_S  -s DATA_BYTES
+ *          -I CLUSTER (ElastiCache IAM authentication for that replication group)
  *
  * serve prints one line per change: "STANDBY holder=TOKEN", "ACTIVE token=TOKEN",
  * "PUBLISHED n=N id=ID" (each entry), "LOST: why" (exit 3), "RELEASED", "ERROR: why" (exit 1).
@@ -19,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../aws/aws.h"
 #include "../../collectors/redis.h"
 #include "../../model/clock.h"
 
@@ -158,7 +160,7 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_term);
 	signal(SIGINT, on_term);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((opt = getopt(argc, argv, "+u:p:c:t:m:l:n:i:s:")) != -1) {
+	while ((opt = getopt(argc, argv, "+u:p:c:t:m:l:n:i:s:I:")) != -1) {
 		switch (opt) {
 		case 'u': snprintf(c.user, sizeof c.user, "%s", optarg); break;
 		case 'p': snprintf(c.password_file, sizeof c.password_file, "%s", optarg); break;
@@ -169,6 +171,10 @@ int main(int argc, char **argv)
 		case 'n': maxlen = atol(optarg); break;
 		case 'i': interval = atof(optarg); break;
 		case 's': data_bytes = (size_t)atol(optarg); break;
+		case 'I':
+			c.iam = 1;
+			snprintf(c.iam_cluster, sizeof c.iam_cluster, "%s", optarg);
+			break;
 		default: return 2;
 		}
 	}
@@ -177,6 +183,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	struct err e = {0};
+	if (aws_global_init() < 0)
+		return 1;
 	if (redis_url_parse(argv[optind], &c.url, &e) < 0) {
 		printf("ERROR: %s\n", e.msg);
 		return 1;

@@ -287,3 +287,102 @@ def test_redis_elasticache_token_matches_botocore():
         # the same host and parameters (botocore writes the session token last), the same signature
         split = (lambda t: (t.split("/?")[0], sorted(t.split("/?", 1)[1].split("&"))))
         expect(ours and split(ours) == split(theirs), "token for %r" % (args[3:],), "ours:   %s\nbotocore: %s" % (ours, theirs))
+
+
+class FakeElastiCache:
+    """A TLS port (the lab's certificate) that answers AUTH and PING with OK and keeps what it was
+    sent: what an ElastiCache endpoint would check, seen from outside."""
+
+    def __init__(self, lb):
+        import socket
+        import ssl
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.load_cert_chain(os.path.join(lb.dir, "server.crt"), os.path.join(lb.dir, "server.key"))
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(4)
+        self.sock.settimeout(10)
+        self.port = self.sock.getsockname()[1]
+        self.commands = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        try:
+            conn, _ = self.sock.accept()
+            f = self.ctx.wrap_socket(conn, server_side=True).makefile("rwb")
+            while True:
+                line = f.readline()
+                if not line.startswith(b"*"):
+                    return
+                args = []
+                for _ in range(int(line[1:])):
+                    n = int(f.readline()[1:])
+                    args.append(f.read(n + 2)[:-2].decode())
+                self.commands.append(args)
+                f.write(b"+PONG\r\n" if args[0] == "PING" else b"+OK\r\n")
+                f.flush()
+        except Exception:
+            return
+
+    def close(self):
+        self.sock.close()
+
+
+def test_redis_elasticache_iam_auth_on_the_wire():
+    """With -I the client sends AUTH USER TOKEN, the token botocore makes for the same
+    credentials, cluster, user, region and second."""
+    try:
+        import botocore  # noqa: F401
+    except ImportError:
+        raise Skip("botocore not installed")
+    lb = lab()
+    srv = FakeElastiCache(lb)
+    env = {"AWS_ACCESS_KEY_ID": "AKIDDBFLEETREDIS", "AWS_SECRET_ACCESS_KEY": "redis-iam-secret",
+           "AWS_SESSION_TOKEN": "sess/+=token", "AWS_REGION": "eu-west-1",
+           "AWS_CONFIG_FILE": "/nonexistent", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent"}
+    try:
+        e = dict(os.environ, **env)
+        e.pop("AWS_PROFILE", None)
+        e.pop("DBFLEET_REDIS_PASSWORD", None)
+        p = subprocess.run([DRIVER, "-u", "iam-viewer", "-c", lb.ca, "-I", "my-valkey-group",
+                            "rediss://localhost:%d/lab" % srv.port, "cmd", "PING"],
+                           capture_output=True, text=True, timeout=20, env=e)
+        expect(p.returncode == 0 and "STATUS PONG" in p.stdout, "connected with IAM", p.stdout + p.stderr)
+        auth = srv.commands[0]
+        expect(auth[:2] == ["AUTH", "iam-viewer"] and len(auth) == 3, "AUTH user token", repr(auth))
+        tok = auth[2]
+        stamp = tok.split("X-Amz-Date=")[1][:16]
+        import calendar
+        epoch = calendar.timegm(time.strptime(stamp, "%Y%m%dT%H%M%SZ"))
+        expect(abs(epoch - time.time()) < 60, "a token made now", tok)
+        theirs = subprocess.run([sys.executable, os.path.join(HERE, "elasticache_token.py"), env["AWS_ACCESS_KEY_ID"],
+                                 env["AWS_SECRET_ACCESS_KEY"], env["AWS_SESSION_TOKEN"], "my-valkey-group", "iam-viewer",
+                                 "eu-west-1", str(epoch)], capture_output=True, text=True, timeout=30).stdout.strip()
+        split = (lambda t: (t.split("/?")[0], sorted(t.split("/?", 1)[1].split("&"))))
+        expect(split(tok) == split(theirs), "the token botocore makes", "ours:     %s\nbotocore: %s" % (tok, theirs))
+        # and never over plain TCP
+        p = subprocess.run([DRIVER, "-u", "iam-viewer", "-I", "my-valkey-group", "redis://localhost:%d/lab" % srv.port,
+                            "cmd", "PING"], capture_output=True, text=True, timeout=20, env=e)
+        expect(p.returncode == 1 and "needs rediss://" in p.stdout, "IAM without TLS refused", p.stdout)
+    finally:
+        srv.close()
+
+
+def test_redis_acl_rules_match_the_man_page():
+    """The ACL users the lab runs are the ones dbfleet.conf(5) documents."""
+    path = os.path.join(os.path.dirname(os.path.dirname(HERE)), "man", "dbfleet.conf.5")
+    with open(path) as f:
+        man = f.read()
+    block = man[man.index("user default off"):]
+    block = block[:block.index(".fi")].replace("\\-", "-").replace("\\fIPASSWORD\\fR", "PASSWORD")
+    users, cur = [], ""
+    for line in block.split("\n"):
+        if line.startswith("user "):
+            if cur:
+                users.append(cur)
+            cur = line.strip()
+        elif line.strip():
+            cur += " " + line.strip()
+    users.append(cur)
+    want = redislab.acl_rules("prod", {"collector": "PASSWORD", "viewer": "PASSWORD"})
+    expect(users == want, "the man page's ACL users", "man:\n%s\nlab:\n%s" % ("\n".join(users), "\n".join(want)))
