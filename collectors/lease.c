@@ -5,8 +5,8 @@
  * - Keys (one {FLEET} hash tag, so cluster-mode Redis keeps them on one shard, which a
  *   script touching two keys needs): dbfleet:{FLEET}:lease holds the holder's token
  *   "host/pid/32 hex" with a PX expiry; dbfleet:{FLEET}:stream is the fleet's stream.
- * - Taking: SET lease token NX PX ttl. A standby calls it again (every ttl/3, its choice)
- *   until it succeeds: it takes over at most one ttl after the holder stopped renewing.
+ * - Taking: SET lease token NX PX ttl. A standby reads the lease's PTTL and tries again just
+ *   after it runs out: it takes over within one ttl of the holder's last renewal.
  * - Renewing and publishing: one script (below), run with EVALSHA, EVAL when the server
  *   answers NOSCRIPT (a restart or SCRIPT FLUSH forgets scripts). It compares the lease with
  *   the token first, so a collector whose lease expired or was taken (a partition, a long
@@ -69,8 +69,30 @@ int redis_lease_init(struct redis_lease *l, struct redis *r, const char *fleet, 
 	return 0;
 }
 
-/* SET lease token NX PX ttl; on BUSY, who holds it. */
-enum lease_result redis_lease_acquire(struct redis_lease *l, char *holder, size_t hn, struct err *e)
+/* GET and PTTL of the lease: who holds it, and when to try again (just after it runs out). */
+static int holder_of(struct redis_lease *l, char *holder, size_t hn, long *retry_ms, struct err *e)
+{
+	const char *get[] = {"GET", l->key_lease}, *pttl[] = {"PTTL", l->key_lease};
+	redisReply *rep = redis_command(l->r, 2, get, NULL, e);
+	if (!rep)
+		return -1;
+	if (holder && hn)
+		snprintf(holder, hn, "%.*s", rep->type == REDIS_REPLY_STRING ? (int)rep->len : 0,
+			 rep->type == REDIS_REPLY_STRING ? rep->str : "");
+	freeReplyObject(rep);
+	rep = redis_command(l->r, 2, pttl, NULL, e);
+	if (!rep)
+		return -1;
+	/* -2: gone since the SET (try at once); -1 (no expiry: not ours to judge), or an error: a third */
+	long left = rep->type == REDIS_REPLY_INTEGER ? (long)rep->integer : -1;
+	freeReplyObject(rep);
+	*retry_ms = left == -2 ? 0 : left < 0 || left > l->ttl_ms ? l->ttl_ms / 3 : left + 5;
+	return 0;
+}
+
+/* SET lease token NX PX ttl; on BUSY, who holds it and when it runs out. */
+enum lease_result redis_lease_acquire(struct redis_lease *l, char *holder, size_t hn, long *retry_ms,
+				      struct err *e)
 {
 	char ttl[32];
 	snprintf(ttl, sizeof ttl, "%ld", l->ttl_ms);
@@ -89,16 +111,11 @@ enum lease_result redis_lease_acquire(struct redis_lease *l, char *holder, size_
 			rep->type == REDIS_REPLY_ERROR ? rep->str : "");
 	}
 	freeReplyObject(rep);
-	if (res == LEASE_BUSY && holder && hn) {
-		const char *get[] = {"GET", l->key_lease};
-		holder[0] = '\0';
-		rep = redis_command(l->r, 2, get, NULL, e);
-		if (!rep)
-			return LEASE_ERROR;
-		if (rep->type == REDIS_REPLY_STRING)
-			snprintf(holder, hn, "%.*s", (int)rep->len, rep->str);
-		freeReplyObject(rep);
-	}
+	long retry = l->ttl_ms / 3;
+	if (res == LEASE_BUSY && holder_of(l, holder, hn, &retry, e) < 0)
+		return LEASE_ERROR;
+	if (retry_ms)
+		*retry_ms = retry;
 	return res;
 }
 

@@ -134,8 +134,11 @@ enum lease_result { LEASE_ERROR = -1, LEASE_OK = 0, LEASE_BUSY = 1, LEASE_LOST =
 int redis_lease_init(struct redis_lease *l, struct redis *r, const char *fleet, long ttl_ms, long maxlen,
 		     struct err *e);
 /* Try to take the lease: LEASE_OK (now held), LEASE_BUSY ('holder' names who has it, may be
- * NULL), LEASE_ERROR with 'e'. */
-enum lease_result redis_lease_acquire(struct redis_lease *l, char *holder, size_t hn, struct err *e);
+ * NULL; *retry_ms, may be NULL, is when to try again: just after the holder's lease runs
+ * out, so a standby takes over within one lease time of the holder's last renewal),
+ * LEASE_ERROR with 'e'. */
+enum lease_result redis_lease_acquire(struct redis_lease *l, char *holder, size_t hn, long *retry_ms,
+				      struct err *e);
 /* Renew the lease and, with data, append one entry {c: token, t: type, d: data} to the stream,
  * in one script: LEASE_OK ('id' gets the entry id, may be NULL), LEASE_LOST (someone else
  * holds it, or it expired: stop publishing), LEASE_ERROR with 'e'. type NULL: renew only. */

@@ -89,7 +89,8 @@ static int take(struct redis_lease *l, long ttl_ms)
 	char holder[512], shown[512] = "";
 	for (;;) {
 		struct err e = {0};
-		enum lease_result res = redis_lease_acquire(l, holder, sizeof holder, &e);
+		long retry_ms = ttl_ms / 3;
+		enum lease_result res = redis_lease_acquire(l, holder, sizeof holder, &retry_ms, &e);
 		if (res == LEASE_OK) {
 			printf("ACTIVE token=%s\n", l->token);
 			return 0;
@@ -103,7 +104,7 @@ static int take(struct redis_lease *l, long ttl_ms)
 			snprintf(shown, sizeof shown, "%s", holder);
 		}
 		fflush(stdout);
-		nap((double)ttl_ms / 3000.0);
+		nap((double)retry_ms / 1000.0);
 		if (stopping)
 			return 1;
 	}

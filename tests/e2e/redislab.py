@@ -88,7 +88,7 @@ class Lab:
         with open(acl, "w") as f:
             f.write("\n".join(acl_rules(self.fleet, self.passwords)) + "\n")
         d = self.dir
-        conf = ["port 0", "bind 127.0.0.1", "tls-port %d" % self.port,
+        conf = ["port 0", "bind 127.0.0.1 127.0.0.2", "tls-port %d" % self.port,
                 "tls-cert-file %s/server.crt" % d, "tls-key-file %s/server.key" % d,
                 "tls-ca-cert-file %s/ca.crt" % d, "tls-auth-clients no",
                 "aclfile %s" % acl, "dir %s" % d, "save \"\"", "appendonly no",
