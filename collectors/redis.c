@@ -14,7 +14,10 @@
  *   The name lookup runs through getaddrinfo_a, so a DNS server that never answers is bounded
  *   too; a lookup glibc cannot cancel keeps its request block (a few hundred bytes) for good.
  * - Threads: a connection belongs to one thread at a time; nothing here is shared. SIGPIPE:
- *   plain writes use MSG_NOSIGNAL; the programs that use TLS ignore SIGPIPE (main, drivers).
+ *   plain writes use MSG_NOSIGNAL; OpenSSL writes with write(), so each TLS call that may
+ *   write runs with SIGPIPE blocked in the calling thread and a SIGPIPE it raised is taken
+ *   back before the mask is restored (curl's way): a server that goes away is an error,
+ *   never a signal that ends a program which did not ignore SIGPIPE.
  * - Authentication: AUTH [user] password, the password from redis_password() or, with
  *   conf->iam, an ElastiCache IAM token (aws/elasticache_token.c) for the user. A refused
  *   password is ERR_AUTH with the server's words.
@@ -31,6 +34,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +54,38 @@ struct redis {
 	struct resp_reader rd;
 	char peer[REDIS_HOST_MAX + 8];
 };
+
+/* SIGPIPE blocked in this thread, and whether one was already pending. */
+struct sigpipe_guard {
+	sigset_t old;
+	int pending;
+};
+
+static void sigpipe_block(struct sigpipe_guard *g)
+{
+	sigset_t pipe, pend;
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	sigpending(&pend);
+	g->pending = sigismember(&pend, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe, &g->old);
+}
+
+/* Take back a SIGPIPE raised while blocked (not one that was pending before), restore the mask. */
+static void sigpipe_restore(struct sigpipe_guard *g)
+{
+	if (!g->pending) {
+		sigset_t pipe, pend;
+		sigemptyset(&pipe);
+		sigaddset(&pipe, SIGPIPE);
+		sigpending(&pend);
+		if (sigismember(&pend, SIGPIPE)) {
+			struct timespec zero = {0, 0};
+			sigtimedwait(&pipe, NULL, &zero);
+		}
+	}
+	pthread_sigmask(SIG_SETMASK, &g->old, NULL);
+}
 
 /* Milliseconds left until 'deadline' (monotonic), at least 0. */
 static int ms_left(double deadline)
@@ -189,7 +226,10 @@ static int tls_start(struct redis *r, const struct redis_conf *c, double deadlin
 	}
 	for (;;) {
 		ERR_clear_error();
+		struct sigpipe_guard g;
+		sigpipe_block(&g);
 		int rc = SSL_connect(r->ssl);
+		sigpipe_restore(&g);
 		if (rc == 1)
 			return 0;
 		int w = ssl_wait(r, rc, deadline);
@@ -215,7 +255,10 @@ static ssize_t conn_read(struct redis *r, char *buf, size_t n, double deadline, 
 		int w;
 		if (r->ssl) {
 			ERR_clear_error();
+			struct sigpipe_guard g;
+			sigpipe_block(&g); /* a read may write (a TLS 1.3 key update) */
 			int rc = SSL_read(r->ssl, buf, (int)n);
+			sigpipe_restore(&g);
 			if (rc > 0)
 				return rc;
 			w = ssl_wait(r, rc, deadline);
@@ -244,7 +287,10 @@ static int conn_write(struct redis *r, const char *buf, size_t n, double deadlin
 		int w;
 		if (r->ssl) {
 			ERR_clear_error();
+			struct sigpipe_guard g;
+			sigpipe_block(&g);
 			int s = SSL_write(r->ssl, buf, (int)n);
+			sigpipe_restore(&g);
 			rc = s;
 			w = s > 0 ? 1 : ssl_wait(r, s, deadline);
 		} else {
@@ -410,7 +456,10 @@ void redis_free(struct redis **rp)
 	if (!r)
 		return;
 	if (r->ssl) {
+		struct sigpipe_guard g;
+		sigpipe_block(&g);
 		SSL_shutdown(r->ssl);
+		sigpipe_restore(&g);
 		SSL_free(r->ssl);
 	}
 	SSL_CTX_free(r->ctx);

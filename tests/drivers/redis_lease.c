@@ -8,6 +8,7 @@
  * options: -u USER  -p PASSWORD_FILE (else $DBFLEET_REDIS_PASSWORD)  -c CA_FILE
  *          -t TIMEOUT_S  -m MAX_REPLY  -l TTL_MS  -n MAXLEN  -i INTERVAL_S  -s DATA_BYTES
  *          -I CLUSTER (ElastiCache IAM authentication for that replication group)
+ *          -P (leave SIGPIPE as it is: the client must not die of it)
  *
  * serve prints one line per change: "STANDBY holder=TOKEN", "ACTIVE token=TOKEN",
  * "PUBLISHED n=N id=ID" (each entry), "LOST: why" (exit 3), "RELEASED", "ERROR: why" (exit 1).
@@ -156,12 +157,11 @@ int main(int argc, char **argv)
 	long ttl_ms = 3000, maxlen = 1000;
 	double interval = 0.2;
 	size_t data_bytes = 16;
-	int opt;
-	signal(SIGPIPE, SIG_IGN);
+	int opt, keep_sigpipe = 0;
 	signal(SIGTERM, on_term);
 	signal(SIGINT, on_term);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((opt = getopt(argc, argv, "+u:p:c:t:m:l:n:i:s:I:")) != -1) {
+	while ((opt = getopt(argc, argv, "+u:p:c:t:m:l:n:i:s:I:P")) != -1) {
 		switch (opt) {
 		case 'u': snprintf(c.user, sizeof c.user, "%s", optarg); break;
 		case 'p': snprintf(c.password_file, sizeof c.password_file, "%s", optarg); break;
@@ -172,6 +172,7 @@ int main(int argc, char **argv)
 		case 'n': maxlen = atol(optarg); break;
 		case 'i': interval = atof(optarg); break;
 		case 's': data_bytes = (size_t)atol(optarg); break;
+		case 'P': keep_sigpipe = 1; break;
 		case 'I':
 			c.iam = 1;
 			snprintf(c.iam_cluster, sizeof c.iam_cluster, "%s", optarg);
@@ -179,6 +180,8 @@ int main(int argc, char **argv)
 		default: return 2;
 		}
 	}
+	if (!keep_sigpipe)
+		signal(SIGPIPE, SIG_IGN);
 	if (argc - optind < 2) {
 		fprintf(stderr, "usage: redis_lease [options] URL cmd ARG... | serve COUNT\n");
 		return 2;

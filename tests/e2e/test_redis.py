@@ -243,6 +243,27 @@ def test_redis_lease_released_on_exit():
         a.close()
 
 
+def test_redis_server_gone_is_an_error_not_a_signal():
+    """redis-server killed under a publishing collector that keeps SIGPIPE's default action: its
+    next publish fails with a message, the process is not killed by SIGPIPE."""
+    lb = lab()
+    fleet = fresh_fleet(lb)
+    a = Server(fleet, "-P", "-l", "5000", "-i", "0.05")
+    try:
+        a.token()
+        a.wait_for("PUBLISHED n=3")
+        lb.proc.kill()
+        lb.proc.wait()
+        rc = a.proc.wait(10)
+        expect(rc == 1, "exit status %d (-13 is SIGPIPE)" % rc, "\n".join(a.lines[-5:]))
+        _, line = a.wait_for("ERROR:", timeout=2)
+        expect("closed the connection" in line or "failed while sending" in line, "says the server went away", line)
+    finally:
+        a.close()
+        lb.stop()
+        lb.start()
+
+
 def test_redis_lease_stream_bounded():
     lb = lab()
     fleet = fresh_fleet(lb)
