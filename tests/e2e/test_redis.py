@@ -10,11 +10,21 @@ import threading
 import time
 
 import redislab
-from harness import BINARY, Failure, SilentListener, Skip
+from harness import BINARY, LSAN_OPTIONS, Failure, SilentListener, Skip
 
 DRIVER = os.path.join(os.path.dirname(BINARY), "tests", "drivers", "redis_lease")
 HERE = os.path.dirname(os.path.abspath(__file__))
 _lab = None
+# the driver is an ASan+UBSan build: leaks and undefined behaviour fail the test
+SAN_ENV = {"ASAN_OPTIONS": "detect_leaks=1", "LSAN_OPTIONS": LSAN_OPTIONS,
+           "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1"}
+
+
+def clean(out):
+    """Output with no sanitizer report in it."""
+    if "Sanitizer" in out or "runtime error" in out:
+        raise Failure("sanitizer report from the driver:\n%s" % out)
+    return out
 
 
 def lab():
@@ -37,11 +47,11 @@ def drive(*args, user="collector", password=None, ca=None, env=None, timeout=30)
     opts = ["-u", user, "-c", ca or lb.ca]
     if password is None:
         opts += ["-p", lb.password_file(user)]
-    e = dict(os.environ, **(env or {}))
+    e = dict(os.environ, **SAN_ENV, **(env or {}))
     if password is not None:
         e["DBFLEET_REDIS_PASSWORD"] = password
     p = subprocess.run([DRIVER] + opts + list(args), capture_output=True, text=True, timeout=timeout, env=e)
-    return p.returncode, p.stdout + p.stderr
+    return p.returncode, clean(p.stdout + p.stderr)
 
 
 def expect(cond, what, out):
@@ -91,7 +101,8 @@ def test_redis_password_file_must_be_private():
     os.chmod(path, 0o644)
     try:
         p = subprocess.run([DRIVER, "-u", "collector", "-c", lb.ca, "-p", path, lb.url, "cmd", "PING"],
-                           capture_output=True, text=True, timeout=20)
+                           capture_output=True, text=True, timeout=20, env=dict(os.environ, **SAN_ENV))
+        clean(p.stdout + p.stderr)
     finally:
         os.chmod(path, 0o600)
     expect(p.returncode == 1 and "readable by others" in p.stdout, "a group/world-readable password file is refused",
@@ -143,7 +154,8 @@ class Server:
         self.lines = []
         self.proc = subprocess.Popen([DRIVER, "-u", user, "-c", lb.ca, "-p", lb.password_file(user)] + list(opts) +
                                      ["rediss://localhost:%d/%s" % (lb.port, fleet), "serve", "0"],
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                     env=dict(os.environ, **SAN_ENV))
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self):
@@ -163,10 +175,17 @@ class Server:
         return self.wait_for("ACTIVE token=")[1].split("=", 1)[1]
 
     def close(self):
+        """Stop it (SIGTERM: it releases the lease and exits, LSan looks at it) and check its output."""
         if self.proc.poll() is None:
             os.kill(self.proc.pid, signal.SIGCONT)
-            self.proc.kill()
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
         self.proc.wait()
+        time.sleep(0.05)  # the reader thread takes the last lines
+        clean("\n".join(self.lines))
 
 
 def fresh_fleet(lb):
@@ -369,13 +388,13 @@ def test_redis_elasticache_iam_auth_on_the_wire():
            "AWS_SESSION_TOKEN": "sess/+=token", "AWS_REGION": "eu-west-1",
            "AWS_CONFIG_FILE": "/nonexistent", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent"}
     try:
-        e = dict(os.environ, **env)
+        e = dict(os.environ, **SAN_ENV, **env)
         e.pop("AWS_PROFILE", None)
         e.pop("DBFLEET_REDIS_PASSWORD", None)
         p = subprocess.run([DRIVER, "-u", "iam-viewer", "-c", lb.ca, "-I", "my-valkey-group",
                             "rediss://localhost:%d/lab" % srv.port, "cmd", "PING"],
                            capture_output=True, text=True, timeout=20, env=e)
-        expect(p.returncode == 0 and "STATUS PONG" in p.stdout, "connected with IAM", p.stdout + p.stderr)
+        expect(p.returncode == 0 and "STATUS PONG" in p.stdout, "connected with IAM", clean(p.stdout + p.stderr))
         auth = srv.commands[0]
         expect(auth[:2] == ["AUTH", "iam-viewer"] and len(auth) == 3, "AUTH user token", repr(auth))
         tok = auth[2]
@@ -391,7 +410,7 @@ def test_redis_elasticache_iam_auth_on_the_wire():
         # and never over plain TCP
         p = subprocess.run([DRIVER, "-u", "iam-viewer", "-I", "my-valkey-group", "redis://localhost:%d/lab" % srv.port,
                             "cmd", "PING"], capture_output=True, text=True, timeout=20, env=e)
-        expect(p.returncode == 1 and "needs rediss://" in p.stdout, "IAM without TLS refused", p.stdout)
+        expect(p.returncode == 1 and "needs rediss://" in p.stdout, "IAM without TLS refused", clean(p.stdout + p.stderr))
     finally:
         srv.close()
 
