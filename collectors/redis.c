@@ -145,9 +145,13 @@ static int lookup(const char *host, int port, double timeout_s, struct addrinfo 
 		gai_suspend((const struct gaicb *const *)list, 1, &ts);
 	}
 	if (rc == EAI_INPROGRESS) {
-		if (gai_cancel(&q->cb) == EAI_CANCELED)
-			free(q); /* else glibc still owns the block: it stays */
-		return err_set(e, ERR_TIMEOUT, "cannot look up '%s': no answer within %gs", host, timeout_s);
+		int c = gai_cancel(&q->cb);
+		if (c != EAI_ALLDONE) {
+			if (c == EAI_CANCELED)
+				free(q); /* else glibc still owns the block: it stays */
+			return err_set(e, ERR_TIMEOUT, "cannot look up '%s': no answer within %gs", host, timeout_s);
+		}
+		rc = gai_error(&q->cb); /* it finished meanwhile */
 	}
 	*res = q->cb.ar_result;
 	free(q);

@@ -433,3 +433,24 @@ def test_redis_acl_rules_match_the_man_page():
     users.append(cur)
     want = redislab.acl_rules("prod", {"collector": "PASSWORD", "viewer": "PASSWORD"})
     expect(users == want, "the man page's ACL users", "man:\n%s\nlab:\n%s" % ("\n".join(users), "\n".join(want)))
+
+
+def test_redis_name_lookup_that_never_answers_times_out():
+    """The Redis host's name goes to a DNS server that never answers (glibc would wait 15 s): the
+    lookup gives up at the deadline, with a message."""
+    from test_scale import NAME, dns_sandbox
+    lab()
+    dns, conf, script = dns_sandbox()
+    try:
+        t0 = time.time()
+        p = subprocess.run(["unshare", "-m", "sh", script, DRIVER, "-t", "1", "rediss://%s:6379/lab" % NAME, "cmd", "PING"],
+                           capture_output=True, text=True, timeout=30, env=dict(os.environ, **SAN_ENV))
+        took = time.time() - t0
+        out = clean(p.stdout + p.stderr)
+        expect(p.returncode == 1 and "cannot look up '%s': no answer within 1s" % NAME in out, "the lookup timed out", out)
+        expect(took < 4, "gave up in %.1fs" % took, out)
+        expect(dns.queries > 0, "the query went to the silent DNS server", out)
+    finally:
+        dns.close()
+        os.unlink(conf)
+        os.unlink(script)
