@@ -9,7 +9,8 @@ dbfleet.conf(5) "Shared collector (Redis)" documents them, the default user off.
     lab.stop()
 
 Users: 'collector' publishes (every command the lease and the stream need, on the fleet's
-keys); 'viewer' reads the fleet's keys and writes only its own request stream.
+keys); 'viewer' reads the fleet's keys and writes only its own request stream; 'admin' (the
+tests' own eyes: INFO, SCRIPT) can do anything.
 """
 import os
 import secrets
@@ -76,7 +77,7 @@ class Lab:
         self.ca = make_ca(self.dir, "ca")
         make_server_cert(self.dir, "ca")
         self.wrong_ca = make_ca(self.dir, "wrongca")
-        self.passwords = {"collector": secrets.token_hex(12), "viewer": secrets.token_hex(12)}
+        self.passwords = {u: secrets.token_hex(12) for u in ("collector", "viewer", "admin")}
         self.port = _free_port()
         self.url = "rediss://localhost:%d/%s" % (self.port, fleet)
         self.proc = None
@@ -87,6 +88,7 @@ class Lab:
         acl = os.path.join(self.dir, "users.acl")
         with open(acl, "w") as f:
             f.write("\n".join(acl_rules(self.fleet, self.passwords)) + "\n")
+            f.write("user admin on >%s ~* &* +@all\n" % self.passwords["admin"])
         d = self.dir
         conf = ["port 0", "bind 127.0.0.1 127.0.0.2", "tls-port %d" % self.port,
                 "tls-cert-file %s/server.crt" % d, "tls-key-file %s/server.key" % d,

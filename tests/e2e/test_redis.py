@@ -283,6 +283,26 @@ def test_redis_server_gone_is_an_error_not_a_signal():
         lb.start()
 
 
+def test_redis_lease_script_reloaded_after_a_restart():
+    """A restarted server has forgotten the scripts: EVALSHA answers NOSCRIPT and the publish goes
+    through EVAL, once; the next ones are EVALSHA again."""
+    lb = lab()
+    lb.stop()
+    lb.start()
+    rc, out = drive("-i", "0", lb.url, "serve", "5")
+    expect(rc == 0 and "PUBLISHED n=5" in out and "RELEASED" in out, "five entries after a restart", out)
+    stats = lb.cli("admin", "INFO", "commandstats")
+    calls = {}
+    for line in stats.splitlines():
+        if line.startswith("cmdstat_eval"):
+            name, rest = line.split(":", 1)
+            calls[name] = dict(kv.split("=") for kv in rest.strip().split(","))
+    expect(calls.get("cmdstat_eval", {}).get("calls") == "2", "EVAL once for publish, once for release", stats)
+    # 5 publishes and a release: the first of each script NOSCRIPT (a failed call), then EVAL
+    expect(calls.get("cmdstat_evalsha", {}).get("calls") == "6" and
+           calls["cmdstat_evalsha"].get("failed_calls") == "2", "EVALSHA: 6 calls, 2 of them NOSCRIPT", stats)
+
+
 def test_redis_lease_stream_bounded():
     lb = lab()
     fleet = fresh_fleet(lb)
