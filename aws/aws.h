@@ -148,6 +148,7 @@ extern const struct aws_service AWS_RDS, AWS_CLOUDWATCH, AWS_CE, AWS_STS;
 /* The SSO portal and SSO OIDC (endpoint.c): never signed (a bearer token, a client secret);
  * sign_name only names them on the status line. */
 extern const struct aws_service AWS_SSO, AWS_SSO_OIDC;
+extern const struct aws_service AWS_PI; /* pi.c */
 
 struct aws_client;
 
@@ -285,6 +286,18 @@ int aws_rds_instance_status(struct aws_client *cl, const char *region, const cha
 /* The newest DescribeEvents message about 'source' in the last hour, "" if none. */
 int aws_rds_last_event(struct aws_client *cl, const char *region, const char *source, const char *source_type,
 		       char *msg, size_t n, struct aws_error *e);
+
+/* ---- Performance Insights (pi.c) ---- */
+struct cloud_pi;
+/*
+ * One instance's db.load.avg over the 'window_s' seconds before 'now' (in
+ * all, by wait event) and its top SQL digests, into 'out' (its region and id
+ * are the caller's). The instance is its DbiResourceId. Whole texts of the
+ * digests PI cuts come from 'prev' (the fetch before, may be NULL) or
+ * GetDimensionKeyDetails. 0 or -1 with 'e'.
+ */
+int aws_pi_fetch(struct aws_client *cl, const char *region, const char *resource_id, time_t now, int window_s,
+		 const struct cloud_pi *prev, struct cloud_pi *out, struct aws_error *e);
 
 /* ---- Cost Explorer (ce.c) ---- */
 struct cloud_costs;

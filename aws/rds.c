@@ -61,6 +61,8 @@ static void parse_instance(const struct xnode *x, const char *region, struct clo
 	cpy(ci->host, sizeof ci->host, xml_text(x, "Endpoint/Address"));
 	ci->port = atoi(xml_text(x, "Endpoint/Port"));
 	ci->multi_az = !strcmp(xml_text(x, "MultiAZ"), "true");
+	cpy(ci->resource_id, sizeof ci->resource_id, xml_text(x, "DbiResourceId"));
+	ci->pi_enabled = !strcmp(xml_text(x, "PerformanceInsightsEnabled"), "true");
 	size_t o = 0;
 	struct xnode *tl = xml_child(x, "TagList");
 	for (struct xnode *t = tl ? tl->child : NULL; t && o < sizeof ci->tags - 2; t = t->next) {

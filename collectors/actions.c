@@ -11,6 +11,9 @@
  * until its own deadline to end and write its outcome. If it does not, main
  * writes an "abandoned" record saying what was sent and what was not, and the
  * worker sends nothing more for it (its next step checks 'abandoned' under mu).
+ * An action of several statements (a MySQL promote) reports before each one
+ * and after the last answer (engine_steps): the record then names the ones
+ * answered, the one sent without an answer and the ones never sent.
  */
 #include "actions.h"
 
@@ -401,6 +404,30 @@ static int may_send(struct actq *q, int id, int done)
 	return ok;
 }
 
+/* What an action's statements tell the worker (engine_steps). */
+struct steps_ctx {
+	struct actq *q;
+	int id;
+	struct action_status *s;
+};
+
+/* engine_steps: how far the statements of the running action got, kept for an
+ * "abandoned" record and shown; -1 (send no more) once dbfleet gave up on it. */
+static int on_step(void *ctx, int answered, const char *said)
+{
+	struct steps_ctx *x = ctx;
+	pthread_mutex_lock(&x->q->mu);
+	int ok = x->q->abandoned != x->id;
+	if (ok) {
+		x->q->busy_done = answered;
+		snprintf(x->q->busy_said, sizeof x->q->busy_said, "%s", said);
+	}
+	pthread_mutex_unlock(&x->q->mu);
+	if (ok)
+		progress(x->q, x->s, "so far: ", said, -1);
+	return ok ? 0 : -1;
+}
+
 static void run_one(struct actq *q, struct item *it)
 {
 	const struct action_target *t = it->r.target < atomic_load(&q->n) ? AT(q, it->r.target) : NULL;
@@ -439,7 +466,7 @@ static void run_one(struct actq *q, struct item *it)
 			for (int i = 0; i < it->r.nbulk && !atomic_load(q->stop) && may_send(q, it->id, i); i++) {
 				char one[128];
 				struct err e1 = {0};
-				if (t->ops->act(conn, &it->r.bulk[i], clock_mono() + timeout + 5, one, sizeof one, &e1) == 0)
+				if (t->ops->act(conn, &it->r.bulk[i], clock_mono() + timeout + 5, NULL, one, sizeof one, &e1) == 0)
 					done++;
 				else {
 					refused++;
@@ -460,7 +487,9 @@ static void run_one(struct actq *q, struct item *it)
 		} else if (conn) {
 			/* promotion waits for the server; signals are quick */
 			double deadline = clock_mono() + (it->r.a.kind == ACT_PROMOTE ? PROMOTE_S : timeout + 5);
-			rc = t->ops->act(conn, &it->r.a, deadline, outcome, sizeof outcome, &err);
+			struct steps_ctx x = {q, it->id, &s};
+			struct engine_steps steps = {on_step, &x};
+			rc = t->ops->act(conn, &it->r.a, deadline, &steps, outcome, sizeof outcome, &err);
 			t->ops->close(conn);
 		}
 		struct timespec ts;
@@ -505,6 +534,7 @@ void actq_run(struct actq *q, const atomic_int *stop)
 		q->busy_started = clock_wall();
 		q->busy_phase = BUSY_CONNECTING;
 		q->busy_done = 0;
+		q->busy_said[0] = '\0';
 		struct item it = q->busy;
 		pthread_mutex_unlock(&q->mu);
 		run_one(q, &it);
@@ -533,7 +563,8 @@ int actq_busy(struct actq *q, char *what, size_t n)
 }
 
 /* What was and was not sent of an action dbfleet gives up on, for its "abandoned" record. */
-static void abandoned_message(const struct item *it, const char *sql, int phase, int done, char *m, size_t n)
+static void abandoned_message(const struct item *it, const char *sql, int phase, int done, const char *said,
+			      char *m, size_t n)
 {
 	int nb = it->r.nbulk > 1 ? it->r.nbulk : 1;
 	if (is_aws(it->r.a.kind))
@@ -544,10 +575,11 @@ static void abandoned_message(const struct item *it, const char *sql, int phase,
 	else if (nb > 1)
 		snprintf(m, n, "abandoned: dbfleet quit after %d of %d sessions were answered; pid %d was sent with"
 			 " no answer yet; the other %d were not sent", done, nb, it->r.bulk[done].pid, nb - done - 1);
+	else if (said[0]) /* the engine told how far its statements got */
+		snprintf(m, n, "abandoned: dbfleet quit part way: %.200s", said);
 	else if (strstr(sql, ";\n"))
-		snprintf(m, n, "abandoned: dbfleet quit with the statements (see sql) sent one at a time and not all"
-			 " answered: the server may be left part way (a promote: replication stopped, still read-only):"
-			 " check it now");
+		snprintf(m, n, "abandoned: dbfleet quit while it checked the server; none of the statements (see sql)"
+			 " was sent");
 	else
 		snprintf(m, n, "abandoned: dbfleet quit before the server answered; the statement was sent and may"
 			 " or may not have taken effect: check it");
@@ -568,6 +600,8 @@ int actq_finish(struct actq *q, double wait_s)
 	int left = q->busy.id && q->busy.id != q->abandoned;
 	struct item it = q->busy;
 	int phase = q->busy_phase, done = q->busy_done;
+	char said[sizeof q->busy_said];
+	memcpy(said, q->busy_said, sizeof said);
 	double started = q->busy_started;
 	if (left)
 		q->abandoned = it.id; /* from here the worker sends nothing more for it */
@@ -580,7 +614,7 @@ int actq_finish(struct actq *q, double wait_s)
 	status_of(q, &it, &s);
 	if (actq_sql(q, &it.r, s.sql, sizeof s.sql, &err) < 0)
 		snprintf(s.sql, sizeof s.sql, "?");
-	abandoned_message(&it, s.sql, phase, done, s.message, sizeof s.message);
+	abandoned_message(&it, s.sql, phase, done, said, s.message, sizeof s.message);
 	s.started = started;
 	s.ended = clock_wall();
 	s.state = ACTION_FAILED;

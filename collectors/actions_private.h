@@ -37,7 +37,9 @@ struct actq {
 	double busy_deadline;           /* guarded by mu: clock_mono() by which the running one ends */
 	double busy_started;            /* guarded by mu: clock_wall() when it started */
 	int busy_phase;                 /* guarded by mu: enum busy_phase */
-	int busy_done;                  /* guarded by mu: sessions of a bulk action answered */
+	int busy_done;                  /* guarded by mu: sessions of a bulk action answered, or statements
+					 * of one of several (a MySQL promote) */
+	char busy_said[ERR_MSG_MAX];    /* guarded by mu: how far those statements got, in words ("" none) */
 	int abandoned;                  /* guarded by mu: id of the running one given up on, 0 none */
 	pthread_cond_t idle;            /* with mu: signalled when the running one ends */
 	atomic_int quitting;            /* set by actq_finish: AWS waits give up, nothing new starts */

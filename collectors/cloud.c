@@ -7,6 +7,7 @@
  * period, so bad keys cannot become a request storm.
  */
 #include "cloud.h"
+#include "cloud_pi.h"
 #include "prices.h"
 
 #include "../aws/aws.h"
@@ -37,6 +38,7 @@ struct cloud_state {
 	size_t nevents;
 	double events_at;
 	int capped; /* the last discovery stopped at [aws] max_instances */
+	struct cloud_pi_state *pi; /* Performance Insights of the instances a pane shows (cloud_pi.c) */
 };
 
 static void set_error(struct cloud_state *s, const char *what, const struct aws_error *e);
@@ -75,7 +77,8 @@ static void events(struct cloud_state *s)
 static int wait_until(struct cloud_run *r, double until, int *asked)
 {
 	pthread_mutex_lock(r->mu);
-	while (!atomic_load(r->stop) && !(*asked = store_cloud_take_cost_request(r->st))) {
+	while (!atomic_load(r->stop) && !(*asked = store_cloud_take_cost_request(r->st)) &&
+	       !store_pi_take_request(r->st)) {
 		double left = until - clock_mono();
 		if (left <= 0)
 			break;
@@ -316,10 +319,13 @@ void *cloud_main(void *p)
 			costs(&s, &next_cost, asked);
 			asked = 0;
 		}
+		if (!atomic_load(s.run->stop) && !s.auth_failed)
+			cloud_pi_tick(&s.pi, s.run->st, cfg, s.cl, s.inst, s.n); /* only what a pane shows */
 		if (atomic_load(s.run->stop))
 			break;
 		publish(&s);
 		double until = next_discover < next_metrics ? next_discover : next_metrics;
+		until = cloud_pi_next(s.pi, until);
 		if (cfg->cost && next_cost > 0 && next_cost < until)
 			until = next_cost;
 		/* a transient (non-auth) error is tried again sooner than a full period, and so is a
@@ -332,6 +338,7 @@ void *cloud_main(void *p)
 			break;
 	}
 	aws_client_free(&s.cl);
+	cloud_pi_free(&s.pi);
 	memset(&s.creds, 0, sizeof s.creds);
 	free(s.inst);
 	free(s.events);

@@ -55,6 +55,12 @@ struct action_request {
 	int dry_run;          /* build and log it, send nothing */
 };
 
+/* A figure of an RDS instance class from the config ("db.r6g.large = 0.26"): [prices], [vcpus]. */
+struct class_value {
+	char klass[32];
+	double v;
+};
+
 /* AWS: which account/regions to discover and how often. */
 #define CLOUD_MAX_REGIONS 8
 struct cloud_config {
@@ -78,8 +84,10 @@ struct cloud_config {
 	int cost;             /* ask Cost Explorer (billed per request), default on */
 	char cost_tag[64];    /* tag key to break costs down by, "" none */
 	double cost_refresh_s;/* at most this often, default 3600 */
-	struct { char klass[32]; double usd; } prices[32]; /* [prices] overrides */
+	struct class_value prices[32]; /* [prices] overrides: USD per hour */
 	int nprices;
+	struct class_value vcpus[32];  /* [vcpus] overrides: vCPUs of a class */
+	int nvcpus;
 };
 
 #define COLLECTOR_TOP_QUERIES 100

@@ -46,6 +46,12 @@ struct store {
 	struct grow slots;             /* of struct slot; they never move */
 	struct cloud_snapshot *cloud;  /* guarded by mu */
 	atomic_int cost_request;       /* the user asked for fresh costs */
+	struct {                       /* guarded by mu: Performance Insights, watched instances only */
+		char key[STORE_PI_KEY];
+		double until;              /* monotonic */
+		struct pi_snapshot *snap;
+	} pi[STORE_PI_WATCH];
+	atomic_int pi_request;         /* an instance was newly watched */
 	struct action_status actions[STORE_ACTIONS]; /* ring, guarded by mu */
 	size_t nactions, actions_head;
 	struct plan_result *plan;      /* guarded by mu: the latest explain answer, until the UI takes it */
@@ -92,6 +98,8 @@ void store_free(struct store **sp)
 		snapshot_release(&SLOT(s, i)->detail);
 	}
 	cloud_snapshot_release(&s->cloud);
+	for (int i = 0; i < STORE_PI_WATCH; i++)
+		pi_snapshot_release(&s->pi[i].snap);
 	plan_result_free(&s->plan);
 	timeline_free(&s->tl);
 	close(s->wake[0]);
@@ -415,6 +423,100 @@ const char *target_state_name(enum target_state st)
 {
 	static const char *const names[] = {"connecting", "ok", "STALLED", "DOWN", "AUTH FAILED"};
 	return (unsigned)st < sizeof names / sizeof names[0] ? names[st] : "?";
+}
+
+/* The watch slot of 'key', or -1 (caller holds mu). */
+static int pi_slot(struct store *s, const char *key)
+{
+	for (int i = 0; i < STORE_PI_WATCH; i++)
+		if (s->pi[i].key[0] && !strcmp(s->pi[i].key, key))
+			return i;
+	return -1;
+}
+
+void store_pi_watch(struct store *s, const char *region, const char *id, double for_s)
+{
+	char key[STORE_PI_KEY];
+	snprintf(key, sizeof key, "%s/%s", region, id);
+	double now = clock_mono();
+	struct pi_snapshot *old = NULL;
+	pthread_mutex_lock(&s->mu);
+	int i = pi_slot(s, key);
+	for (int j = 0; i < 0 && j < STORE_PI_WATCH; j++)
+		if (s->pi[j].until <= now) { /* a free slot, or one no pane shows any more */
+			i = j;
+			old = s->pi[i].snap;
+			s->pi[i].snap = NULL;
+			snprintf(s->pi[i].key, sizeof s->pi[i].key, "%s", key);
+			atomic_store(&s->pi_request, 1);
+		}
+	if (i >= 0)
+		s->pi[i].until = now + for_s;
+	pthread_mutex_unlock(&s->mu);
+	pi_snapshot_release(&old);
+}
+
+size_t store_pi_watched(struct store *s, char (*keys)[STORE_PI_KEY], size_t max)
+{
+	size_t n = 0;
+	double now = clock_mono();
+	pthread_mutex_lock(&s->mu);
+	for (int i = 0; i < STORE_PI_WATCH && n < max; i++)
+		if (s->pi[i].key[0] && s->pi[i].until > now)
+			memcpy(keys[n++], s->pi[i].key, STORE_PI_KEY);
+	pthread_mutex_unlock(&s->mu);
+	return n;
+}
+
+int store_pi_take_request(struct store *s)
+{
+	return atomic_exchange(&s->pi_request, 0);
+}
+
+void store_pi_publish(struct store *s, struct pi_snapshot *p)
+{
+	char key[STORE_PI_KEY];
+	snprintf(key, sizeof key, "%s/%s", p->pi.region, p->pi.id);
+	pthread_mutex_lock(&s->mu);
+	int i = pi_slot(s, key);
+	struct pi_snapshot *old = p;
+	if (i >= 0) {
+		old = s->pi[i].snap;
+		s->pi[i].snap = p;
+	}
+	pthread_mutex_unlock(&s->mu);
+	pi_snapshot_release(&old);
+	wake(s);
+}
+
+struct pi_snapshot *store_pi_get(struct store *s, const char *region, const char *id)
+{
+	char key[STORE_PI_KEY];
+	snprintf(key, sizeof key, "%s/%s", region, id);
+	pthread_mutex_lock(&s->mu);
+	int i = pi_slot(s, key);
+	struct pi_snapshot *p = i >= 0 ? s->pi[i].snap : NULL;
+	if (p)
+		atomic_fetch_add(&p->refs, 1);
+	pthread_mutex_unlock(&s->mu);
+	return p;
+}
+
+struct pi_snapshot *pi_snapshot_new(void)
+{
+	struct pi_snapshot *p = calloc(1, sizeof *p);
+	if (p)
+		atomic_init(&p->refs, 1);
+	return p;
+}
+
+void pi_snapshot_release(struct pi_snapshot **p)
+{
+	if (!p || !*p)
+		return;
+	if (atomic_fetch_sub(&(*p)->refs, 1) == 1)
+		free(*p);
+	*p = NULL;
 }
 
 void plan_result_free(struct plan_result **r)

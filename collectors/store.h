@@ -131,6 +131,34 @@ void store_set_cloud_id(struct store *s, size_t t, const char *id);
 /* Set target 't''s tags ("team=payments,env=prod"), for grouping and filtering. */
 void store_set_tags(struct store *s, size_t t, const char *tags);
 
+/* ---- Performance Insights: asked for only while a pane or overlay shows the instance ---- */
+
+struct pi_snapshot {
+	atomic_int refs;
+	struct cloud_pi pi;
+};
+
+#define STORE_PI_WATCH 8 /* instances watched at once: the queries pane and an overlay need two */
+#define STORE_PI_KEY 100 /* "REGION/ID" */
+#define STORE_PI_WATCH_S 15.0 /* a pane renews its watch at each recalc (every second at least) */
+
+/*
+ * The UI shows instance REGION/ID's Performance Insights now (the queries
+ * pane, a details overlay): the cloud thread reads them while this was
+ * called within the last 'for_s' seconds, at once for a new one. Any thread.
+ */
+void store_pi_watch(struct store *s, const char *region, const char *id, double for_s);
+/* The watched instances' "REGION/ID", at most 'max'; how many (the cloud thread's side). */
+size_t store_pi_watched(struct store *s, char (*keys)[STORE_PI_KEY], size_t max);
+/* 1 once after an instance was newly watched: the cloud thread should look now. */
+int store_pi_take_request(struct store *s);
+/* Publish an instance's figures (takes ownership); dropped if no one watches it now. */
+void store_pi_publish(struct store *s, struct pi_snapshot *p);
+/* A reference to the latest figures of REGION/ID, NULL if none. */
+struct pi_snapshot *store_pi_get(struct store *s, const char *region, const char *id);
+struct pi_snapshot *pi_snapshot_new(void);
+void pi_snapshot_release(struct pi_snapshot **p);
+
 /* ---- actions: what was asked, and how it went (the actions pane) ---- */
 
 enum action_state { ACTION_QUEUED, ACTION_RUNNING, ACTION_DONE, ACTION_FAILED, ACTION_REFUSED, ACTION_DRY_RUN };

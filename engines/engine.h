@@ -41,6 +41,20 @@ struct engine_wait {
 /* What a sample reads: the cheap health probe, or everything (sessions, locks, digests). */
 enum engine_detail { ENGINE_HEALTH = 0, ENGINE_DETAIL = 1 };
 
+/*
+ * How far an action of several statements (a MySQL promote) has got, told by
+ * 'act' on its own thread: before it sends each statement and after the last
+ * answer. 'answered' statements have been answered; 'said' is where the server
+ * stands in words should nothing more come ("STOP REPLICA answered; RESET
+ * REPLICA ALL sent, no answer; SET GLOBAL read_only = OFF not sent: ...").
+ * Before a statement, -1 means dbfleet gave up on the action: the statement
+ * and the ones after it are not sent, and 'act' fails.
+ */
+struct engine_steps {
+	int (*step)(void *ctx, int answered, const char *said);
+	void *ctx;
+};
+
 struct engine_ops {
 	const char *name;   /* "postgres" */
 	unsigned caps;      /* enum engine_caps */
@@ -65,9 +79,11 @@ struct engine_ops {
 	 * Run an action on 'c' (a connection opened for it), re-checking the
 	 * object's identity in the same statement or just before; 0 with
 	 * 'outcome', or -1 with 'err' (ERR_REFUSED: the object changed).
+	 * 'steps' (NULL: none) hears how far an action of several statements
+	 * got; a single statement may go unreported.
 	 */
-	int (*act)(struct engine_conn *c, const struct db_action *a, double deadline, char *outcome, size_t n,
-		   struct err *err);
+	int (*act)(struct engine_conn *c, const struct db_action *a, double deadline, const struct engine_steps *steps,
+		   char *outcome, size_t n, struct err *err);
 	/* Close and free; NULL-safe. */
 	void (*close)(struct engine_conn *c);
 

@@ -261,8 +261,69 @@ static void hex_literal(char *out, size_t n, const char *in)
 	out[o] = '\0';
 }
 
-int my_action(const struct my_state *st, const struct db_action *a, rs_run_fn run, void *ctx, char *outcome,
-	      size_t n, struct err *err)
+/*
+ * Where a promote stands when statement 'answered' (0-2) and those after it
+ * did not run for sure: [answered][1 if that one was sent and may have run].
+ */
+static const char *const promote_left[3][2] = {
+	{"nothing was changed", "replication may be stopped; the server is still read-only"},
+	{"the server is left with replication stopped and read-only",
+	 "the server is left with replication stopped (perhaps reset) and read-only"},
+	{"the server is left with replication stopped and reset, and read-only",
+	 "replication is stopped and reset; read_only may or may not be OFF: check it"},
+};
+
+/* In words, how far statements 'stmt' got: those before 'answered' answered, that one
+ * 'how' ("sent, no answer", "failed (...)"; NULL: not sent), the rest not sent. */
+static void steps_said(char *const *stmt, int nst, int answered, const char *how, char *out, size_t n)
+{
+	int promote = nst == 3 && !strcmp(stmt[0], "STOP REPLICA"); /* my_action_sql's three */
+	size_t o = 0;
+	out[0] = '\0';
+	for (int i = 0; i < nst && o < n; i++)
+		o += (size_t)snprintf(out + o, n - o, "%s%.40s %s", i ? "; " : "", stmt[i],
+				      i < answered ? "answered" : i == answered && how ? how : "not sent");
+	/* the promote's three: what the server is left with (a failed one did not run) */
+	if (promote && answered < 3 && o < n)
+		snprintf(out + o, n - o, ": %s", promote_left[answered][how && !strncmp(how, "sent", 4)]);
+}
+
+/* Send an action's statements one at a time, telling 'steps' (NULL: nobody) how far
+ * they got; 0, or -1 with 'err' saying what was answered, what not and what not sent. */
+static int my_act_statements(char *const *stmt, int nst, rs_run_fn run, void *ctx, const struct engine_steps *steps,
+			     struct err *err)
+{
+	char said[ERR_MSG_MAX], how[96];
+	for (int i = 0; i < nst; i++) {
+		struct rs r = {0};
+		steps_said(stmt, nst, i, "sent, no answer", said, sizeof said);
+		if (steps && steps->step(steps->ctx, i, said) < 0) {
+			steps_said(stmt, nst, i, NULL, said, sizeof said);
+			err_set(err, ERR_FAIL, "stopped: dbfleet gave up on it: %s", said);
+			return -1;
+		}
+		int rc = run(ctx, stmt[i], &r);
+		if (rc < 0) {
+			snprintf(how, sizeof how, "%s (%.60s)", rc == -2 ? "sent, no answer" : "failed", r.error);
+			steps_said(stmt, nst, i, how, said, sizeof said);
+			if (nst == 1)
+				err_set(err, ERR_FAIL, "%.60s: %.180s", stmt[0], r.error);
+			else
+				err_set(err, ERR_FAIL, "%s", said);
+			rs_free(&r);
+			return -1;
+		}
+		rs_free(&r);
+	}
+	if (steps) {
+		steps_said(stmt, nst, nst, NULL, said, sizeof said);
+		steps->step(steps->ctx, nst, said);
+	}
+	return 0;
+}
+
+int my_action(const struct my_state *st, const struct db_action *a, rs_run_fn run, void *ctx,
+	      const struct engine_steps *steps, char *outcome, size_t n, struct err *err)
 {
 	char sql[1400], user[260], host[260], like[400], raw[200], stmts[256];
 	struct rs r = {0};
@@ -316,20 +377,17 @@ int my_action(const struct my_state *st, const struct db_action *a, rs_run_fn ru
 		}
 	}
 	/* one statement at a time: promote is three */
-	err->code = ERR_FAIL;
-	for (char *s = stmts, *next; s && *s; s = next) {
-		next = strstr(s, ";\n");
-		if (next) {
-			*next = '\0';
-			next += 2;
+	char *stmt[MY_ACT_STMTS_MAX];
+	int nst = 0;
+	for (char *s = stmts; s && *s && nst < MY_ACT_STMTS_MAX; nst++) {
+		stmt[nst] = s;
+		if ((s = strstr(s, ";\n"))) {
+			*s = '\0';
+			s += 2;
 		}
-		if (run(ctx, s, &r) < 0) {
-			snprintf(err->msg, sizeof err->msg, "%.60s: %.180s", s, r.error);
-			rs_free(&r);
-			return -1;
-		}
-		rs_free(&r);
 	}
+	if (my_act_statements(stmt, nst, run, ctx, nst > 1 ? steps : NULL, err) < 0)
+		return -1;
 	err->code = ERR_NONE;
 	if (a->kind == ACT_PROMOTE)
 		snprintf(outcome, n, "promoted: replication stopped and reset, read_only = OFF");

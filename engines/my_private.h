@@ -78,8 +78,11 @@ void my_state_release(struct my_state *st);
 
 /* The statements of an action (";\n"-separated for promote); 0 or -1 with 'err'. */
 int my_action_sql(const struct db_action *a, char *sql, size_t n, struct err *err);
-/* Check the server's and the connection's identity, then act; 0 with 'outcome' or -1 with 'err'. */
-int my_action(const struct my_state *st, const struct db_action *a, rs_run_fn run, void *ctx, char *outcome,
-	      size_t n, struct err *err);
+/* The most statements an action sends (promote: three). */
+#define MY_ACT_STMTS_MAX 4
+/* Check the server's and the connection's identity, then act, one statement at a time,
+ * telling 'steps' (NULL: nobody) how far several got; 0 with 'outcome' or -1 with 'err'. */
+int my_action(const struct my_state *st, const struct db_action *a, rs_run_fn run, void *ctx,
+	      const struct engine_steps *steps, char *outcome, size_t n, struct err *err);
 
 #endif

@@ -36,8 +36,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-/* Where the sample in flight is: its one round trip, result by result. */
-enum my_phase { MY_PHASE_IDLE, MY_PHASE_QUERY, MY_PHASE_STORE, MY_PHASE_NEXT, MY_PHASE_DONE };
+/* Where the sample in flight is: its one round trip, result by result, row by row. */
+enum my_phase { MY_PHASE_IDLE, MY_PHASE_QUERY, MY_PHASE_ROWS, MY_PHASE_NEXT, MY_PHASE_DONE };
 
 struct my_flight {
 	enum my_phase phase;
@@ -45,6 +45,8 @@ struct my_flight {
 	size_t len;
 	struct rs r[MY_BATCH_MAX + 1];     /* its results so far */
 	int n;
+	MYSQL_RES *res;                    /* the result being read (MY_PHASE_ROWS) */
+	struct rs_build b;                 /* its rows so far */
 	double t0;                         /* sent at: roundtrip_ms */
 	int wait;                          /* MYSQL_WAIT_* the library waits for */
 };
@@ -55,6 +57,7 @@ struct engine_conn {
 	double timeout_s;
 	struct my_state st;
 	struct my_flight f;
+	char dropped[128];                 /* why a result was refused and the handle cut ("" none) */
 };
 
 static void set_err(struct err *err, int code, const char *what, MYSQL *m)
@@ -87,6 +90,8 @@ static MYSQL *my_open(const struct my_dsn *d, double timeout_s, int nonblock, st
 	mysql_optionsv(m, MYSQL_OPT_CONNECT_TIMEOUT, &t);
 	mysql_optionsv(m, MYSQL_OPT_READ_TIMEOUT, &t);
 	mysql_optionsv(m, MYSQL_OPT_WRITE_TIMEOUT, &t);
+	unsigned long packet = RS_MAX_BYTES; /* one row can be no bigger than a whole result may be */
+	mysql_optionsv(m, MYSQL_OPT_MAX_ALLOWED_PACKET, &packet);
 	mysql_optionsv(m, MYSQL_READ_DEFAULT_GROUP, "dbfleet");
 	mysql_optionsv(m, MYSQL_OPT_CONNECT_ATTR_ADD, "program_name", "dbfleet");
 	if (!d->socket[0])
@@ -120,68 +125,82 @@ static MYSQL *my_open(const struct my_dsn *d, double timeout_s, int nonblock, st
 	return m;
 }
 
-/* A MySQL result set as rows of text, copied into one buffer the rs owns. */
-static int rs_from_mysql(MYSQL_RES *res, struct rs *r)
-{
-	int nrows = (int)mysql_num_rows(res), ncols = (int)mysql_num_fields(res);
-	if (rs_alloc(r, nrows, ncols) < 0)
-		return -1;
-	MYSQL_FIELD *f = mysql_fetch_fields(res);
-	size_t total = 0;
-	MYSQL_ROW row;
-	for (int c = 0; c < ncols; c++)
-		total += strlen(f[c].name) + 1;
-	while ((row = mysql_fetch_row(res))) {
-		unsigned long *len = mysql_fetch_lengths(res);
-		for (int c = 0; c < ncols; c++)
-			total += row[c] ? len[c] + 1 : 0;
-	}
-	char *buf = r->own = malloc(total + 1);
-	if (!buf)
-		return -1;
-	for (int c = 0; c < ncols; c++) {
-		r->name[c] = strcpy(buf, f[c].name);
-		buf += strlen(buf) + 1;
-	}
-	mysql_data_seek(res, 0);
-	for (int i = 0; (row = mysql_fetch_row(res)); i++) {
-		unsigned long *len = mysql_fetch_lengths(res);
-		for (int c = 0; c < ncols; c++) {
-			if (!row[c])
-				continue;
-			memcpy(buf, row[c], len[c]);
-			buf[len[c]] = '\0';
-			r->cell[i * ncols + c] = buf;
-			buf += len[c] + 1;
-		}
-	}
-	return 0;
-}
-
 static int lost(unsigned e)
 {
 	return e == 2006 || e == 2013 || e == 2055;
 }
 
-/* The handle's current result 'res' (mysql_store_result's) into 'out':
- * 0, -1 statement error, -2 connection lost. */
-static int take_result(MYSQL *m, MYSQL_RES *res, struct rs *out)
+/* Stop reading a result for good: the socket is shut first, so freeing an
+ * unfinished result (which reads the rest) fails at once instead of reading
+ * what a server that ignored LIMIT goes on sending. The handle is dead after. */
+static void cut(MYSQL *m, MYSQL_RES **res)
+{
+	int fd = mysql_get_socket(m);
+	if (fd >= 0)
+		shutdown(fd, SHUT_RDWR);
+	mysql_free_result(*res);
+	*res = NULL;
+}
+
+/* The handle's current result opened row by row (mysql_use_result, no I/O) into
+ * 'res' and 'b'; 1 rows follow, 0 a statement without rows (SET), -1 statement
+ * error, -2 connection lost, -3 refused (the handle cut): then 'out' holds the error. */
+static int open_result(MYSQL *m, MYSQL_RES **res, struct rs_build *b, struct rs *out)
 {
 	memset(out, 0, sizeof *out);
-	if (!res) {
+	*res = mysql_use_result(m);
+	if (!*res) {
 		if (!mysql_errno(m))
-			return 0; /* a statement without rows (SET) */
+			return 0;
 		snprintf(out->error, sizeof out->error, "%s (error %u)", mysql_error(m), mysql_errno(m));
 		return lost(mysql_errno(m)) ? -2 : -1;
 	}
-	int rc = rs_from_mysql(res, out);
-	mysql_free_result(res);
-	if (rc < 0)
+	unsigned ncols = mysql_num_fields(*res);
+	MYSQL_FIELD *f = mysql_fetch_fields(*res);
+	rs_build_init(b, (int)ncols);
+	for (unsigned c = 0; c < ncols; c++)
+		if (rs_build_add(b, f[c].name, strlen(f[c].name)) < 0) {
+			snprintf(out->error, sizeof out->error, "out of memory");
+			rs_build_free(b);
+			cut(m, res);
+			return -3;
+		}
+	return 1;
+}
+
+/* One row fetched ('row' NULL: the end, or an error): 0 more rows to read, 1 the
+ * result is whole in 'out', -1 statement error, -2 connection lost, -3 the result
+ * refused (past the bound: the handle is cut): then 'out' holds the error. */
+static int take_row(MYSQL *m, MYSQL_RES **res, struct rs_build *b, MYSQL_ROW row, struct rs *out)
+{
+	if (row) {
+		unsigned long *len = mysql_fetch_lengths(*res);
+		int rc = 0;
+		for (int c = 0; c < b->ncols && rc == 0; c++)
+			rc = rs_build_add(b, row[c], row[c] ? len[c] : 0);
+		if (rc == 0)
+			return 0;
+		snprintf(out->error, sizeof out->error, "%s", rc == -2 ? b->error : "out of memory");
+		rs_build_free(b);
+		cut(m, res);
+		return -3;
+	}
+	int rc = 1;
+	if (mysql_errno(m)) {
+		snprintf(out->error, sizeof out->error, "%s (error %u)", mysql_error(m), mysql_errno(m));
+		rc = lost(mysql_errno(m)) ? -2 : -1;
+	} else if (rs_build_end(b, out) < 0) {
 		snprintf(out->error, sizeof out->error, "out of memory");
+		rc = -1;
+	}
+	rs_build_free(b);
+	mysql_free_result(*res); /* every row read: no I/O */
+	*res = NULL;
 	return rc;
 }
 
-/* rs_run_fn: one statement on the native handle. */
+/* rs_run_fn: one statement on the native handle, read row by row; a result past the
+ * bound is refused (-2: the handle is dead, the caller drops it). */
 static int run_one(void *ctx, const char *sql, struct rs *out)
 {
 	struct engine_conn *c = ctx;
@@ -190,7 +209,17 @@ static int run_one(void *ctx, const char *sql, struct rs *out)
 		snprintf(out->error, sizeof out->error, "%s (error %u)", mysql_error(c->m), mysql_errno(c->m));
 		return lost(mysql_errno(c->m)) ? -2 : -1;
 	}
-	return take_result(c->m, mysql_store_result(c->m), out);
+	MYSQL_RES *res;
+	struct rs_build b;
+	int rc = open_result(c->m, &res, &b, out);
+	if (rc == 1)
+		while ((rc = take_row(c->m, &res, &b, mysql_fetch_row(res), out)) == 0)
+			;
+	if (rc == -3) { /* the handle is cut: to the caller, a lost connection */
+		snprintf(c->dropped, sizeof c->dropped, "%.120s", out->error);
+		rc = -2;
+	}
+	return rc == 1 ? 0 : rc;
 }
 
 static struct engine_conn *my_connect(const char *dsn, double timeout_s, struct err *err)
@@ -202,7 +231,9 @@ static struct engine_conn *my_connect(const char *dsn, double timeout_s, struct 
 	}
 	if (my_dsn_parse(dsn, &c->dsn, err) < 0 || !(c->m = my_open(&c->dsn, timeout_s, 1, err)) ||
 	    my_probe(&c->st, timeout_s, run_one, c, err) < 0) {
-		if (c->m && !err->msg[0])
+		if (c->m && !err->msg[0] && c->dropped[0])
+			err_set(err, ERR_FAIL, "probe: %s", c->dropped);
+		else if (c->m && !err->msg[0])
 			set_err(err, ERR_TIMEOUT, "probe", c->m);
 		if (c->m)
 			mysql_close(c->m);
@@ -213,8 +244,8 @@ static struct engine_conn *my_connect(const char *dsn, double timeout_s, struct 
 	return c;
 }
 
-static int my_act(struct engine_conn *c, const struct db_action *a, double deadline, char *outcome, size_t n,
-		  struct err *err)
+static int my_act(struct engine_conn *c, const struct db_action *a, double deadline,
+		  const struct engine_steps *steps, char *outcome, size_t n, struct err *err)
 {
 	(void)deadline; /* the connection's read/write timeouts bound each statement */
 	/* the connect asked for multi-statements (samples are one round trip of
@@ -224,7 +255,7 @@ static int my_act(struct engine_conn *c, const struct db_action *a, double deadl
 		set_err(err, ERR_FAIL, "cannot turn multi-statements off for the action; nothing sent", c->m);
 		return -1;
 	}
-	return my_action(&c->st, a, run_one, c, outcome, n, err);
+	return my_action(&c->st, a, run_one, c, steps, outcome, n, err);
 }
 
 static int my_explain_op(struct engine_conn *c, const struct db_explain *q, double deadline, struct db_plan *out,
@@ -236,11 +267,16 @@ static int my_explain_op(struct engine_conn *c, const struct db_explain *q, doub
 	return my_explain(&c->st, q, run_one, c, out, err);
 }
 
-/* Free what the flight holds; the connection is idle again. */
-static void flight_release(struct my_flight *f)
+/* Free what the flight holds; the connection is idle again, or dead if a
+ * result was left unread (it is cut, never read to its end). */
+static void flight_release(struct engine_conn *c)
 {
+	struct my_flight *f = &c->f;
 	for (int i = 0; i < f->n; i++)
 		rs_free(&f->r[i]);
+	if (f->res)
+		cut(c->m, &f->res);
+	rs_build_free(&f->b);
 	free(f->sql);
 	memset(f, 0, sizeof *f);
 }
@@ -252,7 +288,7 @@ static void my_close(struct engine_conn *c)
 	int fd = mysql_get_socket(c->m);
 	if (fd >= 0 && c->f.phase != MY_PHASE_IDLE && c->f.phase != MY_PHASE_DONE)
 		shutdown(fd, SHUT_RDWR); /* mid-sample: mysql_close's goodbye fails at once, never waits */
-	flight_release(&c->f);
+	flight_release(c);
 	mysql_close(c->m);
 	my_state_release(&c->st);
 	free(c);
@@ -291,6 +327,8 @@ static int flight_begin(struct engine_conn *c, int health, struct err *err)
 	return 0;
 }
 
+static int on_open(struct engine_conn *c, struct err *err);
+
 /* The batch was sent ('failed': the server or the link said no); 0 or -1 with 'err'. */
 static int on_query(struct engine_conn *c, int failed, struct err *err)
 {
@@ -298,15 +336,18 @@ static int on_query(struct engine_conn *c, int failed, struct err *err)
 		set_err(err, lost(mysql_errno(c->m)) ? ERR_TIMEOUT : ERR_FAIL, "sample", c->m);
 		return -1;
 	}
-	c->f.phase = MY_PHASE_STORE;
-	return 0;
+	return on_open(c, err);
 }
 
-/* One statement's result read; 0 or -1 with 'err'. */
-static int on_store(struct engine_conn *c, MYSQL_RES *res, struct err *err)
+/* One statement's result ended as open_result/take_row say ('rc'); 0 or -1 with 'err'. */
+static int on_result(struct engine_conn *c, int rc, struct err *err)
 {
 	struct my_flight *f = &c->f;
-	int rc = take_result(c->m, res, &f->r[f->n++]);
+	f->n++;
+	if (rc == -3) { /* refused: said on screen, and the handle is cut */
+		err_set(err, ERR_FAIL, "sample: %.200s", f->r[f->n - 1].error);
+		return -1;
+	}
 	if (rc == -2 || f->n == MY_BATCH_MAX) {
 		set_err(err, ERR_TIMEOUT, "sample", c->m);
 		return -1;
@@ -315,11 +356,32 @@ static int on_store(struct engine_conn *c, MYSQL_RES *res, struct err *err)
 	return 0;
 }
 
+/* The next statement's result is current: read it row by row; 0 or -1 with 'err'. */
+static int on_open(struct engine_conn *c, struct err *err)
+{
+	struct my_flight *f = &c->f;
+	int rc = open_result(c->m, &f->res, &f->b, &f->r[f->n]);
+	if (rc != 1)
+		return on_result(c, rc, err);
+	f->phase = MY_PHASE_ROWS;
+	return 0;
+}
+
+/* One row fetched (NULL: the end or an error); 0 or -1 with 'err'. */
+static int on_row(struct engine_conn *c, MYSQL_ROW row, struct err *err)
+{
+	struct my_flight *f = &c->f;
+	int rc = take_row(c->m, &f->res, &f->b, row, &f->r[f->n]);
+	return rc == 0 ? 0 : on_result(c, rc, err);
+}
+
 /* mysql_next_result's answer: more (0), the end (-1), or the next statement failed (> 0). */
 static int on_next(struct engine_conn *c, int next, struct err *err)
 {
 	struct my_flight *f = &c->f;
-	f->phase = next == 0 ? MY_PHASE_STORE : MY_PHASE_DONE;
+	if (next == 0)
+		return on_open(c, err);
+	f->phase = MY_PHASE_DONE;
 	if (next > 0) { /* its error goes in its slot: my_parse_batch names it */
 		memset(&f->r[f->n], 0, sizeof f->r[f->n]);
 		snprintf(f->r[f->n++].error, sizeof f->r[0].error, "%s (error %u)", mysql_error(c->m),
@@ -343,7 +405,7 @@ static int flight_end(struct engine_conn *c, int rc, struct db_sample *out, stru
 	snprintf(out->health.tls, sizeof out->health.tls, "%s", cipher ? cipher : "plaintext");
 	if (!c->st.health) /* texts age with the samples that read them */
 		textcache_tick(&c->st.texts);
-	flight_release(f);
+	flight_release(c);
 	return rc;
 }
 
@@ -354,8 +416,8 @@ static int my_sample(struct engine_conn *c, struct db_sample *out, double deadli
 		return -1;
 	int rc = on_query(c, mysql_real_query(c->m, c->f.sql, c->f.len) != 0, err);
 	while (rc == 0 && c->f.phase != MY_PHASE_DONE)
-		rc = c->f.phase == MY_PHASE_STORE ? on_store(c, mysql_store_result(c->m), err)
-						  : on_next(c, mysql_next_result(c->m), err);
+		rc = c->f.phase == MY_PHASE_ROWS ? on_row(c, mysql_fetch_row(c->f.res), err)
+						 : on_next(c, mysql_next_result(c->m), err);
 	if (rc < 0 && err->code == ERR_TIMEOUT)
 		kill_our_query(c);
 	return flight_end(c, rc, out, err);
@@ -364,14 +426,14 @@ static int my_sample(struct engine_conn *c, struct db_sample *out, double deadli
 /* ---- the non-blocking path: a sampler thread steps the same flight ---- */
 
 /* Start (ev 0) or continue (ev: MYSQL_WAIT_* that happened) the call the phase
- * needs; its wait status, 0 when the call finished with 'ret' or 'res'. */
-static int nb_call(struct engine_conn *c, int ev, int *ret, MYSQL_RES **res)
+ * needs; its wait status, 0 when the call finished with 'ret' or 'row'. */
+static int nb_call(struct engine_conn *c, int ev, int *ret, MYSQL_ROW *row)
 {
 	switch (c->f.phase) {
 	case MY_PHASE_QUERY:
 		return ev ? mysql_real_query_cont(ret, c->m, ev) : mysql_real_query_start(ret, c->m, c->f.sql, c->f.len);
-	case MY_PHASE_STORE:
-		return ev ? mysql_store_result_cont(res, c->m, ev) : mysql_store_result_start(res, c->m);
+	case MY_PHASE_ROWS:
+		return ev ? mysql_fetch_row_cont(row, c->f.res, ev) : mysql_fetch_row_start(row, c->f.res);
 	default:
 		return ev ? mysql_next_result_cont(ret, c->m, ev) : mysql_next_result_start(ret, c->m);
 	}
@@ -391,8 +453,8 @@ static int nb_run(struct engine_conn *c, int ev, struct engine_wait *w, struct e
 {
 	for (;;) {
 		int ret = 0, rc;
-		MYSQL_RES *res = NULL;
-		int status = nb_call(c, ev, &ret, &res);
+		MYSQL_ROW row = NULL;
+		int status = nb_call(c, ev, &ret, &row);
 		ev = 0;
 		if (status) {
 			nb_wait(c, status, w);
@@ -400,7 +462,7 @@ static int nb_run(struct engine_conn *c, int ev, struct engine_wait *w, struct e
 		}
 		switch (c->f.phase) {
 		case MY_PHASE_QUERY: rc = on_query(c, ret != 0, err); break;
-		case MY_PHASE_STORE: rc = on_store(c, res, err); break;
+		case MY_PHASE_ROWS: rc = on_row(c, row, err); break;
 		default: rc = on_next(c, ret, err);
 		}
 		if (rc < 0)
@@ -442,7 +504,7 @@ static int my_sample_start(struct engine_conn *c, enum engine_detail detail, str
 		nb_wait(c, MYSQL_WAIT_WRITE, w);
 		return ENGINE_STEP_WAIT;
 	}
-	flight_release(&c->f);
+	flight_release(c);
 	return ENGINE_STEP_FAIL;
 }
 

@@ -62,6 +62,7 @@ struct engine_conn {
 	unsigned timeout;   /* seconds, for SQL_ATTR_QUERY_TIMEOUT */
 	int query_timeout_ok;
 	char dbms[64];
+	int refused;        /* a result went past the bound: the connection is to be dropped */
 	struct pg_state pg;
 	struct my_state my;
 	struct mssql_state ms;
@@ -133,75 +134,54 @@ static void conn_string(const char *dsn, unsigned t, char *out, size_t n)
 	}
 }
 
-/* One result set into 'out' (copied: the statement is freed right after). */
+/* The longest value kept whole (the texts dbfleet asks for are 4,096 characters at most). */
+#define ODBC_VALUE_MAX 65536
+
+/* Column 'c' of the fetched row into 'b', in pieces: a long value arrives as
+ * several (SQL_SUCCESS_WITH_INFO: more), and past ODBC_VALUE_MAX the rest is
+ * left unread. As rs_build_add. */
+static int fetch_value(SQLHSTMT st, int c, struct rs_build *b)
+{
+	char piece[1024];
+	size_t total = 0;
+	for (int first = 1;; first = 0) {
+		SQLLEN ind = 0;
+		SQLRETURN rc = SQLGetData(st, (SQLUSMALLINT)(c + 1), SQL_C_CHAR, piece, sizeof piece, &ind);
+		if (!SQL_SUCCEEDED(rc) || ind == SQL_NULL_DATA)
+			return first ? rs_build_add(b, ind == SQL_NULL_DATA ? NULL : "", 0) : 0;
+		size_t got = ind == SQL_NO_TOTAL || ind >= (SQLLEN)sizeof piece ? sizeof piece - 1 : (size_t)ind;
+		int brc = first ? rs_build_add(b, piece, got) : rs_build_more(b, piece, got);
+		total += got;
+		if (brc < 0 || rc == SQL_SUCCESS || total >= ODBC_VALUE_MAX)
+			return brc;
+	}
+}
+
+/* One result set into 'out' (copied: the statement is freed right after), counted
+ * row by row as it is fetched: 0; -1 out of memory; -2 past the bound of rs.h
+ * (out->error says so; the connection is to be dropped). */
 static int fetch_all(SQLHSTMT st, struct rs *out)
 {
 	SQLSMALLINT ncols = 0;
 	SQLNumResultCols(st, &ncols);
-	size_t cap = 4096, len = 0, nrows = 0, rowcap = 64;
-	char *buf = malloc(cap);
-	long *off = malloc(rowcap * (size_t)(ncols ? ncols : 1) * sizeof *off); /* -1 = NULL */
-	if (!buf || !off)
-		goto oom;
-	for (int c = 0; c < ncols; c++) { /* names first */
-		SQLCHAR name[128];
+	struct rs_build b;
+	rs_build_init(&b, ncols);
+	int rc = 0;
+	for (int c = 0; c < ncols && rc == 0; c++) { /* names first */
+		SQLCHAR name[128] = "";
 		SQLSMALLINT nl = 0;
 		SQLDescribeCol(st, (SQLUSMALLINT)(c + 1), name, sizeof name, &nl, NULL, NULL, NULL, NULL);
-		size_t l = strlen((char *)name) + 1;
-		if (len + l > cap && !(buf = realloc(buf, cap = (len + l) * 2)))
-			goto oom;
-		memcpy(buf + len, name, l);
-		len += l;
+		rc = rs_build_add(&b, (const char *)name, strlen((const char *)name));
 	}
-	while (ncols && SQL_SUCCEEDED(SQLFetch(st))) {
-		if (nrows == rowcap && !(off = realloc(off, (rowcap *= 2) * (size_t)ncols * sizeof *off)))
-			goto oom;
-		for (int c = 0; c < ncols; c++) {
-			SQLLEN ind = 0;
-			char piece[1024];
-			off[nrows * (size_t)ncols + (size_t)c] = (long)len;
-			int null = 0;
-			/* long values arrive in pieces: SQL_SUCCESS_WITH_INFO means more */
-			for (;;) {
-				SQLRETURN rc = SQLGetData(st, (SQLUSMALLINT)(c + 1), SQL_C_CHAR, piece, sizeof piece, &ind);
-				if (!SQL_SUCCEEDED(rc) || ind == SQL_NULL_DATA) {
-					null = ind == SQL_NULL_DATA;
-					break;
-				}
-				size_t got = ind == SQL_NO_TOTAL || ind >= (SQLLEN)sizeof piece ? sizeof piece - 1 : (size_t)ind;
-				if (len + got + 1 > cap && !(buf = realloc(buf, cap = (len + got + 1) * 2)))
-					goto oom;
-				memcpy(buf + len, piece, got);
-				len += got;
-				if (rc == SQL_SUCCESS || len > 65536)
-					break;
-			}
-			if (null)
-				off[nrows * (size_t)ncols + (size_t)c] = -1;
-			else
-				buf[len++] = '\0';
-			if (len + 1 > cap && !(buf = realloc(buf, cap *= 2)))
-				goto oom;
-		}
-		nrows++;
-	}
-	if (rs_alloc(out, (int)nrows, ncols) < 0)
-		goto oom;
-	out->own = buf;
-	size_t p = 0;
-	for (int c = 0; c < ncols; c++) {
-		out->name[c] = buf + p;
-		p += strlen(buf + p) + 1;
-	}
-	for (size_t i = 0; i < nrows * (size_t)ncols; i++)
-		out->cell[i] = off[i] < 0 ? NULL : buf + off[i];
-	free(off);
-	return 0;
-oom:
-	free(buf);
-	free(off);
-	snprintf(out->error, sizeof out->error, "out of memory");
-	return -1;
+	while (rc == 0 && ncols && SQL_SUCCEEDED(SQLFetch(st)))
+		for (int c = 0; c < ncols && rc == 0; c++)
+			rc = fetch_value(st, c, &b);
+	if (rc == 0 && rs_build_end(&b, out) < 0)
+		rc = -1;
+	if (rc < 0)
+		snprintf(out->error, sizeof out->error, "%s", rc == -2 ? b.error : "out of memory");
+	rs_build_free(&b);
+	return rc;
 }
 
 static void unlist(struct armed *a)
@@ -340,8 +320,8 @@ static int run_one(void *ctx, const char *sql, struct rs *out)
 		ret = 0;
 	else if (!SQL_SUCCEEDED(rc))
 		ret = diag(SQL_HANDLE_STMT, st, out->error, sizeof out->error) ? -2 : -1;
-	else
-		ret = fetch_all(st, out);
+	else if ((ret = fetch_all(st, out)) == -2)
+		c->refused = 1; /* to the caller, a lost connection: it drops it */
 	disarm(c);
 	SQLFreeHandle(SQL_HANDLE_STMT, st);
 	return ret;
@@ -440,7 +420,7 @@ static int odbc_sample(struct engine_conn *c, struct db_sample *out, double dead
 	int rc = rs_run_batch(run_one, c, sql, r, (int)(sizeof r / sizeof r[0]), &n);
 	free(sql);
 	if (rc == -2) {
-		err_set(err, ERR_TIMEOUT, "sample: %.240s", n ? r[n - 1].error : "connection lost");
+		err_set(err, c->refused ? ERR_FAIL : ERR_TIMEOUT, "sample: %.240s", n ? r[n - 1].error : "connection lost");
 		if (!n)
 			diag(SQL_HANDLE_DBC, c->dbc, err->msg, sizeof err->msg);
 	} else if (c->d == D_PG) {
@@ -471,8 +451,8 @@ static int odbc_action_sql(const struct db_action *a, char *sql, size_t n, struc
 	return -1;
 }
 
-static int odbc_act(struct engine_conn *c, const struct db_action *a, double deadline, char *outcome, size_t n,
-		    struct err *err)
+static int odbc_act(struct engine_conn *c, const struct db_action *a, double deadline,
+		    const struct engine_steps *steps, char *outcome, size_t n, struct err *err)
 {
 	static const char *const names[] = {[D_PG] = "postgres", [D_MY] = "mysql", [D_MSSQL] = "mssql"};
 	if (strcmp(a->dialect, names[c->d])) { /* the DSN now reaches another kind of server */
@@ -482,7 +462,7 @@ static int odbc_act(struct engine_conn *c, const struct db_action *a, double dea
 	}
 	(void)deadline; /* run_one sets each statement's own deadline for the canceller */
 	return c->d == D_PG ? pg_action(a, run_one, c, outcome, n, err)
-	       : c->d == D_MY ? my_action(&c->my, a, run_one, c, outcome, n, err)
+	       : c->d == D_MY ? my_action(&c->my, a, run_one, c, steps, outcome, n, err)
 	       : mssql_action(a, run_one, c, outcome, n, err);
 }
 

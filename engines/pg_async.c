@@ -17,6 +17,10 @@
  *   every statement, as before.
  * - Results are read with PQconsumeInput/PQisBusy/PQgetResult, never
  *   waiting: a step returns ENGINE_STEP_WAIT with the socket and events.
+ *   Each query's rows come one at a time (single-row mode, set before its
+ *   first row is parsed, in the pipeline too) into c->rows under the bound of
+ *   rs.h: a server that ignores LIMIT is cut off (the step fails, the
+ *   sampler drops the connection) before it fills memory.
  * - Abandon (deadline passed; on a blocking worker): PQcancel, then close.
  */
 #include "engine.h"
@@ -81,30 +85,36 @@ struct engine_conn *pg_async_connect_start(const char *dsn, const char *hostaddr
 	return c;
 }
 
-/* Read what has arrived into c->res (plain: every result until the end). 1 all in, 0 wait, -1 lost. */
+/* Read what has arrived into c->res and c->rows (plain: every result until the end).
+ * 1 all in, 0 wait, -1 lost or a result past the bound (drop the connection). */
 static int read_plain(struct engine_conn *c, struct err *err)
 {
 	if (!PQconsumeInput(c->pg)) {
 		pg_set_err(err, ERR_FAIL, "query", PQerrorMessage(c->pg));
 		return -1;
 	}
-	while (!PQisBusy(c->pg)) {
+	for (;;) {
+		PQsetSingleRowMode(c->pg); /* before each statement's rows are parsed; refused (harmless) mid-result */
+		if (PQisBusy(c->pg))
+			return 0;
 		PGresult *r = PQgetResult(c->pg);
 		if (!r)
 			return 1;
-		if (c->nres < PG_PART_N)
+		int row = c->nres < PG_PART_N ? pg_take_row(c, c->nres, r, err) : 0;
+		if (row < 0)
+			return -1;
+		if (row == 0 && c->nres < PG_PART_N)
 			c->res[c->nres++] = r;
-		else
+		else if (row == 0)
 			PQclear(r);
 	}
-	return 0;
 }
 
 static int probe_result(void *ctx, const char *sql, struct rs *out)
 {
 	(void)sql;
 	struct engine_conn *c = ctx;
-	pg_rs_from(c->res[0], out);
+	pg_rs_of(c, 0, out);
 	return out->error[0] ? -1 : 0;
 }
 
@@ -141,10 +151,7 @@ int pg_async_connect_step(struct engine_conn *c, struct engine_wait *w, struct e
 	if (rc == 0)
 		return wait_for(c, w, POLLIN);
 	rc = c->nres == 1 ? pg_probe(&c->st, probe_result, c, err) : (pg_set_err(err, ERR_FAIL, "probe", "no answer"), -1);
-	for (int i = 0; i < c->nres; i++) {
-		PQclear(c->res[i]);
-		c->res[i] = NULL;
-	}
+	pg_results_clear(c);
 	c->nres = 0;
 	if (rc < 0)
 		return ENGINE_STEP_FAIL;
@@ -245,7 +252,10 @@ static int read_pipeline(struct engine_conn *c, struct err *err)
 		pg_set_err(err, ERR_FAIL, "query", PQerrorMessage(c->pg));
 		return -1;
 	}
-	while (!PQisBusy(c->pg)) {
+	for (;;) {
+		PQsetSingleRowMode(c->pg); /* before each query's rows are parsed; refused (harmless) otherwise */
+		if (PQisBusy(c->pg))
+			return 0;
 		PGresult *r = PQgetResult(c->pg);
 		if (!r) {
 			c->nres++;
@@ -263,6 +273,11 @@ static int read_pipeline(struct engine_conn *c, struct err *err)
 				part = i;
 			k -= prep + 1;
 		}
+		int row = part >= 0 ? pg_take_row(c, part, r, err) : 0;
+		if (row < 0)
+			return -1;
+		if (row > 0)
+			continue;
 		if (part >= 0 && PQresultStatus(r) == PGRES_COMMAND_OK) {
 			c->prepared_now |= 1u << c->st.part[part]; /* its prepare went through */
 			PQclear(r);
@@ -271,7 +286,6 @@ static int read_pipeline(struct engine_conn *c, struct err *err)
 		else
 			PQclear(r);
 	}
-	return 0;
 }
 
 /* After a pipeline: which parts are prepared now; -1 when prepared statements were
@@ -303,10 +317,7 @@ int pg_async_sample_step(struct engine_conn *c, struct db_sample *out, struct en
 	int n = c->nres;
 	if (c->step == ST_PIPE && settle_prepared(c) < 0) {
 		/* a pooler lost our prepared statements: ask again the plain way, same sample */
-		for (int i = 0; i < PG_PART_N + 1; i++) {
-			PQclear(c->res[i]);
-			c->res[i] = NULL;
-		}
+		pg_results_clear(c);
 		if (!send_plain(c) || flush(c, err) < 0) {
 			pg_set_err(err, ERR_FAIL, "query", PQerrorMessage(c->pg));
 			return ENGINE_STEP_FAIL;

@@ -21,7 +21,8 @@ struct engine_conn {
 	unsigned prepared_now; /* ... by the pipeline in flight */
 	char pname[PG_PART_N][24]; /* each part's prepared statement name: "dbfleet_<part>_<hash of its text>" */
 	int flushing;       /* output still queued: wait for writable too */
-	PGresult *res[PG_PART_N + 1]; /* the sample's results, by part */
+	PGresult *res[PG_PART_N + 1]; /* the sample's results, by part (single-row mode: how each ended) */
+	struct rs_build rows[PG_PART_N + 1]; /* ... and their rows, read one at a time under the bound */
 	int nres;           /* results taken (plain) or the part being read (pipeline) */
 	double t0;
 	char where[160];    /* "host h:p" for messages */
@@ -45,6 +46,16 @@ int pg_explain(struct engine_conn *c, const struct db_explain *q, double deadlin
 	       struct err *err);
 /* A libpq result as rows of text (pointers into it: free the rs, then clear it). */
 void pg_rs_from(PGresult *res, struct rs *r);
+/* Result 'r' of slot 'i' (c->res, c->rows) read in single-row mode: a row goes
+ * into c->rows[i] under the bound and 'r' is freed: 1; 0 when 'r' is not a row
+ * (the caller keeps it); -1 past the bound or out of memory, with 'err' (ERR_FAIL:
+ * stop reading and drop the connection). */
+int pg_take_row(struct engine_conn *c, int i, PGresult *r, struct err *err);
+/* Slot 'i' as rows of text: the rows read one at a time, or c->res[i] itself (an
+ * error, no rows: then 'out' points into it, so free 'out' before it). */
+void pg_rs_of(struct engine_conn *c, int i, struct rs *out);
+/* Free c->res[0..PG_PART_N] and c->rows alike. */
+void pg_results_clear(struct engine_conn *c);
 /* Parse the results in c->res[0..n) into 'out' and free them; 0 or -1 with 'err'. */
 int pg_finish_sample(struct engine_conn *c, int n, struct db_sample *out, struct err *err);
 

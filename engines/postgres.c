@@ -125,14 +125,56 @@ PGconn *pg_open_params(const char *const *keys, const char *const *vals, int exp
 	return pg;
 }
 
-/*
- * Send 'sql' and collect up to 'max' results before 'deadline'. On timeout
- * the query is cancelled and drained briefly; the caller must then drop the
- * connection when -1 is returned with ERR_TIMEOUT.
- */
-static int pg_run(PGconn *pg, const char *sql, PGresult **res, int max, double deadline,
-		  struct err *err)
+int pg_take_row(struct engine_conn *c, int i, PGresult *r, struct err *err)
 {
+	if (PQresultStatus(r) != PGRES_SINGLE_TUPLE)
+		return 0;
+	struct rs_build *b = &c->rows[i];
+	int rc = 0, ncols = PQnfields(r);
+	if (!b->ncells) { /* the first row: the names first */
+		rs_build_init(b, ncols);
+		for (int k = 0; k < ncols && rc == 0; k++)
+			rc = rs_build_add(b, PQfname(r, k), strlen(PQfname(r, k)));
+	}
+	for (int k = 0; k < ncols && rc == 0; k++)
+		rc = rs_build_add(b, PQgetisnull(r, 0, k) ? NULL : PQgetvalue(r, 0, k), (size_t)PQgetlength(r, 0, k));
+	PQclear(r);
+	if (rc == 0)
+		return 1;
+	err_set(err, ERR_FAIL, "query: %.200s", rc == -2 ? b->error : "out of memory");
+	return -1;
+}
+
+void pg_results_clear(struct engine_conn *c)
+{
+	for (int i = 0; i < PG_PART_N + 1; i++) {
+		PQclear(c->res[i]);
+		c->res[i] = NULL;
+		rs_build_free(&c->rows[i]);
+	}
+}
+
+void pg_rs_of(struct engine_conn *c, int i, struct rs *out)
+{
+	if (c->rows[i].ncells && PQresultStatus(c->res[i]) == PGRES_TUPLES_OK) {
+		if (rs_build_end(&c->rows[i], out) < 0) {
+			memset(out, 0, sizeof *out);
+			copy(out->error, sizeof out->error, "out of memory");
+		}
+	} else
+		pg_rs_from(c->res[i], out);
+	rs_build_free(&c->rows[i]);
+}
+
+/*
+ * Send 'sql' and collect up to 'max' results in c->res (their rows in c->rows,
+ * read in single-row mode under the bound) before 'deadline'. On timeout the
+ * query is cancelled and drained briefly; the caller must then drop the
+ * connection when -1 is returned with ERR_TIMEOUT, or with ERR_FAIL past the bound.
+ */
+static int pg_run(struct engine_conn *c, const char *sql, int max, double deadline, struct err *err)
+{
+	PGconn *pg = c->pg;
 	int n = 0;
 	if (!PQsendQuery(pg, sql)) {
 		pg_set_err(err, ERR_FAIL, "query", PQerrorMessage(pg));
@@ -145,6 +187,7 @@ static int pg_run(PGconn *pg, const char *sql, PGresult **res, int max, double d
 	if (rc < 0)
 		goto lost;
 	for (;;) {
+		PQsetSingleRowMode(pg); /* before each statement's rows are parsed; refused (harmless) mid-result */
 		while (PQisBusy(pg)) {
 			int w = pg_wait(pg, 0, deadline);
 			if (w == 0)
@@ -155,15 +198,19 @@ static int pg_run(PGconn *pg, const char *sql, PGresult **res, int max, double d
 		PGresult *r = PQgetResult(pg);
 		if (!r)
 			break;
-		if (n < max)
-			res[n++] = r;
-		else
+		int row = n < max ? pg_take_row(c, n, r, err) : 0;
+		if (row < 0) {
+			pg_results_clear(c);
+			return -1;
+		}
+		if (row == 0 && n < max)
+			c->res[n++] = r;
+		else if (row == 0)
 			PQclear(r);
 	}
 	return n;
 timeout:
-	for (int i = 0; i < n; i++)
-		PQclear(res[i]);
+	pg_results_clear(c);
 	/* ask the server to stop too; this may block on a hung host, which is
 	 * why the collector's watchdog can abandon this thread */
 	PGcancel *cn = PQgetCancel(pg);
@@ -174,8 +221,7 @@ timeout:
 	pg_set_err(err, ERR_TIMEOUT, "query", "no answer before the deadline");
 	return -1;
 lost:
-	for (int i = 0; i < n; i++)
-		PQclear(res[i]);
+	pg_results_clear(c);
 	pg_set_err(err, ERR_FAIL, "query", PQerrorMessage(pg));
 	return -1;
 }
@@ -207,17 +253,18 @@ void pg_rs_from(PGresult *res, struct rs *r)
 static int run_one(void *ctx, const char *sql, struct rs *out)
 {
 	struct engine_conn *c = ctx;
-	struct err err;
-	PGresult *res[1];
-	if (pg_run(c->pg, sql, res, 1, c->deadline, &err) != 1) {
-		copy(out->error, sizeof out->error, err.msg);
+	struct err err = {0};
+	memset(out, 0, sizeof *out);
+	if (pg_run(c, sql, 1, c->deadline, &err) != 1) {
+		copy(out->error, sizeof out->error, err.msg[0] ? err.msg : "no answer");
+		pg_results_clear(c);
 		return -1;
 	}
-	pg_rs_from(res[0], out);
-	/* the cells point into res: keep it until the caller frees the rs */
-	out->own = NULL;
+	pg_rs_of(c, 0, out);
+	/* an error's or an empty result's cells point into it: keep it until the caller frees the rs */
 	PQclear(c->probe);
-	c->probe = res[0];
+	c->probe = c->res[0];
+	c->res[0] = NULL;
 	return out->error[0] ? -1 : 0;
 }
 
@@ -246,8 +293,7 @@ static void pg_close(struct engine_conn *c)
 	if (!c)
 		return;
 	PQfinish(c->pg);
-	for (int i = 0; i < PG_PART_N + 1; i++)
-		PQclear(c->res[i]);
+	pg_results_clear(c);
 	pg_state_release(&c->st);
 	free(c);
 }
@@ -258,13 +304,11 @@ int pg_finish_sample(struct engine_conn *c, int n, struct db_sample *out, struct
 	snprintf(out->health.tls, sizeof out->health.tls, "%s", PQsslInUse(c->pg) ? (proto ? proto : "TLS") : "plaintext");
 	struct rs rs[PG_PART_N + 1];
 	for (int i = 0; i < n; i++)
-		pg_rs_from(c->res[i], &rs[i]);
+		pg_rs_of(c, i, &rs[i]);
 	int rc = pg_parse_batch(&c->st, rs, n, out, err);
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; i < n; i++)
 		rs_free(&rs[i]);
-		PQclear(c->res[i]);
-		c->res[i] = NULL;
-	}
+	pg_results_clear(c);
 	textcache_tick(&c->st.texts);
 	return rc;
 }
@@ -278,7 +322,7 @@ static int pg_sample(struct engine_conn *c, struct db_sample *out, double deadli
 		return -1;
 	}
 	double t0 = clock_mono();
-	int n = pg_run(c->pg, sql, c->res, PG_PART_N, deadline, err);
+	int n = pg_run(c, sql, PG_PART_N, deadline, err);
 	free(sql);
 	if (n < 0)
 		return -1;
@@ -286,9 +330,10 @@ static int pg_sample(struct engine_conn *c, struct db_sample *out, double deadli
 	return pg_finish_sample(c, n, out, err);
 }
 
-static int pg_act(struct engine_conn *c, const struct db_action *a, double deadline, char *outcome, size_t n,
-		  struct err *err)
+static int pg_act(struct engine_conn *c, const struct db_action *a, double deadline,
+		  const struct engine_steps *steps, char *outcome, size_t n, struct err *err)
 {
+	(void)steps; /* one statement: the action worker knows it was sent */
 	c->deadline = deadline;
 	int rc = pg_action(a, run_one, c, outcome, n, err);
 	PQclear(c->probe);

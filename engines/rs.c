@@ -1,4 +1,4 @@
-/* rs.c - results as rows of text, and running a batch one statement at a time. */
+/* rs.c - results as rows of text (read under one bound for every engine), and running a batch one statement at a time. */
 #include "rs.h"
 
 #include <stdarg.h>
@@ -95,4 +95,109 @@ int rs_run_action(rs_run_fn run, void *ctx, const char *sql, struct rs *r, struc
 int rs_plain(const char *s, const char *allowed)
 {
 	return *s && strspn(s, allowed) == strlen(s);
+}
+
+void rs_build_init(struct rs_build *b, int ncols)
+{
+	memset(b, 0, sizeof *b);
+	b->ncols = ncols;
+}
+
+void rs_build_free(struct rs_build *b)
+{
+	free(b->buf);
+	free(b->off);
+	memset(b, 0, sizeof *b);
+}
+
+int rs_build_rows(const struct rs_build *b)
+{
+	return b->ncols > 0 && b->ncells > (size_t)b->ncols ? (int)((b->ncells - 1) / (size_t)b->ncols) : 0;
+}
+
+static int over_bytes(struct rs_build *b)
+{
+	snprintf(b->error, sizeof b->error, "result over %zu MiB: the server ignored LIMIT; connection dropped",
+		 RS_MAX_BYTES >> 20);
+	return -2;
+}
+
+/* Room for 'more' bytes of text (and its NUL), within the bound; 0, -1, -2. */
+static int build_room(struct rs_build *b, size_t more)
+{
+	if (more > RS_MAX_BYTES || b->len + more + 1 + b->offcap * sizeof *b->off > RS_MAX_BYTES)
+		return over_bytes(b);
+	if (b->len + more + 1 <= b->cap)
+		return 0;
+	size_t ncap = (b->len + more + 1) * 2 > 4096 ? (b->len + more + 1) * 2 : 4096;
+	char *nb = realloc(b->buf, ncap);
+	if (!nb)
+		return -1;
+	b->buf = nb;
+	b->cap = ncap;
+	return 0;
+}
+
+int rs_build_add(struct rs_build *b, const char *v, size_t len)
+{
+	if (b->ncols <= 0)
+		return 0; /* a statement without columns has no cells */
+	if (b->ncells >= (size_t)b->ncols && (b->ncells - (size_t)b->ncols) % (size_t)b->ncols == 0 &&
+	    rs_build_rows(b) >= RS_MAX_ROWS) { /* a new row past the last allowed */
+		snprintf(b->error, sizeof b->error, "result over %d rows: the server ignored LIMIT; connection dropped",
+			 RS_MAX_ROWS);
+		return -2;
+	}
+	if (b->ncells == b->offcap) {
+		size_t ncap = b->offcap ? b->offcap * 2 : 64;
+		if (b->len + ncap * sizeof *b->off > RS_MAX_BYTES)
+			return over_bytes(b);
+		size_t *no = realloc(b->off, ncap * sizeof *no);
+		if (!no)
+			return -1;
+		b->off = no;
+		b->offcap = ncap;
+	}
+	int rc = build_room(b, v ? len : 0);
+	if (rc < 0)
+		return rc;
+	b->off[b->ncells++] = v ? b->len : RS_BUILD_NULL;
+	if (v) {
+		memcpy(b->buf + b->len, v, len);
+		b->len += len;
+		b->buf[b->len++] = '\0';
+	}
+	return 0;
+}
+
+int rs_build_more(struct rs_build *b, const char *v, size_t len)
+{
+	if (!b->ncells || b->off[b->ncells - 1] == RS_BUILD_NULL)
+		return rs_build_add(b, v, len);
+	int rc = build_room(b, len);
+	if (rc < 0)
+		return rc;
+	memcpy(b->buf + b->len - 1, v, len); /* over the cell's NUL */
+	b->len += len;
+	b->buf[b->len - 1] = '\0';
+	return 0;
+}
+
+int rs_build_end(struct rs_build *b, struct rs *out)
+{
+	int nrows = rs_build_rows(b);
+	if (rs_alloc(out, nrows, b->ncols) < 0)
+		return -1;
+	size_t n = b->ncols ? (size_t)(nrows + 1) * (size_t)b->ncols : 0;
+	for (size_t i = 0; i < n && i < b->ncells; i++) {
+		const char *v = b->off[i] == RS_BUILD_NULL ? NULL : b->buf + b->off[i];
+		if (i < (size_t)b->ncols)
+			out->name[i] = v ? v : "";
+		else
+			out->cell[i - (size_t)b->ncols] = v;
+	}
+	out->own = b->buf; /* the cells point into it */
+	b->buf = NULL;
+	rs_build_free(b);
+	return 0;
 }

@@ -21,6 +21,46 @@ struct rs {
 	void *own;           /* text this result owns (ODBC copies), freed with it */
 };
 
+/*
+ * The most one statement's result may hold, whatever the engine, counted while
+ * it is read: past it the server ignored the LIMIT it was sent (or a view
+ * stands in for what dbfleet reads), so reading stops and the connection is
+ * dropped. 50,000 rows is 25 times the largest LIMIT or TOP dbfleet sends
+ * (2,000) and 5 times the largest default statement-statistics table
+ * (performance_schema's 10,000 digests; pg_stat_statements keeps 5,000); the
+ * bytes count the text and the cells' offsets. MySQL's max_allowed_packet is
+ * set to the bytes, so a single row cannot pass them either.
+ */
+#define RS_MAX_ROWS 50000
+#define RS_MAX_BYTES ((size_t)16 << 20)
+
+/* A result read cell by cell (the column names first, then row after row),
+ * copied into one buffer that the finished rs owns. */
+struct rs_build {
+	int ncols;
+	size_t ncells;       /* cells added, names included */
+	char *buf;           /* their text, each cell NUL-terminated */
+	size_t len, cap;
+	size_t *off;         /* each cell's offset in buf; RS_BUILD_NULL for SQL NULL */
+	size_t offcap;
+	char error[128];     /* why the result was refused (-2) */
+};
+#define RS_BUILD_NULL ((size_t)-1)
+
+/* Start a result of 'ncols' columns (the builder zeroed or freed before). */
+void rs_build_init(struct rs_build *b, int ncols);
+/* Add the next cell, 'len' bytes of 'v' (NULL: SQL NULL): 0; -1 out of memory;
+ * -2 the result is past RS_MAX_ROWS or RS_MAX_BYTES (b->error says which). */
+int rs_build_add(struct rs_build *b, const char *v, size_t len);
+/* Add 'len' more bytes to the cell added last (a long value read in pieces); as rs_build_add. */
+int rs_build_more(struct rs_build *b, const char *v, size_t len);
+/* The rows added so far (the names not counted). */
+int rs_build_rows(const struct rs_build *b);
+/* The cells as 'out', which then owns the text; the builder is empty after. 0 or -1 out of memory. */
+int rs_build_end(struct rs_build *b, struct rs *out);
+/* Let go of what the builder holds; NULL-safe, zeroes it. */
+void rs_build_free(struct rs_build *b);
+
 /* Run one statement and read all of it into 'out'. 0; -1 the statement failed
  * (out->error says why); -2 the connection failed (the caller's err says why). */
 typedef int (*rs_run_fn)(void *ctx, const char *sql, struct rs *out);

@@ -193,6 +193,8 @@ struct cloud_instance {
 	double metric_at[CW_N];   /* its timestamp, epoch seconds; 0 unknown */
 	double hourly_usd;        /* on-demand estimate from the class, -1 unknown */
 	char maintenance[160];    /* pending maintenance: "system-update: New OS patch (2026-12-04)", "" none */
+	char resource_id[64];     /* DbiResourceId "db-ABC...": how Performance Insights names it */
+	int pi_enabled;           /* PerformanceInsightsEnabled */
 };
 
 /* One RDS event (DescribeEvents): failovers, reboots, backups, maintenance. */
@@ -203,6 +205,44 @@ struct cloud_event {
 	char type[24];            /* SourceType: db-instance, db-cluster, ... */
 	char category[48];        /* the first EventCategory */
 	char message[256];
+};
+
+/* ---- Performance Insights: one instance's load, read only while a pane shows it ---- */
+
+#define PI_TOP_SQL 10
+#define PI_WAITS 8
+#define PI_TEXT_MAX 4096          /* GetDimensionKeyDetails' default limit on statement text */
+
+/* One digest (db.sql_tokenized) by its average active sessions over the window. */
+struct pi_sql {
+	char id[64];              /* db.sql_tokenized.id */
+	double load;              /* average active sessions */
+	char wait[96];            /* the wait event it spends most of that in, "" unknown */
+	int full;                 /* text is whole: short enough, or GetDimensionKeyDetails' text */
+	char text[PI_TEXT_MAX];   /* raw: sanitise before display */
+};
+
+/* One wait event (db.wait_event) by its average active sessions. */
+struct pi_wait {
+	char name[96];
+	char type[48];
+	double load;
+};
+
+struct cloud_pi {
+	char region[32];
+	char id[64];              /* the instance's DBInstanceIdentifier */
+	char resource_id[64];
+	double fetched_at;        /* epoch seconds; 0 never */
+	int window_s;             /* the averages are over this many seconds before fetched_at */
+	double load;              /* db.load.avg, all of it; -1 unknown */
+	int vcpus;                /* of its class (built-in table, [vcpus] overrides), -1 unknown */
+	struct pi_wait wait[PI_WAITS];
+	int nwait;
+	struct pi_sql sql[PI_TOP_SQL];
+	int nsql;
+	unsigned requests;        /* PI requests this fetch took */
+	char error[300];          /* why the last fetch failed, "" when it did not */
 };
 
 /* Cost Explorer, summed: month to date, forecast, breakdowns, daily totals. */

@@ -563,7 +563,9 @@ static int fleet_command(struct pane *p, enum pane_cmd cmd, struct pane_ctx *ctx
 	if (r->ref.kind == ROW_GROUP)
 		return fleet_toggle_group(p);
 	if (r->ref.kind == ROW_AWS) {
+		p->overlay_ref = r->ref;
 		fleet_cloud_detail(p, ctx, &r->ref);
+		p->overlay_refresh = fleet_cloud_refresh; /* live: Performance Insights arrive after it opens */
 		return 1;
 	}
 	ctx->target = r->ref.target;

@@ -20,6 +20,49 @@ const struct cloud_instance *cloud_of_ref(const struct cloud_snapshot *c, const 
 	return NULL;
 }
 
+#define PI_OVERLAY_SQL 5      /* digests the overlay lists; the queries pane has them all */
+#define PI_OVERLAY_SQL_COLS 100
+
+/*
+ * Performance Insights' lines for an instance with PI on (the overlay
+ * watches it while open: PI is read for what is shown, nothing else).
+ * The bytes written.
+ */
+static int pi_lines(char *buf, size_t n, const struct pane_ctx *ctx, const struct cloud_instance *ci)
+{
+	if (!ci->pi_enabled)
+		return snprintf(buf, n, "\nPerformance Insights: off\n");
+	store_pi_watch(ctx->store, ci->region, ci->id, STORE_PI_WATCH_S);
+	struct pi_snapshot *ps = store_pi_get(ctx->store, ci->region, ci->id);
+	if (!ps)
+		return snprintf(buf, n, "\nPerformance Insights: asking...\n");
+	const struct cloud_pi *pi = &ps->pi;
+	char age[32];
+	fmt_age(age, sizeof age, epoch_s() - pi->fetched_at);
+	int o = snprintf(buf, n, "\nPerformance Insights (%s, last %d min, %s ago):%s%s\n", pi->resource_id,
+			 pi->window_s / 60, pi->fetched_at > 0 ? age : "-", pi->error[0] ? " " : "", pi->error);
+	if (pi->load >= 0 && o < (int)n)
+		o += snprintf(buf + o, n - (size_t)o, "  load %.2f average active sessions", pi->load);
+	if (pi->load >= 0 && pi->vcpus > 0 && o < (int)n)
+		o += snprintf(buf + o, n - (size_t)o, " of %d vCPUs (%.0f%%)", pi->vcpus, 100 * pi->load / pi->vcpus);
+	for (int i = 0; i < pi->nwait && o < (int)n; i++)
+		o += snprintf(buf + o, n - (size_t)o, "%s%s %.2f", i ? ", " : "\n  waits: ", pi->wait[i].name,
+			      pi->wait[i].load);
+	for (int i = 0; i < pi->nsql && i < PI_OVERLAY_SQL && o < (int)n; i++) {
+		char sql[PI_OVERLAY_SQL_COLS + 1];
+		size_t k = 0;
+		for (const char *s = pi->sql[i].text; *s && k < PI_OVERLAY_SQL_COLS; s++) /* one line each */
+			sql[k++] = strchr("\r\n\t", *s) ? ' ' : *s;
+		sql[k] = '\0';
+		o += snprintf(buf + o, n - (size_t)o, "%s  %6.2f  %s", i ? "\n" : "\n  top SQL (average active sessions):\n",
+			      pi->sql[i].load, sql);
+	}
+	if (o < (int)n)
+		o += snprintf(buf + o, n - (size_t)o, "\n");
+	pi_snapshot_release(&ps);
+	return o < (int)n ? o : (int)n - 1;
+}
+
 /* Enter on an AWS row: what AWS says about the instance. */
 void fleet_cloud_detail(struct pane *p, const struct pane_ctx *ctx, const struct row_ref *ref)
 {
@@ -33,7 +76,7 @@ void fleet_cloud_detail(struct pane *p, const struct pane_ctx *ctx, const struct
 		cloud_snapshot_release(&c);
 		return;
 	}
-	char buf[4096], a[32];
+	char buf[6144], a[32];
 	double epoch = epoch_s();
 	int o = snprintf(buf, sizeof buf,
 			 "%s (AWS RDS, %s)\nengine: %s %s\nclass: %s\nzone: %s%s\nstatus: %s\n"
@@ -50,8 +93,15 @@ void fleet_cloud_detail(struct pane *p, const struct pane_ctx *ctx, const struct
 		o += snprintf(buf + o, sizeof buf - (size_t)o, "  %-24s %14.2f  (%s old)\n", names[m],
 			      ci->metric[m], a);
 	}
+	if (o < (int)sizeof buf)
+		pi_lines(buf + o, sizeof buf - (size_t)o, ctx, ci);
 	cloud_snapshot_release(&c);
 	pane_set_overlay(p, buf);
+}
+
+void fleet_cloud_refresh(struct pane *p, const struct pane_ctx *ctx)
+{
+	fleet_cloud_detail(p, ctx, &p->overlay_ref);
 }
 
 static void fmt_or_dash(char *out, size_t n, double v, int decimals, const char *unit)
@@ -69,7 +119,7 @@ void fleet_detail(struct pane *p, const struct pane_ctx *ctx)
 	struct target_status st;
 	struct snapshot *snap = store_get(ctx->store, p->overlay_ref.target, &st);
 	store_watch(ctx->store, p->overlay_ref.target, 3 * st.interval_s); /* sessions and digests while it shows */
-	char buf[4096], a[32], b[32];
+	char buf[6144], a[32], b[32];
 	int o = snprintf(buf, sizeof buf, "%s (%s, %s)\nstate: %s %s\n", st.name, st.engine,
 			 st.endpoint, target_state_name(st.state), st.error);
 	if (snap) {
@@ -97,7 +147,11 @@ void fleet_detail(struct pane *p, const struct pane_ctx *ctx)
 			      snap->s.statements, snap->cost_ms_s, snap->s.privilege_note,
 			      snap->s.queries_note);
 	}
-	(void)o;
+	struct cloud_snapshot *c = store_cloud_get(ctx->store);
+	const struct cloud_instance *ci = fleet_cloud_of(c, &st);
+	if (ci && o >= 0 && o < (int)sizeof buf) /* an RDS instance too: what its Performance Insights see */
+		pi_lines(buf + o, sizeof buf - (size_t)o, ctx, ci);
+	cloud_snapshot_release(&c);
 	snapshot_release(&snap);
 	pane_set_overlay(p, buf);
 }

@@ -133,6 +133,7 @@ enum pane_cmd {
 struct pane_ctx {
 	struct store *store;
 	size_t target;        /* the selected target (fleet cursor) */
+	struct row_ref aws;   /* kind ROW_AWS: the fleet cursor is on an AWS instance with no target */
 	double now;           /* monotonic, engine clock */
 	const char *fleet;    /* the fleet's name (config "fleet"), NULL none */
 };

@@ -80,5 +80,7 @@ void fleet_order(struct fleet_fact **x, size_t n);
 /* Enter (fleet_detail.c): a target's every figure, live (p->overlay_ref), or an AWS instance's. */
 void fleet_detail(struct pane *p, const struct pane_ctx *ctx);
 void fleet_cloud_detail(struct pane *p, const struct pane_ctx *ctx, const struct row_ref *ref);
+/* The same, rewritten at each recalc for p->overlay_ref. */
+void fleet_cloud_refresh(struct pane *p, const struct pane_ctx *ctx);
 
 #endif

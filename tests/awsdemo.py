@@ -5,7 +5,7 @@ Starts moto and the project's proxy (tests/e2e/awslab.py), creates an RDS
 fleet whose instances are named like the lab's real servers (so dbfleet links
 them by name) plus an Aurora cluster that exists only in the emulator, seeds
 Cost Explorer and a forecast, writes the environment dbfleet needs to
-ENVFILE, then keeps CloudWatch fed with fresh points every 30 s until it is
+ENVFILE, gives two instances Performance Insights, then keeps CloudWatch fed with fresh points every 30 s until it is
 terminated. Exits 3 when moto is not installed.
 """
 import math
@@ -43,6 +43,18 @@ def main():
                                 ("analytics", "db-cluster", "Started cross AZ failover to DB instance: analytics-1", 3600),
                                 ("analytics", "db-cluster", "Completed failover to DB instance: analytics-1", 3540)):
         awslab.proxy("event", {"id": src, "type": kind, "msg": msg, "ago": ago})
+    # Performance Insights: beside the lab's own digests on pg-primary, alone on the Aurora writer
+    # (the queries pane, 3, with the fleet cursor on the instance)
+    waits = {"IO:DataFileRead": "IO", "Lock:transactionid": "Lock", "LWLock:WALWrite": "LWLock"}
+    awslab.proxy("pi", {"id": "pg-primary", "wait_types": waits, "sql": [
+        {"text": "UPDATE pgbench_accounts SET abalance = abalance + $1 WHERE aid = $2", "load": 0.62,
+         "waits": {"CPU": 0.3, "Lock:transactionid": 0.22, "LWLock:WALWrite": 0.1}},
+        {"text": "SELECT abalance FROM pgbench_accounts WHERE aid = $1", "load": 0.21, "waits": {"CPU": 0.21}}]})
+    awslab.proxy("pi", {"id": "analytics-1", "wait_types": waits, "sql": [
+        {"text": "SELECT region, sum(amount) FROM orders o JOIN customers c ON c.id = o.customer_id "
+                 "WHERE o.created_at > $1 GROUP BY region ORDER BY 2 DESC", "load": 1.4,
+         "waits": {"CPU": 0.5, "IO:DataFileRead": 0.9}},
+        {"text": "INSERT INTO events (kind, payload) VALUES ($1, $2)", "load": 0.3, "waits": {"CPU": 0.3}}]})
     with open(envfile, "w") as f:
         for k, v in awslab.env().items():
             f.write("%s=%s\n" % (k, v))

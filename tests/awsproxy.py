@@ -22,8 +22,11 @@ SigV4 check still sees what the client signed) and adds:
     database is "switching-over"/"failing-over" for failover_seconds, then its writer is
     the target in DescribeGlobalClusters; a second one meanwhile is refused;
   - Performance Insights (JSON 1.1: GetResourceMetrics, DescribeDimensionKeys,
-    GetDimensionKeyDetails) with db.load.avg made up from a fixed pattern, epoch-second
-    times as the API has them;
+    GetDimensionKeyDetails) per Identifier, from digests set on command: db.load.avg in all,
+    by db.sql_tokenized (text cut at 500 bytes, as PI does), db.sql and db.wait_event, with
+    partitions; the whole text only from GetDimensionKeyDetails (db.sql by db.sql.id);
+    epoch-second times; DescribeDBInstances gets each instance a DbiResourceId of its own
+    and PerformanceInsightsEnabled (moto has neither);
   - DescribePendingMaintenanceActions, from actions set on command;
   - the EC2 instance metadata service, IMDSv2 only (a GET without the session token
     from PUT /latest/api/token is refused 401): role "dbfleet-ec2-role", its
@@ -38,6 +41,9 @@ Control (JSON bodies, loopback only):
   POST /dbfleet-proxy/transition {"snapshot_seconds": 6, "failover_seconds": 6}
   POST /dbfleet-proxy/maintenance {"resource": ARN, "action": "system-update", "description": "..."}
   POST /dbfleet-proxy/address   {"id": "pg1", "address": "..."}  (a hostile Endpoint/Address for pg1)
+  POST /dbfleet-proxy/pi        {"id": "pg1", "enabled": true, "sql": [{"text": "...", "load": 1.2,
+                                 "waits": {"CPU": 0.8, "IO:DataFileRead": 0.4}, "full": "..."}],
+                                 "wait_types": {"IO:DataFileRead": "IO"}}
   POST /dbfleet-proxy/sso       {"access_token": T, "refresh_token": R, "client_id": C, "client_secret": S,
                                  "role_seconds": 3600, "expires_in": 3600}  (tokens the SSO side accepts)
   POST /dbfleet-proxy/sso-revoke {}  (every access token is refused from now on: the session ended)
@@ -47,6 +53,8 @@ Control (JSON bodies, loopback only):
 Standard library only.
 """
 import argparse
+import base64
+import hashlib
 import http.client
 import json
 import re
@@ -59,10 +67,26 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 LOCK = threading.Lock()
 STATE = {"faults": {}, "forecast": None, "stats": {}, "transition": {"snapshot_seconds": 0, "failover_seconds": 0},
          "snapshots": {}, "failovers": {}, "events": [], "globals": {}, "maintenance": [], "reboots": {},
-         "addresses": {}}
+         "addresses": {}, "pi": {}}
 RDS_NS = "http://rds.amazonaws.com/doc/2014-10-31/"
 
 HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "proxy-connection"}
+
+
+def resource_id(instance):
+    """A DbiResourceId of its own for each instance (moto gives every instance the same one)."""
+    return "db-" + base64.b32encode(hashlib.sha1(instance.encode()).digest()).decode()[:26]
+
+
+def pi_instance(req):
+    """/dbfleet-proxy/pi {"id", "enabled", "sql": [{"text", "load", "waits": {name: load}, "full"?}],
+    "wait_types": {name: type}}: an instance's Performance Insights, digests numbered in order."""
+    sql = []
+    for i, q in enumerate(req.get("sql", [])):
+        sql.append({"id": "%040X" % (i + 1), "text": q["text"], "full": q.get("full", q["text"]),
+                    "load": float(q["load"]), "waits": {k: float(v) for k, v in q.get("waits", {"CPU": q["load"]}).items()}})
+    return {"rid": resource_id(req["id"]), "enabled": bool(req.get("enabled", True)), "sql": sql,
+            "wait_types": req.get("wait_types", {})}
 
 
 def operation(headers, body):
@@ -109,13 +133,15 @@ class Handler(BaseHTTPRequestHandler):
             elif path == "/dbfleet-proxy/event":
                 STATE["events"].append({"id": req["id"], "type": req.get("type", "db-instance"), "msg": req["msg"],
                                         "t": time.time() - float(req.get("ago", 0))})
+            elif path == "/dbfleet-proxy/pi":
+                STATE["pi"][req["id"]] = pi_instance(req)
             elif path == "/dbfleet-proxy/address":
                 STATE["addresses"][req["id"]] = req["address"]
             elif path == "/dbfleet-proxy/transition":
                 STATE["transition"].update({k: float(v) for k, v in req.items()})
             elif path == "/dbfleet-proxy/reset":
                 STATE.update(faults={}, forecast=None, stats={}, snapshots={}, failovers={}, events=[], globals={},
-                             maintenance=[], reboots={}, addresses={},
+                             maintenance=[], reboots={}, addresses={}, pi={},
                              transition={"snapshot_seconds": 0, "failover_seconds": 0})
                 SSO.reset()
             else:
@@ -271,6 +297,23 @@ class Handler(BaseHTTPRequestHandler):
                   "true" if p.get("AllowDataLoss") == "true" else "false", op, uuid.uuid4(), op))
         self.send(200, out.encode(), "text/xml")
 
+    def pi_fields(self, data):
+        """What moto leaves out of an instance: a DbiResourceId of its own and PerformanceInsightsEnabled."""
+        def inst(m):
+            block = m.group(0)
+            iid = re.search(rb"<DBInstanceIdentifier>([^<]*)<", block)
+            if not iid:
+                return block
+            with LOCK:
+                pi = STATE["pi"].get(iid.group(1).decode())
+            rid = resource_id(iid.group(1).decode()).encode()
+            block = re.sub(rb"<DbiResourceId>[^<]*</DbiResourceId>", b"<DbiResourceId>" + rid + b"</DbiResourceId>",
+                           block, count=1)
+            flag = b"true" if pi and pi["enabled"] else b"false"
+            return block.replace(b"</DBInstance>", b"<PerformanceInsightsEnabled>" + flag +
+                                 b"</PerformanceInsightsEnabled></DBInstance>")
+        return re.sub(rb"<DBInstance>.*?</DBInstance>", inst, data, flags=re.S)
+
     def writer_of(self, cid):
         body = urllib.parse.urlencode({"Action": "DescribeDBClusters", "Version": "2014-10-31",
                                        "DBClusterIdentifier": cid}).encode()
@@ -307,6 +350,8 @@ class Handler(BaseHTTPRequestHandler):
         """Show the transitional states moto skips."""
         now = time.time()
         tr = STATE["transition"]
+        if op == "DescribeDBInstances":
+            data = self.pi_fields(data)
         if op == "DescribeDBInstances" and STATE["addresses"]:
             from xml.sax.saxutils import escape
 
@@ -406,36 +451,90 @@ class Handler(BaseHTTPRequestHandler):
             return re.sub(rb"<DBCluster>.*?</DBCluster>", cluster, data, flags=re.S)
         return data
 
-    PI_STATEMENTS = ["SELECT * FROM orders WHERE id = ?", "UPDATE accounts SET balance = balance - ? WHERE id = ?",
-                     "INSERT INTO events (kind, payload) VALUES (?, ?)"]
+    PI_CUT = 500  # PI gives a digest's first 500 bytes; GetDimensionKeyDetails the whole statement
+
+    @staticmethod
+    def pi_cut(text):
+        return text.encode()[:Handler.PI_CUT].decode("utf-8", "ignore")
+
+    @staticmethod
+    def pi_dims(group, dims, asked):
+        """A key's dimensions as PI sends them: only those asked for (all of the group when none are)."""
+        return {k: v for k, v in dims.items() if k.startswith(group + ".") and (not asked or k in asked)}
+
+    def pi_keys(self, inst, group):
+        """Every key of a dimension group with its load: [(dimensions, load, {wait: load})], biggest first."""
+        sql = inst["sql"]
+        if group == "db.sql_tokenized":
+            keys = [({"db.sql_tokenized.id": q["id"], "db.sql_tokenized.db_id": "pi-%s" % q["id"],
+                      "db.sql_tokenized.statement": self.pi_cut(q["text"])}, q["load"], q["waits"]) for q in sql]
+        elif group == "db.sql":
+            keys = [({"db.sql.id": "%s-1" % q["id"], "db.sql.db_id": "pi-%s-1" % q["id"],
+                      "db.sql.tokenized_id": q["id"], "db.sql.statement": self.pi_cut(q["full"])},
+                     q["load"], q["waits"]) for q in sql]
+        elif group == "db.wait_event":
+            loads = {}
+            for q in sql:
+                for w, v in q["waits"].items():
+                    loads[w] = loads.get(w, 0) + v
+            keys = [({"db.wait_event.name": w, "db.wait_event.type": inst["wait_types"].get(w, "CPU" if w == "CPU"
+                                                                                         else "Other")}, v, {w: v})
+                    for w, v in loads.items()]
+        else:
+            keys = []
+        return sorted(keys, key=lambda k: -k[1])
 
     def pi(self, op, req):
-        """Performance Insights in its JSON 1.1 shapes: epoch-second times, db.load.avg."""
+        """Performance Insights in its JSON 1.1 shapes (botocore's pi 2018-02-27 model), per Identifier
+        (the DbiResourceId this proxy gives the instance), from what /dbfleet-proxy/pi set."""
+        rid = req.get("Identifier", "")
+        with LOCK:
+            inst = next((v for v in STATE["pi"].values() if v["rid"] == rid and v["enabled"]), None)
+        if req.get("ServiceType") != "RDS" or inst is None:
+            return self.error(True, 400, "InvalidArgumentException",
+                              "No Performance Insights data for %s" % rid if inst is None else "ServiceType")
         start, end = int(req.get("StartTime", time.time() - 3600)), int(req.get("EndTime", time.time()))
         period = int(req.get("PeriodInSeconds", 60)) or 60
         start -= start % period
+        total = round(sum(q["load"] for q in inst["sql"]), 3)
         if op == "GetResourceMetrics":
             out = []
             for q in req.get("MetricQueries", []):
-                group = (q.get("GroupBy") or {}).get("Group")
-                keys = [None] if not group else [{"%s.statement" % group: t} for t in self.PI_STATEMENTS]
-                for i, dims in enumerate(keys):
+                g = q.get("GroupBy") or {}
+                keys = [({}, total)] if not g else [
+                    (self.pi_dims(g["Group"], d, g.get("Dimensions")), v)
+                    for d, v, _ in self.pi_keys(inst, g["Group"])[: int(g.get("Limit", 10))]]
+                for dims, v in keys:
                     key = {"Metric": q.get("Metric", "db.load.avg")}
                     if dims:
                         key["Dimensions"] = dims
-                    pts = [{"Timestamp": t, "Value": round(0.5 + (i + 1) * ((t // period) % 5) / 4, 2)}
-                           for t in range(start, end, period)]
-                    out.append({"Key": key, "DataPoints": pts})
-            body = {"AlignedStartTime": start, "AlignedEndTime": end, "Identifier": req.get("Identifier", ""),
-                    "MetricList": out}
+                    out.append({"Key": key, "DataPoints": [{"Timestamp": t, "Value": v}
+                                                           for t in range(start, end, period)]})
+            body = {"AlignedStartTime": start, "AlignedEndTime": end, "Identifier": rid, "MetricList": out}
         elif op == "DescribeDimensionKeys":
-            group = (req.get("GroupBy") or {}).get("Group", "db.sql_tokenized")
-            body = {"AlignedStartTime": start, "AlignedEndTime": end,
-                    "Keys": [{"Dimensions": {"%s.statement" % group: t, "%s.id" % group: "pi-%d" % i},
-                              "Total": round(2.0 / (i + 1), 3)} for i, t in enumerate(self.PI_STATEMENTS)]}
+            g, pb = req.get("GroupBy") or {}, req.get("PartitionBy")
+            keys = self.pi_keys(inst, g.get("Group", ""))[: int(g.get("Limit", 10))]
+            body = {"AlignedStartTime": start, "AlignedEndTime": end, "Keys": []}
+            waits = []
+            if pb:
+                waits = [d for d, _, _ in self.pi_keys(inst, pb["Group"])][: int(pb.get("Limit", 10))]
+                body["PartitionKeys"] = [{"Dimensions": self.pi_dims(pb["Group"], d, pb.get("Dimensions"))}
+                                         for d in waits]
+            for d, v, by_wait in keys:
+                k = {"Dimensions": self.pi_dims(g["Group"], d, g.get("Dimensions")), "Total": v}
+                if pb:
+                    k["Partitions"] = [by_wait.get(w["db.wait_event.name"], 0.0) for w in waits]
+                body["Keys"].append(k)
         else:
-            body = {"Dimensions": [{"Dimension": "db.sql.statement", "Value": self.PI_STATEMENTS[0],
-                                    "Status": "AVAILABLE"}]}
+            if req.get("Group") != "db.sql":
+                return self.error(True, 400, "InvalidArgumentException", "Group must be db.sql")
+            q = next((q for q in inst["sql"] if "%s-1" % q["id"] == req.get("GroupIdentifier")), None)
+            if q is None:
+                return self.error(True, 400, "InvalidArgumentException",
+                                  "No statement %s" % req.get("GroupIdentifier"))
+            body = {"Dimensions": [{"Dimension": "db.sql.statement", "Value": q["full"], "Status": "AVAILABLE"}
+                                   for d in req.get("RequestedDimensions") or ["statement"]
+                                   if d in ("statement", "db.sql.statement")]}
         self.send(200, json.dumps(body).encode(), self.headers.get("Content-Type") or "application/x-amz-json-1.1")
 
     def pending_maintenance(self, p):

@@ -49,6 +49,8 @@ if LAB=$(LAB_MAX_CONNECTIONS=400 sh tests/lab.sh start); then
 		test_aws_sso_keys_sign_iam_tokens_for_discovered_databases test_aws_sso_expired_token_is_refreshed_once_and_written_back
 		test_pg_long_join_plan_names_the_grant_then_shows_the_plan_and_runs_nothing
 		test_mariadb_long_join_plan_from_show_explain_and_not_run_again
+		test_mariadb_promote_quit_part_way_names_each_statement
+		test_aws_pi_top_sql_without_a_database_connection test_aws_pi_beside_the_database
 	EOF
 	)
 	LAB_DIR=$LAB DBFLEET_BIN=$PWD/build-tsan/dbfleet python3 tests/e2e/run.py --exact "$tsan_tests" 2>&1 |

@@ -63,6 +63,7 @@ static void v_target(struct ui *ui, const char *arg)
 	struct pane *fleet = ui->panes[UI_FLEET];
 	struct row_ref ref = row_ref_target((size_t)t);
 	ui->ctx.target = (size_t)t;
+	ui->ctx.aws = (struct row_ref){0};
 	fleet_reveal(fleet, (size_t)t); /* its group opens if folded */
 	show_fleet(ui);
 	if (pane_select(fleet, &ref) < 0)

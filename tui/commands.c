@@ -86,6 +86,7 @@ static void select_target(struct ui *ui, int step)
 		const struct row *r = &fleet->tab.rows[((at + step * k) % n + n) % n];
 		if (r->ref.kind == ROW_TARGET) {
 			ui->ctx.target = r->ref.target;
+			ui->ctx.aws = (struct row_ref){0};
 			pane_select(fleet, &r->ref);
 			break;
 		}

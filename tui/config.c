@@ -93,6 +93,7 @@ static const struct {
 	enum config_section section;
 } sections[] = {
 	{"dbfleet", SEC_GLOBAL}, {"defaults", SEC_DEFAULTS}, {"aws", SEC_AWS}, {"prices", SEC_PRICES},
+	{"vcpus", SEC_VCPUS},
 };
 
 static uint64_t key_bit(enum config_section s, const char *name)
@@ -225,8 +226,8 @@ static int on_key(struct load *ld, const struct ini_line *l, char *msg, size_t n
 		snprintf(msg, n, "'%.100s' outside a section", l->key);
 		return -1;
 	}
-	if (s == SEC_PRICES)
-		return config_price_set(&ld->o->cloud, l->key, l->value, msg, n);
+	if (s == SEC_PRICES || s == SEC_VCPUS)
+		return config_class_set(&ld->o->cloud, s, l->key, l->value, msg, n);
 	const struct config_key *k = config_key_find(s, l->key);
 	if (!k) {
 		snprintf(msg, n, "unknown key '%.100s' in %s", l->key, where[s]);

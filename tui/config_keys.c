@@ -290,21 +290,27 @@ int config_add_regions(struct cloud_config *c, const char *list, char *msg, size
 	return 0;
 }
 
-/* [prices]: "db.r6g.large = 0.26", USD per hour */
-int config_price_set(struct cloud_config *c, const char *k, const char *v, char *msg, size_t n)
+/* [prices]: "db.r6g.large = 0.26", USD per hour; [vcpus]: "db.r6g.large = 2" */
+int config_class_set(struct cloud_config *c, enum config_section s, const char *k, const char *v, char *msg, size_t n)
 {
+	const int vcpus = s == SEC_VCPUS;
+	const char *what = vcpus ? "vcpus" : "prices", *unit = vcpus ? "vCPUs" : "USD per hour";
+	struct class_value *tab = vcpus ? c->vcpus : c->prices;
+	int *count = vcpus ? &c->nvcpus : &c->nprices;
+	const int max = (int)(sizeof c->prices / sizeof c->prices[0]);
 	char *end;
-	double usd = strtod(v, &end);
-	if (!*v || *end || usd < 0 || usd > 1000 || strncmp(k, "db.", 3) || strlen(k) >= sizeof c->prices[0].klass) {
-		snprintf(msg, n, "prices: want 'db.CLASS = USD per hour', got '%.60s = %.60s'", k, v);
+	double x = strtod(v, &end);
+	if (!*v || *end || x < 0 || x > (vcpus ? 1024 : 1000) || (vcpus && (x < 1 || x != (int)x)) ||
+	    strncmp(k, "db.", 3) || strlen(k) >= sizeof tab[0].klass) {
+		snprintf(msg, n, "%s: want 'db.CLASS = %s', got '%.60s = %.60s'", what, unit, k, v);
 		return -1;
 	}
-	if (c->nprices == (int)(sizeof c->prices / sizeof c->prices[0])) {
-		snprintf(msg, n, "prices: at most %d classes", c->nprices);
+	if (*count == max) {
+		snprintf(msg, n, "%s: at most %d classes", what, max);
 		return -1;
 	}
-	snprintf(c->prices[c->nprices].klass, sizeof c->prices[0].klass, "%s", k);
-	c->prices[c->nprices++].usd = usd;
+	snprintf(tab[*count].klass, sizeof tab[0].klass, "%s", k);
+	tab[(*count)++].v = x;
 	return 0;
 }
 

@@ -9,7 +9,7 @@
 
 #include "tui.h"
 
-enum config_section { SEC_NONE, SEC_GLOBAL, SEC_DEFAULTS, SEC_TARGET, SEC_AWS, SEC_PRICES };
+enum config_section { SEC_NONE, SEC_GLOBAL, SEC_DEFAULTS, SEC_TARGET, SEC_AWS, SEC_PRICES, SEC_VCPUS };
 enum config_key_type { KEY_SECONDS, KEY_INT, KEY_BOOL, KEY_CHOICE, KEY_TEXT, KEY_FUNC, KEY_INCLUDE };
 
 struct config_key {
@@ -37,8 +37,8 @@ extern const size_t config_nkeys;
 const struct config_key *config_key_find(enum config_section s, const char *name);
 /* Read 'v' into k's field of 'base' (the section's struct); 0, or -1 with 'msg'. */
 int config_key_set(const struct config_key *k, void *base, const char *v, char *msg, size_t n);
-/* [prices]: "db.r6g.large = 0.26"; 0, or -1 with 'msg'. */
-int config_price_set(struct cloud_config *c, const char *k, const char *v, char *msg, size_t n);
+/* [prices] "db.r6g.large = 0.26", [vcpus] "db.r6g.large = 2" (section 's'); 0, or -1 with 'msg'. */
+int config_class_set(struct cloud_config *c, enum config_section s, const char *k, const char *v, char *msg, size_t n);
 /* A password in a DSN (password=, or user:secret@ in a URI): never accepted. */
 int config_has_password(const char *dsn);
 

@@ -157,6 +157,10 @@ void plan_ask(struct ui *ui)
 		ui_say(ui, "select a session (4) or a statement (3) first: e shows the plan of its statement");
 		return;
 	}
+	if (ui->cur == UI_QUERIES && (row->ref.kind != ROW_ITEM || row->ref.key[0])) { /* a header, or PI's */
+		ui_say(ui, "e explains the database's own statements: Performance Insights' rows have no connection");
+		return;
+	}
 	size_t t = ui->ctx.target;
 	struct target_status st;
 	struct snapshot *snap = t < store_count(ui->st) ? store_get_detail(ui->st, t, &st) : NULL;

@@ -104,6 +104,8 @@ void ui_follow_fleet(struct ui *ui)
 	const struct row *r = pane_selected(ui->panes[UI_FLEET]);
 	if (ui->cur == UI_FLEET && r && r->ref.kind == ROW_TARGET)
 		ui->ctx.target = r->ref.target; /* AWS-only rows and group headers are no target */
+	if (ui->cur == UI_FLEET && r && (r->ref.kind == ROW_TARGET || r->ref.kind == ROW_AWS))
+		ui->ctx.aws = r->ref.kind == ROW_AWS ? r->ref : (struct row_ref){0}; /* the queries pane's PI */
 }
 
 void ui_pane_command(struct ui *ui, enum pane_cmd cmd)

@@ -307,14 +307,19 @@ def test_aws_proxy_is_understood_by_the_aws_cli():
                        text=True, timeout=60)
     assert r.returncode == 0 and '"Action": "system-update"' in r.stdout and arn in r.stdout, r
     now = int(time.time())
-    r = subprocess.run(base + ["pi", "get-resource-metrics", "--service-type", "RDS", "--identifier", "db-ABC",
+    awslab.proxy("pi", {"id": "cli-1", "sql": [{"text": t, "load": 1.0 / (i + 1)} for i, t in enumerate((
+        "SELECT * FROM orders WHERE id = ?", "UPDATE accounts SET balance = balance - ? WHERE id = ?",
+        "INSERT INTO events (kind, payload) VALUES (?, ?)"))]})
+    rid = awslab.client("rds", via_proxy=True).describe_db_instances(DBInstanceIdentifier="cli-1")[
+        "DBInstances"][0]["DbiResourceId"]  # PI names an instance by it
+    r = subprocess.run(base + ["pi", "get-resource-metrics", "--service-type", "RDS", "--identifier", rid,
                                "--metric-queries", '[{"Metric": "db.load.avg", "GroupBy": {"Group": "db.sql_tokenized"}}]',
                                "--start-time", str(now - 600), "--end-time", str(now), "--period-in-seconds", "60"],
                        env=env, capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r
     got = json.loads(r.stdout)
     assert len(got["MetricList"]) == 3 and got["MetricList"][0]["DataPoints"], got
-    r = subprocess.run(base + ["pi", "describe-dimension-keys", "--service-type", "RDS", "--identifier", "db-ABC",
+    r = subprocess.run(base + ["pi", "describe-dimension-keys", "--service-type", "RDS", "--identifier", rid,
                                "--metric", "db.load.avg", "--group-by", "Group=db.sql_tokenized",
                                "--start-time", str(now - 600), "--end-time", str(now)],
                        env=env, capture_output=True, text=True, timeout=60)

@@ -126,6 +126,30 @@ def ce():
     put("ce_cache", "untagged", '{"version":1,"tag_key":"","fetched_at":1,"service":[],"daily":[]}')
 
 
+def pi():
+    now = 1798675200
+    pts = ",".join('{"Timestamp":%d,"Value":%s}' % (now - 300 + 60 * i, v) for i, v in enumerate((1.5, 2.0, 1.75)))
+    metrics = ('{"AlignedStartTime":%d,"AlignedEndTime":%d,"Identifier":"db-FUZZ","MetricList":['
+               '{"Key":{"Metric":"db.load.avg"},"DataPoints":[%s]},'
+               '{"Key":{"Metric":"db.load.avg","Dimensions":{"db.wait_event.name":"CPU","db.wait_event.type":"CPU"}},'
+               '"DataPoints":[%s]},{"Key":{"Metric":"db.load.avg","Dimensions":{"db.wait_event.name":'
+               '"IO:DataFileRead","db.wait_event.type":"IO"}},"DataPoints":[{"Timestamp":%d,"Value":0.5}]}]}'
+               % (now - 300, now, pts, pts, now - 60))
+    cut = "SELECT " + "c, " * 170 + "x"
+    keys = ('{"AlignedStartTime":%d,"AlignedEndTime":%d,"PartitionKeys":[{"Dimensions":{"db.wait_event.name":"CPU"}},'
+            '{"Dimensions":{"db.wait_event.name":"IO:DataFileRead"}}],"Keys":['
+            '{"Dimensions":{"db.sql_tokenized.id":"A1","db.sql_tokenized.statement":"%s"},"Total":1.25,'
+            '"Partitions":[1.0,0.25]},{"Dimensions":{"db.sql_tokenized.id":"C3","db.sql_tokenized.statement":'
+            '"UPDATE t SET x = ?"},"Total":0.5,"Partitions":[0.0,0.5]}]}' % (now - 300, now, cut[:500]))
+    stmts = ('{"Keys":[{"Dimensions":{"db.sql.id":"A1-1","db.sql.tokenized_id":"A1"},"Total":1.2}]}')
+    details = '{"Dimensions":[{"Dimension":"db.sql.statement","Value":"%s","Status":"AVAILABLE"}]}' % cut
+    put("pi", "fetch", b"\x00" + SEP.join(x.encode() for x in (metrics, keys, stmts, details)))
+    put("pi", "carried_over", b"\x01" + SEP.join(x.encode() for x in (metrics, keys)))
+    put("pi", "processing", b"\x00" + SEP.join(x.encode() for x in (metrics, keys, stmts, details.replace(
+        "AVAILABLE", "PROCESSING"))))
+    put("pi", "error", b"\x00!ERR" + ERR_JSON.replace("ce#LimitExceeded", "pi#NotAuthorized").encode())
+
+
 def aws_error():
     for n, body in (("xml", ERR_XML), ("json", ERR_JSON), ("html", ERR_HTML), ("empty", ""),
                     ("sts", '<ErrorResponse><Error><Code>ExpiredToken</Code><Message>The security token included '
@@ -351,7 +375,7 @@ def pending():
             f.write(v)
 
 
-for fn in (rds, cloudwatch, ce, aws_error, sts, imds, pg, my, mssql, config, dsn, pending):
+for fn in (rds, cloudwatch, ce, pi, aws_error, sts, imds, pg, my, mssql, config, dsn, pending):
     fn()
 if len(sys.argv) > 1:
     print("written under", os.path.join(here, "corpus"))

@@ -4,6 +4,7 @@
 
 #include "../../model/ini.h"
 #include "../../model/xdg.h"
+#include "../../collectors/prices.h"
 #include "../../tui/config_private.h"
 #include "../../tui/tui.h"
 #include "check.h"
@@ -323,7 +324,7 @@ static void aws_keys_through_the_table(void)
 	CHECK_STR(o.cloud.regions[1], "eu-west-1");
 	CHECK_STR(o.cloud.connect_tls, "verify-full");
 	CHECK_STR(o.cloud.connect, "orders-*,tag:team=x");
-	CHECK(o.cloud.nprices == 1 && o.cloud.prices[0].usd == 0.21);
+	CHECK(o.cloud.nprices == 1 && o.cloud.prices[0].v == 0.21);
 	CHECK(load("[aws]\ndiscover = 5\n", &o, err, sizeof err) == -1);
 	CHECK(strstr(err, ":2: discover: '5' is not a number of seconds between 10 and 3600") != NULL);
 	CHECK(load("[aws]\nconnect_user = a=b\n", &o, err, sizeof err) == -1);
@@ -332,6 +333,15 @@ static void aws_keys_through_the_table(void)
 	CHECK(load("[aws]\nbudget = 5000\n", &o, err, sizeof err) == -1);
 	CHECK(load("[aws]\nregions = US_EAST\n", &o, err, sizeof err) == -1);
 	CHECK(load("[prices]\nr6g = 1\n", &o, err, sizeof err) == -1);
+	/* [vcpus] overrides the class table the way [prices] does; a class it lacks is read from its size */
+	CHECK(load("[vcpus]\ndb.r6g.large = 6\n", &o, err, sizeof err) == 0);
+	CHECK(class_vcpus(&o.cloud, "db.r6g.large") == 6 && class_vcpus(&o.cloud, "DB.R6G.XLARGE") == 4);
+	CHECK(class_vcpus(&o.cloud, "db.x2g.8xlarge") == 32 && class_vcpus(&o.cloud, "db.m6i.large") == 2);
+	CHECK(class_vcpus(&o.cloud, "db.t4g.2xlarge") == -1 && class_vcpus(&o.cloud, "db.serverless") == -1);
+	CHECK(class_vcpus(NULL, "db.r7g.2xlarge") == 8 && class_vcpus(NULL, "db.r6g.0xlarge") == -1);
+	CHECK(load("[vcpus]\ndb.r6g.large = 1.5\n", &o, err, sizeof err) == -1);
+	CHECK(strstr(err, ":2: vcpus: want 'db.CLASS = vCPUs', got 'db.r6g.large = 1.5'") != NULL);
+	CHECK(load("[vcpus]\nr6g = 2\n", &o, err, sizeof err) == -1);
 	CHECK(load("[dbfleet]\nkeymap = Vi!\n", &o, err, sizeof err) == -1);
 	CHECK(load("[target a]\ndsn = host=a\npassword = x\n", &o, err, sizeof err) == -1);
 	CHECK(strstr(err, ":3: passwords do not belong in the config") != NULL);

@@ -26,7 +26,7 @@ static void action_connection_refuses_a_second_statement(void)
 	struct db_action a = {.kind = ACT_CANCEL, .pid = 999999999};
 	snprintf(a.server_id, sizeof a.server_id, "not-this-server");
 	char outcome[200];
-	CHECK(engine_mysql_ops.act(c, &a, 0, outcome, sizeof outcome, &e) == -1 && e.code == ERR_REFUSED);
+	CHECK(engine_mysql_ops.act(c, &a, 0, NULL, outcome, sizeof outcome, &e) == -1 && e.code == ERR_REFUSED);
 	memset(&s, 0, sizeof s);
 	e = (struct err){0};
 	CHECK(engine_mysql_ops.sample(c, &s, 0, &e) == -1);

@@ -526,7 +526,7 @@ static void identity_check_sends_user_and_host_as_hex(void)
 	char outcome[200] = "";
 	struct err e = {0};
 	nsent = 0;
-	CHECK(my_action(&c, &a, record_run, NULL, outcome, sizeof outcome, &e) == -1);
+	CHECK(my_action(&c, &a, record_run, NULL, NULL, outcome, sizeof outcome, &e) == -1);
 	CHECK(e.code == ERR_REFUSED && strstr(e.msg, "connection 42 is not"));
 	CHECK(nsent == 1); /* the check only: nothing sent to the connection */
 	CHECK(only_hex_literals(sent[0]));
@@ -536,6 +536,72 @@ static void identity_check_sends_user_and_host_as_hex(void)
 	/* the LIKE pattern "host:%" with the host's own %, _ and \ escaped */
 	CHECK(strstr(sent[0], "HOST LIKE X'68BF275C255C5F5C5C3A353030303A25'") != NULL);
 	CHECK(strstr(sent[0], "WHERE ID = 42 ") != NULL);
+}
+
+/* A promote's statements reach a runner that answers the checks and the first
+ * 'answer' statements, then loses the connection ('lose') or says nothing more. */
+static int promote_answer, promote_lose, promote_sent;
+static char steps_heard[4][256];
+static int nheard, give_up_at = -1;
+
+static int promote_run(void *ctx, const char *sql, struct rs *out)
+{
+	(void)ctx;
+	int stmt = strncmp(sql, "SELECT", 6) && strncmp(sql, "SHOW", 4);
+	if (stmt && promote_sent++ >= promote_answer && promote_lose) {
+		memset(out, 0, sizeof *out);
+		snprintf(out->error, sizeof out->error, "Lost connection to server during query (error 2013)");
+		return -2;
+	}
+	return record_run(ctx, sql, out);
+}
+
+static int heard(void *ctx, int answered, const char *said)
+{
+	(void)ctx;
+	if (nheard < 4)
+		snprintf(steps_heard[nheard++], sizeof steps_heard[0], "%s", said);
+	return answered == give_up_at ? -1 : 0;
+}
+
+static int promote(int answer, int lose, int give_up, struct err *e)
+{
+	struct my_state c = mariadb();
+	struct db_action a = {.kind = ACT_PROMOTE, .server_started = 1000};
+	snprintf(a.server_id, sizeof a.server_id, "1");
+	struct engine_steps steps = {heard, NULL};
+	char outcome[200] = "";
+	promote_answer = answer, promote_lose = lose, promote_sent = 0, give_up_at = give_up;
+	nheard = nsent = 0;
+	*e = (struct err){0};
+	return my_action(&c, &a, promote_run, NULL, &steps, outcome, sizeof outcome, e);
+}
+
+/* A promote tells how far it got before each statement; given up on, it sends no more,
+ * and every message names what was answered, what was sent and what was not. */
+static void promote_reports_each_statement_and_stops_when_given_up(void)
+{
+	struct err e;
+	CHECK(promote(3, 0, 1, &e) == -1);
+	CHECK(promote_sent == 1 && nheard == 2); /* STOP REPLICA sent and answered; nothing after it */
+	CHECK(!strcmp(steps_heard[0], "STOP REPLICA sent, no answer; RESET REPLICA ALL not sent; SET GLOBAL"
+				      " read_only = OFF not sent: replication may be stopped; the server is still"
+				      " read-only"));
+	CHECK(strstr(steps_heard[1], "STOP REPLICA answered; RESET REPLICA ALL sent, no answer;") == steps_heard[1]);
+	CHECK(!strcmp(e.msg, "stopped: dbfleet gave up on it: STOP REPLICA answered; RESET REPLICA ALL not sent;"
+			     " SET GLOBAL read_only = OFF not sent: the server is left with replication stopped and"
+			     " read-only"));
+	/* the link lost on the second: it may have run, the third did not */
+	CHECK(promote(1, 1, -1, &e) == -1);
+	CHECK(promote_sent == 2);
+	CHECK(strstr(e.msg, "STOP REPLICA answered; RESET REPLICA ALL sent, no answer (Lost connection") == e.msg);
+	CHECK(strstr(e.msg, "SET GLOBAL read_only = OFF not sent: the server is left with replication stopped"
+			    " (perhaps reset) and read-only") != NULL);
+	/* all three answered: the last report says so */
+	CHECK(promote(3, 0, -1, &e) == 0);
+	CHECK(promote_sent == 3 && nheard == 4);
+	CHECK(!strcmp(steps_heard[3], "STOP REPLICA answered; RESET REPLICA ALL answered; SET GLOBAL read_only ="
+				      " OFF answered"));
 }
 
 int main(void)
@@ -553,5 +619,6 @@ int main(void)
 	RUN(health_probe_without_performance_schema);
 	RUN(lookup_host_names_tcp_hosts_only);
 	RUN(identity_check_sends_user_and_host_as_hex);
+	RUN(promote_reports_each_statement_and_stops_when_given_up);
 	return check_total_failed;
 }
