@@ -39,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -335,6 +336,8 @@ redisReply *redis_command(struct redis *r, int argc, const char **argv, const si
 	}
 	double deadline = clock_mono() + r->timeout_s;
 	int rc = conn_write(r, cmd, (size_t)n, deadline, e);
+	if (!strcasecmp(argv[0], "AUTH"))
+		OPENSSL_cleanse(cmd, (size_t)n); /* the password or token, not left in freed memory */
 	redisFreeCommand(cmd);
 	if (rc < 0)
 		return NULL;
