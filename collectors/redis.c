@@ -18,6 +18,10 @@
  *   write runs with SIGPIPE blocked in the calling thread and a SIGPIPE it raised is taken
  *   back before the mask is restored (curl's way): a server that goes away is an error,
  *   never a signal that ends a program which did not ignore SIGPIPE.
+ * - Cluster mode: a key's shard answers for it; another node answers MOVED SLOT HOST:PORT. The
+ *   connection then moves to that node (same TLS settings, same user, a fresh AUTH) and asks
+ *   again, at most twice a command. A fleet's keys share one hash tag, so a collector or a
+ *   viewer moves once and stays. ASK (a slot in migration) is returned to the caller as is.
  * - Authentication: AUTH [user] password, the password from redis_password() or, with
  *   conf->iam, an ElastiCache IAM token (aws/elasticache_token.c) for the user. A refused
  *   password is ERR_AUTH with the server's words.
@@ -54,6 +58,7 @@ struct redis {
 	double timeout_s;
 	struct resp_reader rd;
 	char peer[REDIS_HOST_MAX + 8];
+	struct redis_conf conf; /* to follow a cluster's MOVED (no password in it: a path, a flag) */
 };
 
 /* SIGPIPE blocked in this thread, and whether one was already pending. */
@@ -316,7 +321,7 @@ static int conn_write(struct redis *r, const char *buf, size_t n, double deadlin
 }
 
 /* Send one command, read one reply. */
-redisReply *redis_command(struct redis *r, int argc, const char **argv, const size_t *lens, struct err *e)
+static redisReply *command_once(struct redis *r, int argc, const char **argv, const size_t *lens, struct err *e)
 {
 	size_t len_buf[16];
 	if (!lens) {
@@ -376,7 +381,7 @@ static int auth(struct redis *r, const char *user, const char *password, struct 
 		argv[1] = password;
 		argc = 2;
 	}
-	redisReply *rep = redis_command(r, argc, argv, NULL, e);
+	redisReply *rep = command_once(r, argc, argv, NULL, e);
 	if (!rep)
 		return -1;
 	int rc = 0;
@@ -422,6 +427,7 @@ struct redis *redis_connect(const struct redis_conf *c, struct err *e)
 		return NULL;
 	}
 	r->fd = -1;
+	r->conf = *c;
 	r->timeout_s = c->timeout_s > 0 ? c->timeout_s : 5.0;
 	int v6 = strchr(c->url.host, ':') != NULL;
 	snprintf(r->peer, sizeof r->peer, "%s%s%s:%d", v6 ? "[" : "", c->url.host, v6 ? "]" : "", c->url.port);
@@ -449,6 +455,52 @@ fail:
 	free(pw);
 	redis_free(&r);
 	return NULL;
+}
+
+/* "MOVED 3999 127.0.0.1:6381" (an empty host: the same one): connect there instead. */
+static int follow_moved(struct redis *r, const char *msg, size_t len, struct err *e)
+{
+	char where[REDIS_HOST_MAX + 16], url[REDIS_HOST_MAX + REDIS_FLEET_MAX + 32];
+	const char *sp = memchr(msg + 6, ' ', len - 6);
+	size_t wl = sp ? len - (size_t)(sp + 1 - msg) : 0;
+	if (!wl || wl >= sizeof where)
+		return err_set(e, ERR_FAIL, "redis '%s': a MOVED without a node", r->peer);
+	memcpy(where, sp + 1, wl);
+	where[wl] = '\0';
+	char *colon = strrchr(where, ':');
+	if (!colon)
+		return err_set(e, ERR_FAIL, "redis '%s': a MOVED without a port", r->peer);
+	*colon = '\0';
+	const char *host = where[0] ? where : r->conf.url.host;
+	int v6 = strchr(host, ':') != NULL;
+	snprintf(url, sizeof url, "%s://%s%s%s:%s/%s", r->conf.url.tls ? "rediss" : "redis", v6 ? "[" : "", host,
+		 v6 ? "]" : "", colon + 1, r->conf.url.fleet);
+	struct redis_conf c = r->conf;
+	if (redis_url_parse(url, &c.url, e) < 0)
+		return err_set(e, ERR_FAIL, "redis '%s': cannot follow MOVED to '%s'", r->peer, url);
+	snprintf(c.url.user, sizeof c.url.user, "%s", r->conf.url.user);
+	struct redis *n = redis_connect(&c, e);
+	if (!n)
+		return -1;
+	struct redis old = *r; /* the new connection takes r's place; the old one is freed */
+	*r = *n;
+	*n = old;
+	redis_free(&n);
+	return 0;
+}
+
+/* One command; a cluster's MOVED followed (twice at most). */
+redisReply *redis_command(struct redis *r, int argc, const char **argv, const size_t *lens, struct err *e)
+{
+	for (int hop = 0;; hop++) {
+		redisReply *rep = command_once(r, argc, argv, lens, e);
+		if (!rep || rep->type != REDIS_REPLY_ERROR || rep->len < 7 || strncmp(rep->str, "MOVED ", 6) || hop == 2)
+			return rep;
+		int rc = follow_moved(r, rep->str, rep->len, e);
+		freeReplyObject(rep);
+		if (rc < 0)
+			return NULL;
+	}
 }
 
 const char *redis_peer(const struct redis *r)

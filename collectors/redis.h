@@ -63,7 +63,8 @@ struct redis *redis_connect(const struct redis_conf *c, struct err *e);
 
 /* Send one command (argv with lengths; lens NULL: C strings) and wait for its reply until the
  * deadline. The reply is hiredis' redisReply, freed with freeReplyObject(); an error reply
- * (REDIS_REPLY_ERROR) is returned as a reply, not as a failure. NULL with 'e' when the
+ * (REDIS_REPLY_ERROR) is returned as a reply, not as a failure. A cluster node's MOVED is
+ * followed: the connection moves to the node it names (a new connection and AUTH). NULL with 'e' when the
  * connection failed, timed out, or the reply broke the size cap: the connection is then
  * unusable and must be freed. */
 redisReply *redis_command(struct redis *r, int argc, const char **argv, const size_t *lens, struct err *e);

@@ -31,6 +31,23 @@ def _free_port():
     return port
 
 
+def _free_cluster_port():
+    """A free port P with P + 10000 (the cluster bus) free too; P <= 55535."""
+    for _ in range(200):
+        p = _free_port()
+        if p > 55535:
+            continue
+        s = socket.socket()
+        try:
+            s.bind(("127.0.0.1", p + 10000))
+            return p
+        except OSError:
+            continue
+        finally:
+            s.close()
+    raise RuntimeError("no free port pair for a cluster node")
+
+
 def _openssl(*args, cwd):
     subprocess.run(["openssl"] + list(args), cwd=cwd, check=True, capture_output=True, timeout=30)
 
@@ -84,7 +101,7 @@ class Lab:
         self._write_conf()
         self.start()
 
-    def _write_conf(self):
+    def _write_conf(self, cluster=False):
         acl = os.path.join(self.dir, "users.acl")
         with open(acl, "w") as f:
             f.write("\n".join(acl_rules(self.fleet, self.passwords)) + "\n")
@@ -94,13 +111,16 @@ class Lab:
                 "tls-cert-file %s/server.crt" % d, "tls-key-file %s/server.key" % d,
                 "tls-ca-cert-file %s/ca.crt" % d, "tls-auth-clients no",
                 "aclfile %s" % acl, "dir %s" % d, "save \"\"", "appendonly no",
-                "logfile %s/redis.log" % d, "daemonize no"]
-        with open(os.path.join(d, "redis.conf"), "w") as f:
+                "logfile %s/redis-%d.log" % (d, self.port), "daemonize no"]
+        if cluster:
+            conf += ["cluster-enabled yes", "cluster-config-file nodes-%d.conf" % self.port, "tls-cluster yes",
+                     "tls-replication yes", "masteruser admin", "masterauth %s" % self.passwords["admin"]]
+        with open(os.path.join(d, "redis-%d.conf" % self.port), "w") as f:
             f.write("\n".join(conf) + "\n")
 
     def start(self):
         """Start (or start again) the server; wait until it answers PING."""
-        self.proc = subprocess.Popen(["redis-server", os.path.join(self.dir, "redis.conf")],
+        self.proc = subprocess.Popen(["redis-server", os.path.join(self.dir, "redis-%d.conf" % self.port)],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.time() + 10
         while time.time() < deadline:
@@ -116,7 +136,7 @@ class Lab:
 
     def log(self):
         try:
-            with open(os.path.join(self.dir, "redis.log")) as f:
+            with open(os.path.join(self.dir, "redis-%d.log" % self.port)) as f:
                 return f.read()[-2000:]
         except OSError:
             return ""
@@ -131,10 +151,10 @@ class Lab:
             f.write((password if password is not None else self.passwords[user]) + "\n")
         return path
 
-    def cli(self, user, *args, stdin=None):
+    def cli(self, user, *args, stdin=None, port=None):
         """redis-cli as USER (password through REDISCLI_AUTH, not argv); its stdout."""
         env = dict(os.environ, REDISCLI_AUTH=self.passwords[user])
-        p = subprocess.run(["redis-cli", "--tls", "--cacert", self.ca, "-h", "127.0.0.1", "-p", str(self.port),
+        p = subprocess.run(["redis-cli", "--tls", "--cacert", self.ca, "-h", "127.0.0.1", "-p", str(port or self.port),
                             "--user", user, "--no-auth-warning"] + list(args),
                            env=env, capture_output=True, text=True, timeout=10, input=stdin)
         return p.stdout
@@ -156,3 +176,63 @@ class Lab:
 
 def start(fleet="lab"):
     return Lab(fleet)
+
+
+class Cluster:
+    """Three cluster-mode masters (TLS between them too) with the same users and certificates;
+    'nodes' are Lab objects sharing one directory; 'owner(key)' is the node that serves a key."""
+
+    def __init__(self, fleet="lab", n=3):
+        first = Lab.__new__(Lab)
+        self.nodes = []
+        try:
+            for i in range(n):
+                node = Lab.__new__(Lab)
+                if i == 0:
+                    if not shutil.which("redis-server") or not shutil.which("redis-cli"):
+                        raise Skip("redis-server not installed (apt-get install redis-server)")
+                    node.fleet, node.dir = fleet, tempfile.mkdtemp(prefix="dbfleet-rcluster-")
+                    node.ca = make_ca(node.dir, "ca")
+                    make_server_cert(node.dir, "ca")
+                    node.wrong_ca = None
+                    node.passwords = {u: secrets.token_hex(12) for u in ("collector", "viewer", "admin")}
+                    first = node
+                else:
+                    node.fleet, node.dir, node.ca, node.wrong_ca = fleet, first.dir, first.ca, None
+                    node.passwords = first.passwords
+                node.port = _free_cluster_port()
+                node.url = "rediss://localhost:%d/%s" % (node.port, fleet)
+                node.proc = None
+                node._write_conf(cluster=True)
+                node.start()
+                self.nodes.append(node)
+            env = dict(os.environ, REDISCLI_AUTH=first.passwords["admin"])
+            subprocess.run(["redis-cli", "--tls", "--cacert", first.ca, "--user", "admin", "--no-auth-warning",
+                            "--cluster", "create"] + ["127.0.0.1:%d" % x.port for x in self.nodes] +
+                           ["--cluster-yes"], env=env, check=True, capture_output=True, timeout=60)
+            deadline = time.time() + 20
+            while any("cluster_state:ok" not in x.cli("admin", "CLUSTER", "INFO") for x in self.nodes):
+                if time.time() > deadline:
+                    raise RuntimeError("the cluster did not come up: %s" % first.cli("admin", "CLUSTER", "INFO"))
+                time.sleep(0.1)
+        except BaseException:
+            self.close()
+            raise
+
+    def owner(self, key):
+        """The node whose slots hold KEY."""
+        slot = int(self.nodes[0].cli("admin", "CLUSTER", "KEYSLOT", key).strip())
+        for line in self.nodes[0].cli("admin", "CLUSTER", "NODES").splitlines():
+            f = line.split()
+            port = int(f[1].split("@")[0].rsplit(":", 1)[1])
+            for rng in f[8:]:
+                lo, _, hi = rng.partition("-")
+                if lo.isdigit() and int(lo) <= slot <= int(hi or lo):
+                    return next(x for x in self.nodes if x.port == port)
+        raise RuntimeError("no node serves slot %d" % slot)
+
+    def close(self):
+        for x in self.nodes:
+            x.stop()
+        if self.nodes:
+            shutil.rmtree(self.nodes[0].dir, ignore_errors=True)

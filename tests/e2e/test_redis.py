@@ -474,3 +474,37 @@ def test_redis_name_lookup_that_never_answers_times_out():
         dns.close()
         os.unlink(conf)
         os.unlink(script)
+
+
+def test_redis_cluster_moved_is_followed():
+    """Cluster-mode Redis: the driver is pointed at a node that does not serve the fleet's hash
+    slot; it follows MOVED to the one that does, takes the lease and publishes there, and a
+    standby pointed at the third node sees it as the holder."""
+    if not os.path.exists(DRIVER):
+        raise Skip("%s not built (make asan)" % DRIVER)
+    cl = redislab.Cluster("lab")
+    try:
+        owner = cl.owner("dbfleet:{lab}:lease")
+        others = [x for x in cl.nodes if x is not owner]
+        base = [DRIVER, "-u", "collector", "-c", owner.ca, "-p", owner.password_file("collector")]
+        env = dict(os.environ, **SAN_ENV)
+        p = subprocess.run(base + ["-i", "0", others[0].url, "serve", "3"], capture_output=True, text=True,
+                           timeout=30, env=env)
+        out = clean(p.stdout + p.stderr)
+        expect(p.returncode == 0 and "PUBLISHED n=3" in out and "RELEASED" in out, "published through MOVED", out)
+        n = owner.cli("admin", "XLEN", "dbfleet:{lab}:stream").strip()
+        expect(n == "3", "the three entries are on the slot's node (XLEN %s)" % n, out)
+        holder = subprocess.Popen(base + ["-l", "5000", "-i", "0.1", others[0].url, "serve", "0"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+        try:
+            line = holder.stdout.readline()
+            expect(line.startswith("ACTIVE token="), "the holder is active", line)
+            p = subprocess.run(base + ["-l", "5000", others[1].url, "cmd", "GET", "dbfleet:{lab}:lease"],
+                               capture_output=True, text=True, timeout=30, env=env)
+            out = clean(p.stdout + p.stderr)
+            expect(line.split("=", 1)[1].strip() in out, "read through the third node", out)
+        finally:
+            holder.terminate()
+            holder.wait(5)
+    finally:
+        cl.close()
