@@ -185,6 +185,7 @@ class Cluster:
     def __init__(self, fleet="lab", n=3):
         first = Lab.__new__(Lab)
         self.nodes = []
+        self.dir = None
         try:
             for i in range(n):
                 node = Lab.__new__(Lab)
@@ -192,6 +193,7 @@ class Cluster:
                     if not shutil.which("redis-server") or not shutil.which("redis-cli"):
                         raise Skip("redis-server not installed (apt-get install redis-server)")
                     node.fleet, node.dir = fleet, tempfile.mkdtemp(prefix="dbfleet-rcluster-")
+                    self.dir = node.dir
                     node.ca = make_ca(node.dir, "ca")
                     make_server_cert(node.dir, "ca")
                     node.wrong_ca = None
@@ -204,8 +206,8 @@ class Cluster:
                 node.url = "rediss://localhost:%d/%s" % (node.port, fleet)
                 node.proc = None
                 node._write_conf(cluster=True)
-                node.start()
                 self.nodes.append(node)
+                node.start()
             env = dict(os.environ, REDISCLI_AUTH=first.passwords["admin"])
             subprocess.run(["redis-cli", "--tls", "--cacert", first.ca, "--user", "admin", "--no-auth-warning",
                             "--cluster", "create"] + ["127.0.0.1:%d" % x.port for x in self.nodes] +
@@ -234,5 +236,5 @@ class Cluster:
     def close(self):
         for x in self.nodes:
             x.stop()
-        if self.nodes:
-            shutil.rmtree(self.nodes[0].dir, ignore_errors=True)
+        if self.dir:
+            shutil.rmtree(self.dir, ignore_errors=True)
