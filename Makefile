@@ -130,7 +130,8 @@ FUZZ_TIME    ?= 600
 FUZZ_TARGETS ?= $(FUZZ_NAMES)
 # the AWS readers get their responses from the harness in place of the network
 FUZZ_WRAP_AWS := -Wl,--wrap=aws_post,--wrap=aws_post_ex
-$(FUZZ_BUILD)/fuzz/rds $(FUZZ_BUILD)/fuzz/cloudwatch $(FUZZ_BUILD)/fuzz/ce $(FUZZ_BUILD)/fuzz/sts $(FUZZ_BUILD)/fuzz/pi: \
+$(FUZZ_BUILD)/fuzz/rds $(FUZZ_BUILD)/fuzz/cloudwatch $(FUZZ_BUILD)/fuzz/ce $(FUZZ_BUILD)/fuzz/sts $(FUZZ_BUILD)/fuzz/pi \
+	$(FUZZ_BUILD)/fuzz/accounts: \
 	FUZZ_LDEXTRA = $(FUZZ_WRAP_AWS)
 # instance metadata: libcurl's options kept, its transfers answered by the input
 $(FUZZ_BUILD)/fuzz/imds: FUZZ_LDEXTRA = -Wl,--wrap=curl_easy_setopt,--wrap=curl_easy_perform,--wrap=curl_easy_getinfo

@@ -51,6 +51,18 @@ int aws_creds_resolve(const char *cli_profile, struct aws_creds *c, char *source
  */
 int aws_creds_resolve_chain(const char *cli_profile, const atomic_int *stop, struct aws_creds *c,
 			    char *source, size_t sn, char *region, size_t rn, char *err, size_t errlen);
+/* The 12-digit account the client's keys belong to (STS GetCallerIdentity). 0, or -1 with 'e'. */
+struct aws_client;
+struct aws_error;
+int aws_sts_caller_account(struct aws_client *cl, const char *region, char *account, size_t n, struct aws_error *e);
+/*
+ * The management (payer) account of the keys' Organization (Organizations
+ * DescribeOrganization, organizations.c) into 'master': 0; 1 when the
+ * account is in no Organization ('master' ""); -1 with 'e'.
+ */
+int aws_org_master_account(struct aws_client *cl, char *master, size_t n, struct aws_error *e);
+/* The same, reading a DescribeOrganization answer (JSON 1.1): 0, or -1 if it is not one. */
+int aws_org_parse(const char *json, size_t len, char *master, size_t n);
 
 /* ---- IAM Identity Center, the former AWS SSO (sso.c) ---- */
 
@@ -144,7 +156,7 @@ struct aws_service {
 	const char *fixed_region;/* signs in this region whatever is asked ("us-east-1" for ce) */
 };
 
-extern const struct aws_service AWS_RDS, AWS_CLOUDWATCH, AWS_CE, AWS_STS;
+extern const struct aws_service AWS_RDS, AWS_CLOUDWATCH, AWS_CE, AWS_STS, AWS_ORGANIZATIONS;
 /* The SSO portal and SSO OIDC (endpoint.c): never signed (a bearer token, a client secret);
  * sign_name only names them on the status line. */
 extern const struct aws_service AWS_SSO, AWS_SSO_OIDC;
@@ -308,6 +320,17 @@ struct cloud_costs;
  */
 int aws_ce_fetch(struct aws_client *cl, const char *tag_key, time_t now, struct cloud_costs *c,
 		 struct aws_error *e);
+/*
+ * A management (payer) account's month to date by LINKED_ACCOUNT into
+ * c->account (keys: account ids), for the month aws_ce_fetch filled 'c'
+ * with. 0 or -1 with 'e'.
+ */
+int aws_ce_fetch_accounts(struct aws_client *cl, struct cloud_costs *c, struct aws_error *e);
+/*
+ * Add one account's costs to 'sum' (valid = 0 at first): totals, groups by
+ * key, daily figures, and one c->account group named 'label'. 0, or -1 on OOM.
+ */
+int aws_ce_add(struct cloud_costs *sum, const struct cloud_costs *one, const char *label);
 /* $XDG_CACHE_HOME/dbfleet/cost-PROFILE.json (directories made); 0 or -1. */
 int aws_ce_cache_path(const char *profile, char *out, size_t n);
 int aws_ce_cache_save(const char *path, const struct cloud_costs *c);

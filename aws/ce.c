@@ -271,6 +271,75 @@ int aws_ce_fetch(struct aws_client *cl, const char *tag_key, time_t now, struct 
 	return 0;
 }
 
+int aws_ce_fetch_accounts(struct aws_client *cl, struct cloud_costs *c, struct aws_error *e)
+{
+	struct acc *a = malloc(sizeof *a);
+	char tomorrow[12];
+	time_t today = parse_day(c->today);
+	if (!a || today == (time_t)-1) {
+		free(a);
+		memset(e, 0, sizeof *e);
+		e->kind = AWS_ERR_CONFIG;
+		snprintf(e->code, sizeof e->code, "Internal");
+		snprintf(e->msg, sizeof e->msg, "%s", a ? "costs by account before the month's figures" : "out of memory");
+		return -1;
+	}
+	day(today + 86400, tomorrow, sizeof tomorrow);
+	a->n = 0;
+	int rc = usage(cl, c->month_start, tomorrow, "DIMENSION", "LINKED_ACCOUNT", a, c, 0, today, e);
+	if (rc == 0)
+		c->naccount = acc_top(a, c->account, COST_GROUPS);
+	free(a);
+	return rc;
+}
+
+/* Fold 'n' groups into 'a' (keys added up). */
+static void acc_groups(struct acc *a, const struct cost_group *g, int n)
+{
+	for (int i = 0; i < n; i++)
+		acc_add(a, g[i].key, g[i].usd);
+}
+
+int aws_ce_add(struct cloud_costs *sum, const struct cloud_costs *one, const char *label)
+{
+	struct acc *a = malloc(sizeof *a);
+	if (!a)
+		return -1;
+	if (!sum->valid) {
+		memset(sum, 0, sizeof *sum);
+		snprintf(sum->month_start, sizeof sum->month_start, "%s", one->month_start);
+		snprintf(sum->today, sizeof sum->today, "%s", one->today);
+		snprintf(sum->unit, sizeof sum->unit, "%s", one->unit);
+		snprintf(sum->tag_key, sizeof sum->tag_key, "%s", one->tag_key);
+		snprintf(sum->daily_from, sizeof sum->daily_from, "%s", one->daily_from);
+		sum->ndaily = one->ndaily;
+		sum->from_cache = 1;
+		sum->valid = 1;
+	}
+	sum->mtd_usd += one->mtd_usd;
+	sum->forecast_usd = sum->forecast_usd < 0 || one->forecast_usd < 0 ? -1 : sum->forecast_usd + one->forecast_usd;
+	a->n = 0;
+	acc_groups(a, sum->service, sum->nservice);
+	acc_groups(a, one->service, one->nservice);
+	sum->nservice = acc_top(a, sum->service, COST_GROUPS);
+	a->n = 0;
+	acc_groups(a, sum->tag, sum->ntag);
+	acc_groups(a, one->tag, one->ntag);
+	sum->ntag = acc_top(a, sum->tag, COST_GROUPS);
+	a->n = 0;
+	acc_groups(a, sum->account, sum->naccount);
+	acc_add(a, label, one->mtd_usd);
+	sum->naccount = acc_top(a, sum->account, COST_GROUPS);
+	/* the same days when both start on the same day (fetched the same day); else the first's */
+	for (int i = 0; !strcmp(sum->daily_from, one->daily_from) && i < one->ndaily && i < COST_DAYS; i++)
+		sum->daily[i] += one->daily[i];
+	sum->fetched_at = sum->fetched_at > one->fetched_at || !sum->fetched_at ? one->fetched_at : sum->fetched_at;
+	sum->from_cache &= one->from_cache;
+	sum->requests += one->requests;
+	free(a);
+	return 0;
+}
+
 /* ---- the disk cache: the summed figures as JSON ---- */
 
 static cJSON *groups_json(const struct cost_group *g, int n)
@@ -314,6 +383,8 @@ int aws_ce_cache_save(const char *path, const struct cloud_costs *c)
 	cJSON_AddStringToObject(j, "daily_from", c->daily_from);
 	cJSON_AddItemToObject(j, "service", groups_json(c->service, c->nservice));
 	cJSON_AddItemToObject(j, "tag", groups_json(c->tag, c->ntag));
+	cJSON_AddItemToObject(j, "account", groups_json(c->account, c->naccount));
+	cJSON_AddStringToObject(j, "scope", c->scope);
 	cJSON_AddItemToObject(j, "daily", cJSON_CreateDoubleArray(c->daily, c->ndaily));
 	char *s = cJSON_Print(j);
 	cJSON_Delete(j);
@@ -367,10 +438,12 @@ int aws_ce_cache_load(const char *path, const char *tag_key, struct cloud_costs 
 		STR("unit", c->unit);
 		STR("tag_key", c->tag_key);
 		STR("daily_from", c->daily_from);
+		STR("scope", c->scope);
 #undef NUM
 #undef STR
 		c->nservice = groups_read(cJSON_GetObjectItemCaseSensitive(j, "service"), c->service);
 		c->ntag = groups_read(cJSON_GetObjectItemCaseSensitive(j, "tag"), c->tag);
+		c->naccount = groups_read(cJSON_GetObjectItemCaseSensitive(j, "account"), c->account);
 		cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(j, "daily")) {
 			if (c->ndaily == COST_DAYS || !cJSON_IsNumber(x))
 				break;

@@ -19,6 +19,7 @@ static const char *const metric_names[CW_N] = {
 	[CW_READIOPS] = "ReadIOPS", [CW_WRITEIOPS] = "WriteIOPS",
 	[CW_REPLICALAG] = "ReplicaLag", [CW_AURORALAG] = "AuroraReplicaLag",
 	[CW_DISKQUEUE] = "DiskQueueDepth",
+	[CW_TXLOGS] = "TransactionLogsDiskUsage", [CW_SLOTLAG] = "OldestReplicationSlotLag",
 };
 
 /* The metrics worth asking for this instance (Aurora has its own lag). */
@@ -31,6 +32,8 @@ static int wanted(const struct cloud_instance *ci, int m)
 		return aurora;
 	if (m == CW_FREESTORAGE)
 		return !aurora; /* Aurora storage grows by itself */
+	if (m == CW_TXLOGS || m == CW_SLOTLAG)
+		return strstr(ci->engine, "postgres") != NULL; /* WAL and slots: PostgreSQL's alone */
 	return 1;
 }
 

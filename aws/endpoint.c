@@ -20,7 +20,7 @@ const struct aws_service AWS_SSO = {"sso", "SSO", "portal.sso", NULL};
 const struct aws_service AWS_SSO_OIDC = {"sso-oidc", "SSO_OIDC", "oidc", NULL};
 
 static const struct aws_service *const services[] = {&AWS_RDS, &AWS_CLOUDWATCH, &AWS_CE, &AWS_STS, &AWS_SSO,
-						     &AWS_SSO_OIDC, &AWS_PI};
+						     &AWS_SSO_OIDC, &AWS_PI, &AWS_ORGANIZATIONS};
 #define NSERVICES (sizeof services / sizeof services[0])
 
 /* The override for 'svc' and the variable it came from, or NULL. */

@@ -31,6 +31,17 @@ static const char *arn_tail(const char *s)
 	return !strncmp(s, "arn:", 4) && c ? c + 1 : s;
 }
 
+/* The account of "arn:PARTITION:rds:REGION:ACCOUNT:db:ID" (12 digits), "" if it has none. */
+static void arn_account(const char *arn, char *out, size_t n)
+{
+	const char *p = arn;
+	for (int i = 0; i < 4 && p; i++)
+		p = strchr(p, ':') ? strchr(p, ':') + 1 : NULL;
+	out[0] = '\0';
+	if (p && !strncmp(arn, "arn:", 4) && strspn(p, "0123456789") == 12 && p[12] == ':' && n > 12)
+		snprintf(out, n, "%.12s", p);
+}
+
 static int grow(struct cloud_instance **v, size_t *n, size_t *cap)
 {
 	if (*n < *cap)
@@ -51,6 +62,7 @@ static void parse_instance(const struct xnode *x, const char *region, struct clo
 		ci->metric[m] = -1;
 	cpy(ci->id, sizeof ci->id, xml_text(x, "DBInstanceIdentifier"));
 	cpy(ci->region, sizeof ci->region, region);
+	arn_account(xml_text(x, "DBInstanceArn"), ci->account, sizeof ci->account);
 	cpy(ci->engine, sizeof ci->engine, xml_text(x, "Engine"));
 	cpy(ci->engine_version, sizeof ci->engine_version, xml_text(x, "EngineVersion"));
 	cpy(ci->klass, sizeof ci->klass, xml_text(x, "DBInstanceClass"));

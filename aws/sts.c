@@ -17,13 +17,15 @@
 
 #define REFRESH_BEFORE_S 600
 #define MAX_CHAIN 4
+#define CACHE_ROLES 16 /* several profiles at once ([aws] profiles), each its role */
 
 static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct {
 	char key[600];          /* role_arn + session name + source akid */
 	struct aws_creds creds;
 	time_t expires;
-} cache; /* guarded by cache_mu */
+} cache[CACHE_ROLES]; /* guarded by cache_mu */
+static unsigned cache_next; /* guarded by cache_mu: the entry a new role takes when none is free */
 
 static struct {
 	struct aws_creds creds;
@@ -61,6 +63,36 @@ static int instance_role(struct aws_creds *c, char *role, size_t rn, char *regio
 	return 0;
 }
 
+/* A role's cached keys while they have 10 minutes left: 0, else -1. */
+static int cache_get(const char *key, struct aws_creds *out)
+{
+	int rc = -1;
+	pthread_mutex_lock(&cache_mu);
+	for (int i = 0; i < CACHE_ROLES && rc < 0; i++)
+		if (!strcmp(cache[i].key, key) && cache[i].expires - time(NULL) > REFRESH_BEFORE_S) {
+			*out = cache[i].creds;
+			rc = 0;
+		}
+	pthread_mutex_unlock(&cache_mu);
+	return rc;
+}
+
+/* Keep a role's keys: in its own entry, a free one, or (all taken) one after the other in turn. */
+static void cache_put(const char *key, const struct aws_creds *c, time_t expires)
+{
+	pthread_mutex_lock(&cache_mu);
+	int slot = -1;
+	for (int i = 0; i < CACHE_ROLES && slot < 0; i++)
+		if (!strcmp(cache[i].key, key) || !cache[i].key[0])
+			slot = i;
+	if (slot < 0)
+		slot = (int)(cache_next++ % CACHE_ROLES);
+	snprintf(cache[slot].key, sizeof cache[slot].key, "%s", key);
+	cache[slot].creds = *c;
+	cache[slot].expires = expires;
+	pthread_mutex_unlock(&cache_mu);
+}
+
 static time_t parse_expiry(const char *s)
 {
 	struct tm tm = {0};
@@ -78,13 +110,8 @@ static int assume(const struct aws_creds *src, const char *profile, const char *
 	aws_profile_get(profile, "duration_seconds", duration, sizeof duration, err, errlen);
 	aws_profile_get(profile, "external_id", external, sizeof external, err, errlen);
 	snprintf(key, sizeof key, "%.300s|%s|%.100s", role_arn, session, src->akid);
-	pthread_mutex_lock(&cache_mu);
-	if (!strcmp(cache.key, key) && cache.expires - time(NULL) > REFRESH_BEFORE_S) {
-		*out = cache.creds;
-		pthread_mutex_unlock(&cache_mu);
+	if (cache_get(key, out) == 0)
 		return 0;
-	}
-	pthread_mutex_unlock(&cache_mu);
 
 	char *body = NULL, *resp = NULL;
 	size_t blen = 0, bcap = 0, rlen = 0;
@@ -129,12 +156,33 @@ static int assume(const struct aws_creds *src, const char *profile, const char *
 	snprintf(out->token, sizeof out->token, "%s", token);
 	time_t exp = parse_expiry(xml_text(cr, "Expiration"));
 	xml_free(x);
-	pthread_mutex_lock(&cache_mu);
-	snprintf(cache.key, sizeof cache.key, "%s", key);
-	cache.creds = *out;
-	cache.expires = exp ? exp : time(NULL) + 900;
-	pthread_mutex_unlock(&cache_mu);
+	cache_put(key, out, exp ? exp : time(NULL) + 900);
 	return 0;
+}
+
+int aws_sts_caller_account(struct aws_client *cl, const char *region, char *account, size_t n, struct aws_error *e)
+{
+	char *resp = NULL;
+	size_t rlen = 0;
+	if (aws_post(cl, &AWS_STS, region, NULL, "Action=GetCallerIdentity&Version=2011-06-15", &resp, &rlen, e) < 0)
+		return -1;
+	char xerr[160];
+	struct xnode *x = xml_parse(resp, rlen, xerr, sizeof xerr);
+	free(resp);
+	const char *id = xml_text(xml_path(x, "GetCallerIdentityResult"), "Account");
+	size_t len = strlen(id);
+	int ok = len == 12 && strspn(id, "0123456789") == 12 && len < n;
+	if (ok)
+		snprintf(account, n, "%s", id);
+	else {
+		memset(e, 0, sizeof *e);
+		e->kind = AWS_ERR_PARSE;
+		snprintf(e->code, sizeof e->code, "BadResponse");
+		snprintf(e->msg, sizeof e->msg, "GetCallerIdentity: no 12-digit account in the answer%s%.100s",
+			 x ? "" : ": ", x ? "" : xerr);
+	}
+	xml_free(x);
+	return ok ? 0 : -1;
 }
 
 static int chain(const char *cli_profile, const atomic_int *stop, struct aws_creds *c, char *source, size_t sn,

@@ -18,7 +18,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
 import awslab  # noqa: E402
 
 N = int(os.environ.get("BENCH_INSTANCES", "1000"))
-METRICS_PER_INSTANCE = 8  # CW_N less the lag metric of the other kind (RDS: ReplicaLag)
+METRICS_PER_INSTANCE = 10  # CW_N less the lag metric of the other kind (RDS PostgreSQL: AuroraReplicaLag)
 
 
 def main():

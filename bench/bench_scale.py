@@ -494,9 +494,44 @@ def probe(bins):
         print("%-40s %s" % (b[-40:], " ".join("%9.3f ms" % statistics.median(res[b][s]) for s in servers)))
 
 
+def triage(binary):
+    """Server CPU per refresh of one target with each pane showing it: the fleet pane (the probe
+    alone), the sessions pane (sessions, locks, digests) and the triage pane (its own reads)."""
+    make_user()
+    seconds = float(os.environ.get("BENCH_PROBE_SECONDS", "40"))
+    rounds = int(os.environ.get("BENCH_PROBE_ROUNDS", "1"))
+    servers = [s for s in SERVERS if SERVERS[s][1]]
+    panes = [("fleet", ()), ("sessions", ("4",)), ("triage", ("9",))]
+    res = {}
+    for r in range(rounds):
+        for pane, keys in panes:
+            home = tempfile.mkdtemp(prefix="bench-triage-")
+            run = Run(binary, ["-c", write_config([(s + "-0", SERVERS[s][0], dsn(s)) for s in servers], REFRESH, home)],
+                      home)
+            time.sleep(REFRESH * 3)
+            for s in servers:
+                run.keys(":", *("target %s-0" % s), "Enter", *keys)
+                time.sleep(REFRESH * 2)  # the pane's first samples are in
+                c0, w0 = server_cpu_ns(s), time.time()
+                time.sleep(seconds)
+                c1, w1 = server_cpu_ns(s), time.time()
+                ms = sum(v - c0.get(i, v) for i, v in c1.items()) / 1e6 / ((w1 - w0) / REFRESH)
+                res.setdefault((pane, s), []).append(ms)
+                print("round %d %s pane on %s: %.3f ms/refresh" % (r + 1, pane, s, ms), flush=True)
+                run.keys("1")
+            run.quit()
+    print("\nserver CPU of the shown target per refresh (median of %d rounds of %.0f s, refresh %gs)"
+          % (rounds, seconds, REFRESH))
+    print("%-10s %s" % ("pane", " ".join("%12s" % s for s in servers)))
+    for pane, _ in panes:
+        print("%-10s %s" % (pane, " ".join("%9.3f ms" % statistics.median(res[(pane, s)]) for s in servers)))
+
+
 if __name__ == "__main__":
     mode = sys.argv[1] if len(sys.argv) > 1 else "scale"
     if mode == "probe":
         probe(sys.argv[2:] or [BIN])
+    elif mode == "triage":
+        triage(sys.argv[2] if len(sys.argv) > 2 else BIN)
     else:
         scale()

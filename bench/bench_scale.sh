@@ -5,6 +5,8 @@
 #   sh bench/bench_scale.sh                 the fleet run (bench_scale.py scale)
 #   BENCH_TLS=1 sh bench/bench_scale.sh     the same with every connection verified TLS
 #   sh bench/bench_scale.sh probe BIN...    each BIN on the 4 lab servers: server CPU per refresh
+#   sh bench/bench_scale.sh triage [BIN]    one target's server CPU per refresh with the fleet,
+#                                           sessions and triage panes showing it
 #
 # Knobs (environment): BENCH_TARGETS (1000), BENCH_HUNG (50), BENCH_REFRESH (2),
 # BENCH_SECONDS (600), BENCH_TLS (0), BENCH_SAMPLERS, DBFLEET_BIN (./dbfleet, the -O2 build);

@@ -123,6 +123,7 @@ static int same_object(const struct action_request *a, const struct action_reque
 {
 	if (is_aws(a->a.kind) || is_aws(b->a.kind)) /* one AWS action a time per instance or cluster */
 		return is_aws(a->a.kind) && is_aws(b->a.kind) && !strcmp(a->aws_region, b->aws_region) &&
+		       !strcmp(a->aws_account, b->aws_account) &&
 		       (!strcmp(a->aws_id, b->aws_id) || (a->aws_cluster[0] && !strcmp(a->aws_cluster, b->aws_cluster)));
 	int server_a = a->a.kind == ACT_PROMOTE, server_b = b->a.kind == ACT_PROMOTE;
 	if (a->target != b->target || server_a != server_b)
@@ -300,6 +301,12 @@ static int audit(const struct actq *q, const struct item *it, const char *phase,
 	cJSON_AddStringToObject(ob, "description", it->r.object);
 	if (is_aws(a->kind)) {
 		cJSON_AddStringToObject(ob, "instance", it->r.aws_id);
+		if (it->r.aws_account[0]) /* which account, and through which profile */
+			cJSON_AddStringToObject(ob, "account", it->r.aws_account);
+		if (it->r.aws_account_alias[0])
+			cJSON_AddStringToObject(ob, "account_alias", it->r.aws_account_alias);
+		if (it->r.aws_profile[0])
+			cJSON_AddStringToObject(ob, "profile", it->r.aws_profile);
 		if (it->r.aws_cluster[0])
 			cJSON_AddStringToObject(ob, "cluster", it->r.aws_cluster);
 		if (it->r.aws_writer[0])

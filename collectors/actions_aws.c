@@ -260,16 +260,42 @@ static void add_last_event(struct aws_run *x)
 	}
 }
 
+/*
+ * With several accounts, the keys must reach the account the instance was
+ * shown in (a profile edited since could point elsewhere): 1 when not
+ * (REFUSED or FAILED, said why), before anything is sent.
+ */
+static int wrong_account(struct aws_run *x, const struct actq *q)
+{
+	const struct action_request *r = x->r;
+	char acct[16];
+	if (!r->aws_account[0] || (q->cloud.nprofiles < 2 && !q->cloud.payer_profile[0]))
+		return 0;
+	if (aws_sts_caller_account(x->cl, x->reg, acct, sizeof acct, &x->e) < 0) {
+		aws_said(x, x->e.kind == AWS_ERR_AUTH ? ACTION_REFUSED : ACTION_FAILED, "GetCallerIdentity: %.40s: %.150s;"
+			 " nothing sent", x->e.code, x->e.msg);
+		return 1;
+	}
+	if (!strcmp(acct, r->aws_account))
+		return 0;
+	aws_said(x, ACTION_REFUSED, "refused: profile %.60s now reaches account %s, not %s where %.64s was shown;"
+		 " nothing sent", r->aws_profile[0] ? r->aws_profile : "default", acct, r->aws_account, r->aws_id);
+	return 1;
+}
+
 /* Snapshot, failover or switchover through aws/; the state and message in 's'. */
 void run_aws(struct actq *q, const struct item *it, struct action_status *s)
 {
 	struct aws_run x = {.q = q, .s = s, .r = &it->r, .reg = it->r.aws_region, .pct = -1};
 	struct aws_creds c;
 	char src[96], region[32], err[256];
-	if (aws_creds_resolve_chain(q->cloud.profile[0] ? q->cloud.profile : NULL, q->stop, &c, src, sizeof src, region,
-				    sizeof region, err, sizeof err) < 0) {
+	/* the profile that discovered the instance: its account's keys */
+	const char *profile = it->r.aws_profile[0] ? it->r.aws_profile : q->cloud.profile;
+	if (aws_creds_resolve_chain(profile[0] ? profile : NULL, q->stop, &c, src, sizeof src, region, sizeof region, err,
+				    sizeof err) < 0) {
 		s->state = ACTION_FAILED;
 		snprintf(s->message, sizeof s->message, "credentials: %.200s", err);
+		s->ended = clock_wall();
 		return;
 	}
 	x.cl = aws_client_new(&c, q->stop);
@@ -277,6 +303,12 @@ void run_aws(struct actq *q, const struct item *it, struct action_status *s)
 	if (!x.cl) {
 		s->state = ACTION_FAILED;
 		snprintf(s->message, sizeof s->message, "out of memory");
+		s->ended = clock_wall();
+		return;
+	}
+	if (wrong_account(&x, q)) {
+		aws_client_free(&x.cl);
+		s->ended = clock_wall();
 		return;
 	}
 	/* RUNNING while it goes; every action function sets DONE, FAILED or REFUSED */
@@ -291,5 +323,6 @@ void run_aws(struct actq *q, const struct item *it, struct action_status *s)
 		aws_said(&x, x.e.kind == AWS_ERR_AUTH ? ACTION_REFUSED : ACTION_FAILED, "%.40s: %.200s", x.e.code,
 			 x.e.msg);
 	aws_client_free(&x.cl);
+	s->ended = clock_wall(); /* the audit record's elapsed_s (it was the start time, negated) */
 }
 

@@ -1,16 +1,29 @@
 /*
- * cloud.c - the AWS side of the fleet: one thread that resolves
- * credentials, discovers the RDS/Aurora instances of every configured
- * region (DescribeDBInstances/Clusters, every discover_s), fetches their
- * latest CloudWatch figures (every metrics_s) and publishes one cloud
- * snapshot. An auth error is shown and not retried for a whole discovery
- * period, so bad keys cannot become a request storm.
+ * cloud.c - the AWS side of the fleet: one thread that, for each account
+ * (one per profile of [aws] profiles / --profile a,b; one when there is a
+ * single profile), resolves credentials, discovers the RDS/Aurora instances
+ * of its regions (DescribeDBInstances/Clusters, every discover_s), fetches
+ * their latest CloudWatch figures (every metrics_s) and events, and
+ * publishes one cloud snapshot of every account together.
+ *
+ * Each account has its own credentials, client (and so its own request
+ * budget), regions, schedule and error: one account's auth error is shown
+ * beside the others' instances, never instead of them. Two profiles that
+ * reach the same account (STS GetCallerIdentity) read each region once: the
+ * first profile listed reads it. An auth error is shown and not retried for
+ * a whole discovery period, so bad keys cannot become a request storm.
+ *
+ * Costs (cloud_costs.c): one account's own Cost Explorer; with several, the
+ * management account's grouped by LINKED_ACCOUNT, else each account's own,
+ * added up, saying which.
+ *
+ * Everything here belongs to the cloud thread; what others see goes through
+ * store_cloud_publish (an immutable snapshot) and the collector's adopt().
  */
-#include "cloud.h"
+#include "cloud_private.h"
 #include "cloud_pi.h"
 #include "prices.h"
 
-#include "../aws/aws.h"
 #include "../engines/engine.h"
 
 #include <fnmatch.h>
@@ -20,31 +33,20 @@
 #include <string.h>
 #include <time.h>
 
-struct cloud_state {
-	struct cloud_run *run;
-	struct aws_client *cl;
-	struct aws_creds creds;
-	char source[96], regions[CLOUD_MAX_REGIONS][32];
-	int nregions;
-	struct cloud_instance *inst;
-	size_t n;
-	double discovered_at, metrics_at;
-	char error[300];
-	int auth_failed;
-	int login; /* the credentials wait for `aws sso login`: looked at again every 30 s */
-	struct cloud_costs costs;
-	char cost_error[300];
-	struct cloud_event *events;
-	size_t nevents;
-	double events_at;
-	int capped; /* the last discovery stopped at [aws] max_instances */
-	struct cloud_pi_state *pi; /* Performance Insights of the instances a pane shows (cloud_pi.c) */
-};
-
-static void set_error(struct cloud_state *s, const char *what, const struct aws_error *e);
-
 #define EVENTS_MINUTES 1440 /* a day of events: enough to see the night's incident */
 #define EVENTS_MAX 200
+#define RETRY_S 30          /* a transient (non-auth) error is tried again this soon */
+
+static void set_error(struct cloud_account *a, const char *what, const struct aws_error *e)
+{
+	snprintf(a->error, sizeof a->error, "%.24s: %.60s%s%.200s", what, e->code, e->msg[0] ? ": " : "", e->msg);
+	a->auth_failed = e->kind == AWS_ERR_AUTH || e->kind == AWS_ERR_CONFIG;
+}
+
+const char *cloud_account_label(const struct cloud_account *a)
+{
+	return a->alias[0] ? a->alias : a->id[0] ? a->id : a->profile[0] ? a->profile : "default";
+}
 
 static int newest_first(const void *a, const void *b)
 {
@@ -52,25 +54,25 @@ static int newest_first(const void *a, const void *b)
 	return (x < y) - (x > y);
 }
 
-/* DescribeEvents in every region, newest first; kept as they were on an error. */
-static void events(struct cloud_state *s)
+/* DescribeEvents in every region of the account; kept as they were on an error. */
+static void events(struct cloud_state *s, struct cloud_account *a)
 {
 	struct cloud_event *v = NULL;
 	size_t n = 0, cap = 0;
-	for (int r = 0; r < s->nregions; r++) {
+	for (int r = 0; r < a->nregions; r++) {
 		struct aws_error e;
-		if (aws_rds_events(s->cl, s->regions[r], EVENTS_MINUTES, &v, &n, &cap, EVENTS_MAX, &e) < 0) {
-			set_error(s, "DescribeEvents", &e);
+		if (aws_rds_events(a->cl, a->regions[r], EVENTS_MINUTES, &v, &n, &cap, EVENTS_MAX, &e) < 0) {
+			set_error(a, "DescribeEvents", &e);
 			free(v);
 			return;
 		}
 	}
-	if (n) /* qsort wants a real array even for none */
-		qsort(v, n, sizeof *v, newest_first);
-	free(s->events);
-	s->events = v;
-	s->nevents = n;
-	s->events_at = clock_mono();
+	for (size_t i = 0; s->multi && i < n; i++)
+		snprintf(v[i].account, sizeof v[i].account, "%s", cloud_account_label(a));
+	free(a->events);
+	a->events = v;
+	a->nevents = n;
+	a->events_at = clock_mono();
 }
 
 /* Wait until 'until' (monotonic), a stop, or the user asking for costs; 1 if stopped. */
@@ -93,39 +95,100 @@ static int wait_until(struct cloud_run *r, double until, int *asked)
 	return atomic_load(r->stop);
 }
 
-static void set_error(struct cloud_state *s, const char *what, const struct aws_error *e)
+void cloud_alias_of(const char *aliases, const char *id, char *out, size_t n)
 {
-	snprintf(s->error, sizeof s->error, "%.24s: %.60s%s%.200s", what, e->code, e->msg[0] ? ": " : "", e->msg);
-	s->auth_failed = e->kind == AWS_ERR_AUTH || e->kind == AWS_ERR_CONFIG;
+	size_t il = strlen(id);
+	out[0] = '\0';
+	for (const char *p = aliases; il && *p;) {
+		size_t len = strcspn(p, ",");
+		if (len > il + 1 && !strncmp(p, id, il) && p[il] == '=' && n) {
+			size_t k = len - il - 1 < n - 1 ? len - il - 1 : n - 1;
+			memcpy(out, p + il + 1, k);
+			out[k] = '\0';
+			return;
+		}
+		p += len + (p[len] == ',');
+	}
 }
 
-static int resolve(struct cloud_state *s)
+/*
+ * Two profiles of the same account read each region once: the regions an
+ * earlier profile of that account reads are dropped from this one's. With
+ * none left, the account says which profile covers it.
+ */
+static void dedupe(struct cloud_state *s, struct cloud_account *a)
+{
+	a->covered_by[0] = '\0';
+	for (struct cloud_account *b = s->acct; b < a && a->id[0]; b++) {
+		/* b with a transient error still reads its regions (again soon); with an auth error, a does */
+		if (b->costs_only || strcmp(b->id, a->id) || b->auth_failed)
+			continue;
+		int k = 0;
+		for (int r = 0; r < a->nregions; r++) {
+			int dup = 0;
+			for (int q = 0; q < b->nregions && !dup; q++)
+				dup = !strcmp(a->regions[r], b->regions[q]);
+			if (!dup)
+				memmove(a->regions[k++], a->regions[r], sizeof a->regions[0]);
+		}
+		a->nregions = k;
+		if (!k)
+			memcpy(a->covered_by, b->profile, sizeof a->covered_by); /* the same size */
+	}
+}
+
+/* The account's regions: its profile's own, else [aws] regions, else the profile's region. */
+static int regions_of(struct cloud_state *s, struct cloud_account *a, const char *region)
+{
+	const struct cloud_config *cfg = &s->run->cfg;
+	int n = a->conf && a->conf->nregions ? a->conf->nregions : cfg->nregions;
+	a->nregions = 0;
+	for (int i = 0; i < n; i++)
+		snprintf(a->regions[a->nregions++], sizeof a->regions[0], "%s",
+			 a->conf && a->conf->nregions ? a->conf->regions[i] : cfg->regions[i]);
+	if (!a->nregions && region[0])
+		snprintf(a->regions[a->nregions++], sizeof a->regions[0], "%s", region);
+	if (a->nregions)
+		return 0;
+	snprintf(a->error, sizeof a->error, "no AWS region: give --region, AWS_REGION, or a region in the profile");
+	a->auth_failed = 1;
+	return -1;
+}
+
+int cloud_resolve(struct cloud_state *s, struct cloud_account *a)
 {
 	char region[32] = "", err[256];
 	const struct cloud_config *cfg = &s->run->cfg;
-	int rc = aws_creds_resolve_chain(cfg->profile[0] ? cfg->profile : NULL, s->run->stop, &s->creds, s->source,
-					 sizeof s->source, region, sizeof region, err, sizeof err);
-	s->login = rc == AWS_CREDS_LOGIN;
+	a->error[0] = '\0';
+	a->auth_failed = 0;
+	int rc = aws_creds_resolve_chain(a->profile[0] ? a->profile : NULL, s->run->stop, &a->creds, a->source,
+					 sizeof a->source, region, sizeof region, err, sizeof err);
+	a->login = rc == AWS_CREDS_LOGIN;
 	if (rc < 0) {
-		snprintf(s->error, sizeof s->error, "credentials: %s", err);
-		s->auth_failed = 1;
+		snprintf(a->error, sizeof a->error, "credentials: %s", err);
+		a->auth_failed = 1;
 		return -1;
 	}
-	s->nregions = 0;
-	for (int i = 0; i < cfg->nregions; i++)
-		snprintf(s->regions[s->nregions++], sizeof s->regions[0], "%s", cfg->regions[i]);
-	if (!s->nregions && region[0])
-		snprintf(s->regions[s->nregions++], sizeof s->regions[0], "%s", region);
-	if (!s->nregions) {
-		snprintf(s->error, sizeof s->error,
-			 "no AWS region: give --region, AWS_REGION, or a region in the profile");
-		s->auth_failed = 1;
+	if (regions_of(s, a, region) < 0)
+		return -1;
+	if (!a->cl && !(a->cl = aws_client_new(&a->creds, s->run->stop))) {
+		snprintf(a->error, sizeof a->error, "out of memory");
 		return -1;
 	}
-	if (!s->cl && !(s->cl = aws_client_new(&s->creds, s->run->stop)))
-		return -1;
-	aws_client_set_creds(s->cl, &s->creds);
-	aws_client_set_budget(s->cl, cfg->budget);
+	aws_client_set_creds(a->cl, &a->creds);
+	aws_client_set_budget(a->cl, cfg->budget);
+	if (s->multi) { /* each round: an edited profile may reach another account now */
+		struct aws_error e;
+		if (aws_sts_caller_account(a->cl, a->regions[0], a->id, sizeof a->id, &e) < 0) {
+			set_error(a, "GetCallerIdentity", &e);
+			return -1;
+		}
+		if (strcmp(a->id, a->org_of)) /* Organizations is asked again for a new account */
+			a->org_checked = 0;
+	}
+	if (a->id[0])
+		cloud_alias_of(cfg->aliases, a->id, a->alias, sizeof a->alias);
+	dedupe(s, a);
 	return 0;
 }
 
@@ -164,93 +227,161 @@ static int keep_tagged(const struct cloud_instance *ci, void *cfg)
 	return tags_match(cfg, ci);
 }
 
-static void discover(struct cloud_state *s)
+/* What discovery cannot know: the account's names, the profile, the price, the metrics we had. */
+static void stamp(struct cloud_state *s, struct cloud_account *a, struct cloud_instance *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (a->id[0]) /* STS's answer over the ARN's */
+			snprintf(v[i].account, sizeof v[i].account, "%s", a->id);
+		snprintf(v[i].account_alias, sizeof v[i].account_alias, "%s", a->alias);
+		snprintf(v[i].profile, sizeof v[i].profile, "%s", a->profile);
+		v[i].hourly_usd = price_hourly(&s->run->cfg, v[i].klass, v[i].engine, v[i].multi_az);
+		for (size_t j = 0; j < a->n; j++)
+			if (!strcmp(v[i].id, a->inst[j].id) && !strcmp(v[i].region, a->inst[j].region)) {
+				memcpy(v[i].metric, a->inst[j].metric, sizeof v[i].metric);
+				memcpy(v[i].metric_at, a->inst[j].metric_at, sizeof v[i].metric_at);
+				break;
+			}
+	}
+}
+
+static void discover(struct cloud_state *s, struct cloud_account *a)
 {
 	struct cloud_instance *v = NULL;
 	size_t n = 0, cap = 0, max = s->run->cfg.max_instances > 0 ? (size_t)s->run->cfg.max_instances : SIZE_MAX;
 	int full = 0;
 	/* only the instances the config's tags select, at most max_instances of them */
-	for (int r = 0; r < s->nregions; r++) {
+	for (int r = 0; r < a->nregions; r++) {
 		struct aws_error e;
-		int rc = aws_rds_discover_max(s->cl, s->regions[r], &v, &n, &cap, max, keep_tagged, &s->run->cfg, &e);
+		int rc = aws_rds_discover_max(a->cl, a->regions[r], &v, &n, &cap, max, keep_tagged, &s->run->cfg, &e);
 		if (rc < 0) {
-			set_error(s, "DescribeDBInstances", &e);
+			set_error(a, "DescribeDBInstances", &e);
 			free(v);
 			return;
 		}
 		full |= rc > 0;
 	}
-	s->capped = full;
-	/* keep the metrics we had for instances still there */
-	for (size_t i = 0; i < n; i++)
-		for (size_t j = 0; j < s->n; j++)
-			if (!strcmp(v[i].id, s->inst[j].id) && !strcmp(v[i].region, s->inst[j].region)) {
-				memcpy(v[i].metric, s->inst[j].metric, sizeof v[i].metric);
-				memcpy(v[i].metric_at, s->inst[j].metric_at, sizeof v[i].metric_at);
-				break;
-			}
-	for (size_t i = 0; i < n; i++)
-		v[i].hourly_usd = price_hourly(&s->run->cfg, v[i].klass, v[i].engine, v[i].multi_az);
-	free(s->inst);
-	s->inst = v;
-	s->n = n;
-	s->discovered_at = clock_mono();
-	s->error[0] = '\0';
-	s->auth_failed = 0;
+	a->capped = full;
+	stamp(s, a, v, n);
+	free(a->inst);
+	a->inst = v;
+	a->n = n;
+	a->discovered_at = clock_mono();
 }
 
-static void adopt(struct cloud_state *s)
+static void adopt(struct cloud_state *s, struct cloud_account *a)
 {
 	char why[200];
-	for (size_t i = 0; s->run->adopt && i < s->n; i++)
-		if (s->run->cfg.connect[0] && wanted(&s->run->cfg, &s->inst[i]) && s->inst[i].host[0] &&
-		    s->run->adopt(s->run->done_arg, &s->inst[i], why, sizeof why) < 0)
-			snprintf(s->error, sizeof s->error, "connect: cannot watch '%.64s': %.200s", s->inst[i].id, why);
+	for (size_t i = 0; s->run->adopt && i < a->n; i++)
+		if (s->run->cfg.connect[0] && wanted(&s->run->cfg, &a->inst[i]) && a->inst[i].host[0] &&
+		    s->run->adopt(s->run->done_arg, &a->inst[i], why, sizeof why) < 0)
+			snprintf(a->error, sizeof a->error, "connect: cannot watch '%.64s': %.200s", a->inst[i].id, why);
 }
 
-static void metrics(struct cloud_state *s)
+static void metrics(struct cloud_account *a)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	for (int r = 0; r < s->nregions; r++) {
+	for (int r = 0; r < a->nregions; r++) {
 		struct aws_error e;
 		/* 10 minutes back: CloudWatch RDS metrics arrive a minute or two late */
-		if (aws_cw_latest(s->cl, s->regions[r], s->inst, s->n, (double)ts.tv_sec, 600, &e) < 0) {
-			set_error(s, "GetMetricData", &e);
+		if (aws_cw_latest(a->cl, a->regions[r], a->inst, a->n, (double)ts.tv_sec, 600, &e) < 0) {
+			set_error(a, "GetMetricData", &e);
 			return;
 		}
 	}
-	s->metrics_at = clock_mono();
+	a->metrics_at = clock_mono();
 }
 
-/* Costs from the disk cache while fresh (unless 'force'), else from Cost Explorer (billed). */
-static void costs(struct cloud_state *s, double *next, int force)
+/* The earlier of two times, where 0 is none. */
+static double min_time(double a, double b)
+{
+	return !a ? b : !b ? a : a < b ? a : b;
+}
+
+/* Every account's instances and events, newest events first. 0, or -1 on OOM. */
+static int merge(const struct cloud_state *s, struct cloud_snapshot *c)
+{
+	size_t n = 0, ne = 0;
+	for (int i = 0; i < s->nacct; i++) {
+		n += s->acct[i].n;
+		ne += s->acct[i].nevents;
+	}
+	if ((n && !(c->inst = malloc(n * sizeof *c->inst))) || (ne && !(c->events = malloc(ne * sizeof *c->events))))
+		return -1;
+	for (int i = 0; i < s->nacct; i++) {
+		const struct cloud_account *a = &s->acct[i];
+		if (a->n)
+			memcpy(c->inst + c->n, a->inst, a->n * sizeof *c->inst);
+		if (a->nevents)
+			memcpy(c->events + c->nevents, a->events, a->nevents * sizeof *c->events);
+		c->n += a->n;
+		c->nevents += a->nevents;
+		c->discovered_at = min_time(c->discovered_at, a->discovered_at);
+		c->metrics_at = min_time(c->metrics_at, a->metrics_at);
+		c->events_at = min_time(c->events_at, a->events_at);
+		c->requests += a->cl ? aws_client_requests(a->cl) : 0;
+	}
+	if (c->nevents) /* qsort wants a real array even for none */
+		qsort(c->events, c->nevents, sizeof *c->events, newest_first);
+	return 0;
+}
+
+/* Append "text" to a 'sep'-separated line of at most n bytes. */
+static void append(char *line, size_t n, const char *sep, const char *text)
+{
+	size_t o = strlen(line), sl = o ? strlen(sep) : 0, tl = strlen(text);
+	if (o + sl + 1 >= n)
+		return;
+	memcpy(line + o, sep, sl);
+	o += sl;
+	tl = tl < n - o - 1 ? tl : n - o - 1;
+	memcpy(line + o, text, tl);
+	line[o + tl] = '\0';
+}
+
+/* Is 'word' one of the comma-separated words of 'list'? */
+static int listed(const char *list, const char *word)
+{
+	size_t wl = strlen(word);
+	for (const char *p = list; *p;) {
+		size_t len = strcspn(p, ",");
+		if (len == wl && !strncmp(p, word, wl))
+			return 1;
+		p += len + (p[len] == ',');
+	}
+	return 0;
+}
+
+/* Where the keys came from, the regions read, and every account's error (named by its account). */
+static void describe(const struct cloud_state *s, struct cloud_snapshot *c)
 {
 	const struct cloud_config *cfg = &s->run->cfg;
-	char path[1024];
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	double epoch = (double)ts.tv_sec;
-	int cached = aws_ce_cache_path(cfg->profile, path, sizeof path) == 0;
-	struct cloud_costs c;
-	if (!force && cached && aws_ce_cache_load(path, cfg->cost_tag, &c) == 0 &&
-	    epoch - c.fetched_at < cfg->cost_refresh_s && epoch >= c.fetched_at) {
-		s->costs = c;
-		*next = clock_mono() + cfg->cost_refresh_s - (epoch - c.fetched_at);
-		return;
+	char one[400];
+	if (!s->multi)
+		snprintf(c->source, sizeof c->source, "%s", s->acct[0].source);
+	else
+		snprintf(c->source, sizeof c->source, "%d profiles", s->nacct - s->acct[s->nacct - 1].costs_only);
+	for (int i = 0; i < s->nacct; i++) {
+		const struct cloud_account *a = &s->acct[i];
+		for (int r = 0; r < a->nregions && !a->costs_only; r++)
+			if (!listed(c->regions, a->regions[r]))
+				append(c->regions, sizeof c->regions, ",", a->regions[r]);
+		if (a->error[0] && s->multi) {
+			snprintf(one, sizeof one, "%s (profile %s): %s", cloud_account_label(a), a->profile[0] ? a->profile
+				 : "default", a->error);
+			append(c->error, sizeof c->error, "; ", one);
+		} else if (a->error[0]) {
+			snprintf(c->error, sizeof c->error, "%s", a->error);
+		} else if (a->capped) { /* not an error of the round (metrics go on), but the list is not all */
+			snprintf(one, sizeof one, "showing the first %d instances: more were found ([aws] max_instances = %d)",
+				 cfg->max_instances, cfg->max_instances);
+			append(c->error, sizeof c->error, "; ", one);
+		}
+		c->auth_failed |= a->auth_failed && a->error[0];
 	}
-	struct aws_error e;
-	if (aws_ce_fetch(s->cl, cfg->cost_tag, (time_t)epoch, &c, &e) < 0) {
-		snprintf(s->cost_error, sizeof s->cost_error, "Cost Explorer: %.60s%s%.200s", e.code,
-			 e.msg[0] ? ": " : "", e.msg);
-		*next = clock_mono() + cfg->cost_refresh_s; /* billed: no quick retry */
-		return;
-	}
-	s->costs = c;
-	s->cost_error[0] = '\0';
-	if (cached)
-		aws_ce_cache_save(path, &c);
-	*next = clock_mono() + cfg->cost_refresh_s;
+	/* every override, by its host: a substring of the RDS URL alone hid an STS override */
+	aws_endpoints_describe(s->acct[0].nregions ? s->acct[0].regions[0] : "us-east-1", c->endpoint, sizeof c->endpoint);
 }
 
 static void publish(struct cloud_state *s)
@@ -258,90 +389,131 @@ static void publish(struct cloud_state *s)
 	struct cloud_snapshot *c = cloud_snapshot_new();
 	if (!c)
 		return;
-	if (s->n && !(c->inst = malloc(s->n * sizeof *c->inst))) {
-		free(c);
+	if (merge(s, c) < 0) {
+		cloud_snapshot_release(&c);
 		return;
 	}
-	if (s->n)
-		memcpy(c->inst, s->inst, s->n * sizeof *c->inst);
-	c->n = s->n;
-	snprintf(c->source, sizeof c->source, "%s", s->source);
-	size_t o = 0;
-	for (int r = 0; r < s->nregions && o < sizeof c->regions; r++)
-		o += (size_t)snprintf(c->regions + o, sizeof c->regions - o, "%s%s", r ? "," : "", s->regions[r]);
-	/* every override, by its host: a substring of the RDS URL alone hid an STS override */
-	aws_endpoints_describe(s->nregions ? s->regions[0] : "us-east-1", c->endpoint, sizeof c->endpoint);
-	if (s->error[0])
-		snprintf(c->error, sizeof c->error, "%s", s->error);
-	else if (s->capped) /* not an error of the round (metrics go on), but the list is not all */
-		snprintf(c->error, sizeof c->error, "showing the first %d instances: more were found"
-			 " ([aws] max_instances = %d)", s->run->cfg.max_instances, s->run->cfg.max_instances);
-	c->auth_failed = s->auth_failed;
-	c->discovered_at = s->discovered_at;
-	c->metrics_at = s->metrics_at;
-	c->requests = s->cl ? aws_client_requests(s->cl) : 0;
+	describe(s, c);
 	c->costs = s->costs;
 	snprintf(c->cost_error, sizeof c->cost_error, "%s", s->cost_error);
 	c->prices_date = PRICES_DATE;
-	if (s->nevents && (c->events = malloc(s->nevents * sizeof *c->events))) {
-		memcpy(c->events, s->events, s->nevents * sizeof *c->events);
-		c->nevents = s->nevents;
-	}
-	c->events_at = s->events_at;
 	store_cloud_publish(s->run->st, c);
+}
+
+/* One account's turn: discovery when due, then metrics and events when due. */
+static void account_round(struct cloud_state *s, struct cloud_account *a)
+{
+	const struct cloud_config *cfg = &s->run->cfg;
+	double now = clock_mono();
+	if (now >= a->next_discover) {
+		if (cloud_resolve(s, a) == 0 && !a->covered_by[0]) {
+			discover(s, a);
+			if (!a->error[0])
+				adopt(s, a);
+		} else if (a->covered_by[0]) { /* another profile of the account reads all its regions */
+			free(a->inst);
+			a->inst = NULL;
+			a->n = 0;
+			a->nevents = 0;
+		}
+		a->next_discover = now + cfg->discover_s;
+		a->next_metrics = a->error[0] ? a->next_discover : now;
+	}
+	if (!atomic_load(s->run->stop) && a->n && !a->error[0] && clock_mono() >= a->next_metrics) {
+		metrics(a);
+		if (!a->error[0])
+			events(s, a); /* with the metrics: an incident's events show within a minute */
+		a->next_metrics = clock_mono() + cfg->metrics_s;
+	}
+	/* a transient (non-auth) error is tried again sooner than a full period, and so is a
+	 * sign-in the user may do meanwhile (a file read: no request while no new token) */
+	if (a->error[0] && (!a->auth_failed || a->login) && a->next_discover > clock_mono() + RETRY_S)
+		a->next_discover = clock_mono() + RETRY_S;
+}
+
+/* When the next account has something to do. */
+static double next_due(const struct cloud_state *s)
+{
+	double until = 0;
+	for (int i = 0; i < s->nacct; i++) {
+		const struct cloud_account *a = &s->acct[i];
+		if (a->costs_only)
+			continue;
+		until = min_time(until, a->next_discover);
+		if (a->n && !a->error[0])
+			until = min_time(until, a->next_metrics);
+	}
+	return until;
+}
+
+/* May Cost Explorer be asked: some account has working keys. */
+static int costs_possible(const struct cloud_state *s)
+{
+	for (int i = 0; i < s->nacct; i++)
+		if (!s->acct[i].costs_only && s->acct[i].cl && !s->acct[i].auth_failed)
+			return 1;
+	return 0;
+}
+
+/* One account per profile (the single profile, or none, when there is no list); a payer profile for costs. */
+static void accounts_init(struct cloud_state *s)
+{
+	const struct cloud_config *cfg = &s->run->cfg;
+	for (int i = 0; i < cfg->nprofiles; i++) {
+		snprintf(s->acct[i].profile, sizeof s->acct[i].profile, "%s", cfg->profiles[i].name);
+		s->acct[i].conf = &cfg->profiles[i];
+	}
+	s->nacct = cfg->nprofiles;
+	if (!s->nacct)
+		snprintf(s->acct[s->nacct++].profile, sizeof s->acct[0].profile, "%s", cfg->profile);
+	s->multi = s->nacct > 1 || cfg->payer_profile[0];
+	int payer = -1;
+	for (int i = 0; i < s->nacct && cfg->payer_profile[0]; i++)
+		payer = strcmp(s->acct[i].profile, cfg->payer_profile) ? payer : i;
+	if (cfg->payer_profile[0] && payer < 0) {
+		struct cloud_account *a = &s->acct[s->nacct++];
+		snprintf(a->profile, sizeof a->profile, "%s", cfg->payer_profile);
+		a->costs_only = 1;
+	}
 }
 
 void *cloud_main(void *p)
 {
 	struct cloud_state s = {.run = p};
 	const struct cloud_config *cfg = &s.run->cfg;
-	double next_discover = 0, next_metrics = 0, next_cost = 0;
+	double next_cost = 0;
 	int asked = 0;
+	accounts_init(&s);
 	while (!atomic_load(s.run->stop)) {
-		double now = clock_mono();
-		if (now >= next_discover) {
-			if (resolve(&s) == 0) {
-				discover(&s);
-				if (!s.error[0])
-					adopt(&s);
-			}
-			next_discover = now + cfg->discover_s;
-			next_metrics = s.error[0] ? next_discover : now;
-		}
-		if (!atomic_load(s.run->stop) && s.n && !s.error[0] && clock_mono() >= next_metrics) {
-			metrics(&s);
-			if (!s.error[0])
-				events(&s); /* with the metrics: an incident's events show within a minute */
-			next_metrics = clock_mono() + cfg->metrics_s;
-		}
-		if (!atomic_load(s.run->stop) && cfg->cost && !s.auth_failed && s.cl && (asked || clock_mono() >= next_cost)) {
+		for (int i = 0; i < s.nacct && !atomic_load(s.run->stop); i++)
+			if (!s.acct[i].costs_only)
+				account_round(&s, &s.acct[i]);
+		if (!atomic_load(s.run->stop) && cfg->cost && costs_possible(&s) && (asked || clock_mono() >= next_cost)) {
 			publish(&s); /* show the fleet before the (slower, billed) cost calls */
-			costs(&s, &next_cost, asked);
+			cloud_costs(&s, &next_cost, asked);
 			asked = 0;
 		}
-		if (!atomic_load(s.run->stop) && !s.auth_failed)
-			cloud_pi_tick(&s.pi, s.run->st, cfg, s.cl, s.inst, s.n); /* only what a pane shows */
+		for (int i = 0; i < s.nacct && !atomic_load(s.run->stop); i++) /* only what a pane shows, */
+			if (!s.acct[i].costs_only && s.acct[i].cl && !s.acct[i].auth_failed) /* with its account's client */
+				cloud_pi_tick(&s.acct[i].pi, s.run->st, cfg, s.acct[i].cl, s.acct[i].inst, s.acct[i].n);
 		if (atomic_load(s.run->stop))
 			break;
 		publish(&s);
-		double until = next_discover < next_metrics ? next_discover : next_metrics;
-		until = cloud_pi_next(s.pi, until);
+		double until = next_due(&s);
+		for (int i = 0; i < s.nacct; i++)
+			until = cloud_pi_next(s.acct[i].pi, until);
 		if (cfg->cost && next_cost > 0 && next_cost < until)
 			until = next_cost;
-		/* a transient (non-auth) error is tried again sooner than a full period, and so is a
-		 * sign-in the user may do meanwhile (a file read: no request while no new token) */
-		if (s.error[0] && (!s.auth_failed || s.login) && until > clock_mono() + 30) {
-			until = clock_mono() + 30;
-			next_discover = until;
-		}
 		if (wait_until(s.run, until, &asked))
 			break;
 	}
-	aws_client_free(&s.cl);
-	cloud_pi_free(&s.pi);
-	memset(&s.creds, 0, sizeof s.creds);
-	free(s.inst);
-	free(s.events);
+	for (int i = 0; i < s.nacct; i++) {
+		aws_client_free(&s.acct[i].cl);
+		cloud_pi_free(&s.acct[i].pi);
+		memset(&s.acct[i].creds, 0, sizeof s.acct[i].creds);
+		free(s.acct[i].inst);
+		free(s.acct[i].events);
+	}
 	void (*done)(void *) = s.run->done;
 	void *arg = s.run->done_arg;
 	free(s.run);

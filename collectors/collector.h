@@ -19,6 +19,7 @@ struct collector_target {
 	double interval_s;
 	double timeout_s;     /* connect and query deadline */
 	char aws_instance[64];/* the RDS instance this database is, for AWS figures */
+	char aws_account[64]; /* its account (id or [aws] aliases name), with several accounts; "" any */
 	int actions;          /* enum target_actions: what may be done to it */
 	int confirm;          /* enum confirm_policy */
 	char tags[256];       /* "team=payments,env=prod": for grouping and filtering, "" none */
@@ -26,6 +27,14 @@ struct collector_target {
 	int iam;
 	char iam_host[128], iam_user[64], iam_region[32], iam_profile[64];
 	int iam_port;
+	/* objectives and probes (collectors/slo.c, drill.c) */
+	int app_endpoint;     /* the endpoint apps write through (a writer DNS name, a read-write host list) */
+	double write_probe_s; /* its write probe's interval on a fresh connection (0: 10 s; a drill: 1 s) */
+	char heartbeat_table[64]; /* the write probe upserts row id 1 of this table; "": takes a transaction id */
+	double slo_availability; /* percent of the time good, 0 none */
+	int slo_latency_ms;   /* a probe slower than this is bad time; 0 none */
+	int slo_window_days;  /* the error budget's window, 1 to 7 (0: 7) */
+	double rto_s, rpo_s;  /* a drill's objectives for this endpoint, 0 none */
 };
 
 enum target_actions { TARGET_ACTIONS_ALL = 0, TARGET_ACTIONS_SESSIONS, TARGET_ACTIONS_NONE };
@@ -45,6 +54,9 @@ struct action_request {
 	char aws_writer[100]; /* the cluster's writer when shown: failover is refused if it changed */
 	char aws_global[64];  /* switch the global database over to this instance's cluster */
 	char aws_target[64];  /* failover to this reader; "" lets AWS choose */
+	char aws_account[16]; /* the instance's account id ("" unknown) and name, for the prompt and audit */
+	char aws_account_alias[64];
+	char aws_profile[64]; /* the profile that reaches that account ("" the default chain) */
 	int aws_multi_az;
 	char snapshot_id[96]; /* made when confirmed: a retry cannot make a second one */
 	char reason[128];     /* typed at the prompt, tagged on the snapshot */
@@ -61,13 +73,24 @@ struct class_value {
 	double v;
 };
 
-/* AWS: which account/regions to discover and how often. */
+/* AWS: which accounts/regions to discover and how often. */
 #define CLOUD_MAX_REGIONS 8
+#define CLOUD_MAX_PROFILES 8
+/* One profile of several ([aws] profiles, --profile a,b): its own regions, or none for [aws] regions. */
+struct cloud_profile {
+	char name[64];
+	char regions[CLOUD_MAX_REGIONS][32];
+	int nregions;
+};
 struct cloud_config {
 	int enabled;
-	char profile[64];     /* "" = AWS_PROFILE / env keys / default */
+	char profile[64];     /* "" = AWS_PROFILE / env keys / default; with profiles: the first */
 	char regions[CLOUD_MAX_REGIONS][32]; /* none: the profile's region */
 	int nregions;
+	struct cloud_profile profiles[CLOUD_MAX_PROFILES]; /* several accounts at once; none: 'profile' alone */
+	int nprofiles;
+	char payer_profile[64]; /* the management (payer) account's profile for costs; "" ask Organizations */
+	char aliases[512];    /* account names: "111111111111=payments,222222222222=data", "" none */
 	char tags[256];       /* only instances with all these tags: "team=payments,env=prod" */
 	double discover_s;    /* DescribeDBInstances round, default 300 */
 	double metrics_s;     /* GetMetricData round, default 60 */
@@ -124,6 +147,26 @@ int collector_actions_busy(struct collector *c, char *what, size_t n);
  * which nothing more of it is sent. Returns 1 if one was abandoned, else 0.
  */
 int collector_finish_actions(struct collector *c, double wait_s);
+/* The fleet's name (config "fleet"): its SLO state file and drill reports are named by it; before collector_start. */
+void collector_set_fleet(struct collector *c, const char *fleet);
+
+/* ---- drills (collectors/drill.c): measured RTO/RPO through the application endpoints ---- */
+
+struct collector_drill {
+	int active;
+	char name[64];
+	double started;       /* wall, epoch seconds */
+};
+/* A drill named 'name' begins: probes at 1 s, a mark on the timeline. 0 or -1 with 'err'. UI thread, no I/O. */
+int collector_drill_begin(struct collector *c, const char *name, struct err *err);
+/* It ends: the report is written off the UI thread; its path comes as a status message. 0 or -1 with 'err'. */
+int collector_drill_end(struct collector *c, struct err *err);
+void collector_drill_status(struct collector *c, struct collector_drill *out);
+/* From main after the UI: a drill still running ends and its report is written now; 1 with its path, else 0. */
+int collector_drill_finish(struct collector *c, char *path, size_t n);
+/* The facilitator's own line on the timeline ("inject: primary stopped"). Any thread. */
+void collector_mark(struct collector *c, const char *text);
+
 /*
  * Ask for the plan of a session's statement or a recorded statement on target 't'
  * (read-only, never run; on the blocking pool, not the caller's thread). Its id: the

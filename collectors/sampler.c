@@ -21,7 +21,9 @@
  *   job while that one still runs, so a hung ODBC host holds one worker.
  * - Sampling follows attention: a sample asks for sessions, locks and
  *   digests (ENGINE_DETAIL) only while a pane shows the target
- *   (store_watch); otherwise only the health probe, which is all the fleet
+ *   (store_watch); the triage pane's slots, vacuum and lock queue
+ *   (ENGINE_TRIAGE) only while it shows the target (store_watch_triage);
+ *   otherwise only the health probe, which is all the fleet
  *   and lag panes draw. (No background round of detail: nothing outside
  *   those panes reads it, and a thousand targets' sessions would be held
  *   for nothing: on a shared server each target's snapshot held 500.)
@@ -385,11 +387,15 @@ static void finish_sample(struct tstate *t, double now)
 		x->queries[i].text = q ? strdup(q) : NULL;
 	}
 	snap->mono = t->t0;
+	/* the server's round trip on the socket: sent (flushed) to the first byte back, not the step's
+	 * whole time, so time this sampler spent on its other targets does not count */
+	snap->rtt_ms = t->first_byte > 0 && t->sent > 0 ? (t->first_byte - t->sent) * 1000 : -1;
 	snap->cost_ms_s = x->roundtrip_ms / t->conf.interval_s;
 	store_publish(t->sm->env.st, t->idx, snap);
 	t->backoff = BACKOFF_MIN_S;
 	t->phase = PH_IDLE;
-	t->next_sample = t->t0 + t->conf.interval_s > now ? t->t0 + t->conf.interval_s : now;
+	double every = t->sm->env.fast && atomic_load(t->sm->env.fast) && t->conf.interval_s > 1 ? 1 : t->conf.interval_s;
+	t->next_sample = t->t0 + every > now ? t->t0 + every : now;
 	set_timer(t, t->next_sample);
 }
 
@@ -402,6 +408,7 @@ static void begin_sample(struct tstate *t, double now)
 		return;
 	}
 	int detail = store_watched(t->sm->env.st, t->idx);
+	int triage = store_watched_triage(t->sm->env.st, t->idx);
 	t->snap->s.detail = detail || !t->ops->sample_start;
 	t->t0 = now;
 	t->deadline = now + t->conf.timeout_s;
@@ -418,12 +425,15 @@ static void begin_sample(struct tstate *t, double now)
 		wait_for_job(t, x, PH_POOL_SAMPLE, GRACE_S);
 		return;
 	}
-	if (t->ops->sample_start(t->conn, detail ? ENGINE_DETAIL : ENGINE_HEALTH, &t->w, &err) != ENGINE_STEP_WAIT ||
+	enum engine_detail what = (detail ? ENGINE_DETAIL : ENGINE_HEALTH) | (triage ? ENGINE_TRIAGE : 0);
+	if (t->ops->sample_start(t->conn, what, &t->w, &err) != ENGINE_STEP_WAIT ||
 	    arm(t, &err) < 0) {
 		fail(t, &err, 0, now);
 		return;
 	}
 	t->phase = PH_SAMPLE;
+	t->sent = t->w.events & POLLOUT ? 0 : clock_mono(); /* still to flush: sent once it is */
+	t->first_byte = 0;
 	set_timer(t, t->deadline);
 }
 
@@ -520,17 +530,22 @@ static void on_timer(struct tstate *t, double now)
 	fail(t, &err, 1, now);
 }
 
-/* The target's socket is ready: step what waits on it. */
-static void on_io(struct tstate *t, double now)
+/* The target's socket is ready ('events', epoll's, seen at 'now'): step what waits on it. */
+static void on_io(struct tstate *t, uint32_t events, double now)
 {
 	struct err err = {0};
 	int rc;
-	if (t->phase == PH_CONNECT)
+	if (t->phase == PH_CONNECT) {
 		rc = t->ops->connect_step(t->conn, &t->w, &err);
-	else if (t->phase == PH_SAMPLE)
+	} else if (t->phase == PH_SAMPLE) {
+		if ((events & EPOLLIN) && t->sent > 0 && !t->first_byte)
+			t->first_byte = now;
 		rc = t->ops->sample_step(t->conn, &t->snap->s, &t->w, &err);
-	else
+		if (!t->sent && !(t->w.events & POLLOUT))
+			t->sent = clock_mono(); /* flushed: from here the server has it all */
+	} else {
 		return; /* a stale event: the step already ended */
+	}
 	if (rc == ENGINE_STEP_WAIT) {
 		if (arm(t, &err) < 0)
 			fail(t, &err, 1, now);
@@ -682,7 +697,7 @@ static void *sampler_main(void *arg)
 				(void)!read(s->evfd, &v, sizeof v);
 				take_adds(s);
 			} else {
-				on_io(ev[i].data.ptr, now);
+				on_io(ev[i].data.ptr, ev[i].events, now);
 			}
 		}
 	}

@@ -41,6 +41,7 @@ struct tstate {
 	int job_out;                    /* a pool job of ours still runs (maybe abandoned) */
 	const atomic_int *job_started;  /* that job's: has a worker taken it yet */
 	char hostaddr[256];             /* resolved address(es) for the next connect */
+	double sent, first_byte;        /* the sample in flight: sent (flushed), its first byte readable; 0 not yet */
 };
 
 struct sampler_env {
@@ -48,6 +49,7 @@ struct sampler_env {
 	struct pool *pool;
 	const atomic_int *stop;
 	atomic_int *cancels;            /* abandon jobs in flight, all samplers */
+	const atomic_int *fast;         /* a drill runs: sample at least every second */
 	void (*done)(void *arg);        /* the thread leaves (collector's reference) */
 	void *done_arg;
 };

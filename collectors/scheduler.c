@@ -32,6 +32,7 @@
 #include "../engines/engine.h"
 #include "actions.h"
 #include "cloud.h"
+#include "drill.h"
 #include "explain.h"
 #include "grow.h"
 #include "pool.h"
@@ -39,8 +40,8 @@
 
 /* MySQL connects run here (by name, for VERIFY_IDENTITY) and a host that accepts TCP
  * and never greets holds a worker for its whole timeout: six, so a few such hosts
- * leave room for the rest. Threads stay at most 16: 3 samplers, 6 workers, 3 stuck,
- * the supervisor, main, the action worker and the AWS thread. */
+ * leave room for the rest. Threads stay at most 17: 3 samplers, 6 workers, 3 stuck,
+ * the supervisor, main, the action worker, the prober (drill.c) and the AWS thread. */
 #define POOL_WORKERS 6
 #define POOL_MAX_STUCK 3
 #define SAMPLERS_MAX 16
@@ -64,6 +65,7 @@ struct collector {
 	struct sampler *samplers[SAMPLERS_MAX];
 	struct pool *pool;
 	atomic_int cancels;             /* the samplers' abandon jobs in flight */
+	struct drill *drill;            /* write probes, the SLO state file, drills (its own lock) */
 	struct explain_gate explain;    /* plans asked for on a key (explain.c): one in flight */
 };
 
@@ -77,6 +79,7 @@ static void collector_unref(struct collector *c)
 	for (int i = 0; i < SAMPLERS_MAX; i++)
 		sampler_free(&c->samplers[i]);
 	pool_free(&c->pool);
+	drill_free(&c->drill);
 	grow_release(&c->ts);
 	actq_free(c->aq);
 	pthread_mutex_destroy(&c->adopt_mu);
@@ -134,7 +137,10 @@ static int add_target(struct collector *c, size_t i, const struct collector_targ
 	collector_endpoint(t->dsn, ts->endpoint, sizeof ts->endpoint);
 	store_describe(c->st, i, t->name, ops->name, ts->endpoint, t->interval_s, t->timeout_s);
 	store_set_cloud_id(c->st, i, t->aws_instance);
+	store_set_cloud_account(c->st, i, t->aws_account);
 	store_set_tags(c->st, i, t->tags);
+	if (t->slo_availability > 0)
+		store_set_slo(c->st, i, t->slo_availability, t->slo_latency_ms, t->slo_window_days ? t->slo_window_days : 7);
 	return 0;
 }
 
@@ -158,10 +164,15 @@ struct collector *collector_new(struct store *st, const struct collector_target 
 	pthread_mutex_init(&c->adopt_mu, NULL);
 	pthread_cond_init(&c->cv, NULL);
 	struct action_target *at = calloc(n ? n : 1, sizeof *at);
+	c->drill = drill_new(st);
+	if (!at || !c->drill) {
+		free(at);
+		err_set(err, ERR_FAIL, "out of memory");
+		collector_stop(c, 0);
+		return NULL;
+	}
 	for (size_t i = 0; i < n; i++) {
-		if (!at || add_target(c, i, &t[i], err) < 0) {
-			if (!at)
-				err_set(err, ERR_FAIL, "out of memory");
+		if (add_target(c, i, &t[i], err) < 0 || drill_add_target(c->drill, i, &t[i], TS(c, i)->ops, err) < 0) {
 			free(at);
 			collector_stop(c, 0);
 			return NULL;
@@ -259,9 +270,16 @@ static int adopt(void *arg, const struct cloud_instance *ci, char *why, size_t n
 	snprintf(ep, sizeof ep, "%s:%d", ci->host, ci->port);
 	pthread_mutex_lock(&c->adopt_mu);
 	size_t n = atomic_load(&c->n);
+	int taken = 0; /* its id names a target of another account: the new one is "id@account" */
 	for (size_t i = 0; i < n; i++) {
 		const struct tstate *ts = TS(c, i);
-		if (!strcmp(ts->conf.name, ci->id) || !strcmp(ts->conf.aws_instance, ci->id) || !strcmp(ts->endpoint, ep)) {
+		int same = !strcmp(ts->conf.name, ci->id) || !strcmp(ts->conf.aws_instance, ci->id) || !strcmp(ts->endpoint, ep);
+		const char *acct = ts->conf.aws_account;
+		if (same && acct[0] && strcmp(acct, ci->account) && strcmp(acct, ci->account_alias)) {
+			taken |= !strcmp(ts->conf.name, ci->id);
+			continue;
+		}
+		if (same) {
 			pthread_mutex_unlock(&c->adopt_mu);
 			return 0; /* a target stands for it already */
 		}
@@ -288,8 +306,12 @@ static int adopt(void *arg, const struct cloud_instance *ci, char *why, size_t n
 		return -1;
 	}
 	struct collector_target t = {0};
-	snprintf(t.name, sizeof t.name, "%s", ci->id);
+	if (taken)
+		snprintf(t.name, sizeof t.name, "%.40s@%.22s", ci->id, ci->account_alias[0] ? ci->account_alias : ci->account);
+	else
+		snprintf(t.name, sizeof t.name, "%s", ci->id);
 	snprintf(t.aws_instance, sizeof t.aws_instance, "%s", ci->id);
+	snprintf(t.aws_account, sizeof t.aws_account, "%s", ci->account);
 	const char *user = cfg->connect_user[0] ? cfg->connect_user : "dbfleet";
 	int w;
 	if (pg) {
@@ -316,7 +338,7 @@ static int adopt(void *arg, const struct cloud_instance *ci, char *why, size_t n
 		t.iam_port = ci->port;
 		snprintf(t.iam_user, sizeof t.iam_user, "%s", user);
 		snprintf(t.iam_region, sizeof t.iam_region, "%s", ci->region);
-		snprintf(t.iam_profile, sizeof t.iam_profile, "%s", cfg->profile);
+		snprintf(t.iam_profile, sizeof t.iam_profile, "%s", ci->profile[0] ? ci->profile : cfg->profile);
 	}
 	struct err err = {0};
 	if (add_target(c, n, &t, &err) < 0 ||
@@ -326,6 +348,7 @@ static int adopt(void *arg, const struct cloud_instance *ci, char *why, size_t n
 		return -1;
 	}
 	store_set_cloud_id(c->st, n, ci->id);
+	store_set_cloud_account(c->st, n, ci->account);
 	atomic_store(&c->n, n + 1);
 	store_set_count(c->st, n + 1);
 	if (c->started)
@@ -353,7 +376,7 @@ int collector_start(struct collector *c, struct err *err)
 		goto fail;
 	for (int i = 0; i < ns; i++) {
 		struct sampler_env env = {.st = c->st, .pool = c->pool, .stop = &c->stop, .cancels = &c->cancels,
-					  .done = thread_done, .done_arg = c};
+					  .fast = drill_fast(c->drill), .done = thread_done, .done_arg = c};
 		if (!(c->samplers[i] = sampler_new(&env)))
 			goto fail;
 		atomic_fetch_add(&c->refs, 1);
@@ -384,6 +407,15 @@ int collector_start(struct collector *c, struct err *err)
 		goto fail;
 	}
 	pthread_detach(th);
+	struct drill_env de = {.st = c->st, .pool = c->pool, .stop = &c->stop, .mu = &c->mu, .cv = &c->cv,
+			       .done = thread_done, .done_arg = c};
+	atomic_fetch_add(&c->refs, 1);
+	atomic_fetch_add(&c->live, 1);
+	if (drill_start(c->drill, &de) < 0) {
+		atomic_fetch_sub(&c->refs, 1);
+		atomic_fetch_sub(&c->live, 1);
+		goto fail;
+	}
 	if (c->cloud.enabled) {
 		struct cloud_run *r = calloc(1, sizeof *r);
 		if (!r)
@@ -426,6 +458,38 @@ int collector_stop(struct collector *c, double wait_s)
 		nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
 	collector_unref(c);
 	return left;
+}
+
+void collector_set_fleet(struct collector *c, const char *fleet)
+{
+	drill_set_fleet(c->drill, fleet);
+}
+
+int collector_drill_begin(struct collector *c, const char *name, struct err *err)
+{
+	return drill_begin(c->drill, name, err);
+}
+
+int collector_drill_end(struct collector *c, struct err *err)
+{
+	return drill_end(c->drill, err);
+}
+
+void collector_drill_status(struct collector *c, struct collector_drill *out)
+{
+	drill_status(c->drill, out);
+}
+
+int collector_drill_finish(struct collector *c, char *path, size_t n)
+{
+	return drill_finish(c->drill, path, n);
+}
+
+void collector_mark(struct collector *c, const char *text)
+{
+	struct tl_event ev = {.at = clock_wall(), .source = TL_SRC_DRILL, .kind = TL_MARK, .level = TL_INFO};
+	snprintf(ev.text, sizeof ev.text, "%s", text);
+	store_timeline_add(c->st, &ev);
 }
 
 int collector_engine_known(const char *name)

@@ -14,6 +14,7 @@
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 
 #include "../engines/engine.h"
 #include "grow.h"
+#include "slo.h"
 #include "timeline.h"
 
 struct ring {
@@ -32,6 +34,7 @@ struct ring {
 
 struct slot {
 	_Atomic double watched_until;  /* monotonic: a pane shows this target in detail */
+	_Atomic double triage_until;   /* monotonic: the triage pane shows this target */
 	struct target_status status;   /* guarded by store.mu */
 	double last_push;              /* guarded by store.mu */
 	struct snapshot *snap;         /* guarded by store.mu */
@@ -58,6 +61,8 @@ struct store {
 	int saved_id;                  /* guarded by mu: the plan whose save answered, 0 none */
 	char saved[320];               /* guarded by mu: where it went, or why not */
 	struct timeline *tl;           /* its own lock (timeline.c) */
+	struct slo_set *slo;           /* its own lock (slo.c) */
+	char slo_msg[400];             /* guarded by mu: about the state file, not yet shown */
 	int wake[2];
 };
 
@@ -80,7 +85,7 @@ struct store *store_new(size_t n)
 		fcntl(s->wake[i], F_SETFD, FD_CLOEXEC);
 	}
 	pthread_mutex_init(&s->mu, NULL);
-	if (!(s->tl = timeline_new(STORE_TIMELINE)) || store_reserve(s, n) < 0) {
+	if (!(s->tl = timeline_new(STORE_TIMELINE)) || !(s->slo = slo_new()) || store_reserve(s, n) < 0) {
 		store_free(&s);
 		return NULL;
 	}
@@ -102,6 +107,7 @@ void store_free(struct store **sp)
 		pi_snapshot_release(&s->pi[i].snap);
 	plan_result_free(&s->plan);
 	timeline_free(&s->tl);
+	slo_free(&s->slo);
 	close(s->wake[0]);
 	close(s->wake[1]);
 	pthread_mutex_destroy(&s->mu);
@@ -209,8 +215,10 @@ void store_publish(struct store *s, size_t t, struct snapshot *snap)
 		ring_push(&sl->hist[HIST_LAG_BYTES], x->lag_bytes > 0 ? x->lag_bytes : 0);
 		ring_push(&sl->hist[HIST_LAG_S], x->health.is_replica ? x->standby.lag_s : 0);
 		ring_push(&sl->hist[HIST_CONNS], x->health.conns_used);
+		ring_push(&sl->hist[HIST_RTT_MS], snap->rtt_ms);
 	}
 	pthread_mutex_unlock(&s->mu);
+	slo_observe(s->slo, t, 1, snap->rtt_ms, clock_wall());
 	observed(s, name, &was, &(struct tl_observation){TARGET_OK, &snap->s}, NULL);
 	snapshot_release(&snap);
 	snapshot_release(&old);
@@ -228,6 +236,8 @@ void store_set_state(struct store *s, size_t t, enum target_state st, const stru
 	sl->status.state = st;
 	snprintf(sl->status.error, sizeof sl->status.error, "%s", err ? err->msg : "");
 	pthread_mutex_unlock(&s->mu);
+	if (st == TARGET_DOWN || st == TARGET_STALLED || st == TARGET_AUTH)
+		slo_observe(s->slo, t, 0, -1, clock_wall());
 	observed(s, name, &was, &(struct tl_observation){st, NULL}, err ? err->msg : NULL);
 	wake(s);
 }
@@ -272,8 +282,10 @@ size_t store_history(struct store *s, size_t t, enum hist_metric m, double *out,
 struct snapshot *snapshot_new(void)
 {
 	struct snapshot *p = calloc(1, sizeof *p);
-	if (p)
+	if (p) {
 		atomic_init(&p->refs, 1);
+		p->rtt_ms = -1;
+	}
 	return p;
 }
 
@@ -295,6 +307,13 @@ void store_set_cloud_id(struct store *s, size_t t, const char *id)
 	pthread_mutex_unlock(&s->mu);
 }
 
+void store_set_cloud_account(struct store *s, size_t t, const char *account)
+{
+	pthread_mutex_lock(&s->mu);
+	snprintf(SLOT(s, t)->status.cloud_account, sizeof SLOT(s, t)->status.cloud_account, "%s", account);
+	pthread_mutex_unlock(&s->mu);
+}
+
 void store_watch(struct store *s, size_t t, double for_s)
 {
 	if (t < atomic_load(&s->active))
@@ -304,6 +323,17 @@ void store_watch(struct store *s, size_t t, double for_s)
 int store_watched(struct store *s, size_t t)
 {
 	return t < atomic_load(&s->active) && clock_mono() < atomic_load(&SLOT(s, t)->watched_until);
+}
+
+void store_watch_triage(struct store *s, size_t t, double for_s)
+{
+	if (t < atomic_load(&s->active))
+		atomic_store(&SLOT(s, t)->triage_until, clock_mono() + for_s);
+}
+
+int store_watched_triage(struct store *s, size_t t)
+{
+	return t < atomic_load(&s->active) && clock_mono() < atomic_load(&SLOT(s, t)->triage_until);
 }
 
 void store_set_tags(struct store *s, size_t t, const char *tags)
@@ -578,4 +608,59 @@ void store_timeline_add(struct store *s, const struct tl_event *ev)
 size_t store_timeline_read(struct store *s, uint64_t after, struct tl_event *out, size_t max)
 {
 	return timeline_read(s->tl, after, out, max);
+}
+
+void store_set_slo(struct store *s, size_t t, double avail, double latency_ms, int window_days)
+{
+	char name[sizeof SLOT(s, t)->status.name];
+	pthread_mutex_lock(&s->mu);
+	memcpy(name, SLOT(s, t)->status.name, sizeof name);
+	pthread_mutex_unlock(&s->mu);
+	if (slo_configure(s->slo, t, name, avail, latency_ms, window_days) < 0)
+		store_slo_note(s, "objective of '%.60s': out of memory", name);
+}
+
+int store_slo(struct store *s, size_t t, struct slo_view *out)
+{
+	return slo_view_of(s->slo, t, clock_wall(), out);
+}
+
+void store_slo_finish(struct slo_view *v)
+{
+	slo_view_finish(v);
+}
+
+void store_slo_note(struct store *s, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	pthread_mutex_lock(&s->mu);
+	vsnprintf(s->slo_msg, sizeof s->slo_msg, fmt, ap);
+	pthread_mutex_unlock(&s->mu);
+	va_end(ap);
+	wake(s);
+}
+
+void store_slo_load(struct store *s, const char *path)
+{
+	char msg[400];
+	if (slo_load(s->slo, path, clock_wall(), msg, sizeof msg) < 0)
+		store_slo_note(s, "%s", msg);
+}
+
+void store_slo_append(struct store *s, const char *path)
+{
+	char msg[400];
+	if (slo_append(s->slo, path, clock_wall(), msg, sizeof msg) < 0)
+		store_slo_note(s, "%s", msg);
+}
+
+int store_slo_message(struct store *s, char *out, size_t n)
+{
+	pthread_mutex_lock(&s->mu);
+	int any = s->slo_msg[0] != '\0';
+	snprintf(out, n, "%s", s->slo_msg);
+	s->slo_msg[0] = '\0';
+	pthread_mutex_unlock(&s->mu);
+	return any;
 }

@@ -26,6 +26,7 @@ struct snapshot {
 	struct db_sample s;
 	double mono;          /* when it was taken, engine monotonic seconds */
 	double cost_ms_s;     /* dbfleet's own server time per second of wall time */
+	double rtt_ms;        /* the probe's round trip, send to first byte on the socket; -1 not measured */
 };
 
 /* The status of one target, copied out under the lock. */
@@ -39,10 +40,13 @@ struct target_status {
 	double interval_s;
 	double timeout_s;
 	char cloud_id[64];    /* the AWS instance it is, if the config says; "" */
+	char cloud_account[64]; /* the account of that instance: its id or alias; "" any */
 	char tags[256];       /* the target's tags from the config: "team=payments,env=prod" */
 };
 
-enum hist_metric { HIST_TPS, HIST_LAG_BYTES, HIST_LAG_S, HIST_CONNS, HIST_N };
+/* HIST_RTT_MS: the probe's round trip on the socket, from sending it to its first byte back (-1: not
+ * measured, a blocking engine's sample); time queued in dbfleet's own sampler does not count. */
+enum hist_metric { HIST_TPS, HIST_LAG_BYTES, HIST_LAG_S, HIST_CONNS, HIST_RTT_MS, HIST_N };
 
 #define STORE_HISTORY 1200 /* samples, at most two a second: >= 10 minutes, 40 at 2 s */
 
@@ -81,6 +85,11 @@ void store_set_state(struct store *s, size_t t, enum target_state st, const stru
 void store_watch(struct store *s, size_t t, double for_s);
 /* 1 if 't' is watched now (the collectors' side). */
 int store_watched(struct store *s, size_t t);
+/* The same for the triage pane's reads (slots, vacuum, lock queue): a watch of its
+ * own, so the sessions pane does not pay for them. The triage data is in the
+ * latest snapshot (store_get) while the watch lasts: db_sample.triage.read. */
+void store_watch_triage(struct store *s, size_t t, double for_s);
+int store_watched_triage(struct store *s, size_t t);
 
 /* Copy the status of 't' and take a reference to its snapshot (NULL if none). */
 struct snapshot *store_get(struct store *s, size_t t, struct target_status *status);
@@ -128,6 +137,8 @@ void store_cloud_ask_costs(struct store *s);
 int store_cloud_take_cost_request(struct store *s);
 /* Link target 't' to an AWS instance id (config: aws_instance). */
 void store_set_cloud_id(struct store *s, size_t t, const char *id);
+/* The AWS account (id or alias) of target 't''s instance, with several accounts ([target] aws_account). */
+void store_set_cloud_account(struct store *s, size_t t, const char *account);
 /* Set target 't''s tags ("team=payments,env=prod"), for grouping and filtering. */
 void store_set_tags(struct store *s, size_t t, const char *tags);
 
@@ -220,6 +231,39 @@ int store_plan_saved_take(struct store *s, int id, char *msg, size_t n);
 void store_timeline_add(struct store *s, const struct tl_event *ev);
 /* Copy up to 'max' events with seq > 'after', in order of arrival; how many. Any thread. */
 size_t store_timeline_read(struct store *s, uint64_t after, struct tl_event *out, size_t max);
+
+/* ---- objectives: availability and latency SLOs (slo.c), the fleet pane's budget and burn ---- */
+
+struct slo_view {
+	double objective;     /* percent of the time good: 99.95 */
+	double latency_ms;    /* a probe slower than this is bad too; 0 none */
+	int window_days;      /* the error budget's window */
+	double burn_1h, burn_6h; /* bad fraction over the budget (1 - objective); -1 nothing observed */
+	double budget_left;   /* of the window's budget: 1 untouched, < 0 overspent */
+	int fast;             /* burn_1h >= 14.4 and burn_6h >= 6 */
+	double observed_s;    /* seconds the probes covered in the window */
+	/* the seconds behind them, for a group's figures: good and bad over 1 h and 6 h, bad over the
+	 * window, and the window's budget in seconds ((1 - objective) * window) */
+	double good_1h, bad_1h, good_6h, bad_6h, bad_window, budget_s;
+};
+
+/* Target 't' has an objective (config: slo_availability, slo_latency_ms, slo_window); before the samplers. */
+void store_set_slo(struct store *s, size_t t, double avail, double latency_ms, int window_days);
+/* Its budget and burn now; 0 if 't' has no objective. Any thread. */
+int store_slo(struct store *s, size_t t, struct slo_view *out);
+/* Burn rates, the budget left and 'fast' from the seconds and objective in 'v' (a group's sums). Pure. */
+void store_slo_finish(struct slo_view *v);
+/*
+ * The state file the windows survive a restart in ($XDG_STATE_HOME/dbfleet/FLEET.state):
+ * read (a corrupt one is set aside, with a message store_slo_message hands out once), then
+ * appended each minute. Collector threads only (file I/O).
+ */
+void store_slo_load(struct store *s, const char *path);
+void store_slo_append(struct store *s, const char *path);
+/* A message for the status line (the state file, the drill report): replaces one not yet shown. Any thread. */
+void store_slo_note(struct store *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A message about the state file not yet shown (copied into 'out'): 1, else 0. Any thread. */
+int store_slo_message(struct store *s, char *out, size_t n);
 
 /* Words for a state, for panes and the status bar. */
 const char *target_state_name(enum target_state st);

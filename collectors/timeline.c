@@ -225,13 +225,19 @@ static int same_event(const struct cloud_event *x, const struct cloud_event *y)
 	       !strcmp(x->message, y->message);
 }
 
-static const struct cloud_instance *instance(const struct cloud_snapshot *c, const char *region, const char *id,
-					     size_t hint)
+/* The instance 'id' of 'region' (and of 'account' unless NULL: two accounts may each have one). */
+static int is(const struct cloud_instance *ci, const char *region, const char *id, const char *account)
 {
-	if (hint < c->n && !strcmp(c->inst[hint].id, id) && !strcmp(c->inst[hint].region, region))
+	return !strcmp(ci->id, id) && !strcmp(ci->region, region) && (!account || !strcmp(ci->account, account));
+}
+
+static const struct cloud_instance *instance(const struct cloud_snapshot *c, const char *region, const char *id,
+					     const char *account, size_t hint)
+{
+	if (hint < c->n && is(&c->inst[hint], region, id, account))
 		return &c->inst[hint]; /* discovery keeps its order: usually at the same place */
 	for (size_t i = 0; i < c->n; i++)
-		if (!strcmp(c->inst[i].id, id) && !strcmp(c->inst[i].region, region))
+		if (is(&c->inst[i], region, id, account))
 			return &c->inst[i];
 	return NULL;
 }
@@ -252,7 +258,7 @@ static void new_events(struct sink *k, const struct cloud_snapshot *was, const s
 			  !strcmp(e->category, "availability");
 		put(k, TL_RDS_EVENT, bad ? TL_WARN : TL_INFO, e->category, "%s%s%s", e->category,
 		    e->category[0] ? ": " : "", e->message);
-		const struct cloud_instance *ci = k->n > from ? instance(now, e->region, e->source, (size_t)-1) : NULL;
+		const struct cloud_instance *ci = k->n > from ? instance(now, e->region, e->source, NULL, (size_t)-1) : NULL;
 		if (ci)
 			snprintf(k->out[k->n - 1].group, sizeof k->out[k->n - 1].group, "%s", ci->cluster);
 	}
@@ -261,7 +267,7 @@ static void new_events(struct sink *k, const struct cloud_snapshot *was, const s
 static void changed_instances(struct sink *k, const struct cloud_snapshot *was, const struct cloud_snapshot *now)
 {
 	for (size_t i = 0; i < now->n; i++) {
-		const struct cloud_instance *b = &now->inst[i], *a = instance(was, b->region, b->id, i);
+		const struct cloud_instance *b = &now->inst[i], *a = instance(was, b->region, b->id, b->account, i);
 		if (!a)
 			continue; /* newly discovered: no change to tell */
 		k->target = b->id;

@@ -86,5 +86,20 @@ void engine_sample_release(struct db_sample *s)
 	free(s->queries);
 	free(s->sessions);
 	free(s->replicas);
+	engine_triage_release(&s->triage);
 	memset(s, 0, sizeof *s);
+}
+
+void engine_triage_release(struct db_triage *t)
+{
+	for (size_t i = 0; i < t->nlockq; i++)
+		free(t->lockq[i].query);
+	free(t->lockq);
+	free(t->slots);
+	free(t->wrap);
+	free(t->vacuums);
+	free(t->dead);
+	free(t->xmin);
+	free(t->binlogs);
+	memset(t, 0, sizeof *t);
 }

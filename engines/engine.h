@@ -38,8 +38,9 @@ struct engine_wait {
 	short events;          /* POLLIN and/or POLLOUT */
 };
 
-/* What a sample reads: the cheap health probe, or everything (sessions, locks, digests). */
-enum engine_detail { ENGINE_HEALTH = 0, ENGINE_DETAIL = 1 };
+/* What a sample reads, as bits: the cheap health probe alone (0), sessions, locks and
+ * digests (ENGINE_DETAIL), the triage pane's slots, vacuum and lock queue (ENGINE_TRIAGE). */
+enum engine_detail { ENGINE_HEALTH = 0, ENGINE_DETAIL = 1, ENGINE_TRIAGE = 2 };
 
 /*
  * How far an action of several statements (a MySQL promote) has got, told by
@@ -124,6 +125,13 @@ struct engine_ops {
 	 * saying where to put it instead (never the value); 0 if not. Pure: no connection. */
 	int (*dsn_secret)(const char *dsn, char *why, size_t n);
 	/*
+	 * A write through 'c', a fresh connection to an application endpoint
+	 * (drills, write availability): upsert row id 1 of 'table' (columns id
+	 * and ts), or with 'table' "" a statement that takes a transaction id.
+	 * Blocking, on a worker; 0 or -1 with 'err'. Optional.
+	 */
+	int (*write_probe)(struct engine_conn *c, const char *table, double deadline, struct err *err);
+	/*
 	 * The plan of a session's running statement or of a recorded one, never
 	 * running it: read-only, bounded by 'deadline' and the server's own
 	 * timeouts (optional: NULL, no plans). 0 with 'out' filled (zeroed by the
@@ -152,6 +160,9 @@ void engine_plan_release(struct db_plan *p);
 
 /* Free what a sample owns (texts, arrays) and zero it. */
 void engine_sample_release(struct db_sample *s);
+
+/* Free what a sample's triage part owns and zero it. */
+void engine_triage_release(struct db_triage *t);
 
 /* Run every engine's global_init; 0, or -1 if one failed. */
 int engine_init_all(void);

@@ -148,6 +148,11 @@ static void add(struct batch *b, int part, const char *sql)
 	b->c->parts[b->c->nparts++] = part;
 }
 
+static void add_any(void *b, int part, const char *sql)
+{
+	add(b, part, sql);
+}
+
 /* Health: sums in place of the rows (performance_schema and PROCESS), else the status says. */
 static void add_health(struct batch *b)
 {
@@ -218,6 +223,8 @@ char *my_build_batch(struct my_state *c)
 		add(&b, MY_PART_AURORA, MY_SQL_AURORA_REPLICAS);
 	if (!c->health)
 		add_digests(&b);
+	if (c->triage)
+		my_triage_plan(c, add_any, &b);
 	if (b.rc) {
 		free(b.buf);
 		return NULL;

@@ -130,7 +130,7 @@ static void add_replica(struct db_sample *out, const char *host)
 	x->write_lag_s = x->flush_lag_s = x->replay_lag_s = -1;
 }
 
-static int fill_session(struct db_session *x, const struct rs *r, int i)
+int my_fill_session(struct db_session *x, const struct rs *r, int i)
 {
 	x->pid = atoi(val(r, i, 0));
 	copy(x->user, sizeof x->user, val(r, i, 1));
@@ -168,7 +168,7 @@ static int parse_sessions(struct my_state *c, const struct rs *r, struct db_samp
 			continue;
 		c->running += strcmp(cmd, "Sleep") && (unsigned long)atol(val(r, i, 0)) != c->self_id;
 		struct db_session *x = &out->sessions[out->nsessions++];
-		if (fill_session(x, r, i) < 0)
+		if (my_fill_session(x, r, i) < 0)
 			return -1;
 		x->locks_held = -1; /* rows locked come with the transaction (INNODB_TRX) */
 		x->is_self = (unsigned long)x->pid == c->self_id;
@@ -266,6 +266,7 @@ static void parse_replica(const struct rs *r, struct db_sample *out)
 		copy(s->halted, sizeof s->halted, io && !strcmp(io, "Connecting") ? "IO CONNECTING" : "IO THREAD STOPPED");
 	const char *rf = col(r, "Master_Log_File", "Source_Log_File");
 	const char *ef = col(r, "Relay_Master_Log_File", "Relay_Source_Log_File");
+	copy(s->source_log, sizeof s->source_log, ef); /* the primary's oldest binary log it still needs */
 	const char *rp = col(r, "Read_Master_Log_Pos", "Read_Source_Log_Pos");
 	const char *ep = col(r, "Exec_Master_Log_Pos", "Exec_Source_Log_Pos");
 	s->replay_backlog_bytes = rf && ef && rp && ep && !strcmp(rf, ef)
@@ -396,7 +397,8 @@ static int read_part(struct my_state *c, int part, const struct rs *r, struct db
 	case MY_PART_DIGESTS: return parse_digests(c, r, out);
 	case MY_PART_THREADS_SUM: parse_threads_sum(c, r, out); return 0;
 	case MY_PART_TRX_SUM: parse_trx_sum(c, r, out); return 0;
-	default: parse_texts(c, r); return 0;
+	case MY_PART_TEXTS: parse_texts(c, r); return 0;
+	default: return my_parse_triage(c, part, r, out);
 	}
 }
 
@@ -408,7 +410,15 @@ int my_parse_batch(struct my_state *c, struct rs *r, int n, struct db_sample *ou
 	h->xact_total = h->blks_hit = h->blks_read = -1;
 	h->tps = h->qps = h->cache_hit_pct = h->longest_xact_s = -1;
 	out->standby.lag_s = -1;
+	out->triage.read = c->triage;
+	out->triage.history_len = -1; /* unless the triage pane's history part says */
 	for (int i = 0; i < c->nparts; i++) {
+		if (my_triage_part(c->parts[i]) && (i >= n || r[i].error[0])) {
+			/* the pane says what it could not read; the sample stands */
+			snprintf(out->triage.note, sizeof out->triage.note, "not read: %.200s",
+				 i < n ? r[i].error : "no answer");
+			break;
+		}
 		if (i >= n || r[i].error[0]) {
 			err_set(err, ERR_FAIL, "sample: %.240s", i < n ? r[i].error : "missing result");
 			return -1;
@@ -425,9 +435,11 @@ int my_parse_batch(struct my_state *c, struct rs *r, int n, struct db_sample *ou
 	else
 		snprintf(h->version, sizeof h->version, "%s %.*s", c->mariadb ? "MariaDB" : "MySQL",
 			 (int)strcspn(c->version, "-"), c->version);
-	if (c->status_read)
-		c->started = h->uptime_s > 0 ? (double)(long long)(h->server_now - h->uptime_s + 0.5) : 0;
-	else
+	if (c->status_read) {
+		/* whole seconds; a made-up clock or uptime (outside 2^53) is no start, never an overflow */
+		double t = h->server_now - h->uptime_s + 0.5;
+		c->started = h->uptime_s > 0 && t > 0 && t < 9007199254740992.0 ? (double)(long long)t : 0;
+	} else
 		h->uptime_s = h->server_now - c->started;
 	if (c->can_digest && c->can_process) {
 		/* one source for each every sample, whether status was read or not */
@@ -444,6 +456,8 @@ int my_parse_batch(struct my_state *c, struct rs *r, int n, struct db_sample *ou
 	c->lock_waits = h->waiting_on_lock;
 	out->statements = c->nparts;
 	notes(c, out);
+	if (c->triage)
+		my_triage_notes(c, &out->triage);
 	return 0;
 }
 

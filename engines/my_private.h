@@ -18,7 +18,7 @@ struct my_dsn {
 	int ssl_required, ssl_verify;
 };
 
-#define MY_BATCH_MAX 11
+#define MY_BATCH_MAX 16
 
 /* What one connection has learnt about its server. */
 struct my_state {
@@ -36,6 +36,11 @@ struct my_state {
 	/* The batch in flight: the health probe (what the fleet and lag panes
 	 * show) or everything (0: the blocking sample and the ODBC engine). */
 	int health;
+	int triage;                        /* ... and the triage pane's parts (ENGINE_TRIAGE) */
+	int mdl_source;                    /* where metadata locks are read: enum my_mdl_source */
+	int mdl_planned;                   /* ... as the batch in flight reads them */
+	int log_bin;                       /* binary logging on (1), off (0), not known yet (0 too) */
+	unsigned long ntriage;             /* triage samples so far: the lock source is asked now and then */
 	/* SHOW GLOBAL STATUS costs the server more than the rest of a health
 	 * probe (about 0.4 ms on MariaDB, however few variables are named):
 	 * where performance_schema and PROCESS give the rest, it is read every
@@ -56,11 +61,17 @@ struct my_state {
 };
 
 #define MY_STATUS_EVERY 10
+#define MY_MDL_SOURCE_EVERY 5
 
 
 enum my_part { MY_PART_VARS, MY_PART_STATUS, MY_PART_SESSIONS, MY_PART_TRX, MY_PART_LOCKS,
 	       MY_PART_REPLICA, MY_PART_AURORA, MY_PART_CONSUMER, MY_PART_DIGESTS, MY_PART_TEXTS,
-	       MY_PART_THREADS_SUM, MY_PART_TRX_SUM };
+	       MY_PART_THREADS_SUM, MY_PART_TRX_SUM,
+	       /* the triage pane's (my_triage.c) */
+	       MY_PART_MDL_SOURCE, MY_PART_HISTORY, MY_PART_MDL, MY_PART_MDL_SESSIONS, MY_PART_BINLOGS };
+
+/* Where the lock queue's metadata locks come from (learnt by the triage pane's first sample). */
+enum my_mdl_source { MY_MDL_UNKNOWN, MY_MDL_NONE, MY_MDL_PS, MY_MDL_PLUGIN };
 
 /* Parse a mysql:// or mariadb:// DSN; 0 or -1 with 'err'. */
 int my_dsn_parse(const char *dsn, struct my_dsn *d, struct err *err);
@@ -75,6 +86,18 @@ int64_t my_digest_id(const char *schema, const char *digest);
 /* Turn the batch's results into 'out'; 0 or -1 with 'err'. */
 int my_parse_batch(struct my_state *st, struct rs *r, int n, struct db_sample *out, struct err *err);
 void my_state_release(struct my_state *st);
+
+/* A sessions statement's row 'i' (MY_SQL_SESSIONS' columns) as a session; 0 or -1 on OOM. */
+int my_fill_session(struct db_session *x, const struct rs *r, int i);
+/* The triage pane's statements (my_triage.c): append them to the batch ('add' per statement). */
+void my_triage_plan(struct my_state *st, void (*add)(void *b, int part, const char *sql), void *b);
+/* 1 if 'part' is one of them. */
+int my_triage_part(int part);
+/* What the triage pane is told of the server whatever this batch read: the lock queue's source
+ * missing (why, and the statement that turns one on), binary logging. */
+void my_triage_notes(const struct my_state *st, struct db_triage *t);
+/* Read one into out->triage (the lock queue needs MY_PART_MDL before MY_PART_MDL_SESSIONS); 0 or -1 on OOM. */
+int my_parse_triage(struct my_state *st, int part, const struct rs *r, struct db_sample *out);
 
 /* The statements of an action (";\n"-separated for promote); 0 or -1 with 'err'. */
 int my_action_sql(const struct db_action *a, char *sql, size_t n, struct err *err);

@@ -137,4 +137,53 @@ enum { MY_TRX_LONGEST, MY_TRX_LOCK_WAITS, MY_TRX_IDLE };
 	"SELECT COALESCE(SCHEMA_NAME, ''), DIGEST, DIGEST_TEXT" \
 	" FROM performance_schema.events_statements_summary_by_digest WHERE DIGEST IN (%s);"
 
+/*
+ * The triage pane's statements (ENGINE_TRIAGE), last in the batch: a failing
+ * one (a privilege, binary logging off) stops only those after it.
+ */
+/* where metadata locks can be read: performance_schema's instrument (on by default in
+ * MySQL, off in MariaDB), the metadata_lock_info plugin (MariaDB) */
+#define MY_SQL_MDL_SOURCE_PS \
+	"SELECT (SELECT ENABLED FROM performance_schema.setup_instruments" \
+	" WHERE NAME = 'wait/lock/metadata/sql/mdl'), @@performance_schema," \
+	" (SELECT COUNT(*) FROM information_schema.PLUGINS" \
+	" WHERE PLUGIN_NAME = 'METADATA_LOCK_INFO' AND PLUGIN_STATUS = 'ACTIVE'), @@log_bin;"
+#define MY_SQL_MDL_SOURCE \
+	"SELECT NULL, @@performance_schema, (SELECT COUNT(*) FROM information_schema.PLUGINS" \
+	" WHERE PLUGIN_NAME = 'METADATA_LOCK_INFO' AND PLUGIN_STATUS = 'ACTIVE'), @@log_bin;"
+enum { MY_MDLSRC_INSTRUMENT, MY_MDLSRC_PS, MY_MDLSRC_PLUGIN, MY_MDLSRC_LOG_BIN };
+/* table metadata locks: who holds or waits for which, by connection id */
+#define MY_SQL_MDL_PS \
+	"SELECT t.PROCESSLIST_ID, COALESCE(m.OBJECT_SCHEMA, ''), COALESCE(m.OBJECT_NAME, ''), m.LOCK_TYPE," \
+	" m.LOCK_STATUS FROM performance_schema.metadata_locks m" \
+	" JOIN performance_schema.threads t ON t.THREAD_ID = m.OWNER_THREAD_ID" \
+	" WHERE m.OBJECT_TYPE = 'TABLE' AND t.PROCESSLIST_ID IS NOT NULL" \
+	" AND t.PROCESSLIST_ID <> CONNECTION_ID()" MY_SQL_SESSIONS_LIMIT
+/* the plugin lists granted locks only: waiters come from the processlist's state */
+#define MY_SQL_MDL_PLUGIN \
+	"SELECT THREAD_ID, TABLE_SCHEMA, TABLE_NAME, LOCK_MODE, 'GRANTED'" \
+	" FROM information_schema.METADATA_LOCK_INFO WHERE TABLE_NAME <> ''" \
+	" AND THREAD_ID <> CONNECTION_ID()" MY_SQL_SESSIONS_LIMIT
+enum { MY_MDL_ID, MY_MDL_SCHEMA, MY_MDL_TABLE, MY_MDL_TYPE, MY_MDL_STATUS };
+/* the sessions of the queue (the sessions statement's columns): those waiting for a
+ * metadata lock, those with an open transaction, those running a statement */
+#define MY_SQL_MDL_SESSIONS \
+	MY_SQL_SESSIONS_SELECT "COALESCE(TIMESTAMPDIFF(SECOND, t.trx_started, NOW()), -1)" \
+	" FROM information_schema.PROCESSLIST p" \
+	" LEFT JOIN information_schema.INNODB_TRX t ON t.trx_mysql_thread_id = p.ID" \
+	" WHERE p.ID <> CONNECTION_ID() AND (p.COMMAND <> 'Sleep' OR t.trx_started IS NOT NULL)" \
+	" AND p.USER <> 'system user'" MY_SQL_SESSIONS_ORDER
+/* purge lag: the history list length and the oldest transactions that hold it back */
+#define MY_SQL_HISTORY \
+	"SELECT (SELECT COUNT FROM information_schema.INNODB_METRICS WHERE NAME = 'trx_rseg_history_len')," \
+	" t.trx_mysql_thread_id, TIMESTAMPDIFF(SECOND, t.trx_started, NOW()), COALESCE(p.USER, '')," \
+	" COALESCE(p.HOST, ''), COALESCE(p.DB, ''), t.trx_state" \
+	" FROM (SELECT 1) one LEFT JOIN (SELECT trx_mysql_thread_id, trx_started, trx_state" \
+	"  FROM information_schema.INNODB_TRX WHERE trx_mysql_thread_id <> CONNECTION_ID()" \
+	"  ORDER BY trx_started LIMIT 5) t ON 1 = 1" \
+	" LEFT JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id ORDER BY 3 DESC;"
+enum { MY_HIST_LEN, MY_HIST_ID, MY_HIST_AGE, MY_HIST_USER, MY_HIST_HOST, MY_HIST_DB, MY_HIST_STATE };
+/* binary logs on disk (BINLOG MONITOR, REPLICATION CLIENT or SUPER) */
+#define MY_SQL_BINLOGS "SHOW BINARY LOGS;"
+
 #endif

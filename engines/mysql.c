@@ -258,6 +258,23 @@ static int my_act(struct engine_conn *c, const struct db_action *a, double deadl
 	return my_action(&c->st, a, run_one, c, steps, outcome, n, err);
 }
 
+/* A write probe: MySQL/MariaDB has no statement that takes a transaction id on its own, so a
+ * heartbeat table is needed (config: heartbeat_table); REPLACE of row id 1. */
+static int my_write_probe(struct engine_conn *c, const char *table, double deadline, struct err *err)
+{
+	char sql[256];
+	struct rs out;
+	(void)deadline; /* the connection's read/write timeouts bound it */
+	if (!table[0])
+		return err_set(err, ERR_CONFIG, "write probe: MySQL and MariaDB need heartbeat_table = TABLE (id INT PRIMARY KEY, ts DATETIME(6))");
+	snprintf(sql, sizeof sql, "REPLACE INTO %s (id, ts) VALUES (1, NOW(6))", table);
+	int rc = run_one(c, sql, &out);
+	if (rc < 0)
+		err_set(err, ERR_FAIL, "write probe: %.200s", out.error);
+	rs_free(&out);
+	return rc < 0 ? -1 : 0;
+}
+
 static int my_explain_op(struct engine_conn *c, const struct db_explain *q, double deadline, struct db_plan *out,
 			 struct err *err)
 {
@@ -495,7 +512,8 @@ static int my_sample_start(struct engine_conn *c, enum engine_detail detail, str
 		err_set(err, ERR_FAIL, "sample: one is already in flight");
 		return ENGINE_STEP_FAIL;
 	}
-	if (flight_begin(c, detail == ENGINE_HEALTH, err) < 0)
+	c->st.triage = (detail & ENGINE_TRIAGE) != 0;
+	if (flight_begin(c, !(detail & ENGINE_DETAIL), err) < 0)
 		return ENGINE_STEP_FAIL;
 	int rc = nb_run(c, 0, w, err);
 	if (rc == ENGINE_STEP_WAIT)
@@ -578,6 +596,7 @@ static void my_thread_end(void)
 }
 
 const struct engine_ops engine_mysql_ops = {
+	.write_probe = my_write_probe,
 	.name = "mysql",
 	.caps = ENGINE_CAP_REPLICATION | ENGINE_CAP_QUERIES | ENGINE_CAP_SESSIONS,
 	.global_init = my_global_init,

@@ -211,7 +211,8 @@ static int send_plain(struct engine_conn *c)
 int pg_async_sample_start(struct engine_conn *c, enum engine_detail detail, struct engine_wait *w,
 			    struct err *err)
 {
-	c->st.health_only = detail == ENGINE_HEALTH;
+	c->st.health_only = !(detail & ENGINE_DETAIL);
+	c->st.triage = (detail & ENGINE_TRIAGE) != 0;
 	c->t0 = clock_mono();
 	c->nres = 0;
 	c->prepared_now = 0;

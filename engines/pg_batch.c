@@ -20,6 +20,8 @@ size:
 		c->part[c->nparts++] = PG_PART_SIZE;
 	if (!c->health_only && c->pss && !c->pss_error[0] && c->texts.nwant > 0)
 		c->part[c->nparts++] = PG_PART_TEXTS;
+	for (int part = PG_PART_SLOTS; c->triage && part <= PG_PART_LOCKQ; part++)
+		c->part[c->nparts++] = part;
 }
 
 /* "{1,2,3}": the statement ids whose texts are wanted. */
@@ -57,6 +59,8 @@ int pg_part_sql(const struct pg_state *c, int part, int prepared, char **buf, si
 		return rs_appendf(buf, len, cap, PG_SQL_TEXTS, PG_TEXT_MAX, c->pss_schema, ids);
 	}
 	}
+	if (pg_triage_part(part))
+		return rs_appendf(buf, len, cap, "%s", pg_triage_sql(part));
 	return -1;
 }
 
@@ -99,6 +103,8 @@ static void parse_health(const struct rs *r, struct db_health *h)
 	h->xid_age = ival(r, 0, 14, -1);
 	copy(h->server_id, sizeof h->server_id, val(r, 0, 15));
 	h->server_started = dval(r, 0, 16, 0);
+	h->slots_inactive = (int)ival(r, 0, 17, -1);
+	h->slot_idle_bytes = ival(r, 0, 18, -1);
 	h->tps = h->qps = -1;
 	h->queries_total = -1;
 	h->cache_hit_pct = -1;
@@ -137,21 +143,6 @@ static void parse_standby(const struct rs *r, struct db_standby *s)
 	s->sender_port = (int)ival(r, 0, 5, 0);
 }
 
-/* "{12,34}" -> pids */
-static void parse_pids(const char *s, struct db_session *x)
-{
-	while (*s && x->nblockers < (int)(sizeof x->blockers / sizeof x->blockers[0])) {
-		while (*s == '{' || *s == ',')
-			s++;
-		char *end;
-		long pid = strtol(s, &end, 10);
-		if (end == s)
-			break;
-		x->blockers[x->nblockers++] = (int)pid;
-		s = end;
-	}
-}
-
 static int parse_sessions(const struct rs *r, struct db_sample *out)
 {
 	int n = r->nrows;
@@ -173,7 +164,7 @@ static int parse_sessions(const struct rs *r, struct db_sample *out)
 		copy(x->backend_start, sizeof x->backend_start, val(r, i, 7));
 		x->query_age_s = dval(r, i, 8, -1);
 		x->xact_age_s = dval(r, i, 9, -1);
-		parse_pids(val(r, i, 10), x);
+		pg_parse_pids(val(r, i, 10), x);
 		x->is_self = bval(r, i, 11);
 		if (!(x->query = strdup(val(r, i, 12))))
 			return -1;
@@ -252,6 +243,12 @@ int pg_parse_batch(struct pg_state *c, struct rs *r, int n, struct db_sample *ou
 			n = i;
 			break;
 		}
+		if (pg_triage_part(c->part[i])) {
+			/* the triage pane says what it could not read; the sample stands */
+			snprintf(out->triage.note, sizeof out->triage.note, "not read: %.200s", r[i].error);
+			n = i;
+			break;
+		}
 		if (c->part[i] == PG_PART_TEXTS) {
 			/* a text the server cannot send (bytes from a SQL_ASCII database that are not
 			 * UTF-8 fail the whole read): the texts asked go without, the target stays up */
@@ -267,7 +264,10 @@ int pg_parse_batch(struct pg_state *c, struct rs *r, int n, struct db_sample *ou
 		return -1;
 	}
 	out->detail = !c->health_only;
+	out->triage.read = c->triage;
 	for (int i = 0; i < n && i < want; i++) {
+		if (pg_triage_part(c->part[i]) && pg_parse_triage(c->part[i], &r[i], &out->triage) < 0)
+			goto oom;
 		switch (c->part[i]) {
 		case PG_PART_HEALTH:
 			parse_health(&r[i], &out->health);

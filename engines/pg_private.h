@@ -16,7 +16,9 @@
 
 /* The statements a sample may send, each one result. */
 enum pg_part { PG_PART_HEALTH, PG_PART_REPLICAS, PG_PART_STANDBY, PG_PART_SESSIONS, PG_PART_PSS,
-	       PG_PART_SIZE, PG_PART_TEXTS, PG_PART_N };
+	       PG_PART_SIZE, PG_PART_TEXTS,
+	       /* the triage pane's (ENGINE_TRIAGE), last: one that fails cuts only those after it */
+	       PG_PART_SLOTS, PG_PART_WRAP, PG_PART_VACUUM, PG_PART_DEAD, PG_PART_XMIN, PG_PART_LOCKQ, PG_PART_N };
 
 /* What one connection has learnt about its server. */
 struct pg_state {
@@ -32,6 +34,7 @@ struct pg_state {
 	/* what the batch in flight asks, in order (enum pg_part) */
 	int part[PG_PART_N], nparts;
 	int health_only;    /* the next batch is the health probe alone (0: everything) */
+	int triage;         /* ... and the triage pane's parts (slots, vacuum, lock queue) */
 	char pss_error[120]; /* why pg_stat_statements could not be read */
 };
 
@@ -54,6 +57,14 @@ void pg_texts_param(const struct pg_state *st, char *ids, size_t n);
 int pg_parse_batch(struct pg_state *st, struct rs *r, int n, struct db_sample *out, struct err *err);
 
 void pg_state_release(struct pg_state *st);
+
+/* The triage parts (pg_triage.c): 1 if 'part' is one; its statement; its rows into 't'
+ * (0, or -1 on OOM: what was read stays in 't' for engine_triage_release). */
+int pg_triage_part(int part);
+const char *pg_triage_sql(int part);
+int pg_parse_triage(int part, const struct rs *r, struct db_triage *t);
+/* A PostgreSQL int[] as text ("{12,34}") into x->blockers. */
+void pg_parse_pids(const char *s, struct db_session *x);
 
 /* The statement of an action (PG_SQL_SIGNAL, PG_SQL_PROMOTE); 0 or -1 with 'err'. */
 int pg_action_sql(const struct db_action *a, char *sql, size_t n, struct err *err);

@@ -341,6 +341,28 @@ static int pg_act(struct engine_conn *c, const struct db_action *a, double deadl
 	return rc;
 }
 
+/* A write probe: takes a transaction id (a standby refuses it), or upserts the heartbeat row. */
+static int pg_write_probe(struct engine_conn *c, const char *table, double deadline, struct err *err)
+{
+	char sql[256];
+	if (table[0])
+		snprintf(sql, sizeof sql, "INSERT INTO %s (id, ts) VALUES (1, now()) ON CONFLICT (id) DO UPDATE SET ts = excluded.ts",
+			 table); /* the name is letters, digits, '_' and '.' (config) */
+	else
+		snprintf(sql, sizeof sql, "SELECT txid_current()");
+	int n = pg_run(c, sql, 1, deadline, err);
+	if (n < 0)
+		return -1;
+	ExecStatusType st = n ? PQresultStatus(c->res[0]) : PGRES_FATAL_ERROR;
+	int rc = st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK ? 0 : -1;
+	if (rc < 0) {
+		const char *m = n ? PQresultErrorField(c->res[0], PG_DIAG_MESSAGE_PRIMARY) : NULL;
+		pg_set_err(err, ERR_FAIL, "write probe", m ? m : "no result");
+	}
+	pg_results_clear(c);
+	return rc;
+}
+
 static const char *pg_query_text(struct engine_conn *c, int64_t queryid)
 {
 	return textcache_get(&c->st.texts, queryid);
@@ -383,6 +405,7 @@ static int pg_dsn_secret(const char *dsn, char *why, size_t n)
 }
 
 const struct engine_ops engine_postgres_ops = {
+	.write_probe = pg_write_probe,
 	.name = "postgres",
 	.caps = ENGINE_CAP_REPLICATION | ENGINE_CAP_QUERIES | ENGINE_CAP_SESSIONS,
 	.connect = pg_connect,

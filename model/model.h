@@ -40,6 +40,8 @@ struct db_health {
 	double server_started;   /* MySQL: server start, epoch seconds; 0 unknown */
 	int rds_procs;           /* MySQL: mysql.rds_kill exists (RDS): KILL goes through it */
 	char dialect[16];        /* the SQL spoken: "postgres", "mysql", "mssql" (ODBC picks one) */
+	int slots_inactive;      /* PostgreSQL: replication slots not in use; -1 unknown */
+	int64_t slot_idle_bytes; /* ... the most WAL one of them retains; -1 none or unknown */
 	/* derived by collectors from two samples */
 	double tps;              /* -1 until two samples */
 	double qps;              /* -1 until two samples, or unknown */
@@ -67,6 +69,7 @@ struct db_standby {
 	int streaming;                /* receiving from the primary */
 	char sender_host[64];
 	int sender_port;
+	char source_log[96];          /* MySQL: the primary's binary log its SQL thread is in (Relay_Master_Log_File) */
 };
 
 /* One pg_stat_statements row with the rates collectors derive. */
@@ -91,7 +94,89 @@ struct db_session {
 	int is_blocker;          /* derived by collectors: someone waits for this pid */
 	int is_self;             /* dbfleet's own connection */
 	int locks_held;          /* granted locks (PostgreSQL), rows locked (InnoDB); -1 unknown */
+	char lock[96];           /* the lock it waits for ("AccessExclusiveLock on orders"), "" none */
 	char *query;             /* owned, raw: sanitise before display */
+};
+
+/* ---- triage (the triage pane): why the disk fills, vacuum, lock queues ---- */
+
+/* One replication slot (pg_replication_slots). */
+struct db_slot {
+	char name[64];
+	char type[16];           /* "physical", "logical" */
+	char database[64];       /* a logical slot's, "" */
+	int active;
+	int active_pid;          /* 0 none */
+	int64_t retained_bytes;  /* WAL kept for it; -1: it reserves none */
+	char wal_status[16];     /* PG13+: reserved, extended, unreserved, lost; "" older */
+	int64_t safe_wal_size;   /* PG13+: bytes it may fall behind before it is lost; -1 unknown */
+	int64_t xmin_age, catalog_xmin_age; /* -1 none */
+};
+
+/* One database's transaction ID and multixact age (wraparound). */
+struct db_wrap {
+	char datname[64];
+	int64_t xid_age, mxid_age;
+};
+
+/* A vacuum in progress (pg_stat_progress_vacuum). */
+struct db_vacuum {
+	int pid;
+	char db[64];
+	char table[128];
+	char phase[48];
+	double pct;              /* heap blocks scanned of all; -1 unknown */
+	int wraparound;          /* an anti-wraparound autovacuum */
+};
+
+/* A table with dead tuples. */
+struct db_deadtab {
+	char table[128];
+	int64_t dead, live;
+	double vacuum_age_s;     /* since its last (auto)vacuum; -1 never */
+};
+
+/* Something that holds back the xmin horizon (or InnoDB purge): the oldest first. */
+struct db_xmin_holder {
+	char kind[24];           /* "session", "prepared xact", "slot", "standby", "read view" */
+	char name[96];           /* user@db app, gid, slot, standby name */
+	int pid;                 /* a session's, 0 otherwise */
+	char backend_start[40];
+	int64_t age;             /* transactions (PostgreSQL); -1 unknown */
+	double age_s;            /* seconds since it began; -1 unknown */
+};
+
+/* One binary log file (MySQL/MariaDB); the pane finds the oldest one a replica still needs. */
+struct db_binlog {
+	char name[96];
+	int64_t bytes;
+};
+
+struct db_triage {
+	int read;                /* the triage parts were read in this sample */
+	struct db_slot *slots;
+	size_t nslots;
+	int64_t slot_keep_max;   /* max_slot_wal_keep_size in bytes; -1 unlimited or unknown */
+	int64_t freeze_max_age, mxid_freeze_max_age; /* autovacuum's limits; -1 unknown */
+	struct db_wrap *wrap;
+	size_t nwrap;
+	struct db_vacuum *vacuums;
+	size_t nvacuums;
+	int vacuum_workers;      /* autovacuum_max_workers; -1 unknown */
+	struct db_deadtab *dead; /* the connected database's, most dead tuples first */
+	size_t ndead;
+	char dead_db[64];
+	struct db_xmin_holder *xmin;
+	size_t nxmin;
+	struct db_session *lockq;  /* sessions waiting on a lock and those they wait for */
+	size_t nlockq;
+	int64_t history_len;     /* InnoDB history list length (purge lag); -1 unknown */
+	struct db_binlog *binlogs;
+	size_t nbinlogs;
+	int binlog_on;           /* binary logging is on (log_bin) */
+	char lock_note[240];     /* why the lock queue is missing */
+	char lock_fix[240];      /* ... and how to turn it on */
+	char note[240];          /* what could not be read, and why */
 };
 
 /* Everything one sample of one target holds. */
@@ -107,6 +192,7 @@ struct db_sample {
 	/* sessions, locks and statement digests were read (ENGINE_DETAIL); a health
 	 * probe alone leaves them empty: panes show the last sample that had them */
 	int detail;
+	struct db_triage triage;    /* only while the triage pane shows the target */
 	/* Messages the panes show instead of blanks (missing extension, privilege). */
 	char queries_note[240];
 	char privilege_note[240];
@@ -168,13 +254,18 @@ struct db_plan {
 
 enum cw_metric {
 	CW_CPU, CW_CONNS, CW_FREEMEM, CW_FREESTORAGE, CW_READIOPS, CW_WRITEIOPS,
-	CW_REPLICALAG, CW_AURORALAG, CW_DISKQUEUE, CW_N
+	CW_REPLICALAG, CW_AURORALAG, CW_DISKQUEUE,
+	CW_TXLOGS, CW_SLOTLAG,    /* PostgreSQL: TransactionLogsDiskUsage, OldestReplicationSlotLag (bytes) */
+	CW_N
 };
 
 /* One RDS/Aurora instance from DescribeDBInstances (+ its cluster's roles). */
 struct cloud_instance {
 	char id[64];
 	char region[32];
+	char account[16];         /* the AWS account id (STS GetCallerIdentity), "" unknown */
+	char account_alias[64];   /* its name from [aws] aliases, "" none */
+	char profile[64];         /* the profile that reaches it: actions and IAM tokens sign with it */
 	char engine[32];          /* "postgres", "aurora-mysql", ... */
 	char engine_version[32];
 	char klass[32];           /* "db.r6g.large" */
@@ -201,6 +292,7 @@ struct cloud_instance {
 struct cloud_event {
 	double at;                /* epoch seconds */
 	char region[32];
+	char account[64];         /* the account's alias or id, "" with one account */
 	char source[64];          /* SourceIdentifier */
 	char type[24];            /* SourceType: db-instance, db-cluster, ... */
 	char category[48];        /* the first EventCategory */
@@ -264,6 +356,9 @@ struct cloud_costs {
 	char tag_key[64];         /* the tag grouped by over the last 30 days, "" none */
 	struct cost_group tag[COST_GROUPS];
 	int ntag;
+	struct cost_group account[COST_GROUPS]; /* month to date by account (alias or id), biggest first */
+	int naccount;
+	char scope[128];          /* several accounts: "payer 111111111111, by linked account" or "sum of 3 accounts" */
 	double daily[COST_DAYS];  /* last COST_DAYS days' totals, oldest first */
 	char daily_from[12];
 	int ndaily;

@@ -83,8 +83,11 @@ static void cost_recalc(struct pane *p, const struct pane_ctx *ctx)
 		fmt_age(age, sizeof age, (double)ts.tv_sec - k->fetched_at);
 		snprintf(p->title, sizeof p->title, "cost - month to date %.2f %s, forecast %s", k->mtd_usd,
 			 k->unit, fc);
-		snprintf(p->status, sizeof p->status, "- Cost Explorer %s ago%s", age,
-			 k->from_cache ? " (disk cache)" : "");
+		char *scope = text_sanitize(k->scope, 120); /* names from the config and AWS */
+		snprintf(p->status, sizeof p->status, "- Cost Explorer %s ago%s%s%s", age,
+			 k->from_cache ? " (disk cache)" : "", k->scope[0] ? ": " : "", scope ? scope : "");
+		free(scope);
+		group_rows(p, "ACCOUNT", k->account, k->naccount, &id); /* several accounts: which spends what */
 		group_rows(p, "SERVICE", k->service, k->nservice, &id);
 		if (k->tag_key[0]) {
 			char what[32];

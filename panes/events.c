@@ -37,10 +37,12 @@ static void events_recalc(struct pane *p, const struct pane_ctx *ctx)
 		localtime_r(&t, &tm);
 		strftime(when, sizeof when, "%m-%d %H:%M:%S", &tm);
 		r->ref.item = (long long)e->at; /* an event is its source and time */
-		snprintf(r->ref.key, sizeof r->ref.key, "%.60s/%.30s", e->source, e->type);
+		snprintf(r->ref.key, sizeof r->ref.key, "%.20s/%.50s/%.20s", e->account, e->source, e->type);
 		row_setf(r, C_WHEN, e->at, "%s", when);
 		row_text(r, C_REGION, e->region);
-		row_text(r, C_SOURCE, e->source);
+		char src[sizeof e->account + sizeof e->source + 1];
+		snprintf(src, sizeof src, "%s%s%s", e->account, e->account[0] ? "/" : "", e->source); /* several accounts */
+		row_text(r, C_SOURCE, src);
 		row_text(r, C_TYPE, e->type);
 		row_text(r, C_CAT, e->category);
 		row_text(r, C_MSG, e->message);

@@ -13,7 +13,9 @@
 #include <string.h>
 #include <time.h>
 
-enum { C_NAME, C_ENGINE, C_ROLE, C_STATE, C_TLS, C_CONNS, C_CPU, C_TPS, C_XACT, C_LAG, C_AGE, C_COST, C_N };
+/* ACCOUNT last: the first to go on a narrow terminal, and the columns before it stay where they were */
+enum { C_NAME, C_ENGINE, C_ROLE, C_STATE, C_TLS, C_CONNS, C_CPU, C_TPS, C_XACT, C_LAG, C_AGE, C_COST, C_BUDGET, C_BURN,
+       C_ACCOUNT, C_N };
 
 static const struct column cols[C_N] = {
 	[C_NAME] = {"NAME", 18, 1, 0, 1, 0},
@@ -28,6 +30,9 @@ static const struct column cols[C_N] = {
 	[C_LAG] = {"LAG", 10, 0, 1, 1, 0},
 	[C_AGE] = {"AGE", 6, 0, 1, 1, 0},
 	[C_COST] = {"OWN COST", 12, 0, 1, 1, 3},
+	[C_BUDGET] = {"BUDGET", 6, 0, 1, 1, 5},
+	[C_BURN] = {"BURN 1H/6H", 14, 0, 1, 1, 5},
+	[C_ACCOUNT] = {"ACCOUNT", 12, 0, 0, 1, 5},
 };
 
 /* Wall-clock seconds, whole: AWS's timestamps are. */
@@ -92,12 +97,21 @@ const struct cloud_instance *fleet_cloud_of(const struct cloud_snapshot *c, cons
 	char ep[200];
 	for (size_t i = 0; c && i < c->n; i++) {
 		const struct cloud_instance *ci = &c->inst[i];
+		if (st->cloud_account[0] && strcmp(st->cloud_account, ci->account) && strcmp(st->cloud_account, ci->account_alias))
+			continue; /* several accounts: the same id (or endpoint) elsewhere is not this one */
 		snprintf(ep, sizeof ep, "%s:%d", ci->host, ci->port);
 		if (st->cloud_id[0] ? !strcmp(ci->id, st->cloud_id)
 				    : !strcmp(ci->id, st->name) || (ci->host[0] && !strcmp(ep, st->endpoint)))
 			return ci;
 	}
 	return NULL;
+}
+
+/* The AWS account of a row: its alias from the config, else its id. */
+static void account_cell(struct row *r, const struct cloud_instance *ci)
+{
+	if (ci)
+		row_text(r, C_ACCOUNT, fleet_account_name(ci));
 }
 
 static void cpu_cell(struct row *r, const struct cloud_instance *ci)
@@ -121,6 +135,7 @@ static void fill_cloud_row(struct row *r, const struct cloud_instance *ci, doubl
 	char a[32];
 	row_text(r, C_NAME, ci->id);
 	row_text(r, C_ENGINE, ci->engine);
+	account_cell(r, ci);
 	row_text(r, C_ROLE, ci->role);
 	row_text(r, C_STATE, ci->status);
 	r->attr = !strcmp(ci->status, "available") ? ROW_NORMAL : ROW_WARN;
@@ -250,11 +265,15 @@ static void member_row(struct pane *p, const struct fleet_fact *x, const struct 
 		fill_words(r, &x->st, x->snap, ctx->now);
 		if (x->ci && x->ci->metric[CW_CPU] >= 0)
 			r->key[C_CPU] = x->ci->metric[CW_CPU];
+		account_cell(r, x->ci);
 		r->pending = (int)x->ref.target + 1; /* the figures: fleet_fill, if it comes into view */
 	} else {
 		fill_cloud_row(r, x->ci, epoch);
 	}
 	r->attr = problem_attr(x->problem, x->ref.kind != ROW_TARGET || x->st.state == TARGET_OK);
+	if (x->ref.kind == ROW_TARGET && fleet_slo_cells(r, ctx->store, x->ref.target, C_BUDGET, C_BURN) &&
+	    r->attr == ROW_NORMAL)
+		r->attr = ROW_BAD; /* a fast burn: the budget goes in hours */
 	if (indent) {
 		char name[sizeof x->st.name + 4];
 		snprintf(name, sizeof name, "  %s", x->st.name);
@@ -263,11 +282,11 @@ static void member_row(struct pane *p, const struct fleet_fact *x, const struct 
 }
 
 /* A group's header: its name, how many rows it holds and the worst of them. */
-static void header_row(struct pane *p, const struct fleet_fact *first, size_t members, int open, int group)
+static struct row *header_row(struct pane *p, const struct fleet_fact *first, size_t members, int open, int group)
 {
 	struct row *r = table_add(&p->tab);
 	if (!r)
-		return;
+		return NULL;
 	char name[ROW_KEY_MAX + 40];
 	const char *mark = text_utf8() ? (open ? "\u25be" : "\u25b8") : (open ? "-" : "+");
 	snprintf(name, sizeof name, "%s %s (%zu)", mark, first->group, members);
@@ -278,6 +297,7 @@ static void header_row(struct pane *p, const struct fleet_fact *first, size_t me
 	row_text(r, C_STATE, fleet_problem_name(first->group_rank));
 	r->key[C_STATE] = first->group_rank;
 	r->attr = first->group_rank == FP_OK ? ROW_BOLD : problem_attr(first->group_rank, 0);
+	return r;
 }
 
 /* The rows, group by group; a collapsed group is its header alone. */
@@ -292,7 +312,9 @@ static void emit(struct pane *p, struct fleet_priv *v, struct fleet_fact **x, si
 		int open = 1;
 		if (grouped) {
 			open = !collapsed(v, x[i]->group);
-			header_row(p, x[i], j - i, open, ++gi);
+			struct row *h = header_row(p, x[i], j - i, open, ++gi);
+			if (h && fleet_slo_group(h, ctx->store, x + i, j - i, C_BUDGET, C_BURN) && h->attr == ROW_BOLD)
+				h->attr = ROW_BAD; /* the group's budget goes in hours */
 		}
 		v->any_open |= open;
 		for (size_t k = i; open && k < j; k++)
@@ -312,6 +334,7 @@ static void count_line(struct pane *p, const struct fleet_fact *x, size_t n)
 		{FP_DOWN, "down", ROW_BAD, 1}, {FP_STALLED, "stalled", ROW_WARN, 1}, {FP_AUTH, "auth", ROW_BAD, 1},
 		{FP_AWS, "AWS not available", ROW_WARN, 0}, {FP_OK, "ok", ROW_GOOD, 1},
 		{FP_CONNECTING, "connecting", ROW_DIM, 0}, {FP_LAG, "lag", ROW_WARN, 0},
+		{FP_SLOT, "inactive slot holding WAL", ROW_WARN, 0},
 		{FP_XACT, "long xact", ROW_WARN, 0}, {FP_CONNS, "conns near max", ROW_WARN, 0},
 		{FP_CPU, "cpu", ROW_WARN, 0},
 	};
@@ -351,7 +374,7 @@ static size_t gather(struct fleet_fact *x, const struct pane_ctx *ctx, size_t n,
 		if (used && used[i])
 			continue;
 		const struct cloud_instance *ci = &cloud->inst[i];
-		x[m].ref = row_ref_aws(ci->region, ci->id);
+		x[m].ref = fleet_ref_cloud(ci);
 		x[m].ci = ci;
 		snprintf(x[m].st.name, sizeof x[m].st.name, "%s", ci->id);
 		x[m].problem = fleet_problem(NULL, NULL, ci, ctx->now, &x[m].flags);

@@ -10,12 +10,31 @@ static double epoch_s(void)
 	return (double)(long long)clock_wall();
 }
 
+struct row_ref fleet_ref_cloud(const struct cloud_instance *ci)
+{
+	struct row_ref r = row_ref_aws(ci->region, ci->id);
+	size_t o = strlen(r.key);
+	if (ci->account[0]) /* two accounts can each have an "orders-db" in the same region */
+		snprintf(r.key + o, sizeof r.key - o, "/%s", ci->account);
+	return r;
+}
+
+const char *fleet_account_name(const struct cloud_instance *ci)
+{
+	return ci->account_alias[0] ? ci->account_alias : ci->account;
+}
+
+/* "REGION/ID" or "REGION/ID/ACCOUNT" (fleet_ref_cloud): without an account, the first of that id. */
 const struct cloud_instance *cloud_of_ref(const struct cloud_snapshot *c, const struct row_ref *r)
 {
 	size_t rl = strcspn(r->key, "/");
+	const char *id = r->key + rl + (r->key[rl] == '/');
+	size_t il = strcspn(id, "/");
+	const char *acct = id[il] == '/' ? id + il + 1 : NULL;
 	for (size_t i = 0; c && r->kind == ROW_AWS && i < c->n; i++)
 		if (strlen(c->inst[i].region) == rl && !strncmp(c->inst[i].region, r->key, rl) &&
-		    !strcmp(c->inst[i].id, r->key + rl + (r->key[rl] == '/')))
+		    strlen(c->inst[i].id) == il && !strncmp(c->inst[i].id, id, il) &&
+		    (!acct || !strcmp(c->inst[i].account, acct)))
 			return &c->inst[i];
 	return NULL;
 }
@@ -69,6 +88,7 @@ void fleet_cloud_detail(struct pane *p, const struct pane_ctx *ctx, const struct
 	static const char *const names[CW_N] = {
 		"CPUUtilization %", "DatabaseConnections", "FreeableMemory bytes", "FreeStorageSpace bytes",
 		"ReadIOPS", "WriteIOPS", "ReplicaLag s", "AuroraReplicaLag ms", "DiskQueueDepth",
+		"TransactionLogsDiskUsage bytes", "OldestReplicationSlotLag bytes",
 	};
 	struct cloud_snapshot *c = store_cloud_get(ctx->store);
 	const struct cloud_instance *ci = cloud_of_ref(c, ref);
@@ -79,10 +99,11 @@ void fleet_cloud_detail(struct pane *p, const struct pane_ctx *ctx, const struct
 	char buf[6144], a[32];
 	double epoch = epoch_s();
 	int o = snprintf(buf, sizeof buf,
-			 "%s (AWS RDS, %s)\nengine: %s %s\nclass: %s\nzone: %s%s\nstatus: %s\n"
+			 "%s (AWS RDS, %s)\naccount: %s%s%s%s\nengine: %s %s\nclass: %s\nzone: %s%s\nstatus: %s\n"
 			 "role: %s%s%s%s%s\nendpoint: %s:%d\npending maintenance: %s\n\n"
 			 "CloudWatch (AWS/RDS, latest point):\n",
-			 ci->id, ci->region, ci->engine, ci->engine_version, ci->klass, ci->az,
+			 ci->id, ci->region, ci->account[0] ? ci->account : "unknown", ci->account_alias[0] ? " (" : "",
+			 ci->account_alias, ci->account_alias[0] ? ")" : "", ci->engine, ci->engine_version, ci->klass, ci->az,
 			 ci->multi_az ? " (Multi-AZ)" : "", ci->status, ci->role[0] ? ci->role : "-",
 			 ci->cluster[0] ? ", cluster " : "", ci->cluster, ci->source[0] ? ", replica of " : "",
 			 ci->source, ci->host, ci->port, ci->maintenance[0] ? ci->maintenance : "none");
@@ -147,6 +168,8 @@ void fleet_detail(struct pane *p, const struct pane_ctx *ctx)
 			      snap->s.statements, snap->cost_ms_s, snap->s.privilege_note,
 			      snap->s.queries_note);
 	}
+	if (o >= 0 && (size_t)o < sizeof buf)
+		o += fleet_slo_detail(ctx->store, p->overlay_ref.target, snap, buf + o, sizeof buf - (size_t)o);
 	struct cloud_snapshot *c = store_cloud_get(ctx->store);
 	const struct cloud_instance *ci = fleet_cloud_of(c, &st);
 	if (ci && o >= 0 && o < (int)sizeof buf) /* an RDS instance too: what its Performance Insights see */

@@ -14,7 +14,7 @@
 
 static const char *const problem_names[FP_N] = {
 	[FP_DOWN] = "down", [FP_AUTH] = "auth", [FP_STALLED] = "stalled", [FP_AWS] = "aws",
-	[FP_LAG] = "lag", [FP_XACT] = "xact", [FP_CONNS] = "conns", [FP_CPU] = "cpu",
+	[FP_LAG] = "lag", [FP_SLOT] = "slot", [FP_XACT] = "xact", [FP_CONNS] = "conns", [FP_CPU] = "cpu",
 	[FP_CONNECTING] = "connecting", [FP_OK] = "ok",
 };
 
@@ -31,6 +31,8 @@ static unsigned data_problems(const struct snapshot *snap, const struct cloud_in
 	if (snap->s.lag_s > FLEET_LAG_S || snap->s.lag_bytes > FLEET_LAG_BYTES ||
 	    (h->is_replica && snap->s.standby.halted[0]))
 		f |= 1u << FP_LAG;
+	if (h->slots_inactive > 0 && h->slot_idle_bytes >= FLEET_SLOT_BYTES)
+		f |= 1u << FP_SLOT; /* an inactive slot holding WAL: the disk fills until it is dropped */
 	if (h->longest_xact_s > FLEET_XACT_S)
 		f |= 1u << FP_XACT;
 	if (h->conns_max > 0 && h->conns_used * 100.0 >= FLEET_CONNS_PCT * h->conns_max)
@@ -199,7 +201,9 @@ void fleet_group_keys(struct fleet_fact *x, size_t n, const struct fleet_groupin
 		case FG_ACCOUNT:
 			if (fact_tag(&x[i], "account", v, sizeof v))
 				snprintf(k, kn, "%s", v);
-			else
+			else if (x[i].ci && fleet_account_name(x[i].ci)[0])
+				snprintf(k, kn, "%s", fleet_account_name(x[i].ci));
+			else /* an instance without an account: the credentials' source names the one account */
 				snprintf(k, kn, "%s", x[i].ci && account && account[0] ? account : "(no account)");
 			break;
 		case FG_TAG:

@@ -269,7 +269,7 @@ static void cloud_row(struct pane *p, const struct cloud_instance *ci, int child
 /* Is 'c' a replica of 'root' as AWS describes them (a reader of its cluster, or its read replica)? */
 static int cloud_child(const struct cloud_instance *root, const struct cloud_instance *c)
 {
-	if (c == root || strcmp(c->region, root->region))
+	if (c == root || strcmp(c->region, root->region) || strcmp(c->account, root->account)) /* several accounts */
 		return 0;
 	if (root->cluster[0])
 		return !strcmp(root->role, "writer") && !strcmp(c->cluster, root->cluster) && strcmp(c->role, "writer");

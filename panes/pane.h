@@ -48,7 +48,7 @@ void endpoint_norm_target(const char *endpoint, char *out, size_t n);
 
 /* ---- the table kit (table.c) ---- */
 
-#define TABLE_MAX_COLS 12
+#define TABLE_MAX_COLS 16
 
 enum row_attr { ROW_NORMAL, ROW_DIM, ROW_WARN, ROW_BAD, ROW_GOOD, ROW_BOLD };
 
@@ -194,7 +194,8 @@ struct pane {
 };
 
 extern const struct pane_ops pane_fleet_ops, pane_lag_ops, pane_queries_ops, pane_sessions_ops,
-	pane_cost_ops, pane_actions_ops, pane_events_ops, pane_timeline_ops;
+	pane_cost_ops, pane_actions_ops, pane_events_ops, pane_timeline_ops,
+	pane_triage_ops;
 
 /*
  * The timeline (timeline.c): the grouping its group scope uses (the fleet

@@ -10,11 +10,12 @@
 
 /* What is wrong with a row, worst first: the order the fleet pane shows. */
 enum fleet_problem {
-	FP_DOWN, FP_AUTH, FP_STALLED, FP_AWS, FP_LAG, FP_XACT, FP_CONNS, FP_CPU, FP_CONNECTING, FP_OK, FP_N,
+	FP_DOWN, FP_AUTH, FP_STALLED, FP_AWS, FP_LAG, FP_SLOT, FP_XACT, FP_CONNS, FP_CPU, FP_CONNECTING, FP_OK, FP_N,
 };
 
 #define FLEET_LAG_S LAG_WARN_S                /* replication lag worth a look (model.h) */
 #define FLEET_LAG_BYTES LAG_WARN_BYTES
+#define FLEET_SLOT_BYTES (64.0 * 1024 * 1024) /* WAL an inactive replication slot holds */
 #define FLEET_XACT_S 300.0                    /* a transaction open this long */
 #define FLEET_CONNS_PCT 90.0                  /* connections used of usable */
 #define FLEET_CPU_PCT 90.0                    /* CloudWatch CPUUtilization */
@@ -79,7 +80,19 @@ void fleet_order(struct fleet_fact **x, size_t n);
 
 /* Enter (fleet_detail.c): a target's every figure, live (p->overlay_ref), or an AWS instance's. */
 void fleet_detail(struct pane *p, const struct pane_ctx *ctx);
+/* A target's objective cells (fleet_slo.c): budget left, burn 1 h/6 h; 1 if it burns fast, 0 otherwise or
+ * when it has no objective. */
+int fleet_slo_cells(struct row *r, struct store *st, size_t t, int c_budget, int c_burn);
+/* A group header's objective cells: its members' seconds summed, against the strictest of their objectives;
+ * 1 if that burns fast. */
+int fleet_slo_group(struct row *r, struct store *st, struct fleet_fact *const *x, size_t n, int c_budget, int c_burn);
+/* The detail overlay's lines about the probe's round trip and the objective; snprintf's count. */
+int fleet_slo_detail(struct store *st, size_t t, const struct snapshot *snap, char *out, size_t n);
 void fleet_cloud_detail(struct pane *p, const struct pane_ctx *ctx, const struct row_ref *ref);
+/* The reference of an AWS row: "REGION/ID", with "/ACCOUNT" when the account is known (cloud_of_ref reads it). */
+struct row_ref fleet_ref_cloud(const struct cloud_instance *ci);
+/* What the ACCOUNT column and account grouping call an instance's account: its alias, else its id ("" unknown). */
+const char *fleet_account_name(const struct cloud_instance *ci);
 /* The same, rewritten at each recalc for p->overlay_ref. */
 void fleet_cloud_refresh(struct pane *p, const struct pane_ctx *ctx);
 

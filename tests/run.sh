@@ -27,7 +27,8 @@ echo "fuzzing took $(($(date +%s) - start)) s"
 
 echo "== lab"
 # max_connections 400: the scale tests stand many targets on each of the lab's servers
-if LAB=$(LAB_MAX_CONNECTIONS=400 sh tests/lab.sh start); then
+# load for 40 minutes: the e2e layer outlasts the default 10, and tests read pgbench's sessions
+if LAB=$(LAB_MAX_CONNECTIONS=400 LAB_LOAD_SECONDS=2400 sh tests/lab.sh start); then
 	trap 'sh tests/lab.sh stop "$LAB"; rm -f "$log"' EXIT
 	trap 'exit 130' INT TERM
 	echo "lab in $LAB"
@@ -47,9 +48,14 @@ if LAB=$(LAB_MAX_CONNECTIONS=400 sh tests/lab.sh start); then
 		test_paused_replay_gives_timeline_entries_in_order test_once_json_and_csv_match_the_screen
 		test_rds_events_and_a_writer_moved_by_someone_else_are_on_the_timeline
 		test_aws_sso_keys_sign_iam_tokens_for_discovered_databases test_aws_sso_expired_token_is_refreshed_once_and_written_back
+		test_drill_measures_rto_through_a_read_write_host_list
 		test_pg_long_join_plan_names_the_grant_then_shows_the_plan_and_runs_nothing
 		test_mariadb_long_join_plan_from_show_explain_and_not_run_again
 		test_mariadb_promote_quit_part_way_names_each_statement
+		test_triage_lock_queue_is_one_tree_and_its_head_can_be_terminated
+		test_triage_mariadb_metadata_locks_from_performance_schema test_triage_inactive_slot_is_flagged_until_dropped
+		test_aws_accounts_three_profiles_two_accounts_column_grouping_and_snapshot
+		test_aws_accounts_same_instance_id_in_two_accounts_adopted_as_two_targets
 		test_aws_pi_top_sql_without_a_database_connection test_aws_pi_beside_the_database
 	EOF
 	)

@@ -84,12 +84,26 @@ static void ask(struct ui *ui, const struct action_request *r, int destructive, 
 	ui->prompt.active = 1;
 }
 
+/* The sessions a pane's rows come from: the sessions pane's, or the triage pane's lock queue. */
+static const struct db_session *session_list(const struct snapshot *snap, int triage, size_t *n)
+{
+	*n = !snap ? 0 : triage ? snap->s.triage.nlockq : snap->s.nsessions;
+	return !snap ? NULL : triage ? snap->s.triage.lockq : snap->s.sessions;
+}
+
+static const struct db_session *find_in(const struct snapshot *snap, int triage, int pid)
+{
+	size_t n;
+	const struct db_session *s = session_list(snap, triage, &n);
+	for (size_t i = 0; i < n; i++)
+		if (s[i].pid == pid)
+			return &s[i];
+	return NULL;
+}
+
 static const struct db_session *find_pid(const struct snapshot *snap, int pid)
 {
-	for (size_t i = 0; snap && i < snap->s.nsessions; i++)
-		if (snap->s.sessions[i].pid == pid)
-			return &snap->s.sessions[i];
-	return NULL;
+	return find_in(snap, 0, pid);
 }
 
 const struct db_session *find_session(const struct snapshot *snap, const struct row_ref *ref)
@@ -115,14 +129,17 @@ void session_action(const struct snapshot *snap, const struct db_session *s, int
 
 void act_session(struct ui *ui, int kind)
 {
-	struct pane *p = ui->panes[UI_SESSIONS];
+	/* the sessions pane's rows, or the triage pane's lock tree (its latest sample holds the queue) */
+	int triage = ui->cur == UI_TRIAGE;
+	struct pane *p = ui->panes[triage ? UI_TRIAGE : UI_SESSIONS];
 	if (ui->o->read_only) { /* first: read-only says so whatever is selected */
 		allowed(ui, NULL, 0);
 		return;
 	}
 	const struct row *row = pane_selected(p);
-	if (ui->cur != UI_SESSIONS || !row) {
-		ui_say(ui, "select a session in the sessions pane (4) first");
+	if ((ui->cur != UI_SESSIONS && !triage) || !row || row->ref.kind != ROW_ITEM || row->ref.item <= 0) {
+		ui_say(ui, triage ? "select a session of the lock tree first"
+		       : "select a session in the sessions pane (4) first");
 		return;
 	}
 	size_t t = ui->ctx.target;
@@ -130,8 +147,10 @@ void act_session(struct ui *ui, int kind)
 		return;
 	int pid = (int)row->ref.item;
 	struct target_status st;
-	struct snapshot *snap = store_get_detail(ui->st, t, &st);
-	const struct db_session *s = find_session(snap, &row->ref);
+	struct snapshot *snap = triage ? store_get(ui->st, t, &st) : store_get_detail(ui->st, t, &st);
+	const struct db_session *s = find_in(snap, triage, pid);
+	if (s && strcmp(s->backend_start, row->ref.key))
+		s = NULL; /* the pid is another session's now */
 	if (!s || s->is_self) {
 		ui_say(ui, s ? "that is dbfleet's own session" : "pid %d is not in the latest sample any more", pid);
 		snapshot_release(&snap);
@@ -143,9 +162,11 @@ void act_session(struct ui *ui, int kind)
 	char *query = text_sanitize(s->query ? s->query : "", 60);
 	snprintf(r.object, sizeof r.object, "pid %d (%.30s)", pid, user ? user : "?");
 	int blocks = 0;
-	for (size_t i = 0; i < snap->s.nsessions; i++)
-		for (int b = 0; b < snap->s.sessions[i].nblockers; b++)
-			blocks += snap->s.sessions[i].blockers[b] == pid;
+	size_t nlist;
+	const struct db_session *list = session_list(snap, triage, &nlist);
+	for (size_t i = 0; i < nlist; i++)
+		for (int b = 0; b < list[i].nblockers; b++)
+			blocks += list[i].blockers[b] == pid;
 	char q[160], x[32], radius[512], question[400];
 	fmt_age(q, sizeof q, s->query_age_s);
 	fmt_age(x, sizeof x, s->xact_age_s);
@@ -387,7 +408,21 @@ static void aws_request(struct ui *ui, const struct cloud_instance *ci, size_t t
 	snprintf(r->aws_id, sizeof r->aws_id, "%s", ci->id);
 	snprintf(r->aws_cluster, sizeof r->aws_cluster, "%s", ci->cluster);
 	snprintf(r->aws_region, sizeof r->aws_region, "%s", ci->region);
+	snprintf(r->aws_account, sizeof r->aws_account, "%s", ci->account);
+	snprintf(r->aws_account_alias, sizeof r->aws_account_alias, "%s", ci->account_alias);
+	snprintf(r->aws_profile, sizeof r->aws_profile, "%s", ci->profile);
 	r->aws_multi_az = ci->multi_az;
+}
+
+/* Where an instance is, for a prompt: "us-east-1", and with several accounts "us-east-1, account data 222222222222". */
+static void where(const struct ui *ui, const struct cloud_instance *ci, char *out, size_t n)
+{
+	int several = ui->o->cloud.nprofiles > 1 || ui->o->cloud.payer_profile[0];
+	if (several || ci->account_alias[0])
+		snprintf(out, n, "%s, account %s%s%s", ci->region, ci->account_alias, ci->account_alias[0] ? " " : "",
+			 ci->account[0] ? ci->account : "unknown");
+	else
+		snprintf(out, n, "%s", ci->region);
 }
 
 void act_snapshot(struct ui *ui)
@@ -410,9 +445,10 @@ void act_snapshot(struct ui *ui)
 	snprintf(r.snapshot_id, sizeof r.snapshot_id, "dbfleet-%.50s-%.16s", ci.cluster[0] ? ci.cluster : ci.id, when);
 	snprintf(r.object, sizeof r.object, "%s %.60s", ci.cluster[0] ? "cluster" : "instance",
 		 ci.cluster[0] ? ci.cluster : ci.id);
-	char question[300], radius[400];
+	char question[400], radius[400], at[128];
+	where(ui, &ci, at, sizeof at);
 	snprintf(question, sizeof question, "Take a manual snapshot %s of %s %s (%s)?", r.snapshot_id,
-		 ci.cluster[0] ? "cluster" : "instance", ci.cluster[0] ? ci.cluster : ci.id, ci.region);
+		 ci.cluster[0] ? "cluster" : "instance", ci.cluster[0] ? ci.cluster : ci.id, at);
 	snprintf(radius, sizeof radius, "Tagged dbfleet:taken-by and dbfleet:reason. %s\nManual snapshots are kept"
 		 " (and billed) until someone deletes them.", ci.cluster[0] ? "Aurora cluster snapshots do not pause"
 		 " writes." : ci.multi_az ? "Multi-AZ: taken from the standby, no I/O pause." :
@@ -431,12 +467,12 @@ void act_failover(struct ui *ui)
 	}
 	struct action_request r;
 	aws_request(ui, &ci, target, ACT_FAILOVER, &r);
-	char question[300], radius[600];
+	char question[300], radius[800];
 	if (ci.global[0] && !ci.global_writer) {
 		/* a secondary region of a global database: a planned switchover to it */
 		const struct cloud_instance *w = NULL;
 		for (size_t i = 0; i < c->n; i++)
-			if (!strcmp(c->inst[i].global, ci.global) && c->inst[i].global_writer)
+			if (!strcmp(c->inst[i].global, ci.global) && c->inst[i].global_writer && !strcmp(c->inst[i].account, ci.account))
 				w = &c->inst[i];
 		if (w)
 			snprintf(r.aws_writer, sizeof r.aws_writer, "%s/%s", w->region, w->cluster);
@@ -452,7 +488,7 @@ void act_failover(struct ui *ui)
 		const struct cloud_instance *w = NULL;
 		for (size_t i = 0; i < c->n; i++)
 			if (!strcmp(c->inst[i].cluster, ci.cluster) && !strcmp(c->inst[i].region, ci.region) &&
-			    !strcmp(c->inst[i].role, "writer"))
+			    !strcmp(c->inst[i].account, ci.account) && !strcmp(c->inst[i].role, "writer"))
 				w = &c->inst[i];
 		snprintf(r.aws_writer, sizeof r.aws_writer, "%s", w ? w->id : "");
 		if (strcmp(ci.role, "writer"))
@@ -479,6 +515,12 @@ void act_failover(struct ui *ui)
 		return;
 	}
 	cloud_snapshot_release(&c);
+	char at[128];
+	where(ui, &ci, at, sizeof at);
+	if (strcmp(at, ci.region)) { /* several accounts: say which one acts */
+		size_t o = strlen(radius);
+		snprintf(radius + o, sizeof radius - o, "\nin %s, through profile %s.", at, ci.profile[0] ? ci.profile : "default");
+	}
 	ask(ui, &r, 1, question, radius);
 }
 

@@ -1,7 +1,9 @@
 /*
  * cmdline.c - the ':' command line on the bottom line (k9s, vim):
  * ":target NAME" jumps to a target (Tab completes, again for the next
- * match), ":group BY", ":filter TERMS" (alone: clears), ":q" quits.
+ * match), ":group BY", ":filter TERMS" (alone: clears), ":triage [NAME]"
+ * opens the triage pane, ":drill start NAME", ":drill stop", ":mark TEXT"
+ * (a line on the timeline), ":q" quits.
  * Only printable ASCII is taken (edit_input), and what is shown passes
  * the sanitiser: hostile input is text, never a terminal command.
  */
@@ -15,13 +17,17 @@
 static void v_target(struct ui *ui, const char *arg);
 static void v_group(struct ui *ui, const char *arg);
 static void v_filter(struct ui *ui, const char *arg);
+static void v_drill(struct ui *ui, const char *arg);
+static void v_mark(struct ui *ui, const char *arg);
 static void v_quit(struct ui *ui, const char *arg) { (void)arg; ui->quit = 1; }
+static void v_triage(struct ui *ui, const char *arg);
 
 static const struct verb {
 	const char *name;
 	void (*run)(struct ui *ui, const char *arg);
 } verbs[] = {
-	{"target", v_target}, {"group", v_group}, {"filter", v_filter}, {"q", v_quit}, {"quit", v_quit},
+	{"target", v_target}, {"group", v_group}, {"filter", v_filter}, {"triage", v_triage}, {"drill", v_drill},
+	{"mark", v_mark}, {"q", v_quit}, {"quit", v_quit},
 };
 
 static const char *const groupings[] = {"account", "cluster", "engine", "none", "region", "tag:"};
@@ -91,6 +97,48 @@ static void v_filter(struct ui *ui, const char *arg)
 	show_fleet(ui);
 }
 
+/* ":triage" opens the triage pane on the selected target, ":triage NAME" on that one. */
+static void v_triage(struct ui *ui, const char *arg)
+{
+	long t = *arg ? target_named(ui, arg) : (long)ui->ctx.target;
+	if (t < 0) {
+		ui_say(ui, "no target named '%.60s' (Tab completes names)", arg);
+		return;
+	}
+	ui->ctx.target = (size_t)t;
+	ui->cur = UI_TRIAGE; /* as ui_show_pane does (ui.c is not linked into the unit tests) */
+	ui->ctx.now = clock_mono();
+	pane_recalc(ui->panes[UI_TRIAGE], &ui->ctx);
+}
+
+/* ":drill start NAME" or ":drill stop": the collectors write the report, off this thread. */
+static void v_drill(struct ui *ui, const char *arg)
+{
+	struct err e = {0};
+	if (!strncmp(arg, "start", 5) && (arg[5] == ' ' || !arg[5])) {
+		const char *name = arg + 5 + strspn(arg + 5, " ");
+		if (collector_drill_begin(ui->col, name, &e) == 0)
+			ui_say(ui, "drill '%s' started: probes every second, ':mark TEXT' notes a step, ':drill stop' ends it", name);
+	} else if (!strcmp(arg, "stop")) {
+		if (collector_drill_end(ui->col, &e) == 0)
+			ui_say(ui, "drill ending: writing its report...");
+	} else {
+		err_set(&e, ERR_CONFIG, "drill: start NAME, or stop");
+	}
+	if (e.msg[0])
+		ui_say(ui, "%s", e.msg);
+}
+
+static void v_mark(struct ui *ui, const char *arg)
+{
+	if (!*arg) {
+		ui_say(ui, "mark: what happened? (:mark inject: primary stopped)");
+		return;
+	}
+	collector_mark(ui->col, arg);
+	ui_say(ui, "marked on the timeline: %.100s", arg);
+}
+
 static void run(struct ui *ui, char *line)
 {
 	while (*line == ' ')
@@ -107,7 +155,8 @@ static void run(struct ui *ui, char *line)
 			verbs[i].run(ui, arg);
 			return;
 		}
-	ui_say(ui, "unknown command ':%.*s': target NAME, group BY, filter [TERMS], q", (int)(vlen < 40 ? vlen : 40), line);
+	ui_say(ui, "unknown command ':%.*s': target NAME, group BY, filter [TERMS], triage [NAME], drill start"
+	       " NAME|stop, mark TEXT, q", (int)(vlen < 40 ? vlen : 40), line);
 }
 
 static int by_name(const void *a, const void *b)
@@ -154,13 +203,18 @@ static void complete(struct ui *ui)
 		for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
 			if (!strncmp(verbs[i].name, arg, plen))
 				fixed[n++] = verbs[i].name;
-	} else if (verb_is(stem, space, "target")) {
+	} else if (verb_is(stem, space, "target") || verb_is(stem, space, "triage")) {
 		n = target_matches(ui, arg, &names);
 		list = (const char *const *)names;
 	} else if (verb_is(stem, space, "group")) {
 		for (size_t i = 0; i < sizeof groupings / sizeof groupings[0]; i++)
 			if (!strncmp(groupings[i], arg, plen))
 				fixed[n++] = groupings[i];
+	} else if (verb_is(stem, space, "drill")) {
+		static const char *const how[] = {"start", "stop"};
+		for (size_t i = 0; i < 2; i++)
+			if (!strncmp(how[i], arg, plen))
+				fixed[n++] = how[i];
 	}
 	if (n == 0) {
 		ui_say(ui, "nothing completes '%.60s'", arg);

@@ -41,6 +41,7 @@ static void c_timeline_scope(struct ui *ui)
 		ui_show_pane(ui, UI_TIMELINE);
 	ui_pane_command(ui, PANE_SCOPE_NEXT);
 }
+static void c_triage(struct ui *ui) { ui_show_pane(ui, UI_TRIAGE); }
 
 static void c_cost_refresh(struct ui *ui)
 {
@@ -143,6 +144,7 @@ const struct command commands[] = {
 	{"pane.events", "AWS: RDS events of the last day, newest first", c_events},
 	{"pane.timeline", "timeline: state, role, replication and lag changes, RDS events, actions (UTC)", c_timeline},
 	{"timeline.scope", "timeline: the whole fleet, the selected target, or its group (cycles)", c_timeline_scope},
+	{"pane.triage", "triage of the selected target: slots and WAL, vacuum, the lock queue tree", c_triage},
 	{"cost.refresh", "ask Cost Explorer now instead of using the hour-old cache (billed)", c_cost_refresh},
 	{"cursor.up", "move the cursor up", c_up},
 	{"cursor.down", "move the cursor down", c_down},
@@ -153,10 +155,10 @@ const struct command commands[] = {
 	{"row.open", "details of the selected row (target, query text, session)", c_open},
 	{"sort.next", "sort by the next column", c_sort},
 	{"sort.reverse", "reverse the sort order", c_reverse},
-	{"filter.next", "sessions: cycle the state filter; timeline: cycle the kind", c_filter},
+	{"filter.next", "sessions: cycle the state filter; timeline: cycle the kind; triage: the section shown", c_filter},
 	{"filter.text", "show only rows containing a text: type it, Enter keeps it, Esc clears it", c_search},
 	{"sessions.own", "sessions: show or hide dbfleet's own connections", c_own},
-	{"cmdline", "command line: target NAME, group BY, filter [TERMS], q (Tab completes, Esc cancels)", c_cmdline},
+	{"cmdline", "command line: target NAME, group BY, filter [TERMS], triage [NAME], q (Tab completes, Esc cancels)", c_cmdline},
 	{"cmdline.target", "jump to a target by name: opens :target (Tab completes names)", c_cmd_target},
 	{"cmdline.filter", "fleet: show only rows matching state=, engine=, tag:KEY=, name= (opens :filter)", c_cmd_filter},
 	{"group.next", "fleet: group by cluster, engine, region, account, each tag key, or none (cycles)", c_group_next},

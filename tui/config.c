@@ -7,7 +7,9 @@
  *   [dbfleet]                 refresh, timeout, keymap, read_only, audit_log, samplers, mouse
  *   [defaults]                any [target] key but dsn, service, aws_instance
  *   [target NAME]             engine, dsn or service, interval, timeout, tags, actions,
- *                             confirm, aws_instance
+ *                             confirm, aws_instance, app_endpoint, write_probe_s,
+ *                             heartbeat_table, slo_availability, slo_latency_ms, slo_window,
+ *                             rto_s, rpo_s
  *   [aws]                     enabled, profile, regions, discover, metrics, budget, cost, ...
  *   [prices]                  db.CLASS = USD per hour (overrides the built-in table)
  *

@@ -26,6 +26,9 @@ static int parse_service(char *field, size_t size, const char *v, char *msg, siz
 static int parse_tags(char *field, size_t size, const char *v, char *msg, size_t n);
 static int parse_regions(char *field, size_t size, const char *v, char *msg, size_t n);
 static int parse_password(char *field, size_t size, const char *v, char *msg, size_t n);
+static int parse_percent(char *field, size_t size, const char *v, char *msg, size_t n);
+static int parse_profiles(char *field, size_t size, const char *v, char *msg, size_t n);
+static int parse_aliases(char *field, size_t size, const char *v, char *msg, size_t n);
 
 const struct config_key config_keys[] = {
 	{SEC_GLOBAL, "include", KEY_INCLUDE, .want = "a file or a glob"},
@@ -55,10 +58,28 @@ const struct config_key config_keys[] = {
 	 .want = "typed or yes-no"},
 	{SEC_TARGET, "aws_instance", KEY_TEXT, TGT_F(aws_instance), .min = 1, .own = 1,
 	 .want = "an RDS instance identifier (1 to 63 characters)"},
+	{SEC_TARGET, "aws_account", KEY_TEXT, TGT_F(aws_account), .min = 1,
+	 .want = "an AWS account id or a name from [aws] aliases (1 to 63 characters)"},
 	{SEC_TARGET, "password", KEY_FUNC, .parse = parse_password},
+	{SEC_TARGET, "app_endpoint", KEY_BOOL, TGT_F(app_endpoint), BOOL_WANT},
+	{SEC_TARGET, "write_probe_s", KEY_SECONDS, TGT_F(write_probe_s), SECONDS(1)},
+	{SEC_TARGET, "heartbeat_table", KEY_TEXT, TGT_F(heartbeat_table), .min = 1,
+	 .chars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.",
+	 .want = "a table name of letters, digits, '_' and '.' (schema.table)"},
+	{SEC_TARGET, "slo_availability", KEY_FUNC, TGT_F(slo_availability), .parse = parse_percent},
+	{SEC_TARGET, "slo_latency_ms", KEY_INT, TGT_F(slo_latency_ms), .min = 1, .max = 600000,
+	 .want = "a number of milliseconds from 1 to 600000"},
+	{SEC_TARGET, "slo_window", KEY_INT, TGT_F(slo_window_days), .min = 1, .max = 7,
+	 .want = "a number of days from 1 to 7"},
+	{SEC_TARGET, "rto_s", KEY_SECONDS, TGT_F(rto_s), SECONDS(0.1)},
+	{SEC_TARGET, "rpo_s", KEY_SECONDS, TGT_F(rpo_s), SECONDS(0.1)},
 
 	{SEC_AWS, "enabled", KEY_BOOL, AWS_F(enabled), BOOL_WANT},
 	{SEC_AWS, "profile", KEY_TEXT, AWS_F(profile), .min = 1, .want = "a profile name of 1 to 63 characters"},
+	{SEC_AWS, "profiles", KEY_FUNC, AWS_ALL, .parse = parse_profiles},
+	{SEC_AWS, "payer_profile", KEY_TEXT, AWS_F(payer_profile), .min = 1,
+	 .want = "a profile name of 1 to 63 characters"},
+	{SEC_AWS, "aliases", KEY_FUNC, AWS_F(aliases), .parse = parse_aliases},
 	{SEC_AWS, "regions", KEY_FUNC, AWS_ALL, .parse = parse_regions},
 	{SEC_AWS, "region", KEY_FUNC, AWS_ALL, .parse = parse_regions},
 	{SEC_AWS, "tags", KEY_FUNC, AWS_F(tags), .parse = parse_tags},
@@ -269,6 +290,20 @@ static int parse_password(char *field, size_t size, const char *v, char *msg, si
 	return -1;
 }
 
+/* slo_availability: a percentage below 100 (a budget of 0 could never be kept) */
+static int parse_percent(char *field, size_t size, const char *v, char *msg, size_t n)
+{
+	char *end;
+	errno = 0;
+	double d = strtod(v, &end);
+	if (errno || end == v || *end || !(d >= 50 && d < 100) || size != sizeof d) {
+		snprintf(msg, n, "slo_availability: '%.60s' is not a percentage from 50 to below 100 (99.95)", v);
+		return -1;
+	}
+	memcpy(field, &d, sizeof d);
+	return 0;
+}
+
 int config_add_regions(struct cloud_config *c, const char *list, char *msg, size_t n)
 {
 	while (*list) {
@@ -286,6 +321,91 @@ int config_add_regions(struct cloud_config *c, const char *list, char *msg, size
 		}
 		list += len;
 		list += strspn(list, ", ");
+	}
+	return 0;
+}
+
+/* One "NAME" or "NAME:REGION+REGION" of a profiles list, 'len' bytes at 'p'. */
+static int add_profile(struct cloud_config *c, const char *p, size_t len, char *msg, size_t n)
+{
+	size_t name = strcspn(p, ":");
+	name = name < len ? name : len;
+	if (!name || name >= sizeof c->profiles[0].name || memchr(p, '+', name)) {
+		snprintf(msg, n, "profiles: '%.*s' is not a profile name of 1 to 63 characters", (int)(len > 60 ? 60 : len), p);
+		return -1;
+	}
+	if (c->nprofiles == CLOUD_MAX_PROFILES) {
+		snprintf(msg, n, "profiles: at most %d", CLOUD_MAX_PROFILES);
+		return -1;
+	}
+	struct cloud_profile *pr = &c->profiles[c->nprofiles];
+	memset(pr, 0, sizeof *pr);
+	snprintf(pr->name, sizeof pr->name, "%.*s", (int)name, p);
+	for (int i = 0; i < c->nprofiles; i++)
+		if (!strcmp(c->profiles[i].name, pr->name)) {
+			snprintf(msg, n, "profiles: '%s' is given twice", pr->name);
+			return -1;
+		}
+	if (name < len) { /* its own regions: the same reader as [aws] regions, '+' for ',' */
+		struct cloud_config one = {0};
+		char list[CLOUD_MAX_REGIONS * 40];
+		snprintf(list, sizeof list, "%.*s", (int)(len - name - 1), p + name + 1);
+		for (char *q = list; *q; q++)
+			*q = *q == '+' ? ',' : *q;
+		if (!list[0] || config_add_regions(&one, list, msg, n) < 0) {
+			if (!list[0])
+				snprintf(msg, n, "profiles: '%s:' names no region", pr->name);
+			return -1;
+		}
+		memcpy(pr->regions, one.regions, sizeof pr->regions);
+		pr->nregions = one.nregions;
+	}
+	c->nprofiles++;
+	return 0;
+}
+
+int config_set_profiles(struct cloud_config *c, const char *list, char *msg, size_t n)
+{
+	c->nprofiles = 0;
+	while (*list) {
+		size_t len = strcspn(list, ", ");
+		if (len && add_profile(c, list, len, msg, n) < 0)
+			return -1;
+		list += len;
+		list += strspn(list, ", ");
+	}
+	if (!c->nprofiles) {
+		snprintf(msg, n, "profiles: give at least one profile name");
+		return -1;
+	}
+	snprintf(c->profile, sizeof c->profile, "%s", c->profiles[0].name);
+	return 0;
+}
+
+static int parse_profiles(char *field, size_t size, const char *v, char *msg, size_t n)
+{
+	(void)size;
+	return config_set_profiles((struct cloud_config *)(void *)field, v, msg, n);
+}
+
+/* "111111111111=payments, 222222222222=data": twelve digits, then a name without ',' or quotes. */
+static int parse_aliases(char *field, size_t size, const char *v, char *msg, size_t n)
+{
+	size_t o = 0;
+	field[0] = '\0';
+	for (const char *s = v; *s;) {
+		size_t len = strcspn(s, ","), id = strcspn(s, "=");
+		while (len && s[len - 1] == ' ')
+			len--;
+		if (id != 12 || strspn(s, "0123456789") != 12 || len <= 13 || len - 13 > 63 || memchr(s, '\'', len) ||
+		    memchr(s, '\\', len) || o + len + 2 >= size) {
+			snprintf(msg, n, "aliases: want ACCOUNT_ID=NAME[, ...] (12 digits, a name of 1 to 63 characters),"
+				 " got '%.60s'", s);
+			return -1;
+		}
+		o += (size_t)snprintf(field + o, size - o, "%s%.*s", o ? "," : "", (int)len, s);
+		s += strcspn(s, ",");
+		s += strspn(s, ", ");
 	}
 	return 0;
 }

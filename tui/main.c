@@ -32,7 +32,8 @@ static void usage(FILE *f)
 		"  -r, --refresh SECONDS sample every SECONDS (default 2; fractions allowed)\n"
 		"  -t, --timeout SECONDS connect and query deadline (default 3)\n"
 		"      --aws             discover the RDS/Aurora instances of the AWS account\n"
-		"      --profile NAME    AWS profile (implies --aws; overrides env keys)\n"
+		"      --profile P[,P]   AWS profile(s), each its account (implies --aws; overrides env keys);\n"
+		"                        P:R+R gives a profile its own regions\n"
 		"      --region R[,R]    AWS region(s) to discover (implies --aws; repeatable)\n"
 		"      --read-only       never offer actions\n"
 		"      --dry-run         actions show and log the SQL they would send, and send nothing\n"
@@ -43,6 +44,7 @@ static void usage(FILE *f)
 		"      --format json|csv --once's output (default json)\n"
 		"      --pane NAME       --once's pane: fleet (default), lag, queries, sessions, cost, timeline\n"
 		"      --target NAME     --once: that target only\n"
+		"      --drill NAME      start drill NAME at once (':drill stop' or quitting writes its report)\n"
 		"  -h, --help            this help\n"
 		"  -V, --version         print the version\n"
 		"\n"
@@ -125,8 +127,16 @@ static void finish_actions(struct collector *col)
 		fprintf(stderr, "dbfleet: it did not finish in time: recorded as abandoned in the audit log\n");
 }
 
+/* A drill still running when the UI has gone: its report is written now, and where is said. */
+static void finish_drill(struct collector *col)
+{
+	char path[600];
+	if (collector_drill_finish(col, path, sizeof path))
+		fprintf(stderr, "dbfleet: drill report: %s\n", path);
+}
+
 enum { OPT_DRY_RUN = 250, OPT_READ_ONLY = 256, OPT_LIST_KEYS, OPT_KEYMAP, OPT_AWS, OPT_PROFILE, OPT_REGION,
-       OPT_ONCE, OPT_FORMAT, OPT_PANE, OPT_TARGET };
+       OPT_ONCE, OPT_FORMAT, OPT_PANE, OPT_TARGET, OPT_DRILL };
 
 /* The fleet's name when the config gives none: the config file's name without its extension. */
 static void default_fleet_name(struct options *o, const char *config)
@@ -169,14 +179,15 @@ int main(int argc, char **argv)
 		{"format", required_argument, NULL, OPT_FORMAT},
 		{"pane", required_argument, NULL, OPT_PANE},
 		{"target", required_argument, NULL, OPT_TARGET},
+		{"drill", required_argument, NULL, OPT_DRILL},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{0, 0, 0, 0},
 	};
 	struct options o;
 	char err[1024];
-	const char *config = NULL, *keymap = NULL, *profile = NULL;
-	struct cloud_config cli_regions = {0};
+	const char *config = NULL, *keymap = NULL, *drill = NULL;
+	struct cloud_config cli_regions = {0}, cli_profiles = {0};
 	int aws = 0;
 	double refresh = 0, timeout = 0;
 	int list_keys = 0, read_only = 0, once = 0, c;
@@ -202,9 +213,8 @@ int main(int argc, char **argv)
 		case OPT_KEYMAP: keymap = optarg; break;
 		case OPT_AWS: aws = 1; break;
 		case OPT_PROFILE:
-			if (!*optarg || strlen(optarg) >= sizeof o.cloud.profile)
-				return fail("--profile: give a profile name of 1 to 63 characters");
-			profile = optarg;
+			if (config_set_profiles(&cli_profiles, optarg, err, sizeof err) < 0)
+				return fail(err);
 			aws = 1;
 			break;
 		case OPT_REGION:
@@ -217,6 +227,7 @@ int main(int argc, char **argv)
 		case OPT_FORMAT: oq.format = optarg; break;
 		case OPT_PANE: oq.pane = optarg; break;
 		case OPT_TARGET: oq.target = optarg; break;
+		case OPT_DRILL: drill = optarg; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("dbfleet %s\n", DBFLEET_VERSION); return 0;
 		default: usage(stderr); return 2;
@@ -224,6 +235,8 @@ int main(int argc, char **argv)
 	}
 	if (!once && (oq.format || oq.pane || oq.target))
 		return fail("--format, --pane and --target go with --once");
+	if (once && drill)
+		return fail("--drill needs the screen: it does not go with --once");
 	oq.format = oq.format ? oq.format : "json";
 	oq.pane = oq.pane ? oq.pane : "fleet";
 	if (once && once_check(&oq, err, sizeof err) < 0)
@@ -242,8 +255,11 @@ int main(int argc, char **argv)
 		snprintf(o.keymap, sizeof o.keymap, "%s", keymap);
 	if (aws)
 		o.cloud.enabled = 1;
-	if (profile)
-		snprintf(o.cloud.profile, sizeof o.cloud.profile, "%s", profile);
+	if (cli_profiles.nprofiles) {
+		memcpy(o.cloud.profiles, cli_profiles.profiles, sizeof o.cloud.profiles);
+		o.cloud.nprofiles = cli_profiles.nprofiles;
+		snprintf(o.cloud.profile, sizeof o.cloud.profile, "%s", cli_profiles.profile);
+	}
 	if (cli_regions.nregions) {
 		memcpy(o.cloud.regions, cli_regions.regions, sizeof o.cloud.regions);
 		o.cloud.nregions = cli_regions.nregions;
@@ -282,14 +298,23 @@ int main(int argc, char **argv)
 	o.cloud.timeout_s = o.timeout_s;
 	store = store_new(o.ntargets); /* it grows for discovered instances the config connects to */
 	struct collector *col = store ? collector_new(store, o.targets, o.ntargets, &e) : NULL;
-	if (!col)
+	if (!col) {
+		keymap_free(&km);
 		return fail_release(&o, e.msg[0] ? e.msg : "out of memory");
+	}
 	collector_set_cloud(col, &o.cloud);
 	collector_set_audit(col, o.audit_log);
 	collector_set_samplers(col, o.samplers);
+	collector_set_fleet(col, o.fleet);
+	if (drill && collector_drill_begin(col, drill, &e) < 0) {
+		keymap_free(&km);
+		collector_stop(col, 0.5);
+		return fail_release(&o, e.msg);
+	}
 	int status = once ? run_once(store, &o, col, &oq) : ui_run(store, &o, km, col);
 	keymap_free(&km);
 	finish_actions(col);
+	finish_drill(col);
 	/* a worker stuck in a library call is not waited for: leave without
 	 * running atexit handlers (OpenSSL's among them) under its feet */
 	if (collector_stop(col, 0.5) > 0) {

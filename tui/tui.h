@@ -42,6 +42,12 @@ int config_load(struct options *o, const char *path, char *err, size_t errlen);
 int config_add_dsn(struct options *o, const char *dsn, char *err, size_t errlen);
 /* Add comma-separated AWS regions ("us-east-1,eu-west-1"); 0 or -1 with 'msg'. */
 int config_add_regions(struct cloud_config *c, const char *list, char *msg, size_t n);
+/*
+ * Set the AWS profiles: "prod, data:eu-west-1+us-east-1, audit" (each a
+ * profile name, with its own regions after ':' joined by '+'); the first also
+ * becomes c->profile. 0 or -1 with 'msg'.
+ */
+int config_set_profiles(struct cloud_config *c, const char *list, char *msg, size_t n);
 /* Parse "2", "0.5": seconds in [0.1, 3600]; 0 or -1. */
 int config_seconds(const char *s, double *out);
 

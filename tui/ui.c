@@ -222,6 +222,19 @@ static void draw_cmdline(struct ui *ui)
 	draw_text(stdscr, LINES - 1, 0, COLS, line);
 }
 
+/* " DRILL name 02:13 |" while a drill runs (its name is letters, digits, '.', '_', '-'). */
+static void drill_clock(struct ui *ui, char *out, size_t n)
+{
+	struct collector_drill d;
+	collector_drill_status(ui->col, &d);
+	out[0] = '\0';
+	if (!d.active)
+		return;
+	long s = (long)(clock_wall() - d.started);
+	s = s < 0 ? 0 : s;
+	snprintf(out, n, " DRILL %s %02ld:%02ld:%02ld |", d.name, s / 3600, s / 60 % 60, s % 60);
+}
+
 /* targets up/stalled/down, newest and oldest sample, read-only flag */
 static void draw_status(struct ui *ui)
 {
@@ -256,15 +269,18 @@ static void draw_status(struct ui *ui)
 	} else if (ui->o->cloud.enabled)
 		snprintf(cloud, sizeof cloud, " AWS: discovering... |");
 	cloud_snapshot_release(&c);
-	char env[64], envs[64] = "";
+	char env[64], envs[64] = "", drill[120] = "", note[400];
 	int look = env_attr(ui, env, sizeof env);
+	drill_clock(ui, drill, sizeof drill);
+	if (store_slo_message(ui->st, note, sizeof note))
+		ui_say(ui, "%s", note);
 	if (env[0]) {
 		char *e = text_sanitize(env, 40);
 		snprintf(envs, sizeof envs, " env %.40s |", e ? e : "?");
 		free(e);
 	}
-	snprintf(line, sizeof line, "%s %d up  %d stalled  %d down | samples %s..%s old |%s%s%s :cmd ?:help q:quit",
-		 envs, up, stalled, down, a, b, cloud, ui->o->read_only ? " READ-ONLY |" : "",
+	snprintf(line, sizeof line, "%s%s %d up  %d stalled  %d down | samples %s..%s old |%s%s%s :cmd ?:help q:quit",
+		 drill, envs, up, stalled, down, a, b, cloud, ui->o->read_only ? " READ-ONLY |" : "",
 		 ui->o->dry_run ? " DRY RUN |" : "");
 	if (ui->msg[0] && now < ui->msg_until) {
 		char *m = text_sanitize(ui->msg, sizeof ui->msg);
@@ -561,7 +577,7 @@ int ui_run(struct store *st, const struct options *o, const struct keymap *km,
 	struct ui ui = {.st = st, .o = o, .km = km, .col = col};
 	const struct pane_ops *ops[UI_NPANES] = {&pane_fleet_ops, &pane_lag_ops, &pane_queries_ops,
 						 &pane_sessions_ops, &pane_cost_ops, &pane_actions_ops,
-						 &pane_events_ops, &pane_timeline_ops};
+						 &pane_events_ops, &pane_timeline_ops, &pane_triage_ops};
 	ui.ctx.store = st;
 	ui.ctx.fleet = o->fleet;
 	for (int i = 0; i < UI_NPANES; i++)

@@ -5,7 +5,8 @@
 #include "../panes/pane.h"
 #include "tui.h"
 
-enum { UI_FLEET, UI_LAG, UI_QUERIES, UI_SESSIONS, UI_COST, UI_ACTIONS, UI_EVENTS, UI_TIMELINE, UI_NPANES };
+enum { UI_FLEET, UI_LAG, UI_QUERIES, UI_SESSIONS, UI_COST, UI_ACTIONS, UI_EVENTS, UI_TIMELINE, UI_TRIAGE,
+       UI_NPANES };
 
 struct ui {
 	struct store *st;

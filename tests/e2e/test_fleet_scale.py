@@ -194,7 +194,7 @@ def test_target_jump_with_tab_completion():
         f.command("target nosuch")
         f.d.wait_for(r"no target named 'nosuch' \(Tab completes names\)", timeout=3)
         f.command("frobnicate now")
-        f.d.wait_for(r"unknown command ':frobnicate': target NAME, group BY, filter \[TERMS\], q", timeout=3)
+        f.d.wait_for(r"unknown command ':frobnicate': target NAME, group BY, filter \[TERMS\], triage", timeout=3)
         # hostile input is not sent to the terminal: control bytes are dropped, the rest is text
         f.d.keys(":")
         f.type("target \x07\x1b")

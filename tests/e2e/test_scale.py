@@ -14,7 +14,7 @@ import time
 from harness import (Dbfleet, Failure, SilentDns, SilentListener, Skip, dsn, has_mariadb, lab, mdb, mysql_dsn,
                      parse_status, psql, psql_bg, write_config)
 
-MAX_THREADS = 16
+MAX_THREADS = 17  # 3 samplers, 6 + 3 pool workers, the supervisor, main, actions, the prober, AWS
 STAGGER_PER_S = 200  # first connects a second (collectors/scheduler.c)
 SLACK_S = 1.0        # a busy 2-core machine under ASan: drawing, the 1 s UI tick
 TIMEOUT_S = 2        # write_config's

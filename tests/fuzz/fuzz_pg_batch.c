@@ -3,7 +3,8 @@
  * native libpq and ODBC share it: the probe, then up to three samples (the
  * plan of each depends on what the last taught it: pg_stat_statements,
  * texts wanted), every result from the input (fuzz_rs.h). Input: one byte
- * of flags (health-only samples), then the results.
+ * of flags (bits 0-2: health-only samples, 3-5: with the triage parts), then
+ * the results.
  */
 #include "../../engines/pg_private.h"
 #include "fuzz_rs.h"
@@ -19,6 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (pg_probe(&st, fuzz_rs_run, &in, &err) == 0) {
 		for (int k = 0; k < 3 && in.n; k++) {
 			st.health_only = data[0] >> k & 1;
+			st.triage = data[0] >> (k + 3) & 1; /* the triage pane's parts too */
 			free(pg_build_batch(&st));
 			FUZZ_ASSERT(st.nparts >= 1 && st.nparts <= PG_PART_N);
 			struct rs r[PG_PART_N];

@@ -86,6 +86,10 @@ static inline void fuzz_rs_check_sample(struct db_sample *s)
 	FUZZ_ASSERT(memchr(s->health.version, '\0', sizeof s->health.version));
 	for (size_t i = 0; i < s->nsessions; i++)
 		FUZZ_ASSERT(memchr(s->sessions[i].state, '\0', sizeof s->sessions[i].state));
+	const struct db_triage *t = &s->triage;
+	FUZZ_ASSERT((!t->nslots || t->slots) && (!t->nlockq || t->lockq) && (!t->nxmin || t->xmin));
+	for (size_t i = 0; i < t->nlockq; i++)
+		FUZZ_ASSERT(memchr(t->lockq[i].lock, '\0', sizeof t->lockq[i].lock) && t->lockq[i].nblockers <= 8);
 }
 
 #endif

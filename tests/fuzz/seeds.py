@@ -126,6 +126,28 @@ def ce():
     put("ce_cache", "untagged", '{"version":1,"tag_key":"","fetched_at":1,"service":[],"daily":[]}')
 
 
+def accounts():
+    """fuzz_accounts: byte 0 % 3 picks GetCallerIdentity, DescribeOrganization or costs by LINKED_ACCOUNT."""
+    who = ('<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult>'
+           "<UserId>AROA:dbfleet</UserId><Account>222222222222</Account><Arn>arn:aws:sts::222222222222:assumed-role/"
+           "dbfleet/s</Arn></GetCallerIdentityResult><ResponseMetadata><RequestId>r1</RequestId></ResponseMetadata>"
+           "</GetCallerIdentityResponse>")
+    put("accounts", "caller", b"\x00" + who.encode())
+    put("accounts", "caller_error", b"\x00!ERR" + ERR_XML.encode())
+    org = ('{"Organization":{"Id":"o-abc","Arn":"arn:aws:organizations::111111111111:organization/o-abc",'
+           '"FeatureSet":"ALL","MasterAccountId":"111111111111","MasterAccountEmail":"m@example.com"}}')
+    put("accounts", "organization", b"\x01" + org.encode())
+    put("accounts", "not_in_org", b"\x01!ERR" + b'{"__type":"AWSOrganizationsNotInUseException","message":"no"}')
+    svc = ('{"ResultsByTime":[{"TimePeriod":{"Start":"2027-01-01","End":"2027-01-02"},"Total":{},"Groups":['
+           '{"Keys":["Amazon RDS"],"Metrics":{"UnblendedCost":{"Amount":"10","Unit":"USD"}}}]}]}')
+    linked = ('{"ResultsByTime":[{"TimePeriod":{"Start":"2027-01-01","End":"2027-01-02"},"Total":{},"Groups":['
+              '{"Keys":["111111111111"],"Metrics":{"UnblendedCost":{"Amount":"7.5","Unit":"USD"}}},'
+              '{"Keys":["222222222222"],"Metrics":{"UnblendedCost":{"Amount":"2.5","Unit":"USD"}}}]}],'
+              '"DimensionValueAttributes":[{"Value":"111111111111","Attributes":{"description":"payments"}}]}')
+    fc = '{"Total":{"Amount":"40","Unit":"USD"},"ForecastResultsByTime":[]}'
+    put("accounts", "linked", b"\x02" + SEP.join(x.encode() for x in (svc, svc, fc, linked)))
+
+
 def pi():
     now = 1798675200
     pts = ",".join('{"Timestamp":%d,"Value":%s}' % (now - 300 + 60 * i, v) for i, v in enumerate((1.5, 2.0, 1.75)))
@@ -240,6 +262,26 @@ def pg():
     put("pg_batch", "pss_denied", b"\x00" + results(probe, health, replicas, standby, sessions,
                                                       [["!permission denied for function pg_stat_statements"]])
         .encode())
+    # the triage pane's parts after a health probe (flags: health-only, with triage)
+    slots = [["n", "t", "d", "a", "pid", "ret", "st", "safe", "x", "cx"],
+             ["idle", "physical", "", "f", "0", "83886080", "extended", "\\N", "\\N", "\\N"],
+             ["logical_1", "logical", "app", "t", "4242", "1024", "reserved", "1073741824", "\\N", "17"]]
+    wrap = [["d", "x", "m", "f", "mf", "w", "keep", "cur"], ["app", "2000", "3", "200000000", "400000000", "3",
+                                                             "\\N", "app"]]
+    vacuum = [["pid", "d", "t", "phase", "pct", "wrap"], ["55", "app", "pgbench_accounts", "scanning heap", "12.5",
+                                                           "t"]]
+    dead = [["t", "d", "l", "v"], ["public.orders", "5000", "100000", "\\N"]]
+    xmin = [["k", "n", "pid", "s", "age", "age_s"], ["session", "app@app psql \x1b]0;x", "102", "2026-11-27 09:00:00+00",
+                                                      "300", "60.5"], ["slot", "logical_1", "0", "", "17", "\\N"]]
+    lockq = [["pid", "u", "d", "app", "addr", "state", "wait", "start", "q", "x", "by", "lock", "query"],
+             ["102", "app", "app", "psql", "local", "idle in transaction", "", "2026-11-27 09:00:00+00", "60", "60",
+              "\\N", "\\N", "SELECT 1"],
+             ["103", "app", "app", "mig", "local", "active", "Lock:relation", "2026-11-27 09:01:00+00", "5", "5",
+              "{102}", "AccessExclusiveLock on t", "ALTER TABLE t ADD x int"],
+             ["104", "app", "app", "api", "local", "active", "Lock:relation", "2026-11-27 09:01:01+00", "4", "4",
+              "{103,102,104}", "AccessShareLock on t", "SELECT * FROM t"]]
+    put("pg_batch", "triage", b"\x09" + results(probe, health, replicas, standby, size, slots, wrap, vacuum, dead,
+                                                  xmin, lockq).encode())
     put("pg_batch", "probe_no_pss", b"\x00" + results([["m", "u", "v", "s"], ["f", "app", "\\N", "\\N"]], health,
                                                         replicas, standby, sessions).encode())
 
@@ -271,6 +313,21 @@ def my():
                                                         vars_, status, sessions, trx, locks, replica, digests, texts)
         .encode())
     put("my_batch", "mariadb_health", b"\x07" + results(*p, vars_, status, sums, trxsum, replica).encode())
+    # the triage pane's parts: the first sample learns where metadata locks are, the second reads them
+    mdlsrc = [["i", "ps", "plugin", "log_bin"], ["YES", "1", "0", "1"]]
+    hist = [["len", "id", "age", "u", "h", "d", "st"], ["1234", "8", "30", "app", "web1:5000", "app", "RUNNING"]]
+    mdl = [["id", "s", "t", "type", "status"], ["8", "app", "t", "SHARED_WRITE", "GRANTED"],
+           ["9", "app", "t", "SHARED_UPGRADABLE", "GRANTED"], ["9", "app", "t", "EXCLUSIVE", "PENDING"],
+           ["11", "app", "t", "SHARED_READ", "PENDING"]]
+    mdls = [["id", "user", "host", "db", "cmd", "time", "state", "info", "trx"],
+            ["8", "app", "web1:5000", "app", "Sleep", "30", "", "", "30"],
+            ["9", "app", "web2:5001", "app", "Query", "3", "Waiting for table metadata lock", "ALTER TABLE t ADD x int",
+             "-1"],
+            ["11", "app", "web3:5002", "app", "Query", "2", "Waiting for table metadata lock", "SELECT * FROM t", "-1"]]
+    binlogs = [["Log_name", "File_size"], ["binlog.000001", "1073741824"], ["binlog.000002", "4096"]]
+    put("my_batch", "mariadb_triage", b"\x1b" + results(*p, vars_, status, sums, trxsum, replica, mdlsrc, hist,
+                                                          vars_, status, sums, trxsum, replica, mdlsrc, hist, mdl,
+                                                          mdls, binlogs).encode())
     put("my_batch", "mysql8_aurora", b"\x00" + results(
         [["v", "c", "id", "ps", "u"], ["8.0.32", "MySQL Community Server", "12", "1", "mon@%"]], [["a", "s"],
         ["3.05.2", "inst-1"]], ok, ok,
@@ -330,6 +387,9 @@ def config():
     put("config", "man_example", example.replace("include = conf.d/*.conf\n", ""))
     put("config", "defaults_after", "[target a]\ndsn = host=a\n[defaults]\nengine = postgres\ninterval = 0.5\n"
         "timeout = 99999\ntags = a=b,c\nactions = none\nconfirm = typed\n")
+    put("config", "accounts", "[aws]\nprofiles = pay:us-east-1+eu-west-1, pay-ro ,data\npayer_profile = billing\n"
+        "aliases = 111111111111=payments, 222222222222=data team,333=x\n[target a]\ndsn = host=a\n"
+        "aws_instance = orders-db\naws_account = payments\n")
     put("config", "bad_line", "[dbfleet]\nrefresh\n[target x y]\ndsn = odbc:DSN=mssql;UID=mon\n[nope]\n")
     for k in ("readonly", "keys", "samplers", "log"):
         put("config", "key_" + k, "[dbfleet]\n%s = \x1b[2J\xe2\x80\xae\n" % k)
@@ -375,7 +435,7 @@ def pending():
             f.write(v)
 
 
-for fn in (rds, cloudwatch, ce, pi, aws_error, sts, imds, pg, my, mssql, config, dsn, pending):
+for fn in (rds, cloudwatch, ce, accounts, pi, aws_error, sts, imds, pg, my, mssql, config, dsn, pending):
     fn()
 if len(sys.argv) > 1:
     print("written under", os.path.join(here, "corpus"))

@@ -159,6 +159,40 @@ static void test_no_credentials_sends_nothing(void)
 	CHECK(cl == NULL);
 }
 
+/* Two accounts' own costs added up: totals, services by name, days, one ACCOUNT group each; and cached. */
+static void test_costs_of_accounts_add_up(void)
+{
+	struct cloud_costs a = {0}, b = {0}, sum = {0}, r;
+	a.valid = b.valid = 1;
+	a.mtd_usd = 200, b.mtd_usd = 123.45;
+	a.forecast_usd = 300, b.forecast_usd = -1; /* one forecast unknown: the sum's is too */
+	snprintf(a.daily_from, sizeof a.daily_from, "2026-10-28");
+	snprintf(b.daily_from, sizeof b.daily_from, "2026-10-28");
+	a.ndaily = b.ndaily = COST_DAYS;
+	a.daily[30] = 2, b.daily[30] = 3;
+	a.nservice = 2, b.nservice = 1;
+	snprintf(a.service[0].key, sizeof a.service[0].key, "Amazon RDS");
+	a.service[0].usd = 150;
+	snprintf(a.service[1].key, sizeof a.service[1].key, "Amazon EC2");
+	a.service[1].usd = 50;
+	snprintf(b.service[0].key, sizeof b.service[0].key, "Amazon RDS");
+	b.service[0].usd = 123.45;
+	a.fetched_at = b.fetched_at = 1795000000;
+	CHECK(aws_ce_add(&sum, &a, "payments") == 0 && aws_ce_add(&sum, &b, "data") == 0);
+	CHECK(sum.valid && sum.mtd_usd == 323.45 && sum.forecast_usd == -1 && sum.daily[30] == 5);
+	CHECK(sum.nservice == 2 && sum.service[0].usd == 273.45 && sum.naccount == 2);
+	CHECK_STR(sum.service[0].key, "Amazon RDS");
+	CHECK_STR(sum.account[0].key, "payments");
+	CHECK_STR(sum.account[1].key, "data");
+	snprintf(sum.scope, sizeof sum.scope, "sum of 2 accounts");
+	char path[] = "/tmp/dbfleet-cost-XXXXXX";
+	close(mkstemp(path));
+	CHECK(aws_ce_cache_save(path, &sum) == 0 && aws_ce_cache_load(path, "", &r) == 0);
+	CHECK(r.naccount == 2 && r.account[1].usd == 123.45);
+	CHECK_STR(r.scope, "sum of 2 accounts");
+	unlink(path);
+}
+
 static void test_cost_cache_round_trip(void)
 {
 	char path[] = "/tmp/dbfleet-cost-XXXXXX";
@@ -202,5 +236,6 @@ int main(void)
 	RUN(test_form_encoding);
 	RUN(test_no_credentials_sends_nothing);
 	RUN(test_cost_cache_round_trip);
+	RUN(test_costs_of_accounts_add_up);
 	return check_total_failed;
 }

@@ -114,8 +114,52 @@ static void verbs_and_their_errors(void)
 	teardown();
 }
 
+/* :drill start NAME, :mark TEXT, :drill stop: the collectors' drill state and the timeline follow. */
+static void drill_and_mark(void)
+{
+	setup();
+	struct err e = {0};
+	ui.col = collector_new(st, NULL, 0, &e);
+	CHECK(ui.col != NULL);
+	cmdline_open(&ui, "");
+	type("dr");
+	cmdline_key(&ui, '\t');
+	type("st");
+	cmdline_key(&ui, '\t');
+	CHECK_STR(ui.cmdline.text, "drill start");
+	type(" game;day");
+	cmdline_key(&ui, '\r');
+	struct collector_drill d;
+	collector_drill_status(ui.col, &d);
+	CHECK(!d.active && strstr(ui.msg, "a drill's name is 1 to 63 letters") != NULL);
+	cmdline_open(&ui, "drill start gameday");
+	cmdline_key(&ui, '\r');
+	collector_drill_status(ui.col, &d);
+	CHECK(d.active && !strcmp(d.name, "gameday"));
+	CHECK(strstr(ui.msg, "drill 'gameday' started") != NULL);
+	cmdline_open(&ui, "drill start again");
+	cmdline_key(&ui, '\r');
+	CHECK(strstr(ui.msg, "drill 'gameday' is running") != NULL);
+	cmdline_open(&ui, "mark inject: primary stopped");
+	cmdline_key(&ui, '\r');
+	struct tl_event ev[4];
+	size_t n = store_timeline_read(st, 0, ev, 4);
+	CHECK(n == 2 && ev[0].source == TL_SRC_DRILL && strstr(ev[0].text, "drill 'gameday' started by "));
+	CHECK(n == 2 && ev[1].kind == TL_MARK && !strcmp(ev[1].text, "inject: primary stopped"));
+	cmdline_open(&ui, "drill stop");
+	cmdline_key(&ui, '\r');
+	CHECK(strstr(ui.msg, "drill ending: writing its report") != NULL);
+	cmdline_open(&ui, "drill pause");
+	cmdline_key(&ui, '\r');
+	CHECK(strstr(ui.msg, "drill: start NAME, or stop") != NULL);
+	collector_stop(ui.col, 0);
+	ui.col = NULL;
+	teardown();
+}
+
 int main(void)
 {
+	RUN(drill_and_mark);
 	RUN(tab_completes_and_cycles_then_jumps);
 	RUN(editing_keys_and_hostile_input);
 	RUN(verbs_and_their_errors);

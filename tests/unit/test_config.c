@@ -348,6 +348,43 @@ static void aws_keys_through_the_table(void)
 	options_release(&o);
 }
 
+/* Several accounts: profiles with their own regions, the payer, account names; and what is refused. */
+static void aws_profiles_payer_and_aliases(void)
+{
+	struct options o = {0};
+	char err[512] = "";
+	CHECK(load("[aws]\nprofiles = prod, data:eu-west-1+us-east-1 ,audit\npayer_profile = billing\n"
+		   "aliases = 111111111111=payments, 222222222222=data team\n", &o, err, sizeof err) == 0);
+	CHECK_STR(err, "");
+	CHECK(o.cloud.nprofiles == 3);
+	CHECK_STR(o.cloud.profile, "prod");
+	CHECK_STR(o.cloud.profiles[1].name, "data");
+	CHECK(o.cloud.profiles[0].nregions == 0 && o.cloud.profiles[1].nregions == 2 && o.cloud.profiles[2].nregions == 0);
+	CHECK_STR(o.cloud.profiles[1].regions[1], "us-east-1");
+	CHECK_STR(o.cloud.profiles[2].name, "audit");
+	CHECK_STR(o.cloud.payer_profile, "billing");
+	CHECK_STR(o.cloud.aliases, "111111111111=payments,222222222222=data team");
+	CHECK(load("[aws]\nprofiles = a, b, a\n", &o, err, sizeof err) == -1);
+	CHECK(strstr(err, ":2: profiles: 'a' is given twice") != NULL);
+	CHECK(load("[aws]\nprofiles = a:\n", &o, err, sizeof err) == -1);
+	CHECK(strstr(err, "profiles: 'a:' names no region") != NULL);
+	CHECK(load("[aws]\nprofiles = a:EU_WEST\n", &o, err, sizeof err) == -1);
+	CHECK(strstr(err, "'EU_WEST' is not an AWS region name") != NULL);
+	CHECK(load("[aws]\nprofiles = a,b,c,d,e,f,g,h,i\n", &o, err, sizeof err) == -1);
+	CHECK(strstr(err, "profiles: at most 8") != NULL);
+	CHECK(load("[aws]\nprofiles = ,\n", &o, err, sizeof err) == -1);
+	CHECK(load("[aws]\naliases = 1111=short\n", &o, err, sizeof err) == -1);
+	CHECK(strstr(err, "aliases: want ACCOUNT_ID=NAME") != NULL);
+	CHECK(load("[aws]\naliases = 111111111111=\n", &o, err, sizeof err) == -1);
+	CHECK(load("[aws]\naliases = 111111111111=it's\n", &o, err, sizeof err) == -1);
+	/* the command line's --profile reads the same way */
+	struct cloud_config c = {0};
+	CHECK(config_set_profiles(&c, "x:us-west-2,y", err, sizeof err) == 0);
+	CHECK(c.nprofiles == 2 && c.profiles[0].nregions == 1);
+	CHECK_STR(c.profile, "x");
+	options_release(&o);
+}
+
 /* Every key of the table is in dbfleet.conf(5), under its own section's heading. */
 static void man_page_documents_every_key(void)
 {
@@ -460,6 +497,7 @@ int main(void)
 	RUN(service_is_a_pg_service_name_never_with_a_dsn);
 	RUN(a_thousand_targets_and_more_on_the_command_line);
 	RUN(aws_keys_through_the_table);
+	RUN(aws_profiles_payer_and_aliases);
 	RUN(man_page_documents_every_key);
 	RUN(ini_reader_keeps_long_lines_whole);
 	RUN(xdg_paths); /* last: it changes HOME and the XDG variables */

@@ -239,6 +239,94 @@ static void tags_of_config_and_aws(void)
 	CHECK(fleet_problem(NULL, NULL, &ci, 0, &f) == FP_AWS && (f & (1u << FP_CPU)));
 }
 
+/* Two accounts with an "orders-db" each in the same region: two rows, each under its account, each its own object. */
+static void accounts_group_and_name_their_rows(void)
+{
+	struct store *s = store_new(0);
+	struct cloud_snapshot *c = cloud_snapshot_new();
+	CHECK(s && c && (c->inst = calloc(3, sizeof *c->inst)));
+	const char *ids[3] = {"orders-db", "orders-db", "etl-db"}, *acct[3] = {"111111111111", "222222222222",
+										"222222222222"};
+	for (int i = 0; i < 3; i++) {
+		struct cloud_instance *ci = &c->inst[i];
+		snprintf(ci->id, sizeof ci->id, "%s", ids[i]);
+		snprintf(ci->region, sizeof ci->region, "us-east-1");
+		snprintf(ci->engine, sizeof ci->engine, "postgres");
+		snprintf(ci->status, sizeof ci->status, "available");
+		snprintf(ci->account, sizeof ci->account, "%s", acct[i]);
+		for (int m = 0; m < CW_N; m++)
+			ci->metric[m] = -1;
+	}
+	snprintf(c->inst[0].account_alias, sizeof c->inst[0].account_alias, "payments");
+	c->n = 3;
+	store_cloud_publish(s, c);
+	struct pane *p = pane_new(&pane_fleet_ops);
+	struct pane_ctx ctx = {.store = s, .now = clock_mono()};
+	struct err e = {0};
+	CHECK(fleet_set_grouping(p, "account", &e) == 0);
+	pane_recalc(p, &ctx);
+	/* groups by name: the id where no alias is set */
+	CHECK(p->tab.nrows == 5 && p->tab.rows[0].ref.kind == ROW_GROUP && p->tab.rows[3].ref.kind == ROW_GROUP);
+	CHECK_STR(p->tab.rows[0].ref.key, "222222222222");
+	CHECK_STR(p->tab.rows[3].ref.key, "payments");
+	CHECK_STR(name_at(p, 4), "orders-db");
+	CHECK_STR(p->tab.rows[4].cell[pane_fleet_ops.ncols - 1], "payments"); /* the ACCOUNT column, last */
+	CHECK_STR(p->tab.rows[2].cell[pane_fleet_ops.ncols - 1], "222222222222");
+	CHECK(!row_ref_eq(&p->tab.rows[2].ref, &p->tab.rows[4].ref));
+	struct cloud_snapshot *now = store_cloud_get(s);
+	CHECK(cloud_of_ref(now, &p->tab.rows[2].ref) == &now->inst[1]);
+	CHECK(cloud_of_ref(now, &p->tab.rows[4].ref) == &now->inst[0]);
+	struct row_ref bare = row_ref_aws("us-east-1", "etl-db"); /* no account: the one of that id */
+	CHECK(cloud_of_ref(now, &bare) == &now->inst[2]);
+	/* a database target named orders-db is linked to its own account's instance ([target] aws_account) */
+	struct target_status st = {.name = "orders-db"};
+	CHECK(fleet_cloud_of(now, &st) == &now->inst[0]);
+	snprintf(st.cloud_account, sizeof st.cloud_account, "222222222222");
+	CHECK(fleet_cloud_of(now, &st) == &now->inst[1]);
+	snprintf(st.cloud_account, sizeof st.cloud_account, "payments");
+	CHECK(fleet_cloud_of(now, &st) == &now->inst[0]);
+	snprintf(st.cloud_account, sizeof st.cloud_account, "333333333333");
+	CHECK(fleet_cloud_of(now, &st) == NULL);
+	cloud_snapshot_release(&now);
+	pane_free(&p);
+	store_free(&s);
+}
+
+/* The lag pane's AWS tree: a read replica sits under its source in its own account, not another's orders-db. */
+static void lag_tree_keeps_accounts_apart(void)
+{
+	struct store *s = store_new(0);
+	struct cloud_snapshot *c = cloud_snapshot_new();
+	CHECK(s && c && (c->inst = calloc(3, sizeof *c->inst)));
+	const char *ids[3] = {"orders-db", "orders-db", "orders-db-r"}, *acct[3] = {"111111111111", "222222222222",
+										   "222222222222"};
+	const char *status[3] = {"available", "modifying", "available"}, *role[3] = {"primary", "primary", "replica"};
+	for (int i = 0; i < 3; i++) {
+		struct cloud_instance *ci = &c->inst[i];
+		snprintf(ci->id, sizeof ci->id, "%s", ids[i]);
+		snprintf(ci->region, sizeof ci->region, "us-east-1");
+		snprintf(ci->account, sizeof ci->account, "%s", acct[i]);
+		snprintf(ci->status, sizeof ci->status, "%s", status[i]);
+		snprintf(ci->role, sizeof ci->role, "%s", role[i]);
+		for (int m = 0; m < CW_N; m++)
+			ci->metric[m] = -1;
+	}
+	snprintf(c->inst[2].source, sizeof c->inst[2].source, "orders-db");
+	c->n = 3;
+	store_cloud_publish(s, c);
+	struct pane *lag = pane_new(&pane_lag_ops);
+	struct pane_ctx ctx = {.store = s, .now = clock_mono()};
+	pane_recalc(lag, &ctx);
+	CHECK(lag->tab.nrows == 3);
+	int root = -1; /* data's orders-db (modifying): its replica is the next row */
+	for (int i = 0; i < lag->tab.nrows; i++)
+		if (lag->tab.rows[i].cell[2] && !strcmp(lag->tab.rows[i].cell[2], "modifying"))
+			root = i;
+	CHECK(root >= 0 && root + 1 < lag->tab.nrows && strstr(lag->tab.rows[root + 1].cell[0], "orders-db-r"));
+	pane_free(&lag);
+	store_free(&s);
+}
+
 static void figures_only_for_rows_in_view(void)
 {
 	struct store *s = make_store(mixed, NMIXED);
@@ -320,6 +408,8 @@ int main(void)
 	RUN(cluster_joins_replicas_to_primary);
 	RUN(filter_terms);
 	RUN(tags_of_config_and_aws);
+	RUN(accounts_group_and_name_their_rows);
+	RUN(lag_tree_keeps_accounts_apart);
 	RUN(figures_only_for_rows_in_view);
 	RUN(sampling_follows_attention);
 	RUN(lag_pane_has_no_row_limit);

@@ -538,6 +538,122 @@ static void identity_check_sends_user_and_host_as_hex(void)
 	CHECK(strstr(sent[0], "WHERE ID = 42 ") != NULL);
 }
 
+/* Rows of text into a result: 'n' rows of 'cols' cells from 'cell' (row-major, NULL is SQL NULL). */
+static void rows_of(struct rs *r, int n, int cols, const char *const *cell)
+{
+	rs_alloc(r, n, cols);
+	for (int i = 0; i < n * cols; i++)
+		r->cell[i] = cell[i];
+}
+
+static const char *const queue_sessions[] = {
+	"8", "app", "web1:5000", "app", "Sleep", "30", "", "", "30",
+	"9", "app", "web2:5001", "app", "Query", "3", "Waiting for table metadata lock", "ALTER TABLE t ADD x int", "-1",
+	"11", "app", "web3:5002", "app", "Query", "2", "Waiting for table metadata lock", "SELECT * FROM t", "-1",
+	"12", "app", "web4:5003", "app", "Query", "2", "Sending data", "SELECT * FROM other", "-1",
+};
+
+/* The lock queue 'parse' made of queue_sessions: 8 holds t, 9's ALTER waits for it, 11's SELECT for 9. */
+static void check_queue(const struct db_triage *t, const char *ddl_lock)
+{
+	CHECK(t->nlockq == 3); /* 12 waits for nothing and blocks no one */
+	const struct db_session *q[3] = {NULL};
+	for (size_t i = 0; i < t->nlockq && i < 3; i++)
+		q[i] = &t->lockq[i];
+	CHECK(q[0] && q[0]->pid == 8 && q[0]->nblockers == 0 && !strcmp(q[0]->state, "idle in transaction"));
+	CHECK(q[1] && q[1]->pid == 9 && q[1]->nblockers == 1 && q[1]->blockers[0] == 8 && !strcmp(q[1]->lock, ddl_lock));
+	CHECK(q[2] && q[2]->pid == 11 && q[2]->nblockers == 1 && q[2]->blockers[0] == 9);
+}
+
+/* MySQL 8 (and MariaDB with the instrument on): performance_schema.metadata_locks, granted and
+ * pending, make the tree holder -> ALTER -> SELECT; the batch reads it only with the triage flag. */
+static void metadata_lock_queue_from_performance_schema(void)
+{
+	struct my_state c = {.can_process = 1, .can_digest = 1, .vnum = 80032, .health = 1};
+	char *sql = my_build_batch(&c);
+	CHECK(sql && !strstr(sql, "metadata") && !strstr(sql, "BINARY LOGS")); /* no triage: not a byte more */
+	free(sql);
+	c.triage = 1;
+	sql = my_build_batch(&c);
+	/* the first triage sample learns where the locks are */
+	CHECK(sql && strstr(sql, "wait/lock/metadata/sql/mdl") && !strstr(sql, "performance_schema.metadata_locks"));
+	CHECK(asks(&c, MY_PART_MDL_SOURCE) && asks(&c, MY_PART_HISTORY) && !asks(&c, MY_PART_MDL));
+	free(sql);
+	struct rs src = {0};
+	struct db_sample out = {0};
+	rows_of(&src, 1, 4, (const char *const[]){"YES", "1", "0", "1"});
+	CHECK(my_parse_triage(&c, MY_PART_MDL_SOURCE, &src, &out) == 0 && c.mdl_source == MY_MDL_PS);
+	my_triage_notes(&c, &out.triage);
+	CHECK(!out.triage.lock_note[0] && out.triage.binlog_on);
+	sql = my_build_batch(&c);
+	CHECK(sql && strstr(sql, "performance_schema.metadata_locks") && strstr(sql, "SHOW BINARY LOGS"));
+	CHECK(asks(&c, MY_PART_MDL) && asks(&c, MY_PART_MDL_SESSIONS) && asks(&c, MY_PART_BINLOGS));
+	/* the source is asked again now and then, not every sample (about 1 ms of the server's time) */
+	CHECK(!asks(&c, MY_PART_MDL_SOURCE));
+	for (int k = 2; k <= MY_MDL_SOURCE_EVERY; k++) {
+		free(sql);
+		sql = my_build_batch(&c);
+		CHECK(asks(&c, MY_PART_MDL_SOURCE) == (k == MY_MDL_SOURCE_EVERY));
+	}
+	free(sql);
+	static const char *const locks[] = {
+		"8", "app", "t", "SHARED_WRITE", "GRANTED",     "9", "app", "t", "SHARED_UPGRADABLE", "GRANTED",
+		"9", "app", "t", "EXCLUSIVE", "PENDING",        "11", "app", "t", "SHARED_READ", "PENDING",
+		"12", "app", "other", "SHARED_READ", "GRANTED",
+	};
+	struct rs r[2] = {{0}};
+	rows_of(&r[0], 5, 5, locks);
+	rows_of(&r[1], 4, 9, queue_sessions);
+	CHECK(my_parse_triage(&c, MY_PART_MDL_SESSIONS, &r[1], &out) == 0);
+	check_queue(&out.triage, "MDL EXCLUSIVE on app.t");
+	CHECK(!strcmp(out.triage.lockq[2].lock, "MDL SHARED_READ on app.t"));
+	engine_sample_release(&out);
+	rs_free(&r[0]);
+	rs_free(&r[1]);
+	rs_free(&src);
+	my_state_release(&c);
+}
+
+/* MariaDB's metadata_lock_info plugin lists granted locks only: the ALTER is the waiter holding
+ * an upgradable lock, the SELECT waits for the ALTER on the table its text names. With neither
+ * source, the pane is told why and how to turn one on. */
+static void metadata_lock_queue_from_the_plugin_or_a_note(void)
+{
+	struct my_state c = {.can_process = 1, .can_digest = 1, .mariadb = 1, .vnum = 101119, .health = 1, .triage = 1};
+	struct rs src = {0};
+	struct db_sample out = {0};
+	rows_of(&src, 1, 4, (const char *const[]){"NO", "1", "0", "0"});
+	CHECK(my_parse_triage(&c, MY_PART_MDL_SOURCE, &src, &out) == 0 && c.mdl_source == MY_MDL_NONE);
+	my_triage_notes(&c, &out.triage);
+	CHECK(strstr(out.triage.lock_note, "instrument is off") && strstr(out.triage.lock_fix, "INSTALL SONAME"));
+	char *sql = my_build_batch(&c);
+	CHECK(sql && !asks(&c, MY_PART_MDL) && !asks(&c, MY_PART_BINLOGS)); /* log_bin off: no SHOW BINARY LOGS */
+	free(sql);
+	rs_free(&src);
+	memset(&out, 0, sizeof out);
+	rows_of(&src, 1, 4, (const char *const[]){NULL, "0", "1", "1"});
+	CHECK(my_parse_triage(&c, MY_PART_MDL_SOURCE, &src, &out) == 0 && c.mdl_source == MY_MDL_PLUGIN);
+	my_triage_notes(&c, &out.triage);
+	CHECK(!out.triage.lock_note[0]);
+	sql = my_build_batch(&c);
+	CHECK(sql && strstr(sql, "METADATA_LOCK_INFO WHERE") && asks(&c, MY_PART_MDL_SESSIONS));
+	free(sql);
+	static const char *const locks[] = {
+		"8", "app", "t", "MDL_SHARED_WRITE", "GRANTED", "9", "app", "t", "MDL_SHARED_UPGRADABLE", "GRANTED",
+		"12", "app", "other", "MDL_SHARED_READ", "GRANTED",
+	};
+	struct rs r[2] = {{0}};
+	rows_of(&r[0], 3, 5, locks);
+	rows_of(&r[1], 4, 9, queue_sessions);
+	CHECK(my_parse_triage(&c, MY_PART_MDL_SESSIONS, &r[1], &out) == 0);
+	check_queue(&out.triage, "MDL upgrade on app.t");
+	engine_sample_release(&out);
+	rs_free(&r[0]);
+	rs_free(&r[1]);
+	rs_free(&src);
+	my_state_release(&c);
+}
+
 /* A promote's statements reach a runner that answers the checks and the first
  * 'answer' statements, then loses the connection ('lose') or says nothing more. */
 static int promote_answer, promote_lose, promote_sent;
@@ -606,6 +722,8 @@ static void promote_reports_each_statement_and_stops_when_given_up(void)
 
 int main(void)
 {
+	RUN(metadata_lock_queue_from_performance_schema);
+	RUN(metadata_lock_queue_from_the_plugin_or_a_note);
 	RUN(status_now_and_then_figures_every_sample);
 	RUN(replica_status_every_sample_on_a_replica);
 	RUN(many_sessions_sorted_and_counted_by_the_server);

@@ -45,8 +45,59 @@ static void unreadable_texts_keep_the_sample(void)
 	pg_state_release(&st);
 }
 
+/* A health probe with the triage parts: the slots, the lock queue and their blockers read
+ * by name; a triage part that fails leaves a note, not a failed sample. */
+static void triage_parts_read_and_fail_softly(void)
+{
+	struct pg_state st = {.health_only = 1, .triage = 1};
+	st.size_due = clock_mono() + 3600;
+	char *sql = pg_build_batch(&st);
+	CHECK(sql && strstr(sql, "pg_replication_slots s") && strstr(sql, "pg_blocking_pids(pid)"));
+	CHECK(sql && !strstr(sql, "FROM pg_stat_activity a LEFT JOIN (SELECT pid, count(*)")); /* no sessions */
+	free(sql);
+	CHECK(st.nparts == 9 && st.part[3] == PG_PART_SLOTS && st.part[8] == PG_PART_LOCKQ);
+	struct rs r[9] = {{0}};
+	one_row(&r[0], 19);
+	r[0].cell[17] = "2";
+	r[0].cell[18] = "83886080";
+	one_row(&r[2], 6);
+	const char *slot[] = {"idle", "physical", NULL, "f", NULL, "83886080", "extended", NULL, NULL, "7"};
+	rs_alloc(&r[3], 1, 10);
+	memcpy(r[3].cell, slot, sizeof slot);
+	const char *lq[2][13] = {
+		{"10", "app", "app", "psql", "local", "idle in transaction", "", "2026-11-29 08:00:00+00", "5", "9",
+		 NULL, NULL, "SELECT 1"},
+		{"11", "app", "app", "psql", "local", "active", "Lock:relation", "2026-11-29 08:00:01+00", "3", "3",
+		 "{10}", "AccessExclusiveLock on t", "ALTER TABLE t ADD x int"},
+	};
+	rs_alloc(&r[8], 2, 13);
+	memcpy(r[8].cell, lq, sizeof lq);
+	struct db_sample out = {0};
+	struct err e = {0};
+	CHECK(pg_parse_batch(&st, r, 9, &out, &e) == 0);
+	CHECK(out.detail == 0 && out.triage.read == 1);
+	CHECK(out.health.slots_inactive == 2 && out.health.slot_idle_bytes == 83886080);
+	CHECK(out.triage.nslots == 1 && !out.triage.slots[0].active && out.triage.slots[0].retained_bytes == 83886080);
+	CHECK(out.triage.slots[0].xmin_age == -1 && out.triage.slots[0].catalog_xmin_age == 7);
+	CHECK(!strcmp(out.triage.slots[0].wal_status, "extended") && out.triage.slots[0].safe_wal_size == -1);
+	CHECK(out.triage.nlockq == 2 && out.triage.lockq[0].nblockers == 0);
+	CHECK(out.triage.lockq[1].nblockers == 1 && out.triage.lockq[1].blockers[0] == 10);
+	CHECK(!strcmp(out.triage.lockq[1].lock, "AccessExclusiveLock on t"));
+	engine_sample_release(&out);
+	/* the vacuum progress view fails: what came before stands, the note says why */
+	snprintf(r[5].error, sizeof r[5].error, "permission denied for view pg_stat_progress_vacuum");
+	memset(&out, 0, sizeof out);
+	CHECK(pg_parse_batch(&st, r, 9, &out, &e) == 0);
+	CHECK(out.triage.nslots == 1 && out.triage.nlockq == 0 && strstr(out.triage.note, "permission denied"));
+	for (int i = 0; i < 9; i++)
+		rs_free(&r[i]);
+	engine_sample_release(&out);
+	pg_state_release(&st);
+}
+
 int main(void)
 {
 	RUN(unreadable_texts_keep_the_sample);
+	RUN(triage_parts_read_and_fail_softly);
 	return check_total_failed;
 }

@@ -171,6 +171,20 @@ static void cloud_diff_new_events_and_a_moved_writer(void)
 	CHECK(timeline_cloud_diff(NULL, &now, 1000, out, 8) == 2);
 }
 
+/* Two accounts with a "db-1" each, listed in another order: each is compared with its own, nothing changed. */
+static void cloud_diff_keeps_accounts_apart(void)
+{
+	struct cloud_instance a = {.id = "db-1", .region = "eu-west-1", .account = "111111111111",
+				   .status = "available", .role = "writer"};
+	struct cloud_instance b = {.id = "db-1", .region = "eu-west-1", .account = "222222222222",
+				   .status = "modifying", .role = "reader"};
+	struct cloud_instance before[2] = {a, b}, after[3] = {b, a, a};
+	snprintf(after[2].id, sizeof after[2].id, "db-2");
+	struct cloud_snapshot was = {.inst = before, .n = 2}, now = {.inst = after, .n = 3};
+	struct tl_event out[8];
+	CHECK(timeline_cloud_diff(&was, &now, 1000, out, 8) == 0);
+}
+
 static void store_hooks_fill_the_timeline(void)
 {
 	struct store *s = store_new(1);
@@ -330,6 +344,7 @@ int main(void)
 	RUN(lag_crossing_either_way_once);
 	RUN(standbys_come_and_go_on_a_primary);
 	RUN(cloud_diff_new_events_and_a_moved_writer);
+	RUN(cloud_diff_keeps_accounts_apart);
 	RUN(store_hooks_fill_the_timeline);
 	RUN(pane_orders_scopes_and_filters);
 	RUN(full_timeline_recalc_is_fast);
