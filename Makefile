@@ -13,7 +13,7 @@ DATADIR  ?= $(PREFIX)/share/dbfleet
 MANDIR   ?= $(PREFIX)/share/man
 VERSION  := 0.1.0
 CC       ?= cc
-PKGS     := ncursesw libpq libmariadb odbc odbcinst libcrypto libcjson libcurl expat
+PKGS     := ncursesw libpq libmariadb odbc odbcinst libcrypto libssl libcjson libcurl expat hiredis
 SETUP    := tests/setup.sh
 
 WARN     := -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -36,7 +36,7 @@ OBJ_TUI  := $(SRC_TUI:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all clean check demo install deps asan tsan bench bench-rows bench-scale fuzz fuzz-build fuzz-check
+.PHONY: all clean check demo install deps asan tsan bench bench-rows bench-redis bench-scale fuzz fuzz-build fuzz-check
 
 all: dbfleet
 
@@ -98,6 +98,10 @@ $(BUILD)/bench/aws_round: bench/aws_round.c $(OBJ_CORE)
 	@mkdir -p $(dir $@)
 	@echo "  LD  $@"
 	@$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# the shared collector's Redis client and lease on a loopback redis-server with TLS (bench/redis_bench.py)
+bench-redis: deps $(BUILD)/tests/drivers/redis_lease
+	@python3 bench/redis_bench.py $(BUILD)/tests/drivers/redis_lease
 
 # the fleet pane on 5,000 synthetic targets: recalc, group, filter, sort, repaint (bench/RESULTS.md)
 bench-rows: $(BUILD)/bench/fleet_rows

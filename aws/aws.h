@@ -110,6 +110,24 @@ int aws_profile_get(const char *profile, const char *key, char *out, size_t n, c
 int aws_rds_iam_token(const struct aws_creds *c, const char *host, int port, const char *user,
 		      const char *region, time_t now, char *out, size_t n);
 
+/*
+ * The password for ElastiCache (Valkey/Redis OSS) IAM authentication: a SigV4 presigned GET
+ * ("CLUSTER/?Action=connect&User=USER&X-Amz-...", no scheme) for service elasticache,
+ * valid 900 s from 'now'. 'cluster' is the replication group (or serverless cache) id,
+ * lowercase as ElastiCache keeps it. Checked against botocore's RequestSigner (tests/unit).
+ * 0, or -1 as aws_rds_iam_token. Never log the result.
+ */
+int aws_elasticache_iam_token(const struct aws_creds *c, const char *cluster, const char *user, const char *region,
+			      time_t now, char *out, size_t n);
+
+/*
+ * A SigV4 presigned GET on "/" for 'host' (the signed host header, with the port if any):
+ * the query is 'action' (already encoded, "Action=connect&DBUser=" and the like) followed
+ * by 'user' encoded, then the X-Amz-* parameters; 900 s. Both tokens above are this.
+ */
+int aws_presign_connect(const struct aws_creds *c, const char *host, const char *service, const char *action,
+			const char *user, const char *region, time_t now, char *out, size_t n);
+
 /* ---- HTTP client (http.c) ---- */
 
 enum aws_errkind {

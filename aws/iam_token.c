@@ -1,8 +1,9 @@
 /*
- * iam_token.c - RDS IAM database authentication tokens (SigV4 presigned GET).
+ * iam_token.c - IAM authentication tokens (SigV4 presigned GET): RDS here, ElastiCache
+ * in elasticache_token.c.
  *
  * Canonical request: GET, path "/", the sorted, percent-encoded query, the
- * one signed header "host:<host>:<port>", and the hash of an empty body.
+ * one signed header "host:<host>[:<port>]", and the hash of an empty body.
  * Checked against botocore's generate_db_auth_token (tests/unit).
  */
 #include "aws.h"
@@ -54,17 +55,18 @@ static void hmac(const unsigned char *key, size_t klen, const char *msg, unsigne
 	HMAC(EVP_sha256(), key, (int)klen, (const unsigned char *)msg, strlen(msg), out, &len);
 }
 
-int aws_rds_iam_token(const struct aws_creds *c, const char *host, int port, const char *user,
-		      const char *region, time_t now, char *out, size_t n)
+/* The presigned GET both IAM tokens are. */
+int aws_presign_connect(const struct aws_creds *c, const char *host, const char *service, const char *action,
+			const char *user, const char *region, time_t now, char *out, size_t n)
 {
-	if (!c->akid[0] || !c->secret[0] || !host[0] || !user[0] || !region[0] || port <= 0)
+	if (!c->akid[0] || !c->secret[0] || !host[0] || !user[0] || !region[0])
 		return -1;
 	char amzdate[17], date[9], euser[512], cred[512], scope[256], etoken[3 * sizeof c->token];
 	struct tm tm;
 	gmtime_r(&now, &tm);
 	strftime(amzdate, sizeof amzdate, "%Y%m%dT%H%M%SZ", &tm);
 	strftime(date, sizeof date, "%Y%m%d", &tm);
-	snprintf(scope, sizeof scope, "%s/%s/rds-db/aws4_request", date, region);
+	snprintf(scope, sizeof scope, "%s/%s/%s/aws4_request", date, region, service);
 	char raw_cred[400];
 	snprintf(raw_cred, sizeof raw_cred, "%s/%s", c->akid, scope);
 	if (uri_encode(user, euser, sizeof euser) < 0 || uri_encode(raw_cred, cred, sizeof cred) < 0 ||
@@ -73,14 +75,14 @@ int aws_rds_iam_token(const struct aws_creds *c, const char *host, int port, con
 	/* the parameters in byte order of their names; the session token is signed too */
 	char query[AWS_IAM_TOKEN_MAX];
 	int q = snprintf(query, sizeof query,
-			 "Action=connect&DBUser=%s&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=%s"
+			 "%s%s&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=%s"
 			 "&X-Amz-Date=%s&X-Amz-Expires=900%s%s&X-Amz-SignedHeaders=host",
-			 euser, cred, amzdate, c->token[0] ? "&X-Amz-Security-Token=" : "", etoken);
+			 action, euser, cred, amzdate, c->token[0] ? "&X-Amz-Security-Token=" : "", etoken);
 	if (q < 0 || (size_t)q >= sizeof query)
 		return -1;
 	char canonical[AWS_IAM_TOKEN_MAX + 512], empty[65], creq[65];
 	sha256_hex("", empty);
-	snprintf(canonical, sizeof canonical, "GET\n/\n%s\nhost:%s:%d\n\nhost\n%s", query, host, port, empty);
+	snprintf(canonical, sizeof canonical, "GET\n/\n%s\nhost:%s\n\nhost\n%s", query, host, empty);
 	sha256_hex(canonical, creq);
 	char to_sign[512];
 	snprintf(to_sign, sizeof to_sign, "AWS4-HMAC-SHA256\n%s\n%s\n%s", amzdate, scope, creq);
@@ -89,11 +91,21 @@ int aws_rds_iam_token(const struct aws_creds *c, const char *host, int port, con
 	snprintf(secret, sizeof secret, "AWS4%s", c->secret);
 	hmac((const unsigned char *)secret, strlen(secret), date, k);
 	hmac(k, 32, region, k2);
-	hmac(k2, 32, "rds-db", k);
+	hmac(k2, 32, service, k);
 	hmac(k, 32, "aws4_request", k2);
 	hmac(k2, 32, to_sign, k);
 	char sig[65];
 	to_hex(k, 32, sig);
-	int w = snprintf(out, n, "%s:%d/?%s&X-Amz-Signature=%s", host, port, query, sig);
+	int w = snprintf(out, n, "%s/?%s&X-Amz-Signature=%s", host, query, sig);
 	return w < 0 || (size_t)w >= n ? -1 : 0;
+}
+
+/* RDS IAM database authentication: service rds-db, the host with its port. */
+int aws_rds_iam_token(const struct aws_creds *c, const char *host, int port, const char *user,
+		      const char *region, time_t now, char *out, size_t n)
+{
+	char hostport[300];
+	if (port <= 0 || !host[0] || snprintf(hostport, sizeof hostport, "%s:%d", host, port) >= (int)sizeof hostport)
+		return -1;
+	return aws_presign_connect(c, hostport, "rds-db", "Action=connect&DBUser=", user, region, now, out, n);
 }

@@ -6,7 +6,7 @@ set -eu
 PKGS="gcc make pkg-config libncurses-dev libpq-dev libcurl4-openssl-dev libcjson-dev libssl-dev
 postgresql postgresql-contrib tmux python3 procps iproute2 util-linux
 libmariadb-dev mariadb-server mariadb-client unixodbc-dev odbc-postgresql odbc-mariadb libexpat1-dev openssl
-pgbouncer clang-14 libclang-rt-14-dev"
+pgbouncer clang-14 libclang-rt-14-dev redis-server libhiredis-dev"
 
 missing=""
 for p in $PKGS; do
@@ -28,5 +28,5 @@ SUDO=""
 [ "$(id -u)" = 0 ] || SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq >/dev/null
-# the postgresql package would start a cluster on 5432; tests run their own
+# the postgresql package would start a cluster on 5432 (redis-server one on 6379); tests run their own
 $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
