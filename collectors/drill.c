@@ -519,25 +519,47 @@ static int state_path(const struct drill *d, char *out, size_t n)
 	return mkdir(dir, 0700) == 0 || errno == EEXIST ? 0 : -1;
 }
 
+/* 1 if some target has an objective: only then is there a state file to keep. */
+static int any_slo(struct store *st)
+{
+	struct slo_view v;
+	for (size_t t = 0; t < store_count(st); t++)
+		if (store_slo(st, t, &v))
+			return 1;
+	return 0;
+}
+
+/* The state file once some target has an objective (targets adopted from AWS may bring the
+ * first): 1 with its path, loaded; 0 not (yet) wanted; -1 it cannot be made (said once). */
+static int state_open(struct drill *d, char *path, size_t n)
+{
+	if (!any_slo(d->env.st))
+		return 0;
+	if (state_path(d, path, n) < 0) {
+		store_slo_note(d->env.st, "cannot make the state folder under $XDG_STATE_HOME: SLO windows start afresh");
+		return -1;
+	}
+	store_slo_load(d->env.st, path);
+	return 1;
+}
+
 static void *drill_main(void *arg)
 {
 	struct drill *d = arg;
 	char path[600];
-	int slo = state_path(d, path, sizeof path) == 0;
-	if (slo)
-		store_slo_load(d->env.st, path);
-	else
-		store_slo_note(d->env.st, "cannot make the state folder under $XDG_STATE_HOME: SLO windows start afresh");
+	int slo = state_open(d, path, sizeof path);
 	double next_lag = 0, next_append = clock_mono() + 5;
 	while (!sleep_tick(d)) {
 		double now = clock_mono();
+		if (!slo && now >= next_append && !(slo = state_open(d, path, sizeof path)))
+			next_append = now + 5;
 		take_results(d);
 		submit_due(d, now);
 		if (now >= next_lag) {
 			note_lag(d, clock_wall());
 			next_lag = now + 1;
 		}
-		if (slo && now >= next_append) {
+		if (slo > 0 && now >= next_append) {
 			store_slo_append(d->env.st, path);
 			next_append = now + 5; /* a minute's line goes out within seconds of its end */
 		}
@@ -552,7 +574,7 @@ static void *drill_main(void *arg)
 			store_slo_note(d->env.st, "%s", msg);
 	}
 	take_results(d);
-	if (slo)
+	if (slo > 0)
 		store_slo_append(d->env.st, path);
 	d->env.done(d->env.done_arg);
 	drill_unref(d);

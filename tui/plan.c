@@ -184,6 +184,8 @@ void plan_ask(struct ui *ui)
 		}
 	} else if (snap)
 		rc = ask_statement(ui, snap, row, &q, object, sizeof object);
+	else
+		ui_say(ui, "no detailed sample of this target yet: e again in a moment");
 	snapshot_release(&snap);
 	if (rc < 0)
 		return;
