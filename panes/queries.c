@@ -213,12 +213,18 @@ static void pi_open(struct pane *p, const struct pane_ctx *ctx, const struct row
 /* ---- the database's own digests ---- */
 
 /* The rows of the database's digests, with its notes. */
-static void db_rows(struct pane *p, const struct db_sample *x)
+static void db_rows(struct pane *p, const struct pane_ctx *ctx, const struct db_sample *x)
 {
 	if (x->queries_note[0])
 		snprintf(p->note[0], sizeof p->note[0], "%s", x->queries_note);
 	if (x->privilege_note[0])
 		snprintf(p->note[1], sizeof p->note[1], "%s", x->privilege_note);
+	if (!x->detail) { /* a health probe only: the digests come with the first sample this pane asked for */
+		if (!x->queries_note[0])
+			snprintf(p->note[0], sizeof p->note[0], "%s", ctx->now_is_wall ? "the recording has no"
+				 " statement digests here" : "reading the statement digests (the first detailed sample)...");
+		return;
+	}
 	for (size_t i = 0; i < x->nqueries; i++) {
 		const struct db_query *q = &x->queries[i];
 		struct row *r = table_add(&p->tab);
@@ -249,7 +255,7 @@ static void queries_recalc(struct pane *p, const struct pane_ctx *ctx)
 	snprintf(p->title, sizeof p->title, "queries - %s", st.name);
 	pane_status_of(p, &st, snap, ctx->now);
 	if (snap)
-		db_rows(p, &snap->s);
+		db_rows(p, ctx, &snap->s);
 	if (pi_beside(p, ctx, &st))
 		strncat(p->title, " + Performance Insights", sizeof p->title - strlen(p->title) - 1);
 	snapshot_release(&snap);

@@ -157,11 +157,11 @@ void plan_ask(struct ui *ui)
 		return;
 	}
 	const struct row *row = pane_selected(ui->panes[ui->cur]);
-	if ((ui->cur != UI_SESSIONS && ui->cur != UI_QUERIES) || !row) {
+	if (ui->cur != UI_SESSIONS && ui->cur != UI_QUERIES) {
 		ui_say(ui, "select a session (4) or a statement (3) first: e shows the plan of its statement");
 		return;
 	}
-	if (ui->cur == UI_QUERIES && (row->ref.kind != ROW_ITEM || row->ref.key[0])) { /* a header, or PI's */
+	if (row && ui->cur == UI_QUERIES && (row->ref.kind != ROW_ITEM || row->ref.key[0])) { /* a header, or PI's */
 		ui_say(ui, "e explains the database's own statements: Performance Insights' rows have no connection");
 		return;
 	}
@@ -171,7 +171,12 @@ void plan_ask(struct ui *ui)
 	struct db_explain q = {0};
 	char object[64];
 	int rc = -1;
-	if (snap && ui->cur == UI_SESSIONS) {
+	/* the pane opened a moment ago: its rows are not read yet, and having none is not the user's doing */
+	if (!snap || !snap->s.detail)
+		ui_say(ui, "no detailed sample of this target yet: e again in a moment");
+	else if (!row)
+		ui_say(ui, "select a session (4) or a statement (3) first: e shows the plan of its statement");
+	else if (ui->cur == UI_SESSIONS) {
 		const struct db_session *s = find_session(snap, &row->ref);
 		if (!s || s->is_self)
 			ui_say(ui, s ? "that is dbfleet's own session" : "pid %lld is not in the latest sample any more",
@@ -182,10 +187,8 @@ void plan_ask(struct ui *ui)
 			snprintf(object, sizeof object, "pid%d", s->pid);
 			rc = 0;
 		}
-	} else if (snap)
+	} else
 		rc = ask_statement(ui, snap, row, &q, object, sizeof object);
-	else
-		ui_say(ui, "no detailed sample of this target yet: e again in a moment");
 	snapshot_release(&snap);
 	if (rc < 0)
 		return;

@@ -209,6 +209,29 @@ def test_pg_plan_does_not_queue_behind_the_lock_being_diagnosed():
         _done(d)
 
 
+def test_pg_plan_before_the_first_detailed_sample_says_to_wait():
+    """The queries pane opened a moment ago has read no digests yet: it says so instead of "no
+    statements recorded", and e says the sample is on its way instead of asking for a selection;
+    once the digests are read, e opens the plan."""
+    psql("GRANT pg_read_all_data TO mon")
+    psql("SELECT count(*) FROM pgbench_accounts WHERE abalance > 5 AND aid < 4141", db="app", user="app")
+    d = _watch_pg()
+    try:
+        d.keys("3", "e")  # in one read: the digests cannot have come between the two keys
+        s = d.wait_for(r"no detailed sample of this target yet: e again in a moment", timeout=5)
+        assert "select a session (4) or a statement (3) first" not in s, s
+        assert "no statements recorded yet" not in s, s
+        d.keys("/")
+        d.type("abalance > $1 AND aid")
+        d.keys("Enter")
+        d.wait_for(r"abalance > \$1 AND aid < \$2", timeout=10)
+        d.keys("Home", "e")
+        d.wait_for(r"answered in \d", timeout=20)
+    finally:
+        psql("REVOKE pg_read_all_data FROM mon")
+        _done(d)
+
+
 def test_pg_recorded_statement_with_parameters_gets_its_generic_plan():
     """A pg_stat_statements text has $1 for its constants: on PostgreSQL 15 it is prepared over
     the protocol and explained as EXECUTE with NULLs under force_generic_plan (16: GENERIC_PLAN);
@@ -218,17 +241,14 @@ def test_pg_recorded_statement_with_parameters_gets_its_generic_plan():
     d = _watch_pg()
     try:
         d.keys("3")
-        time.sleep(1.5)  # the pane's first detailed sample (see the closing note)
         # filter first: with many statements recorded by earlier tests, this one (no rate yet)
         # can sort below the last line of the screen
         d.keys("/")
         d.type("abalance > $1 AND aid")
         d.keys("Enter")
-        d.wait_for(r"abalance > \$1", timeout=10)
-        time.sleep(1)  # see the closing note: Home and e sent at once found no selection
-        d.keys("Home")
-        time.sleep(0.3)
-        d.keys("e")
+        # the row itself (the title shows the filter's text at once, before the digests are read)
+        d.wait_for(r"abalance > \$1 AND aid < \$2", timeout=10)
+        d.keys("Home", "e")
         s = d.wait_for(r"answered in \d", timeout=20)
         assert "in database app: PostgreSQL EXPLAIN, generic plan (parameters unknown)" in s, s
         assert re.search(r"Scan .*on pgbench_accounts", s), s
