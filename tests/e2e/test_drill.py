@@ -106,6 +106,9 @@ def test_drill_measures_rto_through_a_read_write_host_list():
               % (rto, low, high, out[0]["rpo_estimate_lag_s"]))
         assert out[0]["rto_objective_s"] == 30 and out[0]["rto_verdict"] == "met", out[0]
         assert out[0]["rpo_estimate_lag_s"] is not None and out[0]["rpo_objective_s"] == 5, out[0]
+        # the estimate comes from the standbys of the writer 'app' pointed at, not the fleet's worst
+        assert out[0]["rpo_estimate_from"] == "endpoint_replication_set", out[0]
+        assert "(estimate, the endpoint's writer's standbys)" in text, text
         assert t_stop0 - 3 <= out[0]["last_write_before"] <= t_stop1, (out[0], t_stop0, t_stop1)
         sw = [x for x in r["switches"] if x["object"] == "new-primary"]
         assert sw and sw[0]["rto"] == "measured" and sw[0]["rto_s"] == rto, r["switches"]
