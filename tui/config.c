@@ -372,8 +372,12 @@ static void apply_defaults(struct load *ld)
 	for (size_t i = 0; i < ld->nseen; i++) {
 		char *t = (char *)&ld->o->targets[ld->first + i];
 		for (size_t g = 0; g < ld->ngroups; g++) {
-			if (!has_tag(ld->o->targets[ld->first + i].tags, ld->groups[g].tag))
+			struct collector_target *ct = &ld->o->targets[ld->first + i];
+			if (!has_tag(ct->tags, ld->groups[g].tag))
 				continue;
+			snprintf(ct->slo_group, sizeof ct->slo_group, "%s", ld->groups[g].tag);
+			if (ld->groups[g].given & key_bit(SEC_TARGET, "slo_availability"))
+				ct->slo_group_availability = ld->groups[g].vals.slo_availability;
 			for (size_t k = 0; k < config_nkeys; k++) {
 				uint64_t bit = UINT64_C(1) << k;
 				if ((ld->groups[g].given & bit) && !(ld->seen[i].given & bit)) {

@@ -159,16 +159,16 @@ def test_burn_rate_of_an_unreachable_target_and_a_healthy_one():
 
 
 def test_group_section_gives_its_tagged_targets_their_objective():
-    # no target sets an objective of its own: only [group payments] gives one, to the team=pay targets
+    # [group payments] gives the team=pay targets their objective; 'gone' has a stricter one of its own
     state, env = state_env()
-    cfg = write_config([("gone", dsn(closed_port()), {"tags": "team=pay"}),
+    cfg = write_config([("gone", dsn(closed_port()), {"tags": "team=pay", "slo_availability": "99.99"}),
                         ("fine", dsn(PgPairless.port()), {"tags": "team=pay"}),
                         ("other", dsn(PgPairless.port()), {"tags": "team=web"})],
                        extra="[group payments]\nmatch = tag:team=pay\nslo_availability = 99.9\nslo_window = 1")
     d = Dbfleet(["-c", cfg], width=200, env=env)
     try:
-        # 99.9 % over 1 day: 86.4 s of budget, every second of 'gone' bad burns at 1000
-        s = d.wait_for(r"^gone\s.*FAST 1000/1000", timeout=15)
+        # its own 99.99 %: every second of 'gone' bad burns at 10000
+        s = d.wait_for(r"^gone\s.*FAST 10000/", timeout=15)  # the column cuts the 6 h figure
         s = d.wait_for(r"^fine\s.*100%\s+0\.0/0\.0", timeout=15)
         assert not re.search(r"^other\s.*%", s, re.M), s  # no objective: no budget, no burn
         d.keys(":")
@@ -176,7 +176,8 @@ def test_group_section_gives_its_tagged_targets_their_objective():
         d.keys("Enter")
         s = d.wait_for(r"pay \(2\)\s.*FAST \d+/\d+")
         m = re.search(r"pay \(2\)\s.*?([\d.]+)%\s+FAST (\d+)/(\d+)", s)
-        # the group's objective over both members: about half their seconds bad, a burn near 500
+        # the header is measured against the group's own 99.9 % (not the strictest member's 99.99 %,
+        # which burns in the thousands): about half their seconds bad, a burn near 500
         assert m and 250 < int(m.group(2)) < 750, s
         assert not re.search(r"web \(1\)\s.*%", s), s
     finally:

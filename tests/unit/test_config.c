@@ -502,6 +502,9 @@ static void group_objectives(void)
 	CHECK(o.targets[0].slo_window_days == 7);
 	CHECK(o.targets[1].slo_availability == 99.95 && o.targets[1].slo_latency_ms == 20); /* its own */
 	CHECK(o.targets[2].slo_availability == 99 && o.targets[2].slo_latency_ms == 500); /* [defaults] */
+	CHECK_STR(o.targets[1].slo_group, "team=payments"); /* the fleet pane's group row takes its objective */
+	CHECK(o.targets[1].slo_group_availability == 99.95);
+	CHECK_STR(o.targets[2].slo_group, "");
 	CHECK(load("[group g]\nmatch = team=payments\n", &o, err, sizeof err) == -1);
 	snprintf(want, sizeof want, "%s:2: match: want tag:KEY=VALUE, got 'team=payments'", path);
 	CHECK_STR(err, want);
