@@ -35,6 +35,8 @@ struct collector_target {
 	int slo_latency_ms;   /* a probe slower than this is bad time; 0 none */
 	int slo_window_days;  /* the error budget's window, 1 to 7 (0: 7) */
 	double rto_s, rpo_s;  /* a drill's objectives for this endpoint, 0 none */
+	char slo_group[128];  /* the config [group] whose tag it carries ("team=payments"), "" none */
+	double slo_group_availability; /* that group's slo_availability, 0 none */
 };
 
 enum target_actions { TARGET_ACTIONS_ALL = 0, TARGET_ACTIONS_SESSIONS, TARGET_ACTIONS_NONE };

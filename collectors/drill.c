@@ -14,9 +14,12 @@
  *   reads them, turns a change between writable and not into a timeline
  *   entry, and an outage (last write before, first after) into a record.
  * - While a drill runs, every second it notes each target's replica lag
- *   from the store: the peaks for the report, and a ring of the fleet's
- *   worst lag so an outage can say what the lag was at its last write (the
- *   data an asynchronous replica had not yet: the RPO estimate).
+ *   from the store: the peaks for the report, a ring of the fleet's worst
+ *   lag and one per endpoint of its own replication set's (the standbys of
+ *   the writer it points at, as that writer reports them), so an outage can
+ *   say what the lag was at its last write (the data an asynchronous
+ *   replica had not yet: the RPO estimate); the fleet's worst only when no
+ *   standby of the endpoint's writer was sampled, and the report says so.
  * - 'mu' guards the drill's state (name, times, outages, peaks, results,
  *   the ask to end). The report is built from a copy and written outside it:
  *   by this thread on drill_end, by main on exit (drill_finish).
@@ -40,6 +43,11 @@
 #define TICK_S 0.2
 #define WRITE_PROBE_DEFAULT_S 10.0
 
+struct lag_at {
+	double at, lag_s, lag_bytes;
+	int fleet;                    /* a probe's: its writer had no standby sampled, these are the fleet's */
+};
+
 struct probe {
 	size_t idx;
 	struct collector_target conf;
@@ -49,6 +57,8 @@ struct probe {
 	int known, writable;          /* the last result; the thread's */
 	double last_ok;               /* wall; the thread's */
 	long outage;                  /* its open outage in d->out, -1 none; the thread's */
+	struct lag_at ring[DRILL_LAG_RING]; /* its replication set's lag, 1 a second during a drill; the thread's */
+	size_t ring_n;
 };
 
 struct wjob {
@@ -62,10 +72,6 @@ struct wjob {
 	double at;                    /* wall, when it ended */
 	struct err err;
 	struct wjob *next;
-};
-
-struct lag_at {
-	double at, lag_s, lag_bytes;
 };
 
 struct drill {
@@ -227,16 +233,18 @@ static void name_of(struct drill *d, size_t t, char *out, size_t n)
 	snprintf(out, n, "%s", st.name);
 }
 
-/* The fleet's worst replica lag sampled at or before 'at' (wall); under mu. */
-static void lag_before(const struct drill *d, double at, double *lag_s, double *lag_bytes)
+/* The lag in 'ring' (the fleet's, or a probe's set) sampled at or before 'at' (wall); 'o' gets it. */
+static void lag_before(const struct lag_at *ring, size_t ring_n, double at, struct drill_outage *o)
 {
-	*lag_s = *lag_bytes = -1;
-	size_t n = d->ring_n < DRILL_LAG_RING ? d->ring_n : DRILL_LAG_RING;
+	o->lag_s = o->lag_bytes = -1;
+	o->lag_fleet = 1;
+	size_t n = ring_n < DRILL_LAG_RING ? ring_n : DRILL_LAG_RING;
 	for (size_t i = 0; i < n; i++) {
-		const struct lag_at *l = &d->ring[(d->ring_n - 1 - i) % DRILL_LAG_RING];
+		const struct lag_at *l = &ring[(ring_n - 1 - i) % DRILL_LAG_RING];
 		if (l->at <= at + 0.001) {
-			*lag_s = l->lag_s;
-			*lag_bytes = l->lag_bytes;
+			o->lag_s = l->lag_s;
+			o->lag_bytes = l->lag_bytes;
+			o->lag_fleet = l->fleet;
 			return;
 		}
 	}
@@ -272,7 +280,9 @@ static void on_result(struct drill *d, struct wjob *x)
 					   .rto_obj = p->conf.rto_s, .rpo_obj = p->conf.rpo_s};
 		snprintf(o->name, sizeof o->name, "%s", name);
 		snprintf(o->error, sizeof o->error, "%.159s", x->err.msg);
-		lag_before(d, p->last_ok, &o->lag_s, &o->lag_bytes);
+		lag_before(p->ring, p->ring_n, p->last_ok, o); /* its writer's standbys, else the fleet's */
+		if (o->lag_fleet)
+			lag_before(d->ring, d->ring_n, p->last_ok, o);
 		p->outage = (long)(d->nout % DRILL_OUTAGES);
 		d->nout++;
 	} else if (x->ok && p->outage >= 0) { /* the first write through since */
@@ -339,8 +349,18 @@ static void note_lag(struct drill *d, double at)
 		pthread_mutex_unlock(&d->mu);
 	}
 	pthread_mutex_lock(&d->mu);
-	d->ring[d->ring_n++ % DRILL_LAG_RING] = (struct lag_at){at, worst_s, worst_b};
+	d->ring[d->ring_n++ % DRILL_LAG_RING] = (struct lag_at){at, worst_s, worst_b, 1};
 	pthread_mutex_unlock(&d->mu);
+	/* each endpoint's own replication set: the standbys of the writer it points at now */
+	for (size_t k = 0; k < d->nprobes; k++) {
+		struct probe *p = &d->probes[k];
+		struct target_status st;
+		struct snapshot *snap = store_get(d->env.st, p->idx, &st);
+		struct lag_at l = {.at = at, .lag_s = -1, .lag_bytes = -1};
+		l.fleet = !(snap && drill_set_lag(&snap->s, &l.lag_s, &l.lag_bytes));
+		snapshot_release(&snap);
+		p->ring[p->ring_n++ % DRILL_LAG_RING] = l;
+	}
 }
 
 /* ---- a drill's life ---- */

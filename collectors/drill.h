@@ -32,6 +32,7 @@ struct drill_outage {
 	double first_fail;     /* wall: the first that failed */
 	double first_ok;       /* wall: the first that went through again; 0 still failing */
 	double lag_s, lag_bytes; /* the last sampled replica lag at or before last_ok; -1 unknown */
+	int lag_fleet;         /* 1: the fleet's worst lag (no replica of the endpoint's writer was sampled) */
 	double rto_obj, rpo_obj; /* the endpoint's objectives, 0 none */
 	char error[160];       /* why the first failed */
 };
@@ -103,5 +104,11 @@ int drill_report_write(const struct drill_facts *f, const char *dir, char *path,
 char *drill_report_md(const struct drill_facts *f);
 /* The JSON text of the report (heap; NULL on OOM). Pure. */
 char *drill_report_json(const struct drill_facts *f);
+/*
+ * The RPO estimate from an endpoint's own replication set: when 'w' (the
+ * endpoint's sample) is a writer with standbys, 1 with their worst lag as
+ * the writer sees them (-1 where unknown); else 0 (use the fleet's worst). Pure.
+ */
+int drill_set_lag(const struct db_sample *w, double *lag_s, double *lag_bytes);
 
 #endif

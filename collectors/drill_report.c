@@ -109,6 +109,22 @@ static const struct drill_outage *outage_of(const struct drill_facts *f, double 
 	return NULL;
 }
 
+int drill_set_lag(const struct db_sample *w, double *lag_s, double *lag_bytes)
+{
+	if (w->health.is_replica || !w->nreplicas)
+		return 0;
+	*lag_s = w->lag_s; /* derive.c: a writer's worst standby */
+	*lag_bytes = w->lag_bytes;
+	if (*lag_s < 0 && *lag_bytes == 0) /* PostgreSQL's replay_lag is NULL once standbys caught up */
+		*lag_s = 0;
+	return 1;
+}
+
+static const char *lag_from(const struct drill_outage *o)
+{
+	return o->lag_fleet ? "fleet's worst: no standby of the endpoint's writer sampled" : "the endpoint's writer's standbys";
+}
+
 static void md_head(struct buf *b, const struct drill_facts *f)
 {
 	char a[40], z[40];
@@ -125,9 +141,10 @@ static void md_outages(struct buf *b, const struct drill_facts *f)
 {
 	put(b, "## Write unavailability through the application endpoints\n\n");
 	put(b, "RTO is measured from the last write that went through before the failure to the first one after, "
-	       "through the endpoint applications use. RPO is an estimate: the worst replica lag in the fleet "
-	       "last sampled at or before the last good write (the data an asynchronous replica may not have "
-	       "had).\n\n");
+	       "through the endpoint applications use. RPO is an estimate: the worst lag of the standbys of the "
+	       "writer the endpoint pointed at, last sampled at or before the last good write (the data an "
+	       "asynchronous replica may not have had); the worst replica lag in the whole fleet where none of "
+	       "that writer's standbys was sampled, as the cell says.\n\n");
 	if (!f->nout) {
 		put(b, "%s\n\n", f->probed ? "No write failed during the drill."
 					   : "Not measured: no target is marked app_endpoint = yes.");
@@ -137,7 +154,7 @@ static void md_outages(struct buf *b, const struct drill_facts *f)
 	       "(replica lag) | RPO objective | First error |\n|---|---|---|---|---|---|---|---|\n");
 	for (size_t i = 0; i < f->nout; i++) {
 		const struct drill_outage *o = &f->out[i];
-		char a[40], z[40], name[140], err[340], rto[64], rpo[80], ro[48] = "-", po[48] = "-";
+		char a[40], z[40], name[140], err[340], rto[64], rpo[160], ro[48] = "-", po[48] = "-";
 		utc(a, sizeof a, o->last_ok);
 		utc(z, sizeof z, o->first_ok);
 		cell(name, sizeof name, o->name);
@@ -147,8 +164,11 @@ static void md_outages(struct buf *b, const struct drill_facts *f)
 			snprintf(rto, sizeof rto, "%.1f s", r);
 		else
 			snprintf(rto, sizeof rto, "still failing at the end (more than %.0f s)", f->ended - o->last_ok);
+		char ls[32] = "time unknown";
+		if (o->lag_s >= 0)
+			snprintf(ls, sizeof ls, "%.1f s", o->lag_s);
 		if (o->lag_s >= 0 || o->lag_bytes >= 0)
-			snprintf(rpo, sizeof rpo, "%.1f s, %.0f bytes (estimate)", o->lag_s, o->lag_bytes);
+			snprintf(rpo, sizeof rpo, "%s, %.0f bytes (estimate, %s)", ls, o->lag_bytes, lag_from(o));
 		else
 			snprintf(rpo, sizeof rpo, "unknown (no replica lag sampled)");
 		if (o->rto_obj > 0)
@@ -280,6 +300,7 @@ static cJSON *json_outage(const struct drill_outage *o)
 	cJSON_AddStringToObject(j, "rto_verdict", verdict(rto_of(o), o->rto_obj));
 	num_or_null(j, "rpo_estimate_lag_s", o->lag_s);
 	num_or_null(j, "rpo_estimate_lag_bytes", o->lag_bytes);
+	cJSON_AddStringToObject(j, "rpo_estimate_from", o->lag_fleet ? "fleet" : "endpoint_replication_set");
 	num_or_null(j, "rpo_objective_s", o->rpo_obj > 0 ? o->rpo_obj : -1);
 	cJSON_AddStringToObject(j, "rpo_verdict", verdict(o->lag_s, o->rpo_obj));
 	cJSON_AddStringToObject(j, "first_error", o->error);

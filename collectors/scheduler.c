@@ -139,6 +139,7 @@ static int add_target(struct collector *c, size_t i, const struct collector_targ
 	store_set_cloud_id(c->st, i, t->aws_instance);
 	store_set_cloud_account(c->st, i, t->aws_account);
 	store_set_tags(c->st, i, t->tags);
+	store_set_slo_group(c->st, i, t->slo_group, t->slo_group_availability);
 	if (t->slo_availability > 0)
 		store_set_slo(c->st, i, t->slo_availability, t->slo_latency_ms, t->slo_window_days ? t->slo_window_days : 7);
 	return 0;

@@ -362,6 +362,14 @@ void store_set_tags(struct store *s, size_t t, const char *tags)
 	pthread_mutex_unlock(&s->mu);
 }
 
+void store_set_slo_group(struct store *s, size_t t, const char *tag, double avail)
+{
+	pthread_mutex_lock(&s->mu);
+	snprintf(SLOT(s, t)->status.slo_group, sizeof SLOT(s, t)->status.slo_group, "%s", tag);
+	SLOT(s, t)->status.slo_group_availability = avail;
+	pthread_mutex_unlock(&s->mu);
+}
+
 void store_cloud_ask_costs(struct store *s)
 {
 	atomic_store(&s->cost_request, 1);

@@ -42,6 +42,8 @@ struct target_status {
 	char cloud_id[64];    /* the AWS instance it is, if the config says; "" */
 	char cloud_account[64]; /* the account of that instance: its id or alias; "" any */
 	char tags[256];       /* the target's tags from the config: "team=payments,env=prod" */
+	char slo_group[128];  /* the config [group] whose tag it carries ("team=payments"), "" none */
+	double slo_group_availability; /* that group's own objective, 0 none */
 };
 
 /* HIST_RTT_MS: the probe's round trip on the socket, from sending it to its first byte back (-1: not
@@ -141,6 +143,8 @@ void store_set_cloud_id(struct store *s, size_t t, const char *id);
 void store_set_cloud_account(struct store *s, size_t t, const char *account);
 /* Set target 't''s tags ("team=payments,env=prod"), for grouping and filtering. */
 void store_set_tags(struct store *s, size_t t, const char *tags);
+/* Set the config [group] target 't' is in (its tag "team=payments") and that group's objective (0 none). */
+void store_set_slo_group(struct store *s, size_t t, const char *tag, double avail);
 
 /* ---- Performance Insights: asked for only while a pane or overlay shows the instance ---- */
 

@@ -3,12 +3,14 @@
  * and the burn rate over 1 h and 6 h, a fast burn highlighted (both windows
  * at their thresholds, collectors/slo.h: multi-window burn-rate alerting).
  * A group's header row sums its members' seconds against the strictest
- * objective among them: the group's own SLO.
+ * objective among them; grouped by a tag a config [group] matches, against
+ * that [group]'s own objective.
  */
 #include "private.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* One burn rate as a cell's text: "-" when nothing was observed. */
 static void burn_text(char *out, size_t n, double burn)
@@ -47,10 +49,19 @@ int fleet_slo_group(struct row *r, struct store *st, struct fleet_fact *const *x
 {
 	struct slo_view sum = {0}, v;
 	int any = 0;
+	double own = 0; /* the config [group]'s objective when this group is its tag */
+	for (size_t i = 0; i < n && !own; i++)
+		if (x[i]->ref.kind == ROW_TARGET && x[i]->st.slo_group_availability > 0 &&
+		    !strcmp(x[i]->group, x[i]->st.slo_group))
+			own = x[i]->st.slo_group_availability;
 	for (size_t i = 0; i < n; i++) {
 		if (x[i]->ref.kind != ROW_TARGET || !store_slo(st, x[i]->ref.target, &v))
 			continue;
 		any = 1;
+		if (own > 0 && v.objective > 0 && v.objective < 100) { /* its window's budget at the group's objective */
+			v.budget_s *= (100 - own) / (100 - v.objective);
+			v.objective = own;
+		}
 		sum.objective = v.objective > sum.objective ? v.objective : sum.objective; /* the strictest */
 		sum.good_1h += v.good_1h, sum.bad_1h += v.bad_1h;
 		sum.good_6h += v.good_6h, sum.bad_6h += v.bad_6h;

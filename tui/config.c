@@ -10,13 +10,17 @@
  *                             confirm, aws_instance, app_endpoint, write_probe_s,
  *                             heartbeat_table, slo_availability, slo_latency_ms, slo_window,
  *                             rto_s, rpo_s
+ *   [group NAME]              match = tag:KEY=VALUE, and slo_availability, slo_latency_ms,
+ *                             slo_window: objectives for the targets with that tag
  *   [aws]                     enabled, profile, regions, discover, metrics, budget, cost, ...
  *   [prices]                  db.CLASS = USD per hour (overrides the built-in table)
  *
  * model/ini reads the lines; config_keys.c's table reads each value. Every
  * error names FILE:LINE of the file it is in, an included file's own.
  * [defaults] is applied once everything is read, key by key, to each target
- * that did not give that key. Targets are a heap array: no ceiling.
+ * that did not give that key, after each [group]'s objectives (the first
+ * group matching a target gives it the objective keys it did not give
+ * itself). Targets are a heap array: no ceiling.
  */
 #include "config_private.h"
 
@@ -84,10 +88,21 @@ struct load {
 	size_t nseen, seen_cap;
 	struct collector_target defaults;     /* [defaults] */
 	uint64_t defaults_given;
+	struct group *groups;                 /* [group NAME], in file order */
+	size_t ngroups;
 	char *open[INCLUDE_DEPTH_MAX];        /* real paths of the files being read: cycles */
 	int depth;
 	char **files;                         /* every file read, for messages after the read */
 	size_t nfiles;
+};
+
+/* A [group NAME]: objectives for the targets carrying one tag. */
+struct group {
+	char tag[128];                        /* "key=value", from match = tag:key=value */
+	struct collector_target vals;         /* only its slo_ keys are used */
+	uint64_t given;
+	const char *file;                     /* in load.files */
+	int line;
 };
 
 static const struct {
@@ -137,6 +152,17 @@ static int on_section(struct load *ld, const struct ini_line *l, char *msg, size
 			ld->section = sections[i].section;
 			return 0;
 		}
+	if (!strncmp(l->section, "group", 5) && isspace((unsigned char)l->section[5])) {
+		struct group *g = realloc(ld->groups, (ld->ngroups + 1) * sizeof *g);
+		if (!g) {
+			snprintf(msg, n, "out of memory");
+			return -1;
+		}
+		ld->groups = g;
+		ld->groups[ld->ngroups++] = (struct group){.file = ld->files[ld->nfiles - 1], .line = l->line};
+		ld->section = SEC_GROUP;
+		return 0;
+	}
 	if (strncmp(l->section, "target", 6) != 0 || !isspace((unsigned char)l->section[6])) {
 		snprintf(msg, n, "unknown section [%.100s]", l->section);
 		return -1;
@@ -214,14 +240,49 @@ static int include(struct load *ld, const struct ini_line *l, char *msg, size_t 
 	return rc;
 }
 
+/* A [group]'s key: match = tag:KEY=VALUE, or an objective; -1 with 'msg'. */
+static int group_key(struct group *g, const struct ini_line *l, char *msg, size_t n)
+{
+	if (!strcmp(l->key, "match")) {
+		const char *v = l->value;
+		if (strncmp(v, "tag:", 4) || !strchr(v + 5, '=') || strpbrk(v + 4, ", ") || strlen(v + 4) >= sizeof g->tag) {
+			snprintf(msg, n, "match: want tag:KEY=VALUE, got '%.100s'", v);
+			return -1;
+		}
+		snprintf(g->tag, sizeof g->tag, "%s", v + 4);
+		return 0;
+	}
+	const struct config_key *k = config_key_find(SEC_TARGET, l->key);
+	if (!k || strncmp(k->name, "slo_", 4)) {
+		snprintf(msg, n, "unknown key '%.100s' in a [group] section (match, slo_availability, slo_latency_ms,"
+			 " slo_window)", l->key);
+		return -1;
+	}
+	if (config_key_set(k, &g->vals, l->value, msg, n) < 0)
+		return -1;
+	g->given |= UINT64_C(1) << (k - config_keys);
+	return 0;
+}
+
+/* Does the tag list "k=v,k2=v2" hold 'kv'? */
+static int has_tag(const char *tags, const char *kv)
+{
+	char hay[sizeof ((struct collector_target *)0)->tags + 2], needle[sizeof ((struct group *)0)->tag + 2];
+	snprintf(hay, sizeof hay, ",%s,", tags);
+	snprintf(needle, sizeof needle, ",%s,", kv);
+	return strstr(hay, needle) != NULL;
+}
+
 /* key = value in the section in force; -1 with 'msg', or -2 with 'e' already filled. */
 static int on_key(struct load *ld, const struct ini_line *l, char *msg, size_t n, struct err *e)
 {
 	static const char *const where[] = {
 		[SEC_GLOBAL] = "[dbfleet]", [SEC_DEFAULTS] = "[defaults]", [SEC_TARGET] = "a [target] section",
-		[SEC_AWS] = "[aws]",
+		[SEC_AWS] = "[aws]", [SEC_GROUP] = "a [group] section",
 	};
 	enum config_section s = ld->section;
+	if (s == SEC_GROUP)
+		return group_key(&ld->groups[ld->ngroups - 1], l, msg, n);
 	if (s == SEC_NONE && !strcmp(l->key, "include"))
 		s = SEC_GLOBAL; /* before any section: as in [dbfleet] */
 	if (s == SEC_NONE) {
@@ -304,11 +365,29 @@ static int read_file(struct load *ld, const char *path, struct err *e)
 	return rc;
 }
 
-/* Each [defaults] key a target did not give itself, whatever the order in the files. */
+/* Each [defaults] key a target did not give itself, whatever the order in the files; before them, the
+ * objectives of the first [group] whose tag it carries. */
 static void apply_defaults(struct load *ld)
 {
 	for (size_t i = 0; i < ld->nseen; i++) {
 		char *t = (char *)&ld->o->targets[ld->first + i];
+		for (size_t g = 0; g < ld->ngroups; g++) {
+			struct collector_target *ct = &ld->o->targets[ld->first + i];
+			if (!has_tag(ct->tags, ld->groups[g].tag))
+				continue;
+			snprintf(ct->slo_group, sizeof ct->slo_group, "%s", ld->groups[g].tag);
+			if (ld->groups[g].given & key_bit(SEC_TARGET, "slo_availability"))
+				ct->slo_group_availability = ld->groups[g].vals.slo_availability;
+			for (size_t k = 0; k < config_nkeys; k++) {
+				uint64_t bit = UINT64_C(1) << k;
+				if ((ld->groups[g].given & bit) && !(ld->seen[i].given & bit)) {
+					memcpy(t + config_keys[k].off, (char *)&ld->groups[g].vals + config_keys[k].off,
+					       config_keys[k].size);
+					ld->seen[i].given |= bit;
+				}
+			}
+			break;
+		}
 		for (size_t k = 0; k < config_nkeys; k++) {
 			uint64_t bit = UINT64_C(1) << k;
 			if ((ld->defaults_given & bit) && !(ld->seen[i].given & bit))
@@ -319,6 +398,10 @@ static void apply_defaults(struct load *ld)
 
 static int check_targets(const struct load *ld, struct err *e)
 {
+	for (size_t g = 0; g < ld->ngroups; g++)
+		if (!ld->groups[g].tag[0])
+			return err_set(e, ERR_CONFIG, "%s:%d: a [group] needs match = tag:KEY=VALUE", ld->groups[g].file,
+				       ld->groups[g].line);
 	for (size_t i = 0; i < ld->nseen; i++) {
 		const struct collector_target *t = &ld->o->targets[ld->first + i];
 		const struct seen *s = &ld->seen[i];
@@ -347,6 +430,7 @@ int config_load(struct options *o, const char *path, char *err, size_t errlen)
 		free(ld.files[i]);
 	free(ld.files);
 	free(ld.seen);
+	free(ld.groups);
 	return missing ? -2 : rc < 0 ? -1 : 0;
 }
 

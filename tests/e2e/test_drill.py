@@ -106,6 +106,9 @@ def test_drill_measures_rto_through_a_read_write_host_list():
               % (rto, low, high, out[0]["rpo_estimate_lag_s"]))
         assert out[0]["rto_objective_s"] == 30 and out[0]["rto_verdict"] == "met", out[0]
         assert out[0]["rpo_estimate_lag_s"] is not None and out[0]["rpo_objective_s"] == 5, out[0]
+        # the estimate comes from the standbys of the writer 'app' pointed at, not the fleet's worst
+        assert out[0]["rpo_estimate_from"] == "endpoint_replication_set", out[0]
+        assert "(estimate, the endpoint's writer's standbys)" in text, text
         assert t_stop0 - 3 <= out[0]["last_write_before"] <= t_stop1, (out[0], t_stop0, t_stop1)
         sw = [x for x in r["switches"] if x["object"] == "new-primary"]
         assert sw and sw[0]["rto"] == "measured" and sw[0]["rto_s"] == rto, r["switches"]
@@ -151,6 +154,32 @@ def test_burn_rate_of_an_unreachable_target_and_a_healthy_one():
         assert 90 < float(m.group(1)) < 100, s
         # a file for the windows: after a restart they go on from it
         assert os.path.exists(os.path.join(state, "dbfleet", os.path.basename(cfg)[:-5] + ".state"))
+    finally:
+        d.close()
+
+
+def test_group_section_gives_its_tagged_targets_their_objective():
+    # [group payments] gives the team=pay targets their objective; 'gone' has a stricter one of its own
+    state, env = state_env()
+    cfg = write_config([("gone", dsn(closed_port()), {"tags": "team=pay", "slo_availability": "99.99"}),
+                        ("fine", dsn(PgPairless.port()), {"tags": "team=pay"}),
+                        ("other", dsn(PgPairless.port()), {"tags": "team=web"})],
+                       extra="[group payments]\nmatch = tag:team=pay\nslo_availability = 99.9\nslo_window = 1")
+    d = Dbfleet(["-c", cfg], width=200, env=env)
+    try:
+        # its own 99.99 %: every second of 'gone' bad burns at 10000
+        s = d.wait_for(r"^gone\s.*FAST 10000/", timeout=15)  # the column cuts the 6 h figure
+        s = d.wait_for(r"^fine\s.*100%\s+0\.0/0\.0", timeout=15)
+        assert not re.search(r"^other\s.*%", s, re.M), s  # no objective: no budget, no burn
+        d.keys(":")
+        d.type("group tag:team")
+        d.keys("Enter")
+        s = d.wait_for(r"pay \(2\)\s.*FAST \d+/\d+")
+        m = re.search(r"pay \(2\)\s.*?([\d.]+)%\s+FAST (\d+)/(\d+)", s)
+        # the header is measured against the group's own 99.9 % (not the strictest member's 99.99 %,
+        # which burns in the thousands): about half their seconds bad, a burn near 500
+        assert m and 250 < int(m.group(2)) < 750, s
+        assert not re.search(r"web \(1\)\s.*%", s), s
     finally:
         d.close()
 

@@ -484,8 +484,41 @@ static void xdg_paths(void)
 	CHECK_STR(out, "");
 }
 
+/* [group NAME]: the objectives of the targets with its tag, under a target's own and over [defaults]. */
+static void group_objectives(void)
+{
+	struct options o = {0};
+	char err[512] = "", want[600];
+	int rc = load("[defaults]\nslo_availability = 99\nslo_latency_ms = 500\n"
+		      "[target pay1]\ndsn = host=a\ntags = env=prod,team=payments\n"
+		      "[target pay2]\ndsn = host=b\ntags = team=payments\nslo_latency_ms = 20\n"
+		      "[target other]\ndsn = host=c\ntags = team=paymentsx\n"
+		      "[group payments]\nmatch = tag:team=payments\nslo_availability = 99.95\nslo_latency_ms = 50\n"
+		      "slo_window = 7\n",
+		      &o, err, sizeof err);
+	CHECK(rc == 0);
+	CHECK(o.ntargets == 3);
+	CHECK(o.targets[0].slo_availability == 99.95 && o.targets[0].slo_latency_ms == 50);
+	CHECK(o.targets[0].slo_window_days == 7);
+	CHECK(o.targets[1].slo_availability == 99.95 && o.targets[1].slo_latency_ms == 20); /* its own */
+	CHECK(o.targets[2].slo_availability == 99 && o.targets[2].slo_latency_ms == 500); /* [defaults] */
+	CHECK_STR(o.targets[1].slo_group, "team=payments"); /* the fleet pane's group row takes its objective */
+	CHECK(o.targets[1].slo_group_availability == 99.95);
+	CHECK_STR(o.targets[2].slo_group, "");
+	CHECK(load("[group g]\nmatch = team=payments\n", &o, err, sizeof err) == -1);
+	snprintf(want, sizeof want, "%s:2: match: want tag:KEY=VALUE, got 'team=payments'", path);
+	CHECK_STR(err, want);
+	CHECK(load("[group g]\nmatch = tag:team=p\ndsn = host=x\n", &o, err, sizeof err) == -1);
+	CHECK(strstr(err, ":3: unknown key 'dsn' in a [group] section") != NULL);
+	CHECK(load("[target a]\ndsn = host=x\n[group g]\nslo_availability = 99.9\n", &o, err, sizeof err) == -1);
+	snprintf(want, sizeof want, "%s:3: a [group] needs match = tag:KEY=VALUE", path);
+	CHECK_STR(err, want);
+	options_release(&o);
+}
+
 int main(void)
 {
+	RUN(group_objectives);
 	snprintf(dir, sizeof dir, "/tmp/dbfleet-unit-inc-%d", (int)getpid());
 	RUN(good_file);
 	RUN(errors_name_file_and_line);

@@ -41,7 +41,7 @@ static void test_switch_within_an_outage_has_its_rto(void)
 	char *md = drill_report_md(&f), *js = drill_report_json(&f);
 	CHECK(md && js);
 	CHECK(strstr(md, "| app | 2027-01-15 08:00:10 UTC | 2027-01-15 08:00:17 UTC | 7.5 s | 5 s MISSED |"
-			 " 0.4 s, 1024 bytes (estimate) | 1 s met | connection refused \\|  [2J |") != NULL);
+			 " 0.4 s, 1024 bytes (estimate, the endpoint's writer's standbys) | 1 s met | connection refused \\|  [2J |") != NULL);
 	CHECK(strstr(md, "| pg2 | role: replica -> primary (promoted) | 7.5 s through app |") != NULL);
 	CHECK(strstr(md, "| other | Completed failover to DB instance: b | not measured (no write outage through a"
 			 " probed endpoint) |") != NULL);
@@ -83,8 +83,48 @@ static void test_still_failing_at_the_end(void)
 	free(md);
 }
 
+/* The endpoint's own set when its writer reports standbys; else the fleet's worst, and the report says so. */
+static void test_rpo_from_the_endpoints_replication_set(void)
+{
+	struct db_replica r[2] = {{.lag_bytes = 4096, .replay_lag_s = 2.5}, {.lag_bytes = 100, .replay_lag_s = -1}};
+	struct db_sample w = {.replicas = r, .nreplicas = 2, .lag_s = 2.5, .lag_bytes = 4096};
+	double s = 0, b = 0;
+	CHECK(drill_set_lag(&w, &s, &b) == 1);
+	CHECK(s == 2.5 && b == 4096);
+	struct db_replica idle = {.lag_bytes = 0, .replay_lag_s = -1};
+	struct db_sample caught_up = {.replicas = &idle, .nreplicas = 1, .lag_s = -1, .lag_bytes = 0};
+	CHECK(drill_set_lag(&caught_up, &s, &b) == 1);
+	CHECK(s == 0 && b == 0);
+	struct db_sample lone = {.lag_s = -1, .lag_bytes = -1}; /* a writer with no standby */
+	CHECK(drill_set_lag(&lone, &s, &b) == 0);
+	struct db_sample standby = {.lag_s = 9, .lag_bytes = 9};
+	standby.health.is_replica = 1; /* the endpoint points at a replica: no writer's set */
+	CHECK(drill_set_lag(&standby, &s, &b) == 0);
+
+	struct drill_facts f = facts(NULL, 0);
+	f.out[0].lag_fleet = 1;
+	f.out[0].lag_s = -1;
+	char *md = drill_report_md(&f), *js = drill_report_json(&f);
+	CHECK(md && strstr(md, "| time unknown, 1024 bytes (estimate, fleet's worst: no standby of the endpoint's"
+			       " writer sampled) |") != NULL);
+	cJSON *j = cJSON_Parse(js);
+	cJSON *o = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "outages"), 0);
+	CHECK_STR(cJSON_GetObjectItem(o, "rpo_estimate_from")->valuestring, "fleet");
+	cJSON_Delete(j);
+	free(md);
+	free(js);
+	f = facts(NULL, 0);
+	js = drill_report_json(&f);
+	j = cJSON_Parse(js);
+	o = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "outages"), 0);
+	CHECK_STR(cJSON_GetObjectItem(o, "rpo_estimate_from")->valuestring, "endpoint_replication_set");
+	cJSON_Delete(j);
+	free(js);
+}
+
 int main(void)
 {
+	RUN(test_rpo_from_the_endpoints_replication_set);
 	RUN(test_switch_within_an_outage_has_its_rto);
 	RUN(test_nothing_probed_says_not_measured);
 	RUN(test_still_failing_at_the_end);
