@@ -12,11 +12,11 @@
  * big fleet cannot trip the account's API rate limits.
  */
 #include "aws.h"
+#include "curl_opts.h"
 #include "xml.h"
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
-#include <curl/curl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -325,6 +325,17 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
 }
 
 /* curl asks this while a transfer runs: a stop request aborts it */
+void aws_curl_common(CURL *c, curl_xferinfo_callback progress, void *arg)
+{
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, progress);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, arg);
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	const char *ca = getenv("AWS_CA_BUNDLE");
+	if (ca && *ca)
+		curl_easy_setopt(c, CURLOPT_CAINFO, ca);
+}
+
 static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
 {
 	const struct aws_client *cl = ud;
@@ -369,13 +380,7 @@ static int attempt(struct aws_client *cl, const struct aws_service *svc, const c
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, h);
 	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
-	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-	curl_easy_setopt(c, CURLOPT_XFERINFODATA, cl);
-	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	const char *ca = getenv("AWS_CA_BUNDLE");
-	if (ca && *ca)
-		curl_easy_setopt(c, CURLOPT_CAINFO, ca);
+	aws_curl_common(c, on_progress, cl);
 	cl->requests++;
 	CURLcode rc = curl_easy_perform(c);
 	curl_slist_free_all(hl);
