@@ -1,6 +1,8 @@
 /* my_parse.c - the MySQL/MariaDB dialect: probe, and one batch's results as a sample. */
 #include "my_private.h"
 
+#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,7 +94,7 @@ static void parse_status(const struct rs *r, struct db_health *h)
 		long long v = ival(r, i, 1, 0);
 		if (!strcasecmp(k, "Uptime")) h->uptime_s = (double)v;
 		else if (!strcasecmp(k, "Threads_connected")) h->conns_used = (int)v;
-		else if (!strcasecmp(k, "Threads_running")) h->active = (int)v - 1; /* not us */
+		else if (!strcasecmp(k, "Threads_running")) h->active = v > 0 && v <= INT_MAX ? (int)v - 1 : 0; /* not us */
 		else if (!strcasecmp(k, "Questions")) h->queries_total = v;
 		/* storage-engine commits: Com_commit misses autocommit statements */
 		else if (!strcasecmp(k, "Handler_commit")) commits = v;
@@ -101,7 +103,9 @@ static void parse_status(const struct rs *r, struct db_health *h)
 		else if (!strcasecmp(k, "Innodb_buffer_pool_reads")) reads = v;
 		else if (!strcasecmp(k, "Innodb_row_lock_current_waits")) h->waiting_on_lock = (int)v;
 	}
-	h->xact_total = commits + rollbacks;
+	/* a server's counters are not trusted to stay small: a made-up sum saturates, never wraps */
+	if (__builtin_add_overflow(commits, rollbacks, &h->xact_total))
+		h->xact_total = commits > 0 ? INT64_MAX : 0;
 	h->blks_read = reads;
 	h->blks_hit = reqs >= 0 && reads >= 0 ? reqs - reads : -1;
 }
