@@ -19,12 +19,14 @@ PG_JOIN = ("SELECT count(*) FROM pgbench_accounts a JOIN pgbench_branches b ON a
            " CROSS JOIN pg_sleep(10) s")
 
 
-def _pg_active(app, timeout=10):
-    """pid and query_id of the session named 'app' once it runs its statement."""
+def _pg_active(app, timeout=10, query_id=False):
+    """pid and query_id of the session named 'app' once it runs its statement. The state turns
+    active before the statement is parsed and query_id is set only after: query_id=True waits for
+    it too (a session waiting on a relation lock during parse analysis never gets one)."""
     deadline = time.time() + timeout
     while time.time() < deadline:
         row = psql("SELECT pid, coalesce(query_id, 0) FROM pg_stat_activity WHERE application_name = '%s'"
-                   " AND state = 'active'" % app)
+                   " AND state = 'active'%s" % (app, " AND query_id IS NOT NULL" if query_id else ""))
         if row:
             pid, qid = row.split("|")
             return int(pid), int(qid)
@@ -73,7 +75,7 @@ def test_pg_long_join_plan_names_the_grant_then_shows_the_plan_and_runs_nothing(
     d = _watch_pg()
     join = psql_bg(PG_JOIN, "explainjoin")
     try:
-        pid, qid = _pg_active("explainjoin")
+        pid, qid = _pg_active("explainjoin", query_id=True)
         before = _calls(qid)
         s = _open_plan(d, "explainjoin", "pgbench_branches b")
         assert re.search(r'permission denied for table pgbench_\w+: GRANT pg_read_all_data TO "mon"', s), s
@@ -95,7 +97,7 @@ def test_pg_long_join_plan_names_the_grant_then_shows_the_plan_and_runs_nothing(
         assert stat.S_IMODE(os.stat(files[0]).st_mode) == 0o600
         text = open(files[0]).read()
         assert "Seq Scan on pgbench_accounts" in text and re.search(r"^> .*\[#1 ", text, re.M), text
-        join.wait(timeout=20)
+        assert join.wait(timeout=20) == 0, "the join itself failed"
         after = _calls(qid)
         assert after == before + 1, "the join ran %d times, not once" % (after - before)
     finally:
