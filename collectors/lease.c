@@ -16,7 +16,7 @@
  *   and trimmed in whole macro nodes (cheap). Viewers can tell collectors apart by 'c'.
  * - Not thread-safe: one lease, one connection, one thread.
  */
-#include "redis.h"
+#include "serve.h"
 
 #include <openssl/rand.h>
 #include <openssl/sha.h>
@@ -34,6 +34,11 @@ static const char publish_lua[] =
 static const char release_lua[] =
 	"if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end\n"
 	"return 0\n";
+
+void serve_key(char *out, size_t n, const char *fleet, const char *suffix)
+{
+	snprintf(out, n, "dbfleet:{%s}:%s", fleet, suffix);
+}
 
 static void sha1_hex(const char *s, char out[41])
 {
@@ -53,8 +58,8 @@ int redis_lease_init(struct redis_lease *l, struct redis *r, const char *fleet, 
 	l->maxlen = maxlen;
 	if (ttl_ms < 100 || maxlen < 1 || strlen(fleet) >= REDIS_FLEET_MAX)
 		return err_set(e, ERR_CONFIG, "lease: bad fleet, expiry or length");
-	snprintf(l->key_lease, sizeof l->key_lease, "dbfleet:{%s}:lease", fleet);
-	snprintf(l->key_stream, sizeof l->key_stream, "dbfleet:{%s}:stream", fleet);
+	serve_key(l->key_lease, sizeof l->key_lease, fleet, "lease");
+	serve_key(l->key_stream, sizeof l->key_stream, fleet, "stream");
 	unsigned char rnd[16];
 	char host[REDIS_HOST_MAX] = "";
 	if (RAND_bytes(rnd, sizeof rnd) != 1)

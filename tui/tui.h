@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "../collectors/collector.h"
+#include "../collectors/attach.h"
 #include "../collectors/record.h"
 #include "../keymaps/keymap.h"
 
@@ -22,6 +23,8 @@ struct options {
 	int mouse;                 /* 1 (default): clicks and the wheel work */
 	int record_max_mb;         /* --record: FILE.1 takes over past this size */
 	struct replay *replay;     /* --replay: the store is fed from a file, actions are off; else NULL */
+	struct attach *attach;     /* --attach: the store is fed from Redis; actions go to the collector; else NULL */
+	struct serve_conf serve;   /* [redis]: --serve and --attach */
 	struct collector_target *targets; /* heap, grown as the file and argv add; options_release frees */
 	size_t ntargets, cap;
 	struct cloud_config cloud; /* [aws], --aws */
