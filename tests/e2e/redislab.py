@@ -76,10 +76,15 @@ def acl_rules(fleet, passwords):
         "user default off",
         # the collector: the lease (SET NX, the scripts) and the streams, nothing else
         "user collector on >%s resetkeys ~%s* resetchannels -@all +ping +get +set +del "
-        "+pexpire +pttl +xadd +xrange +xrevrange +xread +xlen +evalsha +eval +script|load" % (passwords["collector"], k),
-        # the viewer: reads the fleet's keys; writes only its own request stream
-        "user viewer on >%s resetkeys %%R~%s* ~%sreq:viewer resetchannels -@all +ping +get +pttl "
-        "+xrange +xrevrange +xread +xlen +xadd" % (passwords["viewer"], k, k),
+        "+pexpire +pttl +xadd +xrange +xrevrange +xread +xlen +hset +hget +hgetall +evalsha +eval +script|load"
+        % (passwords["collector"], k),
+        # the viewer: reads the fleet's keys; writes only what it shows (the interest stream)
+        # and its own request stream
+        "user viewer on >%s resetkeys %%R~%s* %%W~%sinterest ~%sreq:viewer resetchannels -@all +ping +get +pttl "
+        "+xrange +xrevrange +xread +xlen +xadd +hget +hgetall" % (passwords["viewer"], k, k, k),
+        # a viewer with no write at all (not even interest): what a read-only user can do
+        "user reader on >%s resetkeys %%R~%s* resetchannels -@all +ping +get +pttl +xrange +xrevrange +xread"
+        " +xlen +hget +hgetall" % (passwords["reader"], k),
     ]
 
 
@@ -94,7 +99,7 @@ class Lab:
         self.ca = make_ca(self.dir, "ca")
         make_server_cert(self.dir, "ca")
         self.wrong_ca = make_ca(self.dir, "wrongca")
-        self.passwords = {u: secrets.token_hex(12) for u in ("collector", "viewer", "admin")}
+        self.passwords = {u: secrets.token_hex(12) for u in ("collector", "viewer", "reader", "admin")}
         self.port = _free_port()
         self.url = "rediss://localhost:%d/%s" % (self.port, fleet)
         self.proc = None

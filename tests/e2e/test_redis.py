@@ -451,7 +451,7 @@ def test_redis_acl_rules_match_the_man_page():
         elif line.strip():
             cur += " " + line.strip()
     users.append(cur)
-    want = redislab.acl_rules("prod", {"collector": "PASSWORD", "viewer": "PASSWORD"})
+    want = redislab.acl_rules("prod", {"collector": "PASSWORD", "viewer": "PASSWORD", "reader": "PASSWORD"})
     expect(users == want, "the man page's ACL users", "man:\n%s\nlab:\n%s" % ("\n".join(users), "\n".join(want)))
 
 
