@@ -65,6 +65,8 @@ size_t store_count(const struct store *s);
 int store_reserve(struct store *s, size_t n);
 /* Make slots [0, n) visible, once the new ones are described. */
 void store_set_count(struct store *s, size_t n);
+/* The index of the target named 'name', -1 if none. Any thread. */
+long store_find(struct store *s, const char *name);
 /* Set the fixed description of target 't' (before any worker starts). */
 void store_describe(struct store *s, size_t t, const char *name, const char *engine,
 		    const char *endpoint, double interval_s, double timeout_s);

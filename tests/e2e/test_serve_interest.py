@@ -1,0 +1,191 @@
+"""Viewers' interest (issue 14, collectors/interest.c): sampling on demand across the viewers of
+a shared collector. A viewer publishes what its panes watch to dbfleet:{F}:interest; the
+collector's interest thread watches the union in its own store while it is renewed.
+
+The first tests drive interest.c through tests/drivers/redis_interest (a collector's store and a
+viewer's store of its own) on tests/e2e/redislab.py's TLS redis-server with the ACL users of
+dbfleet.conf(5): no lab databases needed."""
+import os
+import signal
+import subprocess
+import threading
+import time
+
+from harness import BINARY, Failure, Skip
+from test_redis import SAN_ENV, clean, expect, lab
+
+DRIVER = os.path.join(os.path.dirname(BINARY), "tests", "drivers", "redis_interest")
+INTEREST_S = 10.0  # SERVE_INTEREST_S
+
+
+def driver_lab():
+    if not os.path.exists(DRIVER):
+        raise Skip("%s not built (make asan)" % DRIVER)
+    return lab()
+
+
+class Collector:
+    """The driver's 'collect' mode: a store with these targets and the interest thread."""
+
+    def __init__(self, *names, user="collector", timeout=None):
+        lb = driver_lab()
+        self.lines = []
+        opts = ["-u", user, "-c", lb.ca, "-p", lb.password_file(user)] + (["-t", str(timeout)] if timeout else [])
+        self.proc = subprocess.Popen([DRIVER] + opts + [lb.url, "collect"] + list(names),
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                     env=dict(os.environ, **SAN_ENV))
+        threading.Thread(target=self._read, daemon=True).start()
+        self.wait_for(lambda line: line == "STARTED", "started")
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.lines.append(line.rstrip("\n"))
+
+    def state(self):
+        """The latest 'STATE ...' line's words as a dict: watch, triage, pi -> sets."""
+        st = [line for line in self.lines if line.startswith("STATE ")]
+        words = dict(w.split("=", 1) for w in st[-1][6:].split()) if st else {}
+        return {k: set(v.split(",")) - {""} for k, v in words.items()}
+
+    def wait_for(self, cond, what, timeout=5.0):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if any(cond(line) for line in self.lines):
+                return
+            time.sleep(0.02)
+        raise Failure("no %s within %.1fs; output:\n%s" % (what, timeout, "\n".join(self.lines[-30:])))
+
+    def wait_state(self, timeout=5.0, **want):
+        """Wait until the store is watched for exactly WANT (watch=..., triage=..., pi=...); the seconds taken."""
+        t0 = time.time()
+        want = {k: set(v) for k, v in want.items()}
+        while time.time() < t0 + timeout:
+            st = self.state()
+            if all(st.get(k, set()) == v for k, v in want.items()):
+                return time.time() - t0
+            time.sleep(0.02)
+        raise Failure("the collector's store is not watched for %r within %.1fs; output:\n%s" %
+                      (want, timeout, "\n".join(self.lines[-30:])))
+
+    def close(self):
+        """SIGTERM: interest_stop, then exit (LSan looks); how long interest_stop took."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self.proc.wait()
+        time.sleep(0.05)
+        out = clean("\n".join(self.lines))
+        stopped = [line for line in self.lines if line.startswith("STOPPED in ")]
+        return float(stopped[0].split()[2]) if stopped else None
+
+
+def publish(viewer, *what, user="viewer"):
+    """One interest_publish from a viewer store watched for WHAT; (exit status, output)."""
+    lb = driver_lab()
+    p = subprocess.run([DRIVER, "-u", user, "-c", lb.ca, "-p", lb.password_file(user), lb.url, "publish", viewer] +
+                       list(what), capture_output=True, text=True, timeout=30, env=dict(os.environ, **SAN_ENV))
+    return p.returncode, clean(p.stdout + p.stderr)
+
+
+def published(viewer, *what):
+    rc, out = publish(viewer, *what)
+    expect(rc == 0 and "PUBLISHED" in out, "the viewer publishes its interest", out)
+
+
+def test_interest_union_of_viewers_and_drop():
+    """Two viewers' sets are watched together; a viewer that leaves a pane (an empty set) drops
+    its part at once; interest that is not renewed lapses after SERVE_INTEREST_S."""
+    c = Collector("orders-db", "billing", "quiet", "eu-west-1/orders-prod")
+    try:
+        c.wait_state(watch=[], triage=[], pi=[])
+        published("alice@h1/1", "watch:orders-db", "pi:eu-west-1/orders-prod")
+        took = c.wait_state(watch=["orders-db"], triage=[], pi=["eu-west-1/orders-prod"])
+        expect(took < 2.0, "a new set is watched within a second (%.2fs)" % took, "\n".join(c.lines))
+        published("bob@h2/2", "triage:billing", "watch:billing")
+        c.wait_state(watch=["orders-db", "billing"], triage=["billing"], pi=["eu-west-1/orders-prod"])
+        published("alice@h1/1")  # alice left her pane: nothing now
+        took = c.wait_state(watch=["billing"], triage=["billing"], pi=[])
+        expect(took < 2.0, "a left pane is dropped within a second (%.2fs)" % took, "\n".join(c.lines))
+        # bob goes away without a word: his interest lapses SERVE_INTEREST_S after his last renewal
+        t0 = time.time()
+        c.wait_state(timeout=INTEREST_S + 4, watch=[], triage=[], pi=[])
+        lapsed = time.time() - t0
+        expect(INTEREST_S - 3 < lapsed < INTEREST_S + 3, "bob's interest lapsed after %.1fs" % lapsed,
+               "\n".join(c.lines))
+    finally:
+        stop_s = c.close()
+    expect(stop_s is not None and stop_s < 1.6, "interest_stop returned within about a second (%s s)" % stop_s,
+           "\n".join(c.lines))
+
+
+def test_interest_hostile_text_ignored():
+    """What any viewer ACL user writes is outside input: unknown names, control bytes, long names,
+    too many lines, a huge entry and entries without fields change nothing and break nothing."""
+    lb = driver_lab()
+    key = lb.key("interest")
+    c = Collector("orders-db", "billing")
+    try:
+        def xadd(*fields, stdin=None):
+            out = lb.cli("viewer", "XADD", key, "*", *fields, stdin=stdin)
+            expect(out.strip() and "ERR" not in out and "NOPERM" not in out, "the viewer may XADD %r" % (fields,), out)
+        xadd("v", "mallory", "w", "watch no-such-target\ntriage also-unknown\npi us-east-1/no-such-instance\n")
+        xadd("v", "mallory", "w", "watch orders-db\x1b[2J\nwatch " + "o" * 300 + "\nexplain orders-db\n")
+        xadd("v", "mallory")  # no w
+        xadd("w", "watch orders-db\n")  # no v
+        xadd("v", "m" * 500, "w", "watch orders-db\n")  # a viewer id past the cap
+        xadd("v", "mallory", "w", "".join("watch t%d\n" % i for i in range(5000)) + "watch billing\n")
+        lb.cli("viewer", "-x", "XADD", key, "*", "v", "mallory", "w", stdin="x" * 3000000)
+        # past the 8 KiB read, a line cut in two must not name another target ("orders-db" of "orders-db-2")
+        pad = 8192 - len("watch orders-db")
+        lb.cli("viewer", "-x", "XADD", key, "*", "v", "mallory", "w", stdin="\n" * pad + "watch orders-db-2\n")
+        time.sleep(1.5)
+        expect(c.state() == {"watch": set(), "triage": set(), "pi": set()}, "nothing is watched for any of them",
+               "\n".join(c.lines))
+        # the thread still reads: a good set after all that is taken at once
+        published("alice@h1/1", "watch:billing")
+        c.wait_state(watch=["billing"], triage=[])
+    finally:
+        c.close()
+
+
+def test_interest_reader_cannot_publish():
+    """A 'reader' ACL user (no XADD at all) gets the server's NOPERM as a message, not a crash;
+    the collector's store is not watched."""
+    c = Collector("orders-db")
+    try:
+        rc, out = publish("reader@h/1", "watch:orders-db", user="reader")
+        expect(rc == 1 and "ERROR: interest on" in out and "NOPERM" in out, "the refusal is reported", out)
+        time.sleep(1.2)
+        expect(not c.state().get("watch"), "nothing watched", "\n".join(c.lines))
+    finally:
+        c.close()
+
+
+def test_interest_survives_redis_restart():
+    """redis-server goes away and comes back: the interest thread reconnects on its own (back-off)
+    and takes the next renewal; what was watched stays until it lapses, never longer."""
+    lb = driver_lab()
+    c = Collector("orders-db", "billing", timeout=1)
+    try:
+        published("alice@h1/1", "watch:orders-db")
+        c.wait_state(watch=["orders-db"])
+        lb.stop()
+        time.sleep(1.0)
+        lb.start()
+        deadline = time.time() + 15
+        while True:  # renewed as a viewer does (its entries before the reconnect are not read)
+            published("alice@h1/1", "watch:billing")
+            try:
+                c.wait_state(timeout=1.0, watch=["billing"])
+                break
+            except Failure:
+                if time.time() > deadline:
+                    raise
+        expect(any("interest:" in line for line in c.lines), "the lost connection is in the log", "\n".join(c.lines))
+    finally:
+        if lb.proc is None:
+            lb.start()
+        c.close()
