@@ -26,7 +26,7 @@
 #include "store.h"
 
 #define SERVE_LEASE_S_DEFAULT 5.0
-#define SERVE_MAXLEN_DEFAULT 20000L
+#define SERVE_MAXLEN_DEFAULT 20000
 #define SERVE_STATE_S_DEFAULT 5.0
 #define SERVE_INTEREST_S 10.0   /* a viewer's interest lasts this long unless renewed */
 #define SERVE_INTEREST_EVERY_S 2.0 /* how often a viewer renews it */
@@ -35,7 +35,7 @@
 struct serve_conf {
 	struct redis_conf redis;
 	double lease_s;           /* the lease's expiry; a standby takes over within it */
-	long maxlen;              /* the stream's approximate MAXLEN (entries) */
+	int maxlen;               /* the stream's approximate MAXLEN (entries) */
 	double state_s;           /* how often the state hash is rewritten */
 	int viewer_actions;       /* 1: take viewers' action requests (default off) */
 	char action_users[512];   /* the ACL users whose request streams are read: "alice, bob" */
