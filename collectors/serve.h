@@ -50,7 +50,10 @@ void serve_key(char *out, size_t n, const char *fleet, const char *suffix);
  * until SIGINT/SIGTERM (release the lease, exit 0) or the lease is lost (stop publishing at
  * once; the process starts again as a standby). 'col' is made but not started. The exit status.
  */
+#define SERVE_RESTART 75 /* serve_run: the lease was lost; start again as a standby */
 int serve_run(const struct serve_conf *c, const char *fleet, struct store *st, struct collector *col);
+/* One line to --serve's log (the log file or stderr), with the UTC time. Any thread. */
+void serve_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* ---- viewers' interest (interest.c): sampling on demand across viewers ---- */
 
