@@ -24,12 +24,17 @@
 #include <string.h>
 #include <unistd.h>
 
-/* KEYS[1] lease, KEYS[2] stream; ARGV token, ttl ms, maxlen[, type, data] */
+/* KEYS[1] lease, KEYS[2] stream, KEYS[3] state; ARGV token, ttl ms, maxlen[, type, data[, state,
+ * at ms, actions]]: the state hash names the entry it stands at */
 static const char publish_lua[] =
 	"if redis.call('GET', KEYS[1]) ~= ARGV[1] then return redis.error_reply('LEASELOST') end\n"
 	"redis.call('PEXPIRE', KEYS[1], ARGV[2])\n"
 	"if #ARGV < 5 then return 'OK' end\n"
-	"return redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'c', ARGV[1], 't', ARGV[4], 'd', ARGV[5])\n";
+	"local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'c', ARGV[1], 't', ARGV[4], 'd', ARGV[5])\n"
+	"if #ARGV >= 8 then\n"
+	"  redis.call('HSET', KEYS[3], 'id', id, 'c', ARGV[1], 'd', ARGV[6], 'at', ARGV[7], 'actions', ARGV[8])\n"
+	"end\n"
+	"return id\n";
 
 static const char release_lua[] =
 	"if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end\n"
@@ -60,6 +65,7 @@ int redis_lease_init(struct redis_lease *l, struct redis *r, const char *fleet, 
 		return err_set(e, ERR_CONFIG, "lease: bad fleet, expiry or length");
 	serve_key(l->key_lease, sizeof l->key_lease, fleet, "lease");
 	serve_key(l->key_stream, sizeof l->key_stream, fleet, "stream");
+	serve_key(l->key_state, sizeof l->key_state, fleet, "state");
 	unsigned char rnd[16];
 	char host[REDIS_HOST_MAX] = "";
 	if (RAND_bytes(rnd, sizeof rnd) != 1)
@@ -156,20 +162,23 @@ static int reply_error(struct redis_lease *l, redisReply *rep, const char *what,
 		       rep->str);
 }
 
-/* Renew and, with a type, publish one entry; LEASE_LOST when the token no longer holds. */
-enum lease_result redis_lease_publish(struct redis_lease *l, const char *type, const void *data, size_t len,
-				      char *id, size_t idn, struct err *e)
+/* Renew and, with a type, publish one entry (and the state); LEASE_LOST when the token no longer holds. */
+enum lease_result redis_lease_publish_state(struct redis_lease *l, const char *type, const void *data, size_t len,
+					    const void *state, size_t slen, int actions, char *id, size_t idn,
+					    struct err *e)
 {
-	char ttl[32], maxlen[32];
+	char ttl[32], maxlen[32], at[32];
 	snprintf(ttl, sizeof ttl, "%ld", l->ttl_ms);
 	snprintf(maxlen, sizeof maxlen, "%ld", l->maxlen);
-	const char *argv[10] = {NULL, NULL, "2", l->key_lease, l->key_stream, l->token, ttl, maxlen,
-				type ? type : "", data ? data : ""};
-	size_t lens[10];
-	for (int i = 2; i < 9; i++)
+	snprintf(at, sizeof at, "%.0f", clock_wall() * 1000);
+	const char *argv[14] = {NULL, NULL, "3", l->key_lease, l->key_stream, l->key_state, l->token, ttl, maxlen,
+				type ? type : "", data ? data : "", state ? state : "", at, actions ? "on" : "off"};
+	size_t lens[14];
+	for (int i = 2; i < 14; i++)
 		lens[i] = strlen(argv[i]);
-	lens[9] = len;
-	int argc = type ? 10 : 8;
+	lens[10] = len;
+	lens[11] = slen;
+	int argc = !type ? 9 : state ? 14 : 11;
 	redisReply *rep = run_script(l, l->sha_publish, publish_lua, argc, argv, lens, e);
 	if (!rep)
 		return LEASE_ERROR;
@@ -188,6 +197,12 @@ enum lease_result redis_lease_publish(struct redis_lease *l, const char *type, c
 	}
 	freeReplyObject(rep);
 	return res;
+}
+
+enum lease_result redis_lease_publish(struct redis_lease *l, const char *type, const void *data, size_t len,
+				      char *id, size_t idn, struct err *e)
+{
+	return redis_lease_publish_state(l, type, data, len, NULL, 0, 0, id, idn, e);
 }
 
 /* Delete the lease if it is still ours. */

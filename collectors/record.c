@@ -74,8 +74,11 @@ struct recorder {
 	size_t ntg;
 	struct cloud_snapshot *cloud_base;
 	uint64_t cloud_seq;
-	struct codec_buf out, pl;
+	struct codec_buf out, pl, state;
 	int failed;
+	/* a sink in place of the file (record_start_sink) */
+	struct record_sink sink;
+	double state_at;              /* when the state last went with a batch; 0: with the next */
 };
 
 static void item_free(struct item *it)
@@ -153,6 +156,7 @@ static void unref(struct recorder *r)
 	cloud_snapshot_release(&r->cloud_base);
 	codec_buf_release(&r->out);
 	codec_buf_release(&r->pl);
+	codec_buf_release(&r->state);
 	pthread_mutex_destroy(&r->mu);
 	pthread_cond_destroy(&r->cv);
 	free(r);
@@ -160,8 +164,39 @@ static void unref(struct recorder *r)
 
 /* ---- the thread: encoding and writing ---- */
 
+static void build_state(struct recorder *r);
+static void forget(struct recorder *r);
+
+/* The sink's flush: the batch (and the state when due) in one publish. */
+static void publish(struct recorder *r, int idle)
+{
+	if (r->failed || (!r->out.len && !idle))
+		return;
+	double now = clock_mono();
+	int with_state = r->out.len && (!r->state_at || now - r->state_at >= r->sink.state_s);
+	if (with_state)
+		build_state(r);
+	int rc = r->sink.publish(r->sink.arg, r->out.p, r->out.len, with_state ? r->state.p : NULL,
+				 with_state ? r->state.len : 0);
+	if (rc == 0 && with_state)
+		r->state_at = now;
+	if (rc < 0 && r->out.len) {
+		atomic_fetch_add(&r->dropped, 1);
+		forget(r);          /* the next batch starts again from key frames */
+		r->state_at = 0;    /* and carries the state */
+	}
+	if (rc == -2)
+		r->failed = 1;      /* never again */
+	r->out.len = 0;
+	r->out.oom = 0;
+}
+
 static void flush(struct recorder *r)
 {
+	if (r->sink.publish) {
+		publish(r, 0);
+		return;
+	}
 	size_t done = 0;
 	while (!r->failed && done < r->out.len) {
 		ssize_t w = write(r->fd, r->out.p + done, r->out.len - done);
@@ -178,14 +213,19 @@ static void flush(struct recorder *r)
 	r->out.oom = 0;
 }
 
-/* Frame the payload built in r->pl; the item is dropped (counted) if that fails. */
-static void emit(struct recorder *r, int type)
+/* Frame the payload built in r->pl into 'dst'; the item is dropped (counted) if that fails. */
+static void emit_into(struct recorder *r, int type, struct codec_buf *dst)
 {
-	if (r->pl.oom || codec_frame(&r->out, type, &r->pl) < 0)
+	if (r->pl.oom || codec_frame(dst, type, &r->pl) < 0)
 		atomic_fetch_add(&r->dropped, 1);
 	r->pl.len = 0;
 	r->pl.oom = 0;
-	if (r->out.len >= FLUSH_BYTES)
+}
+
+static void emit(struct recorder *r, int type)
+{
+	emit_into(r, type, &r->out);
+	if (r->out.len >= FLUSH_BYTES && !r->sink.publish)
 		flush(r);
 }
 
@@ -197,6 +237,23 @@ static void write_header(struct recorder *r)
 		h.host[0] = '\0';
 	codec_put_header(&r->pl, &h);
 	emit(r, REC_HEADER);
+}
+
+/* Target 't''s name and endpoint, from the store, as a record into 'dst'. */
+static void describe(struct recorder *r, size_t t, struct codec_buf *dst)
+{
+	struct target_status st;
+	struct snapshot *snap = store_get(r->st, t, &st);
+	snapshot_release(&snap);
+	struct rec_target d = {.idx = (uint32_t)t, .at = clock_wall(), .interval_s = st.interval_s,
+			       .timeout_s = st.timeout_s};
+	snprintf(d.name, sizeof d.name, "%s", st.name);
+	snprintf(d.engine, sizeof d.engine, "%s", st.engine);
+	snprintf(d.endpoint, sizeof d.endpoint, "%s", st.endpoint);
+	snprintf(d.cloud_id, sizeof d.cloud_id, "%s", st.cloud_id);
+	snprintf(d.tags, sizeof d.tags, "%s", st.tags);
+	codec_put_target(&r->pl, &d);
+	emit_into(r, REC_TARGET, dst);
 }
 
 /* The per-target state for 't', grown as targets are adopted; NULL on OOM. */
@@ -212,22 +269,21 @@ static struct target_rec *target(struct recorder *r, size_t t)
 		r->ntg = n;
 	}
 	struct target_rec *tr = &r->tg[t];
-	if (!tr->described) { /* its name and endpoint first, from the store */
-		struct target_status st;
-		struct snapshot *snap = store_get(r->st, t, &st);
-		snapshot_release(&snap);
-		struct rec_target d = {.idx = (uint32_t)t, .at = clock_wall(), .interval_s = st.interval_s,
-				       .timeout_s = st.timeout_s};
-		snprintf(d.name, sizeof d.name, "%s", st.name);
-		snprintf(d.engine, sizeof d.engine, "%s", st.engine);
-		snprintf(d.endpoint, sizeof d.endpoint, "%s", st.endpoint);
-		snprintf(d.cloud_id, sizeof d.cloud_id, "%s", st.cloud_id);
-		snprintf(d.tags, sizeof d.tags, "%s", st.tags);
-		codec_put_target(&r->pl, &d);
-		emit(r, REC_TARGET);
+	if (!tr->described) {
+		describe(r, t, &r->out);
 		tr->described = 1;
 	}
 	return tr;
+}
+
+/* Every target starts again with its description and a key frame; the AWS snapshot too. */
+static void forget(struct recorder *r)
+{
+	for (size_t i = 0; i < r->ntg; i++) {
+		snapshot_release(&r->tg[i].base);
+		r->tg[i].described = 0;
+	}
+	cloud_snapshot_release(&r->cloud_base);
 }
 
 /* A new file: what was FILE is FILE.1, and every target starts again with its description and a key frame. */
@@ -244,11 +300,7 @@ static void rotate(struct recorder *r)
 		return;
 	}
 	r->size = 0;
-	for (size_t i = 0; i < r->ntg; i++) {
-		snapshot_release(&r->tg[i].base);
-		r->tg[i].described = 0;
-	}
-	cloud_snapshot_release(&r->cloud_base);
+	forget(r);
 	write_header(r);
 }
 
@@ -313,6 +365,37 @@ static void put_cloud(struct recorder *r, struct cloud_snapshot *c, double at)
 	r->cloud_base = c;
 }
 
+/* The whole state as frames into r->state: what a reader starting now needs (record_sink). */
+static void build_state(struct recorder *r)
+{
+	r->state.len = 0;
+	r->state.oom = 0;
+	for (size_t t = 0; t < r->ntg; t++) {
+		struct target_rec *tr = &r->tg[t];
+		if (!tr->described)
+			continue;
+		describe(r, t, &r->state);
+		if (tr->base) {
+			struct rec_snapshot k = {.idx = (uint32_t)t, .seq = tr->seq, .at = tr->base->mono + r->off,
+						 .cost_ms_s = tr->base->cost_ms_s, .s = tr->base->s};
+			codec_put_snapshot(&r->pl, &k, NULL);
+			emit_into(r, REC_SNAPSHOT, &r->state);
+		}
+		if (tr->state != TARGET_OK && (tr->state != TARGET_CONNECTING || tr->error[0])) {
+			struct rec_state st = {.idx = (uint32_t)t, .at = clock_wall(), .state = tr->state};
+			snprintf(st.error, sizeof st.error, "%s", tr->error);
+			codec_put_state(&r->pl, &st);
+			emit_into(r, REC_STATE, &r->state);
+		}
+	}
+	if (r->cloud_base) {
+		struct rec_cloud k;
+		cloud_rec(r, r->cloud_base, r->cloud_seq, clock_wall(), &k);
+		codec_put_cloud(&r->pl, &k, NULL);
+		emit_into(r, REC_CLOUD, &r->state);
+	}
+}
+
 static void put_item(struct recorder *r, struct item *it)
 {
 	if (r->failed) {
@@ -350,14 +433,40 @@ static void put_item(struct recorder *r, struct item *it)
 	item_free(it);
 }
 
+/* Wait for items: without a sink until one comes; with one at most idle_s (then 1: renew). */
+static int wait_items(struct recorder *r)
+{
+	if (!r->sink.publish) {
+		while (!r->len && !r->stop)
+			pthread_cond_wait(&r->cv, &r->mu);
+		return 0;
+	}
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	long ns = until.tv_nsec + (long)(r->sink.idle_s * 1e9);
+	until.tv_sec += ns / 1000000000L;
+	until.tv_nsec = ns % 1000000000L;
+	while (!r->len && !r->stop)
+		if (pthread_cond_timedwait(&r->cv, &r->mu, &until) != 0)
+			return !r->len && !r->stop;
+	if (r->len && !r->stop && r->sink.gather_s > 0) { /* a batch per publish, not an item */
+		clock_gettime(CLOCK_REALTIME, &until);
+		ns = until.tv_nsec + (long)(r->sink.gather_s * 1e9);
+		until.tv_sec += ns / 1000000000L;
+		until.tv_nsec = ns % 1000000000L;
+		while (!r->stop && r->len < QUEUE_MAX / 2 && pthread_cond_timedwait(&r->cv, &r->mu, &until) == 0)
+			;
+	}
+	return 0;
+}
+
 static void *record_main(void *arg)
 {
 	struct recorder *r = arg;
 	struct item batch[256];
 	for (;;) {
 		pthread_mutex_lock(&r->mu);
-		while (!r->len && !r->stop)
-			pthread_cond_wait(&r->cv, &r->mu);
+		int idle = wait_items(r);
 		size_t n = 0;
 		for (; n < sizeof batch / sizeof batch[0] && r->len; n++, r->len--) {
 			batch[n] = r->q[r->head];
@@ -369,13 +478,18 @@ static void *record_main(void *arg)
 			break;
 		for (size_t i = 0; i < n; i++)
 			put_item(r, &batch[i]);
+		if (idle)
+			publish(r, 1);
+		else
+			flush(r);
+	}
+	if (!r->sink.publish) {
+		struct rec_end e = {.at = clock_wall(), .dropped = atomic_load(&r->dropped)};
+		snprintf(e.why, sizeof e.why, "dbfleet stopped recording");
+		codec_put_end(&r->pl, &e);
+		emit(r, REC_END);
 		flush(r);
 	}
-	struct rec_end e = {.at = clock_wall(), .dropped = atomic_load(&r->dropped)};
-	snprintf(e.why, sizeof e.why, "dbfleet stopped recording");
-	codec_put_end(&r->pl, &e);
-	emit(r, REC_END);
-	flush(r);
 	if (r->fd >= 0)
 		close(r->fd);
 	pthread_mutex_lock(&r->mu);
@@ -384,6 +498,45 @@ static void *record_main(void *arg)
 	pthread_mutex_unlock(&r->mu);
 	unref(r);
 	return NULL;
+}
+
+/* The parts of the two starts that are the same: the thread, then the tap. */
+static struct recorder *start(struct recorder *r, struct store *st, struct err *err)
+{
+	r->off = clock_wall() - clock_mono();
+	atomic_init(&r->refs, 2);
+	pthread_mutex_init(&r->mu, NULL);
+	pthread_cond_init(&r->cv, NULL);
+	r->st = st;
+	if (!r->sink.publish) {
+		write_header(r);
+		flush(r);
+	}
+	pthread_t th;
+	if (pthread_create(&th, NULL, record_main, r) != 0) {
+		if (r->fd >= 0)
+			close(r->fd);
+		atomic_store(&r->refs, 1);
+		unref(r);
+		err_set(err, ERR_FAIL, "recorder: cannot start its thread");
+		return NULL;
+	}
+	pthread_detach(th);
+	store_set_tap(st, &(struct store_tap){tap_snapshot, tap_state, tap_action, tap_cloud, tap_event, r});
+	return r;
+}
+
+struct recorder *record_start_sink(struct store *st, const struct record_sink *sink, struct err *err)
+{
+	struct recorder *r = calloc(1, sizeof *r);
+	if (!r) {
+		err_set(err, ERR_FAIL, "out of memory");
+		return NULL;
+	}
+	r->fd = -1;
+	r->sink = *sink;
+	r->max_bytes = 1e300; /* no file to turn over */
+	return start(r, st, err);
 }
 
 struct recorder *record_start(struct store *st, const char *path, double max_mb, struct err *err)
@@ -408,24 +561,7 @@ struct recorder *record_start(struct store *st, const char *path, double max_mb,
 	}
 	r->size = (double)lseek(r->fd, 0, SEEK_END);
 	r->max_bytes = (max_mb > 0 ? max_mb : RECORD_MAX_MB_DEFAULT) * 1024 * 1024;
-	r->off = clock_wall() - clock_mono();
-	atomic_init(&r->refs, 2);
-	pthread_mutex_init(&r->mu, NULL);
-	pthread_cond_init(&r->cv, NULL);
-	r->st = st;
-	write_header(r);
-	flush(r);
-	pthread_t th;
-	if (pthread_create(&th, NULL, record_main, r) != 0) {
-		close(r->fd);
-		atomic_store(&r->refs, 1);
-		unref(r);
-		err_set(err, ERR_FAIL, "--record: cannot start its thread");
-		return NULL;
-	}
-	pthread_detach(th);
-	store_set_tap(st, &(struct store_tap){tap_snapshot, tap_state, tap_action, tap_cloud, tap_event, r});
-	return r;
+	return start(r, st, err);
 }
 
 unsigned long long record_dropped(struct recorder *r)

@@ -11,6 +11,8 @@
 #ifndef DBFLEET_RECORD_H
 #define DBFLEET_RECORD_H
 
+#include <stdint.h>
+
 #include "store.h"
 
 #define RECORD_MAX_MB_DEFAULT 256
@@ -27,6 +29,23 @@ struct recorder;
  * cannot be opened.
  */
 struct recorder *record_start(struct store *st, const char *path, double max_mb, struct err *err);
+/*
+ * The same records to a sink instead of a file (--serve: a Redis stream). The recorder's
+ * thread calls 'publish' with the frames of each batch (after gathering for 'gather_s'), and
+ * every 'state_s' (and after a failure) also with the whole state as frames: each target's
+ * description, its latest snapshot as a key frame with the number the next deltas name, its
+ * state when not ok, and the AWS snapshot, so a reader can start there. With nothing to send
+ * for 'idle_s' it calls publish with n = 0 (a sink renews its lease). publish returns 0
+ * (sent), -1 (not sent: what follows starts again with descriptions and key frames) or -2
+ * (never again: the recorder drops everything from then on).
+ */
+struct record_sink {
+	int (*publish)(void *arg, const uint8_t *p, size_t n, const uint8_t *state, size_t state_len);
+	void *arg;
+	double gather_s, state_s, idle_s;
+};
+struct recorder *record_start_sink(struct store *st, const struct record_sink *sink, struct err *err);
+
 /* Records the recorder could not write because the disk was slower than the fleet; any thread. */
 unsigned long long record_dropped(struct recorder *r);
 /* Stop taking, write what is queued and an end record, close (waits at most 'wait_s'). NULL-safe, sets *r NULL. */

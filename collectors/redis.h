@@ -121,6 +121,7 @@ struct redis_lease {
 	struct redis *r;         /* not owned */
 	char key_lease[REDIS_FLEET_MAX + 32];
 	char key_stream[REDIS_FLEET_MAX + 32];
+	char key_state[REDIS_FLEET_MAX + 32];
 	char token[REDIS_HOST_MAX + 64];
 	long ttl_ms;
 	long maxlen;             /* the stream's approximate MAXLEN */
@@ -145,6 +146,11 @@ enum lease_result redis_lease_acquire(struct redis_lease *l, char *holder, size_
  * holds it, or it expired: stop publishing), LEASE_ERROR with 'e'. type NULL: renew only. */
 enum lease_result redis_lease_publish(struct redis_lease *l, const char *type, const void *data, size_t len,
 				      char *id, size_t idn, struct err *e);
+/* The same, and with 'state' (not NULL) the state hash set to this entry in the same script:
+ * {id, c: token, d: state, at: ms now, actions: "on" | "off"} (serve.h). */
+enum lease_result redis_lease_publish_state(struct redis_lease *l, const char *type, const void *data, size_t len,
+					    const void *state, size_t slen, int actions, char *id, size_t idn,
+					    struct err *e);
 /* Give the lease up if still ours (a script that deletes only on a matching token). */
 enum lease_result redis_lease_release(struct redis_lease *l, struct err *e);
 

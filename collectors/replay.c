@@ -35,8 +35,8 @@
 #include <unistd.h>
 
 #include "codec.h"
+#include "feed.h"
 
-#define REPLAY_TARGETS_MAX 1000000 /* a target index past this is damage */
 #define SPEED_MAX 64
 #define JUMP_HISTORY_S (45 * 60.0) /* the history rings' span at a 2 s refresh (40 min), and a key frame */
 
@@ -44,13 +44,6 @@ struct entry {
 	size_t off;
 	double at;
 	int type;
-};
-
-struct base {                  /* the thread's own: a target's last snapshot, for deltas */
-	struct snapshot *snap;
-	uint64_t seq;
-	double at;
-	int skipping;              /* deltas are being skipped until a key frame */
 };
 
 struct replay {
@@ -68,10 +61,7 @@ struct replay {
 	/* the thread's own */
 	struct entry *idx;
 	size_t n, next;
-	struct base *bases;
-	size_t nbases;
-	struct cloud_snapshot *cloud;
-	uint64_t cloud_seq;
+	struct feed feed;
 };
 
 static void say(struct replay *rp, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -86,25 +76,16 @@ static void say(struct replay *rp, const char *fmt, ...)
 	pthread_mutex_unlock(&rp->mu);
 }
 
-/* "03:12:07Z" */
-static void hms(double t, char *out, size_t n)
+static void feed_said(void *arg, const char *msg)
 {
-	time_t s = (time_t)t;
-	struct tm tm;
-	if (t <= 0 || !gmtime_r(&s, &tm))
-		snprintf(out, n, "--:--:--Z");
-	else
-		strftime(out, n, "%H:%M:%SZ", &tm);
+	say(arg, "%s", msg);
 }
 
 static void unref(struct replay *rp)
 {
 	if (atomic_fetch_sub(&rp->refs, 1) != 1)
 		return;
-	for (size_t i = 0; i < rp->nbases; i++)
-		snapshot_release(&rp->bases[i].snap);
-	free(rp->bases);
-	cloud_snapshot_release(&rp->cloud);
+	feed_release(&rp->feed);
 	free(rp->idx);
 	if (rp->map)
 		munmap((void *)rp->map, rp->size);
@@ -142,6 +123,7 @@ struct replay *replay_open(struct store *st, const char *path, struct err *err)
 		return NULL;
 	}
 	*rp = (struct replay){.st = st, .map = map, .size = (size_t)sb.st_size, .speed = 1};
+	feed_init(&rp->feed, st, "the recording", feed_said, rp);
 	store_set_unobserved(st); /* its timeline is the recorded one */
 	atomic_init(&rp->refs, 1);
 	pthread_mutex_init(&rp->mu, NULL);
@@ -199,7 +181,7 @@ static void index_file(struct replay *rp)
 			continue;
 		}
 		char after[16];
-		hms(rp->n ? rp->idx[rp->n - 1].at : 0, after, sizeof after);
+		feed_hms(rp->n ? rp->idx[rp->n - 1].at : 0, after, sizeof after);
 		size_t next = resync(rp, pos + 1);
 		if (next == rp->size) { /* nothing checks out after it: the end of the recording */
 			snprintf(cut, sizeof cut, "the file ends inside a record at byte %zu (after %s): played up to the cut",
@@ -216,7 +198,7 @@ static void index_file(struct replay *rp)
 	char cut_at[16], *d = rp->status.damage;
 	size_t dn = sizeof rp->status.damage;
 	int w = 0;
-	hms(rp->status.last, cut_at, sizeof cut_at);
+	feed_hms(rp->status.last, cut_at, sizeof cut_at);
 	if (damaged)
 		w = snprintf(d, dn, "%zu damaged record%s skipped", damaged, damaged > 1 ? "s" : "");
 	if (cut[0] && w >= 0 && (size_t)w < dn)
@@ -231,147 +213,19 @@ static void index_file(struct replay *rp)
 
 /* ---- playing one record into the store ---- */
 
-static struct base *base_for(struct replay *rp, size_t t)
-{
-	if (t >= rp->nbases) {
-		size_t n = t + 16;
-		struct base *p = realloc(rp->bases, n * sizeof *p);
-		if (!p)
-			return NULL;
-		memset(p + rp->nbases, 0, (n - rp->nbases) * sizeof *p);
-		rp->bases = p;
-		rp->nbases = n;
-	}
-	return &rp->bases[t];
-}
-
-static void play_target(struct replay *rp, const struct codec_frame *f)
-{
-	struct rec_target d;
-	struct err e = {0};
-	if (codec_get_target(f->payload, f->len, &d, &e) < 0 || d.idx >= REPLAY_TARGETS_MAX)
-		return;
-	if (store_reserve(rp->st, d.idx + 1) < 0)
-		return;
-	store_describe(rp->st, d.idx, d.name, d.engine, d.endpoint, d.interval_s, d.timeout_s);
-	store_set_cloud_id(rp->st, d.idx, d.cloud_id);
-	store_set_tags(rp->st, d.idx, d.tags);
-	if (d.idx >= store_count(rp->st))
-		store_set_count(rp->st, d.idx + 1);
-}
-
-static void play_snapshot(struct replay *rp, const struct codec_frame *f, double at)
-{
-	struct codec_key k;
-	struct base *b;
-	if (codec_peek(REC_SNAPSHOT, f->payload, f->len, &k) < 0 || k.idx >= store_count(rp->st) ||
-	    !(b = base_for(rp, k.idx)))
-		return;
-	struct rec_snapshot base, out;
-	if (b->snap)
-		base = (struct rec_snapshot){.idx = k.idx, .seq = b->seq, .at = b->at, .cost_ms_s = b->snap->cost_ms_s,
-					     .s = b->snap->s};
-	struct err e = {0};
-	struct snapshot *snap = snapshot_new();
-	if (!snap || codec_get_snapshot(f->payload, f->len, b->snap ? &base : NULL, &out, &e) < 0) {
-		snapshot_release(&snap);
-		if (!b->skipping) {
-			struct target_status st;
-			struct snapshot *cur = store_get(rp->st, k.idx, &st);
-			snapshot_release(&cur);
-			char when[16];
-			hms(at, when, sizeof when);
-			say(rp, "%s at %s: %s; its snapshots are skipped until the next key frame", st.name, when, e.msg);
-		}
-		b->skipping = 1;
-		return;
-	}
-	b->skipping = 0;
-	snap->s = out.s; /* moved */
-	snap->mono = out.at;
-	snap->cost_ms_s = out.cost_ms_s;
-	snapshot_release(&b->snap);
-	atomic_fetch_add(&snap->refs, 1);
-	b->snap = snap;
-	b->seq = out.seq;
-	b->at = out.at;
-	store_publish(rp->st, k.idx, snap);
-}
-
-static void play_cloud(struct replay *rp, const struct codec_frame *f)
-{
-	struct rec_cloud base, out;
-	struct err e = {0};
-	if (rp->cloud) {
-		memset(&base, 0, sizeof base);
-		memcpy(&base.c, rp->cloud, sizeof base.c); /* shallow */
-		base.seq = rp->cloud_seq;
-	}
-	struct cloud_snapshot *c = cloud_snapshot_new();
-	if (!c || codec_get_cloud(f->payload, f->len, rp->cloud ? &base : NULL, &out, &e) < 0) {
-		cloud_snapshot_release(&c);
-		return;
-	}
-	memcpy(c, &out.c, sizeof *c); /* moved */
-	atomic_init(&c->refs, 2);     /* the store's and ours (the next base) */
-	c->prices_date = "the recording";
-	cloud_snapshot_release(&rp->cloud);
-	rp->cloud = c;
-	rp->cloud_seq = out.seq;
-	store_cloud_publish(rp->st, c);
-}
-
 static void play_one(struct replay *rp, size_t i)
 {
 	const struct entry *en = &rp->idx[i];
 	struct codec_frame f;
-	if (codec_unframe(rp->map + en->off, rp->size - en->off, &f) != CODEC_FRAME_OK)
-		return;
-	struct err e = {0};
-	switch (f.type) {
-	case REC_TARGET: play_target(rp, &f); break;
-	case REC_SNAPSHOT: play_snapshot(rp, &f, en->at); break;
-	case REC_STATE: {
-		struct rec_state s;
-		if (codec_get_state(f.payload, f.len, &s, &e) == 0 && s.idx < store_count(rp->st)) {
-			struct err why = {.code = s.state == TARGET_OK ? ERR_NONE : ERR_FAIL};
-			snprintf(why.msg, sizeof why.msg, "%s", s.error);
-			store_set_state(rp->st, s.idx, (enum target_state)s.state, s.error[0] ? &why : NULL);
-		}
-		break;
-	}
-	case REC_ACTION: {
-		struct rec_action a;
-		if (codec_get_action(f.payload, f.len, &a, &e) == 0)
-			store_action_put(rp->st, &a.a);
-		break;
-	}
-	case REC_CLOUD: play_cloud(rp, &f); break;
-	case REC_EVENT: {
-		struct rec_event v;
-		if (codec_get_event(f.payload, f.len, &v, &e) == 0)
-			store_timeline_add(rp->st, &v.ev); /* as recorded, times and all */
-		break;
-	}
-	case REC_END: {
-		struct rec_end x;
-		if (codec_get_end(f.payload, f.len, &x, &e) == 0 && x.dropped)
-			say(rp, "the recorder dropped %llu records (the disk was too slow)", (unsigned long long)x.dropped);
-		break;
-	}
-	default: break; /* a newer writer's record type */
-	}
+	if (codec_unframe(rp->map + en->off, rp->size - en->off, &f) == CODEC_FRAME_OK)
+		feed_frame(&rp->feed, &f, en->at);
 }
 
 /* Back to nothing: the store and the bases, to play again from the start. */
 static void rewind_all(struct replay *rp)
 {
 	store_reset(rp->st);
-	for (size_t i = 0; i < rp->nbases; i++) {
-		snapshot_release(&rp->bases[i].snap);
-		rp->bases[i].skipping = 0;
-	}
-	cloud_snapshot_release(&rp->cloud);
+	feed_forget(&rp->feed, 0);
 	rp->next = 0;
 }
 
@@ -393,13 +247,12 @@ static void jump(struct replay *rp, double t)
 		rewind_all(rp);
 	double from = t - JUMP_HISTORY_S;
 	if (rp->next < rp->n && rp->idx[rp->next].at < from)
-		for (size_t i = 0; i < rp->nbases; i++)
-			rp->bases[i].skipping = 1; /* quiet: a delta after the gap waits for its key frame */
+		feed_skip_deltas(&rp->feed); /* quiet: a delta after the gap waits for its key frame */
 	for (; rp->next < rp->n && rp->idx[rp->next].at <= t; rp->next++)
 		if (rp->idx[rp->next].type != REC_SNAPSHOT || rp->idx[rp->next].at >= from)
 			play_one(rp, rp->next);
 	char when[16];
-	hms(t, when, sizeof when);
+	feed_hms(t, when, sizeof when);
 	say(rp, t < rp->status.first ? "%s is before the recording starts" : t > rp->status.last ?
 		"%s is past the end of the recording" : "at %s", when);
 }

@@ -26,7 +26,7 @@
 #include "store.h"
 
 #define SERVE_LEASE_S_DEFAULT 5.0
-#define SERVE_MAXLEN_DEFAULT 20000L
+#define SERVE_MAXLEN_DEFAULT 20000
 #define SERVE_STATE_S_DEFAULT 5.0
 #define SERVE_INTEREST_S 10.0   /* a viewer's interest lasts this long unless renewed */
 #define SERVE_INTEREST_EVERY_S 2.0 /* how often a viewer renews it */
@@ -35,7 +35,7 @@
 struct serve_conf {
 	struct redis_conf redis;
 	double lease_s;           /* the lease's expiry; a standby takes over within it */
-	long maxlen;              /* the stream's approximate MAXLEN (entries) */
+	int maxlen;               /* the stream's approximate MAXLEN (entries) */
 	double state_s;           /* how often the state hash is rewritten */
 	int viewer_actions;       /* 1: take viewers' action requests (default off) */
 	char action_users[512];   /* the ACL users whose request streams are read: "alice, bob" */
@@ -50,7 +50,10 @@ void serve_key(char *out, size_t n, const char *fleet, const char *suffix);
  * until SIGINT/SIGTERM (release the lease, exit 0) or the lease is lost (stop publishing at
  * once; the process starts again as a standby). 'col' is made but not started. The exit status.
  */
+#define SERVE_RESTART 75 /* serve_run: the lease was lost; start again as a standby */
 int serve_run(const struct serve_conf *c, const char *fleet, struct store *st, struct collector *col);
+/* One line to --serve's log (the log file or stderr), with the UTC time. Any thread. */
+void serve_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* ---- viewers' interest (interest.c): sampling on demand across viewers ---- */
 

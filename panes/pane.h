@@ -136,7 +136,8 @@ struct pane_ctx {
 	size_t target;        /* the selected target (fleet cursor) */
 	struct row_ref aws;   /* kind ROW_AWS: the fleet cursor is on an AWS instance with no target */
 	double now;           /* monotonic, engine clock */
-	int now_is_wall;      /* --replay: 'now' is the recording's wall clock (epoch seconds) */
+	int now_is_wall;      /* --replay, --attach: 'now' is the wall clock (the recording's in a replay) */
+	int replaying;        /* --replay: what the recording lacks will not come */
 	const char *fleet;    /* the fleet's name (config "fleet"), NULL none */
 };
 

@@ -221,7 +221,7 @@ static void db_rows(struct pane *p, const struct pane_ctx *ctx, const struct db_
 		snprintf(p->note[1], sizeof p->note[1], "%s", x->privilege_note);
 	if (!x->detail) { /* a health probe only: the digests come with the first sample this pane asked for */
 		if (!x->queries_note[0])
-			snprintf(p->note[0], sizeof p->note[0], "%s", ctx->now_is_wall ? "the recording has no"
+			snprintf(p->note[0], sizeof p->note[0], "%s", ctx->replaying ? "the recording has no"
 				 " statement digests here" : "reading the statement digests (the first detailed sample)...");
 		return;
 	}

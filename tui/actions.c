@@ -27,8 +27,8 @@ void ui_say(struct ui *ui, const char *fmt, ...)
 /* May this target be acted on at this level? Says why not. */
 static int allowed(struct ui *ui, const struct collector_target *t, int server_level)
 {
-	if (ui->o->replay) {
-		ui_say(ui, "replay: actions are off");
+	if (ui->o->replay || ui->o->attach) {
+		ui_say(ui, ui->o->attach ? "attached: actions are off" : "replay: actions are off");
 		return 0;
 	}
 	if (ui->o->read_only) {
@@ -136,7 +136,7 @@ void act_session(struct ui *ui, int kind)
 	/* the sessions pane's rows, or the triage pane's lock tree (its latest sample holds the queue) */
 	int triage = ui->cur == UI_TRIAGE;
 	struct pane *p = ui->panes[triage ? UI_TRIAGE : UI_SESSIONS];
-	if (ui->o->read_only || ui->o->replay) { /* first: read-only says so whatever is selected */
+	if (ui->o->read_only || ui->o->replay || ui->o->attach) { /* first: read-only says so whatever is selected */
 		allowed(ui, NULL, 0);
 		return;
 	}
@@ -231,7 +231,7 @@ static void ask_bulk(struct ui *ui, struct snapshot *snap, const struct target_s
 static struct snapshot *sessions_view(struct ui *ui, struct target_status *st)
 {
 	struct pane *p = ui->panes[UI_SESSIONS];
-	if (ui->o->read_only || ui->o->replay) {
+	if (ui->o->read_only || ui->o->replay || ui->o->attach) {
 		allowed(ui, NULL, 0);
 		return NULL;
 	}
@@ -318,7 +318,7 @@ void act_shown(struct ui *ui)
 
 void act_promote(struct ui *ui)
 {
-	if (ui->o->read_only || ui->o->replay) {
+	if (ui->o->read_only || ui->o->replay || ui->o->attach) {
 		allowed(ui, NULL, 1);
 		return;
 	}
@@ -366,7 +366,7 @@ static int selected_cloud(struct ui *ui, struct cloud_instance *out, size_t *tar
 {
 	struct pane *p = ui->panes[UI_FLEET];
 	*cs = NULL;
-	if (ui->o->read_only || ui->o->replay) {
+	if (ui->o->read_only || ui->o->replay || ui->o->attach) {
 		allowed(ui, NULL, 1);
 		return -1;
 	}

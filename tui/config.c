@@ -110,7 +110,7 @@ static const struct {
 	enum config_section section;
 } sections[] = {
 	{"dbfleet", SEC_GLOBAL}, {"defaults", SEC_DEFAULTS}, {"aws", SEC_AWS}, {"prices", SEC_PRICES},
-	{"vcpus", SEC_VCPUS},
+	{"vcpus", SEC_VCPUS}, {"redis", SEC_REDIS},
 };
 
 static uint64_t key_bit(enum config_section s, const char *name)
@@ -278,7 +278,7 @@ static int on_key(struct load *ld, const struct ini_line *l, char *msg, size_t n
 {
 	static const char *const where[] = {
 		[SEC_GLOBAL] = "[dbfleet]", [SEC_DEFAULTS] = "[defaults]", [SEC_TARGET] = "a [target] section",
-		[SEC_AWS] = "[aws]", [SEC_GROUP] = "a [group] section",
+		[SEC_AWS] = "[aws]", [SEC_GROUP] = "a [group] section", [SEC_REDIS] = "[redis]",
 	};
 	enum config_section s = ld->section;
 	if (s == SEC_GROUP)
@@ -309,7 +309,7 @@ static int on_key(struct load *ld, const struct ini_line *l, char *msg, size_t n
 		return -1;
 	}
 	void *base = s == SEC_GLOBAL ? (void *)ld->o : s == SEC_AWS ? (void *)&ld->o->cloud
-		     : s == SEC_TARGET ? (void *)&ld->o->targets[ld->cur] : (void *)&ld->defaults;
+		     : s == SEC_REDIS ? (void *)&ld->o->serve : s == SEC_TARGET ? (void *)&ld->o->targets[ld->cur] : (void *)&ld->defaults;
 	if (config_key_set(k, base, l->value, msg, n) < 0)
 		return -1;
 	if (given)

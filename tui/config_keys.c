@@ -17,6 +17,7 @@
 #define TGT_ALL .off = 0, .size = sizeof (struct collector_target)
 #define AWS_F(f) .off = offsetof(struct cloud_config, f), .size = sizeof ((struct cloud_config *)0)->f
 #define AWS_ALL .off = 0, .size = sizeof (struct cloud_config)
+#define RED_F(f) .off = offsetof(struct serve_conf, f), .size = sizeof ((struct serve_conf *)0)->f
 #define SECONDS(lo) .min = lo, .max = 3600, .want = "a number of seconds between " #lo " and 3600"
 #define BOOL_WANT .want = "true or false"
 
@@ -29,6 +30,7 @@ static int parse_password(char *field, size_t size, const char *v, char *msg, si
 static int parse_percent(char *field, size_t size, const char *v, char *msg, size_t n);
 static int parse_profiles(char *field, size_t size, const char *v, char *msg, size_t n);
 static int parse_aliases(char *field, size_t size, const char *v, char *msg, size_t n);
+static int parse_redis_url(char *field, size_t size, const char *v, char *msg, size_t n);
 
 const struct config_key config_keys[] = {
 	{SEC_GLOBAL, "include", KEY_INCLUDE, .want = "a file or a glob"},
@@ -108,6 +110,26 @@ const struct config_key config_keys[] = {
 	/* goes into a conninfo value (quoted) and a mysql:// query (to '&') */
 	{SEC_AWS, "ca_bundle", KEY_TEXT, AWS_F(ca_bundle), .min = 1, .reject = "'\\ &?#",
 	 .want = "a file path without quotes, backslashes, spaces, '&', '?' or '#'"},
+
+	{SEC_REDIS, "url", KEY_FUNC, RED_F(redis.url), .parse = parse_redis_url},
+	{SEC_REDIS, "user", KEY_TEXT, RED_F(redis.user), .min = 1, .reject = " \t",
+	 .want = "an ACL user name (1 to 127 characters, no spaces)"},
+	{SEC_REDIS, "password_file", KEY_TEXT, RED_F(redis.password_file), .min = 1, .want = "a file path"},
+	{SEC_REDIS, "ca_file", KEY_TEXT, RED_F(redis.ca_file), .min = 1, .want = "a file path"},
+	{SEC_REDIS, "iam_cluster", KEY_TEXT, RED_F(redis.iam_cluster), .min = 1,
+	 .chars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-",
+	 .want = "an ElastiCache replication group or serverless cache id"},
+	{SEC_REDIS, "aws_profile", KEY_TEXT, RED_F(redis.aws_profile), .min = 1,
+	 .want = "a profile name of 1 to 127 characters"},
+	{SEC_REDIS, "timeout", KEY_SECONDS, RED_F(redis.timeout_s), SECONDS(0.1)},
+	{SEC_REDIS, "lease", KEY_SECONDS, RED_F(lease_s), SECONDS(1)},
+	{SEC_REDIS, "maxlen", KEY_INT, RED_F(maxlen), .min = 100, .max = 10000000,
+	 .want = "a number of stream entries from 100 to 10000000"},
+	{SEC_REDIS, "viewer_actions", KEY_BOOL, RED_F(viewer_actions), BOOL_WANT},
+	{SEC_REDIS, "action_users", KEY_TEXT, RED_F(action_users), .min = 1,
+	 .chars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.@-, ",
+	 .want = "ACL user names separated by commas"},
+	{SEC_REDIS, "log_file", KEY_TEXT, RED_F(log_file), .min = 1, .want = "a file path"},
 };
 
 const size_t config_nkeys = sizeof config_keys / sizeof config_keys[0];
@@ -127,6 +149,9 @@ void options_init(struct options *o)
 	o->cloud.max_instances = 5000;
 	o->cloud.cost = 1;
 	o->cloud.cost_refresh_s = 3600;
+	o->serve.lease_s = SERVE_LEASE_S_DEFAULT;
+	o->serve.maxlen = SERVE_MAXLEN_DEFAULT;
+	o->serve.state_s = SERVE_STATE_S_DEFAULT;
 }
 
 int config_seconds(const char *s, double *out)
@@ -392,6 +417,16 @@ static int parse_profiles(char *field, size_t size, const char *v, char *msg, si
 }
 
 /* "111111111111=payments, 222222222222=data": twelve digits, then a name without ',' or quotes. */
+static int parse_redis_url(char *field, size_t size, const char *v, char *msg, size_t n)
+{
+	struct err e = {0};
+	if (size != sizeof(struct redis_url) || redis_url_parse(v, (struct redis_url *)(void *)field, &e) < 0) {
+		snprintf(msg, n, "url: %s", e.msg);
+		return -1;
+	}
+	return 0;
+}
+
 static int parse_aliases(char *field, size_t size, const char *v, char *msg, size_t n)
 {
 	size_t o = 0;

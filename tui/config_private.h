@@ -9,7 +9,7 @@
 
 #include "tui.h"
 
-enum config_section { SEC_NONE, SEC_GLOBAL, SEC_DEFAULTS, SEC_TARGET, SEC_AWS, SEC_PRICES, SEC_VCPUS, SEC_GROUP };
+enum config_section { SEC_NONE, SEC_GLOBAL, SEC_DEFAULTS, SEC_TARGET, SEC_AWS, SEC_PRICES, SEC_VCPUS, SEC_GROUP, SEC_REDIS };
 enum config_key_type { KEY_SECONDS, KEY_INT, KEY_BOOL, KEY_CHOICE, KEY_TEXT, KEY_FUNC, KEY_INCLUDE };
 
 struct config_key {

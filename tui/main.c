@@ -3,6 +3,7 @@
 
 #include "../model/xdg.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <locale.h>
 #include <stdio.h>
@@ -47,6 +48,10 @@ static void usage(FILE *f)
 		"      --pane NAME       --once's pane: fleet (default), lag, queries, sessions, cost, timeline\n"
 		"      --target NAME     --once: that target only\n"
 		"      --drill NAME      start drill NAME at once (':drill stop' or quitting writes its report)\n"
+		"      --serve           no screen: collect and publish to the [redis] url for viewers\n"
+		"                        (one active collector per fleet; another waits as a standby)\n"
+		"      --attach URL      show the fleet a --serve publishes at redis[s]://HOST:PORT/FLEET\n"
+		"                        (no database or AWS connection; [redis] gives user, password, CA)\n"
 		"  -h, --help            this help\n"
 		"  -V, --version         print the version\n"
 		"\n"
@@ -138,7 +143,7 @@ static void finish_drill(struct collector *col)
 }
 
 enum { OPT_DRY_RUN = 250, OPT_READ_ONLY = 256, OPT_LIST_KEYS, OPT_KEYMAP, OPT_AWS, OPT_PROFILE, OPT_REGION,
-       OPT_ONCE, OPT_FORMAT, OPT_PANE, OPT_TARGET, OPT_DRILL, OPT_RECORD, OPT_REPLAY };
+       OPT_ONCE, OPT_FORMAT, OPT_PANE, OPT_TARGET, OPT_DRILL, OPT_RECORD, OPT_REPLAY, OPT_SERVE, OPT_ATTACH };
 
 /* --replay FILE: the store is fed from the file; no collector, no connection, actions off. */
 static int run_replay(struct options *o, struct keymap *km, const char *path)
@@ -156,6 +161,37 @@ static int run_replay(struct options *o, struct keymap *km, const char *path)
 	keymap_free(&km);
 	options_release(o);
 	return status;
+}
+
+/* --attach URL: the store is fed from the fleet's Redis stream; no collector, no connection to the fleet. */
+static int run_attach(struct options *o, struct keymap *km, const char *url)
+{
+	struct err e = {0};
+	if (redis_url_parse(url, &o->serve.redis.url, &e) < 0) {
+		keymap_free(&km);
+		return fail_release(o, e.msg);
+	}
+	store = store_new(0);
+	o->attach = store ? attach_open(&o->serve, store, &e) : NULL;
+	if (!o->attach || attach_start(o->attach, &e) < 0) {
+		attach_close(&o->attach);
+		keymap_free(&km);
+		return fail_release(o, e.msg[0] ? e.msg : "out of memory");
+	}
+	int status = ui_run(store, o, km, NULL);
+	attach_close(&o->attach);
+	keymap_free(&km);
+	options_release(o);
+	return status;
+}
+
+/* --serve lost its lease: start again, as a standby, with no descriptor of this run left open. */
+static void restart_as_standby(char **argv)
+{
+	fflush(NULL);
+	close_range(3, ~0U, 0);
+	execv("/proc/self/exe", argv);
+	fprintf(stderr, "dbfleet serve: cannot start again: %s\n", strerror(errno));
 }
 
 /* The fleet's name when the config gives none: the config file's name without its extension. */
@@ -202,17 +238,19 @@ int main(int argc, char **argv)
 		{"pane", required_argument, NULL, OPT_PANE},
 		{"target", required_argument, NULL, OPT_TARGET},
 		{"drill", required_argument, NULL, OPT_DRILL},
+		{"serve", no_argument, NULL, OPT_SERVE},
+		{"attach", required_argument, NULL, OPT_ATTACH},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{0, 0, 0, 0},
 	};
 	struct options o;
 	char err[1024];
-	const char *config = NULL, *keymap = NULL, *drill = NULL, *record = NULL, *replay = NULL;
+	const char *config = NULL, *keymap = NULL, *drill = NULL, *record = NULL, *replay = NULL, *attach = NULL;
 	struct cloud_config cli_regions = {0}, cli_profiles = {0};
 	int aws = 0;
 	double refresh = 0, timeout = 0;
-	int list_keys = 0, read_only = 0, once = 0, c;
+	int list_keys = 0, read_only = 0, once = 0, serve = 0, c;
 	struct once_request oq = {.format = NULL, .pane = NULL, .target = NULL};
 	no_core_dumps();
 	enough_descriptors();
@@ -252,6 +290,8 @@ int main(int argc, char **argv)
 		case OPT_PANE: oq.pane = optarg; break;
 		case OPT_TARGET: oq.target = optarg; break;
 		case OPT_DRILL: drill = optarg; break;
+		case OPT_SERVE: serve = 1; break;
+		case OPT_ATTACH: attach = optarg; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("dbfleet %s\n", DBFLEET_VERSION); return 0;
 		default: usage(stderr); return 2;
@@ -313,8 +353,22 @@ int main(int argc, char **argv)
 	}
 	if (replay && (record || once))
 		return fail_release(&o, record ? "--record and --replay: one or the other" : "--once and --replay: one or the other");
+	if (!!replay + !!attach + serve + once > 1 || ((attach || serve) && (record || drill)))
+		return fail_release(&o, "--serve, --attach, --replay and --once: one at a time; --record and --drill"
+					" go with neither --serve nor --attach");
+	o.serve.redis.iam = o.serve.redis.iam_cluster[0] != '\0';
 	if (replay)
 		return run_replay(&o, km, replay);
+	if (attach) {
+		if (optind < argc)
+			return fail_release(&o, "--attach shows the collector's fleet: give no DSN");
+		return run_attach(&o, km, attach);
+	}
+	if (serve && !o.serve.redis.url.host[0]) {
+		keymap_free(&km);
+		return fail_release(&o, "--serve: give the Redis to publish to as [redis] url in the config file"
+					" (see dbfleet.conf(5))");
+	}
 	if (o.ntargets == 0 && !o.cloud.enabled) {
 		keymap_free(&km);
 		return fail_release(&o, "no targets: give a DSN (dbfleet postgresql://user@host/db), --aws,"
@@ -345,7 +399,8 @@ int main(int argc, char **argv)
 		keymap_free(&km);
 		return fail_release(&o, e.msg);
 	}
-	int status = once ? run_once(store, &o, col, &oq) : ui_run(store, &o, km, col);
+	int status = once ? run_once(store, &o, col, &oq)
+		     : serve ? serve_run(&o.serve, o.serve.redis.url.fleet, store, col) : ui_run(store, &o, km, col);
 	keymap_free(&km);
 	finish_actions(col);
 	finish_drill(col);
@@ -353,6 +408,8 @@ int main(int argc, char **argv)
 	 * running atexit handlers (OpenSSL's among them) under its feet */
 	int left = collector_stop(col, 0.5);
 	record_stop(&rec, 2.0); /* what is queued, and the end record */
+	if (status == SERVE_RESTART)
+		restart_as_standby(argv);
 	if (left > 0) {
 		fflush(NULL);
 		_exit(status);

@@ -152,8 +152,9 @@ static int ask_statement(struct ui *ui, const struct snapshot *snap, const struc
 
 void plan_ask(struct ui *ui)
 {
-	if (!ui->col) { /* --replay: nothing is connected to ask */
-		ui_say(ui, "replay: plans are off (the recording has no connection to explain with)");
+	if (!ui->col) { /* --replay, --attach: nothing is connected to ask */
+		ui_say(ui, ui->o->attach ? "attached: plans are off (a viewer has no connection to explain with)"
+		       : "replay: plans are off (the recording has no connection to explain with)");
 		return;
 	}
 	const struct row *row = pane_selected(ui->panes[ui->cur]);

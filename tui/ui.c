@@ -238,6 +238,37 @@ static void replay_bar(struct ui *ui, char *out, size_t n)
 		 rs.paused ? " (paused)" : "", rs.ended ? " (end)" : "", rs.damage[0] ? " | " : "", rs.damage);
 }
 
+/* --attach: " ATTACHED fleet@host:port | collector host/pid | snapshot 0.4s old |", or
+ * " STALE since 03:12:05Z: ... |" while Redis is unreachable or no collector publishes. */
+static void attach_bar(struct ui *ui, char *out, size_t n)
+{
+	if (!ui->o->attach)
+		return;
+	struct attach_status as;
+	attach_get_status(ui->o->attach, &as);
+	double now = clock_wall(), quiet = 2 * ui->o->serve.lease_s > 10 ? 2 * ui->o->serve.lease_s : 10;
+	char *fleet = text_sanitize(as.fleet, 40), *peer = text_sanitize(as.peer, 80), *col = text_sanitize(as.collector, 80);
+	char when[16] = "--:--:--Z", age[16];
+	double since = !as.connected ? as.stale_since : as.snapshot_at > 0 && now - as.snapshot_at > quiet ? as.snapshot_at : 0;
+	time_t t = (time_t)since;
+	struct tm tm;
+	if (since > 0 && gmtime_r(&t, &tm))
+		strftime(when, sizeof when, "%H:%M:%SZ", &tm);
+	fmt_age(age, sizeof age, as.snapshot_at > 0 ? now - as.snapshot_at : -1);
+	if (!as.connected)
+		snprintf(out, n, " STALE since %s: Redis at %s unreachable, reconnecting |", when, peer ? peer : "");
+	else if (since > 0)
+		snprintf(out, n, " STALE since %s: no collector publishing to %s |", when, fleet ? fleet : "");
+	else if (!as.collector[0])
+		snprintf(out, n, " ATTACHED %s@%s | no collector yet |", fleet ? fleet : "", peer ? peer : "");
+	else
+		snprintf(out, n, " ATTACHED %s@%s | collector %s | snapshot %s old |", fleet ? fleet : "", peer ? peer : "",
+			 col ? col : "", age);
+	free(fleet);
+	free(peer);
+	free(col);
+}
+
 /* " DRILL name 02:13 |" while a drill runs (its name is letters, digits, '.', '_', '-'). */
 static void drill_clock(struct ui *ui, char *out, size_t n)
 {
@@ -297,8 +328,9 @@ static void draw_status(struct ui *ui)
 		snprintf(envs, sizeof envs, " env %.40s |", e ? e : "?");
 		free(e);
 	}
-	char rep[256] = "";
+	char rep[400] = "";
 	replay_bar(ui, rep, sizeof rep);
+	attach_bar(ui, rep, sizeof rep);
 	snprintf(line, sizeof line, "%s%s%s %d up  %d stalled  %d down | samples %s..%s old |%s%s%s :cmd ?:help q:quit",
 		 rep, drill, envs, up, stalled, down, a, b, cloud, ui->o->read_only ? " READ-ONLY |" : "",
 		 ui->o->dry_run ? " DRY RUN |" : "");
@@ -600,7 +632,8 @@ int ui_run(struct store *st, const struct options *o, const struct keymap *km,
 						 &pane_sessions_ops, &pane_cost_ops, &pane_actions_ops,
 						 &pane_events_ops, &pane_timeline_ops, &pane_triage_ops};
 	ui.ctx.store = st;
-	ui.ctx.now_is_wall = o->replay != NULL;
+	ui.ctx.now_is_wall = o->replay || o->attach;
+	ui.ctx.replaying = o->replay != NULL;
 	ui.ctx.fleet = o->fleet;
 	for (int i = 0; i < UI_NPANES; i++)
 		if (!(ui.panes[i] = pane_new(ops[i]))) {
@@ -623,8 +656,17 @@ int ui_run(struct store *st, const struct options *o, const struct keymap *km,
 	}
 	int status = 0, dirty = 1;
 	double next_frame = 0;
-	unsigned long replay_said = 0;
+	unsigned long replay_said = 0, attach_said = 0;
 	while (!ui.quit) {
+		if (o->attach) { /* a reconnect, a collector taking over, on the status line */
+			struct attach_status as;
+			attach_get_status(o->attach, &as);
+			if (as.seq != attach_said) {
+				attach_said = as.seq;
+				ui_say(&ui, "%s", as.message);
+				dirty = 1;
+			}
+		}
 		if (o->replay) { /* what the replay found (damage, a jump) on the status line */
 			struct replay_status rs;
 			replay_get_status(o->replay, &rs);

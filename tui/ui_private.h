@@ -73,10 +73,11 @@ void cmdline_open(struct ui *ui, const char *text);
 /* It takes every key while open: Enter runs, Esc cancels, Tab completes; returns 1. */
 int cmdline_key(struct ui *ui, int ch);
 
-/* The UI's clock for ages: monotonic live, the recording's time in a replay. */
+/* The UI's clock for ages: monotonic live, the recording's time in a replay, the wall clock
+ * attached (snapshots carry the collector's wall-clock times). */
 static inline double ui_now(const struct ui *ui)
 {
-	return ui->o && ui->o->replay ? replay_now(ui->o->replay) : clock_mono();
+	return ui->o && ui->o->replay ? replay_now(ui->o->replay) : ui->o && ui->o->attach ? clock_wall() : clock_mono();
 }
 /* ---- plan.c: the plan overlay (explain) ---- */
 /* The key: ask for the plan of the selected session (4) or statement (3), and open the overlay. */

@@ -396,7 +396,7 @@ static void man_page_documents_every_key(void)
 	man[fread(man, 1, sizeof man - 1, f)] = '\0';
 	fclose(f);
 	static const char *const heading[] = {[SEC_GLOBAL] = ".SS [dbfleet]", [SEC_TARGET] = ".SS [target",
-					      [SEC_AWS] = ".SS [aws]"};
+					      [SEC_AWS] = ".SS [aws]", [SEC_REDIS] = ".SS [redis]"};
 	for (size_t i = 0; i < config_nkeys; i++) {
 		const struct config_key *k = &config_keys[i];
 		if (!strcmp(k->name, "password") || !strcmp(k->name, "region"))
