@@ -55,6 +55,8 @@ struct attach {
 	char token[REDIS_HOST_MAX + 64];
 	char viewer[160];
 	int history_done;
+	double interest_at;        /* when to tell the collector what this viewer shows next */
+	int interest_refused;      /* Redis refused it (a read-only user): said once */
 };
 
 static void say(struct attach *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -340,6 +342,19 @@ static void disconnected(struct attach *a, const struct err *e, double backoff)
 	say(a, "Redis at %s: %s; trying again in %.1f s", a->status.peer, e->msg, backoff);
 }
 
+/* What this viewer's panes watch, to the collector (interest.c); a refusal changes nothing else. */
+static void publish_interest(struct attach *a)
+{
+	struct err e = {0};
+	a->interest_at = clock_mono() + SERVE_INTEREST_EVERY_S;
+	if (interest_publish(a->r, a->c.redis.url.fleet, a->viewer, a->st, &e) == 0)
+		a->interest_refused = 0;
+	else if (e.code != ERR_REFUSED)
+		redis_free(&a->r); /* the connection failed: the loop makes it again */
+	else if (!a->interest_refused++)
+		say(a, "%s: the collector reads details only for what other viewers show", e.msg);
+}
+
 static void *attach_main(void *arg)
 {
 	struct attach *a = arg;
@@ -365,6 +380,8 @@ static void *attach_main(void *arg)
 			disconnected(a, &e, backoff);
 		else if (!a->token[0] && load_state(a, &e) < 0) /* no collector yet: look for its state */
 			disconnected(a, &e, backoff);
+		if (a->r && clock_mono() >= a->interest_at)
+			publish_interest(a);
 	}
 	unref(a);
 	return NULL;

@@ -21,7 +21,7 @@
  *   viewer ids are bounded (interest.h), at most INTEREST_VIEWERS sets are kept (the oldest
  *   goes first), unknown names and instances change nothing.
  * - Errors: the connection is dropped and made again after a back-off (0.5 s doubling to
- *   10 s); each new message goes to stderr (--serve's log) once.
+ *   10 s); each new message goes to --serve's log (serve_log) once.
  * - Locks: 'mu' guards 'stop', 'done' and every use of the store, so once interest_stop has
  *   set 'stop' the thread never touches the store again, even if a Redis call kept it past
  *   the wait. The owner and the thread each hold a reference; the last frees.
@@ -199,21 +199,23 @@ size_t interest_format(struct store *st, char *out, size_t n)
 
 int interest_publish(struct redis *r, const char *fleet, const char *viewer, struct store *st, struct err *e)
 {
-	if (!name_ok(viewer, strlen(viewer), INTEREST_VIEWER_MAX))
-		return err_set(e, ERR_CONFIG, "interest: a bad viewer id");
-	char key[REDIS_FLEET_MAX + 32], *w = malloc(INTEREST_TEXT_MAX);
+	char id[INTEREST_VIEWER_MAX], key[REDIS_FLEET_MAX + 32], *w;
+	snprintf(id, sizeof id, "%s", viewer); /* a longer id is cut: the collector would refuse it */
+	if (!name_ok(id, strlen(id), sizeof id))
+		return err_set(e, ERR_REFUSED, "interest: a bad viewer id");
+	w = malloc(INTEREST_TEXT_MAX);
 	if (!w)
 		return err_set(e, ERR_FAIL, "out of memory");
 	serve_key(key, sizeof key, fleet, "interest");
 	interest_format(st, w, INTEREST_TEXT_MAX);
-	const char *argv[] = {"XADD", key, "MAXLEN", "~", INTEREST_MAXLEN, "*", "v", viewer, "w", w};
+	const char *argv[] = {"XADD", key, "MAXLEN", "~", INTEREST_MAXLEN, "*", "v", id, "w", w};
 	redisReply *rep = redis_command(r, 10, argv, NULL, e);
 	free(w);
 	if (!rep)
 		return -1;
 	int rc = 0;
 	if (rep->type == REDIS_REPLY_ERROR)
-		rc = err_set(e, ERR_FAIL, "interest on '%s': %.*s", redis_peer(r), (int)(rep->len > 160 ? 160 : rep->len),
+		rc = err_set(e, ERR_REFUSED, "interest on '%s': %.*s", redis_peer(r), (int)(rep->len > 160 ? 160 : rep->len),
 			     rep->str);
 	freeReplyObject(rep);
 	return rc;
@@ -241,7 +243,7 @@ static void note(struct interest *in, const char *msg)
 	if (!strcmp(in->note, msg))
 		return;
 	snprintf(in->note, sizeof in->note, "%s", msg);
-	fprintf(stderr, "dbfleet serve: interest: %s\n", msg);
+	serve_log("viewers' interest: %s", msg);
 }
 
 /* The viewer slot for 'id': its own, else a free or expired one, else the oldest. */
@@ -524,7 +526,7 @@ static void *interest_main(void *arg)
 			continue;
 		}
 		if (in->note[0]) {
-			fprintf(stderr, "dbfleet serve: interest: reading viewers' interest on '%s' again\n", redis_peer(in->r));
+			serve_log("viewers' interest: reading it on %s again", redis_peer(in->r));
 			in->note[0] = '\0';
 		}
 		backoff = BACKOFF_MIN_S;

@@ -241,12 +241,16 @@ int serve_run(const struct serve_conf *c, const char *fleet, struct store *st, s
 		redis_free(&pb.r);
 		return 2;
 	}
+	struct interest *in = interest_start(c, fleet, st, &e); /* what viewers show is read in detail */
+	if (!in)
+		serve_log("%s; viewers' panes get no detail", e.msg);
 	struct record_sink sink = {.publish = pub_publish, .arg = &pb, .gather_s = GATHER_S,
 				   .state_s = c->state_s > 0 ? c->state_s : SERVE_STATE_S_DEFAULT,
 				   .idle_s = c->lease_s / 3};
 	struct recorder *rec = record_start_sink(st, &sink, &e);
 	if (!rec) {
 		serve_log("%s", e.msg);
+		interest_stop(&in);
 		release(c, &pb.lease);
 		redis_free(&pb.r);
 		return 2;
@@ -266,6 +270,7 @@ int serve_run(const struct serve_conf *c, const char *fleet, struct store *st, s
 	}
 	int lost = atomic_load(&pb.lost);
 	record_stop(&rec, 3 * (c->redis.timeout_s > 0 ? c->redis.timeout_s : 5) + 1);
+	interest_stop(&in);
 	if (lost) {
 		serve_log("stopped publishing; starting again as a standby");
 		return SERVE_RESTART;

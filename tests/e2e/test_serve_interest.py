@@ -184,7 +184,7 @@ def test_interest_survives_redis_restart():
             except Failure:
                 if time.time() > deadline:
                     raise
-        expect(any("interest:" in line for line in c.lines), "the lost connection is in the log", "\n".join(c.lines))
+        expect(any("viewers' interest:" in line for line in c.lines), "the lost connection is in the log", "\n".join(c.lines))
     finally:
         if lb.proc is None:
             lb.start()
