@@ -4,15 +4,19 @@ collector's interest thread watches the union in its own store while it is renew
 
 The first tests drive interest.c through tests/drivers/redis_interest (a collector's store and a
 viewer's store of its own) on tests/e2e/redislab.py's TLS redis-server with the ACL users of
-dbfleet.conf(5): no lab databases needed."""
+dbfleet.conf(5): no lab databases needed. The last runs dbfleet --serve on the lab's PostgreSQL
+primary and an --attach viewer in tmux (test_serve.py's helpers)."""
 import os
-import signal
+import re
 import subprocess
 import threading
 import time
 
-from harness import BINARY, Failure, Skip
+import redislab
+from harness import BINARY, Failure, Skip, dsn, psql, psql_bg
+from harness import lab as db_lab
 from test_redis import SAN_ENV, clean, expect, lab
+from test_serve import Serve, attach, serve_config
 
 DRIVER = os.path.join(os.path.dirname(BINARY), "tests", "drivers", "redis_interest")
 INTEREST_S = 10.0  # SERVE_INTEREST_S
@@ -189,3 +193,54 @@ def test_interest_survives_redis_restart():
         if lb.proc is None:
             lb.start()
         c.close()
+
+
+# ---- --serve and --attach on the lab ----
+
+def sessions_reads():
+    """How many times the lab's primary ran dbfleet's sessions query (pg_stat_statements)."""
+    return int(psql("SELECT coalesce(sum(calls), 0) FROM pg_stat_statements"
+                    " WHERE query LIKE '%FROM pg_locks WHERE granted GROUP BY pid%'"
+                    " AND query NOT LIKE '%pg_stat_statements%'"))
+
+
+def test_viewer_sessions_pane_makes_the_collector_read_sessions_until_it_leaves():
+    """No viewer shows sessions: the collector does not read them. A viewer opens the sessions
+    pane: the collector reads them (it is the only one connected) and the viewer shows a session
+    with its application_name. The viewer goes back to the fleet pane: the collector stops
+    reading them within SERVE_INTEREST_S."""
+    rl = redislab.start("lab")
+    srv = Serve(serve_config(rl, [("primary", dsn(db_lab()["PG_PRIMARY_PORT"]))]))
+    app = "vi%d" % (os.getpid() % 100000)  # within the sessions pane's APP column
+    bg = psql_bg("SELECT pg_sleep(60)", app)
+    v = None
+    try:
+        srv.wait_log(r"active: the lease")
+        v = attach(rl)
+        v.wait_for(r"^primary\s+postgres\s+primary\s+ok", timeout=10)
+        before = sessions_reads()
+        time.sleep(2.5)
+        assert sessions_reads() == before, "the collector read sessions that no viewer shows"
+        v.keys("4")
+        v.wait_for(re.escape(app), timeout=8)
+        assert sessions_reads() > before, "the viewer shows sessions the collector did not read"
+        v.keys("1")
+        left = time.time()
+        last, last_at = sessions_reads(), left
+        while time.time() - last_at < 3.0:  # until no read for three refreshes
+            time.sleep(0.25)
+            n = sessions_reads()
+            if n != last:
+                last, last_at = n, time.time()
+            assert time.time() - left < INTEREST_S + 5, "the collector still reads sessions %.0fs after the " \
+                "viewer left the pane" % (time.time() - left)
+        took = last_at - left
+        assert took < INTEREST_S, "the collector read sessions for %.1fs after the viewer left" % took
+    finally:
+        bg.kill()
+        bg.wait()
+        psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '%s'" % app)
+        if v:
+            v.close()
+        srv.stop()
+        rl.close()
