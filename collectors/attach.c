@@ -45,7 +45,7 @@ struct attach {
 	atomic_int refs;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	int stop;                  /* guarded by mu */
+	int stop, done;            /* guarded by mu */
 	struct attach_status status; /* guarded by mu */
 	/* the thread's own */
 	struct redis *r;
@@ -192,13 +192,13 @@ static void collector_of(const char *token, char *out, size_t n)
 /* A new collector's entries from now on: forget the other's bases. */
 static void switch_collector(struct attach *a, const char *token, size_t len)
 {
-	char was[sizeof a->token], now[sizeof a->token];
-	snprintf(now, sizeof now, "%.*s", (int)(len < sizeof now ? len : sizeof now - 1), token);
-	if (!strcmp(now, a->token))
+	char was[sizeof a->token], tok[sizeof a->token], now[sizeof a->token];
+	snprintf(tok, sizeof tok, "%.*s", (int)(len < sizeof tok ? len : sizeof tok - 1), token);
+	if (!strcmp(tok, a->token))
 		return;
 	collector_of(a->token, was, sizeof was);
-	snprintf(a->token, sizeof a->token, "%s", now);
-	collector_of(now, now, sizeof now);
+	snprintf(a->token, sizeof a->token, "%s", tok);
+	collector_of(tok, now, sizeof now);
 	feed_forget(&a->feed, 1);
 	pthread_mutex_lock(&a->mu);
 	snprintf(a->status.collector, sizeof a->status.collector, "%s", now);
@@ -207,14 +207,14 @@ static void switch_collector(struct attach *a, const char *token, size_t len)
 		say(a, "collector %s took over from %s", now, was);
 }
 
-/* The stream's entries before 'id', newest first, into the store oldest first: the timeline
- * and the actions' outcomes (the snapshots are the state's). */
+/* The stream's entries up to the state's ('before'), newest first, into the store oldest
+ * first: the timeline and the actions' outcomes (the snapshots are the state's). */
 static int history(struct attach *a, const char *before, struct err *e)
 {
 	redisReply *pages[HISTORY_MAX / 100 + 1];
 	size_t np = 0, total = 0;
 	char from[72];
-	snprintf(from, sizeof from, "(%s", before);
+	snprintf(from, sizeof from, "%s", before); /* its own entry too: the state has no events */
 	int rc = 0;
 	while (np < sizeof pages / sizeof pages[0] && total < HISTORY_MAX) {
 		const char *argv[] = {"XREVRANGE", a->key_stream, from, "-", "COUNT", HISTORY_PAGE};
@@ -331,15 +331,18 @@ static int read_stream(struct attach *a, struct err *e)
 	return 0;
 }
 
-static void disconnected(struct attach *a, const struct err *e, double backoff)
+/* Lost (or could not make) the connection: the status bar says STALE; a word when it changes. */
+static void disconnected(struct attach *a, const struct err *e)
 {
 	redis_free(&a->r);
 	pthread_mutex_lock(&a->mu);
+	int was = a->status.connected || !a->status.seq;
 	a->status.connected = 0;
 	if (!a->status.stale_since)
 		a->status.stale_since = clock_wall();
 	pthread_mutex_unlock(&a->mu);
-	say(a, "Redis at %s: %s; trying again in %.1f s", a->status.peer, e->msg, backoff);
+	if (was)
+		say(a, "Redis at %s: %s; reconnecting", a->status.peer, e->msg);
 }
 
 /* What this viewer's panes watch, to the collector (interest.c); a refusal changes nothing else. */
@@ -359,30 +362,37 @@ static void *attach_main(void *arg)
 {
 	struct attach *a = arg;
 	double backoff = BACKOFF_FIRST_S;
+	int before = 0; /* connected once already */
 	while (!stopping(a)) {
 		struct err e = {0};
 		if (!a->r) {
 			a->r = redis_connect(&a->c.redis, &e);
 			if (!a->r || load_state(a, &e) < 0) {
-				disconnected(a, &e, backoff);
+				disconnected(a, &e);
 				if (nap(a, backoff))
 					break;
 				backoff = backoff * 2 < BACKOFF_MAX_S ? backoff * 2 : BACKOFF_MAX_S;
 				continue;
 			}
-			backoff = BACKOFF_FIRST_S;
 			pthread_mutex_lock(&a->mu);
 			a->status.connected = 1;
 			pthread_mutex_unlock(&a->mu);
-			say(a, "attached to fleet %s at %s", a->status.fleet, redis_peer(a->r));
+			if (before++) /* the first connection needs no word */
+				say(a, "reconnected to %s", redis_peer(a->r));
+			backoff = BACKOFF_FIRST_S;
 		}
 		if (read_stream(a, &e) < 0)
-			disconnected(a, &e, backoff);
+			disconnected(a, &e);
 		else if (!a->token[0] && load_state(a, &e) < 0) /* no collector yet: look for its state */
-			disconnected(a, &e, backoff);
+			disconnected(a, &e);
 		if (a->r && clock_mono() >= a->interest_at)
 			publish_interest(a);
 	}
+	redis_free(&a->r); /* now, not at the last unref: the owner waits for this (attach_close) */
+	pthread_mutex_lock(&a->mu);
+	a->done = 1;
+	pthread_cond_broadcast(&a->cv);
+	pthread_mutex_unlock(&a->mu);
 	unref(a);
 	return NULL;
 }
@@ -405,9 +415,15 @@ void attach_close(struct attach **ap)
 	if (!a)
 		return;
 	*ap = NULL;
+	/* wait (a little) for the thread to leave: a command in flight ends within its block */
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 2;
 	pthread_mutex_lock(&a->mu);
 	a->stop = 1;
 	pthread_cond_broadcast(&a->cv);
+	while (!a->done && pthread_cond_timedwait(&a->cv, &a->mu, &until) == 0)
+		;
 	pthread_mutex_unlock(&a->mu);
 	unref(a);
 }

@@ -341,7 +341,7 @@ int main(int argc, char **argv)
 	struct keymap *km = keymap_new();
 	if (!km)
 		return fail_release(&o, "out of memory");
-	if (!once && keys_load(km, o.keymap, err, sizeof err) < 0) { /* --once reads no keys */
+	if (!once && !serve && keys_load(km, o.keymap, err, sizeof err) < 0) { /* --once and --serve read no keys */
 		keymap_free(&km);
 		return fail_release(&o, err);
 	}
