@@ -355,7 +355,7 @@ static void publish_interest(struct attach *a)
 	else if (e.code != ERR_REFUSED)
 		redis_free(&a->r); /* the connection failed: the loop makes it again */
 	else if (!a->interest_refused++)
-		say(a, "%s: the collector reads details only for what other viewers show", e.msg);
+		say(a, "the collector reads details only for what other viewers show: %s", e.msg);
 }
 
 static void *attach_main(void *arg)

@@ -244,3 +244,24 @@ def test_viewer_sessions_pane_makes_the_collector_read_sessions_until_it_leaves(
             v.close()
         srv.stop()
         rl.close()
+
+
+def test_reader_viewer_is_refused_interest_and_still_shows_the_fleet():
+    """A 'reader' ACL user may not write the interest stream: its viewer says so once (Redis's
+    NOPERM) and goes on showing the fleet from the collector."""
+    rl = redislab.start("lab")
+    srv = Serve(serve_config(rl, [("primary", dsn(db_lab()["PG_PRIMARY_PORT"]))]))
+    v = None
+    try:
+        srv.wait_log(r"active: the lease")
+        v = attach(rl, user="reader")
+        v.wait_for(r"^primary\s+postgres\s+primary\s+ok", timeout=10)
+        v.keys("4")
+        v.wait_for(r"details only for what other viewers show: interest on '[^']+': NOPERM", timeout=6)
+        v.keys("1")
+        v.wait_for(r"^primary\s+postgres\s+primary\s+ok", timeout=5)
+    finally:
+        if v:
+            v.close()
+        srv.stop()
+        rl.close()
