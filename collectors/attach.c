@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "feed.h"
+#include "interest.h"
 
 #define HISTORY_MAX 2000        /* stream entries read back for the timeline at start */
 #define HISTORY_PAGE "100"
@@ -55,7 +56,7 @@ struct attach {
 	char token[REDIS_HOST_MAX + 64];
 	char viewer[160];
 	int history_done;
-	double interest_at;        /* when to tell the collector what this viewer shows next */
+	struct interest_pub interest; /* when to tell the collector what this viewer shows next */
 	int interest_refused;      /* Redis refused it (a read-only user): said once */
 };
 
@@ -349,7 +350,6 @@ static void disconnected(struct attach *a, const struct err *e)
 static void publish_interest(struct attach *a)
 {
 	struct err e = {0};
-	a->interest_at = clock_mono() + SERVE_INTEREST_EVERY_S;
 	if (interest_publish(a->r, a->c.redis.url.fleet, a->viewer, a->st, &e) == 0)
 		a->interest_refused = 0;
 	else if (e.code != ERR_REFUSED)
@@ -385,7 +385,7 @@ static void *attach_main(void *arg)
 			disconnected(a, &e);
 		else if (!a->token[0] && load_state(a, &e) < 0) /* no collector yet: look for its state */
 			disconnected(a, &e);
-		if (a->r && clock_mono() >= a->interest_at)
+		if (a->r && interest_due(&a->interest, a->st))
 			publish_interest(a);
 	}
 	redis_free(&a->r); /* now, not at the last unref: the owner waits for this (attach_close) */

@@ -5,7 +5,9 @@
  * - A viewer's store is watched by its own panes (store_watch, store_watch_triage,
  *   store_pi_watch), but nothing there reads a database. Its attach thread calls
  *   interest_publish every SERVE_INTEREST_EVERY_S: one XADD to dbfleet:{F}:interest
- *   (MAXLEN ~ 1000) with {v: viewer id, w: lines (interest.h)}, an empty w too ("nothing now").
+ *   (MAXLEN ~ 1000) with {v: viewer id, w: lines (interest.h)}, an empty w too ("nothing now"),
+ *   and at once when what it shows changes (interest_due), so a pane opened or left is heard
+ *   within one XREAD block of the attach thread.
  * - The collector's interest thread (one, detached) has its own connection. It reads the
  *   stream with XREAD BLOCK (at most 1 s, and under the command deadline) from "$" after each
  *   connect, so an entry it cannot take (larger than the reply cap) is passed over at the next
@@ -196,6 +198,21 @@ size_t interest_format(struct store *st, char *out, size_t n)
 }
 
 /* ---- the viewer's side ---- */
+
+int interest_due(struct interest_pub *p, struct store *st)
+{
+	char text[INTEREST_TEXT_MAX];
+	interest_format(st, text, sizeof text);
+	unsigned long sum = 2166136261u; /* FNV-1a */
+	for (const char *c = text; *c; c++)
+		sum = (sum ^ (unsigned char)*c) * 16777619u;
+	double now = clock_mono();
+	if (now < p->due && sum == p->sum)
+		return 0;
+	p->sum = sum;
+	p->due = now + SERVE_INTEREST_EVERY_S;
+	return 1;
+}
 
 int interest_publish(struct redis *r, const char *fleet, const char *viewer, struct store *st, struct err *e)
 {

@@ -48,4 +48,15 @@ void interest_parse(const char *text, size_t len, struct interest_set *out);
  * out. Any thread. */
 size_t interest_format(struct store *st, char *out, size_t n);
 
+/* The viewer's side of the renewal: a change of what it shows goes out at once, the same set
+ * again every SERVE_INTEREST_EVERY_S. */
+struct interest_pub {
+	double due;                /* monotonic: the next renewal */
+	unsigned long sum;         /* of the lines last said due */
+};
+
+/* 1 when the viewer should publish now (interest_publish): the renewal is due, or what 'st' is
+ * watched for changed since the last 1; then the next renewal is set. Any thread. */
+int interest_due(struct interest_pub *p, struct store *st);
+
 #endif

@@ -83,11 +83,29 @@ static void format_what_the_store_watches(void)
 	store_free(&s);
 }
 
+static void due_on_change_and_on_renewal(void)
+{
+	struct store *s = store_new(2);
+	store_describe(s, 0, "a", "postgres", "h:1", 1, 1);
+	store_describe(s, 1, "b", "postgres", "h:2", 1, 1);
+	struct interest_pub p = {0};
+	CHECK(interest_due(&p, s) == 1); /* the first word, even of nothing */
+	CHECK(interest_due(&p, s) == 0);
+	store_watch(s, 1, 30); /* a pane opened: said at once */
+	CHECK(interest_due(&p, s) == 1 && interest_due(&p, s) == 0);
+	store_watch(s, 1, 0); /* and left */
+	CHECK(interest_due(&p, s) == 1 && interest_due(&p, s) == 0);
+	p.due = 0; /* the renewal's time came: the same set again */
+	CHECK(interest_due(&p, s) == 1 && interest_due(&p, s) == 0);
+	store_free(&s);
+}
+
 int main(void)
 {
 	RUN(parse_the_three_kinds);
 	RUN(parse_skips_what_is_not_a_line);
 	RUN(parse_caps_lines_and_bytes);
 	RUN(format_what_the_store_watches);
+	RUN(due_on_change_and_on_renewal);
 	return check_total_failed;
 }
