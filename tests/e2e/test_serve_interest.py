@@ -208,7 +208,7 @@ def test_viewer_sessions_pane_makes_the_collector_read_sessions_until_it_leaves(
     """No viewer shows sessions: the collector does not read them. A viewer opens the sessions
     pane: the collector reads them (it is the only one connected) and the viewer shows a session
     with its application_name. The viewer goes back to the fleet pane: the collector stops
-    reading them within SERVE_INTEREST_S."""
+    reading them once the viewer's own watch ends. The triage pane's reads come the same way."""
     rl = redislab.start("lab")
     srv = Serve(serve_config(rl, [("primary", dsn(db_lab()["PG_PRIMARY_PORT"]))]))
     app = "vi%d" % (os.getpid() % 100000)  # within the sessions pane's APP column
@@ -241,6 +241,9 @@ def test_viewer_sessions_pane_makes_the_collector_read_sessions_until_it_leaves(
         took = last_at - left
         # the viewer's own watch lasts 3 refreshes (3 s), then it says so at once
         assert took < 6, "the collector read sessions for %.1fs after the viewer left" % took
+        # the triage pane has a watch of its own: the collector reads slots, vacuum and the lock queue
+        v.keys("9")
+        v.wait_for(r"no session waits on a lock", timeout=6)
     finally:
         bg.kill()
         bg.wait()
