@@ -100,7 +100,7 @@ static int pub_publish(void *arg, const uint8_t *p, size_t n, const uint8_t *sta
 		if (!pb->r) {
 			if (!pb->said_down++)
 				serve_log("cannot reach Redis again: %s; publishing stops until it answers", e.msg);
-			pb->backoff = pb->backoff < BACKOFF_MAX_S ? pb->backoff * 2 : BACKOFF_MAX_S;
+			pb->backoff = pb->backoff * 2 < BACKOFF_MAX_S ? pb->backoff * 2 : BACKOFF_MAX_S;
 			pb->next_try = now + pb->backoff;
 			return -1;
 		}
