@@ -110,7 +110,7 @@ struct attach *attach_open(const struct serve_conf *c, struct store *st, struct 
 	getpwuid_r(getuid(), &pw, buf, sizeof buf, &pr);
 	gethostname(host, sizeof host - 1);
 	snprintf(a->viewer, sizeof a->viewer, "%s@%s/%ld", pr ? pr->pw_name : "?", host, (long)getpid());
-	feed_init(&a->feed, st, "the collector's", feed_said, a);
+	feed_init(&a->feed, st, "collector's", feed_said, a);
 	store_set_unobserved(st); /* its timeline is the collector's */
 	return a;
 }
