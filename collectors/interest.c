@@ -17,7 +17,7 @@
  * - Every second, and at once after a new set, it watches in the collector's store the union
  *   of the sets renewed within SERVE_INTEREST_S, each until its own expiry (so a stuck Redis
  *   call does not end a watch early), and unwatches (a watch of 0 s) what left the union since
- *   the previous pass: a viewer that leaves a pane stops the reads within one renewal.
+ *   the previous pass: a viewer that leaves a pane stops the reads as soon as it says so.
  *   Headless --serve has no panes of its own, so these are the store's only watches.
  * - The text is hostile: any ACL user allowed to write the stream writes it. Lines, names and
  *   viewer ids are bounded (interest.h), at most INTEREST_VIEWERS sets are kept (the oldest
