@@ -22,6 +22,7 @@
  */
 #include "attach.h"
 
+#include <openssl/crypto.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -389,6 +390,7 @@ static void *attach_main(void *arg)
 			publish_interest(a);
 	}
 	redis_free(&a->r); /* now, not at the last unref: the owner waits for this (attach_close) */
+	OPENSSL_thread_stop(); /* this thread's OpenSSL error queue, which LeakSanitizer would see at exit */
 	pthread_mutex_lock(&a->mu);
 	a->done = 1;
 	pthread_cond_broadcast(&a->cv);

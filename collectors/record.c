@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <openssl/crypto.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -492,6 +493,8 @@ static void *record_main(void *arg)
 	}
 	if (r->fd >= 0)
 		close(r->fd);
+	if (r->sink.publish)
+		OPENSSL_thread_stop(); /* the sink's TLS: this thread's OpenSSL error queue */
 	pthread_mutex_lock(&r->mu);
 	r->done = 1;
 	pthread_cond_broadcast(&r->cv);
