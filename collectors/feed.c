@@ -182,6 +182,17 @@ void feed_frame(struct feed *f, const struct codec_frame *fr, double at)
 			store_timeline_add(f->st, &v.ev); /* as recorded, times and all */
 		break;
 	}
+	case REC_PI: {
+		struct pi_snapshot *ps = pi_snapshot_new();
+		static _Thread_local struct rec_pi v; /* 45 KiB, off the stack */
+		if (ps && codec_get_pi(fr->payload, fr->len, &v, &e) == 0) {
+			ps->pi = v.pi;
+			store_pi_publish(f->st, ps); /* kept while a pane here shows the instance */
+		} else {
+			pi_snapshot_release(&ps);
+		}
+		break;
+	}
 	case REC_END: {
 		struct rec_end x;
 		if (codec_get_end(fr->payload, fr->len, &x, &e) == 0 && x.dropped)

@@ -402,8 +402,10 @@ static void apply(struct interest *in, double now)
 		if (tu[t] > 0 || in->triage_until[t] > now)
 			store_watch_triage(in->st, t, tu[t] > now ? tu[t] - now : 0);
 	}
-	memcpy(in->watch_until, wu, n * sizeof *wu);
-	memcpy(in->triage_until, tu, n * sizeof *tu);
+	if (n) { /* a fleet of AWS instances only has no targets (and no arrays) */
+		memcpy(in->watch_until, wu, n * sizeof *wu);
+		memcpy(in->triage_until, tu, n * sizeof *tu);
+	}
 	struct pi_until pu[PI_UNION] = {{{0}, 0}};
 	size_t npu = pi_union(in, now, pu);
 	for (size_t i = 0; i < in->npi; i++) {

@@ -588,6 +588,8 @@ void store_pi_publish(struct store *s, struct pi_snapshot *p)
 	if (i >= 0) {
 		old = s->pi[i].snap;
 		s->pi[i].snap = p;
+		if (s->tap.pi)
+			s->tap.pi(s->tap.arg, p);
 	}
 	pthread_mutex_unlock(&s->mu);
 	pi_snapshot_release(&old);

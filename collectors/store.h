@@ -215,6 +215,7 @@ struct store_tap {
 	void (*action)(void *arg, const struct action_status *a);
 	void (*cloud)(void *arg, struct cloud_snapshot *c);
 	void (*event)(void *arg, const struct tl_event *ev); /* a timeline entry: off the lock, after it is added */
+	void (*pi)(void *arg, struct pi_snapshot *p); /* Performance Insights figures that were kept; may take a reference */
 	void *arg;
 };
 /* Set (NULL: remove) the tap; any thread (once it returns, the old tap is no longer called). */

@@ -16,7 +16,7 @@ import redislab
 from harness import BINARY, Failure, Skip, dsn, psql, psql_bg
 from harness import lab as db_lab
 from test_redis import SAN_ENV, clean, expect, lab
-from test_serve import Serve, attach, serve_config
+from test_serve import Serve, attach, close_all, serve_config
 
 DRIVER = os.path.join(os.path.dirname(BINARY), "tests", "drivers", "redis_interest")
 INTEREST_S = 10.0  # SERVE_INTEREST_S
@@ -248,10 +248,7 @@ def test_viewer_sessions_pane_makes_the_collector_read_sessions_until_it_leaves(
         bg.kill()
         bg.wait()
         psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '%s'" % app)
-        if v:
-            v.close()
-        srv.stop()
-        rl.close()
+        close_all([v], [srv], rl)
 
 
 def test_reader_viewer_is_refused_interest_and_still_shows_the_fleet():
@@ -269,7 +266,4 @@ def test_reader_viewer_is_refused_interest_and_still_shows_the_fleet():
         v.keys("1")
         v.wait_for(r"^primary\s+postgres\s+primary\s+ok", timeout=5)
     finally:
-        if v:
-            v.close()
-        srv.stop()
-        rl.close()
+        close_all([v], [srv], rl)
