@@ -250,15 +250,12 @@ static int history(struct attach *a, const char *before, struct err *e)
 }
 
 /* The state hash: where to start (or start again). 0, or -1 with 'e' (the connection failed). */
-static int load_state(struct attach *a, struct err *e)
+/* The state hash's reply (HGETALL: [field, value, ...]): start (again) from it when it is newer
+ * than the last entry read or another collector's. 0, or -1 with 'e' (reading the history failed). */
+static int apply_state(struct attach *a, const redisReply *rep, struct err *e)
 {
-	const char *argv[] = {"HGETALL", a->key_state};
-	redisReply *rep = redis_command(a->r, 2, argv, NULL, e);
-	if (!rep)
-		return -1;
 	const redisReply *id = field(rep, "id"), *c = field(rep, "c"), *d = field(rep, "d"), *act = field(rep, "actions");
 	if (!id || !c || !d || id->len >= 64) {
-		freeReplyObject(rep);
 		if (!a->last_id[0])
 			say(a, "no collector has published fleet %s yet: waiting for one", a->c.redis.url.fleet);
 		return 0;
@@ -269,16 +266,12 @@ static int load_state(struct attach *a, struct err *e)
 	char sid[64];
 	snprintf(sid, sizeof sid, "%.*s", (int)id->len, id->str);
 	int other = c->len != strlen(a->token) || memcmp(c->str, a->token, c->len);
-	if (a->last_id[0] && !other && id_cmp(sid, a->last_id) <= 0) {
-		freeReplyObject(rep);
+	if (a->last_id[0] && !other && id_cmp(sid, a->last_id) <= 0)
 		return 0; /* the same collector, nothing missed: resume after the last entry read */
-	}
 	if (!a->history_done) {
 		a->history_done = 1;
-		if (history(a, sid, e) < 0) {
-			freeReplyObject(rep);
+		if (history(a, sid, e) < 0)
 			return -1;
-		}
 	}
 	switch_collector(a, c->str, c->len);
 	feed_forget(&a->feed, 0);
@@ -289,26 +282,24 @@ static int load_state(struct attach *a, struct err *e)
 	pthread_mutex_lock(&a->mu);
 	a->status.snapshot_at = (double)ms / 1000;
 	pthread_mutex_unlock(&a->mu);
-	freeReplyObject(rep);
 	return 0;
 }
 
-/* One XREAD: entries after last_id, or none within the block. 0, or -1 with 'e'. */
-static int read_stream(struct attach *a, struct err *e)
+/* The state hash: where to start (or start again). 0, or -1 with 'e' (the connection failed). */
+static int load_state(struct attach *a, struct err *e)
 {
-	double t = a->c.redis.timeout_s > 0 ? a->c.redis.timeout_s : 5;
-	char block[32];
-	snprintf(block, sizeof block, "%ld", (long)(t * 1000 / 2 < 1000 ? t * 1000 / 2 : 1000));
-	const char *argv[] = {"XREAD", "COUNT", READ_COUNT, "BLOCK", block, "STREAMS", a->key_stream,
-			      a->last_id[0] ? a->last_id : "0-0"};
-	redisReply *rep = redis_command(a->r, 8, argv, NULL, e);
+	const char *argv[] = {"HGETALL", a->key_state};
+	redisReply *rep = redis_command(a->r, 2, argv, NULL, e);
 	if (!rep)
 		return -1;
-	if (rep->type == REDIS_REPLY_ERROR) {
-		err_set(e, ERR_FAIL, "XREAD: %.*s", (int)(rep->len < 160 ? rep->len : 160), rep->str);
-		freeReplyObject(rep);
-		return -1;
-	}
+	int rc = apply_state(a, rep, e);
+	freeReplyObject(rep);
+	return rc;
+}
+
+/* An XREAD's reply: [[stream, [[id, [field, value, ...]], ...]]]; anything else is skipped. */
+static void apply_entries(struct attach *a, const redisReply *rep)
+{
 	const redisReply *entries = rep->type == REDIS_REPLY_ARRAY && rep->elements == 1 &&
 				    rep->element[0]->type == REDIS_REPLY_ARRAY && rep->element[0]->elements == 2
 				    ? rep->element[0]->element[1] : NULL;
@@ -329,6 +320,25 @@ static int read_stream(struct attach *a, struct err *e)
 		a->status.stale_since = 0;
 		pthread_mutex_unlock(&a->mu);
 	}
+}
+
+/* One XREAD: entries after last_id, or none within the block. 0, or -1 with 'e'. */
+static int read_stream(struct attach *a, struct err *e)
+{
+	double t = a->c.redis.timeout_s > 0 ? a->c.redis.timeout_s : 5;
+	char block[32];
+	snprintf(block, sizeof block, "%ld", (long)(t * 1000 / 2 < 1000 ? t * 1000 / 2 : 1000));
+	const char *argv[] = {"XREAD", "COUNT", READ_COUNT, "BLOCK", block, "STREAMS", a->key_stream,
+			      a->last_id[0] ? a->last_id : "0-0"};
+	redisReply *rep = redis_command(a->r, 8, argv, NULL, e);
+	if (!rep)
+		return -1;
+	if (rep->type == REDIS_REPLY_ERROR) {
+		err_set(e, ERR_FAIL, "XREAD: %.*s", (int)(rep->len < 160 ? rep->len : 160), rep->str);
+		freeReplyObject(rep);
+		return -1;
+	}
+	apply_entries(a, rep);
 	freeReplyObject(rep);
 	return 0;
 }
@@ -428,6 +438,16 @@ void attach_close(struct attach **ap)
 		;
 	pthread_mutex_unlock(&a->mu);
 	unref(a);
+}
+
+void attach_apply(struct attach *a, const redisReply *rep, int state)
+{
+	struct err e = {0};
+	a->history_done = 1; /* no connection: no history to read */
+	if (state)
+		apply_state(a, rep, &e);
+	else
+		apply_entries(a, rep);
 }
 
 void attach_get_status(struct attach *a, struct attach_status *out)

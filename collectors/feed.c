@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#define FEED_TARGETS_MAX 1000000 /* a target index past this is damage */
+#define FEED_TARGETS_MAX 100000 /* a target index past this is damage (or a hostile writer) */
 
 void feed_init(struct feed *f, struct store *st, const char *prices_date, void (*say)(void *, const char *), void *arg)
 {
