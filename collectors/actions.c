@@ -55,6 +55,20 @@ static const char *kind_name(int k)
 	return (unsigned)k < sizeof kind_names / sizeof kind_names[0] ? kind_names[k] : "?";
 }
 
+const char *action_kind_name(int kind)
+{
+	return kind_name(kind);
+}
+
+void action_status_via(const struct action_request *r, struct action_status *s)
+{
+	if (!r->via_acl_user[0])
+		return;
+	snprintf(s->req_id, sizeof s->req_id, "%s", r->via_id);
+	snprintf(s->via, sizeof s->via, "ACL user %.80s, claimed %.40s@%.56s", r->via_acl_user,
+		 r->via_os_user[0] ? r->via_os_user : "?", r->via_host[0] ? r->via_host : "?");
+}
+
 struct actq *actq_new(struct store *st, const struct action_target *t, size_t n)
 {
 	struct actq *q = calloc(1, sizeof *q);
@@ -192,15 +206,30 @@ static void status_of(const struct actq *q, const struct item *it, struct action
 	snprintf(s->what, sizeof s->what, "%s", kind_name(it->r.a.kind));
 	snprintf(s->object, sizeof s->object, "%s", it->r.object);
 	snprintf(s->who, sizeof s->who, "%s", q->who);
+	action_status_via(&it->r, s);
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	s->started = (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* The target's config allows this kind of action ("actions = none | sessions"): the prompts
+ * check it first; this holds for requests that did not come through them (a viewer's). */
+static int policy_allows(const struct actq *q, const struct action_request *r, struct err *err)
+{
+	if (r->target >= atomic_load((atomic_size_t *)&q->n))
+		return 0;
+	const struct action_target *t = AT(q, r->target);
+	int server = r->a.kind != ACT_CANCEL && r->a.kind != ACT_TERMINATE;
+	if (t->conf.actions == TARGET_ACTIONS_NONE || (server && t->conf.actions == TARGET_ACTIONS_SESSIONS))
+		return err_set(err, ERR_REFUSED, "actions on %s are off in the config (actions = %s)", t->conf.name,
+			       t->conf.actions == TARGET_ACTIONS_NONE ? "none" : "sessions");
+	return 0;
+}
+
 int actq_submit(struct actq *q, const struct action_request *r, struct err *err)
 {
 	char sql[512];
-	if (actq_sql(q, r, sql, sizeof sql, err) < 0)
+	if (policy_allows(q, r, err) < 0 || actq_sql(q, r, sql, sizeof sql, err) < 0)
 		return -1;
 	pthread_mutex_lock(&q->mu);
 	int dup = q->busy.id && same_object(&q->busy.r, r);
@@ -293,6 +322,13 @@ static int audit(const struct actq *q, const struct item *it, const char *phase,
 	cJSON_AddStringToObject(j, "phase", phase);
 	cJSON_AddNumberToObject(j, "id", it->id);
 	cJSON_AddStringToObject(j, "who", q->who);
+	if (it->r.via_acl_user[0]) { /* a viewer's request: the stream's ACL user is trusted, the rest claimed */
+		cJSON *v = cJSON_AddObjectToObject(j, "requested_by");
+		cJSON_AddStringToObject(v, "acl_user", it->r.via_acl_user);
+		cJSON_AddStringToObject(v, "claimed_os_user", it->r.via_os_user);
+		cJSON_AddStringToObject(v, "claimed_host", it->r.via_host);
+		cJSON_AddStringToObject(v, "request_id", it->r.via_id);
+	}
 	cJSON_AddStringToObject(j, "target", t ? t->conf.name : it->r.aws_id);
 	cJSON_AddStringToObject(j, "engine", t ? t->ops->name : "aws");
 	cJSON_AddStringToObject(j, "endpoint", ep);

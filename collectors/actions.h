@@ -38,5 +38,9 @@ int actq_finish(struct actq *q, double wait_s);
 /* Wake the worker (to see a stop). */
 void actq_wake(struct actq *q);
 void actq_free(struct actq *q);
+/* "cancel", "terminate", "promote", "snapshot", "failover"; "none" for 0, "?" past them. */
+const char *action_kind_name(int kind);
+/* A viewer's request (r->via_acl_user set): its id and both identities into 's'. */
+void action_status_via(const struct action_request *r, struct action_status *s);
 
 #endif

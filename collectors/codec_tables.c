@@ -248,6 +248,7 @@ static const struct fdesc f_action[] = {
 	K(1, FT_MS, A, at), F(2, FT_I32, A, a.id), F(3, FT_U64, A, a.target), F(4, FT_STR, A, a.target_name),
 	F(5, FT_STR, A, a.what), F(6, FT_STR, A, a.object), F(7, FT_STR, A, a.who), F(8, FT_DBL, A, a.started),
 	F(9, FT_DBL, A, a.ended), F(10, FT_I32, A, a.state), F(11, FT_STR, A, a.sql), F(12, FT_STR, A, a.message),
+	F(13, FT_STR, A, a.req_id), F(14, FT_STR, A, a.via),
 };
 #undef A
 _Static_assert(sizeof(size_t) == 8, "action_status.target is a u64");

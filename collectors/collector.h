@@ -67,6 +67,11 @@ struct action_request {
 	struct db_action bulk[ACTION_BULK_MAX];
 	char object[96];      /* for the actions pane and the audit log: "pid 48213 (app_rw)" */
 	int dry_run;          /* build and log it, send nothing */
+	/* from a viewer of a shared collector (vreq.c); all "" for a local action */
+	char via_id[33];      /* the viewer's request id (32 hex) */
+	char via_acl_user[128]; /* the Redis ACL user whose request stream it came on: trusted */
+	char via_os_user[64]; /* the OS user and host the viewer says it runs as: claimed, not checked */
+	char via_host[128];
 };
 
 /* A figure of an RDS instance class from the config ("db.r6g.large = 0.26"): [prices], [vcpus]. */

@@ -192,6 +192,8 @@ struct action_status {
 	int state;            /* enum action_state */
 	char sql[512];        /* what was (or would be) sent */
 	char message[256];    /* the server's answer, or why it was refused */
+	char req_id[33];      /* a viewer's request (vreq.c): its id, "" for a local action */
+	char via[200];        /* and who asked: "ACL user viewer, claimed alice@laptop" */
 };
 
 #define STORE_ACTIONS 64

@@ -186,6 +186,26 @@ static void test_pi_roundtrip(void)
 	codec_buf_release(&pl);
 }
 
+/* An action's outcome carries a viewer's request id and who asked (tags 13, 14). */
+static void test_action_from_a_viewer(void)
+{
+	static struct rec_action a, back;
+	a.at = 1795000000.25;
+	a.a.id = 7;
+	a.a.state = ACTION_DONE;
+	snprintf(a.a.what, sizeof a.a.what, "cancel");
+	snprintf(a.a.req_id, sizeof a.a.req_id, "0123456789abcdef0123456789abcdef");
+	snprintf(a.a.via, sizeof a.a.via, "ACL user viewer, claimed alice@laptop");
+	struct codec_buf pl = {0};
+	CHECK(codec_put_action(&pl, &a) == 0);
+	struct err e = {0};
+	CHECK(codec_get_action(pl.p, pl.len, &back, &e) == 0);
+	CHECK(back.a.id == 7 && back.a.state == ACTION_DONE);
+	CHECK_STR(back.a.req_id, "0123456789abcdef0123456789abcdef");
+	CHECK_STR(back.a.via, "ACL user viewer, claimed alice@laptop");
+	codec_buf_release(&pl);
+}
+
 static void test_crc32c(void)
 {
 	/* the standard check value of CRC-32C */
@@ -219,5 +239,6 @@ int main(void)
 	RUN(test_frames_damage);
 	RUN(test_unknown_fields);
 	RUN(test_pi_roundtrip);
+	RUN(test_action_from_a_viewer);
 	return check_total_failed;
 }
