@@ -178,22 +178,36 @@ static int aws_call_text(const struct action_request *r, char *out, size_t n, st
 	return 0;
 }
 
-int actq_sql(const struct actq *q, const struct action_request *r, char *sql, size_t n, struct err *err)
+/* The SQL or API call of 'r' on a target of engine 'ops' (NULL: none). */
+static int action_sql(const struct engine_ops *ops, const struct action_request *r, char *sql, size_t n,
+		      struct err *err)
 {
 	if (is_aws(r->a.kind))
 		return aws_call_text(r, sql, n, err);
-	if (r->target >= atomic_load((atomic_size_t *)&q->n) || !AT(q, r->target)->ops->action_sql) {
+	if (!ops || !ops->action_sql) {
 		err_set(err, ERR_CONFIG, "this engine has no actions");
 		return -1;
 	}
 	if (r->nbulk > 1) {
 		char one[400];
-		if (AT(q, r->target)->ops->action_sql(&r->bulk[0], one, sizeof one, err) < 0)
+		if (ops->action_sql(&r->bulk[0], one, sizeof one, err) < 0)
 			return -1;
 		snprintf(sql, n, "%d statements, one per session, each like: %s", r->nbulk, one);
 		return 0;
 	}
-	return AT(q, r->target)->ops->action_sql(&r->a, sql, n, err);
+	return ops->action_sql(&r->a, sql, n, err);
+}
+
+int actq_sql(const struct actq *q, const struct action_request *r, char *sql, size_t n, struct err *err)
+{
+	return action_sql(r->target < atomic_load((atomic_size_t *)&q->n) ? AT(q, r->target)->ops : NULL, r, sql, n,
+			  err);
+}
+
+int collector_action_sql_for(const char *engine, const struct action_request *r, char *sql, size_t n,
+			     struct err *err)
+{
+	return action_sql(engine_find(engine), r, sql, n, err);
 }
 
 static void status_of(const struct actq *q, const struct item *it, struct action_status *s)

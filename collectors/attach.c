@@ -32,14 +32,27 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "actions.h"
 #include "feed.h"
 #include "interest.h"
+#include "vreq.h"
 
 #define HISTORY_MAX 2000        /* stream entries read back for the timeline at start */
 #define HISTORY_PAGE "100"
 #define READ_COUNT "200"
 #define BACKOFF_FIRST_S 0.2
 #define BACKOFF_MAX_S 5.0
+#define PENDING_MAX 8           /* confirmed actions waiting for the collector to take them */
+#define PENDING_S 120.0         /* resent (after a reconnect) this long at most */
+
+/* A confirmed action on its way to the collector, until an action record names its id. */
+struct pending {
+	char id[VREQ_ID_LEN + 1];
+	struct action_request r;
+	char target[64];           /* r.target's name when confirmed ("" AWS only) */
+	double since;              /* clock_mono() when confirmed */
+	unsigned long sent_conn;   /* the connection it was last written on; 0 not yet */
+};
 
 struct attach {
 	struct serve_conf c;
@@ -59,6 +72,11 @@ struct attach {
 	int history_done;
 	struct interest_pub interest; /* when to tell the collector what this viewer shows next */
 	int interest_refused;      /* Redis refused it (a read-only user): said once */
+	unsigned long conn;        /* the thread's: bumped at each connection */
+	/* actions from this viewer (vreq.h): the identity it sends, fixed at open */
+	char acl_user[REDIS_USER_MAX], os_user[64], host[128];
+	struct pending pend[PENDING_MAX]; /* guarded by mu */
+	int npend;                 /* guarded by mu */
 };
 
 static void say(struct attach *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -111,6 +129,9 @@ struct attach *attach_open(const struct serve_conf *c, struct store *st, struct 
 	getpwuid_r(getuid(), &pw, buf, sizeof buf, &pr);
 	gethostname(host, sizeof host - 1);
 	snprintf(a->viewer, sizeof a->viewer, "%s@%s/%ld", pr ? pr->pw_name : "?", host, (long)getpid());
+	snprintf(a->acl_user, sizeof a->acl_user, "%s", c->redis.user[0] ? c->redis.user : c->redis.url.user);
+	snprintf(a->os_user, sizeof a->os_user, "%s", pr ? pr->pw_name : "?");
+	snprintf(a->host, sizeof a->host, "%s", host[0] ? host : "?");
 	feed_init(&a->feed, st, "collector's", feed_said, a);
 	store_set_unobserved(st); /* its timeline is the collector's */
 	return a;
@@ -343,6 +364,93 @@ static int read_stream(struct attach *a, struct err *e)
 	return 0;
 }
 
+/* The name of target 't' in 'st', "" for none (an AWS-only action). */
+static void target_name(struct store *st, size_t t, char *out, size_t n)
+{
+	struct target_status ts = {.name = ""};
+	if (t != ACTION_AWS_ONLY && t < store_count(st)) {
+		struct snapshot *snap = store_get(st, t, &ts);
+		snapshot_release(&snap);
+	}
+	snprintf(out, n, "%s", ts.name);
+}
+
+/* Drop pending[i]. Under mu. */
+static void pending_drop(struct attach *a, int i)
+{
+	memmove(&a->pend[i], &a->pend[i + 1], (size_t)(a->npend - i - 1) * sizeof a->pend[0]);
+	a->npend--;
+}
+
+/* Forget what the collector has taken (an action record names its id) and what waited too long. */
+static void actions_taken(struct attach *a)
+{
+	struct action_status *seen = malloc(STORE_ACTIONS * sizeof *seen);
+	size_t n = seen ? store_actions(a->st, seen, STORE_ACTIONS) : 0;
+	double now = clock_mono();
+	pthread_mutex_lock(&a->mu);
+	for (int i = a->npend; i-- > 0;) {
+		int taken = 0;
+		for (size_t k = 0; k < n && !taken; k++)
+			taken = !strcmp(seen[k].req_id, a->pend[i].id);
+		if (!taken && now - a->pend[i].since > PENDING_S) {
+			snprintf(a->status.message, sizeof a->status.message, "no answer from the collector to %s %.96s"
+				 " in %.0f s: not sent again", action_kind_name(a->pend[i].r.a.kind), a->pend[i].r.object,
+				 PENDING_S);
+			a->status.seq++;
+		}
+		if (taken || now - a->pend[i].since > PENDING_S)
+			pending_drop(a, i);
+	}
+	pthread_mutex_unlock(&a->mu);
+	free(seen);
+}
+
+/* Write each confirmed action not yet written on this connection to the ACL user's request
+ * stream. -1 with 'e' when the connection failed (all are sent again on the next one). */
+static int send_actions(struct attach *a, struct err *e)
+{
+	pthread_mutex_lock(&a->mu);
+	int n = a->npend;
+	pthread_mutex_unlock(&a->mu);
+	if (!n)
+		return 0;
+	actions_taken(a);
+	for (;;) {
+		struct pending p;
+		int found = 0;
+		pthread_mutex_lock(&a->mu);
+		for (int i = 0; i < a->npend && !found; i++)
+			if (a->pend[i].sent_conn != a->conn) {
+				a->pend[i].sent_conn = a->conn;
+				p = a->pend[i];
+				found = 1;
+			}
+		pthread_mutex_unlock(&a->mu);
+		if (!found)
+			return 0;
+		struct err se = {0};
+		char now[64] = "";
+		target_name(a->st, p.r.target, now, sizeof now);
+		if (strcmp(now, p.target)) /* a new collector describes other targets: not what was confirmed */
+			err_set(&se, ERR_CONFIG, "the fleet changed since %s %.96s was confirmed: not sent",
+				action_kind_name(p.r.a.kind), p.r.object);
+		else if (vreq_send(a->r, a->c.redis.url.fleet, a->acl_user, p.id, a->os_user, a->host, &p.r, a->st,
+				   &se) == 0)
+			continue;
+		if (se.code == ERR_FAIL || se.code == ERR_TIMEOUT) { /* the connection: sent again on the next one */
+			*e = se;
+			return -1;
+		}
+		pthread_mutex_lock(&a->mu); /* refused (NOPERM: the ACL; no such target): sending it again will not help */
+		for (int i = 0; i < a->npend; i++)
+			if (!strcmp(a->pend[i].id, p.id))
+				pending_drop(a, i--);
+		pthread_mutex_unlock(&a->mu);
+		say(a, "%s", se.msg);
+	}
+}
+
 /* Lost (or could not make) the connection: the status bar says STALE; a word when it changes. */
 static void disconnected(struct attach *a, const struct err *e)
 {
@@ -385,6 +493,7 @@ static void *attach_main(void *arg)
 				backoff = backoff * 2 < BACKOFF_MAX_S ? backoff * 2 : BACKOFF_MAX_S;
 				continue;
 			}
+			a->conn++; /* what is waiting for the collector is sent again on this connection */
 			pthread_mutex_lock(&a->mu);
 			a->status.connected = 1;
 			pthread_mutex_unlock(&a->mu);
@@ -392,7 +501,7 @@ static void *attach_main(void *arg)
 				say(a, "reconnected to %s", redis_peer(a->r));
 			backoff = BACKOFF_FIRST_S;
 		}
-		if (read_stream(a, &e) < 0)
+		if (read_stream(a, &e) < 0 || send_actions(a, &e) < 0)
 			disconnected(a, &e);
 		else if (!a->token[0] && load_state(a, &e) < 0) /* no collector yet: look for its state */
 			disconnected(a, &e);
@@ -455,4 +564,30 @@ void attach_get_status(struct attach *a, struct attach_status *out)
 	pthread_mutex_lock(&a->mu);
 	*out = a->status;
 	pthread_mutex_unlock(&a->mu);
+}
+
+int attach_submit_action(struct attach *a, const struct action_request *r, struct err *e)
+{
+	struct pending p;
+	memset(&p, 0, sizeof p);
+	p.r = *r;
+	p.since = clock_mono();
+	target_name(a->st, r->target, p.target, sizeof p.target);
+	if (vreq_new_id(p.id) < 0)
+		return err_set(e, ERR_FAIL, "no random bytes for the request's id");
+	pthread_mutex_lock(&a->mu);
+	int rc = 0;
+	if (!a->status.actions)
+		rc = err_set(e, ERR_REFUSED, "actions are off: the collector does not take viewers' actions"
+			     " ([redis] viewer_actions)");
+	else if (!a->acl_user[0])
+		rc = err_set(e, ERR_CONFIG, "actions need an ACL user ([redis] user or redis://USER@...): the"
+			     " collector knows a viewer by it");
+	else if (a->npend == PENDING_MAX)
+		rc = err_set(e, ERR_REFUSED, "%d actions are still on their way to the collector: not sent", PENDING_MAX);
+	else
+		a->pend[a->npend++] = p;
+	pthread_cond_broadcast(&a->cv);
+	pthread_mutex_unlock(&a->mu);
+	return rc;
 }

@@ -142,6 +142,9 @@ int collector_act(struct collector *c, const struct action_request *r, struct er
 /* The SQL an action would send, for the confirmation prompt; 0 or -1 with 'err'. */
 int collector_action_sql(const struct collector *c, const struct action_request *r, char *sql, size_t n,
 			 struct err *err);
+/* The same without a collector (--attach): for a target of engine 'engine' ("postgres"). */
+int collector_action_sql_for(const char *engine, const struct action_request *r, char *sql, size_t n,
+			     struct err *err);
 /*
  * How many actions are queued or running (and not given up on); 'what' (NULL-safe)
  * names the first, for a question: "cancel pid 48213 (app_rw) on orders-db".

@@ -255,6 +255,14 @@ int serve_run(const struct serve_conf *c, const char *fleet, struct store *st, s
 		redis_free(&pb.r);
 		return 2;
 	}
+	/* viewers' actions: only while the lease is ours, so one collector runs each request */
+	struct vreq *vr = c->viewer_actions ? vreq_start(c, fleet, col, st, &e) : NULL;
+	if (c->viewer_actions && !vr) {
+		serve_log("%s", e.msg);
+		record_stop(&rec, 3 * (c->redis.timeout_s > 0 ? c->redis.timeout_s : 5) + 1);
+		release(c, &pb.lease);
+		return 2;
+	}
 	double said = clock_mono();
 	unsigned long long last_entries = 0, last_bytes = 0;
 	while (!stopping && !atomic_load(&pb.lost)) {
@@ -269,6 +277,7 @@ int serve_run(const struct serve_conf *c, const char *fleet, struct store *st, s
 		}
 	}
 	int lost = atomic_load(&pb.lost);
+	vreq_stop(&vr);
 	record_stop(&rec, 3 * (c->redis.timeout_s > 0 ? c->redis.timeout_s : 5) + 1);
 	interest_stop(&in);
 	if (lost) {

@@ -35,7 +35,6 @@
 #include "serve.h"
 
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,21 +68,8 @@ struct vreq {
 	struct store *st;                  /* the same */
 };
 
-/* One line to the log (--serve's standard error, or its log file), with the UTC time. */
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void say(const char *fmt, ...)
-{
-	char when[32], line[600];
-	time_t now = time(NULL);
-	struct tm tm;
-	gmtime_r(&now, &tm);
-	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof line, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "%s dbfleet serve: viewer requests: %s\n", when, line);
-}
+/* One line to --serve's log, about viewers' requests. */
+#define say(...) serve_log("viewer requests: " __VA_ARGS__)
 
 /* ---- the viewer's side ---- */
 
@@ -135,7 +121,7 @@ int vreq_send(struct redis *r, const char *fleet, const char *acl_user, const ch
 		return -1;
 	int rc = rep->type == REDIS_REPLY_STRING ? 0 : -1;
 	if (rc < 0)
-		err_set(e, ERR_FAIL, "the action request was not written to '%s': %.*s", key,
+		err_set(e, ERR_REFUSED, "the action request was not written to '%s': %.*s", key,
 			rep->type == REDIS_REPLY_ERROR ? (int)(rep->len > 120 ? 120 : rep->len) : 0,
 			rep->type == REDIS_REPLY_ERROR ? rep->str : "");
 	freeReplyObject(rep);

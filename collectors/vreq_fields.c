@@ -91,7 +91,7 @@ static int add(struct vreq_fields *f, const char *name, const char *val, struct 
 	const char *n = f->n < VREQ_MAX_FIELDS ? keep(f, name, strlen(name)) : NULL;
 	const char *v = n ? keep(f, val, len) : NULL;
 	if (!v)
-		return err_set(e, ERR_FAIL, "action request too large to send");
+		return err_set(e, ERR_CONFIG, "action request too large to send");
 	f->name[f->n] = n;
 	f->val[f->n] = v;
 	f->vlen[f->n++] = len;

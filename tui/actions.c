@@ -24,17 +24,27 @@ void ui_say(struct ui *ui, const char *fmt, ...)
 	ui->msg_until = clock_mono() + 6;
 }
 
+/* Are actions off whatever is selected (a replay, read-only, a collector that takes no
+ * viewers' actions)? Says why. */
+static int actions_off(struct ui *ui)
+{
+	struct attach_status as = {.actions = 1};
+	if (ui->o->attach)
+		attach_get_status(ui->o->attach, &as);
+	if (ui->o->replay)
+		ui_say(ui, "replay: actions are off");
+	else if (ui->o->read_only)
+		ui_say(ui, "read-only: actions are off (--read-only or read_only = true)");
+	else if (!as.actions)
+		ui_say(ui, "actions are off: the collector does not take viewers' actions ([redis] viewer_actions)");
+	return ui->o->replay || ui->o->read_only || !as.actions;
+}
+
 /* May this target be acted on at this level? Says why not. */
 static int allowed(struct ui *ui, const struct collector_target *t, int server_level)
 {
-	if (ui->o->replay || ui->o->attach) {
-		ui_say(ui, ui->o->attach ? "attached: actions are off" : "replay: actions are off");
+	if (actions_off(ui))
 		return 0;
-	}
-	if (ui->o->read_only) {
-		ui_say(ui, "read-only: actions are off (--read-only or read_only = true)");
-		return 0;
-	}
 	if (t->actions == TARGET_ACTIONS_NONE || (server_level && t->actions == TARGET_ACTIONS_SESSIONS)) {
 		ui_say(ui, "actions on %s are off in the config (actions = %s)", t->name,
 		       t->actions == TARGET_ACTIONS_NONE ? "none" : "sessions");
@@ -65,7 +75,9 @@ static void ask(struct ui *ui, const struct action_request *r, int destructive, 
 	}
 	char sql[512];
 	struct err err = {0};
-	if (collector_action_sql(ui->col, r, sql, sizeof sql, &err) < 0) {
+	int sql_rc = ui->col ? collector_action_sql(ui->col, r, sql, sizeof sql, &err)
+		     : collector_action_sql_for(st.engine, r, sql, sizeof sql, &err); /* attached: the target as described */
+	if (sql_rc < 0) {
 		ui_say(ui, "%s", err.msg);
 		return;
 	}
@@ -136,10 +148,8 @@ void act_session(struct ui *ui, int kind)
 	/* the sessions pane's rows, or the triage pane's lock tree (its latest sample holds the queue) */
 	int triage = ui->cur == UI_TRIAGE;
 	struct pane *p = ui->panes[triage ? UI_TRIAGE : UI_SESSIONS];
-	if (ui->o->read_only || ui->o->replay || ui->o->attach) { /* first: read-only says so whatever is selected */
-		allowed(ui, NULL, 0);
+	if (actions_off(ui)) /* first: read-only says so whatever is selected */
 		return;
-	}
 	const struct row *row = pane_selected(p);
 	if ((ui->cur != UI_SESSIONS && !triage) || !row || row->ref.kind != ROW_ITEM || row->ref.item <= 0) {
 		ui_say(ui, triage ? "select a session of the lock tree first"
@@ -231,10 +241,8 @@ static void ask_bulk(struct ui *ui, struct snapshot *snap, const struct target_s
 static struct snapshot *sessions_view(struct ui *ui, struct target_status *st)
 {
 	struct pane *p = ui->panes[UI_SESSIONS];
-	if (ui->o->read_only || ui->o->replay || ui->o->attach) {
-		allowed(ui, NULL, 0);
+	if (actions_off(ui))
 		return NULL;
-	}
 	if (ui->cur != UI_SESSIONS || !pane_selected(p)) {
 		ui_say(ui, "select a session in the sessions pane (4) first");
 		return NULL;
@@ -318,10 +326,8 @@ void act_shown(struct ui *ui)
 
 void act_promote(struct ui *ui)
 {
-	if (ui->o->read_only || ui->o->replay || ui->o->attach) {
-		allowed(ui, NULL, 1);
+	if (actions_off(ui))
 		return;
-	}
 	/* the replica is the row under the cursor, as the pane shows it */
 	const struct row *row = ui->cur == UI_FLEET || ui->cur == UI_LAG ? pane_selected(ui->panes[ui->cur]) : NULL;
 	if (!row || row->ref.kind != ROW_TARGET) {
@@ -366,10 +372,8 @@ static int selected_cloud(struct ui *ui, struct cloud_instance *out, size_t *tar
 {
 	struct pane *p = ui->panes[UI_FLEET];
 	*cs = NULL;
-	if (ui->o->read_only || ui->o->replay || ui->o->attach) {
-		allowed(ui, NULL, 1);
+	if (actions_off(ui))
 		return -1;
-	}
 	struct cloud_snapshot *c = store_cloud_get(ui->st);
 	*cs = c;
 	const struct row *row = pane_selected(p);
@@ -549,6 +553,14 @@ int edit_input(char *in, size_t n, int ch)
 static void prompt_confirmed(struct ui *ui)
 {
 	struct err err = {0};
+	if (ui->o->attach) { /* the collector runs it; its outcome comes back on the stream */
+		if (attach_submit_action(ui->o->attach, &ui->prompt.req, &err) < 0)
+			ui_say(ui, "%s", err.msg);
+		else
+			ui_say(ui, "action on %s sent to the collector%s: its outcome shows in the actions pane (6)",
+			       ui->prompt.req.object, ui->prompt.req.dry_run ? " (dry run)" : "");
+		return;
+	}
 	int id = collector_act(ui->col, &ui->prompt.req, &err);
 	if (id < 0)
 		ui_say(ui, "%s", err.msg);
