@@ -159,7 +159,7 @@ int vreq_encode(const struct vreq_msg *m, struct vreq_fields *f, struct err *e)
 	}
 	if (m->r.nbulk > 0) {
 		for (int b = 0; b < m->r.nbulk && b < ACTION_BULK_MAX; b++) {
-			char prefix[8];
+			char prefix[16];
 			snprintf(prefix, sizeof prefix, "b%d.", b);
 			if (add_session(f, prefix, &m->r.bulk[b], e) < 0)
 				return -1;

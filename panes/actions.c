@@ -60,9 +60,11 @@ static int actions_command(struct pane *p, enum pane_cmd cmd, struct pane_ctx *c
 	for (size_t i = 0; i < n; i++) {
 		if (a[i].id != r->ref.item)
 			continue;
-		char buf[2048];
-		snprintf(buf, sizeof buf, "action #%d: %s %s on %s\nby: %s\nstate: %s\nsent: %s\nanswer: %s\n",
-			 a[i].id, a[i].what, a[i].object, a[i].target_name, a[i].who, action_state_name(a[i].state),
+		char buf[2048], via[300] = "";
+		if (a[i].via[0]) /* a viewer's request, run by the shared collector */
+			snprintf(via, sizeof via, "asked by a viewer: %s (request %s)\n", a[i].via, a[i].req_id);
+		snprintf(buf, sizeof buf, "action #%d: %s %s on %s\nby: %s\n%sstate: %s\nsent: %s\nanswer: %s\n",
+			 a[i].id, a[i].what, a[i].object, a[i].target_name, a[i].who, via, action_state_name(a[i].state),
 			 a[i].sql, a[i].message);
 		pane_set_overlay(p, buf);
 		return 1;

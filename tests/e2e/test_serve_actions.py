@@ -1,0 +1,185 @@
+"""Actions from a viewer of a shared collector (issue 14): a viewer's confirmed cancel goes to
+the collector on the viewer's own request stream, runs there once (a request sent twice is not
+run again), the collector's audit log names both identities (the Redis ACL user, trusted, and
+the OS user and host the viewer claims), and the viewer's actions pane shows the outcome; with
+viewer_actions off the viewer says so and sends nothing. Real parts: the lab's PostgreSQL, a
+TLS redis-server with the ACL users of dbfleet.conf(5) (redislab.py), dbfleet --serve as a
+process and dbfleet --attach in tmux."""
+import getpass
+import os
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+
+import redislab
+from harness import BINARY, LSAN_OPTIONS, ROOT, Dbfleet, Failure, dsn, lab, psql, read_audit, write_config
+from test_actions import _prompt_on, _victim
+
+FLEET = "acts"
+
+
+class _Shared:
+    """redis-server, dbfleet --serve on the lab's PostgreSQL primary (target 'pg'), and one
+    viewer attached as ACL user 'viewer'."""
+
+    def __init__(self, actions=True):
+        self.r = redislab.start(FLEET)
+        self.state = tempfile.mkdtemp(prefix="dbfleet-serve-state-")
+        self.viewer = self.serve = None
+        self.log_path = os.path.join(self.state, "serve.log")
+        redis = "[redis]\nurl = %s\nuser = %%s\npassword_file = %%s\nca_file = %s\n" % (self.r.url, self.r.ca)
+        self.cfg = write_config([("pg", dsn(lab()["PG_PRIMARY_PORT"], db="app"))],
+                                extra=redis % ("collector", self.r.password_file("collector")) +
+                                "viewer_actions = %s\naction_users = viewer\nlog_file = %s\n"
+                                % ("on" if actions else "off", self.log_path))
+        self.vcfg = write_config([], extra=redis % ("viewer", self.r.password_file("viewer")))
+        self.asan = os.path.join(self.state, "asan")
+        env = dict(os.environ, XDG_STATE_HOME=self.state, LSAN_OPTIONS=LSAN_OPTIONS,
+                   ASAN_OPTIONS="log_path=%s:detect_leaks=1" % self.asan,
+                   UBSAN_OPTIONS="log_path=%s:print_stacktrace=1:halt_on_error=1" % self.asan,
+                   DBFLEET_KEYMAPS=os.path.join(ROOT, "keymaps"))
+        try:
+            self.serve = subprocess.Popen([BINARY, "-c", self.cfg, "--serve"], env=env, stdout=subprocess.DEVNULL,
+                                          stderr=subprocess.DEVNULL)
+            self.wait_log(r"active: the lease")
+            self.viewer = Dbfleet(["-c", self.vcfg, "--attach", self.r.url],
+                                  env={"XDG_STATE_HOME": os.path.join(self.state, "viewer")})
+            self.viewer.wait_for(r"^pg\s+postgres\s+primary\s+ok")
+        except Exception:
+            self.close()
+            raise
+
+    def log(self):
+        try:
+            with open(self.log_path) as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def wait_log(self, pattern, timeout=10):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            m = re.search(pattern, self.log())
+            if m:
+                return m
+            if self.serve.poll() is not None:
+                raise Failure("dbfleet --serve exited (%s):\n%s" % (self.serve.returncode, self.log()))
+            time.sleep(0.1)
+        raise Failure("not in the collector's log within %d s: %s\n%s" % (timeout, pattern, self.log()))
+
+    def audit(self):
+        return read_audit(self.state)
+
+    def requests(self):
+        """The viewer's request stream, as redis-cli prints XRANGE."""
+        return self.r.cli("viewer", "XRANGE", self.r.key("req:viewer"), "-", "+")
+
+    def close(self):
+        """Stop both; a sanitizer report of the collector fails the test, as the viewer's does."""
+        try:
+            if self.viewer:
+                self.viewer.close()
+        finally:
+            if self.serve and self.serve.poll() is None:
+                self.serve.terminate()
+                try:
+                    self.serve.wait(10)
+                except subprocess.TimeoutExpired:
+                    self.serve.kill()
+            self.r.close()
+            for p in (self.cfg, self.vcfg):
+                os.unlink(p)
+            reports = [os.path.join(self.state, f) for f in os.listdir(self.state) if f.startswith("asan")]
+            text = "".join(open(f).read() for f in reports)
+            shutil.rmtree(self.state, ignore_errors=True)
+            if text:
+                raise Failure("dbfleet --serve: sanitizer report:\n" + text[-4000:])
+
+
+def _session(pid):
+    """(state, query_start) of 'pid' on the primary, ('', '') once it has gone."""
+    row = psql("SELECT state || '|' || query_start FROM pg_stat_activity WHERE pid = %d" % pid, db="postgres")
+    return tuple(row.split("|", 1)) if row else ("", "")
+
+
+def _wait_session(pid, cond, what, timeout=10):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        s = _session(pid)
+        if cond(s):
+            return s
+        time.sleep(0.1)
+    raise Failure("pid %d: %s within %d s; it is %r" % (pid, what, timeout, _session(pid)))
+
+
+def test_viewer_cancel_runs_once_on_the_collector():
+    # two sleeps in a row: one cancel ends the first and the second runs on; a second cancel
+    # would end that one too
+    proc, pid = _victim("victim-viewer", sql="SELECT pg_sleep(60);\nSELECT pg_sleep(60)")
+    first = _session(pid)
+    sh = None
+    try:
+        sh = _Shared()
+        v = sh.viewer
+        s = _prompt_on(v, pid, "c")
+        assert "sends: SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE pid = %d AND backend_start" % pid in s, s
+        v.keys("y")
+        v.wait_for(r"action on pid %d \(victim\) sent to the collector" % pid)
+        # cancelled on the server: the second sleep runs, started after the first
+        after = _wait_session(pid, lambda x: x[0] == "active" and x[1] != first[1], "the first sleep cancelled")
+        # the collector's audit log: one intent, one outcome, both identities
+        sh.wait_log(r"request [0-9a-f]{32} \(entry \S+\) from ACL user viewer \(claimed %s@\S+\): action #1, cancel pid %d"
+                    % (re.escape(getpass.getuser()), pid))
+        deadline = time.time() + 10
+        while len(sh.audit()) < 2 and time.time() < deadline:
+            time.sleep(0.1)
+        audit = sh.audit()
+        assert [a["phase"] for a in audit] == ["intent", "outcome"], audit
+        by = audit[0]["requested_by"]
+        assert by["acl_user"] == "viewer", by
+        assert by["claimed_os_user"] == getpass.getuser() and by["claimed_host"] == socket.gethostname()[:63], by
+        assert re.fullmatch(r"[0-9a-f]{32}", by["request_id"]), by
+        assert audit[1]["result"] == "done" and audit[1]["object"]["pid"] == pid, audit
+        assert audit[1]["requested_by"] == by, audit
+        # the viewer's actions pane: the collector's outcome, through the stream
+        v.keys("6")
+        v.wait_for(r"pg\s+cancel\s+pid %d \(victim\)\s+done\s+.*cancel sent to pid %d" % (pid, pid))
+        # the same request written again (as 'viewer', on its own stream): not run again
+        entries = sh.requests()
+        assert entries.count(by["request_id"]) == 1, entries
+        fields = [line for line in entries.splitlines()[1:]]
+        assert fields[0] == "v", entries
+        sh.r.cli("viewer", "XADD", sh.r.key("req:viewer"), "*", *fields)
+        sh.wait_log(r"request %s \(entry \S+\) from ACL user viewer \(claimed [^)]*\): taken already: not run again"
+                    % by["request_id"])
+        time.sleep(0.5)
+        assert _session(pid) == after, "a second cancel reached the session: %r then %r" % (after, _session(pid))
+        assert [a["phase"] for a in sh.audit()] == ["intent", "outcome"], sh.audit()
+    finally:
+        if sh:
+            sh.close()
+        proc.kill()
+
+
+def test_viewer_actions_off_sends_nothing():
+    proc, pid = _victim("victim-viewer-off")
+    sh = None
+    try:
+        sh = _Shared(actions=False)
+        v = sh.viewer
+        v.keys("4")
+        v.keys("c")
+        v.wait_for(r"actions are off: the collector does not take viewers' actions \(\[redis\] viewer_actions\)")
+        assert "confirm" not in v.screen(), v.screen()
+        time.sleep(1)
+        assert _session(pid)[0] == "active", "the session should keep running: %r" % (_session(pid),)
+        assert sh.requests().strip() == "", "nothing is sent: %r" % sh.requests()
+        assert "viewer requests" not in sh.log(), sh.log()
+        assert sh.audit() == [], sh.audit()
+    finally:
+        if sh:
+            sh.close()
+        proc.kill()
