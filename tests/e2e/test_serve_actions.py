@@ -6,72 +6,44 @@ viewer_actions off the viewer says so and sends nothing. Real parts: the lab's P
 TLS redis-server with the ACL users of dbfleet.conf(5) (redislab.py), dbfleet --serve as a
 process and dbfleet --attach in tmux."""
 import getpass
-import os
 import re
-import shutil
 import socket
-import subprocess
-import tempfile
 import time
 
 import redislab
-from harness import BINARY, LSAN_OPTIONS, ROOT, Dbfleet, Failure, dsn, lab, psql, read_audit, write_config
+from harness import Failure, dsn, lab, psql, read_audit
 from test_actions import _prompt_on, _victim
+from test_serve import Serve, attach, serve_config
 
 FLEET = "acts"
 
 
 class _Shared:
     """redis-server, dbfleet --serve on the lab's PostgreSQL primary (target 'pg'), and one
-    viewer attached as ACL user 'viewer'."""
+    viewer attached as ACL user 'viewer' (test_serve.py's helpers)."""
 
     def __init__(self, actions=True):
         self.r = redislab.start(FLEET)
-        self.state = tempfile.mkdtemp(prefix="dbfleet-serve-state-")
-        self.viewer = self.serve = None
-        self.log_path = os.path.join(self.state, "serve.log")
-        redis = "[redis]\nurl = %s\nuser = %%s\npassword_file = %%s\nca_file = %s\n" % (self.r.url, self.r.ca)
-        self.cfg = write_config([("pg", dsn(lab()["PG_PRIMARY_PORT"], db="app"))],
-                                extra=redis % ("collector", self.r.password_file("collector")) +
-                                "viewer_actions = %s\naction_users = viewer\nlog_file = %s\n"
-                                % ("on" if actions else "off", self.log_path))
-        self.vcfg = write_config([], extra=redis % ("viewer", self.r.password_file("viewer")))
-        self.asan = os.path.join(self.state, "asan")
-        env = dict(os.environ, XDG_STATE_HOME=self.state, LSAN_OPTIONS=LSAN_OPTIONS,
-                   ASAN_OPTIONS="log_path=%s:detect_leaks=1" % self.asan,
-                   UBSAN_OPTIONS="log_path=%s:print_stacktrace=1:halt_on_error=1" % self.asan,
-                   DBFLEET_KEYMAPS=os.path.join(ROOT, "keymaps"))
+        self.serve = self.viewer = None
         try:
-            self.serve = subprocess.Popen([BINARY, "-c", self.cfg, "--serve"], env=env, stdout=subprocess.DEVNULL,
-                                          stderr=subprocess.DEVNULL)
-            self.wait_log(r"active: the lease")
-            self.viewer = Dbfleet(["-c", self.vcfg, "--attach", self.r.url],
-                                  env={"XDG_STATE_HOME": os.path.join(self.state, "viewer")})
+            self.serve = Serve(serve_config(self.r, [("pg", dsn(lab()["PG_PRIMARY_PORT"], db="app"))],
+                                            extra="viewer_actions = %s\naction_users = viewer"
+                                            % ("on" if actions else "off")))
+            self.serve.wait_log(r"active: the lease")
+            self.viewer = attach(self.r)
             self.viewer.wait_for(r"^pg\s+postgres\s+primary\s+ok")
         except Exception:
             self.close()
             raise
 
     def log(self):
-        try:
-            with open(self.log_path) as f:
-                return f.read()
-        except OSError:
-            return ""
+        return self.serve.log()
 
     def wait_log(self, pattern, timeout=10):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            m = re.search(pattern, self.log())
-            if m:
-                return m
-            if self.serve.poll() is not None:
-                raise Failure("dbfleet --serve exited (%s):\n%s" % (self.serve.returncode, self.log()))
-            time.sleep(0.1)
-        raise Failure("not in the collector's log within %d s: %s\n%s" % (timeout, pattern, self.log()))
+        return self.serve.wait_log(pattern, timeout=timeout)
 
     def audit(self):
-        return read_audit(self.state)
+        return read_audit(self.serve.state)
 
     def requests(self):
         """The viewer's request stream, as redis-cli prints XRANGE."""
@@ -83,20 +55,11 @@ class _Shared:
             if self.viewer:
                 self.viewer.close()
         finally:
-            if self.serve and self.serve.poll() is None:
-                self.serve.terminate()
-                try:
-                    self.serve.wait(10)
-                except subprocess.TimeoutExpired:
-                    self.serve.kill()
-            self.r.close()
-            for p in (self.cfg, self.vcfg):
-                os.unlink(p)
-            reports = [os.path.join(self.state, f) for f in os.listdir(self.state) if f.startswith("asan")]
-            text = "".join(open(f).read() for f in reports)
-            shutil.rmtree(self.state, ignore_errors=True)
-            if text:
-                raise Failure("dbfleet --serve: sanitizer report:\n" + text[-4000:])
+            try:
+                if self.serve:
+                    self.serve.stop()
+            finally:
+                self.r.close()
 
 
 def _session(pid):
