@@ -22,7 +22,7 @@ class _Shared:
     """redis-server, dbfleet --serve on the lab's PostgreSQL primary (target 'pg'), and one
     viewer attached as ACL user 'viewer' (test_serve.py's helpers)."""
 
-    def __init__(self, actions=True):
+    def __init__(self, actions=True, viewer_timeout=None):
         self.r = redislab.start(FLEET)
         self.serve = self.viewer = None
         try:
@@ -30,7 +30,7 @@ class _Shared:
                                             extra="viewer_actions = %s\naction_users = viewer"
                                             % ("on" if actions else "off")))
             self.serve.wait_log(r"active: the lease")
-            self.viewer = attach(self.r)
+            self.viewer = attach(self.r, extra="timeout = %s" % viewer_timeout if viewer_timeout else "")
             self.viewer.wait_for(r"^pg\s+postgres\s+primary\s+ok")
         except Exception:
             self.close()
@@ -145,6 +145,64 @@ def test_viewer_actions_off_sends_nothing():
         assert "viewer requests" not in sh.log(), sh.log()
         assert sh.audit() == [], sh.audit()
     finally:
+        if sh:
+            sh.close()
+        proc.kill()
+
+
+def _request_ids(sh):
+    """The request ids on the viewer's request stream, in order."""
+    lines = sh.requests().splitlines()
+    return [lines[i + 1] for i, line in enumerate(lines[:-1]) if line == "id"]
+
+
+def test_viewer_request_resent_after_reconnect_runs_once_when_a_collector_takes_over():
+    """A viewer confirms a cancel while no collector reads requests (the active one was killed);
+    Redis restarts and loses the stream: the viewer writes the request again, with the same id,
+    on its new connection; the collector that takes over reads requests from before it held the
+    lease and runs it, once."""
+    proc, pid = _victim("victim-viewer-resend", sql="SELECT pg_sleep(60);\nSELECT pg_sleep(60)")
+    first = _session(pid)
+    sh = None
+    killed = None
+    try:
+        sh = _Shared(viewer_timeout=1)  # it sees Redis go within a second
+        v = sh.viewer
+        v.keys("4")
+        v.wait_for(r"^\s*\*?%d\s" % pid)
+        killed, sh.serve = sh.serve, None
+        killed.proc.kill()
+        killed.proc.wait()
+        _prompt_on(v, pid, "c")
+        v.keys("y")
+        v.wait_for(r"action on pid %d \(victim\) sent to the collector" % pid)
+        deadline = time.time() + 5
+        while not _request_ids(sh) and time.time() < deadline:
+            time.sleep(0.1)
+        ids = _request_ids(sh)
+        assert len(ids) == 1, sh.requests()
+        sh.r.stop()  # the viewer's connection goes with it
+        sh.r.start()  # no persistence: the stream is gone
+        deadline = time.time() + 10
+        while not _request_ids(sh) and time.time() < deadline:
+            time.sleep(0.1)
+        assert _request_ids(sh) == ids, "the viewer should write the same request again: %r" % sh.requests()
+        assert _session(pid) == first, "nothing ran it yet"
+        sh.serve = Serve(killed.proc.args[2])
+        sh.wait_log(r"from ACL user viewer \(claimed [^)]*\): action #1, cancel pid %d" % pid)
+        after = _wait_session(pid, lambda x: x[0] == "active" and x[1] != first[1], "the first sleep cancelled")
+        v.keys("6")
+        v.wait_for(r"pg\s+cancel\s+pid %d \(victim\)\s+done" % pid)
+        deadline = time.time() + 10
+        while len(sh.audit()) < 2 and time.time() < deadline:
+            time.sleep(0.1)
+        audit = sh.audit()
+        assert [a["phase"] for a in audit] == ["intent", "outcome"], audit
+        assert audit[0]["requested_by"]["request_id"] == ids[0], audit
+        assert _session(pid) == after, "one cancel: %r then %r" % (after, _session(pid))
+    finally:
+        if killed:
+            killed.stop(check=False)  # killed: no report to read
         if sh:
             sh.close()
         proc.kill()
