@@ -369,6 +369,11 @@ int main(int argc, char **argv)
 		return fail_release(&o, "--serve: give the Redis to publish to as [redis] url in the config file"
 					" (see dbfleet.conf(5))");
 	}
+	if (serve && o.read_only && o.serve.viewer_actions) { /* read-only wins: say so rather than pick one */
+		keymap_free(&km);
+		return fail_release(&o, "--serve: [redis] viewer_actions = on runs viewers' actions, and this collector"
+					" is read-only (--read-only or read_only = true): turn one of them off");
+	}
 	if (o.ntargets == 0 && !o.cloud.enabled) {
 		keymap_free(&km);
 		return fail_release(&o, "no targets: give a DSN (dbfleet postgresql://user@host/db), --aws,"

@@ -6,12 +6,13 @@ viewer_actions off the viewer says so and sends nothing. Real parts: the lab's P
 TLS redis-server with the ACL users of dbfleet.conf(5) (redislab.py), dbfleet --serve as a
 process and dbfleet --attach in tmux."""
 import getpass
+import os
 import re
 import socket
 import time
 
 import redislab
-from harness import Failure, dsn, lab, psql, read_audit
+from harness import Failure, dsn, lab, psql, read_audit, run_cli, write_config
 from test_actions import _prompt_on, _victim
 from test_serve import Serve, attach, serve_config
 
@@ -206,3 +207,17 @@ def test_viewer_request_resent_after_reconnect_runs_once_when_a_collector_takes_
         if sh:
             sh.close()
         proc.kill()
+
+
+def test_read_only_collector_with_viewer_actions_does_not_start():
+    """--read-only wins: a collector told both to take viewers' actions and to be read-only
+    says so and exits 2 before it connects anywhere."""
+    cfg = write_config([("pg", dsn(lab()["PG_PRIMARY_PORT"], db="app"))],
+                       extra="\n[redis]\nurl = rediss://localhost:1/%s\nviewer_actions = on\naction_users = viewer\n"
+                       % FLEET)
+    try:
+        r = run_cli(["-c", cfg, "--serve", "--read-only"])
+    finally:
+        os.unlink(cfg)
+    assert r.returncode == 2, (r.returncode, r.stderr)
+    assert "viewer_actions = on runs viewers' actions, and this collector is read-only" in r.stderr, r.stderr
