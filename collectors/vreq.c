@@ -34,6 +34,7 @@
 #include "actions.h"
 #include "serve.h"
 
+#include <openssl/crypto.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -445,6 +446,7 @@ static void *run(void *arg)
 			redis_free(&r); /* reconnect, and read again from the last entry taken */
 	}
 	redis_free(&r);
+	OPENSSL_thread_stop(); /* this thread's OpenSSL error queue, which LeakSanitizer would see at exit */
 	pthread_mutex_lock(&v->mu);
 	v->done = 1;
 	pthread_cond_broadcast(&v->cv);
