@@ -137,6 +137,7 @@ def test_viewer_actions_off_sends_nothing():
         sh = _Shared(actions=False)
         v = sh.viewer
         v.keys("4")
+        v.wait_for(r"^\s*\*?%d\s" % pid)
         v.keys("c")
         v.wait_for(r"actions are off: the collector does not take viewers' actions \(\[redis\] viewer_actions\)")
         assert "confirm" not in v.screen(), v.screen()
