@@ -174,10 +174,8 @@ enum lease_result redis_lease_publish_state(struct redis_lease *l, const char *t
 	const char *argv[14] = {NULL, NULL, "3", l->key_lease, l->key_stream, l->key_state, l->token, ttl, maxlen,
 				type ? type : "", data ? data : "", state ? state : "", at, actions ? "on" : "off"};
 	size_t lens[14];
-	for (int i = 2; i < 14; i++)
-		lens[i] = strlen(argv[i]);
-	lens[10] = len;
-	lens[11] = slen;
+	for (int i = 2; i < 14; i++) /* the data and the state are bytes, not C strings: never strlen them */
+		lens[i] = i == 10 ? len : i == 11 ? slen : strlen(argv[i]);
 	int argc = !type ? 9 : state ? 14 : 11;
 	redisReply *rep = run_script(l, l->sha_publish, publish_lua, argc, argv, lens, e);
 	if (!rep)
