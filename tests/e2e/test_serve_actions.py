@@ -222,3 +222,35 @@ def test_read_only_collector_with_viewer_actions_does_not_start():
         os.unlink(cfg)
     assert r.returncode == 2, (r.returncode, r.stderr)
     assert "viewer_actions = on runs viewers' actions, and this collector is read-only" in r.stderr, r.stderr
+
+
+def test_hostile_requests_are_refused_named_and_shown():
+    """What any ACL user allowed to act can write to its stream is outside input: an unknown
+    action, a forged identity field, a screen escape in a value, a target the collector does
+    not have. Each is refused, the collector's log says which field (quoting no value), nothing
+    runs, and the refusal reaches the viewer's actions pane."""
+    sh = _Shared()
+    try:
+        key = sh.r.key("req:viewer")
+        base = ["v", "1", "os_user", "mallory", "host", "h", "object", "pid 1 (x)", "a.pid", "1"]
+        cases = [
+            ("%032x" % 1, ["kind", "drop", "target", "pg"], r"refused: unknown action kind"),
+            ("%032x" % 2, ["kind", "cancel", "target", "pg", "acl_user", "collector"],
+             r"refused: unknown field 'acl_user'"),
+            ("%032x" % 3, ["kind", "cancel", "target", "pg\x1b[2J"], r"refused: field 'target' holds a control character"),
+            ("%032x" % 4, ["kind", "cancel", "target", "nosuch"], r"refused: no target named 'nosuch' on this collector"),
+        ]
+        for rid, fields, _ in cases:
+            sh.r.cli("viewer", "XADD", key, "*", "id", rid, *(base + fields))
+        for rid, _, said in cases:
+            log = sh.wait_log(r"request (%s|\?) \(entry \S+\) from ACL user viewer \(claimed mallory@h\)[^\n]*%s"
+                              % (rid, said))
+        assert "\x1b" not in log, "a value's escape reached the log"
+        v = sh.viewer
+        v.keys("6")
+        v.wait_for(r"REFUSED\s+.*refused: no target named 'nosuch' on this collector")
+        s = v.wait_for(r"REFUSED\s+.*refused: unknown field 'acl_user'")
+        assert "[2J" not in s, s
+        assert sh.audit() == [], sh.audit()
+    finally:
+        sh.close()
