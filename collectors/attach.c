@@ -44,6 +44,7 @@
 #define BACKOFF_MAX_S 5.0
 #define PENDING_MAX 8           /* confirmed actions waiting for the collector to take them */
 #define PENDING_S 120.0         /* resent (after a reconnect) this long at most */
+#define PENDING_DONE_S 900.0    /* a taken one's outcome is awaited this long (an AWS snapshot) */
 
 /* A confirmed action on its way to the collector, until an action record names its id. */
 struct pending {
@@ -52,6 +53,7 @@ struct pending {
 	char target[64];           /* r.target's name when confirmed ("" AWS only) */
 	double since;              /* clock_mono() when confirmed */
 	unsigned long sent_conn;   /* the connection it was last written on; 0 not yet */
+	int taken;                 /* an action record names it: not sent again, its outcome awaited */
 };
 
 struct attach {
@@ -382,7 +384,23 @@ static void pending_drop(struct attach *a, int i)
 	a->npend--;
 }
 
-/* Forget what the collector has taken (an action record names its id) and what waited too long. */
+/* A record of the request's: the first final one is said on the status line. Under mu. */
+static int outcome_of(struct attach *a, const struct pending *p, const struct action_status *seen, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		const struct action_status *s = &seen[k];
+		if (strcmp(s->req_id, p->id) || s->state == ACTION_QUEUED || s->state == ACTION_RUNNING)
+			continue;
+		snprintf(a->status.message, sizeof a->status.message, "the collector: %.15s %.60s on %.40s %.10s: %.90s", s->what,
+			 s->object, s->target_name, action_state_name(s->state), s->message);
+		a->status.seq++;
+		return 1;
+	}
+	return 0;
+}
+
+/* What the collector took (an action record names its id: not sent again), what it ended (said
+ * once), and what waited too long. */
 static void actions_taken(struct attach *a)
 {
 	struct action_status *seen = malloc(STORE_ACTIONS * sizeof *seen);
@@ -390,16 +408,16 @@ static void actions_taken(struct attach *a)
 	double now = clock_mono();
 	pthread_mutex_lock(&a->mu);
 	for (int i = a->npend; i-- > 0;) {
-		int taken = 0;
-		for (size_t k = 0; k < n && !taken; k++)
-			taken = !strcmp(seen[k].req_id, a->pend[i].id);
-		if (!taken && now - a->pend[i].since > PENDING_S) {
+		struct pending *p = &a->pend[i];
+		for (size_t k = 0; k < n && !p->taken; k++)
+			p->taken = !strcmp(seen[k].req_id, p->id);
+		int late = now - p->since > (p->taken ? PENDING_DONE_S : PENDING_S);
+		if (!p->taken && late) {
 			snprintf(a->status.message, sizeof a->status.message, "no answer from the collector to %s %.96s"
-				 " in %.0f s: not sent again", action_kind_name(a->pend[i].r.a.kind), a->pend[i].r.object,
-				 PENDING_S);
+				 " in %.0f s: not sent again", action_kind_name(p->r.a.kind), p->r.object, PENDING_S);
 			a->status.seq++;
 		}
-		if (taken || now - a->pend[i].since > PENDING_S)
+		if ((p->taken && outcome_of(a, p, seen, n)) || late)
 			pending_drop(a, i);
 	}
 	pthread_mutex_unlock(&a->mu);
@@ -421,7 +439,7 @@ static int send_actions(struct attach *a, struct err *e)
 		int found = 0;
 		pthread_mutex_lock(&a->mu);
 		for (int i = 0; i < a->npend && !found; i++)
-			if (a->pend[i].sent_conn != a->conn) {
+			if (!a->pend[i].taken && a->pend[i].sent_conn != a->conn) {
 				a->pend[i].sent_conn = a->conn;
 				p = a->pend[i];
 				found = 1;

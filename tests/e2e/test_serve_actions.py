@@ -94,6 +94,8 @@ def test_viewer_cancel_runs_once_on_the_collector():
         v.wait_for(r"action on pid %d \(victim\) sent to the collector" % pid)
         # cancelled on the server: the second sleep runs, started after the first
         after = _wait_session(pid, lambda x: x[0] == "active" and x[1] != first[1], "the first sleep cancelled")
+        # its outcome, on the viewer's status line once it comes back
+        v.wait_for(r"the collector: cancel pid %d \(victim\) on pg done: cancel sent to pid %d" % (pid, pid))
         # the collector's audit log: one intent, one outcome, both identities
         sh.wait_log(r"request [0-9a-f]{32} \(entry \S+\) from ACL user viewer \(claimed %s@\S+\): action #1, cancel pid %d"
                     % (re.escape(getpass.getuser()), pid))
