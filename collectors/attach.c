@@ -55,6 +55,8 @@ struct pending {
 	unsigned long sent_conn;   /* the connection it was last written on; 0 not yet */
 	int taken;                 /* an action record names it: not sent again, its outcome awaited */
 };
+#define ACTIONS_EVERY_S 5.0     /* how often the state's "actions" is read again (a viewer that came
+				 * before the first state, a collector started again with it changed) */
 
 struct attach {
 	struct serve_conf c;
@@ -75,6 +77,7 @@ struct attach {
 	struct interest_pub interest; /* when to tell the collector what this viewer shows next */
 	int interest_refused;      /* Redis refused it (a read-only user): said once */
 	unsigned long conn;        /* the thread's: bumped at each connection */
+	double actions_at;         /* the thread's: when to read the state's "actions" again */
 	/* actions from this viewer (vreq.h): the identity it sends, fixed at open */
 	char acl_user[REDIS_USER_MAX], os_user[64], host[128];
 	struct pending pend[PENDING_MAX]; /* guarded by mu */
@@ -126,6 +129,7 @@ struct attach *attach_open(const struct serve_conf *c, struct store *st, struct 
 	snprintf(a->status.peer, sizeof a->status.peer, "%s:%d", c->redis.url.host, c->redis.url.port);
 	snprintf(a->status.fleet, sizeof a->status.fleet, "%s", c->redis.url.fleet);
 	a->status.stale_since = clock_wall(); /* nothing read yet */
+	a->status.actions = -1; /* until a state says */
 	struct passwd pw, *pr = NULL;
 	char buf[1024], host[64] = "";
 	getpwuid_r(getuid(), &pw, buf, sizeof buf, &pr);
@@ -434,6 +438,19 @@ static int send_actions(struct attach *a, struct err *e)
 	if (!n)
 		return 0;
 	actions_taken(a);
+	pthread_mutex_lock(&a->mu);
+	int on = a->status.actions;
+	if (!on) /* confirmed before the collector's state said so */
+		while (a->npend) {
+			snprintf(a->status.message, sizeof a->status.message, "actions are off: the collector does not take"
+				 " viewers' actions ([redis] viewer_actions); %s %.96s not sent",
+				 action_kind_name(a->pend[0].r.a.kind), a->pend[0].r.object);
+			a->status.seq++;
+			pending_drop(a, 0);
+		}
+	pthread_mutex_unlock(&a->mu);
+	if (on != 1)
+		return 0; /* not known yet: sent once a state says on */
 	for (;;) {
 		struct pending p;
 		int found = 0;
@@ -467,6 +484,30 @@ static int send_actions(struct attach *a, struct err *e)
 		pthread_mutex_unlock(&a->mu);
 		say(a, "%s", se.msg);
 	}
+}
+
+/* Whether the collector takes viewers' actions, as its state says now (HGET). -1 with 'e' when
+ * the connection failed. */
+static int actions_flag(struct attach *a, struct err *e)
+{
+	double now = clock_mono();
+	pthread_mutex_lock(&a->mu);
+	int known = a->status.actions >= 0;
+	pthread_mutex_unlock(&a->mu);
+	if (now < a->actions_at && known)
+		return 0;
+	a->actions_at = now + ACTIONS_EVERY_S;
+	const char *argv[] = {"HGET", a->key_state, "actions"};
+	redisReply *rep = redis_command(a->r, 3, argv, NULL, e);
+	if (!rep)
+		return -1;
+	if (rep->type == REDIS_REPLY_STRING) { /* no state (nil): no collector yet, nothing changes */
+		pthread_mutex_lock(&a->mu);
+		a->status.actions = rep->len == 2 && !memcmp(rep->str, "on", 2);
+		pthread_mutex_unlock(&a->mu);
+	}
+	freeReplyObject(rep);
+	return 0;
 }
 
 /* Lost (or could not make) the connection: the status bar says STALE; a word when it changes. */
@@ -519,7 +560,7 @@ static void *attach_main(void *arg)
 				say(a, "reconnected to %s", redis_peer(a->r));
 			backoff = BACKOFF_FIRST_S;
 		}
-		if (read_stream(a, &e) < 0 || send_actions(a, &e) < 0)
+		if (read_stream(a, &e) < 0 || actions_flag(a, &e) < 0 || send_actions(a, &e) < 0)
 			disconnected(a, &e);
 		else if (!a->token[0] && load_state(a, &e) < 0) /* no collector yet: look for its state */
 			disconnected(a, &e);
@@ -595,7 +636,7 @@ int attach_submit_action(struct attach *a, const struct action_request *r, struc
 		return err_set(e, ERR_FAIL, "no random bytes for the request's id");
 	pthread_mutex_lock(&a->mu);
 	int rc = 0;
-	if (!a->status.actions)
+	if (a->status.actions == 0) /* -1, not known yet: queued, sent once a state says on */
 		rc = err_set(e, ERR_REFUSED, "actions are off: the collector does not take viewers' actions"
 			     " ([redis] viewer_actions)");
 	else if (!a->acl_user[0])

@@ -26,7 +26,7 @@ struct attach_status {
 	double stale_since;     /* wall clock; 0 while fresh */
 	char collector[REDIS_HOST_MAX + 64]; /* the active collector's token's host/pid, "" none seen */
 	double snapshot_at;     /* wall clock of the latest entry read; 0 none */
-	int actions;            /* the collector takes viewers' actions */
+	int actions;            /* the collector takes viewers' actions: 1, 0 not, -1 not known yet (no state read) */
 	unsigned long seq;      /* bumped with each new message */
 	char message[256];      /* the latest report: a reconnect, a collector change, an error */
 };

@@ -35,9 +35,9 @@ static int actions_off(struct ui *ui)
 		ui_say(ui, "replay: actions are off");
 	else if (ui->o->read_only)
 		ui_say(ui, "read-only: actions are off (--read-only or read_only = true)");
-	else if (!as.actions)
+	else if (as.actions == 0) /* -1, not known yet: the attach thread sends it once it is */
 		ui_say(ui, "actions are off: the collector does not take viewers' actions ([redis] viewer_actions)");
-	return ui->o->replay || ui->o->read_only || !as.actions;
+	return ui->o->replay || ui->o->read_only || as.actions == 0;
 }
 
 /* May this target be acted on at this level? Says why not. */

@@ -14,7 +14,7 @@ import time
 import redislab
 from harness import Failure, dsn, lab, psql, read_audit, run_cli, write_config
 from test_actions import _prompt_on, _victim
-from test_serve import Serve, attach, serve_config
+from test_serve import Serve, attach, close_all, serve_config
 
 FLEET = "acts"
 
@@ -52,15 +52,7 @@ class _Shared:
 
     def close(self):
         """Stop both; a sanitizer report of the collector fails the test, as the viewer's does."""
-        try:
-            if self.viewer:
-                self.viewer.close()
-        finally:
-            try:
-                if self.serve:
-                    self.serve.stop()
-            finally:
-                self.r.close()
+        close_all([self.viewer], [self.serve], self.r)
 
 
 def _session(pid):
@@ -256,3 +248,56 @@ def test_hostile_requests_are_refused_named_and_shown():
         assert sh.audit() == [], sh.audit()
     finally:
         sh.close()
+
+
+def _select(v, name):
+    """Put the viewer's fleet cursor on the row named 'name'."""
+    v.keys("1")
+    s = v.wait_for(r"^%s\s" % re.escape(name), timeout=30)
+    lines = s.splitlines()
+    head = next(i for i, line in enumerate(lines) if line.startswith("NAME"))
+    idx = next(i for i, line in enumerate(lines[head + 1:]) if line.split() and line.split()[0] == name)
+    v.keys("Home")
+    for _ in range(idx):
+        v.keys("Down")
+
+
+def test_viewer_snapshot_runs_with_the_collectors_credentials():
+    """An AWS action from a viewer (which has no AWS credentials at all): the collector takes
+    the instance's account and profile from what it discovered, not from the request, makes
+    the one snapshot the viewer's prompt named, and audits it with the viewer's identity."""
+    import awslab
+    awslab.url()
+    awslab.reset()
+    awslab.create_instances("us-east-1", ["vsnap-1"])
+    rl = redislab.start(FLEET)
+    srv = Serve(write_config([], extra="\n[aws]\nenabled = true\nregions = us-east-1\ndiscover = 10\n\n[redis]\nurl = %s\n"
+                             "user = collector\npassword_file = %s\nca_file = %s\nlease = 2\nviewer_actions = on\n"
+                             "action_users = viewer\n" % (rl.url, rl.password_file("collector"), rl.ca)),
+                env=awslab.env())
+    v = None
+    try:
+        srv.wait_log(r"active: the lease")
+        v = attach(rl, width=170, height=45)
+        _select(v, "vsnap-1")
+        v.keys("S")
+        v.wait_for(r"Take a manual snapshot (dbfleet-vsnap-1-\d{8}-\d{6}) of instance vsnap-1 \(us-east-1\)\?")
+        s = v.wait_for(r"Esc aborts\.")
+        snap = re.search(r"(dbfleet-vsnap-1-\d{8}-\d{6})", s).group(1)
+        v.keys(*"asked from a viewer")
+        v.keys("Enter")
+        v.wait_for(r"sent to the collector")
+        v.keys("6")
+        v.wait_for(r"snapshot\s+instance vsnap-1\s+done\s+.*snapshot %s available" % snap, timeout=30)
+        snaps = awslab.client("rds").describe_db_snapshots(DBInstanceIdentifier="vsnap-1",
+                                                          SnapshotType="manual")["DBSnapshots"]
+        ours = [x for x in snaps if x["DBSnapshotIdentifier"].startswith("dbfleet-")]
+        assert [x["DBSnapshotIdentifier"] for x in ours] == [snap], ours
+        tags = {t["Key"]: t["Value"] for t in ours[0]["TagList"]}
+        assert tags["dbfleet:reason"] == "asked from a viewer", tags
+        audit = read_audit(srv.state)
+        assert [x["phase"] for x in audit] == ["intent", "outcome"] and audit[1]["result"] == "done", audit
+        assert audit[0]["requested_by"]["acl_user"] == "viewer", audit
+        assert audit[0]["object"]["snapshot"] == snap and audit[0]["object"]["instance"] == "vsnap-1", audit
+    finally:
+        close_all([v], [srv], rl)
