@@ -56,11 +56,13 @@ static int allowed(struct ui *ui, const struct collector_target *t, int server_l
 /*
  * The config's policy for target 't': targets adopted from AWS discovery
  * (and AWS-only rows) have no section of their own and take the defaults.
+ * Attached, the targets are the collector's (it applies its own 'actions'):
+ * the viewer's config names none of them, whatever sections it has.
  */
 static const struct collector_target *policy(const struct ui *ui, size_t t)
 {
 	static const struct collector_target defaults = {.name = ""};
-	return t < ui->o->ntargets ? &ui->o->targets[t] : &defaults;
+	return t < ui->o->ntargets && !ui->o->attach ? &ui->o->targets[t] : &defaults;
 }
 
 /* Open the prompt: question, blast radius, the exact SQL, and how to confirm. */
