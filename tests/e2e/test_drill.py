@@ -147,7 +147,9 @@ def test_burn_rate_of_an_unreachable_target_and_a_healthy_one():
         d.keys(":")
         d.type("group tag:team")
         d.keys("Enter")
-        s = d.wait_for(r"pay \(2\)\s.*FAST \d+/\d+")
+        # (once both members' probes have covered some seconds: on a loaded machine 'fine' may have
+        # none yet at first, and the group burns at 'gone's rate alone)
+        s = d.wait_for(r"pay \(2\)\s.*FAST [2-7]\d\d/[2-7]\d\d", timeout=10)
         m = re.search(r"pay \(2\)\s.*?([\d.]+)%\s+FAST (\d+)/(\d+)", s)
         assert m and 250 < int(m.group(2)) < 750 and 250 < int(m.group(3)) < 750, s
         # budget: 604.8 s (gone, 7 days) + 86.4 s (fine, 1 day) against gone's bad seconds
@@ -174,7 +176,9 @@ def test_group_section_gives_its_tagged_targets_their_objective():
         d.keys(":")
         d.type("group tag:team")
         d.keys("Enter")
-        s = d.wait_for(r"pay \(2\)\s.*FAST \d+/\d+")
+        # (once both members' probes have covered some seconds: on a loaded machine 'fine' may have
+        # none yet at first, and the group burns at 'gone's rate alone)
+        s = d.wait_for(r"pay \(2\)\s.*FAST [2-7]\d\d/[2-7]\d\d", timeout=10)
         m = re.search(r"pay \(2\)\s.*?([\d.]+)%\s+FAST (\d+)/(\d+)", s)
         # the header is measured against the group's own 99.9 % (not the strictest member's 99.99 %,
         # which burns in the thousands): about half their seconds bad, a burn near 500
