@@ -62,6 +62,7 @@ if LAB=$(LAB_MAX_CONNECTIONS=400 LAB_LOAD_SECONDS=2400 sh tests/lab.sh start); t
 		test_serve_and_two_viewers_show_the_fleet_and_viewers_open_no_connection
 		test_standby_collector_takes_over_when_the_active_one_is_killed
 		test_viewer_sessions_pane_makes_the_collector_read_sessions_until_it_leaves
+		test_viewer_cancel_runs_once_on_the_collector
 	EOF
 	)
 	LAB_DIR=$LAB DBFLEET_BIN=$PWD/build-tsan/dbfleet python3 tests/e2e/run.py --exact "$tsan_tests" 2>&1 |
