@@ -633,9 +633,11 @@ def run():
         print("| %d: %s | %s | %.2f s | %s | %d | %d of %d | %s |" % (
             i + 1, how, "%.2f s" % leased if leased else "not seen", took, "%.2f s" % seen if seen else "never", n, keyed,
             len(SERVERS), "; ".join(problems) if problems else "none"))
-    for how, _, _, _, _, _, _, old in fo:
+    print()
+    for i, (how, _, _, _, _, _, _, old) in enumerate(fo):
         if old:
-            print("\nThe SIGSTOPped collector, continued, logged: " + " / ".join(x.split(": ", 1)[-1] for x in old))
+            print("Take-over %d: the SIGSTOPped collector, continued, logged: %s" % (
+                i + 1, " / ".join(x.split(": ", 1)[-1] for x in old)))
     print()
     print("The issue's claims:")
     print()
