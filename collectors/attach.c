@@ -22,6 +22,7 @@
  */
 #include "attach.h"
 
+#include <openssl/crypto.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -32,6 +33,7 @@
 #include <unistd.h>
 
 #include "feed.h"
+#include "interest.h"
 
 #define HISTORY_MAX 2000        /* stream entries read back for the timeline at start */
 #define HISTORY_PAGE "100"
@@ -55,6 +57,8 @@ struct attach {
 	char token[REDIS_HOST_MAX + 64];
 	char viewer[160];
 	int history_done;
+	struct interest_pub interest; /* when to tell the collector what this viewer shows next */
+	int interest_refused;      /* Redis refused it (a read-only user): said once */
 };
 
 static void say(struct attach *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -107,7 +111,7 @@ struct attach *attach_open(const struct serve_conf *c, struct store *st, struct 
 	getpwuid_r(getuid(), &pw, buf, sizeof buf, &pr);
 	gethostname(host, sizeof host - 1);
 	snprintf(a->viewer, sizeof a->viewer, "%s@%s/%ld", pr ? pr->pw_name : "?", host, (long)getpid());
-	feed_init(&a->feed, st, "the collector's", feed_said, a);
+	feed_init(&a->feed, st, "collector's", feed_said, a);
 	store_set_unobserved(st); /* its timeline is the collector's */
 	return a;
 }
@@ -246,15 +250,12 @@ static int history(struct attach *a, const char *before, struct err *e)
 }
 
 /* The state hash: where to start (or start again). 0, or -1 with 'e' (the connection failed). */
-static int load_state(struct attach *a, struct err *e)
+/* The state hash's reply (HGETALL: [field, value, ...]): start (again) from it when it is newer
+ * than the last entry read or another collector's. 0, or -1 with 'e' (reading the history failed). */
+static int apply_state(struct attach *a, const redisReply *rep, struct err *e)
 {
-	const char *argv[] = {"HGETALL", a->key_state};
-	redisReply *rep = redis_command(a->r, 2, argv, NULL, e);
-	if (!rep)
-		return -1;
 	const redisReply *id = field(rep, "id"), *c = field(rep, "c"), *d = field(rep, "d"), *act = field(rep, "actions");
 	if (!id || !c || !d || id->len >= 64) {
-		freeReplyObject(rep);
 		if (!a->last_id[0])
 			say(a, "no collector has published fleet %s yet: waiting for one", a->c.redis.url.fleet);
 		return 0;
@@ -265,16 +266,12 @@ static int load_state(struct attach *a, struct err *e)
 	char sid[64];
 	snprintf(sid, sizeof sid, "%.*s", (int)id->len, id->str);
 	int other = c->len != strlen(a->token) || memcmp(c->str, a->token, c->len);
-	if (a->last_id[0] && !other && id_cmp(sid, a->last_id) <= 0) {
-		freeReplyObject(rep);
+	if (a->last_id[0] && !other && id_cmp(sid, a->last_id) <= 0)
 		return 0; /* the same collector, nothing missed: resume after the last entry read */
-	}
 	if (!a->history_done) {
 		a->history_done = 1;
-		if (history(a, sid, e) < 0) {
-			freeReplyObject(rep);
+		if (history(a, sid, e) < 0)
 			return -1;
-		}
 	}
 	switch_collector(a, c->str, c->len);
 	feed_forget(&a->feed, 0);
@@ -285,26 +282,24 @@ static int load_state(struct attach *a, struct err *e)
 	pthread_mutex_lock(&a->mu);
 	a->status.snapshot_at = (double)ms / 1000;
 	pthread_mutex_unlock(&a->mu);
-	freeReplyObject(rep);
 	return 0;
 }
 
-/* One XREAD: entries after last_id, or none within the block. 0, or -1 with 'e'. */
-static int read_stream(struct attach *a, struct err *e)
+/* The state hash: where to start (or start again). 0, or -1 with 'e' (the connection failed). */
+static int load_state(struct attach *a, struct err *e)
 {
-	double t = a->c.redis.timeout_s > 0 ? a->c.redis.timeout_s : 5;
-	char block[32];
-	snprintf(block, sizeof block, "%ld", (long)(t * 1000 / 2 < 1000 ? t * 1000 / 2 : 1000));
-	const char *argv[] = {"XREAD", "COUNT", READ_COUNT, "BLOCK", block, "STREAMS", a->key_stream,
-			      a->last_id[0] ? a->last_id : "0-0"};
-	redisReply *rep = redis_command(a->r, 8, argv, NULL, e);
+	const char *argv[] = {"HGETALL", a->key_state};
+	redisReply *rep = redis_command(a->r, 2, argv, NULL, e);
 	if (!rep)
 		return -1;
-	if (rep->type == REDIS_REPLY_ERROR) {
-		err_set(e, ERR_FAIL, "XREAD: %.*s", (int)(rep->len < 160 ? rep->len : 160), rep->str);
-		freeReplyObject(rep);
-		return -1;
-	}
+	int rc = apply_state(a, rep, e);
+	freeReplyObject(rep);
+	return rc;
+}
+
+/* An XREAD's reply: [[stream, [[id, [field, value, ...]], ...]]]; anything else is skipped. */
+static void apply_entries(struct attach *a, const redisReply *rep)
+{
 	const redisReply *entries = rep->type == REDIS_REPLY_ARRAY && rep->elements == 1 &&
 				    rep->element[0]->type == REDIS_REPLY_ARRAY && rep->element[0]->elements == 2
 				    ? rep->element[0]->element[1] : NULL;
@@ -325,6 +320,25 @@ static int read_stream(struct attach *a, struct err *e)
 		a->status.stale_since = 0;
 		pthread_mutex_unlock(&a->mu);
 	}
+}
+
+/* One XREAD: entries after last_id, or none within the block. 0, or -1 with 'e'. */
+static int read_stream(struct attach *a, struct err *e)
+{
+	double t = a->c.redis.timeout_s > 0 ? a->c.redis.timeout_s : 5;
+	char block[32];
+	snprintf(block, sizeof block, "%ld", (long)(t * 1000 / 2 < 1000 ? t * 1000 / 2 : 1000));
+	const char *argv[] = {"XREAD", "COUNT", READ_COUNT, "BLOCK", block, "STREAMS", a->key_stream,
+			      a->last_id[0] ? a->last_id : "0-0"};
+	redisReply *rep = redis_command(a->r, 8, argv, NULL, e);
+	if (!rep)
+		return -1;
+	if (rep->type == REDIS_REPLY_ERROR) {
+		err_set(e, ERR_FAIL, "XREAD: %.*s", (int)(rep->len < 160 ? rep->len : 160), rep->str);
+		freeReplyObject(rep);
+		return -1;
+	}
+	apply_entries(a, rep);
 	freeReplyObject(rep);
 	return 0;
 }
@@ -341,6 +355,18 @@ static void disconnected(struct attach *a, const struct err *e)
 	pthread_mutex_unlock(&a->mu);
 	if (was)
 		say(a, "Redis at %s: %s; reconnecting", a->status.peer, e->msg);
+}
+
+/* What this viewer's panes watch, to the collector (interest.c); a refusal changes nothing else. */
+static void publish_interest(struct attach *a)
+{
+	struct err e = {0};
+	if (interest_publish(a->r, a->c.redis.url.fleet, a->viewer, a->st, &e) == 0)
+		a->interest_refused = 0;
+	else if (e.code != ERR_REFUSED)
+		redis_free(&a->r); /* the connection failed: the loop makes it again */
+	else if (!a->interest_refused++)
+		say(a, "the collector reads details only for what other viewers show: %s", e.msg);
 }
 
 static void *attach_main(void *arg)
@@ -370,8 +396,11 @@ static void *attach_main(void *arg)
 			disconnected(a, &e);
 		else if (!a->token[0] && load_state(a, &e) < 0) /* no collector yet: look for its state */
 			disconnected(a, &e);
+		if (a->r && interest_due(&a->interest, a->st))
+			publish_interest(a);
 	}
 	redis_free(&a->r); /* now, not at the last unref: the owner waits for this (attach_close) */
+	OPENSSL_thread_stop(); /* this thread's OpenSSL error queue, which LeakSanitizer would see at exit */
 	pthread_mutex_lock(&a->mu);
 	a->done = 1;
 	pthread_cond_broadcast(&a->cv);
@@ -409,6 +438,16 @@ void attach_close(struct attach **ap)
 		;
 	pthread_mutex_unlock(&a->mu);
 	unref(a);
+}
+
+void attach_apply(struct attach *a, const redisReply *rep, int state)
+{
+	struct err e = {0};
+	a->history_done = 1; /* no connection: no history to read */
+	if (state)
+		apply_state(a, rep, &e);
+	else
+		apply_entries(a, rep);
 }
 
 void attach_get_status(struct attach *a, struct attach_status *out)

@@ -36,4 +36,9 @@ void attach_get_status(struct attach *a, struct attach_status *out);
  * now, and resends it with the same id after a reconnect). 0 or -1 with 'e' (full, actions off). */
 int attach_submit_action(struct attach *a, const struct action_request *r, struct err *e);
 
+/* For the fuzzer (tests/fuzz/fuzz_attach.c): one reply applied as if the thread had read it,
+ * 'state' 1 an HGETALL of the state hash, 0 an XREAD; no I/O (no history is read). Not while
+ * the thread runs. */
+void attach_apply(struct attach *a, const redisReply *rep, int state);
+
 #endif

@@ -44,6 +44,7 @@ enum rec_type {
 	REC_CLOUD = 6,    /* the AWS snapshot */
 	REC_EVENT = 7,    /* a timeline entry (struct tl_event) */
 	REC_END = 8,      /* the recorder stopped: why, and how many records it dropped */
+	REC_PI = 9,       /* an instance's Performance Insights figures (read while a pane shows it) */
 };
 
 struct codec_buf {
@@ -102,6 +103,11 @@ struct rec_event {
 	struct tl_event ev;     /* its seq is not kept: the reader's timeline numbers it */
 };
 
+struct rec_pi {
+	double at;
+	struct cloud_pi pi;
+};
+
 struct rec_end {
 	double at;
 	uint64_t dropped;       /* records the recorder could not write in time */
@@ -145,6 +151,7 @@ int codec_put_action(struct codec_buf *out, const struct rec_action *r);
 int codec_put_cloud(struct codec_buf *out, const struct rec_cloud *r, const struct rec_cloud *base);
 int codec_put_event(struct codec_buf *out, const struct rec_event *r);
 int codec_put_end(struct codec_buf *out, const struct rec_end *r);
+int codec_put_pi(struct codec_buf *out, const struct rec_pi *r);
 
 /*
  * Decoders: 0, or -1 with 'err' (a malformed payload: nothing is left
@@ -161,6 +168,7 @@ int codec_get_cloud(const uint8_t *p, size_t n, const struct rec_cloud *base, st
 		    struct err *err);
 int codec_get_event(const uint8_t *p, size_t n, struct rec_event *out, struct err *err);
 int codec_get_end(const uint8_t *p, size_t n, struct rec_end *out, struct err *err);
+int codec_get_pi(const uint8_t *p, size_t n, struct rec_pi *out, struct err *err);
 
 /* What every record names first: its time, and for snapshots and states the target, seq, base_seq (0 if none). */
 struct codec_key {

@@ -264,6 +264,28 @@ static const struct fdesc f_end[] = {
 };
 #undef EN
 
+#define P struct rec_pi
+static const struct fdesc f_pi[] = {
+	K(1, FT_MS, P, at), F(2, FT_STR, P, pi.region), F(3, FT_STR, P, pi.id), F(4, FT_STR, P, pi.resource_id),
+	F(5, FT_DBL, P, pi.fetched_at), F(6, FT_I32, P, pi.window_s), F(7, FT_DBL, P, pi.load),
+	F(8, FT_I32, P, pi.vcpus), F(9, FT_U32, P, pi.requests), F(10, FT_STR, P, pi.error),
+};
+static const struct fdesc f_pi_wait[] = {
+	F(3, FT_STR, struct pi_wait, name), F(4, FT_STR, struct pi_wait, type), F(5, FT_DBL, struct pi_wait, load),
+};
+static const struct fdesc f_pi_sql[] = {
+	F(3, FT_STR, struct pi_sql, id), F(4, FT_DBL, struct pi_sql, load), F(5, FT_STR, struct pi_sql, wait),
+	F(6, FT_I32, struct pi_sql, full), F(7, FT_STR, struct pi_sql, text),
+};
+static const struct mdesc m_pi_wait = MSG0(f_pi_wait), m_pi_sql = MSG0(f_pi_sql);
+static const struct adesc a_pi[] = {
+	{20, 21, offsetof(P, pi.wait), offsetof(P, pi.nwait), PI_WAITS, sizeof(struct pi_wait), &m_pi_wait, NULL},
+	{22, 23, offsetof(P, pi.sql), offsetof(P, pi.nsql), PI_TOP_SQL, sizeof(struct pi_sql), &m_pi_sql, NULL},
+};
+#undef P
+_Static_assert(sizeof(unsigned) == 4, "cloud_pi.requests is a u32");
+static const struct mdesc m_pi = MSG(f_pi, a_pi);
+
 static const struct mdesc m_header = MSG0(f_header), m_target = MSG0(f_target), m_state = MSG0(f_state),
 			  m_action = MSG0(f_action), m_end = MSG0(f_end), m_event_rec = MSG0(f_event_rec);
 
@@ -275,6 +297,7 @@ int codec_put_state(struct codec_buf *out, const struct rec_state *r) { return m
 int codec_put_action(struct codec_buf *out, const struct rec_action *r) { return msg_put(out, &m_action, r, NULL); }
 int codec_put_end(struct codec_buf *out, const struct rec_end *r) { return msg_put(out, &m_end, r, NULL); }
 int codec_put_event(struct codec_buf *out, const struct rec_event *r) { return msg_put(out, &m_event_rec, r, NULL); }
+int codec_put_pi(struct codec_buf *out, const struct rec_pi *r) { return msg_put(out, &m_pi, r, NULL); }
 
 int codec_put_snapshot(struct codec_buf *out, const struct rec_snapshot *r, const struct rec_snapshot *base)
 {
@@ -322,6 +345,10 @@ int codec_get_end(const uint8_t *p, size_t n, struct rec_end *out, struct err *e
 {
 	return get_plain(p, n, &m_end, out, sizeof *out, err);
 }
+int codec_get_pi(const uint8_t *p, size_t n, struct rec_pi *out, struct err *err)
+{
+	return get_plain(p, n, &m_pi, out, sizeof *out, err);
+}
 
 /* A delta decodes against the base it names, and only that one. */
 static int get_delta(const uint8_t *p, size_t n, const struct mdesc *m, void *out, size_t size, size_t base_seq_off,
@@ -361,6 +388,7 @@ int codec_peek(int type, const uint8_t *p, size_t n, struct codec_key *k)
 		struct rec_cloud c;
 		struct rec_end e;
 		struct rec_event v;
+		struct rec_pi pi;
 	} u;
 	memset(&u, 0, sizeof u);
 	*k = (struct codec_key){0};
@@ -381,6 +409,7 @@ int codec_peek(int type, const uint8_t *p, size_t n, struct codec_key *k)
 		break;
 	case REC_END: if (msg_peek(p, n, &m_end, &u.e) < 0) return -1; k->at = u.e.at; break;
 	case REC_EVENT: if (msg_peek(p, n, &m_event_rec, &u.v) < 0) return -1; k->at = u.v.at; break;
+	case REC_PI: if (msg_peek(p, n, &m_pi, &u.pi) < 0) return -1; k->at = u.pi.at; break;
 	default: return -1;
 	}
 	return 0;

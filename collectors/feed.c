@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#define FEED_TARGETS_MAX 1000000 /* a target index past this is damage */
+#define FEED_TARGETS_MAX 100000 /* a target index past this is damage (or a hostile writer) */
 
 void feed_init(struct feed *f, struct store *st, const char *prices_date, void (*say)(void *, const char *), void *arg)
 {
@@ -180,6 +180,17 @@ void feed_frame(struct feed *f, const struct codec_frame *fr, double at)
 		struct rec_event v;
 		if (codec_get_event(fr->payload, fr->len, &v, &e) == 0)
 			store_timeline_add(f->st, &v.ev); /* as recorded, times and all */
+		break;
+	}
+	case REC_PI: {
+		struct pi_snapshot *ps = pi_snapshot_new();
+		static _Thread_local struct rec_pi v; /* 45 KiB, off the stack */
+		if (ps && codec_get_pi(fr->payload, fr->len, &v, &e) == 0) {
+			ps->pi = v.pi;
+			store_pi_publish(f->st, ps); /* kept while a pane here shows the instance */
+		} else {
+			pi_snapshot_release(&ps);
+		}
 		break;
 	}
 	case REC_END: {

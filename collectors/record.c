@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <openssl/crypto.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +38,7 @@
 #define QUEUE_MAX 8192      /* items: ~80 s of a 100-target fleet at 1 s */
 #define FLUSH_BYTES 65536
 
-enum item_type { IT_SNAPSHOT, IT_STATE, IT_ACTION, IT_CLOUD, IT_EVENT };
+enum item_type { IT_SNAPSHOT, IT_STATE, IT_ACTION, IT_CLOUD, IT_EVENT, IT_PI };
 
 struct item {
 	int type;
@@ -89,6 +90,9 @@ static void item_free(struct item *it)
 	} else if (it->type == IT_CLOUD) {
 		struct cloud_snapshot *c = it->p;
 		cloud_snapshot_release(&c);
+	} else if (it->type == IT_PI) {
+		struct pi_snapshot *p = it->p;
+		pi_snapshot_release(&p);
 	} else {
 		free(it->p);
 	}
@@ -142,6 +146,12 @@ static void tap_event(void *arg, const struct tl_event *ev)
 	if (copy)
 		*copy = *ev;
 	push(arg, (struct item){IT_EVENT, 0, 0, 0, copy});
+}
+
+static void tap_pi(void *arg, struct pi_snapshot *p)
+{
+	atomic_fetch_add(&p->refs, 1);
+	push(arg, (struct item){IT_PI, 0, 0, 0, p});
 }
 
 static void unref(struct recorder *r)
@@ -429,6 +439,14 @@ static void put_item(struct recorder *r, struct item *it)
 		emit(r, REC_EVENT);
 		break;
 	}
+	case IT_PI: {
+		static _Thread_local struct rec_pi v; /* 45 KiB, off the stack */
+		v.at = it->at;
+		v.pi = ((struct pi_snapshot *)it->p)->pi;
+		codec_put_pi(&r->pl, &v);
+		emit(r, REC_PI);
+		break;
+	}
 	}
 	item_free(it);
 }
@@ -492,6 +510,8 @@ static void *record_main(void *arg)
 	}
 	if (r->fd >= 0)
 		close(r->fd);
+	if (r->sink.publish)
+		OPENSSL_thread_stop(); /* the sink's TLS: this thread's OpenSSL error queue */
 	pthread_mutex_lock(&r->mu);
 	r->done = 1;
 	pthread_cond_broadcast(&r->cv);
@@ -522,7 +542,7 @@ static struct recorder *start(struct recorder *r, struct store *st, struct err *
 		return NULL;
 	}
 	pthread_detach(th);
-	store_set_tap(st, &(struct store_tap){tap_snapshot, tap_state, tap_action, tap_cloud, tap_event, r});
+	store_set_tap(st, &(struct store_tap){tap_snapshot, tap_state, tap_action, tap_cloud, tap_event, tap_pi, r});
 	return r;
 }
 

@@ -123,7 +123,7 @@ struct replay *replay_open(struct store *st, const char *path, struct err *err)
 		return NULL;
 	}
 	*rp = (struct replay){.st = st, .map = map, .size = (size_t)sb.st_size, .speed = 1};
-	feed_init(&rp->feed, st, "the recording", feed_said, rp);
+	feed_init(&rp->feed, st, "recording's", feed_said, rp);
 	store_set_unobserved(st); /* its timeline is the recorded one */
 	atomic_init(&rp->refs, 1);
 	pthread_mutex_init(&rp->mu, NULL);

@@ -3,7 +3,7 @@
  * while they hold its lease (serve.h).
  *
  * DESIGN
- * - Standby first: connect (back-off 1 s doubling to 30 s), then SET NX the lease; while
+ * - Standby first: connect (back-off 1 s doubling to 5 s), then SET NX the lease; while
  *   another collector holds it, say who (once per holder) and try again just after it would
  *   lapse. No database is asked anything while standing by.
  * - Active: the collectors start, and the recorder (record.c) taps the store as --record
@@ -35,7 +35,7 @@
 
 #include "record.h"
 
-#define BACKOFF_MAX_S 30.0
+#define BACKOFF_MAX_S 5.0
 #define GATHER_S 0.05
 
 static volatile sig_atomic_t stopping;
@@ -100,7 +100,7 @@ static int pub_publish(void *arg, const uint8_t *p, size_t n, const uint8_t *sta
 		if (!pb->r) {
 			if (!pb->said_down++)
 				serve_log("cannot reach Redis again: %s; publishing stops until it answers", e.msg);
-			pb->backoff = pb->backoff < BACKOFF_MAX_S ? pb->backoff * 2 : BACKOFF_MAX_S;
+			pb->backoff = pb->backoff * 2 < BACKOFF_MAX_S ? pb->backoff * 2 : BACKOFF_MAX_S;
 			pb->next_try = now + pb->backoff;
 			return -1;
 		}
@@ -241,12 +241,16 @@ int serve_run(const struct serve_conf *c, const char *fleet, struct store *st, s
 		redis_free(&pb.r);
 		return 2;
 	}
+	struct interest *in = interest_start(c, fleet, st, &e); /* what viewers show is read in detail */
+	if (!in)
+		serve_log("%s; viewers' panes get no detail", e.msg);
 	struct record_sink sink = {.publish = pub_publish, .arg = &pb, .gather_s = GATHER_S,
 				   .state_s = c->state_s > 0 ? c->state_s : SERVE_STATE_S_DEFAULT,
 				   .idle_s = c->lease_s / 3};
 	struct recorder *rec = record_start_sink(st, &sink, &e);
 	if (!rec) {
 		serve_log("%s", e.msg);
+		interest_stop(&in);
 		release(c, &pb.lease);
 		redis_free(&pb.r);
 		return 2;
@@ -266,6 +270,7 @@ int serve_run(const struct serve_conf *c, const char *fleet, struct store *st, s
 	}
 	int lost = atomic_load(&pb.lost);
 	record_stop(&rec, 3 * (c->redis.timeout_s > 0 ? c->redis.timeout_s : 5) + 1);
+	interest_stop(&in);
 	if (lost) {
 		serve_log("stopped publishing; starting again as a standby");
 		return SERVE_RESTART;

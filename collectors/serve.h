@@ -60,7 +60,10 @@ void serve_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /*
  * Viewer: append what 'st' is watched for now (store_watched, store_watched_triage,
  * store_pi_watched: by target name and by REGION/ID) to the interest stream, as viewer 'viewer'.
- * Called by the attach thread every SERVE_INTEREST_EVERY_S on its connection. 0 or -1 with 'e'.
+ * Called by the attach thread on its connection every SERVE_INTEREST_EVERY_S and when that
+ * changes (interest.h: interest_due). 0 or -1 with 'e':
+ * ERR_REFUSED when Redis refused the entry (NOPERM: a read-only user) and the connection is
+ * still good; any other code, the connection failed.
  */
 int interest_publish(struct redis *r, const char *fleet, const char *viewer, struct store *st, struct err *e);
 

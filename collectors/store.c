@@ -152,6 +152,18 @@ void store_describe(struct store *s, size_t t, const char *name, const char *eng
 	pthread_mutex_unlock(&s->mu);
 }
 
+long store_find(struct store *s, const char *name)
+{
+	long found = -1;
+	size_t n = atomic_load(&s->active);
+	pthread_mutex_lock(&s->mu);
+	for (size_t t = 0; t < n && found < 0; t++)
+		if (!strcmp(SLOT(s, t)->status.name, name))
+			found = (long)t;
+	pthread_mutex_unlock(&s->mu);
+	return found;
+}
+
 int store_wake_fd(const struct store *s)
 {
 	return s->wake[0];
@@ -576,6 +588,8 @@ void store_pi_publish(struct store *s, struct pi_snapshot *p)
 	if (i >= 0) {
 		old = s->pi[i].snap;
 		s->pi[i].snap = p;
+		if (s->tap.pi)
+			s->tap.pi(s->tap.arg, p);
 	}
 	pthread_mutex_unlock(&s->mu);
 	pi_snapshot_release(&old);

@@ -65,6 +65,8 @@ size_t store_count(const struct store *s);
 int store_reserve(struct store *s, size_t n);
 /* Make slots [0, n) visible, once the new ones are described. */
 void store_set_count(struct store *s, size_t n);
+/* The index of the target named 'name', -1 if none. Any thread. */
+long store_find(struct store *s, const char *name);
 /* Set the fixed description of target 't' (before any worker starts). */
 void store_describe(struct store *s, size_t t, const char *name, const char *engine,
 		    const char *endpoint, double interval_s, double timeout_s);
@@ -213,6 +215,7 @@ struct store_tap {
 	void (*action)(void *arg, const struct action_status *a);
 	void (*cloud)(void *arg, struct cloud_snapshot *c);
 	void (*event)(void *arg, const struct tl_event *ev); /* a timeline entry: off the lock, after it is added */
+	void (*pi)(void *arg, struct pi_snapshot *p); /* Performance Insights figures that were kept; may take a reference */
 	void *arg;
 };
 /* Set (NULL: remove) the tap; any thread (once it returns, the old tap is no longer called). */

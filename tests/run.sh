@@ -59,6 +59,9 @@ if LAB=$(LAB_MAX_CONNECTIONS=400 LAB_LOAD_SECONDS=2400 sh tests/lab.sh start); t
 		test_aws_accounts_three_profiles_two_accounts_column_grouping_and_snapshot
 		test_aws_accounts_same_instance_id_in_two_accounts_adopted_as_two_targets
 		test_aws_pi_top_sql_without_a_database_connection test_aws_pi_beside_the_database
+		test_serve_and_two_viewers_show_the_fleet_and_viewers_open_no_connection
+		test_standby_collector_takes_over_when_the_active_one_is_killed
+		test_viewer_sessions_pane_makes_the_collector_read_sessions_until_it_leaves
 	EOF
 	)
 	LAB_DIR=$LAB DBFLEET_BIN=$PWD/build-tsan/dbfleet python3 tests/e2e/run.py --exact "$tsan_tests" 2>&1 |

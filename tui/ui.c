@@ -624,6 +624,30 @@ static void on_key(struct ui *ui, int ch)
 		commands[cmd].run(ui);
 }
 
+/* What the replay found (damage, a jump) or the attach thread saw (a reconnect, a collector
+ * taking over), once, on the status line; 1 when there was something new. */
+static int source_news(struct ui *ui, unsigned long *said)
+{
+	struct replay_status rs;
+	struct attach_status as;
+	unsigned long seq;
+	const char *msg;
+	if (ui->o->replay) {
+		replay_get_status(ui->o->replay, &rs);
+		seq = rs.seq, msg = rs.message;
+	} else if (ui->o->attach) {
+		attach_get_status(ui->o->attach, &as);
+		seq = as.seq, msg = as.message;
+	} else {
+		return 0;
+	}
+	if (seq == *said)
+		return 0;
+	*said = seq;
+	ui_say(ui, "%s", msg);
+	return 1;
+}
+
 int ui_run(struct store *st, const struct options *o, const struct keymap *km,
 	   struct collector *col)
 {
@@ -656,26 +680,10 @@ int ui_run(struct store *st, const struct options *o, const struct keymap *km,
 	}
 	int status = 0, dirty = 1;
 	double next_frame = 0;
-	unsigned long replay_said = 0, attach_said = 0;
+	unsigned long said = 0;
 	while (!ui.quit) {
-		if (o->attach) { /* a reconnect, a collector taking over, on the status line */
-			struct attach_status as;
-			attach_get_status(o->attach, &as);
-			if (as.seq != attach_said) {
-				attach_said = as.seq;
-				ui_say(&ui, "%s", as.message);
-				dirty = 1;
-			}
-		}
-		if (o->replay) { /* what the replay found (damage, a jump) on the status line */
-			struct replay_status rs;
-			replay_get_status(o->replay, &rs);
-			if (rs.seq != replay_said) {
-				replay_said = rs.seq;
-				ui_say(&ui, "%s", rs.message);
-				dirty = 1;
-			}
-		}
+		if (source_news(&ui, &said))
+			dirty = 1;
 		/* a thousand targets publish hundreds of samples a second: the screen follows
 		 * them at most FRAME_MIN_S apart, a key at once, the clock every second */
 		double now = clock_mono();

@@ -202,7 +202,7 @@ class Cluster:
                     node.ca = make_ca(node.dir, "ca")
                     make_server_cert(node.dir, "ca")
                     node.wrong_ca = None
-                    node.passwords = {u: secrets.token_hex(12) for u in ("collector", "viewer", "admin")}
+                    node.passwords = {u: secrets.token_hex(12) for u in ("collector", "viewer", "reader", "admin")}
                     first = node
                 else:
                     node.fleet, node.dir, node.ca, node.wrong_ca = fleet, first.dir, first.ca, None

@@ -17,14 +17,16 @@ from harness import (BINARY, LSAN_OPTIONS, Dbfleet, Failure, dsn, has_mariadb, l
 class Serve:
     """dbfleet --serve in the background, its log in a file of its own."""
 
-    def __init__(self, cfg, name="serve"):
+    def __init__(self, cfg, name="serve", env=None):
         self.log_path = tempfile.mktemp(prefix="dbfleet-%s-" % name, suffix=".log")
         self.san_log = tempfile.mktemp(prefix="dbfleet-asan-serve-")
+        extra_env = env
         env = dict(os.environ, ASAN_OPTIONS="log_path=%s:detect_leaks=1" % self.san_log, LSAN_OPTIONS=LSAN_OPTIONS,
                    UBSAN_OPTIONS="log_path=%s:print_stacktrace=1:halt_on_error=1" % self.san_log,
                    TSAN_OPTIONS="log_path=%s:halt_on_error=0:atexit_sleep_ms=0" % self.san_log,
                    XDG_STATE_HOME=tempfile.mkdtemp(prefix="dbfleet-serve-state-"))
         env.pop("DBFLEET_REDIS_PASSWORD", None)
+        env.update(extra_env or {})
         self.state = env["XDG_STATE_HOME"]
         self.out = open(self.log_path, "w")
         self.proc = subprocess.Popen([BINARY, "-c", cfg, "--serve"], stdin=subprocess.DEVNULL, stdout=self.out,
@@ -88,6 +90,22 @@ def pg_backends(port=None):
     return int(psql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'dbfleet'", port=port))
 
 
+def close_all(viewers, servers, rl):
+    """Close the viewers and stop the collectors, all of them, then the redis-server; the first
+    failure is raised after (a sanitizer report at a viewer's exit must not leave a collector)."""
+    first = None
+    for x in list(viewers) + list(servers):
+        if x is None:
+            continue
+        try:
+            x.close() if isinstance(x, Dbfleet) else x.stop()
+        except Exception as e:  # noqa: BLE001 - each is tried, the first is raised
+            first = first or e
+    rl.close()
+    if first:
+        raise first
+
+
 def lab_targets():
     t = [("primary", dsn(lab()["PG_PRIMARY_PORT"]))]
     if has_mariadb():
@@ -122,11 +140,7 @@ def test_serve_and_two_viewers_show_the_fleet_and_viewers_open_no_connection():
             now = mdb("SELECT count(*) FROM information_schema.processlist WHERE user = 'mon'")
             assert now == mdb_before, "a viewer opened a MariaDB session: %s before, %s now" % (mdb_before, now)
     finally:
-        for v in (v1, v2):
-            if v:
-                v.close()
-        srv.stop()
-        rl.close()
+        close_all([v1, v2], [srv], rl)
     assert "released the lease" in srv.log(), srv.log()
 
 
@@ -149,10 +163,7 @@ def test_viewer_started_late_shows_the_current_state_and_the_timeline_history():
         v.keys("8")
         s = v.wait_for(r"gone.*(down|refused|connect)", timeout=5)
     finally:
-        if v:
-            v.close()
-        srv.stop()
-        rl.close()
+        close_all([v], [srv], rl)
 
 
 def test_redis_restart_makes_viewers_say_stale_then_recover():
@@ -175,10 +186,7 @@ def test_redis_restart_makes_viewers_say_stale_then_recover():
         s = v.wait_for(r"ATTACHED lab@localhost:\d+ \| collector [^ ]+/%d \| snapshot" % srv.pid(), timeout=15)
         v.wait_for(r"^primary\s+postgres\s+primary\s+ok", timeout=10)
     finally:
-        if v:
-            v.close()
-        srv.stop()
-        rl.close()
+        close_all([v], [srv], rl)
 
 
 def test_standby_collector_takes_over_when_the_active_one_is_killed():
@@ -209,12 +217,7 @@ def test_standby_collector_takes_over_when_the_active_one_is_killed():
         v.wait_for(r"ATTACHED lab@localhost:\d+ \| collector [^ ]+/%d \| snapshot \d" % b.pid(), timeout=8)
         v.wait_for(r"^primary\s+postgres\s+primary\s+ok", timeout=5)
     finally:
-        if v:
-            v.close()
-        if b:
-            b.stop()
-        a.stop(check=False)  # killed: no report to read
-        rl.close()
+        close_all([v], [b, a], rl)
 
 
 def test_viewer_with_a_read_only_acl_user_watches_and_cannot_publish():
@@ -232,7 +235,34 @@ def test_viewer_with_a_read_only_acl_user_watches_and_cannot_publish():
             out = rl.cli("reader", *cmd)
             assert "NOPERM" in out, (cmd, out)
     finally:
-        if v:
-            v.close()
-        srv.stop()
-        rl.close()
+        close_all([v], [srv], rl)
+
+
+def test_viewer_shows_performance_insights_the_collector_reads_for_it():
+    """An RDS instance with Performance Insights and no database connection: the collector asks
+    PI nothing until a viewer's queries pane shows the instance; then the viewer shows PI's load
+    and top SQL, read by the collector and carried on the stream."""
+    import awslab
+    from test_aws_pi import _seed_pi, _sent
+    awslab.url()
+    awslab.reset()
+    awslab.create_instances("us-east-1", ["pi-orders"], klass="db.r6g.large")
+    _seed_pi("pi-orders", [{"text": "UPDATE accounts SET balance = balance - $1 WHERE id = $2", "load": 0.5,
+                            "waits": {"Lock:transactionid": 0.5}}])
+    rl = redislab.start("lab")
+    srv = Serve(write_config([], extra="\n[aws]\nenabled = true\nregions = us-east-1\n\n[redis]\nurl = %s\nuser = collector\n"
+                             "password_file = %s\nca_file = %s\nlease = 2\n" % (rl.url, rl.password_file("collector"), rl.ca)),
+                env=awslab.env())
+    v = None
+    try:
+        srv.wait_log(r"active: the lease")
+        v = attach(rl, width=200, height=50)
+        v.wait_for(r"^pi-orders\s", timeout=30)
+        assert _sent("GetResourceMetrics") == 0, awslab.proxy("stats")
+        v.keys("3")
+        v.wait_for(r"queries - pi-orders \(AWS, no database connection\)")
+        s = v.wait_for(r"from Performance Insights: load 0\.50 average active sessions of 2 vCPUs", timeout=20)
+        assert re.search(r"^\s*500\s.*\bLock:transactionid\s+UPDATE accounts SET balance", s, re.M), s
+        assert _sent("GetResourceMetrics") >= 1, awslab.proxy("stats")
+    finally:
+        close_all([v], [srv], rl)

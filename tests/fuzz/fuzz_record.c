@@ -90,6 +90,8 @@ static void one(int type, const uint8_t *p, size_t n, struct rec_snapshot *snaps
 		PLAIN(struct rec_event, codec_get_event, codec_put_event, p, n);
 	} else if (type == REC_END) {
 		PLAIN(struct rec_end, codec_get_end, codec_put_end, p, n);
+	} else if (type == REC_PI) {
+		PLAIN(struct rec_pi, codec_get_pi, codec_put_pi, p, n);
 	}
 }
 

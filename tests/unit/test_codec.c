@@ -158,6 +158,34 @@ static void test_unknown_fields(void)
 	codec_buf_release(&pl);
 }
 
+/* Performance Insights figures: what a viewer of --serve and a replay get back, text and all. */
+static void test_pi_roundtrip(void)
+{
+	static struct rec_pi in, back;
+	memset(&in, 0, sizeof in);
+	in.at = 1732871234.5;
+	snprintf(in.pi.region, sizeof in.pi.region, "us-east-1");
+	snprintf(in.pi.id, sizeof in.pi.id, "orders-1");
+	in.pi.load = 3.25;
+	in.pi.vcpus = 4;
+	in.pi.window_s = 300;
+	in.pi.nwait = 2;
+	snprintf(in.pi.wait[1].name, sizeof in.pi.wait[1].name, "IO:DataFileRead");
+	in.pi.wait[1].load = 1.5;
+	in.pi.nsql = 1;
+	in.pi.sql[0].full = 1;
+	in.pi.sql[0].load = 2.0;
+	memset(in.pi.sql[0].text, 'x', sizeof in.pi.sql[0].text - 1);
+	struct codec_buf pl = {0};
+	struct err e = {0};
+	CHECK(codec_put_pi(&pl, &in) == 0);
+	CHECK(codec_get_pi(pl.p, pl.len, &back, &e) == 0);
+	CHECK(!memcmp(&in, &back, sizeof in));
+	struct codec_key k;
+	CHECK(codec_peek(REC_PI, pl.p, pl.len, &k) == 0 && k.at == in.at);
+	codec_buf_release(&pl);
+}
+
 static void test_crc32c(void)
 {
 	/* the standard check value of CRC-32C */
@@ -190,5 +218,6 @@ int main(void)
 	RUN(test_delta_needs_its_base);
 	RUN(test_frames_damage);
 	RUN(test_unknown_fields);
+	RUN(test_pi_roundtrip);
 	return check_total_failed;
 }
