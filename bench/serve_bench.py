@@ -6,8 +6,9 @@ monitoring user 'mon') are watched
   (a) by one local dbfleet in tmux, then
   (b) by one `dbfleet --serve` and BENCH_VIEWERS (20) `dbfleet --attach` viewers in tmux,
 through a loopback redis-server with TLS and ACL users (tests/e2e/redislab.py). Printed:
-  1. statements each server received from 'mon' per refresh in (a) and in (b), from the
-     servers' own counters (pg_stat_statements calls; performance_schema
+  1. statements each server received from 'mon' per refresh in (a) and in (b), with the fleet
+     pane shown, then with the sessions pane of pg-primary (in (b) on every viewer: their
+     interest makes the collector read its sessions), from the servers' own counters (pg_stat_statements calls; performance_schema
      events_statements_summary_by_user_by_event_name COUNT_STAR), and mon's sessions;
   2. Redis bytes (INFO stats total_net_input_bytes / total_net_output_bytes) of the collector
      alone, and per viewer per refresh with the viewers attached;
@@ -22,8 +23,9 @@ through a loopback redis-server with TLS and ACL users (tests/e2e/redislab.py). 
 
 usage: LAB_DIR=... bench/serve_bench.py [DBFLEET]   (make bench-serve; default build/dbfleet)
 Without LAB_DIR it starts a lab of its own (tests/lab.sh, LAB_PORT_BASE) and stops it after.
-Knobs: BENCH_VIEWERS (20), BENCH_SECONDS (60: each statements window, 60 refreshes of 1 s),
-BENCH_SAMPLES (60: state changes timed), BENCH_FAILOVERS (5: take-overs, the 2nd and 5th by SIGSTOP).
+Knobs: BENCH_VIEWERS (20), BENCH_SECONDS (45: each fleet-pane window, 45 refreshes of 1 s),
+BENCH_DETAIL_SECONDS (30: each sessions-pane window), BENCH_SAMPLES (50: state changes timed),
+BENCH_FAILOVERS (4: take-overs, the 2nd by SIGSTOP).
 It ends with the issue's claims, each met or MISS; the exit status is 1 when the stream held
 another collector's entry or a delta first after a take-over.
 """
@@ -49,9 +51,10 @@ import redislab  # noqa: E402
 from test_serve import Serve, attach, serve_config  # noqa: E402
 
 VIEWERS = int(os.environ.get("BENCH_VIEWERS", "20"))
-WINDOW = float(os.environ.get("BENCH_SECONDS", "60"))
-SAMPLES = int(os.environ.get("BENCH_SAMPLES", "60"))
-FAILOVERS = int(os.environ.get("BENCH_FAILOVERS", "5"))
+WINDOW = float(os.environ.get("BENCH_SECONDS", "45"))
+DETAIL = float(os.environ.get("BENCH_DETAIL_SECONDS", "30"))
+SAMPLES = int(os.environ.get("BENCH_SAMPLES", "50"))
+FAILOVERS = int(os.environ.get("BENCH_FAILOVERS", "4"))
 REFRESH = 1.0   # harness.write_config: refresh = 1
 LEASE = 2.0     # test_serve.serve_config: lease = 2
 HZ = os.sysconf("SC_CLK_TCK")
@@ -176,6 +179,15 @@ def targets():
 def wait_fleet(d, timeout=20):
     for name in SERVERS:
         d.wait_for(r"^%s\s+\S+\s+\S+\s+ok" % re.escape(name), timeout=timeout)
+
+
+def show_sessions(d):
+    """The sessions pane of pg-primary on 'd'."""
+    d.keys(":")
+    d.type("target pg-primary")
+    d.keys("Enter")
+    d.keys("4")
+    d.wait_for(r"^ sessions - pg-primary", timeout=10)
 
 
 def measure(pids, seconds):
@@ -472,6 +484,10 @@ def run():
     time.sleep(2 * REFRESH)
     lpid = local.pid()
     st_a, cpu_a, secs_a, ses_a = measure([lpid], WINDOW)
+    log("(a) the sessions pane of pg-primary, %.0f s" % DETAIL)
+    show_sessions(local)
+    time.sleep(3 * REFRESH)
+    st_a2, _, _, _ = measure([lpid], DETAIL)
     hwm_local = hwm_mib(lpid)
     local.close()
     time.sleep(1)
@@ -533,6 +549,18 @@ def run():
         n_ref_b = secs_b / REFRESH
         in_b, out_b = (i1 - i0) / n_ref_b, (o1 - o0 - own) / n_ref_b
         xlen = r.cmd("XLEN", lb.key("stream"))
+        log("(b) every viewer on the sessions pane of pg-primary, %.0f s" % DETAIL)
+        for v in viewers:
+            show_sessions(v)
+        time.sleep(3 * REFRESH)
+        i0, o0, own = r.net()
+        st_b2, _, secs_b2, _ = measure([srv.pid()], DETAIL)
+        i1, o1, _ = r.net()
+        in_b2, out_b2 = (i1 - i0) / (secs_b2 / REFRESH), (o1 - o0 - own) / (secs_b2 / REFRESH)
+        for v in viewers:
+            v.keys("1")
+        for v in viewers:
+            wait_fleet(v)
 
         # 4. change to screen: three viewers and a local dbfleet (the baseline), side by side
         log("change to screen, %d changes" % SAMPLES)
@@ -571,6 +599,9 @@ def run():
     by_a, by_b = st_a, st_b
     st_a = {k: sum(v.values()) for k, v in by_a.items()}
     st_b = {k: sum(v.values()) for k, v in by_b.items()}
+    by_a2, by_b2 = st_a2, st_b2
+    st_a2 = {k: sum(v.values()) for k, v in by_a2.items()}
+    st_b2 = {k: sum(v.values()) for k, v in by_b2.items()}
     print()
     print("1. Statements each server received from 'mon', per refresh (%.0f s windows)" % WINDOW)
     print()
@@ -579,18 +610,21 @@ def run():
     print("| (a) one local dbfleet | " + " | ".join("%.2f" % st_a[k] for k in SERVERS) + " |")
     print("| (b) one --serve + %d --attach | " % VIEWERS + " | ".join("%.2f" % st_b[k] for k in SERVERS) + " |")
     print("| (b) / (a) | " + " | ".join("%.2f" % (st_b[k] / st_a[k] if st_a[k] else float("nan")) for k in SERVERS) + " |")
+    print("| (a) the sessions pane of pg-primary (%.0f s) | " % DETAIL + " | ".join("%.2f" % st_a2[k] for k in SERVERS) + " |")
+    print("| (b) every viewer on it (%.0f s) | " % DETAIL + " | ".join("%.2f" % st_b2[k] for k in SERVERS) + " |")
+    print("| (b) / (a), sessions pane | " + " | ".join("%.2f" % (st_b2[k] / st_a2[k] if st_a2[k] else float("nan")) for k in SERVERS) + " |")
     print("| mon's sessions at the end, (a) | " + " | ".join(str(ses_a[k]) for k in SERVERS) + " |")
     print("| mon's sessions at the end, (b) | " + " | ".join(str(ses_b[k]) for k in SERVERS) + " |")
-    diff = [(k, q, by_a[k].get(q, 0), by_b[k].get(q, 0)) for k in SERVERS for q in set(by_a[k]) | set(by_b[k])
-            if abs(by_a[k].get(q, 0) - by_b[k].get(q, 0)) >= 0.05]
+    diff = [(pane, k, q, x[k].get(q, 0), y[k].get(q, 0)) for pane, x, y in (("fleet", by_a, by_b), ("sessions", by_a2, by_b2))
+            for k in SERVERS for q in set(x[k]) | set(y[k]) if abs(x[k].get(q, 0) - y[k].get(q, 0)) >= 0.05]
     if diff:
         print()
         print("Statements whose rate differs by 0.05 a refresh or more:")
         print()
-        print("| server | statement | (a) | (b) |")
-        print("|---|---|---:|---:|")
-        for k, q, a, b in sorted(diff):
-            print("| %s | `%s` | %.2f | %.2f |" % (k, q.replace("|", "\\|"), a, b))
+        print("| pane | server | statement | (a) | (b) |")
+        print("|---|---|---|---:|---:|")
+        for pane, k, q, a, b in sorted(diff):
+            print("| %s | %s | `%s` | %.2f | %.2f |" % (pane, k, q.replace("|", "\\|"), a, b))
     print()
     print("2. Redis bytes (INFO stats, TLS payload; the XLEN after the window: %d)" % xlen)
     print()
@@ -601,7 +635,10 @@ def run():
     print("| with %d viewers, out of Redis, all | %.0f B |" % (VIEWERS, out_b))
     print("| with %d viewers, into Redis, all | %.0f B |" % (VIEWERS, in_b))
     print("| **per viewer**, out of Redis ((all - collector alone) / viewers) | %.0f B |" % ((out_b - alone[1]) / VIEWERS))
-    print("| per viewer, into Redis (its XREADs) | %.0f B |" % ((in_b - alone[0]) / VIEWERS))
+    print("| per viewer, into Redis (its XREADs and interest) | %.0f B |" % ((in_b - alone[0]) / VIEWERS))
+    print("| every viewer on the sessions pane of pg-primary: out of Redis, all | %.0f B |" % out_b2)
+    print("| every viewer on the sessions pane: into Redis, all (the collector's and the viewers' interest) | %.0f B |" % in_b2)
+    print("| **per viewer, sessions pane**, out of Redis ((all - collector alone) / viewers) | %.0f B |" % ((out_b2 - alone[1]) / VIEWERS))
     print()
     print("In the window: %.2f stream entries a refresh, %.0f B of frames each (mean); the state hash's "
           "frames %d B (rewritten every 5 s); redis-server CPU %.2f %% of a core (%.2f ms a refresh)."
@@ -658,6 +695,8 @@ def run():
     checks = [
         (all(st_b[k] <= 1.05 * st_a[k] for k in SERVERS), "%d viewers cost each server what one dbfleet does" % VIEWERS,
          "(b)/(a) " + " ".join("%.2f" % (st_b[k] / st_a[k] if st_a[k] else float("nan")) for k in SERVERS)),
+        (all(st_b2[k] <= 1.05 * st_a2[k] for k in SERVERS), "%d viewers on the sessions pane cost what one dbfleet's does" % VIEWERS,
+         "(b)/(a) " + " ".join("%.2f" % (st_b2[k] / st_a2[k] if st_a2[k] else float("nan")) for k in SERVERS)),
         (all(ses_b[k] == ses_a[k] for k in SERVERS), "no viewer opens a database session",
          "mon's sessions (a) %s, (b) %s" % ([ses_a[k] for k in SERVERS], [ses_b[k] for k in SERVERS])),
         (all(x[1] is not None and x[1] <= LEASE for x in fo), "the standby takes the lease within the lease time",
