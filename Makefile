@@ -36,7 +36,7 @@ OBJ_TUI  := $(SRC_TUI:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all clean check demo install deps asan tsan bench bench-rows bench-redis bench-scale fuzz fuzz-build fuzz-check
+.PHONY: all clean check demo install deps asan tsan bench bench-rows bench-redis bench-scale bench-serve fuzz fuzz-build fuzz-check
 
 all: dbfleet
 
@@ -102,6 +102,12 @@ $(BUILD)/bench/aws_round: bench/aws_round.c $(OBJ_CORE)
 # the shared collector's Redis client and lease on a loopback redis-server with TLS (bench/redis_bench.py)
 bench-redis: deps $(BUILD)/tests/drivers/redis_lease
 	@python3 bench/redis_bench.py $(BUILD)/tests/drivers/redis_lease
+
+# --serve and 20 --attach viewers on the lab's fleet against one local dbfleet: statements per refresh,
+# Redis bytes, CPU and RSS, change-to-screen latency, fail-over (bench/serve_bench.py; LAB_DIR=... uses that
+# lab, else it starts one of its own)
+bench-serve: deps dbfleet
+	@python3 bench/serve_bench.py $(BUILD)/dbfleet
 
 # the fleet pane on 5,000 synthetic targets: recalc, group, filter, sort, repaint (bench/RESULTS.md)
 bench-rows: $(BUILD)/bench/fleet_rows
