@@ -239,13 +239,27 @@ static void emit(struct recorder *r, int type)
 		flush(r);
 }
 
-static void write_header(struct recorder *r)
+/* The header record of a writer starting now (its version, program and host) into 'pl'. */
+static int put_header(struct codec_buf *pl)
 {
 	struct rec_header h = {.version = CODEC_VERSION, .at = clock_wall()};
 	snprintf(h.writer, sizeof h.writer, "dbfleet %s", DBFLEET_VERSION);
 	if (gethostname(h.host, sizeof h.host - 1) < 0)
 		h.host[0] = '\0';
-	codec_put_header(&r->pl, &h);
+	return codec_put_header(pl, &h);
+}
+
+int record_header_frame(struct codec_buf *out)
+{
+	struct codec_buf pl = {0};
+	int rc = put_header(&pl) < 0 || pl.oom || codec_frame(out, REC_HEADER, &pl) < 0 ? -1 : 0;
+	codec_buf_release(&pl);
+	return rc;
+}
+
+static void write_header(struct recorder *r)
+{
+	put_header(&r->pl);
 	emit(r, REC_HEADER);
 }
 

@@ -45,6 +45,10 @@ struct record_sink {
 	double gather_s, state_s, idle_s;
 };
 struct recorder *record_start_sink(struct store *st, const struct record_sink *sink, struct err *err);
+/* The header frame a writer starts with (format version, program, host, now) appended to
+ * 'out' (a codec_buf); 0 or -1 (out of memory). --serve's first entry is one. */
+struct codec_buf;
+int record_header_frame(struct codec_buf *out);
 
 /* Records the recorder could not write because the disk was slower than the fleet; any thread. */
 unsigned long long record_dropped(struct recorder *r);

@@ -6,7 +6,8 @@
  * - Standby first: connect (back-off 1 s doubling to 5 s), then SET NX the lease; while
  *   another collector holds it, say who (once per holder) and try again just after it would
  *   lapse. No database is asked anything while standing by.
- * - Active: the collectors start, and the recorder (record.c) taps the store as --record
+ * - Active: its first entry at once is a header record (who writes, from when), so viewers
+ *   switch to it within the lease time; then the collectors start, and the recorder (record.c) taps the store as --record
  *   does, with a sink in place of the file: every batch of frames (gathered for 50 ms) is one
  *   stream entry, published by the lease script (lease.c), which renews the lease and checks
  *   its token in the same step; every state_s the entry also rewrites the state hash a
@@ -33,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "codec.h"
 #include "record.h"
 
 #define BACKOFF_MAX_S 5.0
@@ -132,6 +134,19 @@ static int pub_publish(void *arg, const uint8_t *p, size_t n, const uint8_t *sta
 	return -1;
 }
 
+/* The first entry at once, before any sample: a header record (who writes, from when), so
+ * viewers switch to this collector within the lease time, not after its first samples. A
+ * failure here is the recorder's to find again (it reconnects, or learns the lease is lost). */
+static void announce(struct pub *pb)
+{
+	struct codec_buf fr = {0};
+	struct err e = {0};
+	if (record_header_frame(&fr) == 0 &&
+	    redis_lease_publish(&pb->lease, "f", fr.p, fr.len, NULL, 0, &e) == LEASE_ERROR)
+		serve_log("announcing this collector: %s", e.msg);
+	codec_buf_release(&fr);
+}
+
 /* Give the lease up on a fresh connection (the recorder's may still be in a call). */
 static void release(const struct serve_conf *c, const struct redis_lease *held)
 {
@@ -173,6 +188,12 @@ static void on_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+}
+
+/* How long to wait for the recorder to send what it has: a reconnect and a command at most. */
+static double stop_wait(const struct serve_conf *c)
+{
+	return 3 * (c->redis.timeout_s > 0 ? c->redis.timeout_s : 5) + 1;
 }
 
 /* Standby until the lease is ours; 'pb' gets the connection and the lease. 0, or 1 when stopping. */
@@ -235,31 +256,34 @@ int serve_run(const struct serve_conf *c, const char *fleet, struct store *st, s
 	}
 	serve_log("active: the lease of fleet %s is ours (%s); the collectors start", fleet, pb.lease.token);
 	struct err e = {0};
-	if (collector_start(col, &e) < 0) {
-		serve_log("%s", e.msg);
-		release(c, &pb.lease);
-		redis_free(&pb.r);
-		return 2;
-	}
-	struct interest *in = interest_start(c, fleet, st, &e); /* what viewers show is read in detail */
-	if (!in)
-		serve_log("%s; viewers' panes get no detail", e.msg);
+	announce(&pb);
+	/* the recorder first: a state the collectors find in their first milliseconds (a refused
+	 * port) is a timeline entry only once, and it must reach the stream */
 	struct record_sink sink = {.publish = pub_publish, .arg = &pb, .gather_s = GATHER_S,
 				   .state_s = c->state_s > 0 ? c->state_s : SERVE_STATE_S_DEFAULT,
 				   .idle_s = c->lease_s / 3};
 	struct recorder *rec = record_start_sink(st, &sink, &e);
 	if (!rec) {
 		serve_log("%s", e.msg);
-		interest_stop(&in);
 		release(c, &pb.lease);
 		redis_free(&pb.r);
 		return 2;
 	}
+	if (collector_start(col, &e) < 0) {
+		serve_log("%s", e.msg);
+		record_stop(&rec, stop_wait(c));
+		release(c, &pb.lease);
+		return 2;
+	}
+	struct interest *in = interest_start(c, fleet, st, &e); /* what viewers show is read in detail */
+	if (!in)
+		serve_log("%s; viewers' panes get no detail", e.msg);
 	/* viewers' actions: only while the lease is ours, so one collector runs each request */
 	struct vreq *vr = c->viewer_actions ? vreq_start(c, fleet, col, st, &e) : NULL;
 	if (c->viewer_actions && !vr) {
 		serve_log("%s", e.msg);
-		record_stop(&rec, 3 * (c->redis.timeout_s > 0 ? c->redis.timeout_s : 5) + 1);
+		interest_stop(&in);
+		record_stop(&rec, stop_wait(c));
 		release(c, &pb.lease);
 		return 2;
 	}
@@ -278,7 +302,7 @@ int serve_run(const struct serve_conf *c, const char *fleet, struct store *st, s
 	}
 	int lost = atomic_load(&pb.lost);
 	vreq_stop(&vr);
-	record_stop(&rec, 3 * (c->redis.timeout_s > 0 ? c->redis.timeout_s : 5) + 1);
+	record_stop(&rec, stop_wait(c));
 	interest_stop(&in);
 	if (lost) {
 		serve_log("stopped publishing; starting again as a standby");
