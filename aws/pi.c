@@ -93,6 +93,24 @@ static cJSON *call(struct req *r, const char *op, cJSON *j)
 	return a;
 }
 
+/* call(), and the array 'field' its answer must have: the answer (to cJSON_Delete) with *list
+ * set, or NULL with r->e filled. */
+static cJSON *call_list(struct req *r, const char *op, cJSON *j, const char *field, const cJSON **list)
+{
+	cJSON *a = call(r, op, j);
+	if (!a)
+		return NULL;
+	*list = cJSON_GetObjectItemCaseSensitive(a, field);
+	if (!cJSON_IsArray(*list)) {
+		cJSON_Delete(a);
+		char why[64];
+		snprintf(why, sizeof why, "no %s", field);
+		bad(r->e, op, why);
+		return NULL;
+	}
+	return a;
+}
+
 static const char *dim(const cJSON *dims, const char *name)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(dims, name);
@@ -143,15 +161,10 @@ static int load(struct req *r)
 	cJSON_AddItemToArray(q, m = cJSON_CreateObject());
 	cJSON_AddStringToObject(m, "Metric", "db.load.avg");
 	cJSON_AddItemToObject(m, "GroupBy", group_new("db.wait_event", "db.wait_event.name", "db.wait_event.type", PI_WAITS));
-	cJSON *a = call(r, "GetResourceMetrics", j);
+	const cJSON *list, *x;
+	cJSON *a = call_list(r, "GetResourceMetrics", j, "MetricList", &list);
 	if (!a)
 		return -1;
-	const cJSON *list = cJSON_GetObjectItemCaseSensitive(a, "MetricList"), *x;
-	if (!cJSON_IsArray(list)) {
-		cJSON_Delete(a);
-		bad(r->e, "GetResourceMetrics", "no MetricList");
-		return -1;
-	}
 	struct cloud_pi *o = r->out;
 	cJSON_ArrayForEach(x, list) {
 		const cJSON *key = cJSON_GetObjectItemCaseSensitive(x, "Key");
@@ -198,16 +211,11 @@ static int top_sql(struct req *r, const struct cloud_pi *prev)
 	cJSON_AddItemToObject(j, "GroupBy", group_new("db.sql_tokenized", "db.sql_tokenized.id",
 						      "db.sql_tokenized.statement", PI_TOP_SQL));
 	cJSON_AddItemToObject(j, "PartitionBy", group_new("db.wait_event", "db.wait_event.name", NULL, PI_WAITS));
-	cJSON *a = call(r, "DescribeDimensionKeys", j);
+	const cJSON *keys, *x;
+	cJSON *a = call_list(r, "DescribeDimensionKeys", j, "Keys", &keys);
 	if (!a)
 		return -1;
-	const cJSON *keys = cJSON_GetObjectItemCaseSensitive(a, "Keys"), *x;
 	const cJSON *pkeys = cJSON_GetObjectItemCaseSensitive(a, "PartitionKeys");
-	if (!cJSON_IsArray(keys)) {
-		cJSON_Delete(a);
-		bad(r->e, "DescribeDimensionKeys", "no Keys");
-		return -1;
-	}
 	struct cloud_pi *o = r->out;
 	cJSON_ArrayForEach(x, keys) {
 		const cJSON *dims = cJSON_GetObjectItemCaseSensitive(x, "Dimensions");
